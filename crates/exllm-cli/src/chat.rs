@@ -1,0 +1,191 @@
+//! `exllm chat`: one prompt, one answer, printed as text, as a token stream, or as one JSON
+//! object.
+
+use crate::output;
+use clap::Args;
+use exllm::provider::registry::PROVIDERS;
+use exllm::{Api, ChatRequest, Client, Error, ErrorKind, Message, StreamEvent};
+use futures_util::StreamExt;
+use std::io::{IsTerminal, Read, Write};
+
+#[derive(Args)]
+pub struct ChatArgs {
+    /// The prompt (read from stdin when absent).
+    prompt: Vec<String>,
+    /// provider/model, e.g. openai/gpt-4o-mini (default: EXLLM_MODEL, else the first provider
+    /// whose key is set).
+    #[arg(short, long, env = "EXLLM_MODEL")]
+    model: Option<String>,
+    /// A system prompt.
+    #[arg(short, long)]
+    system: Option<String>,
+    /// Print tokens as they arrive.
+    #[arg(long)]
+    stream: bool,
+    /// Print exactly one JSON object (text, reasoning, tool_calls, finish_reason, usage).
+    #[arg(long)]
+    json: bool,
+    /// The provider's base URL, replacing its default (include the version path, e.g. /v1).
+    #[arg(long)]
+    base_url: Option<String>,
+    /// Wire API: openai-chat, openai-responses or anthropic (default: the provider's own).
+    #[arg(long)]
+    api: Option<String>,
+    /// Maximum output tokens.
+    #[arg(long)]
+    max_tokens: Option<u32>,
+    /// Sampling temperature.
+    #[arg(long)]
+    temperature: Option<f64>,
+}
+
+fn default_model() -> Result<String, Error> {
+    for p in PROVIDERS.iter().filter(|p| p.key_required && !p.default_model.is_empty()) {
+        if p.key_env.iter().any(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty())) {
+            return Ok(format!("{}/{}", p.name, p.default_model));
+        }
+    }
+    Err(Error::new(
+        ErrorKind::Config,
+        "no model configured: pass --model provider/model, set EXLLM_MODEL, or set a provider key such as OPENAI_API_KEY or ANTHROPIC_API_KEY (`exllm models` lists them)",
+    ))
+}
+
+fn prompt(args: &ChatArgs) -> Result<String, Error> {
+    if !args.prompt.is_empty() {
+        return Ok(args.prompt.join(" "));
+    }
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return Err(Error::new(ErrorKind::InvalidInput, "no prompt: pass one as an argument or on stdin"));
+    }
+    let mut s = String::new();
+    stdin
+        .lock()
+        .read_to_string(&mut s)
+        .map_err(|e| Error::new(ErrorKind::InvalidInput, format!("cannot read stdin: {e}")))?;
+    let s = s.trim().to_owned();
+    if s.is_empty() {
+        return Err(Error::new(ErrorKind::InvalidInput, "empty prompt"));
+    }
+    Ok(s)
+}
+
+fn setup(args: &ChatArgs) -> Result<(Client, ChatRequest), Error> {
+    let model = match &args.model {
+        Some(m) => m.clone(),
+        None => {
+            let m = default_model()?;
+            eprintln!("exllm: using {m}");
+            m
+        }
+    };
+    let (provider, _) = exllm::client::split_model(&model)?;
+    let mut b = Client::builder();
+    if let Some(url) = &args.base_url {
+        b = b.base_url(provider, url.clone());
+    }
+    if let Some(api) = &args.api {
+        b = b.api(provider, api.parse::<Api>()?);
+    }
+    let client = b.build()?;
+    let mut messages = Vec::new();
+    if let Some(s) = &args.system {
+        messages.push(Message::system(s.clone()));
+    }
+    messages.push(Message::user(prompt(args)?));
+    let mut req = ChatRequest::new(model, messages);
+    req.max_tokens = args.max_tokens;
+    req.temperature = args.temperature;
+    Ok((client, req))
+}
+
+pub async fn run(args: ChatArgs) -> u8 {
+    let (client, req) = match setup(&args) {
+        Ok(x) => x,
+        Err(e) => return output::report(&e, args.json),
+    };
+    let result = if args.stream {
+        stream(&client, req, !args.json).await
+    } else {
+        client.chat(req).await
+    };
+    match result {
+        Ok(resp) => {
+            if args.json {
+                println!("{}", output::response_json(&resp));
+            } else if !args.stream {
+                print_plain(&resp);
+            }
+            for w in &resp.warnings {
+                eprintln!("exllm: warning: {}", w.message);
+            }
+            if let Some(e) = &resp.error {
+                eprintln!("exllm: the provider reported an error: {}", e.message);
+            }
+            0
+        }
+        Err(mut e) => match e.take_partial() {
+            // The stream broke: show what arrived, marked as an error, and fail.
+            Some(mut partial) if args.json => {
+                partial.finish = Some(exllm::FinishReason::new(exllm::FinishKind::Error, format!("{:?}", e.kind())));
+                let mut v = output::response_json(&partial);
+                v["error"] = output::error_json(&e)["error"].clone();
+                println!("{v}");
+                eprintln!("exllm: {e}");
+                output::exit_code(&e)
+            }
+            _ => output::report(&e, args.json),
+        },
+    }
+}
+
+fn print_plain(resp: &exllm::ChatResponse) {
+    let reasoning = resp.reasoning_text();
+    if !reasoning.is_empty() {
+        eprintln!("[reasoning] {reasoning}");
+    }
+    println!("{}", resp.text());
+    for c in resp.tool_calls() {
+        println!("[tool call {}] {}({})", c.id, c.name, c.arguments);
+    }
+}
+
+/// Streams the answer, printing text as it arrives when `live`, and returns the collected
+/// response (or the error with everything that arrived before it).
+async fn stream(client: &Client, req: ChatRequest, live: bool) -> Result<exllm::ChatResponse, Error> {
+    let mut s = client.chat_stream(req).await?;
+    let mut c = exllm::Collector::new();
+    let mut out = std::io::stdout();
+    while let Some(item) = s.next().await {
+        match item {
+            Ok(ev) => {
+                if live {
+                    match &ev {
+                        StreamEvent::TextDelta(t) => {
+                            let _ = out.write_all(t.as_bytes());
+                            let _ = out.flush();
+                        }
+                        StreamEvent::ReasoningDelta(t) => eprint!("{t}"),
+                        _ => {}
+                    }
+                }
+                c.push(ev);
+            }
+            Err(e) => {
+                if live {
+                    println!();
+                }
+                return Err(e.with_partial(c.finish()));
+            }
+        }
+    }
+    let resp = c.finish();
+    if live {
+        println!();
+        for call in resp.tool_calls() {
+            println!("[tool call {}] {}({})", call.id, call.name, call.arguments);
+        }
+    }
+    Ok(resp)
+}

@@ -1,0 +1,79 @@
+//! `exllm`: the command-line face of the library, built only on its public API.
+
+mod chat;
+mod models;
+mod output;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Talk to any large-language-model provider through one interface.
+#[derive(Parser)]
+#[command(name = "exllm", version, about, long_about = None)]
+#[command(after_help = "Examples:
+  exllm chat \"Hello\"                                   the configured default model
+  exllm chat -m anthropic/claude-sonnet-4-5 --stream \"Write a haiku\"
+  echo \"Summarise this\" | exllm chat -m openai/gpt-4o-mini
+  exllm chat -m groq/qwen/qwen3-32b --json \"2+2?\"     one JSON object on stdout
+  exllm models --provider openai                      the provider's live model list
+
+Environment: OPENAI_API_KEY, ANTHROPIC_API_KEY, GROQ_API_KEY, ... select and authenticate
+providers; EXLLM_MODEL sets the default model; EXLLM_LOG=debug shows what happens.")]
+struct Cli {
+    /// More logging on stderr (-v info, -vv debug).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Send a prompt and print the answer.
+    Chat(chat::ChatArgs),
+    /// List providers, or a provider's models.
+    Models(models::ModelsArgs),
+}
+
+/// Exit code for usage and configuration errors (missing key, unknown provider).
+pub const EXIT_CONFIG: u8 = 2;
+/// Exit code for provider and runtime errors.
+pub const EXIT_FAILURE: u8 = 1;
+
+fn init_logging(verbose: u8) {
+    use tracing_subscriber::filter::LevelFilter;
+    let from_env = std::env::var("EXLLM_LOG").ok().and_then(|v| v.parse::<LevelFilter>().ok());
+    let level = match verbose {
+        0 => from_env.unwrap_or(LevelFilter::WARN),
+        1 => LevelFilter::INFO,
+        _ => LevelFilter::DEBUG,
+    };
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("exllm: cannot start the runtime: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    let code = rt.block_on(async {
+        match cli.command {
+            Command::Chat(args) => chat::run(args).await,
+            Command::Models(args) => models::run(args).await,
+        }
+    });
+    ExitCode::from(code)
+}

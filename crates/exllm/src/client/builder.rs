@@ -1,0 +1,131 @@
+//! Client configuration: per-provider base URL, key, headers and API, timeouts, retries, and
+//! providers the caller brings.
+
+use super::{ChatProvider, Client};
+use crate::error::Result;
+use crate::provider::{Api, MockProvider};
+use crate::transport::{HttpTransport, RetryPolicy};
+use crate::types::Secret;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Overrides for one provider; unset fields come from the environment and the registry.
+#[derive(Debug, Clone, Default)]
+pub struct ProviderConfig {
+    /// Base URL including the version path (replaces the registry's and the environment's).
+    pub base_url: Option<String>,
+    /// The API key (else read from the provider's environment variables).
+    pub api_key: Option<Secret>,
+    /// Extra headers.
+    pub headers: Vec<(String, String)>,
+    /// A wire API other than the provider's default.
+    pub api: Option<Api>,
+}
+
+/// Builds a [`Client`].
+///
+/// ```
+/// use exllm::{Api, Client};
+/// let client = Client::builder()
+///     .base_url("openai", "http://127.0.0.1:8080/v1")
+///     .api_key("openai", "sk-test")
+///     .api("openai", Api::OpenAiResponses)
+///     .timeout(std::time::Duration::from_secs(60))
+///     .build()
+///     .unwrap();
+/// # drop(client);
+/// ```
+#[derive(Clone)]
+pub struct ClientBuilder {
+    pub(crate) configs: HashMap<String, ProviderConfig>,
+    pub(crate) custom: HashMap<String, Arc<dyn ChatProvider>>,
+    pub(crate) retry: RetryPolicy,
+    timeout: Option<Duration>,
+    http: Option<reqwest::Client>,
+    pub(crate) env: Arc<dyn Fn(&str) -> Option<String> + Send + Sync>,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        let mut custom: HashMap<String, Arc<dyn ChatProvider>> = HashMap::new();
+        custom.insert("mock".into(), Arc::new(MockProvider::echo()));
+        ClientBuilder {
+            configs: HashMap::new(),
+            custom,
+            retry: RetryPolicy::default(),
+            timeout: None,
+            http: None,
+            env: Arc::new(|k| std::env::var(k).ok().filter(|v| !v.is_empty())),
+        }
+    }
+}
+
+impl ClientBuilder {
+    fn config(&mut self, provider: &str) -> &mut ProviderConfig {
+        self.configs.entry(provider.to_owned()).or_default()
+    }
+
+    /// Sets a provider's base URL (including its version path, e.g. `.../v1`).
+    pub fn base_url(mut self, provider: &str, url: impl Into<String>) -> Self {
+        self.config(provider).base_url = Some(url.into());
+        self
+    }
+
+    /// Sets a provider's API key.
+    pub fn api_key(mut self, provider: &str, key: impl Into<Secret>) -> Self {
+        self.config(provider).api_key = Some(key.into());
+        self
+    }
+
+    /// Adds a header to every request to a provider.
+    pub fn header(mut self, provider: &str, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.config(provider).headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Makes a provider speak another wire API (`openai` with [`Api::OpenAiResponses`]).
+    pub fn api(mut self, provider: &str, api: Api) -> Self {
+        self.config(provider).api = Some(api);
+        self
+    }
+
+    /// A whole-request timeout.
+    pub fn timeout(mut self, t: Duration) -> Self {
+        self.timeout = Some(t);
+        self
+    }
+
+    /// The retry policy for requests that fail before any answer arrived.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Registers a provider under `name` (a [`MockProvider`] for tests, a local model, ...).
+    pub fn provider(mut self, name: &str, provider: Arc<dyn ChatProvider>) -> Self {
+        self.custom.insert(name.to_owned(), provider);
+        self
+    }
+
+    /// Uses the caller's reqwest client (proxies, TLS roots, ...).
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Reads configuration variables through `lookup` instead of the process environment.
+    pub fn env_lookup(mut self, lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Self {
+        self.env = Arc::new(lookup);
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<Client> {
+        let transport = match &self.http {
+            Some(c) => HttpTransport::from_client(c.clone()),
+            None => HttpTransport::new(self.timeout)?,
+        };
+        Ok(Client::from_parts(self, transport))
+    }
+}

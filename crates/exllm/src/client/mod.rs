@@ -1,0 +1,161 @@
+//! The public entry point. A [`Client`] picks the provider from the `provider/model` string,
+//! builds its endpoint from the registry, the caller's overrides and the environment, and runs
+//! the request through the provider: a codec plus the shared transport for HTTP providers, or
+//! any [`ChatProvider`] the caller registers (the mock, a local model, their own).
+
+mod builder;
+mod http_provider;
+mod stream;
+
+pub use builder::{ClientBuilder, ProviderConfig};
+pub use http_provider::HttpProvider;
+pub use stream::ChatStream;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::provider::ModelEntry;
+use crate::types::{ChatRequest, ChatResponse};
+use futures_util::future::BoxFuture;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+/// Something that answers chat requests: an HTTP provider, the mock, a local model.
+///
+/// The request's `model` is the provider's own model id (the `provider/` prefix removed).
+pub trait ChatProvider: Send + Sync + 'static {
+    /// Answers a request.
+    fn chat(&self, req: ChatRequest) -> BoxFuture<'static, Result<ChatResponse>>;
+    /// Answers a request as a stream of events.
+    fn chat_stream(&self, req: ChatRequest) -> BoxFuture<'static, Result<ChatStream>>;
+    /// Lists the provider's models (empty when it cannot list them).
+    fn list_models(&self) -> BoxFuture<'static, Result<Vec<ModelEntry>>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+}
+
+/// The exllm client. Cheap to clone; clones share connections and providers.
+///
+/// ```no_run
+/// # async fn run() -> exllm::Result<()> {
+/// use exllm::{ChatRequest, Client, Message};
+/// let client = Client::from_env()?;
+/// let resp = client
+///     .chat(ChatRequest::new("openai/gpt-4o-mini", vec![Message::user("Hello")]))
+///     .await?;
+/// println!("{}", resp.text());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    builder: ClientBuilder,
+    transport: crate::transport::HttpTransport,
+    providers: RwLock<HashMap<String, Arc<dyn ChatProvider>>>,
+}
+
+impl Client {
+    /// A client configured from the environment (API keys and base URLs from the usual
+    /// variables: `OPENAI_API_KEY`, `ANTHROPIC_API_KEY`, ...).
+    pub fn from_env() -> Result<Self> {
+        ClientBuilder::default().build()
+    }
+
+    /// A builder for per-provider base URLs, keys, headers, timeouts and custom providers.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    pub(crate) fn from_parts(builder: ClientBuilder, transport: crate::transport::HttpTransport) -> Self {
+        let providers = builder.custom.clone();
+        Client {
+            inner: Arc::new(Inner {
+                builder,
+                transport,
+                providers: RwLock::new(providers),
+            }),
+        }
+    }
+
+    /// Sends a chat request and waits for the whole answer.
+    pub async fn chat(&self, req: ChatRequest) -> Result<ChatResponse> {
+        let (provider, req) = self.route(req)?;
+        provider.chat(req).await
+    }
+
+    /// Sends a chat request and returns its answer as a stream of events.
+    ///
+    /// ```no_run
+    /// # async fn run() -> exllm::Result<()> {
+    /// use exllm::{ChatRequest, Client, Message, StreamEvent};
+    /// use futures_util::StreamExt;
+    /// let client = Client::from_env()?;
+    /// let mut stream = client
+    ///     .chat_stream(ChatRequest::new("anthropic/claude-sonnet-4-5", vec![Message::user("Hi")]))
+    ///     .await?;
+    /// while let Some(event) = stream.next().await {
+    ///     if let StreamEvent::TextDelta(t) = event? {
+    ///         print!("{t}");
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn chat_stream(&self, req: ChatRequest) -> Result<ChatStream> {
+        let (provider, req) = self.route(req)?;
+        provider.chat_stream(req).await
+    }
+
+    /// Lists a provider's models from its live `/models` endpoint.
+    pub async fn list_models(&self, provider: &str) -> Result<Vec<ModelEntry>> {
+        self.provider(provider)?.list_models().await
+    }
+
+    /// The provider registered or known under `name`.
+    pub fn provider(&self, name: &str) -> Result<Arc<dyn ChatProvider>> {
+        if let Some(p) = self.inner.providers.read().ok().and_then(|m| m.get(name).cloned()) {
+            return Ok(p);
+        }
+        let p: Arc<dyn ChatProvider> = Arc::new(HttpProvider::from_registry(
+            name,
+            &self.inner.builder,
+            self.inner.transport.clone(),
+        )?);
+        if let Ok(mut m) = self.inner.providers.write() {
+            m.entry(name.to_owned()).or_insert_with(|| p.clone());
+        }
+        Ok(p)
+    }
+
+    fn route(&self, mut req: ChatRequest) -> Result<(Arc<dyn ChatProvider>, ChatRequest)> {
+        let (provider, model) = split_model(&req.model)?;
+        let provider = self.provider(provider)?;
+        let model = model.to_owned();
+        req.model = model;
+        Ok((provider, req))
+    }
+}
+
+/// Splits `provider/model` at the first `/` (the model may contain more).
+pub fn split_model(s: &str) -> Result<(&str, &str)> {
+    match s.split_once('/') {
+        Some((p, m)) if !p.is_empty() && !m.is_empty() => Ok((p, m)),
+        _ => Err(Error::new(
+            ErrorKind::Config,
+            format!("model `{s}` must be written as provider/model (for example openai/gpt-4o-mini)"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn models_split_at_the_first_slash() {
+        assert_eq!(split_model("groq/qwen/qwen3-32b").unwrap(), ("groq", "qwen/qwen3-32b"));
+        assert_eq!(split_model("ollama/qwen3:8b").unwrap(), ("ollama", "qwen3:8b"));
+        assert_eq!(split_model("gpt-4o").unwrap_err().kind(), ErrorKind::Config);
+        assert!(split_model("/x").is_err());
+    }
+}

@@ -1,0 +1,55 @@
+//! [`ChatStream`]: the events of a streamed answer, and how to fold them into the same
+//! response a non-streaming call returns without losing what arrived before an error.
+
+use crate::error::Result;
+use crate::types::{ChatResponse, StreamEvent};
+use crate::Collector;
+use futures_core::Stream;
+use futures_util::StreamExt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// A stream of [`StreamEvent`]s.
+pub struct ChatStream {
+    inner: Pin<Box<dyn Stream<Item = Result<StreamEvent>> + Send>>,
+}
+
+impl ChatStream {
+    /// Wraps any stream of events.
+    pub fn new(stream: impl Stream<Item = Result<StreamEvent>> + Send + 'static) -> Self {
+        ChatStream {
+            inner: Box::pin(stream),
+        }
+    }
+
+    /// A stream that yields these events.
+    pub fn from_events(events: Vec<StreamEvent>) -> Self {
+        Self::new(futures_util::stream::iter(events.into_iter().map(Ok)))
+    }
+
+    /// Folds the whole stream into a response. If the stream fails, the error carries what had
+    /// arrived ([`crate::Error::partial`]).
+    pub async fn collect_response(mut self) -> Result<ChatResponse> {
+        let mut c = Collector::new();
+        while let Some(item) = self.next().await {
+            match item {
+                Ok(e) => c.push(e),
+                Err(e) => {
+                    return Err(if c.has_content() || c.event_count() > 0 {
+                        e.with_partial(c.finish())
+                    } else {
+                        e
+                    })
+                }
+            }
+        }
+        Ok(c.finish())
+    }
+}
+
+impl Stream for ChatStream {
+    type Item = Result<StreamEvent>;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.inner.as_mut().poll_next(cx)
+    }
+}

@@ -1,0 +1,325 @@
+//! The collector folds stream events into a [`ChatResponse`]. Non-streaming decoders build
+//! their responses through it too, so a streamed and a non-streamed answer are equal by
+//! construction: adjacent text merges, tool-call fragments assemble by index, ids are made up
+//! where the provider sent none, and `stop` with tool calls becomes `tool_calls`.
+
+use crate::types::{
+    ChatResponse, FinishKind, FinishReason, Part, Reasoning, StreamEvent, ToolCall,
+};
+
+/// Folds [`StreamEvent`]s into a [`ChatResponse`].
+///
+/// ```
+/// use exllm::{Collector, StreamEvent};
+/// let mut c = Collector::default();
+/// c.push(StreamEvent::TextDelta("Hel".into()));
+/// c.push(StreamEvent::TextDelta("lo".into()));
+/// assert_eq!(c.finish().text(), "Hello");
+/// ```
+#[derive(Debug, Default, Clone)]
+pub struct Collector {
+    resp: ChatResponse,
+    /// Open tool calls: stream index, position in `content`, argument text so far.
+    calls: Vec<OpenCall>,
+    /// Whether the last reasoning part is still open for deltas.
+    reasoning_open: bool,
+    events: usize,
+}
+
+#[derive(Debug, Clone)]
+struct OpenCall {
+    index: u32,
+    part: usize,
+    args: String,
+}
+
+impl Collector {
+    /// A collector seeded with a response's fields (used by decoders for id/model).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many events were pushed so far.
+    pub fn event_count(&self) -> usize {
+        self.events
+    }
+
+    /// Whether anything that is part of the answer (content, usage, finish) has arrived.
+    pub fn has_content(&self) -> bool {
+        !self.resp.content.is_empty() || self.resp.usage.is_some() || self.resp.finish.is_some()
+    }
+
+    /// Folds one event in.
+    pub fn push(&mut self, event: StreamEvent) {
+        self.events += 1;
+        match event {
+            StreamEvent::Start { id, model } => {
+                if id.is_some() {
+                    self.resp.id = id;
+                }
+                if model.is_some() {
+                    self.resp.model = model;
+                }
+            }
+            StreamEvent::TextDelta(t) => {
+                self.reasoning_open = false;
+                if let Some(Part::Text { text }) = self.resp.content.last_mut() {
+                    text.push_str(&t);
+                } else if !t.is_empty() {
+                    self.resp.content.push(Part::Text { text: t });
+                }
+            }
+            StreamEvent::RefusalDelta(t) => {
+                self.reasoning_open = false;
+                if let Some(Part::Refusal { text }) = self.resp.content.last_mut() {
+                    text.push_str(&t);
+                } else {
+                    self.resp.content.push(Part::Refusal { text: t });
+                }
+            }
+            StreamEvent::ReasoningDelta(t) => {
+                if let (true, Some(Part::Reasoning(r))) =
+                    (self.reasoning_open, self.resp.content.last_mut())
+                {
+                    r.text.push_str(&t);
+                } else {
+                    self.resp.content.push(Part::Reasoning(Reasoning {
+                        text: t,
+                        ..Default::default()
+                    }));
+                    self.reasoning_open = true;
+                }
+            }
+            StreamEvent::ReasoningDone {
+                signature,
+                encrypted,
+                id,
+            } => {
+                let open = self.reasoning_open
+                    && matches!(self.resp.content.last(), Some(Part::Reasoning(_)));
+                if !open {
+                    self.resp
+                        .content
+                        .push(Part::Reasoning(Reasoning::default()));
+                }
+                if let Some(Part::Reasoning(r)) = self.resp.content.last_mut() {
+                    if signature.is_some() {
+                        r.signature = signature;
+                    }
+                    if encrypted.is_some() {
+                        r.encrypted = encrypted;
+                    }
+                    if id.is_some() {
+                        r.id = id;
+                    }
+                }
+                self.reasoning_open = false;
+            }
+            StreamEvent::ToolCallStart { index, id, name } => {
+                self.reasoning_open = false;
+                let part = self.open_call(index);
+                if let Part::ToolCall(c) = &mut self.resp.content[part] {
+                    if c.id.is_empty() {
+                        c.id = id;
+                    }
+                    if c.name.is_empty() {
+                        c.name = name;
+                    }
+                }
+            }
+            StreamEvent::ToolCallDelta { index, arguments } => {
+                self.open_call(index);
+                if let Some(c) = self.calls.iter_mut().find(|c| c.index == index) {
+                    c.args.push_str(&arguments);
+                }
+            }
+            StreamEvent::ToolCallEnd { index } => {
+                if let Some(pos) = self.calls.iter().position(|c| c.index == index) {
+                    let call = self.calls.remove(pos);
+                    self.close_call(call);
+                }
+            }
+            StreamEvent::ToolCall(call) => {
+                self.reasoning_open = false;
+                self.resp.content.push(Part::ToolCall(call));
+            }
+            StreamEvent::ProviderItem(item) => {
+                self.reasoning_open = false;
+                self.resp.content.push(Part::ProviderItem(item));
+            }
+            StreamEvent::Usage(u) => match &mut self.resp.usage {
+                Some(old) => old.merge(u),
+                None => self.resp.usage = Some(u),
+            },
+            StreamEvent::Finish(f) => self.resp.finish = Some(f),
+            StreamEvent::Metadata { key, value } => {
+                self.resp.provider_meta.insert(key, value);
+            }
+            StreamEvent::Warning(w) => self.resp.warnings.push(w),
+            StreamEvent::Error(e) => {
+                self.resp.finish = Some(FinishReason {
+                    kind: FinishKind::Error,
+                    raw: e.code.clone(),
+                });
+                self.resp.error = Some(e);
+            }
+        }
+    }
+
+    /// The response so far, as [`Collector::finish`] would give it, without consuming.
+    pub fn snapshot(&self) -> ChatResponse {
+        self.clone().finish()
+    }
+
+    /// Ends the stream: closes open tool calls, makes up missing call ids, and turns `stop`
+    /// into `tool_calls` when the answer carries tool calls.
+    pub fn finish(mut self) -> ChatResponse {
+        for call in std::mem::take(&mut self.calls) {
+            self.close_call(call);
+        }
+        let mut n = 0usize;
+        let mut has_calls = false;
+        for part in &mut self.resp.content {
+            if let Part::ToolCall(c) = part {
+                has_calls = true;
+                if c.id.is_empty() {
+                    c.id = format!("call_{n}");
+                }
+                n += 1;
+            }
+        }
+        if has_calls {
+            if let Some(f) = &mut self.resp.finish {
+                if f.kind == FinishKind::Stop {
+                    f.kind = FinishKind::ToolCalls;
+                }
+            }
+        }
+        self.resp
+    }
+
+    fn open_call(&mut self, index: u32) -> usize {
+        if let Some(c) = self.calls.iter().find(|c| c.index == index) {
+            return c.part;
+        }
+        let part = self.resp.content.len();
+        self.resp.content.push(Part::ToolCall(ToolCall::default()));
+        self.calls.push(OpenCall {
+            index,
+            part,
+            args: String::new(),
+        });
+        part
+    }
+
+    fn close_call(&mut self, call: OpenCall) {
+        if let Some(Part::ToolCall(c)) = self.resp.content.get_mut(call.part) {
+            c.arguments = ToolCall::parse_arguments(&call.args);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{response_to_events, ProviderItem, Usage};
+    use serde_json::json;
+
+    fn sample() -> ChatResponse {
+        ChatResponse {
+            id: Some("r1".into()),
+            model: Some("m".into()),
+            content: vec![
+                Part::Reasoning(Reasoning {
+                    text: "think".into(),
+                    signature: Some("sig".into()),
+                    ..Default::default()
+                }),
+                Part::text("Hello there world"),
+                Part::ToolCall(ToolCall {
+                    id: "c1".into(),
+                    name: "f".into(),
+                    arguments: json!({"a": [1, 2]}),
+                    provider_meta: None,
+                }),
+                Part::ProviderItem(ProviderItem {
+                    api: "x".into(),
+                    item_type: "web".into(),
+                    raw: json!({"type": "web"}),
+                }),
+            ],
+            finish: Some(FinishReason::new(FinishKind::ToolCalls, "tool_use")),
+            usage: Some(Usage {
+                input_tokens: Some(3),
+                output_tokens: Some(4),
+                ..Default::default()
+            }),
+            provider_meta: [("citations".to_string(), json!(["u"]))]
+                .into_iter()
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn replaying_a_response_collects_it_back() {
+        let resp = sample();
+        let mut c = Collector::new();
+        for e in response_to_events(&resp) {
+            c.push(e);
+        }
+        assert_eq!(c.finish(), resp);
+    }
+
+    #[test]
+    fn fragments_merge_by_index_and_missing_ids_are_made_up() {
+        let mut c = Collector::new();
+        c.push(StreamEvent::ToolCallStart {
+            index: 1,
+            id: String::new(),
+            name: "a".into(),
+        });
+        c.push(StreamEvent::ToolCallDelta {
+            index: 1,
+            arguments: "{\"x\":".into(),
+        });
+        c.push(StreamEvent::ToolCallDelta {
+            index: 2,
+            arguments: "{}".into(),
+        });
+        c.push(StreamEvent::ToolCallStart {
+            index: 2,
+            id: "id2".into(),
+            name: "b".into(),
+        });
+        c.push(StreamEvent::ToolCallDelta {
+            index: 1,
+            arguments: "1}".into(),
+        });
+        c.push(StreamEvent::Finish(FinishReason::new(FinishKind::Stop, "stop")));
+        let r = c.finish();
+        let calls = r.tool_calls();
+        assert_eq!(calls.len(), 2);
+        assert_eq!(calls[0].arguments, json!({"x": 1}));
+        assert_eq!(calls[0].id, "call_0");
+        assert_eq!(calls[1].id, "id2");
+        assert_eq!(calls[1].name, "b");
+        assert_eq!(r.finish_kind(), Some(FinishKind::ToolCalls));
+        assert_eq!(r.finish.unwrap().raw.as_deref(), Some("stop"));
+    }
+
+    #[test]
+    fn separate_reasoning_blocks_stay_separate() {
+        let mut c = Collector::new();
+        c.push(StreamEvent::ReasoningDelta("a".into()));
+        c.push(StreamEvent::ReasoningDone {
+            signature: Some("s1".into()),
+            encrypted: None,
+            id: None,
+        });
+        c.push(StreamEvent::ReasoningDelta("b".into()));
+        let r = c.finish();
+        assert_eq!(r.content.len(), 2);
+        assert_eq!(r.reasoning_text(), "ab");
+    }
+}

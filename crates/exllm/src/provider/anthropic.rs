@@ -1,0 +1,646 @@
+//! Anthropic Messages (`/messages`). Content is a list of typed blocks: `text` (with
+//! citations), `thinking` / `redacted_thinking` (signatures kept for the round trip), `tool_use`
+//! (the caller's tools), and blocks the provider runs itself (`server_tool_use`,
+//! `*_tool_result`, MCP, ...) which are kept verbatim. Input tokens are reported in three parts
+//! (plain, cache write, cache read) and summed into `input_tokens`.
+
+use super::openai_chat::part_name;
+use super::wire::{self, merge_options, put};
+use super::{Api, Codec, Encoded, Endpoint, ModelEntry, StreamDecoder};
+use crate::error::{Error, ErrorKind, Result};
+use crate::transport::Frame;
+use crate::types::{
+    ChatRequest, ChatResponse, FinishKind, FinishReason, JsonMap, MediaSource, Message, Part,
+    ProviderItem, Reasoning, ResponseError, ReasoningEffort, Role, StreamEvent, ToolCall,
+    ToolChoice, Usage, Warning,
+};
+use crate::Collector;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// The Anthropic Messages codec.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AnthropicCodec;
+
+const API: &str = "anthropic";
+/// Output limit sent when the caller sets none (the API requires one).
+pub const DEFAULT_MAX_TOKENS: u32 = 4096;
+
+impl Codec for AnthropicCodec {
+    fn api(&self) -> Api {
+        Api::Anthropic
+    }
+
+    fn encode(&self, req: &ChatRequest, model: &str, ep: &Endpoint, stream: bool) -> Result<Encoded> {
+        let mut warnings = Vec::new();
+        let mut body = JsonMap::new();
+        body.insert("model".into(), model.into());
+        let (system, messages) = encode_messages(&req.messages, &mut warnings);
+        if !system.is_empty() {
+            body.insert("system".into(), Value::Array(system));
+        }
+        body.insert("messages".into(), Value::Array(messages));
+        let budget = req
+            .reasoning
+            .as_ref()
+            .filter(|r| r.effort != Some(ReasoningEffort::None))
+            .and_then(|r| r.budget());
+        let max_tokens = req
+            .max_tokens
+            .unwrap_or(DEFAULT_MAX_TOKENS + budget.unwrap_or(0));
+        body.insert("max_tokens".into(), max_tokens.into());
+        if let Some(b) = budget {
+            body.insert(
+                "thinking".into(),
+                json!({"type": "enabled", "budget_tokens": b.max(1024)}),
+            );
+        }
+        if !req.tools.is_empty() {
+            let tools = req
+                .tools
+                .iter()
+                .map(|t| {
+                    let mut v = json!({"name": t.name, "input_schema": t.parameters_or_empty()});
+                    if let Some(d) = &t.description {
+                        v["description"] = d.as_str().into();
+                    }
+                    if let Some(s) = t.strict {
+                        v["strict"] = s.into();
+                    }
+                    v
+                })
+                .collect();
+            body.insert("tools".into(), Value::Array(tools));
+        }
+        let mut choice = req.tool_choice.as_ref().map(|c| match c {
+            ToolChoice::Auto => json!({"type": "auto"}),
+            ToolChoice::None => json!({"type": "none"}),
+            ToolChoice::Required => json!({"type": "any"}),
+            ToolChoice::Tool(name) => json!({"type": "tool", "name": name}),
+        });
+        if req.parallel_tool_calls == Some(false) {
+            choice
+                .get_or_insert_with(|| json!({"type": "auto"}))
+                .as_object_mut()
+                .map(|o| o.insert("disable_parallel_tool_use".into(), true.into()));
+        }
+        put(&mut body, "tool_choice", choice);
+        put(&mut body, "temperature", req.temperature);
+        put(&mut body, "top_p", req.top_p);
+        put(&mut body, "top_k", req.top_k);
+        if !req.stop.is_empty() {
+            body.insert("stop_sequences".into(), json!(req.stop));
+        }
+        put(&mut body, "service_tier", req.service_tier.clone());
+        if let Some(u) = &req.user {
+            body.insert("metadata".into(), json!({"user_id": u}));
+        }
+        for (set, name) in [
+            (req.seed.is_some(), "seed"),
+            (req.n.is_some(), "n"),
+            (req.frequency_penalty.is_some(), "frequency_penalty"),
+            (req.presence_penalty.is_some(), "presence_penalty"),
+            (req.logprobs.is_some(), "logprobs"),
+            (req.response_format.is_some(), "response_format"),
+        ] {
+            if set {
+                warnings.push(Warning::unsupported(name, &ep.provider));
+            }
+        }
+        if stream {
+            body.insert("stream".into(), true.into());
+        }
+        merge_options(&mut body, &req.provider_options);
+        let request = wire::post_json(ep, "/messages", &Value::Object(body), stream)?;
+        Ok(Encoded { request, warnings })
+    }
+
+    fn decode(&self, body: &[u8]) -> Result<ChatResponse> {
+        let msg: WireMessage = wire::parse(body, "Anthropic message")?;
+        let mut c = Collector::new();
+        c.push(StreamEvent::Start {
+            id: msg.id,
+            model: msg.model,
+        });
+        let mut citations = Vec::new();
+        for block in msg.content {
+            match block.get("type").and_then(Value::as_str).unwrap_or("") {
+                "text" => {
+                    c.push(StreamEvent::TextDelta(str_at(&block, "text")));
+                    if let Some(Value::Array(cs)) = block.get("citations") {
+                        citations.extend(cs.iter().cloned());
+                    }
+                }
+                "thinking" => {
+                    let text = str_at(&block, "thinking");
+                    if !text.is_empty() {
+                        c.push(StreamEvent::ReasoningDelta(text));
+                    }
+                    c.push(StreamEvent::ReasoningDone {
+                        signature: opt_str(&block, "signature"),
+                        encrypted: None,
+                        id: None,
+                    });
+                }
+                "redacted_thinking" => c.push(StreamEvent::ReasoningDone {
+                    signature: None,
+                    encrypted: opt_str(&block, "data"),
+                    id: None,
+                }),
+                "tool_use" => c.push(StreamEvent::ToolCall(ToolCall {
+                    id: str_at(&block, "id"),
+                    name: str_at(&block, "name"),
+                    arguments: input_of(block.get("input")),
+                    provider_meta: None,
+                })),
+                _ => c.push(provider_item(block)),
+            }
+        }
+        let mut meta = Meta {
+            citations,
+            ..Default::default()
+        };
+        meta.absorb(&msg.rest);
+        for e in meta.events() {
+            c.push(e);
+        }
+        if let Some(u) = msg.usage {
+            c.push(StreamEvent::Usage(usage(u)));
+        }
+        if let Some(r) = msg.stop_reason {
+            c.push(StreamEvent::Finish(finish_reason(&r)));
+        }
+        Ok(c.finish())
+    }
+
+    fn stream_decoder(&self) -> Box<dyn StreamDecoder> {
+        Box::<AnthropicStreamDecoder>::default()
+    }
+
+    fn decode_models(&self, body: &[u8]) -> Result<Vec<ModelEntry>> {
+        wire::decode_model_list(body)
+    }
+}
+
+fn str_at(v: &Value, key: &str) -> String {
+    v.get(key).and_then(Value::as_str).unwrap_or("").to_owned()
+}
+
+fn opt_str(v: &Value, key: &str) -> Option<String> {
+    v.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+/// A tool input: an object as sent; `null` or nothing becomes `{}`.
+fn input_of(v: Option<&Value>) -> Value {
+    match v {
+        None | Some(Value::Null) => json!({}),
+        Some(v) => v.clone(),
+    }
+}
+
+fn provider_item(raw: Value) -> StreamEvent {
+    StreamEvent::ProviderItem(ProviderItem {
+        api: API.into(),
+        item_type: str_at(&raw, "type"),
+        raw,
+    })
+}
+
+/// Maps a stop reason.
+fn finish_reason(raw: &str) -> FinishReason {
+    let kind = match raw {
+        "end_turn" | "stop_sequence" => FinishKind::Stop,
+        "max_tokens" | "model_context_window_exceeded" => FinishKind::Length,
+        "tool_use" => FinishKind::ToolCalls,
+        "refusal" => FinishKind::ContentFilter,
+        _ => FinishKind::Other,
+    };
+    FinishReason::new(kind, raw)
+}
+
+/// Maps a usage object: input is plain + cache write + cache read.
+fn usage(raw: Value) -> Usage {
+    let n = |k: &str| raw.get(k).and_then(Value::as_u64);
+    let plain = n("input_tokens");
+    let write = n("cache_creation_input_tokens");
+    let read = n("cache_read_input_tokens");
+    let input = match (plain, write, read) {
+        (None, None, None) => None,
+        (p, w, r) => Some(p.unwrap_or(0) + w.unwrap_or(0) + r.unwrap_or(0)),
+    };
+    Usage {
+        input_tokens: input,
+        output_tokens: n("output_tokens"),
+        cache_read_tokens: read,
+        cache_write_tokens: write,
+        reasoning_tokens: None,
+        raw: Some(raw),
+    }
+}
+
+/// Message-level metadata kept in `provider_meta`.
+#[derive(Default)]
+struct Meta {
+    citations: Vec<Value>,
+    fields: JsonMap,
+}
+
+impl Meta {
+    const KEYS: [&'static str; 3] = ["stop_sequence", "container", "context_management"];
+
+    fn absorb(&mut self, obj: &JsonMap) {
+        for k in Self::KEYS {
+            if let Some(v) = obj.get(k).filter(|v| !v.is_null()) {
+                self.fields.insert(k.into(), v.clone());
+            }
+        }
+    }
+
+    fn events(&mut self) -> Vec<StreamEvent> {
+        let mut out = Vec::new();
+        if !self.citations.is_empty() {
+            out.push(StreamEvent::Metadata {
+                key: "citations".into(),
+                value: Value::Array(std::mem::take(&mut self.citations)),
+            });
+        }
+        for (key, value) in std::mem::take(&mut self.fields) {
+            out.push(StreamEvent::Metadata { key, value });
+        }
+        out
+    }
+}
+
+fn encode_messages(messages: &[Message], warnings: &mut Vec<Warning>) -> (Vec<Value>, Vec<Value>) {
+    let mut system: Vec<Value> = Vec::new();
+    let mut out: Vec<Value> = Vec::new();
+    for m in messages {
+        if matches!(m.role, Role::System | Role::Developer) {
+            for p in &m.content {
+                match p {
+                    Part::Text { text } => system.push(json!({"type": "text", "text": text})),
+                    Part::CacheBreakpoint(b) => mark_cache(&mut system, b.ttl.as_deref()),
+                    other => warnings.push(dropped(other, "system")),
+                }
+            }
+            continue;
+        }
+        let role = if m.role == Role::Assistant {
+            "assistant"
+        } else {
+            "user"
+        };
+        // Consecutive messages of one role become one message.
+        if out.last().map(|l| l["role"] != role).unwrap_or(true) {
+            out.push(json!({"role": role, "content": []}));
+        }
+        let Some(Value::Array(blocks)) = out.last_mut().and_then(|l| l.get_mut("content")) else {
+            continue;
+        };
+        for p in &m.content {
+            let block = match p {
+                Part::Text { text } => json!({"type": "text", "text": text}),
+                Part::Image { source, media_type, .. } => json!({"type": "image", "source": source_of(source, media_type.as_deref())}),
+                Part::File {
+                    source,
+                    media_type,
+                    filename,
+                } => {
+                    let mut v = json!({"type": "document", "source": source_of(source, media_type.as_deref().or(Some("application/pdf")))});
+                    if let Some(f) = filename {
+                        v["title"] = f.as_str().into();
+                    }
+                    v
+                }
+                Part::ToolCall(c) => json!({
+                    "type": "tool_use",
+                    "id": c.id,
+                    "name": c.name,
+                    "input": match &c.arguments {
+                        Value::Object(_) => c.arguments.clone(),
+                        Value::String(s) => serde_json::from_str(s).unwrap_or_else(|_| json!({})),
+                        _ => json!({}),
+                    },
+                }),
+                Part::ToolResult(r) => {
+                    let content: Vec<Value> = r
+                        .content
+                        .iter()
+                        .filter_map(|p| match p {
+                            Part::Text { text } => Some(json!({"type": "text", "text": text})),
+                            Part::Image { source, media_type, .. } => Some(json!({"type": "image", "source": source_of(source, media_type.as_deref())})),
+                            _ => None,
+                        })
+                        .collect();
+                    let mut v = json!({"type": "tool_result", "tool_use_id": r.call_id, "content": content});
+                    if r.is_error {
+                        v["is_error"] = true.into();
+                    }
+                    v
+                }
+                Part::Reasoning(Reasoning {
+                    text,
+                    signature,
+                    encrypted,
+                    ..
+                }) => match (signature, encrypted) {
+                    (Some(sig), _) => json!({"type": "thinking", "thinking": text, "signature": sig}),
+                    (None, Some(data)) => json!({"type": "redacted_thinking", "data": data}),
+                    // Reasoning without a signature (another provider's) cannot be sent back.
+                    (None, None) => continue,
+                },
+                Part::CacheBreakpoint(b) => {
+                    mark_cache(blocks, b.ttl.as_deref());
+                    continue;
+                }
+                Part::ProviderItem(item) if item.api == API => item.raw.clone(),
+                other => {
+                    warnings.push(dropped(other, role));
+                    continue;
+                }
+            };
+            blocks.push(block);
+        }
+    }
+    out.retain(|m| m["content"].as_array().is_some_and(|c| !c.is_empty()));
+    (system, out)
+}
+
+fn dropped(p: &Part, role: &str) -> Warning {
+    Warning {
+        setting: None,
+        message: format!("a {} part cannot be sent in an Anthropic {role} message; it was dropped", part_name(p)),
+    }
+}
+
+fn mark_cache(blocks: &mut [Value], ttl: Option<&str>) {
+    if let Some(last) = blocks.last_mut() {
+        let mut cc = json!({"type": "ephemeral"});
+        if let Some(t) = ttl {
+            cc["ttl"] = t.into();
+        }
+        last["cache_control"] = cc;
+    }
+}
+
+fn source_of(source: &MediaSource, media_type: Option<&str>) -> Value {
+    match source {
+        MediaSource::Url(u) => json!({"type": "url", "url": u}),
+        MediaSource::Base64(d) => json!({"type": "base64", "media_type": media_type.unwrap_or("application/octet-stream"), "data": d}),
+        MediaSource::FileId(id) => json!({"type": "file", "file_id": id}),
+    }
+}
+
+#[derive(Deserialize)]
+struct WireMessage {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    model: Option<String>,
+    #[serde(default)]
+    content: Vec<Value>,
+    #[serde(default)]
+    stop_reason: Option<String>,
+    #[serde(default)]
+    usage: Option<Value>,
+    #[serde(flatten)]
+    rest: JsonMap,
+}
+
+#[derive(Deserialize)]
+struct WireEvent {
+    #[serde(rename = "type", default)]
+    kind: String,
+    #[serde(default)]
+    index: Option<u32>,
+    #[serde(default)]
+    message: Option<Value>,
+    #[serde(default)]
+    content_block: Option<Value>,
+    #[serde(default)]
+    delta: Option<Value>,
+    #[serde(default)]
+    usage: Option<Value>,
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+/// What an open content block is, by its index.
+enum Block {
+    Text,
+    Thinking { signature: Option<String> },
+    Tool { start_input: Value, had_delta: bool },
+    Other { raw: Value, json: String },
+}
+
+#[derive(Default)]
+struct AnthropicStreamDecoder {
+    blocks: Vec<(u32, Block)>,
+    usage: JsonMap,
+    meta: Meta,
+    finished: bool,
+    stopped: bool,
+}
+
+impl AnthropicStreamDecoder {
+    fn block(&mut self, index: u32) -> Option<&mut Block> {
+        self.blocks.iter_mut().find(|(i, _)| *i == index).map(|(_, b)| b)
+    }
+
+    fn flush(&mut self, out: &mut Vec<StreamEvent>) {
+        out.extend(self.meta.events());
+        if !self.usage.is_empty() {
+            out.push(StreamEvent::Usage(usage(Value::Object(std::mem::take(&mut self.usage)))));
+        }
+    }
+
+    fn merge_usage(&mut self, u: Option<&Value>) {
+        if let Some(Value::Object(u)) = u {
+            for (k, v) in u {
+                if !v.is_null() {
+                    self.usage.insert(k.clone(), v.clone());
+                }
+            }
+        }
+    }
+}
+
+impl StreamDecoder for AnthropicStreamDecoder {
+    fn decode(&mut self, frame: Frame<'_>, out: &mut Vec<StreamEvent>) -> Result<()> {
+        let data = frame.data.trim_ascii();
+        if data.is_empty() {
+            return Ok(());
+        }
+        let ev: WireEvent = serde_json::from_slice(data)
+            .map_err(|e| wire::decode_error("Anthropic stream event", data, e))?;
+        let index = ev.index.unwrap_or(0);
+        match ev.kind.as_str() {
+            "message_start" => {
+                if let Some(m) = &ev.message {
+                    out.push(StreamEvent::Start {
+                        id: opt_str(m, "id"),
+                        model: opt_str(m, "model"),
+                    });
+                    self.merge_usage(m.get("usage"));
+                }
+            }
+            "content_block_start" => {
+                let Some(block) = ev.content_block else { return Ok(()) };
+                let state = match block.get("type").and_then(Value::as_str).unwrap_or("") {
+                    "text" => {
+                        let t = str_at(&block, "text");
+                        if !t.is_empty() {
+                            out.push(StreamEvent::TextDelta(t));
+                        }
+                        if let Some(Value::Array(cs)) = block.get("citations") {
+                            self.meta.citations.extend(cs.iter().cloned());
+                        }
+                        Block::Text
+                    }
+                    "thinking" => {
+                        let t = str_at(&block, "thinking");
+                        if !t.is_empty() {
+                            out.push(StreamEvent::ReasoningDelta(t));
+                        }
+                        Block::Thinking {
+                            signature: opt_str(&block, "signature").filter(|s| !s.is_empty()),
+                        }
+                    }
+                    "redacted_thinking" => {
+                        out.push(StreamEvent::ReasoningDone {
+                            signature: None,
+                            encrypted: opt_str(&block, "data"),
+                            id: None,
+                        });
+                        Block::Text
+                    }
+                    "tool_use" => {
+                        out.push(StreamEvent::ToolCallStart {
+                            index,
+                            id: str_at(&block, "id"),
+                            name: str_at(&block, "name"),
+                        });
+                        Block::Tool {
+                            start_input: input_of(block.get("input")),
+                            had_delta: false,
+                        }
+                    }
+                    _ => Block::Other {
+                        raw: block,
+                        json: String::new(),
+                    },
+                };
+                self.blocks.retain(|(i, _)| *i != index);
+                self.blocks.push((index, state));
+            }
+            "content_block_delta" => {
+                let Some(delta) = ev.delta else { return Ok(()) };
+                let kind = delta.get("type").and_then(Value::as_str).unwrap_or("");
+                match kind {
+                    "text_delta" => out.push(StreamEvent::TextDelta(str_at(&delta, "text"))),
+                    "thinking_delta" => out.push(StreamEvent::ReasoningDelta(str_at(&delta, "thinking"))),
+                    "signature_delta" => {
+                        if let Some(Block::Thinking { signature }) = self.block(index) {
+                            signature
+                                .get_or_insert_with(String::new)
+                                .push_str(&str_at(&delta, "signature"));
+                        }
+                    }
+                    "citations_delta" => {
+                        if let Some(c) = delta.get("citation") {
+                            self.meta.citations.push(c.clone());
+                        }
+                    }
+                    "input_json_delta" => {
+                        let part = str_at(&delta, "partial_json");
+                        match self.block(index) {
+                            Some(Block::Tool { had_delta, .. }) => {
+                                if !part.is_empty() {
+                                    *had_delta = true;
+                                    out.push(StreamEvent::ToolCallDelta { index, arguments: part });
+                                }
+                            }
+                            Some(Block::Other { json, .. }) => json.push_str(&part),
+                            _ => {}
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            "content_block_stop" => {
+                let Some(pos) = self.blocks.iter().position(|(i, _)| *i == index) else {
+                    return Ok(());
+                };
+                match self.blocks.remove(pos).1 {
+                    Block::Text => {}
+                    Block::Thinking { signature } => out.push(StreamEvent::ReasoningDone {
+                        signature,
+                        encrypted: None,
+                        id: None,
+                    }),
+                    Block::Tool {
+                        start_input,
+                        had_delta,
+                    } => {
+                        if !had_delta && start_input.as_object().is_some_and(|o| !o.is_empty()) {
+                            out.push(StreamEvent::ToolCallDelta {
+                                index,
+                                arguments: start_input.to_string(),
+                            });
+                        }
+                        out.push(StreamEvent::ToolCallEnd { index });
+                    }
+                    Block::Other { mut raw, json } => {
+                        if !json.trim().is_empty() {
+                            raw["input"] = ToolCall::parse_arguments(&json);
+                        }
+                        out.push(provider_item(raw));
+                    }
+                }
+            }
+            "message_delta" => {
+                if let Some(Value::Object(d)) = &ev.delta {
+                    self.meta.absorb(d);
+                    if let Some(r) = d.get("stop_reason").and_then(Value::as_str) {
+                        self.finished = true;
+                        out.push(StreamEvent::Finish(finish_reason(r)));
+                    }
+                }
+                self.merge_usage(ev.usage.as_ref());
+            }
+            "message_stop" => {
+                self.stopped = true;
+                self.flush(out);
+            }
+            "error" => {
+                self.finished = true;
+                let (message, code) = ev
+                    .error
+                    .as_ref()
+                    .map(super::errors::error_fields)
+                    .unwrap_or((None, None));
+                out.push(StreamEvent::Error(ResponseError {
+                    code,
+                    message: message.unwrap_or_else(|| "error event without a message".into()),
+                }));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut Vec<StreamEvent>) -> Result<()> {
+        self.flush(out);
+        if self.finished || self.stopped {
+            Ok(())
+        } else {
+            Err(Error::new(
+                ErrorKind::Truncated,
+                "the stream ended before message_delta / message_stop",
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,192 @@
+//! Turns an HTTP error response into a typed [`Error`]: the provider's message and code from any
+//! of the error-body shapes providers use, the kind from status and code, the request id, and
+//! how long to wait (`retry-after-ms`, `Retry-After` in seconds or as an HTTP date).
+
+use crate::error::{Error, ErrorKind};
+use http::HeaderMap;
+use serde_json::Value;
+use std::time::{Duration, SystemTime};
+
+/// Message and code from an error body: `{"error": {"message", "type"|"code"|"status"}}`,
+/// `{"error": "text"}`, `{"message": ...}`, `{"detail": ...}`, or a list of those (Gemini).
+pub(crate) fn parse_error_body(body: &[u8]) -> (Option<String>, Option<String>) {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        let text = String::from_utf8_lossy(body).trim().to_owned();
+        let text: String = text.chars().take(1000).collect();
+        return ((!text.is_empty()).then_some(text), None);
+    };
+    error_fields(&v)
+}
+
+/// Message and code of an error value (also used for errors inside streams).
+pub(crate) fn error_fields(v: &Value) -> (Option<String>, Option<String>) {
+    let v = match v {
+        Value::Array(items) => match items.first() {
+            Some(first) => first,
+            None => return (None, None),
+        },
+        v => v,
+    };
+    let str_of = |v: Option<&Value>| match v {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    let inner = match v.get("error") {
+        Some(Value::String(s)) => return (Some(s.clone()), str_of(v.get("code"))),
+        Some(e @ Value::Object(_)) => e,
+        _ => v,
+    };
+    let message = str_of(inner.get("message"))
+        .or_else(|| str_of(inner.get("detail")))
+        .or_else(|| match inner.get("detail") {
+            Some(d @ (Value::Array(_) | Value::Object(_))) => Some(d.to_string()),
+            _ => None,
+        });
+    let code = str_of(inner.get("type"))
+        .filter(|t| t != "error")
+        .or_else(|| str_of(inner.get("code")))
+        .or_else(|| str_of(inner.get("status")));
+    (message, code)
+}
+
+/// Kind of an error from its HTTP status and the provider's code.
+pub(crate) fn classify(status: u16, code: Option<&str>, message: &str) -> ErrorKind {
+    let code = code.unwrap_or("");
+    let lower = message.to_ascii_lowercase();
+    if code == "insufficient_quota" || code == "billing_error" {
+        return ErrorKind::QuotaExceeded;
+    }
+    if code == "context_length_exceeded"
+        || lower.contains("context length")
+        || lower.contains("context window")
+        || lower.contains("prompt is too long")
+    {
+        return ErrorKind::ContextLength;
+    }
+    if code == "overloaded_error" || status == 529 {
+        return ErrorKind::Overloaded;
+    }
+    match status {
+        400 | 409 | 413 | 422 => ErrorKind::BadRequest,
+        401 | 403 => ErrorKind::Auth,
+        404 => ErrorKind::NotFound,
+        408 => ErrorKind::Timeout,
+        429 => ErrorKind::RateLimit,
+        500..=599 => ErrorKind::Server,
+        _ => ErrorKind::Http,
+    }
+}
+
+/// The wait a provider asked for.
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    if let Some(ms) = text("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
+        if ms.is_finite() && ms >= 0.0 {
+            return Some(Duration::from_secs_f64(ms / 1000.0));
+        }
+    }
+    let v = text("retry-after")?;
+    if let Ok(secs) = v.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+    }
+    let when = httpdate::parse_http_date(v).ok()?;
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// The typed error for an HTTP error response.
+pub(crate) fn error_from_http(provider: &str, status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
+    let (message, code) = parse_error_body(body);
+    let message = message.unwrap_or_else(|| {
+        http::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("error")
+            .to_owned()
+    });
+    let kind = classify(status, code.as_deref(), &message);
+    let mut e = Error::new(kind, message)
+        .with_status(status)
+        .with_provider(provider)
+        .with_body(String::from_utf8_lossy(&body[..body.len().min(64 << 10)]));
+    if let Some(c) = code {
+        e = e.with_code(c);
+    }
+    for name in ["x-request-id", "request-id", "x-amzn-requestid", "x-goog-request-id"] {
+        if let Some(id) = headers.get(name).and_then(|v| v.to_str().ok()) {
+            e = e.with_request_id(id);
+            break;
+        }
+    }
+    if let Some(d) = retry_after(headers) {
+        e = e.with_retry_after(d);
+    }
+    e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(status: u16, body: &str, headers: &[(&str, &str)]) -> Error {
+        let mut h = HeaderMap::new();
+        for (k, v) in headers {
+            h.insert(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        error_from_http("p", status, &h, body.as_bytes())
+    }
+
+    #[test]
+    fn openai_and_anthropic_shapes() {
+        let e = err(
+            429,
+            r#"{"error":{"message":"quota","type":"insufficient_quota","code":"insufficient_quota"}}"#,
+            &[("x-request-id", "req_1")],
+        );
+        assert_eq!(e.kind(), ErrorKind::QuotaExceeded);
+        assert!(!e.is_retryable());
+        assert_eq!(e.message(), "quota");
+        assert_eq!(e.request_id(), Some("req_1"));
+
+        let e = err(
+            529,
+            r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
+            &[],
+        );
+        assert_eq!(e.kind(), ErrorKind::Overloaded);
+        assert_eq!(e.code(), Some("overloaded_error"));
+        assert!(e.is_retryable());
+    }
+
+    #[test]
+    fn other_shapes_and_plain_text() {
+        assert_eq!(err(404, r#"{"error":"model not found"}"#, &[]).message(), "model not found");
+        assert_eq!(
+            err(400, r#"[{"error":{"code":400,"message":"bad","status":"INVALID_ARGUMENT"}}]"#, &[]).code(),
+            Some("INVALID_ARGUMENT")
+        );
+        assert_eq!(err(502, "Bad gateway\n", &[]).message(), "Bad gateway");
+        assert_eq!(err(503, "", &[]).message(), "Service Unavailable");
+        assert_eq!(err(422, r#"{"detail":"nope"}"#, &[]).kind(), ErrorKind::BadRequest);
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(
+            err(429, "", &[("retry-after", "2")]).retry_after(),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(
+            err(429, "", &[("retry-after-ms", "150")]).retry_after(),
+            Some(Duration::from_millis(150))
+        );
+        let past = err(429, "", &[("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT")]);
+        assert_eq!(past.retry_after(), Some(Duration::ZERO));
+    }
+}

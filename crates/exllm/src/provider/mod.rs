@@ -1,0 +1,217 @@
+//! Providers. A wire API is a pure codec — request in, HTTP request out; body bytes in,
+//! response out; stream frame in, events out — with no I/O, so it is tested on bytes. An
+//! endpoint (base URL, auth, headers, quirk flags) says where and how to send it. Providers
+//! that speak another's API (the OpenAI-compatible family) are rows in [`registry`], not code.
+
+mod anthropic;
+pub(crate) mod errors;
+mod mock;
+mod openai_chat;
+mod openai_responses;
+pub mod registry;
+mod wire;
+
+pub use anthropic::AnthropicCodec;
+pub use mock::MockProvider;
+pub use openai_chat::OpenAiChatCodec;
+pub use openai_responses::OpenAiResponsesCodec;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::transport::{Frame, Framing};
+use crate::types::{ChatRequest, ChatResponse, Secret, StreamEvent, Warning};
+use bytes::Bytes;
+use std::fmt;
+use std::str::FromStr;
+
+/// A wire API: the request and response format a provider speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Api {
+    /// OpenAI Chat Completions (`/chat/completions`) and every server compatible with it.
+    OpenAiChat,
+    /// OpenAI Responses (`/responses`).
+    OpenAiResponses,
+    /// Anthropic Messages (`/messages`).
+    Anthropic,
+}
+
+impl Api {
+    /// The name used on the command line (`openai-chat`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Api::OpenAiChat => "openai-chat",
+            Api::OpenAiResponses => "openai-responses",
+            Api::Anthropic => "anthropic",
+        }
+    }
+
+    /// The codec for this API.
+    pub fn codec(self) -> &'static dyn Codec {
+        match self {
+            Api::OpenAiChat => &OpenAiChatCodec,
+            Api::OpenAiResponses => &OpenAiResponsesCodec,
+            Api::Anthropic => &AnthropicCodec,
+        }
+    }
+}
+
+impl fmt::Display for Api {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Api {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s {
+            "openai-chat" | "openai" | "chat" => Api::OpenAiChat,
+            "openai-responses" | "responses" => Api::OpenAiResponses,
+            "anthropic" | "anthropic-messages" => Api::Anthropic,
+            other => {
+                return Err(Error::new(
+                    ErrorKind::Config,
+                    format!("unknown API `{other}` (known: openai-chat, openai-responses, anthropic)"),
+                ))
+            }
+        })
+    }
+}
+
+/// How requests authenticate.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub enum Auth {
+    /// No credentials (local servers).
+    #[default]
+    None,
+    /// `Authorization: Bearer <key>`.
+    Bearer(Secret),
+    /// A custom header carrying the key (`x-api-key`, `api-key`, ...).
+    Header {
+        /// Header name.
+        name: String,
+        /// The key.
+        value: Secret,
+    },
+}
+
+/// Differences between servers that speak the same API, as flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quirks {
+    /// Send the output limit as `max_completion_tokens` (OpenAI) rather than `max_tokens`.
+    pub max_completion_tokens: bool,
+    /// Ask for usage in streams with `stream_options.include_usage`.
+    pub stream_usage: bool,
+    /// The server knows the `developer` role (else it is sent as `system`).
+    pub developer_role: bool,
+    /// The server accepts `reasoning_effort`.
+    pub reasoning_effort: bool,
+    /// The server accepts `top_k`.
+    pub top_k: bool,
+}
+
+impl Default for Quirks {
+    fn default() -> Self {
+        Quirks {
+            max_completion_tokens: false,
+            stream_usage: true,
+            developer_role: false,
+            reasoning_effort: true,
+            top_k: false,
+        }
+    }
+}
+
+/// Where and how to send requests for one provider.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// Provider name (`openai`, `groq`, ...), for errors and metadata.
+    pub provider: String,
+    /// Base URL including any version path (`https://api.openai.com/v1`).
+    pub base_url: String,
+    /// Credentials.
+    pub auth: Auth,
+    /// Extra headers sent with every request.
+    pub headers: Vec<(String, String)>,
+    /// Server differences.
+    pub quirks: Quirks,
+}
+
+impl Endpoint {
+    /// An endpoint with no auth, no extra headers and default quirks.
+    pub fn new(provider: impl Into<String>, base_url: impl Into<String>) -> Self {
+        Endpoint {
+            provider: provider.into(),
+            base_url: base_url.into(),
+            auth: Auth::None,
+            headers: Vec::new(),
+            quirks: Quirks::default(),
+        }
+    }
+}
+
+/// An encoded request and what the encoder could not honour.
+#[derive(Debug)]
+pub struct Encoded {
+    /// The HTTP request.
+    pub request: http::Request<Bytes>,
+    /// Settings the provider cannot take.
+    pub warnings: Vec<Warning>,
+}
+
+/// A model as a provider lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelEntry {
+    /// The model id.
+    pub id: String,
+    /// A display name, when the provider gives one.
+    pub display_name: Option<String>,
+    /// Who owns it, when the provider says.
+    pub owned_by: Option<String>,
+}
+
+/// A wire API's codec: pure functions over canonical types and bytes.
+pub trait Codec: Send + Sync {
+    /// Which API this is.
+    fn api(&self) -> Api;
+
+    /// Encodes a request for `model` (without the provider prefix).
+    fn encode(
+        &self,
+        req: &ChatRequest,
+        model: &str,
+        ep: &Endpoint,
+        stream: bool,
+    ) -> Result<Encoded>;
+
+    /// Decodes a whole (non-streaming) response body.
+    fn decode(&self, body: &[u8]) -> Result<ChatResponse>;
+
+    /// How streamed bodies are framed.
+    fn framing(&self) -> Framing {
+        Framing::Sse
+    }
+
+    /// A fresh decoder for one streamed body.
+    fn stream_decoder(&self) -> Box<dyn StreamDecoder>;
+
+    /// The request that lists the provider's models (OpenAI style `GET /models` by default).
+    fn list_models(&self, ep: &Endpoint) -> Result<http::Request<Bytes>> {
+        wire::get(ep, "/models")
+    }
+
+    /// Decodes a model listing (`{"data": [{"id": ...}]}` by default).
+    fn decode_models(&self, body: &[u8]) -> Result<Vec<ModelEntry>> {
+        wire::decode_model_list(body)
+    }
+}
+
+/// Decodes the frames of one streamed body into events.
+pub trait StreamDecoder: Send {
+    /// Decodes one frame, appending events to `out`.
+    fn decode(&mut self, frame: Frame<'_>, out: &mut Vec<StreamEvent>) -> Result<()>;
+
+    /// The body ended: flushes what is held back and reports a stream that ended early.
+    fn finish(&mut self, out: &mut Vec<StreamEvent>) -> Result<()>;
+}

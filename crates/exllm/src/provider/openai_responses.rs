@@ -1,0 +1,548 @@
+//! OpenAI Responses (`/responses`), spoken by OpenAI and xAI. Output is a list of items:
+//! `message` items carry text, `reasoning` items carry summaries and encrypted content (kept so
+//! they can be sent back), `function_call` items are the caller's tool calls, and every other
+//! item (web search, file search, code interpreter, MCP, shell, ...) is run by the provider and
+//! kept verbatim as a [`ProviderItem`].
+
+use super::openai_chat::part_name;
+use super::wire::{self, data_url, merge_options, put};
+use super::{Api, Codec, Encoded, Endpoint, StreamDecoder};
+use crate::error::{Error, ErrorKind, Result};
+use crate::transport::Frame;
+use crate::types::{
+    ChatRequest, ChatResponse, FinishKind, FinishReason, JsonMap, MediaSource, Part,
+    ProviderItem, ResponseError, ResponseFormat, Role, StreamEvent, ToolCall, ToolChoice, Usage,
+    Warning,
+};
+use crate::Collector;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// The Responses codec.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OpenAiResponsesCodec;
+
+const API: &str = "openai-responses";
+
+impl Codec for OpenAiResponsesCodec {
+    fn api(&self) -> Api {
+        Api::OpenAiResponses
+    }
+
+    fn encode(&self, req: &ChatRequest, model: &str, ep: &Endpoint, stream: bool) -> Result<Encoded> {
+        let mut warnings = Vec::new();
+        let mut body = JsonMap::new();
+        body.insert("model".into(), model.into());
+        body.insert("input".into(), Value::Array(encode_input(req, &mut warnings)));
+        if !req.tools.is_empty() {
+            let tools = req
+                .tools
+                .iter()
+                .map(|t| {
+                    let mut f = json!({"type": "function", "name": t.name, "parameters": t.parameters_or_empty()});
+                    if let Some(d) = &t.description {
+                        f["description"] = d.as_str().into();
+                    }
+                    if let Some(s) = t.strict {
+                        f["strict"] = s.into();
+                    }
+                    f
+                })
+                .collect();
+            body.insert("tools".into(), Value::Array(tools));
+        }
+        if let Some(c) = &req.tool_choice {
+            body.insert(
+                "tool_choice".into(),
+                match c {
+                    ToolChoice::Auto => "auto".into(),
+                    ToolChoice::None => "none".into(),
+                    ToolChoice::Required => "required".into(),
+                    ToolChoice::Tool(name) => json!({"type": "function", "name": name}),
+                },
+            );
+        }
+        put(&mut body, "parallel_tool_calls", req.parallel_tool_calls);
+        put(&mut body, "temperature", req.temperature);
+        put(&mut body, "top_p", req.top_p);
+        put(&mut body, "max_output_tokens", req.max_tokens);
+        put(&mut body, "service_tier", req.service_tier.clone());
+        put(&mut body, "user", req.user.clone());
+        put(&mut body, "top_logprobs", req.top_logprobs);
+        for (set, name) in [
+            (req.top_k.is_some(), "top_k"),
+            (!req.stop.is_empty(), "stop"),
+            (req.seed.is_some(), "seed"),
+            (req.n.is_some(), "n"),
+            (req.frequency_penalty.is_some(), "frequency_penalty"),
+            (req.presence_penalty.is_some(), "presence_penalty"),
+        ] {
+            if set {
+                warnings.push(Warning::unsupported(name, "the Responses API"));
+            }
+        }
+        if let Some(f) = &req.response_format {
+            let format = match f {
+                ResponseFormat::Text => json!({"type": "text"}),
+                ResponseFormat::JsonObject => json!({"type": "json_object"}),
+                ResponseFormat::JsonSchema {
+                    name,
+                    schema,
+                    description,
+                    strict,
+                } => {
+                    let mut s = json!({"type": "json_schema", "name": name, "schema": schema});
+                    if let Some(d) = description {
+                        s["description"] = d.as_str().into();
+                    }
+                    if let Some(st) = strict {
+                        s["strict"] = (*st).into();
+                    }
+                    s
+                }
+            };
+            body.insert("text".into(), json!({"format": format}));
+        }
+        if let Some(r) = &req.reasoning {
+            let mut reasoning = JsonMap::new();
+            put(&mut reasoning, "effort", r.effort.map(|e| e.as_str()));
+            put(&mut reasoning, "summary", r.summary.clone());
+            if r.budget_tokens.is_some() {
+                warnings.push(Warning::unsupported("reasoning.budget_tokens", "the Responses API"));
+            }
+            if !reasoning.is_empty() {
+                body.insert("reasoning".into(), Value::Object(reasoning));
+            }
+        }
+        if stream {
+            body.insert("stream".into(), true.into());
+        }
+        merge_options(&mut body, &req.provider_options);
+        let request = wire::post_json(ep, "/responses", &Value::Object(body), stream)?;
+        Ok(Encoded { request, warnings })
+    }
+
+    fn decode(&self, body: &[u8]) -> Result<ChatResponse> {
+        let resp: WireResponse = wire::parse(body, "Responses API response")?;
+        let mut c = Collector::new();
+        let mut annotations = Vec::new();
+        c.push(StreamEvent::Start {
+            id: resp.id.clone(),
+            model: resp.model.clone(),
+        });
+        for item in resp.output.iter() {
+            match item.get("type").and_then(Value::as_str).unwrap_or("") {
+                "message" => {
+                    for part in item.get("content").and_then(Value::as_array).into_iter().flatten() {
+                        match part.get("type").and_then(Value::as_str) {
+                            Some("output_text") => {
+                                c.push(StreamEvent::TextDelta(str_at(part, "text")));
+                                if let Some(Value::Array(a)) = part.get("annotations") {
+                                    annotations.extend(a.iter().cloned());
+                                }
+                            }
+                            Some("refusal") => c.push(StreamEvent::RefusalDelta(str_at(part, "refusal"))),
+                            _ => {}
+                        }
+                    }
+                }
+                "reasoning" => {
+                    let text = reasoning_text(item);
+                    if !text.is_empty() {
+                        c.push(StreamEvent::ReasoningDelta(text));
+                    }
+                    c.push(reasoning_done(item));
+                }
+                "function_call" => c.push(StreamEvent::ToolCall(ToolCall {
+                    id: str_at(item, "call_id"),
+                    name: str_at(item, "name"),
+                    arguments: ToolCall::parse_arguments(&str_at(item, "arguments")),
+                    provider_meta: None,
+                })),
+                _ => c.push(provider_item(item)),
+            }
+        }
+        if !annotations.is_empty() {
+            c.push(StreamEvent::Metadata {
+                key: "annotations".into(),
+                value: Value::Array(annotations),
+            });
+        }
+        finish_events(&resp, &mut |e| c.push(e));
+        Ok(c.finish())
+    }
+
+    fn stream_decoder(&self) -> Box<dyn StreamDecoder> {
+        Box::<ResponsesStreamDecoder>::default()
+    }
+}
+
+fn encode_input(req: &ChatRequest, warnings: &mut Vec<Warning>) -> Vec<Value> {
+    let mut out = Vec::new();
+    for m in &req.messages {
+        let role = match m.role {
+            Role::System => "system",
+            Role::Developer => "developer",
+            Role::User | Role::Tool => "user",
+            Role::Assistant => "assistant",
+        };
+        let mut content = Vec::new();
+        let flush = |content: &mut Vec<Value>, out: &mut Vec<Value>| {
+            if !content.is_empty() {
+                out.push(json!({"role": role, "content": std::mem::take(content)}));
+            }
+        };
+        for p in &m.content {
+            match p {
+                Part::Text { text } if m.role == Role::Assistant => {
+                    content.push(json!({"type": "output_text", "text": text}))
+                }
+                Part::Text { text } => content.push(json!({"type": "input_text", "text": text})),
+                Part::Refusal { text } => content.push(json!({"type": "refusal", "refusal": text})),
+                Part::Image {
+                    source,
+                    media_type,
+                    detail,
+                } => {
+                    let mut v = json!({"type": "input_image", "detail": detail.map(|d| d.as_str()).unwrap_or("auto")});
+                    match source {
+                        MediaSource::Url(u) => v["image_url"] = u.as_str().into(),
+                        MediaSource::Base64(d) => v["image_url"] = data_url(media_type.as_deref(), d).into(),
+                        MediaSource::FileId(id) => v["file_id"] = id.as_str().into(),
+                    }
+                    content.push(v);
+                }
+                Part::File {
+                    source,
+                    media_type,
+                    filename,
+                } => {
+                    let mut v = json!({"type": "input_file"});
+                    match source {
+                        MediaSource::Url(u) => v["file_url"] = u.as_str().into(),
+                        MediaSource::Base64(d) => v["file_data"] = data_url(media_type.as_deref(), d).into(),
+                        MediaSource::FileId(id) => v["file_id"] = id.as_str().into(),
+                    }
+                    if let Some(f) = filename {
+                        v["filename"] = f.as_str().into();
+                    }
+                    content.push(v);
+                }
+                Part::CacheBreakpoint(_) => {}
+                // Items stand between messages: flush the message so far to keep the order.
+                Part::ToolCall(c) => {
+                    flush(&mut content, &mut out);
+                    out.push(json!({"type": "function_call", "call_id": c.id, "name": c.name, "arguments": c.arguments_text()}));
+                }
+                Part::ToolResult(r) => {
+                    flush(&mut content, &mut out);
+                    out.push(json!({"type": "function_call_output", "call_id": r.call_id, "output": r.text_content()}));
+                }
+                Part::Reasoning(r) => {
+                    flush(&mut content, &mut out);
+                    if let Some(id) = &r.id {
+                        let summary: Vec<Value> = if r.text.is_empty() {
+                            Vec::new()
+                        } else {
+                            vec![json!({"type": "summary_text", "text": r.text})]
+                        };
+                        let mut v = json!({"type": "reasoning", "id": id, "summary": summary});
+                        if let Some(e) = &r.encrypted {
+                            v["encrypted_content"] = e.as_str().into();
+                        }
+                        out.push(v);
+                    }
+                }
+                Part::ProviderItem(item) if item.api == API => {
+                    flush(&mut content, &mut out);
+                    out.push(item.raw.clone());
+                }
+                other => warnings.push(Warning {
+                    setting: None,
+                    message: format!("a {} part cannot be sent to the Responses API; it was dropped", part_name(other)),
+                }),
+            }
+        }
+        flush(&mut content, &mut out);
+    }
+    out
+}
+
+fn str_at(v: &Value, key: &str) -> String {
+    v.get(key).and_then(Value::as_str).unwrap_or("").to_owned()
+}
+
+/// Summary text (or, where a server sends it, raw reasoning text) of a reasoning item.
+fn reasoning_text(item: &Value) -> String {
+    let mut text = String::new();
+    for key in ["summary", "content"] {
+        for s in item.get(key).and_then(Value::as_array).into_iter().flatten() {
+            if let Some(t) = s.get("text").and_then(Value::as_str) {
+                text.push_str(t);
+            }
+        }
+    }
+    text
+}
+
+fn reasoning_done(item: &Value) -> StreamEvent {
+    StreamEvent::ReasoningDone {
+        signature: None,
+        encrypted: item
+            .get("encrypted_content")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        id: item.get("id").and_then(Value::as_str).map(str::to_owned),
+    }
+}
+
+fn provider_item(item: &Value) -> StreamEvent {
+    StreamEvent::ProviderItem(ProviderItem {
+        api: API.into(),
+        item_type: str_at(item, "type"),
+        raw: item.clone(),
+    })
+}
+
+/// Usage, finish reason and error of a finished (or failed) response.
+fn finish_events(resp: &WireResponse, emit: &mut dyn FnMut(StreamEvent)) {
+    if let Some(u) = resp.usage.as_ref().filter(|u| !u.is_null()) {
+        emit(StreamEvent::Usage(usage(u.clone())));
+    }
+    if let Some(e) = resp.error.as_ref().filter(|e| !e.is_null()) {
+        let (message, code) = super::errors::error_fields(e);
+        emit(StreamEvent::Error(ResponseError {
+            code,
+            message: message.unwrap_or_else(|| e.to_string()),
+        }));
+    }
+    let status = resp.status.as_deref().unwrap_or("");
+    let reason = resp
+        .incomplete_details
+        .as_ref()
+        .and_then(|d| d.get("reason"))
+        .and_then(Value::as_str);
+    let finish = match (status, reason) {
+        ("completed", _) => Some(FinishReason::new(FinishKind::Stop, "completed")),
+        ("incomplete", Some("max_output_tokens")) => Some(FinishReason::new(FinishKind::Length, "max_output_tokens")),
+        ("incomplete", Some("content_filter")) => Some(FinishReason::new(FinishKind::ContentFilter, "content_filter")),
+        ("incomplete", r) => Some(FinishReason::new(FinishKind::Other, r.unwrap_or("incomplete"))),
+        ("failed", _) => Some(FinishReason::new(FinishKind::Error, "failed")),
+        ("", _) | ("in_progress", _) | ("queued", _) => None,
+        (other, _) => Some(FinishReason::new(FinishKind::Other, other)),
+    };
+    if let Some(f) = finish {
+        emit(StreamEvent::Finish(f));
+    }
+}
+
+/// Maps a Responses usage object.
+fn usage(raw: Value) -> Usage {
+    let n = |path: &[&str]| {
+        path.iter()
+            .try_fold(&raw, |v, k| v.get(k))
+            .and_then(Value::as_u64)
+    };
+    Usage {
+        input_tokens: n(&["input_tokens"]),
+        output_tokens: n(&["output_tokens"]),
+        cache_read_tokens: n(&["input_tokens_details", "cached_tokens"]),
+        cache_write_tokens: None,
+        reasoning_tokens: n(&["output_tokens_details", "reasoning_tokens"]),
+        raw: Some(raw),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct WireResponse {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    model: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    output: Vec<Value>,
+    #[serde(default)]
+    usage: Option<Value>,
+    #[serde(default)]
+    error: Option<Value>,
+    #[serde(default)]
+    incomplete_details: Option<Value>,
+}
+
+/// One streamed event; only the fields exllm reads.
+#[derive(Deserialize)]
+struct WireEvent {
+    #[serde(rename = "type", default)]
+    kind: String,
+    #[serde(default)]
+    output_index: Option<u32>,
+    #[serde(default)]
+    content_index: Option<u32>,
+    #[serde(default)]
+    delta: Option<String>,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    item: Option<Value>,
+    #[serde(default)]
+    response: Option<WireResponse>,
+    #[serde(default)]
+    annotation: Option<Value>,
+    #[serde(default)]
+    error: Option<Value>,
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+#[derive(Default)]
+struct ResponsesStreamDecoder {
+    started: bool,
+    finished: bool,
+    /// (output_index, content_index) of text parts that had deltas.
+    text_with_deltas: Vec<(u32, u32)>,
+    /// Output indexes of reasoning items and function calls that had deltas.
+    reasoning_with_deltas: Vec<u32>,
+    calls_with_deltas: Vec<u32>,
+    annotations: Vec<Value>,
+}
+
+impl StreamDecoder for ResponsesStreamDecoder {
+    fn decode(&mut self, frame: Frame<'_>, out: &mut Vec<StreamEvent>) -> Result<()> {
+        let data = frame.data.trim_ascii();
+        if data.is_empty() || data == b"[DONE]" {
+            return Ok(());
+        }
+        let ev: WireEvent = serde_json::from_slice(data)
+            .map_err(|e| wire::decode_error("Responses stream event", data, e))?;
+        let oi = ev.output_index.unwrap_or(0);
+        let key = (oi, ev.content_index.unwrap_or(0));
+        match ev.kind.as_str() {
+            "response.created" | "response.in_progress" | "response.queued" => {
+                if let (false, Some(r)) = (self.started, &ev.response) {
+                    self.started = true;
+                    out.push(StreamEvent::Start {
+                        id: r.id.clone(),
+                        model: r.model.clone(),
+                    });
+                }
+            }
+            "response.output_text.delta" => {
+                if !self.text_with_deltas.contains(&key) {
+                    self.text_with_deltas.push(key);
+                }
+                out.push(StreamEvent::TextDelta(ev.delta.unwrap_or_default()));
+            }
+            "response.output_text.done" => {
+                if !self.text_with_deltas.contains(&key) {
+                    out.push(StreamEvent::TextDelta(ev.text.unwrap_or_default()));
+                }
+            }
+            "response.output_text.annotation.added" => self.annotations.extend(ev.annotation),
+            "response.refusal.delta" => out.push(StreamEvent::RefusalDelta(ev.delta.unwrap_or_default())),
+            "response.reasoning_summary_text.delta" | "response.reasoning_text.delta" => {
+                if !self.reasoning_with_deltas.contains(&oi) {
+                    self.reasoning_with_deltas.push(oi);
+                }
+                out.push(StreamEvent::ReasoningDelta(ev.delta.unwrap_or_default()));
+            }
+            "response.output_item.added" => {
+                if let Some(item) = ev.item.filter(|i| i["type"] == "function_call") {
+                    out.push(StreamEvent::ToolCallStart {
+                        index: oi,
+                        id: str_at(&item, "call_id"),
+                        name: str_at(&item, "name"),
+                    });
+                }
+            }
+            "response.function_call_arguments.delta" => {
+                if !self.calls_with_deltas.contains(&oi) {
+                    self.calls_with_deltas.push(oi);
+                }
+                out.push(StreamEvent::ToolCallDelta {
+                    index: oi,
+                    arguments: ev.delta.unwrap_or_default(),
+                });
+            }
+            "response.output_item.done" => {
+                let Some(item) = ev.item else { return Ok(()) };
+                match item.get("type").and_then(Value::as_str).unwrap_or("") {
+                    "message" => {}
+                    "reasoning" => {
+                        if !self.reasoning_with_deltas.contains(&oi) {
+                            let text = reasoning_text(&item);
+                            if !text.is_empty() {
+                                out.push(StreamEvent::ReasoningDelta(text));
+                            }
+                        }
+                        out.push(reasoning_done(&item));
+                    }
+                    "function_call" => {
+                        out.push(StreamEvent::ToolCallStart {
+                            index: oi,
+                            id: str_at(&item, "call_id"),
+                            name: str_at(&item, "name"),
+                        });
+                        if !self.calls_with_deltas.contains(&oi) {
+                            out.push(StreamEvent::ToolCallDelta {
+                                index: oi,
+                                arguments: str_at(&item, "arguments"),
+                            });
+                        }
+                        out.push(StreamEvent::ToolCallEnd { index: oi });
+                    }
+                    _ => out.push(provider_item(&item)),
+                }
+            }
+            "response.completed" | "response.incomplete" | "response.failed" | "response.cancelled" => {
+                self.finished = true;
+                if let Some(r) = &ev.response {
+                    self.flush(out);
+                    finish_events(r, &mut |e| out.push(e));
+                }
+            }
+            "error" => {
+                self.finished = true;
+                let (message, code) = match &ev.error {
+                    Some(e) => super::errors::error_fields(e),
+                    None => (ev.message.clone(), ev.code.clone()),
+                };
+                out.push(StreamEvent::Error(ResponseError {
+                    code,
+                    message: message.unwrap_or_else(|| "error event without a message".into()),
+                }));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut Vec<StreamEvent>) -> Result<()> {
+        self.flush(out);
+        if self.finished {
+            Ok(())
+        } else {
+            Err(Error::new(
+                ErrorKind::Truncated,
+                "the stream ended before response.completed",
+            ))
+        }
+    }
+}
+
+impl ResponsesStreamDecoder {
+    fn flush(&mut self, out: &mut Vec<StreamEvent>) {
+        if !self.annotations.is_empty() {
+            out.push(StreamEvent::Metadata {
+                key: "annotations".into(),
+                value: Value::Array(std::mem::take(&mut self.annotations)),
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,208 @@
+//! The providers exllm knows, as data: which API each speaks, where, with which key and quirks.
+//! An OpenAI-compatible provider is one row here; adding one takes a few lines and no code.
+
+use super::{Api, Quirks};
+
+/// How a provider takes its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthStyle {
+    /// `Authorization: Bearer`.
+    Bearer,
+    /// The key in this header.
+    Header(&'static str),
+}
+
+/// One known provider.
+#[derive(Debug, Clone, Copy)]
+pub struct ProviderSpec {
+    /// The name used in `provider/model`.
+    pub name: &'static str,
+    /// The API spoken by default.
+    pub api: Api,
+    /// Other APIs it also speaks (chosen with `--api`).
+    pub other_apis: &'static [Api],
+    /// Default base URL, including its version path; empty when the user must give one.
+    pub base_url: &'static str,
+    /// Environment variables that may override the base URL, in order.
+    pub base_url_env: &'static [&'static str],
+    /// Environment variables holding the key, in order.
+    pub key_env: &'static [&'static str],
+    /// Whether a request without a key is refused before sending.
+    pub key_required: bool,
+    /// How the key is sent.
+    pub auth: AuthStyle,
+    /// Headers sent with every request.
+    pub headers: &'static [(&'static str, &'static str)],
+    /// Server differences.
+    pub quirks: Quirks,
+    /// The model `exllm chat` uses when only this provider is configured.
+    pub default_model: &'static str,
+}
+
+impl ProviderSpec {
+    /// Whether this provider speaks `api`.
+    pub fn speaks(&self, api: Api) -> bool {
+        self.api == api || self.other_apis.contains(&api)
+    }
+}
+
+/// Quirks of a typical OpenAI-compatible server.
+const COMPAT: Quirks = Quirks {
+    max_completion_tokens: false,
+    stream_usage: true,
+    developer_role: false,
+    reasoning_effort: true,
+    top_k: false,
+};
+
+const fn compat(
+    name: &'static str,
+    base_url: &'static str,
+    key_env: &'static [&'static str],
+    default_model: &'static str,
+    quirks: Quirks,
+) -> ProviderSpec {
+    ProviderSpec {
+        name,
+        api: Api::OpenAiChat,
+        other_apis: &[],
+        base_url,
+        base_url_env: &[],
+        key_env,
+        key_required: true,
+        auth: AuthStyle::Bearer,
+        headers: &[],
+        quirks,
+        default_model,
+    }
+}
+
+/// A server on the user's machine: the key is optional and any API may be spoken.
+const fn local(
+    name: &'static str,
+    base_url: &'static str,
+    key_env: &'static [&'static str],
+    base_url_env: &'static [&'static str],
+) -> ProviderSpec {
+    ProviderSpec {
+        key_required: false,
+        base_url_env,
+        other_apis: &[Api::OpenAiResponses],
+        ..compat(name, base_url, key_env, "", Quirks { top_k: true, ..COMPAT })
+    }
+}
+
+const NO_REASONING_EFFORT: Quirks = Quirks {
+    reasoning_effort: false,
+    ..COMPAT
+};
+
+const TOP_K: Quirks = Quirks {
+    top_k: true,
+    ..COMPAT
+};
+
+/// Every known HTTP provider.
+pub static PROVIDERS: &[ProviderSpec] = &[
+    ProviderSpec {
+        other_apis: &[Api::OpenAiResponses],
+        base_url_env: &["OPENAI_BASE_URL"],
+        ..compat(
+            "openai",
+            "https://api.openai.com/v1",
+            &["OPENAI_API_KEY"],
+            "gpt-4o-mini",
+            Quirks {
+                max_completion_tokens: true,
+                developer_role: true,
+                ..COMPAT
+            },
+        )
+    },
+    ProviderSpec {
+        name: "anthropic",
+        api: Api::Anthropic,
+        other_apis: &[],
+        base_url: "https://api.anthropic.com/v1",
+        base_url_env: &["ANTHROPIC_BASE_URL"],
+        key_env: &["ANTHROPIC_API_KEY"],
+        key_required: true,
+        auth: AuthStyle::Header("x-api-key"),
+        headers: &[("anthropic-version", "2023-06-01")],
+        quirks: COMPAT,
+        default_model: "claude-sonnet-4-5",
+    },
+    compat("groq", "https://api.groq.com/openai/v1", &["GROQ_API_KEY"], "llama-3.3-70b-versatile", COMPAT),
+    ProviderSpec {
+        other_apis: &[Api::OpenAiResponses],
+        ..compat("xai", "https://api.x.ai/v1", &["XAI_API_KEY"], "grok-3-mini", COMPAT)
+    },
+    compat(
+        "mistral",
+        "https://api.mistral.ai/v1",
+        &["MISTRAL_API_KEY"],
+        "mistral-small-latest",
+        Quirks {
+            stream_usage: false,
+            ..NO_REASONING_EFFORT
+        },
+    ),
+    compat(
+        "perplexity",
+        "https://api.perplexity.ai",
+        &["PERPLEXITY_API_KEY", "PPLX_API_KEY"],
+        "sonar",
+        Quirks {
+            stream_usage: false,
+            top_k: true,
+            ..NO_REASONING_EFFORT
+        },
+    ),
+    compat("deepseek", "https://api.deepseek.com/v1", &["DEEPSEEK_API_KEY"], "deepseek-chat", NO_REASONING_EFFORT),
+    compat("openrouter", "https://openrouter.ai/api/v1", &["OPENROUTER_API_KEY"], "openai/gpt-4o-mini", TOP_K),
+    compat(
+        "together",
+        "https://api.together.xyz/v1",
+        &["TOGETHER_API_KEY", "TOGETHERAI_API_KEY"],
+        "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+        TOP_K,
+    ),
+    compat(
+        "fireworks",
+        "https://api.fireworks.ai/inference/v1",
+        &["FIREWORKS_API_KEY", "FIREWORKS_AI_API_KEY"],
+        "accounts/fireworks/models/llama-v3p3-70b-instruct",
+        TOP_K,
+    ),
+    compat(
+        "deepinfra",
+        "https://api.deepinfra.com/v1/openai",
+        &["DEEPINFRA_API_KEY", "DEEPINFRA_TOKEN"],
+        "meta-llama/Llama-3.3-70B-Instruct",
+        TOP_K,
+    ),
+    local("lmstudio", "http://localhost:1234/v1", &["LMSTUDIO_API_KEY"], &["LMSTUDIO_BASE_URL"]),
+    local("vllm", "http://localhost:8000/v1", &["VLLM_API_KEY"], &["VLLM_BASE_URL"]),
+    local("openai-compatible", "", &["OPENAI_COMPATIBLE_API_KEY"], &["OPENAI_COMPATIBLE_BASE_URL"]),
+];
+
+/// The provider named `name`.
+pub fn find(name: &str) -> Option<&'static ProviderSpec> {
+    PROVIDERS.iter().find(|p| p.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_found() {
+        for (i, p) in PROVIDERS.iter().enumerate() {
+            assert!(PROVIDERS[i + 1..].iter().all(|q| q.name != p.name), "{}", p.name);
+            assert_eq!(find(p.name).unwrap().name, p.name);
+        }
+        assert!(find("openai").unwrap().speaks(Api::OpenAiResponses));
+        assert!(!find("groq").unwrap().speaks(Api::OpenAiResponses));
+    }
+}

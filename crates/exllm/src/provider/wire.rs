@@ -1,0 +1,184 @@
+//! Helpers every codec shares: building HTTP requests from an endpoint, merging
+//! `provider_options`, and decoding JSON with errors that say what was wrong.
+
+use super::{Auth, Endpoint, ModelEntry};
+use crate::error::{Error, ErrorKind, Result};
+use crate::types::JsonMap;
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+fn url(ep: &Endpoint, path: &str) -> String {
+    let base = ep.base_url.trim_end_matches('/');
+    format!("{base}{path}")
+}
+
+fn apply(ep: &Endpoint, mut b: http::request::Builder) -> Result<http::request::Builder> {
+    let bad = |what: &str| {
+        Error::new(ErrorKind::Config, format!("invalid {what} header value"))
+            .with_provider(ep.provider.clone())
+    };
+    match &ep.auth {
+        Auth::None => {}
+        Auth::Bearer(key) => {
+            let mut v = HeaderValue::from_str(&format!("Bearer {}", key.expose()))
+                .map_err(|_| bad("Authorization"))?;
+            v.set_sensitive(true);
+            b = b.header(AUTHORIZATION, v);
+        }
+        Auth::Header { name, value } => {
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad(name))?;
+            let mut v = HeaderValue::from_str(value.expose()).map_err(|_| bad(name.as_str()))?;
+            v.set_sensitive(true);
+            b = b.header(name, v);
+        }
+    }
+    for (k, v) in &ep.headers {
+        let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| bad(k))?;
+        let value = HeaderValue::from_str(v).map_err(|_| bad(k))?;
+        b = b.header(name, value);
+    }
+    Ok(b)
+}
+
+/// A JSON `POST` to `base_url + path`, with auth and the endpoint's headers.
+pub(crate) fn post_json(
+    ep: &Endpoint,
+    path: &str,
+    body: &Value,
+    stream: bool,
+) -> Result<http::Request<Bytes>> {
+    let b = http::Request::post(url(ep, path))
+        .header(CONTENT_TYPE, "application/json")
+        .header(
+            ACCEPT,
+            if stream {
+                "text/event-stream"
+            } else {
+                "application/json"
+            },
+        );
+    let body = serde_json::to_vec(body)
+        .map_err(|e| Error::new(ErrorKind::InvalidInput, "cannot encode the request").with_source(e))?;
+    apply(ep, b)?
+        .body(Bytes::from(body))
+        .map_err(|e| config_error(ep, e))
+}
+
+/// A `GET` of `base_url + path`, with auth and the endpoint's headers.
+pub(crate) fn get(ep: &Endpoint, path: &str) -> Result<http::Request<Bytes>> {
+    apply(ep, http::Request::get(url(ep, path)))?
+        .body(Bytes::new())
+        .map_err(|e| config_error(ep, e))
+}
+
+fn config_error(ep: &Endpoint, e: http::Error) -> Error {
+    Error::new(
+        ErrorKind::Config,
+        format!("invalid request for base URL `{}`", ep.base_url),
+    )
+    .with_provider(ep.provider.clone())
+    .with_source(e)
+}
+
+/// Merges `provider_options` into a request body: objects merge key by key, anything else
+/// replaces what the codec wrote.
+pub(crate) fn merge_options(body: &mut JsonMap, options: &JsonMap) {
+    for (k, v) in options {
+        match (body.get_mut(k), v) {
+            (Some(Value::Object(old)), Value::Object(new)) => merge_options(old, new),
+            _ => {
+                body.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
+/// Inserts `value` under `key` when it is `Some`.
+pub(crate) fn put<T: Into<Value>>(body: &mut JsonMap, key: &str, value: Option<T>) {
+    if let Some(v) = value {
+        body.insert(key.to_owned(), v.into());
+    }
+}
+
+/// Decodes a JSON body, or says which part of it was wrong.
+pub(crate) fn parse<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<T> {
+    serde_json::from_slice(body).map_err(|e| decode_error(what, body, e))
+}
+
+/// A decode error with the start of the offending bytes.
+pub(crate) fn decode_error(what: &str, body: &[u8], e: serde_json::Error) -> Error {
+    let snippet: String = String::from_utf8_lossy(&body[..body.len().min(200)]).into();
+    Error::new(
+        ErrorKind::Decode,
+        format!("malformed {what}: {e}; starts with: {snippet}"),
+    )
+}
+
+/// Decodes an OpenAI-style model list.
+pub(crate) fn decode_model_list(body: &[u8]) -> Result<Vec<ModelEntry>> {
+    #[derive(serde::Deserialize)]
+    struct List {
+        #[serde(default)]
+        data: Vec<Entry>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        id: String,
+        #[serde(default)]
+        display_name: Option<String>,
+        #[serde(default)]
+        owned_by: Option<String>,
+    }
+    let list: List = parse(body, "model list")?;
+    Ok(list
+        .data
+        .into_iter()
+        .map(|e| ModelEntry {
+            id: e.id,
+            display_name: e.display_name,
+            owned_by: e.owned_by,
+        })
+        .collect())
+}
+
+/// Base64 data as a `data:` URL.
+pub(crate) fn data_url(media_type: Option<&str>, data: &str) -> String {
+    format!(
+        "data:{};base64,{data}",
+        media_type.unwrap_or("application/octet-stream")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn options_merge_deeply() {
+        let mut body = json!({"a": 1, "o": {"x": 1, "y": 2}})
+            .as_object()
+            .unwrap()
+            .clone();
+        let opts = json!({"o": {"y": 3, "z": 4}, "b": [1]})
+            .as_object()
+            .unwrap()
+            .clone();
+        merge_options(&mut body, &opts);
+        assert_eq!(
+            Value::Object(body),
+            json!({"a": 1, "o": {"x": 1, "y": 3, "z": 4}, "b": [1]})
+        );
+    }
+
+    #[test]
+    fn auth_headers_are_sensitive() {
+        let mut ep = Endpoint::new("p", "http://h/v1/");
+        ep.auth = Auth::Bearer("k".into());
+        let r = post_json(&ep, "/chat", &json!({}), false).unwrap();
+        assert_eq!(r.uri(), "http://h/v1/chat");
+        assert!(r.headers()[AUTHORIZATION].is_sensitive());
+    }
+}

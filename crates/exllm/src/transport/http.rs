@@ -1,0 +1,112 @@
+//! HTTP over reqwest: sends an encoded request, turns error statuses into typed errors with the
+//! provider's message, and reads bodies under a size cap.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::provider::errors::error_from_http;
+use bytes::Bytes;
+use futures_util::StreamExt;
+use std::time::Duration;
+
+/// The shared HTTP client.
+#[derive(Debug, Clone)]
+pub struct HttpTransport {
+    client: reqwest::Client,
+    /// Largest non-streaming body accepted (a larger one is a [`ErrorKind::TooLarge`] error).
+    pub max_body_bytes: usize,
+}
+
+impl HttpTransport {
+    /// A transport with an optional whole-request timeout.
+    pub fn new(timeout: Option<Duration>) -> Result<Self> {
+        let mut b = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(30))
+            .user_agent(concat!("exllm/", env!("CARGO_PKG_VERSION")));
+        if let Some(t) = timeout {
+            b = b.timeout(t);
+        }
+        let client = b.build().map_err(|e| {
+            Error::new(ErrorKind::Config, "cannot build the HTTP client").with_source(e)
+        })?;
+        Ok(Self::from_client(client))
+    }
+
+    /// Uses a reqwest client configured by the caller (proxies, TLS roots, ...).
+    pub fn from_client(client: reqwest::Client) -> Self {
+        HttpTransport {
+            client,
+            max_body_bytes: 64 << 20,
+        }
+    }
+
+    /// Sends the request; a non-2xx status becomes a typed error carrying the provider's message.
+    pub async fn send(
+        &self,
+        req: &http::Request<Bytes>,
+        provider: &str,
+    ) -> Result<reqwest::Response> {
+        let url = reqwest::Url::parse(&req.uri().to_string()).map_err(|e| {
+            Error::new(ErrorKind::Config, format!("invalid URL: {e}")).with_provider(provider)
+        })?;
+        let resp = self
+            .client
+            .request(req.method().clone(), url)
+            .headers(req.headers().clone())
+            .body(req.body().clone())
+            .send()
+            .await
+            .map_err(|e| network_error(e, provider))?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(resp);
+        }
+        let headers = resp.headers().clone();
+        let body = self.read_body(resp, provider).await.unwrap_or_default();
+        Err(error_from_http(provider, status.as_u16(), &headers, &body))
+    }
+
+    /// Reads a whole body, refusing one over [`HttpTransport::max_body_bytes`].
+    pub async fn read_body(&self, resp: reqwest::Response, provider: &str) -> Result<Bytes> {
+        if resp.content_length().unwrap_or(0) > self.max_body_bytes as u64 {
+            return Err(too_large(self.max_body_bytes, provider));
+        }
+        let mut body = Vec::new();
+        let mut stream = resp.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| network_error(e, provider))?;
+            if body.len() + chunk.len() > self.max_body_bytes {
+                return Err(too_large(self.max_body_bytes, provider));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Bytes::from(body))
+    }
+}
+
+fn too_large(limit: usize, provider: &str) -> Error {
+    Error::new(
+        ErrorKind::TooLarge,
+        format!("response body larger than the {limit}-byte limit"),
+    )
+    .with_provider(provider)
+}
+
+/// Maps a reqwest error (URL stripped, it may carry a key in its query) to a typed error.
+pub(crate) fn network_error(e: reqwest::Error, provider: &str) -> Error {
+    let kind = if e.is_timeout() {
+        ErrorKind::Timeout
+    } else {
+        ErrorKind::Network
+    };
+    let what = if e.is_timeout() {
+        "request timed out"
+    } else if e.is_connect() {
+        "cannot connect"
+    } else if e.is_body() || e.is_decode() {
+        "connection broken while reading the response"
+    } else {
+        "request failed"
+    };
+    Error::new(kind, what)
+        .with_provider(provider)
+        .with_source(e.without_url())
+}

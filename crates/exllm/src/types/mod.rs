@@ -1,0 +1,31 @@
+//! The canonical type model: one set of types that every provider's codec maps to and from.
+//!
+//! Requests, messages and their parts, responses, usage, finish reasons and stream events live
+//! here, one concept per file. Nothing in this module knows about HTTP or any provider's wire
+//! format, so the same values flow through every codec, the collector and the CLI.
+
+mod finish;
+mod message;
+mod part;
+mod request;
+mod response;
+mod secret;
+mod stream;
+mod usage;
+
+pub use finish::{FinishKind, FinishReason};
+pub use message::{Message, Role};
+pub use part::{
+    CacheBreakpoint, ImageDetail, MediaSource, Part, ProviderItem, Reasoning, ToolCall,
+    ToolResult,
+};
+pub use request::{
+    ChatRequest, ReasoningConfig, ReasoningEffort, ResponseFormat, Tool, ToolChoice,
+};
+pub use response::{ChatResponse, ResponseError, Warning};
+pub use secret::Secret;
+pub use stream::{response_to_events, StreamEvent};
+pub use usage::Usage;
+
+/// A JSON object, used for `provider_options` and `provider_meta`.
+pub type JsonMap = serde_json::Map<String, serde_json::Value>;

@@ -1,0 +1,102 @@
+//! A chat response in canonical form: content parts in order, finish reason, usage, and what the
+//! provider sent beyond that (citations, logprobs, ids) in `provider_meta`.
+
+use super::finish::{FinishKind, FinishReason};
+use super::part::{Part, ToolCall};
+use super::usage::Usage;
+use super::JsonMap;
+use serde::{Deserialize, Serialize};
+
+/// A chat response. Streaming and non-streaming calls of the same answer give equal values.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChatResponse {
+    /// The provider's response id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The model that answered, as the provider names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// The answer's parts in order.
+    pub content: Vec<Part>,
+    /// Why the answer ended (`None` when the provider said nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish: Option<FinishReason>,
+    /// Token usage (`None` when the provider reported none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+    /// Everything else the provider sent that has no canonical field: citations, logprobs,
+    /// search results, timings, system fingerprint, ...
+    #[serde(default, skip_serializing_if = "JsonMap::is_empty")]
+    pub provider_meta: JsonMap,
+    /// Settings the provider could not honour, and similar notices.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
+    /// An error the provider reported inside a successful HTTP response (a failed Responses
+    /// run, an error line in an Ollama stream).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ResponseError>,
+}
+
+impl ChatResponse {
+    /// All visible text, concatenated in order.
+    pub fn text(&self) -> String {
+        self.content.iter().filter_map(Part::as_text).collect()
+    }
+
+    /// All reasoning text, concatenated in order.
+    pub fn reasoning_text(&self) -> String {
+        self.content
+            .iter()
+            .filter_map(|p| match p {
+                Part::Reasoning(r) => Some(r.text.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The caller's tool calls, in order.
+    pub fn tool_calls(&self) -> Vec<&ToolCall> {
+        self.content
+            .iter()
+            .filter_map(|p| match p {
+                Part::ToolCall(c) => Some(c),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The normalised finish kind, if any.
+    pub fn finish_kind(&self) -> Option<FinishKind> {
+        self.finish.as_ref().map(|f| f.kind)
+    }
+}
+
+/// A notice about the request: a setting the provider could not honour, a dropped part.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    /// The setting concerned (`top_k`, `response_format`, ...), if one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setting: Option<String>,
+    /// What happened.
+    pub message: String,
+}
+
+impl Warning {
+    /// A warning about a setting the provider does not support; it was not sent.
+    pub fn unsupported(setting: &str, provider: &str) -> Self {
+        Warning {
+            setting: Some(setting.to_owned()),
+            message: format!("{provider} does not support `{setting}`; it was not sent"),
+        }
+    }
+}
+
+/// An error reported inside a successful HTTP response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResponseError {
+    /// The provider's error code or type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The provider's message.
+    pub message: String,
+}

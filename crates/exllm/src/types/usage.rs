@@ -1,0 +1,110 @@
+//! Token usage with one convention for every provider.
+//!
+//! `input_tokens` counts every prompt token (cached, cache-read and cache-write ones included)
+//! and `output_tokens` every generated token (reasoning included). The parts are kept apart so
+//! cost can be computed right. A count the provider did not send is `None`, never a fake 0.
+
+use serde::{Deserialize, Serialize};
+
+/// Token counts of one response.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Usage {
+    /// All prompt tokens, cached and cache-write ones included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_tokens: Option<u64>,
+    /// All generated tokens, reasoning included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_tokens: Option<u64>,
+    /// Prompt tokens read from the provider's cache (part of `input_tokens`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_read_tokens: Option<u64>,
+    /// Prompt tokens written to the provider's cache (part of `input_tokens`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_write_tokens: Option<u64>,
+    /// Reasoning tokens (part of `output_tokens`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_tokens: Option<u64>,
+    /// The provider's usage object as sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<serde_json::Value>,
+}
+
+impl Usage {
+    /// `input_tokens + output_tokens`, when both are known.
+    pub fn total_tokens(&self) -> Option<u64> {
+        Some(self.input_tokens? + self.output_tokens?)
+    }
+
+    /// Takes every count `newer` knows, keeping ours where it knows none: streams report usage
+    /// in several places and the last report of each field counts.
+    pub fn merge(&mut self, newer: Usage) {
+        fn take(old: &mut Option<u64>, new: Option<u64>) {
+            if new.is_some() {
+                *old = new;
+            }
+        }
+        take(&mut self.input_tokens, newer.input_tokens);
+        take(&mut self.output_tokens, newer.output_tokens);
+        take(&mut self.cache_read_tokens, newer.cache_read_tokens);
+        take(&mut self.cache_write_tokens, newer.cache_write_tokens);
+        take(&mut self.reasoning_tokens, newer.reasoning_tokens);
+        if newer.raw.is_some() {
+            self.raw = newer.raw;
+        }
+    }
+
+    /// Adds another response's usage (for totals across calls); unknown stays unknown only when
+    /// both sides are unknown.
+    pub fn add(&mut self, other: &Usage) {
+        fn sum(a: &mut Option<u64>, b: Option<u64>) {
+            *a = match (*a, b) {
+                (None, None) => None,
+                (x, y) => Some(x.unwrap_or(0) + y.unwrap_or(0)),
+            };
+        }
+        sum(&mut self.input_tokens, other.input_tokens);
+        sum(&mut self.output_tokens, other.output_tokens);
+        sum(&mut self.cache_read_tokens, other.cache_read_tokens);
+        sum(&mut self.cache_write_tokens, other.cache_write_tokens);
+        sum(&mut self.reasoning_tokens, other.reasoning_tokens);
+        self.raw = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_keeps_known_fields() {
+        let mut u = Usage {
+            input_tokens: Some(10),
+            cache_read_tokens: Some(4),
+            ..Default::default()
+        };
+        u.merge(Usage {
+            output_tokens: Some(7),
+            ..Default::default()
+        });
+        assert_eq!(u.input_tokens, Some(10));
+        assert_eq!(u.output_tokens, Some(7));
+        assert_eq!(u.cache_read_tokens, Some(4));
+        assert_eq!(u.total_tokens(), Some(17));
+    }
+
+    #[test]
+    fn add_sums_and_keeps_unknown() {
+        let mut a = Usage {
+            input_tokens: Some(1),
+            ..Default::default()
+        };
+        a.add(&Usage {
+            input_tokens: Some(2),
+            output_tokens: Some(3),
+            ..Default::default()
+        });
+        assert_eq!(a.input_tokens, Some(3));
+        assert_eq!(a.output_tokens, Some(3));
+        assert_eq!(a.reasoning_tokens, None);
+    }
+}
