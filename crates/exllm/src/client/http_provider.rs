@@ -54,10 +54,14 @@ impl HttpProvider {
         })?;
         let cfg = b.configs.get(name).cloned().unwrap_or_default();
         let env = |vars: &[&str]| vars.iter().find_map(|v| (b.env)(v));
-        let base_url = cfg
+        let mut base_url = cfg
             .base_url
             .or_else(|| env(spec.base_url_env))
             .unwrap_or_else(|| spec.base_url.to_owned());
+        // `OLLAMA_HOST=0.0.0.0:11434` style values carry no scheme.
+        if !base_url.is_empty() && !base_url.contains("://") {
+            base_url.insert_str(0, "http://");
+        }
         if base_url.is_empty() {
             return Err(Error::new(
                 ErrorKind::Config,

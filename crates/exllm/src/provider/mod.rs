@@ -4,15 +4,21 @@
 //! that speak another's API (the OpenAI-compatible family) are rows in [`registry`], not code.
 
 mod anthropic;
+mod cohere;
 pub(crate) mod errors;
+mod gemini;
 mod mock;
+mod ollama;
 mod openai_chat;
 mod openai_responses;
 pub mod registry;
 mod wire;
 
 pub use anthropic::AnthropicCodec;
+pub use cohere::CohereCodec;
+pub use gemini::GeminiCodec;
 pub use mock::MockProvider;
+pub use ollama::OllamaCodec;
 pub use openai_chat::OpenAiChatCodec;
 pub use openai_responses::OpenAiResponsesCodec;
 
@@ -33,6 +39,12 @@ pub enum Api {
     OpenAiResponses,
     /// Anthropic Messages (`/messages`).
     Anthropic,
+    /// Google Gemini `generateContent` / `streamGenerateContent`.
+    Gemini,
+    /// Cohere v2 chat (`/v2/chat`).
+    Cohere,
+    /// Ollama's native chat API (`/api/chat`).
+    Ollama,
 }
 
 impl Api {
@@ -42,8 +54,21 @@ impl Api {
             Api::OpenAiChat => "openai-chat",
             Api::OpenAiResponses => "openai-responses",
             Api::Anthropic => "anthropic",
+            Api::Gemini => "gemini",
+            Api::Cohere => "cohere",
+            Api::Ollama => "ollama",
         }
     }
+
+    /// Every API, for listings and parsing.
+    pub const ALL: [Api; 6] = [
+        Api::OpenAiChat,
+        Api::OpenAiResponses,
+        Api::Anthropic,
+        Api::Gemini,
+        Api::Cohere,
+        Api::Ollama,
+    ];
 
     /// The codec for this API.
     pub fn codec(self) -> &'static dyn Codec {
@@ -51,6 +76,9 @@ impl Api {
             Api::OpenAiChat => &OpenAiChatCodec,
             Api::OpenAiResponses => &OpenAiResponsesCodec,
             Api::Anthropic => &AnthropicCodec,
+            Api::Gemini => &GeminiCodec,
+            Api::Cohere => &CohereCodec,
+            Api::Ollama => &OllamaCodec,
         }
     }
 }
@@ -64,16 +92,17 @@ impl fmt::Display for Api {
 impl FromStr for Api {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
-        Ok(match s {
-            "openai-chat" | "openai" | "chat" => Api::OpenAiChat,
-            "openai-responses" | "responses" => Api::OpenAiResponses,
-            "anthropic" | "anthropic-messages" => Api::Anthropic,
-            other => {
-                return Err(Error::new(
-                    ErrorKind::Config,
-                    format!("unknown API `{other}` (known: openai-chat, openai-responses, anthropic)"),
-                ))
-            }
+        match s {
+            "openai" | "chat" => return Ok(Api::OpenAiChat),
+            "responses" => return Ok(Api::OpenAiResponses),
+            _ => {}
+        }
+        Api::ALL.into_iter().find(|a| a.as_str() == s).ok_or_else(|| {
+            let known: Vec<&str> = Api::ALL.iter().map(|a| a.as_str()).collect();
+            Error::new(
+                ErrorKind::Config,
+                format!("unknown API `{s}` (known: {})", known.join(", ")),
+            )
         })
     }
 }

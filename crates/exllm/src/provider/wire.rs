@@ -42,23 +42,36 @@ fn apply(ep: &Endpoint, mut b: http::request::Builder) -> Result<http::request::
     Ok(b)
 }
 
-/// A JSON `POST` to `base_url + path`, with auth and the endpoint's headers.
+/// A JSON `POST` to `base_url + path`, with auth and the endpoint's headers; a stream
+/// accepts server-sent events.
 pub(crate) fn post_json(
     ep: &Endpoint,
     path: &str,
     body: &Value,
     stream: bool,
 ) -> Result<http::Request<Bytes>> {
+    post_json_accepting(
+        ep,
+        path,
+        body,
+        if stream {
+            "text/event-stream"
+        } else {
+            "application/json"
+        },
+    )
+}
+
+/// A JSON `POST` that accepts `accept`.
+pub(crate) fn post_json_accepting(
+    ep: &Endpoint,
+    path: &str,
+    body: &Value,
+    accept: &str,
+) -> Result<http::Request<Bytes>> {
     let b = http::Request::post(url(ep, path))
         .header(CONTENT_TYPE, "application/json")
-        .header(
-            ACCEPT,
-            if stream {
-                "text/event-stream"
-            } else {
-                "application/json"
-            },
-        );
+        .header(ACCEPT, accept);
     let body = serde_json::to_vec(body)
         .map_err(|e| Error::new(ErrorKind::InvalidInput, "cannot encode the request").with_source(e))?;
     apply(ep, b)?

@@ -1,0 +1,365 @@
+//! Ollama's native chat API (`/api/chat`), streamed as NDJSON. Tool-call arguments arrive as
+//! JSON objects, each call whole; older servers send no call ids. The final `done` object
+//! carries the finish reason, the token counts and the timings, which are kept in
+//! `provider_meta`. A line `{"error": "..."}` inside a stream ends the answer with an error.
+
+use super::wire::{self, merge_options, put};
+use super::{Api, Codec, Encoded, Endpoint, ModelEntry, StreamDecoder};
+use crate::error::{Error, ErrorKind, Result};
+use crate::transport::{Frame, Framing};
+use crate::types::{
+    ChatRequest, ChatResponse, FinishKind, FinishReason, JsonMap, MediaSource, Part,
+    ReasoningEffort, ResponseError, ResponseFormat, Role, StreamEvent, ToolCall, Usage, Warning,
+};
+use crate::Collector;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// The Ollama chat codec.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OllamaCodec;
+
+/// Timing and load fields of the final object, kept in `provider_meta`.
+const META_KEYS: [&str; 6] = [
+    "created_at",
+    "total_duration",
+    "load_duration",
+    "prompt_eval_duration",
+    "eval_duration",
+    "context",
+];
+
+impl Codec for OllamaCodec {
+    fn api(&self) -> Api {
+        Api::Ollama
+    }
+
+    fn encode(&self, req: &ChatRequest, model: &str, ep: &Endpoint, stream: bool) -> Result<Encoded> {
+        let mut warnings = Vec::new();
+        let mut body = JsonMap::new();
+        body.insert("model".into(), model.into());
+        body.insert("messages".into(), Value::Array(encode_messages(req, &mut warnings)));
+        if !req.tools.is_empty() {
+            let tools = req
+                .tools
+                .iter()
+                .map(|t| {
+                    json!({"type": "function", "function": {
+                        "name": t.name,
+                        "description": t.description.clone().unwrap_or_default(),
+                        "parameters": t.parameters_or_empty(),
+                    }})
+                })
+                .collect();
+            body.insert("tools".into(), Value::Array(tools));
+        }
+        if req.tool_choice.is_some() {
+            warnings.push(Warning::unsupported("tool_choice", &ep.provider));
+        }
+        let mut options = JsonMap::new();
+        put(&mut options, "temperature", req.temperature);
+        put(&mut options, "top_p", req.top_p);
+        put(&mut options, "top_k", req.top_k);
+        put(&mut options, "num_predict", req.max_tokens);
+        put(&mut options, "seed", req.seed);
+        put(&mut options, "frequency_penalty", req.frequency_penalty);
+        put(&mut options, "presence_penalty", req.presence_penalty);
+        if !req.stop.is_empty() {
+            options.insert("stop".into(), json!(req.stop));
+        }
+        if !options.is_empty() {
+            body.insert("options".into(), Value::Object(options));
+        }
+        match &req.response_format {
+            Some(ResponseFormat::JsonObject) => {
+                body.insert("format".into(), "json".into());
+            }
+            Some(ResponseFormat::JsonSchema { schema, .. }) => {
+                body.insert("format".into(), schema.clone());
+            }
+            _ => {}
+        }
+        if let Some(r) = &req.reasoning {
+            let think = match r.effort {
+                Some(ReasoningEffort::None) => Value::Bool(false),
+                Some(e @ (ReasoningEffort::Low | ReasoningEffort::Medium | ReasoningEffort::High)) => e.as_str().into(),
+                _ => Value::Bool(true),
+            };
+            body.insert("think".into(), think);
+        }
+        for (set, name) in [
+            (req.n.is_some(), "n"),
+            (req.logprobs.is_some(), "logprobs"),
+            (req.parallel_tool_calls.is_some(), "parallel_tool_calls"),
+        ] {
+            if set {
+                warnings.push(Warning::unsupported(name, &ep.provider));
+            }
+        }
+        // Ollama streams unless told not to.
+        body.insert("stream".into(), stream.into());
+        merge_options(&mut body, &req.provider_options);
+        let accept = if stream {
+            "application/x-ndjson"
+        } else {
+            "application/json"
+        };
+        let request = wire::post_json_accepting(ep, "/api/chat", &Value::Object(body), accept)?;
+        Ok(Encoded { request, warnings })
+    }
+
+    fn decode(&self, body: &[u8]) -> Result<ChatResponse> {
+        let mut d = OllamaStreamDecoder::default();
+        let mut events = Vec::new();
+        d.line(body, &mut events)?;
+        d.finish(&mut events)?;
+        let mut c = Collector::new();
+        for e in events {
+            c.push(e);
+        }
+        Ok(c.finish())
+    }
+
+    fn framing(&self) -> Framing {
+        Framing::Ndjson
+    }
+
+    fn stream_decoder(&self) -> Box<dyn StreamDecoder> {
+        Box::<OllamaStreamDecoder>::default()
+    }
+
+    fn list_models(&self, ep: &Endpoint) -> Result<http::Request<bytes::Bytes>> {
+        wire::get(ep, "/api/tags")
+    }
+
+    fn decode_models(&self, body: &[u8]) -> Result<Vec<ModelEntry>> {
+        #[derive(Deserialize)]
+        struct Tags {
+            #[serde(default)]
+            models: Vec<Tag>,
+        }
+        #[derive(Deserialize)]
+        struct Tag {
+            name: String,
+        }
+        let tags: Tags = wire::parse(body, "Ollama model list")?;
+        Ok(tags
+            .models
+            .into_iter()
+            .map(|t| ModelEntry {
+                id: t.name,
+                display_name: None,
+                owned_by: None,
+            })
+            .collect())
+    }
+}
+
+fn encode_messages(req: &ChatRequest, warnings: &mut Vec<Warning>) -> Vec<Value> {
+    let mut out = Vec::new();
+    for m in &req.messages {
+        let role = match m.role {
+            Role::System | Role::Developer => "system",
+            Role::User => "user",
+            Role::Assistant => "assistant",
+            Role::Tool => "tool",
+        };
+        let mut text = String::new();
+        let mut thinking = String::new();
+        let mut images = Vec::new();
+        let mut calls = Vec::new();
+        for p in &m.content {
+            match p {
+                Part::Text { text: t } => text.push_str(t),
+                Part::Reasoning(r) => thinking.push_str(&r.text),
+                Part::Image {
+                    source: MediaSource::Base64(d),
+                    ..
+                } => images.push(Value::from(d.as_str())),
+                Part::ToolCall(c) => calls.push(json!({"function": {
+                    "name": c.name,
+                    "arguments": match &c.arguments {
+                        Value::String(s) => serde_json::from_str(s).unwrap_or_else(|_| json!({})),
+                        v => v.clone(),
+                    },
+                }})),
+                Part::ToolResult(r) => {
+                    let mut v = json!({"role": "tool", "content": r.text_content()});
+                    if let Some(n) = &r.name {
+                        v["tool_name"] = n.as_str().into();
+                    }
+                    out.push(v);
+                }
+                Part::CacheBreakpoint(_) => {}
+                other => warnings.push(Warning {
+                    setting: None,
+                    message: format!(
+                        "Ollama takes images as base64 and no {} parts; one was dropped",
+                        super::openai_chat::part_name(other)
+                    ),
+                }),
+            }
+        }
+        if text.is_empty() && images.is_empty() && calls.is_empty() && thinking.is_empty() {
+            continue;
+        }
+        let mut v = json!({"role": role, "content": text});
+        if !images.is_empty() {
+            v["images"] = Value::Array(images);
+        }
+        if !calls.is_empty() {
+            v["tool_calls"] = Value::Array(calls);
+        }
+        if !thinking.is_empty() {
+            v["thinking"] = thinking.into();
+        }
+        out.push(v);
+    }
+    out
+}
+
+#[derive(Deserialize)]
+struct Line {
+    #[serde(default)]
+    model: Option<String>,
+    #[serde(default)]
+    message: Option<LineMessage>,
+    #[serde(default)]
+    done: bool,
+    #[serde(default)]
+    done_reason: Option<String>,
+    #[serde(default)]
+    prompt_eval_count: Option<u64>,
+    #[serde(default)]
+    eval_count: Option<u64>,
+    #[serde(default)]
+    error: Option<Value>,
+    #[serde(flatten)]
+    rest: JsonMap,
+}
+
+#[derive(Deserialize)]
+struct LineMessage {
+    #[serde(default)]
+    content: Option<String>,
+    #[serde(default)]
+    thinking: Option<String>,
+    #[serde(default)]
+    tool_calls: Option<Vec<WireCall>>,
+}
+
+#[derive(Deserialize)]
+struct WireCall {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    function: Option<WireFunction>,
+}
+
+#[derive(Deserialize)]
+struct WireFunction {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    arguments: Option<Value>,
+}
+
+#[derive(Default)]
+struct OllamaStreamDecoder {
+    started: bool,
+    done: bool,
+}
+
+impl OllamaStreamDecoder {
+    fn line(&mut self, data: &[u8], out: &mut Vec<StreamEvent>) -> Result<()> {
+        let line: Line = serde_json::from_slice(data)
+            .map_err(|e| wire::decode_error("Ollama response line", data, e))?;
+        if !self.started && line.model.is_some() {
+            self.started = true;
+            out.push(StreamEvent::Start {
+                id: None,
+                model: line.model,
+            });
+        }
+        if let Some(e) = line.error {
+            self.done = true;
+            let (message, code) = super::errors::error_fields(&json!({ "error": e }));
+            out.push(StreamEvent::Error(ResponseError {
+                code,
+                message: message.unwrap_or_else(|| "error".into()),
+            }));
+            return Ok(());
+        }
+        if let Some(m) = line.message {
+            if let Some(t) = m.thinking.filter(|t| !t.is_empty()) {
+                out.push(StreamEvent::ReasoningDelta(t));
+            }
+            if let Some(t) = m.content.filter(|t| !t.is_empty()) {
+                out.push(StreamEvent::TextDelta(t));
+            }
+            for call in m.tool_calls.unwrap_or_default() {
+                let f = call.function;
+                let (name, args) = match f {
+                    Some(f) => (f.name.unwrap_or_default(), f.arguments),
+                    None => (String::new(), None),
+                };
+                out.push(StreamEvent::ToolCall(ToolCall {
+                    id: call.id.unwrap_or_default(),
+                    name,
+                    arguments: match args {
+                        None | Some(Value::Null) => json!({}),
+                        Some(Value::String(s)) => ToolCall::parse_arguments(&s),
+                        Some(v) => v,
+                    },
+                    provider_meta: None,
+                }));
+            }
+        }
+        if line.done {
+            self.done = true;
+            for k in META_KEYS {
+                if let Some(v) = line.rest.get(k) {
+                    out.push(StreamEvent::Metadata {
+                        key: k.into(),
+                        value: v.clone(),
+                    });
+                }
+            }
+            let mut raw = JsonMap::new();
+            put(&mut raw, "prompt_eval_count", line.prompt_eval_count);
+            put(&mut raw, "eval_count", line.eval_count);
+            out.push(StreamEvent::Usage(Usage {
+                input_tokens: Some(line.prompt_eval_count.unwrap_or(0)),
+                output_tokens: Some(line.eval_count.unwrap_or(0)),
+                raw: Some(Value::Object(raw)),
+                ..Default::default()
+            }));
+            if let Some(r) = line.done_reason.filter(|r| !r.is_empty()) {
+                let kind = match r.as_str() {
+                    "stop" => FinishKind::Stop,
+                    "length" => FinishKind::Length,
+                    _ => FinishKind::Other,
+                };
+                out.push(StreamEvent::Finish(FinishReason::new(kind, r)));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl StreamDecoder for OllamaStreamDecoder {
+    fn decode(&mut self, frame: Frame<'_>, out: &mut Vec<StreamEvent>) -> Result<()> {
+        self.line(frame.data, out)
+    }
+
+    fn finish(&mut self, _out: &mut Vec<StreamEvent>) -> Result<()> {
+        if self.done {
+            Ok(())
+        } else {
+            Err(Error::new(
+                ErrorKind::Truncated,
+                "the stream ended before the object with \"done\": true",
+            ))
+        }
+    }
+}
