@@ -21,6 +21,10 @@ pub struct ProviderConfig {
     pub headers: Vec<(String, String)>,
     /// A wire API other than the provider's default.
     pub api: Option<Api>,
+    /// The cloud region (AWS Bedrock), replacing `AWS_REGION` and the profile's.
+    pub region: Option<String>,
+    /// Fixed AWS credentials (access key id, secret, session token) instead of the AWS chain.
+    pub aws_credentials: Option<(String, Secret, Option<Secret>)>,
 }
 
 /// Builds a [`Client`].
@@ -87,6 +91,25 @@ impl ClientBuilder {
     /// Makes a provider speak another wire API (`openai` with [`Api::OpenAiResponses`]).
     pub fn api(mut self, provider: &str, api: Api) -> Self {
         self.config(provider).api = Some(api);
+        self
+    }
+
+    /// Sets a provider's cloud region (AWS Bedrock).
+    pub fn region(mut self, provider: &str, region: impl Into<String>) -> Self {
+        self.config(provider).region = Some(region.into());
+        self
+    }
+
+    /// Uses fixed AWS credentials for a provider instead of the standard AWS credential chain.
+    pub fn aws_credentials(
+        mut self,
+        provider: &str,
+        access_key_id: impl Into<String>,
+        secret_access_key: impl Into<Secret>,
+        session_token: Option<Secret>,
+    ) -> Self {
+        self.config(provider).aws_credentials =
+            Some((access_key_id.into(), secret_access_key.into(), session_token));
         self
     }
 

@@ -21,6 +21,7 @@ pub struct HttpProvider {
 struct Shared {
     codec: &'static dyn Codec,
     endpoint: Endpoint,
+    resolved: tokio::sync::OnceCell<Endpoint>,
     transport: HttpTransport,
     retry: RetryPolicy,
 }
@@ -32,6 +33,7 @@ impl HttpProvider {
             inner: Arc::new(Shared {
                 codec,
                 endpoint,
+                resolved: tokio::sync::OnceCell::new(),
                 transport,
                 retry,
             }),
@@ -56,6 +58,7 @@ impl HttpProvider {
         let env = |vars: &[&str]| vars.iter().find_map(|v| (b.env)(v));
         let mut base_url = cfg
             .base_url
+            .clone()
             .or_else(|| env(spec.base_url_env))
             .unwrap_or_else(|| spec.base_url.to_owned());
         // `OLLAMA_HOST=0.0.0.0:11434` style values carry no scheme.
@@ -72,8 +75,10 @@ impl HttpProvider {
             )
             .with_provider(name));
         }
-        let key = cfg.api_key.or_else(|| env(spec.key_env).map(Into::into));
+        let key = cfg.api_key.clone().or_else(|| env(spec.key_env).map(Into::into));
         let auth = match (key, spec.auth) {
+            (Some(k), AuthStyle::SigV4(_)) => Auth::Bearer(k),
+            (None, AuthStyle::SigV4(service)) => sigv4(name, service, &cfg)?,
             (Some(k), AuthStyle::Bearer) => Auth::Bearer(k),
             (Some(k), AuthStyle::Header(h)) => Auth::Header {
                 name: h.to_owned(),
@@ -105,13 +110,51 @@ impl HttpProvider {
         Ok(Self::new(api.codec(), endpoint, transport, b.retry.clone()))
     }
 
+    /// The endpoint with its `{region}` filled in (for SigV4 providers, whose region may come
+    /// from the AWS profile and is resolved at first use).
+    async fn resolved(&self) -> Result<&Endpoint> {
+        let s = &self.inner;
+        if !s.endpoint.base_url.contains("{region}") {
+            return Ok(&s.endpoint);
+        }
+        s.resolved
+            .get_or_try_init(|| async {
+                let region = match &s.endpoint.auth {
+                    #[cfg(feature = "bedrock")]
+                    Auth::SigV4(a) => a.region().await?.to_owned(),
+                    _ => {
+                        return Err(Error::new(ErrorKind::Config, "this provider needs a region")
+                            .with_provider(s.endpoint.provider.clone()))
+                    }
+                };
+                let mut ep = s.endpoint.clone();
+                ep.base_url = ep.base_url.replace("{region}", &region);
+                Ok(ep)
+            })
+            .await
+    }
+
     /// Encodes and sends, retrying failures that happen before any answer arrived.
     async fn send(&self, req: &ChatRequest, stream: bool) -> Result<(reqwest::Response, Vec<Warning>)> {
         let s = &self.inner;
-        let enc = s.codec.encode(req, &req.model, &s.endpoint, stream)?;
+        let ep = self.resolved().await?;
+        let enc = s.codec.encode(req, &req.model, ep, stream)?;
         let mut retry = 0;
         loop {
-            match s.transport.send(&enc.request, &s.endpoint.provider).await {
+            #[cfg(feature = "bedrock")]
+            let signed;
+            let request = match &ep.auth {
+                #[cfg(feature = "bedrock")]
+                Auth::SigV4(a) => {
+                    // Each attempt is signed anew: the signature covers the time.
+                    let mut r = clone_request(&enc.request);
+                    a.sign(&mut r).await?;
+                    signed = r;
+                    &signed
+                }
+                _ => &enc.request,
+            };
+            match s.transport.send(request, &ep.provider).await {
                 Ok(resp) => return Ok((resp, enc.warnings)),
                 Err(e) if e.is_retryable() => match s.retry.delay(retry, e.retry_after()) {
                     Some(delay) => {
@@ -131,6 +174,40 @@ impl HttpProvider {
             }
         }
     }
+}
+
+#[cfg(feature = "bedrock")]
+fn clone_request(r: &http::Request<bytes::Bytes>) -> http::Request<bytes::Bytes> {
+    let mut out = http::Request::new(r.body().clone());
+    *out.method_mut() = r.method().clone();
+    *out.uri_mut() = r.uri().clone();
+    *out.headers_mut() = r.headers().clone();
+    out
+}
+
+#[cfg(feature = "bedrock")]
+fn sigv4(_name: &str, service: &'static str, cfg: &super::ProviderConfig) -> Result<Auth> {
+    use crate::transport::SigV4Auth;
+    let auth = match &cfg.aws_credentials {
+        Some((id, secret, token)) => SigV4Auth::with_credentials(
+            service,
+            cfg.region.clone().unwrap_or_else(|| "us-east-1".into()),
+            id.clone(),
+            secret.expose().to_owned(),
+            token.as_ref().map(|t| t.expose().to_owned()),
+        ),
+        None => SigV4Auth::from_chain(service, cfg.region.clone()),
+    };
+    Ok(Auth::SigV4(Arc::new(auth)))
+}
+
+#[cfg(not(feature = "bedrock"))]
+fn sigv4(name: &str, _service: &'static str, _cfg: &super::ProviderConfig) -> Result<Auth> {
+    Err(Error::new(
+        ErrorKind::Config,
+        format!("{name} needs AWS SigV4 signing: build exllm with the `bedrock` feature, or set its bearer-token variable"),
+    )
+    .with_provider(name))
 }
 
 impl ChatProvider for HttpProvider {

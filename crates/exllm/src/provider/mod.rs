@@ -4,6 +4,7 @@
 //! that speak another's API (the OpenAI-compatible family) are rows in [`registry`], not code.
 
 mod anthropic;
+mod bedrock;
 mod cohere;
 pub(crate) mod errors;
 mod gemini;
@@ -15,6 +16,7 @@ pub mod registry;
 mod wire;
 
 pub use anthropic::AnthropicCodec;
+pub use bedrock::BedrockCodec;
 pub use cohere::CohereCodec;
 pub use gemini::GeminiCodec;
 pub use mock::MockProvider;
@@ -45,6 +47,8 @@ pub enum Api {
     Cohere,
     /// Ollama's native chat API (`/api/chat`).
     Ollama,
+    /// AWS Bedrock Converse / ConverseStream.
+    Bedrock,
 }
 
 impl Api {
@@ -57,17 +61,19 @@ impl Api {
             Api::Gemini => "gemini",
             Api::Cohere => "cohere",
             Api::Ollama => "ollama",
+            Api::Bedrock => "bedrock",
         }
     }
 
     /// Every API, for listings and parsing.
-    pub const ALL: [Api; 6] = [
+    pub const ALL: [Api; 7] = [
         Api::OpenAiChat,
         Api::OpenAiResponses,
         Api::Anthropic,
         Api::Gemini,
         Api::Cohere,
         Api::Ollama,
+        Api::Bedrock,
     ];
 
     /// The codec for this API.
@@ -79,6 +85,7 @@ impl Api {
             Api::Gemini => &GeminiCodec,
             Api::Cohere => &CohereCodec,
             Api::Ollama => &OllamaCodec,
+            Api::Bedrock => &BedrockCodec,
         }
     }
 }
@@ -123,6 +130,9 @@ pub enum Auth {
         /// The key.
         value: Secret,
     },
+    /// AWS Signature Version 4, applied by the transport to each attempt.
+    #[cfg(feature = "bedrock")]
+    SigV4(std::sync::Arc<crate::transport::SigV4Auth>),
 }
 
 /// Differences between servers that speak the same API, as flags.

@@ -11,6 +11,8 @@ pub enum AuthStyle {
     Bearer,
     /// The key in this header.
     Header(&'static str),
+    /// AWS SigV4 for this service (a key, when set, is sent as a bearer token instead).
+    SigV4(&'static str),
 }
 
 /// One known provider.
@@ -168,6 +170,19 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         key_env: &["OLLAMA_API_KEY"],
         key_required: false,
         auth: AuthStyle::Bearer,
+        headers: &[],
+        quirks: COMPAT,
+        default_model: "",
+    },
+    ProviderSpec {
+        name: "bedrock",
+        api: Api::Bedrock,
+        other_apis: &[],
+        base_url: "https://bedrock-runtime.{region}.amazonaws.com",
+        base_url_env: &["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"],
+        key_env: &["AWS_BEARER_TOKEN_BEDROCK"],
+        key_required: false,
+        auth: AuthStyle::SigV4("bedrock"),
         headers: &[],
         quirks: COMPAT,
         default_model: "",

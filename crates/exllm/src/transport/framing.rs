@@ -32,6 +32,8 @@ pub enum Framing {
     Sse,
     /// Newline-delimited JSON.
     Ndjson,
+    /// AWS event stream (`application/vnd.amazon.eventstream`, feature `bedrock`).
+    AwsEventStream,
 }
 
 impl Framing {
@@ -40,6 +42,28 @@ impl Framing {
         match self {
             Framing::Sse => Box::new(SseFramer::default()),
             Framing::Ndjson => Box::new(NdjsonFramer::default()),
+            #[cfg(feature = "bedrock")]
+            Framing::AwsEventStream => Box::new(super::AwsEventStreamFramer::default()),
+            #[cfg(not(feature = "bedrock"))]
+            Framing::AwsEventStream => Box::new(Unsupported),
         }
+    }
+}
+
+/// Stands in for a framing this build leaves out.
+#[cfg(not(feature = "bedrock"))]
+struct Unsupported;
+
+#[cfg(not(feature = "bedrock"))]
+impl Framer for Unsupported {
+    fn feed(&mut self, _: &[u8], _: &mut dyn FnMut(Frame<'_>) -> Result<()>) -> Result<()> {
+        Err(crate::Error::new(
+            crate::ErrorKind::Config,
+            "AWS event streams need exllm's `bedrock` feature",
+        ))
+    }
+
+    fn finish(&mut self, _: &mut dyn FnMut(Frame<'_>) -> Result<()>) -> Result<()> {
+        Ok(())
     }
 }

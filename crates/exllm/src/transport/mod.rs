@@ -1,17 +1,25 @@
 //! Shared transport: HTTP over reqwest (rustls), the body framings providers stream in (SSE,
-//! NDJSON), the retry policy, and the stream that ties a body, a framer and a codec's stream
+//! NDJSON, AWS event-stream), SigV4 signing, the retry policy, and the stream that ties a body, a framer and a codec's stream
 //! decoder together without an extra task or channel. Codecs never see any of this.
 
+#[cfg(feature = "bedrock")]
+mod aws_event_stream;
 mod framing;
 mod http;
 mod ndjson;
 mod retry;
+#[cfg(feature = "bedrock")]
+mod sigv4;
 mod sse;
 mod stream;
 
+#[cfg(feature = "bedrock")]
+pub use aws_event_stream::{AwsEventStreamFramer, EXCEPTION_PREFIX};
 pub use framing::{Frame, Framer, Framing};
 pub use http::HttpTransport;
 pub use ndjson::NdjsonFramer;
 pub use retry::RetryPolicy;
+#[cfg(feature = "bedrock")]
+pub use sigv4::SigV4Auth;
 pub use sse::SseFramer;
 pub(crate) use stream::HttpEventStream;

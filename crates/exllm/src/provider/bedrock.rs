@@ -1,0 +1,482 @@
+//! AWS Bedrock Converse (`/model/{id}/converse`) and ConverseStream (`/converse-stream`, an AWS
+//! event stream). Content blocks are keyed objects (`{"text": ...}`, `{"toolUse": ...}`,
+//! `{"reasoningContent": ...}`, `{"cachePoint": ...}`); model ids and inference-profile ARNs
+//! are percent-encoded into the path (SigV4 then encodes the canonical path again, as AWS
+//! requires). Exception messages inside a stream end the answer with an error.
+
+use super::wire::{self, merge_options, put};
+use super::{Api, Codec, Encoded, Endpoint, StreamDecoder};
+use crate::error::{Error, ErrorKind, Result};
+use crate::transport::{Frame, Framing};
+use crate::types::{
+    ChatRequest, ChatResponse, FinishKind, FinishReason, JsonMap, MediaSource, Part, ProviderItem,
+    Reasoning, ReasoningEffort, ResponseError, Role, StreamEvent, ToolCall, ToolChoice, Usage,
+    Warning,
+};
+use crate::Collector;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// The Bedrock Converse codec.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BedrockCodec;
+
+const API: &str = "bedrock";
+/// Characters left as they are in a path segment (RFC 3986 unreserved).
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+/// Frame name prefix of exception messages (see the AWS event-stream framer).
+const EXCEPTION_PREFIX: &str = "exception:";
+
+impl Codec for BedrockCodec {
+    fn api(&self) -> Api {
+        Api::Bedrock
+    }
+
+    fn encode(&self, req: &ChatRequest, model: &str, ep: &Endpoint, stream: bool) -> Result<Encoded> {
+        let mut warnings = Vec::new();
+        let anthropic_model = model.contains("anthropic") || model.contains("claude");
+        let mut body = JsonMap::new();
+        let (system, messages) = encode_messages(req, &mut warnings);
+        if !system.is_empty() {
+            body.insert("system".into(), Value::Array(system));
+        }
+        body.insert("messages".into(), Value::Array(messages));
+        let mut inference = JsonMap::new();
+        put(&mut inference, "maxTokens", req.max_tokens);
+        put(&mut inference, "temperature", req.temperature);
+        put(&mut inference, "topP", req.top_p);
+        if !req.stop.is_empty() {
+            inference.insert("stopSequences".into(), json!(req.stop));
+        }
+        if !inference.is_empty() {
+            body.insert("inferenceConfig".into(), Value::Object(inference));
+        }
+        if !req.tools.is_empty() {
+            let tools: Vec<Value> = req
+                .tools
+                .iter()
+                .map(|t| {
+                    let mut spec = json!({"name": t.name, "inputSchema": {"json": t.parameters_or_empty()}});
+                    if let Some(d) = &t.description {
+                        spec["description"] = d.as_str().into();
+                    }
+                    json!({ "toolSpec": spec })
+                })
+                .collect();
+            let mut cfg = json!({ "tools": tools });
+            match &req.tool_choice {
+                Some(ToolChoice::Auto) => cfg["toolChoice"] = json!({"auto": {}}),
+                Some(ToolChoice::Required) => cfg["toolChoice"] = json!({"any": {}}),
+                Some(ToolChoice::Tool(name)) => cfg["toolChoice"] = json!({"tool": {"name": name}}),
+                Some(ToolChoice::None) => warnings.push(Warning::unsupported("tool_choice none", &ep.provider)),
+                _ => {}
+            }
+            body.insert("toolConfig".into(), cfg);
+        }
+        let mut extra = JsonMap::new();
+        if let Some(k) = req.top_k {
+            if anthropic_model {
+                extra.insert("top_k".into(), k.into());
+            } else {
+                warnings.push(Warning::unsupported("top_k", &ep.provider));
+            }
+        }
+        if let Some(r) = req.reasoning.as_ref().filter(|r| r.effort != Some(ReasoningEffort::None)) {
+            match (anthropic_model, r.budget()) {
+                (true, Some(b)) => {
+                    extra.insert("thinking".into(), json!({"type": "enabled", "budget_tokens": b.max(1024)}));
+                }
+                _ => warnings.push(Warning::unsupported("reasoning", &ep.provider)),
+            }
+        }
+        if !extra.is_empty() {
+            body.insert("additionalModelRequestFields".into(), Value::Object(extra));
+        }
+        for (set, name) in [
+            (req.seed.is_some(), "seed"),
+            (req.n.is_some(), "n"),
+            (req.frequency_penalty.is_some(), "frequency_penalty"),
+            (req.presence_penalty.is_some(), "presence_penalty"),
+            (req.logprobs.is_some(), "logprobs"),
+            (req.response_format.is_some(), "response_format"),
+            (req.parallel_tool_calls.is_some(), "parallel_tool_calls"),
+        ] {
+            if set {
+                warnings.push(Warning::unsupported(name, &ep.provider));
+            }
+        }
+        merge_options(&mut body, &req.provider_options);
+        let id = utf8_percent_encode(model, SEGMENT);
+        let (path, accept) = if stream {
+            (format!("/model/{id}/converse-stream"), "application/vnd.amazon.eventstream")
+        } else {
+            (format!("/model/{id}/converse"), "application/json")
+        };
+        let request = wire::post_json_accepting(ep, &path, &Value::Object(body), accept)?;
+        Ok(Encoded { request, warnings })
+    }
+
+    fn decode(&self, body: &[u8]) -> Result<ChatResponse> {
+        let resp: WireResponse = wire::parse(body, "Bedrock Converse response")?;
+        let mut c = Collector::new();
+        let blocks = resp
+            .output
+            .as_ref()
+            .and_then(|o| o.get("message"))
+            .and_then(|m| m.get("content"))
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for block in blocks {
+            if let Some(t) = block.get("text").and_then(Value::as_str) {
+                c.push(StreamEvent::TextDelta(t.to_owned()));
+            } else if let Some(r) = block.get("reasoningContent") {
+                if let Some(rt) = r.get("reasoningText") {
+                    let text = str_at(rt, "text");
+                    if !text.is_empty() {
+                        c.push(StreamEvent::ReasoningDelta(text));
+                    }
+                    c.push(StreamEvent::ReasoningDone {
+                        signature: rt.get("signature").and_then(Value::as_str).map(str::to_owned),
+                        encrypted: None,
+                        id: None,
+                    });
+                } else {
+                    c.push(StreamEvent::ReasoningDone {
+                        signature: None,
+                        encrypted: r.get("redactedContent").and_then(Value::as_str).map(str::to_owned),
+                        id: None,
+                    });
+                }
+            } else if let Some(t) = block.get("toolUse") {
+                c.push(StreamEvent::ToolCall(ToolCall {
+                    id: str_at(t, "toolUseId"),
+                    name: str_at(t, "name"),
+                    arguments: match t.get("input") {
+                        None | Some(Value::Null) => json!({}),
+                        Some(Value::String(s)) => ToolCall::parse_arguments(s),
+                        Some(v) => v.clone(),
+                    },
+                    provider_meta: None,
+                }));
+            } else {
+                c.push(provider_item(block));
+            }
+        }
+        for (k, v) in [("metrics", resp.metrics), ("additionalModelResponseFields", resp.additional_model_response_fields), ("trace", resp.trace)] {
+            if let Some(v) = v.filter(|v| !v.is_null()) {
+                c.push(StreamEvent::Metadata { key: k.into(), value: v });
+            }
+        }
+        if let Some(u) = resp.usage {
+            c.push(StreamEvent::Usage(usage(u)));
+        }
+        if let Some(r) = resp.stop_reason {
+            c.push(StreamEvent::Finish(finish_reason(&r)));
+        }
+        Ok(c.finish())
+    }
+
+    fn framing(&self) -> Framing {
+        Framing::AwsEventStream
+    }
+
+    fn stream_decoder(&self) -> Box<dyn StreamDecoder> {
+        Box::<BedrockStreamDecoder>::default()
+    }
+
+    fn list_models(&self, ep: &Endpoint) -> Result<http::Request<bytes::Bytes>> {
+        Err(Error::new(
+            ErrorKind::InvalidInput,
+            "Bedrock lists models through its control-plane API (bedrock, not bedrock-runtime), which exllm does not call",
+        )
+        .with_provider(ep.provider.clone()))
+    }
+}
+
+fn str_at(v: &Value, key: &str) -> String {
+    v.get(key).and_then(Value::as_str).unwrap_or("").to_owned()
+}
+
+fn provider_item(block: Value) -> StreamEvent {
+    let kind = block.as_object().and_then(|o| o.keys().next().cloned()).unwrap_or_default();
+    StreamEvent::ProviderItem(ProviderItem {
+        api: API.into(),
+        item_type: kind,
+        raw: block,
+    })
+}
+
+fn finish_reason(raw: &str) -> FinishReason {
+    let kind = match raw {
+        "end_turn" | "stop_sequence" => FinishKind::Stop,
+        "max_tokens" | "model_context_window_exceeded" => FinishKind::Length,
+        "tool_use" => FinishKind::ToolCalls,
+        "guardrail_intervened" | "content_filtered" => FinishKind::ContentFilter,
+        _ => FinishKind::Other,
+    };
+    FinishReason::new(kind, raw)
+}
+
+/// Input is plain + cache read + cache write tokens.
+fn usage(raw: Value) -> Usage {
+    let n = |k: &str| raw.get(k).and_then(Value::as_u64);
+    let (plain, read, write) = (n("inputTokens"), n("cacheReadInputTokens"), n("cacheWriteInputTokens"));
+    let input = match (plain, read, write) {
+        (None, None, None) => None,
+        (p, r, w) => Some(p.unwrap_or(0) + r.unwrap_or(0) + w.unwrap_or(0)),
+    };
+    Usage {
+        input_tokens: input,
+        output_tokens: n("outputTokens"),
+        cache_read_tokens: read,
+        cache_write_tokens: write,
+        reasoning_tokens: None,
+        raw: Some(raw),
+    }
+}
+
+/// Image format names Bedrock takes, from a media type.
+fn format_of(media_type: Option<&str>, default: &str) -> String {
+    media_type
+        .and_then(|m| m.rsplit('/').next())
+        .map(|f| if f == "jpg" { "jpeg" } else { f })
+        .unwrap_or(default)
+        .to_owned()
+}
+
+fn media_block(kind: &str, source: &MediaSource, media_type: Option<&str>, name: Option<&str>) -> Option<Value> {
+    let source = match source {
+        MediaSource::Base64(d) => json!({ "bytes": d }),
+        MediaSource::Url(u) if u.starts_with("s3://") => json!({"s3Location": {"uri": u}}),
+        _ => return None,
+    };
+    let mut v = json!({"format": format_of(media_type, if kind == "image" { "png" } else { "pdf" }), "source": source});
+    if kind == "document" {
+        v["name"] = name.unwrap_or("document").into();
+    }
+    Some(json!({ kind: v }))
+}
+
+fn encode_messages(req: &ChatRequest, warnings: &mut Vec<Warning>) -> (Vec<Value>, Vec<Value>) {
+    let mut system = Vec::new();
+    let mut out: Vec<Value> = Vec::new();
+    for m in &req.messages {
+        if matches!(m.role, Role::System | Role::Developer) {
+            for p in &m.content {
+                match p {
+                    Part::Text { text } => system.push(json!({ "text": text })),
+                    Part::CacheBreakpoint(_) => system.push(json!({"cachePoint": {"type": "default"}})),
+                    _ => {}
+                }
+            }
+            continue;
+        }
+        let role = if m.role == Role::Assistant { "assistant" } else { "user" };
+        let mut blocks = Vec::new();
+        for p in &m.content {
+            let block = match p {
+                Part::Text { text } => Some(json!({ "text": text })),
+                Part::Image { source, media_type, .. } => media_block("image", source, media_type.as_deref(), None),
+                Part::File { source, media_type, filename } => {
+                    media_block("document", source, media_type.as_deref(), filename.as_deref())
+                }
+                Part::ToolCall(c) => Some(json!({"toolUse": {
+                    "toolUseId": c.id,
+                    "name": c.name,
+                    "input": match &c.arguments {
+                        Value::String(s) => serde_json::from_str(s).unwrap_or_else(|_| json!({})),
+                        v => v.clone(),
+                    },
+                }})),
+                Part::ToolResult(r) => {
+                    let mut v = json!({"toolUseId": r.call_id, "content": [{"text": r.text_content()}]});
+                    if r.is_error {
+                        v["status"] = "error".into();
+                    }
+                    Some(json!({ "toolResult": v }))
+                }
+                Part::Reasoning(Reasoning { text, signature, encrypted, .. }) => match (signature, encrypted) {
+                    (Some(sig), _) => Some(json!({"reasoningContent": {"reasoningText": {"text": text, "signature": sig}}})),
+                    (None, Some(data)) => Some(json!({"reasoningContent": {"redactedContent": data}})),
+                    (None, None) => continue,
+                },
+                Part::CacheBreakpoint(_) => Some(json!({"cachePoint": {"type": "default"}})),
+                Part::ProviderItem(item) if item.api == API => Some(item.raw.clone()),
+                _ => None,
+            };
+            match block {
+                Some(b) => blocks.push(b),
+                None => warnings.push(Warning {
+                    setting: None,
+                    message: format!(
+                        "a {} part cannot be sent to Bedrock (media must be base64 or s3://); it was dropped",
+                        super::openai_chat::part_name(p)
+                    ),
+                }),
+            }
+        }
+        if blocks.is_empty() {
+            continue;
+        }
+        match out.last_mut() {
+            Some(last) if last["role"] == role => {
+                if let Some(Value::Array(a)) = last.get_mut("content") {
+                    a.extend(blocks);
+                }
+            }
+            _ => out.push(json!({"role": role, "content": blocks})),
+        }
+    }
+    (system, out)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireResponse {
+    #[serde(default)]
+    output: Option<Value>,
+    #[serde(default)]
+    stop_reason: Option<String>,
+    #[serde(default)]
+    usage: Option<Value>,
+    #[serde(default)]
+    metrics: Option<Value>,
+    #[serde(default)]
+    additional_model_response_fields: Option<Value>,
+    #[serde(default)]
+    trace: Option<Value>,
+}
+
+#[derive(Default)]
+struct BedrockStreamDecoder {
+    started: bool,
+    finished: bool,
+    /// Open reasoning blocks by index, with the signature received so far.
+    reasoning: Vec<(u32, Option<String>)>,
+    /// Indexes of open tool-use blocks.
+    tools: Vec<u32>,
+    meta: JsonMap,
+}
+
+impl StreamDecoder for BedrockStreamDecoder {
+    fn decode(&mut self, frame: Frame<'_>, out: &mut Vec<StreamEvent>) -> Result<()> {
+        let v: Value = if frame.data.trim_ascii().is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(frame.data).map_err(|e| wire::decode_error("Bedrock stream event", frame.data, e))?
+        };
+        // Some servers wrap the event in an object keyed by its type.
+        let ev = frame.event;
+        let v = match v.get(ev) {
+            Some(inner) if !ev.is_empty() => inner.clone(),
+            _ => v,
+        };
+        if let Some(kind) = ev.strip_prefix(EXCEPTION_PREFIX) {
+            self.finished = true;
+            out.push(StreamEvent::Error(ResponseError {
+                code: Some(kind.to_owned()),
+                message: v.get("message").or_else(|| v.get("Message")).and_then(Value::as_str).unwrap_or(kind).to_owned(),
+            }));
+            return Ok(());
+        }
+        let index = v.get("contentBlockIndex").and_then(Value::as_u64).unwrap_or(0) as u32;
+        match ev {
+            "messageStart" => {
+                if !self.started {
+                    self.started = true;
+                    out.push(StreamEvent::Start { id: None, model: None });
+                }
+            }
+            "contentBlockStart" => {
+                if let Some(t) = v.get("start").and_then(|s| s.get("toolUse")) {
+                    self.tools.push(index);
+                    out.push(StreamEvent::ToolCallStart {
+                        index,
+                        id: str_at(t, "toolUseId"),
+                        name: str_at(t, "name"),
+                    });
+                }
+            }
+            "contentBlockDelta" => {
+                let delta = v.get("delta").cloned().unwrap_or(Value::Null);
+                if let Some(t) = delta.get("text").and_then(Value::as_str) {
+                    out.push(StreamEvent::TextDelta(t.to_owned()));
+                } else if let Some(t) = delta.get("toolUse") {
+                    if !self.tools.contains(&index) {
+                        self.tools.push(index);
+                    }
+                    let input = match t.get("input") {
+                        Some(Value::String(s)) => s.clone(),
+                        Some(Value::Null) | None => String::new(),
+                        Some(other) => other.to_string(),
+                    };
+                    out.push(StreamEvent::ToolCallDelta { index, arguments: input });
+                } else if let Some(r) = delta.get("reasoningContent") {
+                    let slot = match self.reasoning.iter().position(|(i, _)| *i == index) {
+                        Some(p) => p,
+                        None => {
+                            self.reasoning.push((index, None));
+                            self.reasoning.len() - 1
+                        }
+                    };
+                    if let Some(t) = r.get("text").and_then(Value::as_str) {
+                        out.push(StreamEvent::ReasoningDelta(t.to_owned()));
+                    }
+                    if let Some(s) = r.get("signature").and_then(Value::as_str) {
+                        self.reasoning[slot].1.get_or_insert_with(String::new).push_str(s);
+                    }
+                    if let Some(d) = r.get("redactedContent").and_then(Value::as_str) {
+                        self.reasoning.remove(slot);
+                        out.push(StreamEvent::ReasoningDone { signature: None, encrypted: Some(d.to_owned()), id: None });
+                    }
+                } else if !delta.is_null() {
+                    out.push(provider_item(delta));
+                }
+            }
+            "contentBlockStop" => {
+                if let Some(p) = self.reasoning.iter().position(|(i, _)| *i == index) {
+                    let (_, signature) = self.reasoning.remove(p);
+                    out.push(StreamEvent::ReasoningDone { signature, encrypted: None, id: None });
+                }
+                if let Some(p) = self.tools.iter().position(|i| *i == index) {
+                    self.tools.remove(p);
+                    out.push(StreamEvent::ToolCallEnd { index });
+                }
+            }
+            "messageStop" => {
+                self.finished = true;
+                if let Some(f) = v.get("additionalModelResponseFields").filter(|f| !f.is_null()) {
+                    self.meta.insert("additionalModelResponseFields".into(), f.clone());
+                }
+                if let Some(r) = v.get("stopReason").and_then(Value::as_str) {
+                    out.push(StreamEvent::Finish(finish_reason(r)));
+                }
+            }
+            "metadata" => {
+                for k in ["metrics", "trace"] {
+                    if let Some(x) = v.get(k).filter(|x| !x.is_null()) {
+                        self.meta.insert(k.into(), x.clone());
+                    }
+                }
+                if let Some(u) = v.get("usage").filter(|u| !u.is_null()) {
+                    out.push(StreamEvent::Usage(usage(u.clone())));
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut Vec<StreamEvent>) -> Result<()> {
+        for (key, value) in std::mem::take(&mut self.meta) {
+            out.push(StreamEvent::Metadata { key, value });
+        }
+        if self.finished {
+            Ok(())
+        } else {
+            Err(Error::new(ErrorKind::Truncated, "the stream ended before messageStop"))
+        }
+    }
+}
