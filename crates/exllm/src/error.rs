@@ -12,8 +12,10 @@ use std::time::Duration;
 pub enum ErrorKind {
     /// Bad or missing configuration: no API key, unknown provider, bad base URL.
     Config,
-    /// The request is invalid before anything was sent (unsupported input for this provider).
+    /// The request is invalid before anything was sent.
     InvalidInput,
+    /// The provider or model does not offer this operation or input.
+    Unsupported,
     /// 401/403: the credentials were rejected.
     Auth,
     /// 400/422: the provider rejected the request.

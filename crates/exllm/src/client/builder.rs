@@ -25,6 +25,8 @@ pub struct ProviderConfig {
     pub region: Option<String>,
     /// Fixed AWS credentials (access key id, secret, session token) instead of the AWS chain.
     pub aws_credentials: Option<(String, Secret, Option<Secret>)>,
+    /// Values of base-URL placeholders (`resource` for Azure), replacing the environment's.
+    pub vars: Vec<(String, String)>,
 }
 
 /// Builds a [`Client`].
@@ -91,6 +93,13 @@ impl ClientBuilder {
     /// Makes a provider speak another wire API (`openai` with [`Api::OpenAiResponses`]).
     pub fn api(mut self, provider: &str, api: Api) -> Self {
         self.config(provider).api = Some(api);
+        self
+    }
+
+    /// Sets a base-URL placeholder of a provider (`resource` for Azure, `project` and
+    /// `location` for Vertex AI).
+    pub fn var(mut self, provider: &str, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.config(provider).vars.push((name.into(), value.into()));
         self
     }
 

@@ -5,9 +5,12 @@ use super::builder::ClientBuilder;
 use super::{ChatProvider, ChatStream};
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::registry::{self, AuthStyle};
-use crate::provider::{Auth, Codec, Endpoint, ModelEntry};
+use crate::provider::{Auth, Codec, Encoded, Endpoint, ModelEntry};
 use crate::transport::{HttpEventStream, HttpTransport, RetryPolicy};
-use crate::types::{ChatRequest, ChatResponse, StreamEvent, Warning};
+use crate::types::{
+    ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, RerankRequest, RerankResponse,
+    StreamEvent, Warning,
+};
 use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
 use std::sync::Arc;
@@ -65,15 +68,34 @@ impl HttpProvider {
         if !base_url.is_empty() && !base_url.contains("://") {
             base_url.insert_str(0, "http://");
         }
-        if base_url.is_empty() {
-            return Err(Error::new(
-                ErrorKind::Config,
-                format!(
-                    "provider `{name}` needs a base URL: pass --base-url or set {}",
-                    spec.base_url_env.join(" or ")
-                ),
-            )
-            .with_provider(name));
+        let mut query: Vec<(String, String)> = spec
+            .query
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        for var in spec.vars {
+            let placeholder = format!("{{{}}}", var.name);
+            if !base_url.contains(&placeholder) && !query.iter().any(|(_, v)| v.contains(&placeholder)) {
+                continue;
+            }
+            let value = cfg
+                .vars
+                .iter()
+                .find(|(k, _)| k == var.name)
+                .map(|(_, v)| v.clone())
+                .or_else(|| env(var.env))
+                .or_else(|| var.default.map(str::to_owned))
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::Config,
+                        format!("provider `{name}` needs its {}: set {} (or pass --base-url)", var.name, var.env.join(" or ")),
+                    )
+                    .with_provider(name)
+                })?;
+            base_url = base_url.replace(&placeholder, &value);
+            for (_, v) in &mut query {
+                *v = v.replace(&placeholder, &value);
+            }
         }
         let key = cfg.api_key.clone().or_else(|| env(spec.key_env).map(Into::into));
         let auth = match (key, spec.auth) {
@@ -84,14 +106,18 @@ impl HttpProvider {
                 name: h.to_owned(),
                 value: k,
             },
-            (None, _) if spec.key_required => {
-                return Err(Error::new(
-                    ErrorKind::Config,
-                    format!("missing API key for {name}: set {}", spec.key_env[0]),
-                )
-                .with_provider(name))
-            }
-            (None, _) => Auth::None,
+            (None, _) => match env(spec.bearer_env) {
+                Some(token) => Auth::Bearer(token.into()),
+                None if spec.key_required => {
+                    let mut vars = spec.key_env.first().copied().into_iter().chain(spec.bearer_env.iter().copied());
+                    let first = vars.next().unwrap_or("its API key variable");
+                    let alt: Vec<&str> = vars.collect();
+                    let alt = if alt.is_empty() { String::new() } else { format!(" (or {})", alt.join(", ")) };
+                    return Err(Error::new(ErrorKind::Config, format!("missing API key for {name}: set {first}{alt}"))
+                        .with_provider(name));
+                }
+                None => Auth::None,
+            },
         };
         let mut headers: Vec<(String, String)> = spec
             .headers
@@ -104,6 +130,7 @@ impl HttpProvider {
             base_url,
             auth,
             headers,
+            query,
             quirks: spec.quirks,
         };
         let api = cfg.api.unwrap_or(spec.api);
@@ -134,11 +161,15 @@ impl HttpProvider {
             .await
     }
 
-    /// Encodes and sends, retrying failures that happen before any answer arrived.
-    async fn send(&self, req: &ChatRequest, stream: bool) -> Result<(reqwest::Response, Vec<Warning>)> {
+    /// Encodes (with the resolved endpoint) and sends, retrying failures that happen before
+    /// any answer arrived.
+    async fn send(
+        &self,
+        encode: impl FnOnce(&Endpoint) -> Result<Encoded>,
+    ) -> Result<(reqwest::Response, Vec<Warning>)> {
         let s = &self.inner;
         let ep = self.resolved().await?;
-        let enc = s.codec.encode(req, &req.model, ep, stream)?;
+        let enc = encode(ep)?;
         let mut retry = 0;
         loop {
             #[cfg(feature = "bedrock")]
@@ -159,7 +190,7 @@ impl HttpProvider {
                 Err(e) if e.is_retryable() => match s.retry.delay(retry, e.retry_after()) {
                     Some(delay) => {
                         tracing::warn!(
-                            provider = %s.endpoint.provider,
+                            provider = %ep.provider,
                             attempt = retry + 1,
                             delay_ms = delay.as_millis() as u64,
                             reason = %e,
@@ -173,6 +204,19 @@ impl HttpProvider {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Sends a non-streaming request and decodes its body.
+    async fn call<T>(
+        &self,
+        encode: impl FnOnce(&Endpoint) -> Result<Encoded>,
+        decode: impl FnOnce(&[u8]) -> Result<T>,
+    ) -> Result<(T, Vec<Warning>)> {
+        let (resp, warnings) = self.send(encode).await?;
+        let provider = &self.inner.endpoint.provider;
+        let body = self.inner.transport.read_body(resp, provider).await?;
+        let out = decode(&body).map_err(|e| e.with_provider(provider.clone()))?;
+        Ok((out, warnings))
     }
 }
 
@@ -214,14 +258,10 @@ impl ChatProvider for HttpProvider {
     fn chat(&self, req: ChatRequest) -> BoxFuture<'static, Result<ChatResponse>> {
         let this = self.clone();
         Box::pin(async move {
-            let (resp, warnings) = this.send(&req, false).await?;
-            let provider = &this.inner.endpoint.provider;
-            let body = this.inner.transport.read_body(resp, provider).await?;
-            let mut out = this
-                .inner
-                .codec
-                .decode(&body)
-                .map_err(|e| e.with_provider(provider.clone()))?;
+            let codec = this.inner.codec;
+            let (mut out, warnings) = this
+                .call(|ep| codec.encode(&req, &req.model, ep, false), |b| codec.decode(b))
+                .await?;
             out.warnings.splice(0..0, warnings);
             Ok(out)
         })
@@ -230,8 +270,8 @@ impl ChatProvider for HttpProvider {
     fn chat_stream(&self, req: ChatRequest) -> BoxFuture<'static, Result<ChatStream>> {
         let this = self.clone();
         Box::pin(async move {
-            let (resp, warnings) = this.send(&req, true).await?;
             let s = &this.inner;
+            let (resp, warnings) = this.send(|ep| s.codec.encode(&req, &req.model, ep, true)).await?;
             let events = HttpEventStream::new(
                 resp,
                 s.codec.framing().framer(),
@@ -246,11 +286,54 @@ impl ChatProvider for HttpProvider {
     fn list_models(&self) -> BoxFuture<'static, Result<Vec<ModelEntry>>> {
         let this = self.clone();
         Box::pin(async move {
-            let s = &this.inner;
-            let req = s.codec.list_models(&s.endpoint)?;
-            let resp = s.transport.send(&req, &s.endpoint.provider).await?;
-            let body = s.transport.read_body(resp, &s.endpoint.provider).await?;
-            s.codec.decode_models(&body)
+            let codec = this.inner.codec;
+            let encode = |ep: &Endpoint| {
+                codec.list_models(ep).map(|request| Encoded {
+                    request,
+                    warnings: Vec::new(),
+                })
+            };
+            Ok(this.call(encode, |b| codec.decode_models(b)).await?.0)
+        })
+    }
+
+    fn embed(&self, req: EmbedRequest) -> BoxFuture<'static, Result<EmbedResponse>> {
+        let this = self.clone();
+        Box::pin(async move {
+            let codec = this.inner.codec;
+            let limit = codec.embed_batch_limit(&req.model).max(1);
+            let mut out = EmbedResponse::default();
+            // Batches go one after another so the vectors come back in input order.
+            for chunk in req.inputs.chunks(limit) {
+                let batch = EmbedRequest {
+                    inputs: chunk.to_vec(),
+                    ..req.clone()
+                };
+                let (mut part, warnings) = this
+                    .call(|ep| codec.encode_embed(&batch, &batch.model, ep), |b| codec.decode_embed(b))
+                    .await?;
+                if part.embeddings.len() != chunk.len() {
+                    return Err(Error::new(
+                        ErrorKind::Decode,
+                        format!("asked for {} embeddings, got {}", chunk.len(), part.embeddings.len()),
+                    )
+                    .with_provider(this.inner.endpoint.provider.clone()));
+                }
+                part.warnings.extend(warnings);
+                out.extend(part);
+            }
+            Ok(out)
+        })
+    }
+
+    fn rerank(&self, req: RerankRequest) -> BoxFuture<'static, Result<RerankResponse>> {
+        let this = self.clone();
+        Box::pin(async move {
+            let codec = this.inner.codec;
+            Ok(this
+                .call(|ep| codec.encode_rerank(&req, &req.model, ep), |b| codec.decode_rerank(b))
+                .await?
+                .0)
         })
     }
 }

@@ -13,7 +13,9 @@ pub use stream::ChatStream;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::ModelEntry;
-use crate::types::{ChatRequest, ChatResponse};
+use crate::types::{
+    ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, RerankRequest, RerankResponse,
+};
 use futures_util::future::BoxFuture;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -29,6 +31,14 @@ pub trait ChatProvider: Send + Sync + 'static {
     /// Lists the provider's models (empty when it cannot list them).
     fn list_models(&self) -> BoxFuture<'static, Result<Vec<ModelEntry>>> {
         Box::pin(async { Ok(Vec::new()) })
+    }
+    /// Embeds texts (the request's `model` without its provider prefix).
+    fn embed(&self, _req: EmbedRequest) -> BoxFuture<'static, Result<EmbedResponse>> {
+        Box::pin(async { Err(Error::new(ErrorKind::Unsupported, "this provider has no embeddings")) })
+    }
+    /// Orders documents by relevance to a query.
+    fn rerank(&self, _req: RerankRequest) -> BoxFuture<'static, Result<RerankResponse>> {
+        Box::pin(async { Err(Error::new(ErrorKind::Unsupported, "this provider has no reranking")) })
     }
 }
 
@@ -104,6 +114,32 @@ impl Client {
     pub async fn chat_stream(&self, req: ChatRequest) -> Result<ChatStream> {
         let (provider, req) = self.route(req)?;
         provider.chat_stream(req).await
+    }
+
+    /// Embeds texts: one vector per input, in order. Inputs beyond the provider's per-request
+    /// limit are sent in several requests and reassembled.
+    ///
+    /// ```no_run
+    /// # async fn run() -> exllm::Result<()> {
+    /// use exllm::{Client, EmbedRequest};
+    /// let client = Client::from_env()?;
+    /// let resp = client.embed(EmbedRequest::new("openai/text-embedding-3-small", ["cat", "kitten"])).await?;
+    /// assert_eq!(resp.embeddings.len(), 2);
+    /// # Ok(()) }
+    /// ```
+    pub async fn embed(&self, mut req: EmbedRequest) -> Result<EmbedResponse> {
+        let (provider, model) = split_model(&req.model)?;
+        let provider = self.provider(provider)?;
+        req.model = model.to_owned();
+        provider.embed(req).await
+    }
+
+    /// Orders documents by relevance to a query (Cohere `rerank`).
+    pub async fn rerank(&self, mut req: RerankRequest) -> Result<RerankResponse> {
+        let (provider, model) = split_model(&req.model)?;
+        let provider = self.provider(provider)?;
+        req.model = model.to_owned();
+        provider.rerank(req).await
     }
 
     /// Lists a provider's models from its live `/models` endpoint.

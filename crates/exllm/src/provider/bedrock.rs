@@ -107,7 +107,7 @@ impl Codec for BedrockCodec {
             }
         }
         merge_options(&mut body, &req.provider_options);
-        let id = utf8_percent_encode(model, SEGMENT);
+        let id = path_id(model);
         let (path, accept) = if stream {
             (format!("/model/{id}/converse-stream"), "application/vnd.amazon.eventstream")
         } else {
@@ -186,6 +186,18 @@ impl Codec for BedrockCodec {
         Box::<BedrockStreamDecoder>::default()
     }
 
+    fn encode_embed(&self, req: &crate::types::EmbedRequest, model: &str, ep: &Endpoint) -> Result<Encoded> {
+        super::retrieval::bedrock::encode(req, model, ep, &path_id(model))
+    }
+
+    fn decode_embed(&self, body: &[u8]) -> Result<crate::types::EmbedResponse> {
+        super::retrieval::bedrock::decode(body)
+    }
+
+    fn embed_batch_limit(&self, model: &str) -> usize {
+        super::retrieval::bedrock::batch_limit(model)
+    }
+
     fn list_models(&self, ep: &Endpoint) -> Result<http::Request<bytes::Bytes>> {
         Err(Error::new(
             ErrorKind::InvalidInput,
@@ -193,6 +205,11 @@ impl Codec for BedrockCodec {
         )
         .with_provider(ep.provider.clone()))
     }
+}
+
+/// A model id or inference-profile ARN as one path segment (`:` and `/` percent-encoded).
+fn path_id(model: &str) -> String {
+    utf8_percent_encode(model, SEGMENT).to_string()
 }
 
 fn str_at(v: &Value, key: &str) -> String {

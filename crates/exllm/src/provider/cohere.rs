@@ -132,6 +132,26 @@ impl Codec for CohereCodec {
     fn stream_decoder(&self) -> Box<dyn StreamDecoder> {
         Box::<CohereStreamDecoder>::default()
     }
+
+    fn encode_embed(&self, req: &crate::types::EmbedRequest, model: &str, ep: &Endpoint) -> Result<Encoded> {
+        super::retrieval::cohere::encode_embed(req, model, ep)
+    }
+
+    fn decode_embed(&self, body: &[u8]) -> Result<crate::types::EmbedResponse> {
+        super::retrieval::cohere::decode_embed(body)
+    }
+
+    fn embed_batch_limit(&self, _model: &str) -> usize {
+        super::retrieval::cohere::BATCH_LIMIT
+    }
+
+    fn encode_rerank(&self, req: &crate::types::RerankRequest, model: &str, ep: &Endpoint) -> Result<Encoded> {
+        super::retrieval::cohere::encode_rerank(req, model, ep)
+    }
+
+    fn decode_rerank(&self, body: &[u8]) -> Result<crate::types::RerankResponse> {
+        super::retrieval::cohere::decode_rerank(body)
+    }
 }
 
 fn encode_messages(req: &ChatRequest, warnings: &mut Vec<Warning>) -> Vec<Value> {

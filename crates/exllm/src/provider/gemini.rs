@@ -138,6 +138,18 @@ impl Codec for GeminiCodec {
         Box::<GeminiStreamDecoder>::default()
     }
 
+    fn encode_embed(&self, req: &crate::types::EmbedRequest, model: &str, ep: &Endpoint) -> Result<Encoded> {
+        super::retrieval::gemini::encode(req, model, ep)
+    }
+
+    fn decode_embed(&self, body: &[u8]) -> Result<crate::types::EmbedResponse> {
+        super::retrieval::gemini::decode(body)
+    }
+
+    fn embed_batch_limit(&self, _model: &str) -> usize {
+        super::retrieval::gemini::BATCH_LIMIT
+    }
+
     fn decode_models(&self, body: &[u8]) -> Result<Vec<ModelEntry>> {
         #[derive(Deserialize)]
         struct List {

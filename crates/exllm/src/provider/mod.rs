@@ -13,6 +13,7 @@ mod ollama;
 mod openai_chat;
 mod openai_responses;
 pub mod registry;
+mod retrieval;
 mod wire;
 
 pub use anthropic::AnthropicCodec;
@@ -26,7 +27,10 @@ pub use openai_responses::OpenAiResponsesCodec;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::transport::{Frame, Framing};
-use crate::types::{ChatRequest, ChatResponse, Secret, StreamEvent, Warning};
+use crate::types::{
+    ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, RerankRequest, RerankResponse, Secret,
+    StreamEvent, Warning,
+};
 use bytes::Bytes;
 use std::fmt;
 use std::str::FromStr;
@@ -148,6 +152,9 @@ pub struct Quirks {
     pub reasoning_effort: bool,
     /// The server accepts `top_k`.
     pub top_k: bool,
+    /// Azure deployments: the model names a deployment in the path
+    /// (`/deployments/{model}/chat/completions`).
+    pub deployment_path: bool,
 }
 
 impl Default for Quirks {
@@ -158,6 +165,7 @@ impl Default for Quirks {
             developer_role: false,
             reasoning_effort: true,
             top_k: false,
+            deployment_path: false,
         }
     }
 }
@@ -173,6 +181,8 @@ pub struct Endpoint {
     pub auth: Auth,
     /// Extra headers sent with every request.
     pub headers: Vec<(String, String)>,
+    /// Query parameters added to every URL (Azure's `api-version`).
+    pub query: Vec<(String, String)>,
     /// Server differences.
     pub quirks: Quirks,
 }
@@ -185,6 +195,7 @@ impl Endpoint {
             base_url: base_url.into(),
             auth: Auth::None,
             headers: Vec::new(),
+            query: Vec::new(),
             quirks: Quirks::default(),
         }
     }
@@ -244,6 +255,40 @@ pub trait Codec: Send + Sync {
     fn decode_models(&self, body: &[u8]) -> Result<Vec<ModelEntry>> {
         wire::decode_model_list(body)
     }
+
+    /// Encodes an embeddings request for `model` (unsupported unless the API has one).
+    fn encode_embed(&self, _req: &EmbedRequest, _model: &str, ep: &Endpoint) -> Result<Encoded> {
+        Err(unsupported(ep, "embeddings"))
+    }
+
+    /// Decodes an embeddings response.
+    fn decode_embed(&self, _body: &[u8]) -> Result<EmbedResponse> {
+        Err(Error::new(ErrorKind::Unsupported, "this API has no embeddings"))
+    }
+
+    /// How many inputs one embeddings request may carry for `model`.
+    fn embed_batch_limit(&self, _model: &str) -> usize {
+        2048
+    }
+
+    /// Encodes a rerank request (unsupported unless the API has one).
+    fn encode_rerank(&self, _req: &RerankRequest, _model: &str, ep: &Endpoint) -> Result<Encoded> {
+        Err(unsupported(ep, "reranking"))
+    }
+
+    /// Decodes a rerank response.
+    fn decode_rerank(&self, _body: &[u8]) -> Result<RerankResponse> {
+        Err(Error::new(ErrorKind::Unsupported, "this API has no reranking"))
+    }
+}
+
+/// The error for an operation an API does not offer.
+pub(crate) fn unsupported(ep: &Endpoint, what: &str) -> Error {
+    Error::new(
+        ErrorKind::Unsupported,
+        format!("{} does not offer {what} through exllm", ep.provider),
+    )
+    .with_provider(ep.provider.clone())
 }
 
 /// Decodes the frames of one streamed body into events.

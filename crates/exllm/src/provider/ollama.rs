@@ -132,6 +132,14 @@ impl Codec for OllamaCodec {
         wire::get(ep, "/api/tags")
     }
 
+    fn encode_embed(&self, req: &crate::types::EmbedRequest, model: &str, ep: &Endpoint) -> Result<Encoded> {
+        super::retrieval::ollama::encode(req, model, ep)
+    }
+
+    fn decode_embed(&self, body: &[u8]) -> Result<crate::types::EmbedResponse> {
+        super::retrieval::ollama::decode(body)
+    }
+
     fn decode_models(&self, body: &[u8]) -> Result<Vec<ModelEntry>> {
         #[derive(Deserialize)]
         struct Tags {

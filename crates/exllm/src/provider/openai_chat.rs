@@ -9,7 +9,7 @@ use super::{Api, Codec, Encoded, Endpoint, Quirks, StreamDecoder};
 use crate::error::{Error, ErrorKind, Result};
 use crate::transport::Frame;
 use crate::types::{
-    ChatRequest, ChatResponse, FinishKind, FinishReason, JsonMap, MediaSource, Message, Part,
+    ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, FinishKind, FinishReason, JsonMap, MediaSource, Message, Part,
     ResponseError, ResponseFormat, Role, StreamEvent, ToolCall, ToolChoice, Usage, Warning,
 };
 use crate::Collector;
@@ -120,7 +120,13 @@ impl Codec for OpenAiChatCodec {
             }
         }
         merge_options(&mut body, &req.provider_options);
-        let request = wire::post_json(ep, "/chat/completions", &Value::Object(body), stream)?;
+        let path = if q.deployment_path {
+            body.remove("model");
+            format!("/deployments/{model}/chat/completions")
+        } else {
+            "/chat/completions".to_owned()
+        };
+        let request = wire::post_json(ep, &path, &Value::Object(body), stream)?;
         Ok(Encoded { request, warnings })
     }
 
@@ -179,6 +185,13 @@ impl Codec for OpenAiChatCodec {
 
     fn stream_decoder(&self) -> Box<dyn StreamDecoder> {
         Box::<ChatStreamDecoder>::default()
+    }
+    fn encode_embed(&self, req: &EmbedRequest, model: &str, ep: &Endpoint) -> Result<Encoded> {
+        super::retrieval::openai::encode(req, model, ep)
+    }
+
+    fn decode_embed(&self, body: &[u8]) -> Result<EmbedResponse> {
+        super::retrieval::openai::decode(body)
     }
 }
 
@@ -357,6 +370,8 @@ pub(crate) fn finish_reason(raw: &str) -> FinishReason {
         "length" => FinishKind::Length,
         "tool_calls" | "function_call" => FinishKind::ToolCalls,
         "content_filter" => FinishKind::ContentFilter,
+        // OpenRouter ends a choice that failed mid-generation with `error`.
+        "error" => FinishKind::Error,
         _ => FinishKind::Other,
     };
     FinishReason::new(kind, raw)
@@ -622,12 +637,12 @@ impl StreamDecoder for ChatStreamDecoder {
         }
         let chunk: Chunk = serde_json::from_slice(data)
             .map_err(|e| wire::decode_error("chat completion chunk", data, e))?;
-        if !self.started && (chunk.id.is_some() || chunk.model.is_some()) {
+        // Azure opens with a content-filter chunk whose id and model are empty strings.
+        let id = chunk.id.filter(|s| !s.is_empty());
+        let model = chunk.model.filter(|s| !s.is_empty());
+        if !self.started && (id.is_some() || model.is_some()) {
             self.started = true;
-            out.push(StreamEvent::Start {
-                id: chunk.id,
-                model: chunk.model,
-            });
+            out.push(StreamEvent::Start { id, model });
         }
         if let Some(e) = &chunk.error {
             out.push(StreamEvent::Error(response_error(e)));

@@ -10,7 +10,7 @@ use super::{Api, Codec, Encoded, Endpoint, StreamDecoder};
 use crate::error::{Error, ErrorKind, Result};
 use crate::transport::Frame;
 use crate::types::{
-    ChatRequest, ChatResponse, FinishKind, FinishReason, JsonMap, MediaSource, Part,
+    ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, FinishKind, FinishReason, JsonMap, MediaSource, Part,
     ProviderItem, ResponseError, ResponseFormat, Role, StreamEvent, ToolCall, ToolChoice, Usage,
     Warning,
 };
@@ -174,6 +174,13 @@ impl Codec for OpenAiResponsesCodec {
 
     fn stream_decoder(&self) -> Box<dyn StreamDecoder> {
         Box::<ResponsesStreamDecoder>::default()
+    }
+    fn encode_embed(&self, req: &EmbedRequest, model: &str, ep: &Endpoint) -> Result<Encoded> {
+        super::retrieval::openai::encode(req, model, ep)
+    }
+
+    fn decode_embed(&self, body: &[u8]) -> Result<EmbedResponse> {
+        super::retrieval::openai::decode(body)
     }
 }
 

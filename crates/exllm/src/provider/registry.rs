@@ -40,6 +40,24 @@ pub struct ProviderSpec {
     pub quirks: Quirks,
     /// The model `exllm chat` uses when only this provider is configured.
     pub default_model: &'static str,
+    /// Placeholders in `base_url` and `query` values: `{name}` is filled from the first set
+    /// environment variable, else the default.
+    pub vars: &'static [Var],
+    /// Query parameters sent with every request (values may hold placeholders).
+    pub query: &'static [(&'static str, &'static str)],
+    /// Variables holding a bearer token used when no key is set (Azure Entra ID tokens).
+    pub bearer_env: &'static [&'static str],
+}
+
+/// A placeholder of a provider's base URL or query.
+#[derive(Debug, Clone, Copy)]
+pub struct Var {
+    /// The placeholder's name (`resource` for `{resource}`).
+    pub name: &'static str,
+    /// Environment variables that may set it, in order.
+    pub env: &'static [&'static str],
+    /// The value when none is set (`None`: it must be set).
+    pub default: Option<&'static str>,
 }
 
 impl ProviderSpec {
@@ -56,6 +74,7 @@ const COMPAT: Quirks = Quirks {
     developer_role: false,
     reasoning_effort: true,
     top_k: false,
+    deployment_path: false,
 };
 
 const fn compat(
@@ -77,6 +96,9 @@ const fn compat(
         headers: &[],
         quirks,
         default_model,
+        vars: &[],
+        query: &[],
+        bearer_env: &[],
     }
 }
 
@@ -94,6 +116,12 @@ const fn local(
         ..compat(name, base_url, key_env, "", Quirks { top_k: true, ..COMPAT })
     }
 }
+
+const AZURE_RESOURCE: Var = Var {
+    name: "resource",
+    env: &["AZURE_RESOURCE_NAME", "AZURE_OPENAI_RESOURCE"],
+    default: None,
+};
 
 const NO_REASONING_EFFORT: Quirks = Quirks {
     reasoning_effort: false,
@@ -134,6 +162,9 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         headers: &[("anthropic-version", "2023-06-01")],
         quirks: COMPAT,
         default_model: "claude-sonnet-4-5",
+        vars: &[],
+        query: &[],
+        bearer_env: &[],
     },
     ProviderSpec {
         name: "gemini",
@@ -147,6 +178,9 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         headers: &[],
         quirks: COMPAT,
         default_model: "gemini-2.5-flash",
+        vars: &[],
+        query: &[],
+        bearer_env: &[],
     },
     ProviderSpec {
         name: "cohere",
@@ -160,6 +194,9 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         headers: &[],
         quirks: COMPAT,
         default_model: "command-a-03-2025",
+        vars: &[],
+        query: &[],
+        bearer_env: &[],
     },
     ProviderSpec {
         name: "ollama",
@@ -173,6 +210,9 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         headers: &[],
         quirks: COMPAT,
         default_model: "",
+        vars: &[],
+        query: &[],
+        bearer_env: &[],
     },
     ProviderSpec {
         name: "bedrock",
@@ -186,6 +226,55 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         headers: &[],
         quirks: COMPAT,
         default_model: "",
+        vars: &[],
+        query: &[],
+        bearer_env: &[],
+    },
+    // Azure OpenAI, v1 GA API: the model is the deployment name, sent in the body.
+    ProviderSpec {
+        other_apis: &[Api::OpenAiResponses],
+        base_url_env: &["AZURE_OPENAI_BASE_URL"],
+        auth: AuthStyle::Header("api-key"),
+        vars: &[AZURE_RESOURCE],
+        bearer_env: &["AZURE_OPENAI_AD_TOKEN"],
+        ..compat(
+            "azure",
+            "https://{resource}.openai.azure.com/openai/v1",
+            &["AZURE_OPENAI_API_KEY", "AZURE_API_KEY"],
+            "",
+            Quirks {
+                max_completion_tokens: true,
+                developer_role: true,
+                ..COMPAT
+            },
+        )
+    },
+    // Azure OpenAI, deployments API with `api-version`.
+    ProviderSpec {
+        base_url_env: &["AZURE_OPENAI_ENDPOINT_BASE_URL"],
+        auth: AuthStyle::Header("api-key"),
+        vars: &[
+            AZURE_RESOURCE,
+            Var {
+                name: "api_version",
+                env: &["AZURE_OPENAI_API_VERSION", "OPENAI_API_VERSION"],
+                default: Some("2024-10-21"),
+            },
+        ],
+        query: &[("api-version", "{api_version}")],
+        bearer_env: &["AZURE_OPENAI_AD_TOKEN"],
+        ..compat(
+            "azure-deployments",
+            "https://{resource}.openai.azure.com/openai",
+            &["AZURE_OPENAI_API_KEY", "AZURE_API_KEY"],
+            "",
+            Quirks {
+                max_completion_tokens: true,
+                developer_role: true,
+                deployment_path: true,
+                ..COMPAT
+            },
+        )
     },
     compat("groq", "https://api.groq.com/openai/v1", &["GROQ_API_KEY"], "llama-3.3-70b-versatile", COMPAT),
     ProviderSpec {

@@ -11,7 +11,14 @@ use serde_json::Value;
 
 fn url(ep: &Endpoint, path: &str) -> String {
     let base = ep.base_url.trim_end_matches('/');
-    format!("{base}{path}")
+    let mut url = format!("{base}{path}");
+    for (i, (k, v)) in ep.query.iter().enumerate() {
+        let sep = if i == 0 && !url.contains('?') { '?' } else { '&' };
+        let k = percent_encoding::utf8_percent_encode(k, percent_encoding::NON_ALPHANUMERIC);
+        let v = percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC);
+        url.push_str(&format!("{sep}{k}={v}"));
+    }
+    url
 }
 
 fn apply(ep: &Endpoint, mut b: http::request::Builder) -> Result<http::request::Builder> {

@@ -4,15 +4,18 @@
 //! here, one concept per file. Nothing in this module knows about HTTP or any provider's wire
 //! format, so the same values flow through every codec, the collector and the CLI.
 
+mod embed;
 mod finish;
 mod message;
 mod part;
 mod request;
+mod rerank;
 mod response;
 mod secret;
 mod stream;
 mod usage;
 
+pub use embed::{EmbedInputType, EmbedRequest, EmbedResponse};
 pub use finish::{FinishKind, FinishReason};
 pub use message::{Message, Role};
 pub use part::{
@@ -22,6 +25,7 @@ pub use part::{
 pub use request::{
     ChatRequest, ReasoningConfig, ReasoningEffort, ResponseFormat, Tool, ToolChoice,
 };
+pub use rerank::{RerankRequest, RerankResponse, RerankResult};
 pub use response::{ChatResponse, ResponseError, Warning};
 pub use secret::Secret;
 pub use stream::{response_to_events, StreamEvent};

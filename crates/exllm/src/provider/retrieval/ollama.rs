@@ -1,0 +1,37 @@
+//! Ollama `/api/embed` (batch input).
+
+use super::super::wire::{self, merge_options, put};
+use super::super::{Encoded, Endpoint};
+use super::{input_usage, vector};
+use crate::error::{Error, ErrorKind, Result};
+use crate::types::{EmbedRequest, EmbedResponse, JsonMap};
+use serde_json::Value;
+
+pub(crate) fn encode(req: &EmbedRequest, model: &str, ep: &Endpoint) -> Result<Encoded> {
+    let mut body = JsonMap::new();
+    body.insert("model".into(), model.into());
+    body.insert("input".into(), req.inputs.clone().into());
+    put(&mut body, "dimensions", req.dimensions);
+    merge_options(&mut body, &req.provider_options);
+    let request = wire::post_json(ep, "/api/embed", &Value::Object(body), false)?;
+    Ok(Encoded {
+        request,
+        warnings: Vec::new(),
+    })
+}
+
+pub(crate) fn decode(body: &[u8]) -> Result<EmbedResponse> {
+    let v: Value = wire::parse(body, "Ollama embed response")?;
+    let embeddings = v
+        .get("embeddings")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().map(vector).collect::<Option<Vec<_>>>())
+        .unwrap_or(None)
+        .ok_or_else(|| Error::new(ErrorKind::Decode, "Ollama embeddings are not lists of numbers"))?;
+    Ok(EmbedResponse {
+        model: v.get("model").and_then(Value::as_str).map(str::to_owned),
+        embeddings,
+        usage: input_usage(v.get("prompt_eval_count").and_then(Value::as_u64), None),
+        ..Default::default()
+    })
+}

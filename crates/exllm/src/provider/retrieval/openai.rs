@@ -1,0 +1,50 @@
+//! OpenAI `/embeddings`, also served by most OpenAI-compatible providers.
+
+use super::super::wire::{self, merge_options, put};
+use super::super::{Encoded, Endpoint};
+use super::{input_usage, vector};
+use crate::error::{Error, ErrorKind, Result};
+use crate::types::{EmbedRequest, EmbedResponse, JsonMap, Warning};
+use serde_json::Value;
+
+pub(crate) fn encode(req: &EmbedRequest, model: &str, ep: &Endpoint) -> Result<Encoded> {
+    let mut body = JsonMap::new();
+    body.insert("model".into(), model.into());
+    body.insert("input".into(), req.inputs.clone().into());
+    body.insert("encoding_format".into(), "float".into());
+    put(&mut body, "dimensions", req.dimensions);
+    let mut warnings = Vec::new();
+    if req.input_type.is_some() {
+        warnings.push(Warning::unsupported("input_type", &ep.provider));
+    }
+    merge_options(&mut body, &req.provider_options);
+    let path = if ep.quirks.deployment_path {
+        body.remove("model");
+        format!("/deployments/{model}/embeddings")
+    } else {
+        "/embeddings".to_owned()
+    };
+    let request = wire::post_json(ep, &path, &Value::Object(body), false)?;
+    Ok(Encoded { request, warnings })
+}
+
+pub(crate) fn decode(body: &[u8]) -> Result<EmbedResponse> {
+    let v: Value = wire::parse(body, "embeddings response")?;
+    let mut items: Vec<(usize, Vec<f32>)> = Vec::new();
+    for (i, d) in v.get("data").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        let index = d.get("index").and_then(Value::as_u64).map(|x| x as usize).unwrap_or(i);
+        let vec = d
+            .get("embedding")
+            .and_then(vector)
+            .ok_or_else(|| Error::new(ErrorKind::Decode, "an embedding is not a list of numbers"))?;
+        items.push((index, vec));
+    }
+    items.sort_by_key(|(i, _)| *i);
+    let usage = v.get("usage").cloned();
+    Ok(EmbedResponse {
+        model: v.get("model").and_then(Value::as_str).map(str::to_owned),
+        embeddings: items.into_iter().map(|(_, e)| e).collect(),
+        usage: input_usage(usage.as_ref().and_then(|u| u.get("prompt_tokens")).and_then(Value::as_u64), usage),
+        warnings: Vec::new(),
+    })
+}
