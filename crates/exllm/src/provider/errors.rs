@@ -38,6 +38,7 @@ pub(crate) fn error_fields(v: &Value) -> (Option<String>, Option<String>) {
         _ => v,
     };
     let message = str_of(inner.get("message"))
+        .or_else(|| str_of(inner.get("Message")))
         .or_else(|| str_of(inner.get("detail")))
         .or_else(|| match inner.get("detail") {
             Some(d @ (Value::Array(_) | Value::Object(_))) => Some(d.to_string()),
@@ -45,8 +46,8 @@ pub(crate) fn error_fields(v: &Value) -> (Option<String>, Option<String>) {
         });
     let code = str_of(inner.get("type"))
         .filter(|t| t != "error")
-        .or_else(|| str_of(inner.get("code")))
-        .or_else(|| str_of(inner.get("status")));
+        .or_else(|| inner.get("status").and_then(Value::as_str).map(str::to_owned))
+        .or_else(|| str_of(inner.get("code")));
     (message, code)
 }
 
@@ -64,7 +65,20 @@ pub(crate) fn classify(status: u16, code: Option<&str>, message: &str) -> ErrorK
     {
         return ErrorKind::ContextLength;
     }
-    if code == "overloaded_error" || status == 529 {
+    match code {
+        "overloaded_error" | "ServiceUnavailableException" | "ModelNotReadyException" | "UNAVAILABLE" => {
+            return ErrorKind::Overloaded
+        }
+        "ThrottlingException" | "RESOURCE_EXHAUSTED" | "rate_limit_error" => return ErrorKind::RateLimit,
+        "ModelTimeoutException" | "DEADLINE_EXCEEDED" => return ErrorKind::Timeout,
+        "AccessDeniedException" | "UnrecognizedClientException" | "PERMISSION_DENIED" | "UNAUTHENTICATED" => {
+            return ErrorKind::Auth
+        }
+        "ResourceNotFoundException" | "NOT_FOUND" => return ErrorKind::NotFound,
+        "InternalServerException" | "ModelErrorException" | "INTERNAL" => return ErrorKind::Server,
+        _ => {}
+    }
+    if status == 529 {
         return ErrorKind::Overloaded;
     }
     match status {
@@ -99,7 +113,13 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 
 /// The typed error for an HTTP error response.
 pub(crate) fn error_from_http(provider: &str, status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
-    let (message, code) = parse_error_body(body);
+    let (message, body_code) = parse_error_body(body);
+    // AWS names the error in a header: `ThrottlingException:http://internal.amazon.com/...`.
+    let aws_code = headers
+        .get("x-amzn-errortype")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(':').next().unwrap_or(v).to_owned());
+    let code = aws_code.or(body_code);
     let message = message.unwrap_or_else(|| {
         http::StatusCode::from_u16(status)
             .ok()
@@ -174,6 +194,22 @@ mod tests {
         assert_eq!(err(502, "Bad gateway\n", &[]).message(), "Bad gateway");
         assert_eq!(err(503, "", &[]).message(), "Service Unavailable");
         assert_eq!(err(422, r#"{"detail":"nope"}"#, &[]).kind(), ErrorKind::BadRequest);
+    }
+
+    #[test]
+    fn aws_and_google_codes() {
+        let e = err(400, r#"{"message":"Too many tokens"}"#, &[("x-amzn-errortype", "ThrottlingException:http://internal.amazon.com/coral/")]);
+        assert_eq!(e.kind(), ErrorKind::RateLimit);
+        assert_eq!(e.code(), Some("ThrottlingException"));
+        assert_eq!(e.message(), "Too many tokens");
+        let e = err(429, r#"{"Message":"warming up"}"#, &[("x-amzn-errortype", "ModelNotReadyException")]);
+        assert_eq!(e.kind(), ErrorKind::Overloaded);
+        assert!(e.is_retryable());
+        assert_eq!(e.message(), "warming up");
+        let e = err(503, r#"{"error":{"code":503,"message":"busy","status":"UNAVAILABLE"}}"#, &[]);
+        assert_eq!(e.kind(), ErrorKind::Overloaded);
+        let e = err(403, r#"{"message":"no"}"#, &[("x-amzn-errortype", "AccessDeniedException")]);
+        assert_eq!(e.kind(), ErrorKind::Auth);
     }
 
     #[test]
