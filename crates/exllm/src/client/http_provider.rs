@@ -6,7 +6,7 @@ use super::{ChatProvider, ChatStream};
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::registry::{self, AuthStyle};
 use crate::provider::{Auth, Codec, Encoded, Endpoint, ModelEntry};
-use crate::transport::{HttpEventStream, HttpTransport, RetryPolicy};
+use crate::transport::{FramedStream, HttpTransport, RetryPolicy};
 use crate::types::{
     ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, RerankRequest, RerankResponse,
     StreamEvent, Warning,
@@ -146,14 +146,7 @@ impl HttpProvider {
         }
         s.resolved
             .get_or_try_init(|| async {
-                let region = match &s.endpoint.auth {
-                    #[cfg(feature = "bedrock")]
-                    Auth::SigV4(a) => a.region().await?.to_owned(),
-                    _ => {
-                        return Err(Error::new(ErrorKind::Config, "this provider needs a region")
-                            .with_provider(s.endpoint.provider.clone()))
-                    }
-                };
+                let region = region_of(&s.endpoint).await?;
                 let mut ep = s.endpoint.clone();
                 ep.base_url = ep.base_url.replace("{region}", &region);
                 Ok(ep)
@@ -220,6 +213,15 @@ impl HttpProvider {
     }
 }
 
+/// The region a provider's requests are signed for.
+async fn region_of(ep: &Endpoint) -> Result<String> {
+    match &ep.auth {
+        #[cfg(feature = "bedrock")]
+        Auth::SigV4(a) => Ok(a.region().await?.to_owned()),
+        _ => Err(Error::new(ErrorKind::Config, "this provider's base URL needs a region").with_provider(ep.provider.clone())),
+    }
+}
+
 #[cfg(feature = "bedrock")]
 fn clone_request(r: &http::Request<bytes::Bytes>) -> http::Request<bytes::Bytes> {
     let mut out = http::Request::new(r.body().clone());
@@ -272,7 +274,7 @@ impl ChatProvider for HttpProvider {
         Box::pin(async move {
             let s = &this.inner;
             let (resp, warnings) = this.send(|ep| s.codec.encode(&req, &req.model, ep, true)).await?;
-            let events = HttpEventStream::new(
+            let events = FramedStream::new(
                 resp,
                 s.codec.framing().framer(),
                 s.codec.stream_decoder(),

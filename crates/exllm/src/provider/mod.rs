@@ -291,11 +291,11 @@ pub(crate) fn unsupported(ep: &Endpoint, what: &str) -> Error {
     .with_provider(ep.provider.clone())
 }
 
-/// Decodes the frames of one streamed body into events.
-pub trait StreamDecoder: Send {
-    /// Decodes one frame, appending events to `out`.
-    fn decode(&mut self, frame: Frame<'_>, out: &mut Vec<StreamEvent>) -> Result<()>;
+/// Decodes the frames of one streamed body into items (chat [`StreamEvent`]s by default).
+pub trait StreamDecoder<T = StreamEvent>: Send {
+    /// Decodes one frame, appending items to `out`.
+    fn decode(&mut self, frame: Frame<'_>, out: &mut Vec<T>) -> Result<()>;
 
     /// The body ended: flushes what is held back and reports a stream that ended early.
-    fn finish(&mut self, out: &mut Vec<StreamEvent>) -> Result<()>;
+    fn finish(&mut self, out: &mut Vec<T>) -> Result<()>;
 }

@@ -22,4 +22,4 @@ pub use retry::RetryPolicy;
 #[cfg(feature = "bedrock")]
 pub use sigv4::SigV4Auth;
 pub use sse::SseFramer;
-pub(crate) use stream::HttpEventStream;
+pub(crate) use stream::FramedStream;

@@ -1,11 +1,11 @@
-//! The event stream of one streamed call: body chunks go through the framer into the codec's
-//! stream decoder, and its events come out in order. Polled directly: no task, no channel.
+//! The item stream of one streamed body: chunks go through the framer into a stream decoder,
+//! and its items (chat events, Ollama progress lines) come out in order. Polled directly: no
+//! task, no channel.
 
 use super::framing::{Frame, Framer};
 use super::http::network_error;
 use crate::error::{Error, Result};
 use crate::provider::StreamDecoder;
-use crate::types::StreamEvent;
 use bytes::Bytes;
 use futures_core::Stream;
 use std::collections::VecDeque;
@@ -14,25 +14,25 @@ use std::task::{Context, Poll};
 
 type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 
-pub(crate) struct HttpEventStream {
+pub(crate) struct FramedStream<T> {
     body: Body,
     framer: Box<dyn Framer>,
-    decoder: Box<dyn StreamDecoder>,
-    scratch: Vec<StreamEvent>,
-    pending: VecDeque<StreamEvent>,
+    decoder: Box<dyn StreamDecoder<T>>,
+    scratch: Vec<T>,
+    pending: VecDeque<T>,
     provider: String,
     done: bool,
     failed: Option<Error>,
 }
 
-impl HttpEventStream {
+impl<T> FramedStream<T> {
     pub(crate) fn new(
         resp: reqwest::Response,
         framer: Box<dyn Framer>,
-        decoder: Box<dyn StreamDecoder>,
+        decoder: Box<dyn StreamDecoder<T>>,
         provider: String,
     ) -> Self {
-        HttpEventStream {
+        FramedStream {
             body: Box::pin(resp.bytes_stream()),
             framer,
             decoder,
@@ -66,8 +66,8 @@ impl HttpEventStream {
     }
 }
 
-impl Stream for HttpEventStream {
-    type Item = Result<StreamEvent>;
+impl<T: Unpin> Stream for FramedStream<T> {
+    type Item = Result<T>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
