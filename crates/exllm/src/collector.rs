@@ -296,7 +296,10 @@ mod tests {
             index: 1,
             arguments: "1}".into(),
         });
-        c.push(StreamEvent::Finish(FinishReason::new(FinishKind::Stop, "stop")));
+        c.push(StreamEvent::Finish(FinishReason::new(
+            FinishKind::Stop,
+            "stop",
+        )));
         let r = c.finish();
         let calls = r.tool_calls();
         assert_eq!(calls.len(), 2);

@@ -152,6 +152,22 @@ impl Error {
         self
     }
 
+    /// Replaces every occurrence of `secret` in the message and body with `***` (a server
+    /// that echoes the key back must not make it leak into logs).
+    pub(crate) fn redact(mut self, secret: &str) -> Self {
+        if secret.len() >= 4 {
+            if self.inner.message.contains(secret) {
+                self.inner.message = self.inner.message.replace(secret, "***");
+            }
+            if let Some(b) = &mut self.inner.body {
+                if b.contains(secret) {
+                    *b = b.replace(secret, "***");
+                }
+            }
+        }
+        self
+    }
+
     /// The error's kind.
     pub fn kind(&self) -> ErrorKind {
         self.inner.kind

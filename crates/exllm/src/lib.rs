@@ -23,6 +23,7 @@
 pub mod client;
 mod collector;
 mod error;
+pub mod ollama;
 pub mod provider;
 pub mod transport;
 pub mod types;

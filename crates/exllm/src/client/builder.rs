@@ -10,6 +10,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Reads a configuration variable.
+pub(crate) type EnvLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
 /// Overrides for one provider; unset fields come from the environment and the registry.
 #[derive(Debug, Clone, Default)]
 pub struct ProviderConfig {
@@ -49,7 +52,7 @@ pub struct ClientBuilder {
     pub(crate) retry: RetryPolicy,
     timeout: Option<Duration>,
     http: Option<reqwest::Client>,
-    pub(crate) env: Arc<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    pub(crate) env: EnvLookup,
 }
 
 impl Default for ClientBuilder {
@@ -85,8 +88,15 @@ impl ClientBuilder {
     }
 
     /// Adds a header to every request to a provider.
-    pub fn header(mut self, provider: &str, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.config(provider).headers.push((name.into(), value.into()));
+    pub fn header(
+        mut self,
+        provider: &str,
+        name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
+        self.config(provider)
+            .headers
+            .push((name.into(), value.into()));
         self
     }
 
@@ -98,7 +108,12 @@ impl ClientBuilder {
 
     /// Sets a base-URL placeholder of a provider (`resource` for Azure, `project` and
     /// `location` for Vertex AI).
-    pub fn var(mut self, provider: &str, name: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn var(
+        mut self,
+        provider: &str,
+        name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
         self.config(provider).vars.push((name.into(), value.into()));
         self
     }
@@ -117,8 +132,11 @@ impl ClientBuilder {
         secret_access_key: impl Into<Secret>,
         session_token: Option<Secret>,
     ) -> Self {
-        self.config(provider).aws_credentials =
-            Some((access_key_id.into(), secret_access_key.into(), session_token));
+        self.config(provider).aws_credentials = Some((
+            access_key_id.into(),
+            secret_access_key.into(),
+            session_token,
+        ));
         self
     }
 
@@ -147,7 +165,10 @@ impl ClientBuilder {
     }
 
     /// Reads configuration variables through `lookup` instead of the process environment.
-    pub fn env_lookup(mut self, lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Self {
+    pub fn env_lookup(
+        mut self,
+        lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
         self.env = Arc::new(lookup);
         self
     }

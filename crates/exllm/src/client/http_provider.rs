@@ -31,7 +31,12 @@ struct Shared {
 
 impl HttpProvider {
     /// A provider speaking `codec` at `endpoint`.
-    pub fn new(codec: &'static dyn Codec, endpoint: Endpoint, transport: HttpTransport, retry: RetryPolicy) -> Self {
+    pub fn new(
+        codec: &'static dyn Codec,
+        endpoint: Endpoint,
+        transport: HttpTransport,
+        retry: RetryPolicy,
+    ) -> Self {
         HttpProvider {
             inner: Arc::new(Shared {
                 codec,
@@ -49,12 +54,19 @@ impl HttpProvider {
     }
 
     /// Builds a known provider from the registry, the builder's overrides and the environment.
-    pub(crate) fn from_registry(name: &str, b: &ClientBuilder, transport: HttpTransport) -> Result<Self> {
+    pub(crate) fn from_registry(
+        name: &str,
+        b: &ClientBuilder,
+        transport: HttpTransport,
+    ) -> Result<Self> {
         let spec = registry::find(name).ok_or_else(|| {
             let known: Vec<&str> = registry::PROVIDERS.iter().map(|p| p.name).collect();
             Error::new(
                 ErrorKind::Config,
-                format!("unknown provider `{name}` (known: {}, mock)", known.join(", ")),
+                format!(
+                    "unknown provider `{name}` (known: {}, mock)",
+                    known.join(", ")
+                ),
             )
         })?;
         let cfg = b.configs.get(name).cloned().unwrap_or_default();
@@ -64,8 +76,18 @@ impl HttpProvider {
             .clone()
             .or_else(|| env(spec.base_url_env))
             .unwrap_or_else(|| spec.base_url.to_owned());
+        if base_url.is_empty() {
+            return Err(Error::new(
+                ErrorKind::Config,
+                format!(
+                    "provider `{name}` needs a base URL: pass --base-url or set {}",
+                    spec.base_url_env.join(" or ")
+                ),
+            )
+            .with_provider(name));
+        }
         // `OLLAMA_HOST=0.0.0.0:11434` style values carry no scheme.
-        if !base_url.is_empty() && !base_url.contains("://") {
+        if !base_url.contains("://") {
             base_url.insert_str(0, "http://");
         }
         let mut query: Vec<(String, String)> = spec
@@ -75,7 +97,9 @@ impl HttpProvider {
             .collect();
         for var in spec.vars {
             let placeholder = format!("{{{}}}", var.name);
-            if !base_url.contains(&placeholder) && !query.iter().any(|(_, v)| v.contains(&placeholder)) {
+            if !base_url.contains(&placeholder)
+                && !query.iter().any(|(_, v)| v.contains(&placeholder))
+            {
                 continue;
             }
             let value = cfg
@@ -88,7 +112,11 @@ impl HttpProvider {
                 .ok_or_else(|| {
                     Error::new(
                         ErrorKind::Config,
-                        format!("provider `{name}` needs its {}: set {} (or pass --base-url)", var.name, var.env.join(" or ")),
+                        format!(
+                            "provider `{name}` needs its {}: set {} (or pass --base-url)",
+                            var.name,
+                            var.env.join(" or ")
+                        ),
                     )
                     .with_provider(name)
                 })?;
@@ -97,7 +125,10 @@ impl HttpProvider {
                 *v = v.replace(&placeholder, &value);
             }
         }
-        let key = cfg.api_key.clone().or_else(|| env(spec.key_env).map(Into::into));
+        let key = cfg
+            .api_key
+            .clone()
+            .or_else(|| env(spec.key_env).map(Into::into));
         let auth = match (key, spec.auth) {
             (Some(k), AuthStyle::SigV4(_)) => Auth::Bearer(k),
             (None, AuthStyle::SigV4(service)) => sigv4(name, service, &cfg)?,
@@ -109,22 +140,36 @@ impl HttpProvider {
             (None, _) => match env(spec.bearer_env) {
                 Some(token) => Auth::Bearer(token.into()),
                 None if spec.key_required => {
-                    let mut vars = spec.key_env.first().copied().into_iter().chain(spec.bearer_env.iter().copied());
+                    let mut vars = spec
+                        .key_env
+                        .first()
+                        .copied()
+                        .into_iter()
+                        .chain(spec.bearer_env.iter().copied());
                     let first = vars.next().unwrap_or("its API key variable");
                     let alt: Vec<&str> = vars.collect();
-                    let alt = if alt.is_empty() { String::new() } else { format!(" (or {})", alt.join(", ")) };
-                    return Err(Error::new(ErrorKind::Config, format!("missing API key for {name}: set {first}{alt}"))
-                        .with_provider(name));
+                    let alt = if alt.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (or {})", alt.join(", "))
+                    };
+                    return Err(Error::new(
+                        ErrorKind::Config,
+                        format!("missing API key for {name}: set {first}{alt}"),
+                    )
+                    .with_provider(name));
                 }
                 None => Auth::None,
             },
         };
+        // The caller's headers replace the registry's of the same name.
         let mut headers: Vec<(String, String)> = spec
             .headers
             .iter()
+            .filter(|(k, _)| !cfg.headers.iter().any(|(c, _)| c.eq_ignore_ascii_case(k)))
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        headers.extend(cfg.headers);
+        headers.extend(cfg.headers.iter().cloned());
         let endpoint = Endpoint {
             provider: name.to_owned(),
             base_url,
@@ -154,9 +199,26 @@ impl HttpProvider {
             .await
     }
 
+    /// Takes the key out of an error's text, should the server have echoed it.
+    fn redact(&self, e: Error) -> Error {
+        match &self.inner.endpoint.auth {
+            Auth::Bearer(k) => e.redact(k.expose()),
+            Auth::Header { value, .. } => e.redact(value.expose()),
+            _ => e,
+        }
+    }
+
+    /// Encodes and sends, retrying failures that happen before any answer arrived.
+    async fn send(
+        &self,
+        encode: impl FnOnce(&Endpoint) -> Result<Encoded>,
+    ) -> Result<(reqwest::Response, Vec<Warning>)> {
+        self.send_once(encode).await.map_err(|e| self.redact(e))
+    }
+
     /// Encodes (with the resolved endpoint) and sends, retrying failures that happen before
     /// any answer arrived.
-    async fn send(
+    async fn send_once(
         &self,
         encode: impl FnOnce(&Endpoint) -> Result<Encoded>,
     ) -> Result<(reqwest::Response, Vec<Warning>)> {
@@ -208,7 +270,7 @@ impl HttpProvider {
         let (resp, warnings) = self.send(encode).await?;
         let provider = &self.inner.endpoint.provider;
         let body = self.inner.transport.read_body(resp, provider).await?;
-        let out = decode(&body).map_err(|e| e.with_provider(provider.clone()))?;
+        let out = decode(&body).map_err(|e| self.redact(e.with_provider(provider.clone())))?;
         Ok((out, warnings))
     }
 }
@@ -218,7 +280,10 @@ async fn region_of(ep: &Endpoint) -> Result<String> {
     match &ep.auth {
         #[cfg(feature = "bedrock")]
         Auth::SigV4(a) => Ok(a.region().await?.to_owned()),
-        _ => Err(Error::new(ErrorKind::Config, "this provider's base URL needs a region").with_provider(ep.provider.clone())),
+        _ => Err(
+            Error::new(ErrorKind::Config, "this provider's base URL needs a region")
+                .with_provider(ep.provider.clone()),
+        ),
     }
 }
 
@@ -262,7 +327,10 @@ impl ChatProvider for HttpProvider {
         Box::pin(async move {
             let codec = this.inner.codec;
             let (mut out, warnings) = this
-                .call(|ep| codec.encode(&req, &req.model, ep, false), |b| codec.decode(b))
+                .call(
+                    |ep| codec.encode(&req, &req.model, ep, false),
+                    |b| codec.decode(b),
+                )
                 .await?;
             out.warnings.splice(0..0, warnings);
             Ok(out)
@@ -273,14 +341,18 @@ impl ChatProvider for HttpProvider {
         let this = self.clone();
         Box::pin(async move {
             let s = &this.inner;
-            let (resp, warnings) = this.send(|ep| s.codec.encode(&req, &req.model, ep, true)).await?;
+            let (resp, warnings) = this
+                .send(|ep| s.codec.encode(&req, &req.model, ep, true))
+                .await?;
             let events = FramedStream::new(
                 resp,
                 s.codec.framing().framer(),
                 s.codec.stream_decoder(),
                 s.endpoint.provider.clone(),
             );
-            let warnings = futures_util::stream::iter(warnings.into_iter().map(|w| Ok(StreamEvent::Warning(w))));
+            let warnings = futures_util::stream::iter(
+                warnings.into_iter().map(|w| Ok(StreamEvent::Warning(w))),
+            );
             Ok(ChatStream::new(warnings.chain(events)))
         })
     }
@@ -312,12 +384,19 @@ impl ChatProvider for HttpProvider {
                     ..req.clone()
                 };
                 let (mut part, warnings) = this
-                    .call(|ep| codec.encode_embed(&batch, &batch.model, ep), |b| codec.decode_embed(b))
+                    .call(
+                        |ep| codec.encode_embed(&batch, &batch.model, ep),
+                        |b| codec.decode_embed(b),
+                    )
                     .await?;
                 if part.embeddings.len() != chunk.len() {
                     return Err(Error::new(
                         ErrorKind::Decode,
-                        format!("asked for {} embeddings, got {}", chunk.len(), part.embeddings.len()),
+                        format!(
+                            "asked for {} embeddings, got {}",
+                            chunk.len(),
+                            part.embeddings.len()
+                        ),
                     )
                     .with_provider(this.inner.endpoint.provider.clone()));
                 }
@@ -333,7 +412,10 @@ impl ChatProvider for HttpProvider {
         Box::pin(async move {
             let codec = this.inner.codec;
             Ok(this
-                .call(|ep| codec.encode_rerank(&req, &req.model, ep), |b| codec.decode_rerank(b))
+                .call(
+                    |ep| codec.encode_rerank(&req, &req.model, ep),
+                    |b| codec.decode_rerank(b),
+                )
                 .await?
                 .0)
         })

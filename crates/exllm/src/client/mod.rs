@@ -34,11 +34,21 @@ pub trait ChatProvider: Send + Sync + 'static {
     }
     /// Embeds texts (the request's `model` without its provider prefix).
     fn embed(&self, _req: EmbedRequest) -> BoxFuture<'static, Result<EmbedResponse>> {
-        Box::pin(async { Err(Error::new(ErrorKind::Unsupported, "this provider has no embeddings")) })
+        Box::pin(async {
+            Err(Error::new(
+                ErrorKind::Unsupported,
+                "this provider has no embeddings",
+            ))
+        })
     }
     /// Orders documents by relevance to a query.
     fn rerank(&self, _req: RerankRequest) -> BoxFuture<'static, Result<RerankResponse>> {
-        Box::pin(async { Err(Error::new(ErrorKind::Unsupported, "this provider has no reranking")) })
+        Box::pin(async {
+            Err(Error::new(
+                ErrorKind::Unsupported,
+                "this provider has no reranking",
+            ))
+        })
     }
 }
 
@@ -77,7 +87,10 @@ impl Client {
         ClientBuilder::default()
     }
 
-    pub(crate) fn from_parts(builder: ClientBuilder, transport: crate::transport::HttpTransport) -> Self {
+    pub(crate) fn from_parts(
+        builder: ClientBuilder,
+        transport: crate::transport::HttpTransport,
+    ) -> Self {
         let providers = builder.custom.clone();
         Client {
             inner: Arc::new(Inner {
@@ -149,7 +162,13 @@ impl Client {
 
     /// The provider registered or known under `name`.
     pub fn provider(&self, name: &str) -> Result<Arc<dyn ChatProvider>> {
-        if let Some(p) = self.inner.providers.read().ok().and_then(|m| m.get(name).cloned()) {
+        if let Some(p) = self
+            .inner
+            .providers
+            .read()
+            .ok()
+            .and_then(|m| m.get(name).cloned())
+        {
             return Ok(p);
         }
         let p: Arc<dyn ChatProvider> = Arc::new(HttpProvider::from_registry(
@@ -178,7 +197,9 @@ pub fn split_model(s: &str) -> Result<(&str, &str)> {
         Some((p, m)) if !p.is_empty() && !m.is_empty() => Ok((p, m)),
         _ => Err(Error::new(
             ErrorKind::Config,
-            format!("model `{s}` must be written as provider/model (for example openai/gpt-4o-mini)"),
+            format!(
+                "model `{s}` must be written as provider/model (for example openai/gpt-4o-mini)"
+            ),
         )),
     }
 }
@@ -189,8 +210,14 @@ mod tests {
 
     #[test]
     fn models_split_at_the_first_slash() {
-        assert_eq!(split_model("groq/qwen/qwen3-32b").unwrap(), ("groq", "qwen/qwen3-32b"));
-        assert_eq!(split_model("ollama/qwen3:8b").unwrap(), ("ollama", "qwen3:8b"));
+        assert_eq!(
+            split_model("groq/qwen/qwen3-32b").unwrap(),
+            ("groq", "qwen/qwen3-32b")
+        );
+        assert_eq!(
+            split_model("ollama/qwen3:8b").unwrap(),
+            ("ollama", "qwen3:8b")
+        );
         assert_eq!(split_model("gpt-4o").unwrap_err().kind(), ErrorKind::Config);
         assert!(split_model("/x").is_err());
     }

@@ -11,7 +11,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::transport::Frame;
 use crate::types::{
     ChatRequest, ChatResponse, FinishKind, FinishReason, JsonMap, MediaSource, Message, Part,
-    ProviderItem, Reasoning, ResponseError, ReasoningEffort, Role, StreamEvent, ToolCall,
+    ProviderItem, Reasoning, ReasoningEffort, ResponseError, Role, StreamEvent, ToolCall,
     ToolChoice, Usage, Warning,
 };
 use crate::Collector;
@@ -31,7 +31,13 @@ impl Codec for AnthropicCodec {
         Api::Anthropic
     }
 
-    fn encode(&self, req: &ChatRequest, model: &str, ep: &Endpoint, stream: bool) -> Result<Encoded> {
+    fn encode(
+        &self,
+        req: &ChatRequest,
+        model: &str,
+        ep: &Endpoint,
+        stream: bool,
+    ) -> Result<Encoded> {
         let mut warnings = Vec::new();
         let mut body = JsonMap::new();
         body.insert("model".into(), model.into());
@@ -300,7 +306,9 @@ fn encode_messages(messages: &[Message], warnings: &mut Vec<Warning>) -> (Vec<Va
         for p in &m.content {
             let block = match p {
                 Part::Text { text } => json!({"type": "text", "text": text}),
-                Part::Image { source, media_type, .. } => json!({"type": "image", "source": source_of(source, media_type.as_deref())}),
+                Part::Image {
+                    source, media_type, ..
+                } => json!({"type": "image", "source": source_of(source, media_type.as_deref())}),
                 Part::File {
                     source,
                     media_type,
@@ -344,7 +352,9 @@ fn encode_messages(messages: &[Message], warnings: &mut Vec<Warning>) -> (Vec<Va
                     encrypted,
                     ..
                 }) => match (signature, encrypted) {
-                    (Some(sig), _) => json!({"type": "thinking", "thinking": text, "signature": sig}),
+                    (Some(sig), _) => {
+                        json!({"type": "thinking", "thinking": text, "signature": sig})
+                    }
                     (None, Some(data)) => json!({"type": "redacted_thinking", "data": data}),
                     // Reasoning without a signature (another provider's) cannot be sent back.
                     (None, None) => continue,
@@ -369,7 +379,10 @@ fn encode_messages(messages: &[Message], warnings: &mut Vec<Warning>) -> (Vec<Va
 fn dropped(p: &Part, role: &str) -> Warning {
     Warning {
         setting: None,
-        message: format!("a {} part cannot be sent in an Anthropic {role} message; it was dropped", part_name(p)),
+        message: format!(
+            "a {} part cannot be sent in an Anthropic {role} message; it was dropped",
+            part_name(p)
+        ),
     }
 }
 
@@ -386,7 +399,9 @@ fn mark_cache(blocks: &mut [Value], ttl: Option<&str>) {
 fn source_of(source: &MediaSource, media_type: Option<&str>) -> Value {
     match source {
         MediaSource::Url(u) => json!({"type": "url", "url": u}),
-        MediaSource::Base64(d) => json!({"type": "base64", "media_type": media_type.unwrap_or("application/octet-stream"), "data": d}),
+        MediaSource::Base64(d) => {
+            json!({"type": "base64", "media_type": media_type.unwrap_or("application/octet-stream"), "data": d})
+        }
         MediaSource::FileId(id) => json!({"type": "file", "file_id": id}),
     }
 }
@@ -444,13 +459,18 @@ struct AnthropicStreamDecoder {
 
 impl AnthropicStreamDecoder {
     fn block(&mut self, index: u32) -> Option<&mut Block> {
-        self.blocks.iter_mut().find(|(i, _)| *i == index).map(|(_, b)| b)
+        self.blocks
+            .iter_mut()
+            .find(|(i, _)| *i == index)
+            .map(|(_, b)| b)
     }
 
     fn flush(&mut self, out: &mut Vec<StreamEvent>) {
         out.extend(self.meta.events());
         if !self.usage.is_empty() {
-            out.push(StreamEvent::Usage(usage(Value::Object(std::mem::take(&mut self.usage)))));
+            out.push(StreamEvent::Usage(usage(Value::Object(std::mem::take(
+                &mut self.usage,
+            )))));
         }
     }
 
@@ -485,7 +505,9 @@ impl StreamDecoder for AnthropicStreamDecoder {
                 }
             }
             "content_block_start" => {
-                let Some(block) = ev.content_block else { return Ok(()) };
+                let Some(block) = ev.content_block else {
+                    return Ok(());
+                };
                 let state = match block.get("type").and_then(Value::as_str).unwrap_or("") {
                     "text" => {
                         let t = str_at(&block, "text");
@@ -538,7 +560,9 @@ impl StreamDecoder for AnthropicStreamDecoder {
                 let kind = delta.get("type").and_then(Value::as_str).unwrap_or("");
                 match kind {
                     "text_delta" => out.push(StreamEvent::TextDelta(str_at(&delta, "text"))),
-                    "thinking_delta" => out.push(StreamEvent::ReasoningDelta(str_at(&delta, "thinking"))),
+                    "thinking_delta" => {
+                        out.push(StreamEvent::ReasoningDelta(str_at(&delta, "thinking")))
+                    }
                     "signature_delta" => {
                         if let Some(Block::Thinking { signature }) = self.block(index) {
                             signature
@@ -554,11 +578,12 @@ impl StreamDecoder for AnthropicStreamDecoder {
                     "input_json_delta" => {
                         let part = str_at(&delta, "partial_json");
                         match self.block(index) {
-                            Some(Block::Tool { had_delta, .. }) => {
-                                if !part.is_empty() {
-                                    *had_delta = true;
-                                    out.push(StreamEvent::ToolCallDelta { index, arguments: part });
-                                }
+                            Some(Block::Tool { had_delta, .. }) if !part.is_empty() => {
+                                *had_delta = true;
+                                out.push(StreamEvent::ToolCallDelta {
+                                    index,
+                                    arguments: part,
+                                });
                             }
                             Some(Block::Other { json, .. }) => json.push_str(&part),
                             _ => {}

@@ -24,7 +24,11 @@ pub struct BedrockCodec;
 
 const API: &str = "bedrock";
 /// Characters left as they are in a path segment (RFC 3986 unreserved).
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 /// Frame name prefix of exception messages (see the AWS event-stream framer).
 const EXCEPTION_PREFIX: &str = "exception:";
 
@@ -33,7 +37,13 @@ impl Codec for BedrockCodec {
         Api::Bedrock
     }
 
-    fn encode(&self, req: &ChatRequest, model: &str, ep: &Endpoint, stream: bool) -> Result<Encoded> {
+    fn encode(
+        &self,
+        req: &ChatRequest,
+        model: &str,
+        ep: &Endpoint,
+        stream: bool,
+    ) -> Result<Encoded> {
         let mut warnings = Vec::new();
         let anthropic_model = model.contains("anthropic") || model.contains("claude");
         let mut body = JsonMap::new();
@@ -57,7 +67,8 @@ impl Codec for BedrockCodec {
                 .tools
                 .iter()
                 .map(|t| {
-                    let mut spec = json!({"name": t.name, "inputSchema": {"json": t.parameters_or_empty()}});
+                    let mut spec =
+                        json!({"name": t.name, "inputSchema": {"json": t.parameters_or_empty()}});
                     if let Some(d) = &t.description {
                         spec["description"] = d.as_str().into();
                     }
@@ -69,7 +80,9 @@ impl Codec for BedrockCodec {
                 Some(ToolChoice::Auto) => cfg["toolChoice"] = json!({"auto": {}}),
                 Some(ToolChoice::Required) => cfg["toolChoice"] = json!({"any": {}}),
                 Some(ToolChoice::Tool(name)) => cfg["toolChoice"] = json!({"tool": {"name": name}}),
-                Some(ToolChoice::None) => warnings.push(Warning::unsupported("tool_choice none", &ep.provider)),
+                Some(ToolChoice::None) => {
+                    warnings.push(Warning::unsupported("tool_choice none", &ep.provider))
+                }
                 _ => {}
             }
             body.insert("toolConfig".into(), cfg);
@@ -82,10 +95,17 @@ impl Codec for BedrockCodec {
                 warnings.push(Warning::unsupported("top_k", &ep.provider));
             }
         }
-        if let Some(r) = req.reasoning.as_ref().filter(|r| r.effort != Some(ReasoningEffort::None)) {
+        if let Some(r) = req
+            .reasoning
+            .as_ref()
+            .filter(|r| r.effort != Some(ReasoningEffort::None))
+        {
             match (anthropic_model, r.budget()) {
                 (true, Some(b)) => {
-                    extra.insert("thinking".into(), json!({"type": "enabled", "budget_tokens": b.max(1024)}));
+                    extra.insert(
+                        "thinking".into(),
+                        json!({"type": "enabled", "budget_tokens": b.max(1024)}),
+                    );
                 }
                 _ => warnings.push(Warning::unsupported("reasoning", &ep.provider)),
             }
@@ -109,7 +129,10 @@ impl Codec for BedrockCodec {
         merge_options(&mut body, &req.provider_options);
         let id = path_id(model);
         let (path, accept) = if stream {
-            (format!("/model/{id}/converse-stream"), "application/vnd.amazon.eventstream")
+            (
+                format!("/model/{id}/converse-stream"),
+                "application/vnd.amazon.eventstream",
+            )
         } else {
             (format!("/model/{id}/converse"), "application/json")
         };
@@ -138,14 +161,20 @@ impl Codec for BedrockCodec {
                         c.push(StreamEvent::ReasoningDelta(text));
                     }
                     c.push(StreamEvent::ReasoningDone {
-                        signature: rt.get("signature").and_then(Value::as_str).map(str::to_owned),
+                        signature: rt
+                            .get("signature")
+                            .and_then(Value::as_str)
+                            .map(str::to_owned),
                         encrypted: None,
                         id: None,
                     });
                 } else {
                     c.push(StreamEvent::ReasoningDone {
                         signature: None,
-                        encrypted: r.get("redactedContent").and_then(Value::as_str).map(str::to_owned),
+                        encrypted: r
+                            .get("redactedContent")
+                            .and_then(Value::as_str)
+                            .map(str::to_owned),
                         id: None,
                     });
                 }
@@ -164,9 +193,19 @@ impl Codec for BedrockCodec {
                 c.push(provider_item(block));
             }
         }
-        for (k, v) in [("metrics", resp.metrics), ("additionalModelResponseFields", resp.additional_model_response_fields), ("trace", resp.trace)] {
+        for (k, v) in [
+            ("metrics", resp.metrics),
+            (
+                "additionalModelResponseFields",
+                resp.additional_model_response_fields,
+            ),
+            ("trace", resp.trace),
+        ] {
             if let Some(v) = v.filter(|v| !v.is_null()) {
-                c.push(StreamEvent::Metadata { key: k.into(), value: v });
+                c.push(StreamEvent::Metadata {
+                    key: k.into(),
+                    value: v,
+                });
             }
         }
         if let Some(u) = resp.usage {
@@ -186,7 +225,12 @@ impl Codec for BedrockCodec {
         Box::<BedrockStreamDecoder>::default()
     }
 
-    fn encode_embed(&self, req: &crate::types::EmbedRequest, model: &str, ep: &Endpoint) -> Result<Encoded> {
+    fn encode_embed(
+        &self,
+        req: &crate::types::EmbedRequest,
+        model: &str,
+        ep: &Endpoint,
+    ) -> Result<Encoded> {
         super::retrieval::bedrock::encode(req, model, ep, &path_id(model))
     }
 
@@ -217,7 +261,10 @@ fn str_at(v: &Value, key: &str) -> String {
 }
 
 fn provider_item(block: Value) -> StreamEvent {
-    let kind = block.as_object().and_then(|o| o.keys().next().cloned()).unwrap_or_default();
+    let kind = block
+        .as_object()
+        .and_then(|o| o.keys().next().cloned())
+        .unwrap_or_default();
     StreamEvent::ProviderItem(ProviderItem {
         api: API.into(),
         item_type: kind,
@@ -239,7 +286,11 @@ fn finish_reason(raw: &str) -> FinishReason {
 /// Input is plain + cache read + cache write tokens.
 fn usage(raw: Value) -> Usage {
     let n = |k: &str| raw.get(k).and_then(Value::as_u64);
-    let (plain, read, write) = (n("inputTokens"), n("cacheReadInputTokens"), n("cacheWriteInputTokens"));
+    let (plain, read, write) = (
+        n("inputTokens"),
+        n("cacheReadInputTokens"),
+        n("cacheWriteInputTokens"),
+    );
     let input = match (plain, read, write) {
         (None, None, None) => None,
         (p, r, w) => Some(p.unwrap_or(0) + r.unwrap_or(0) + w.unwrap_or(0)),
@@ -263,7 +314,12 @@ fn format_of(media_type: Option<&str>, default: &str) -> String {
         .to_owned()
 }
 
-fn media_block(kind: &str, source: &MediaSource, media_type: Option<&str>, name: Option<&str>) -> Option<Value> {
+fn media_block(
+    kind: &str,
+    source: &MediaSource,
+    media_type: Option<&str>,
+    name: Option<&str>,
+) -> Option<Value> {
     let source = match source {
         MediaSource::Base64(d) => json!({ "bytes": d }),
         MediaSource::Url(u) if u.starts_with("s3://") => json!({"s3Location": {"uri": u}}),
@@ -284,21 +340,36 @@ fn encode_messages(req: &ChatRequest, warnings: &mut Vec<Warning>) -> (Vec<Value
             for p in &m.content {
                 match p {
                     Part::Text { text } => system.push(json!({ "text": text })),
-                    Part::CacheBreakpoint(_) => system.push(json!({"cachePoint": {"type": "default"}})),
+                    Part::CacheBreakpoint(_) => {
+                        system.push(json!({"cachePoint": {"type": "default"}}))
+                    }
                     _ => {}
                 }
             }
             continue;
         }
-        let role = if m.role == Role::Assistant { "assistant" } else { "user" };
+        let role = if m.role == Role::Assistant {
+            "assistant"
+        } else {
+            "user"
+        };
         let mut blocks = Vec::new();
         for p in &m.content {
             let block = match p {
                 Part::Text { text } => Some(json!({ "text": text })),
-                Part::Image { source, media_type, .. } => media_block("image", source, media_type.as_deref(), None),
-                Part::File { source, media_type, filename } => {
-                    media_block("document", source, media_type.as_deref(), filename.as_deref())
-                }
+                Part::Image {
+                    source, media_type, ..
+                } => media_block("image", source, media_type.as_deref(), None),
+                Part::File {
+                    source,
+                    media_type,
+                    filename,
+                } => media_block(
+                    "document",
+                    source,
+                    media_type.as_deref(),
+                    filename.as_deref(),
+                ),
                 Part::ToolCall(c) => Some(json!({"toolUse": {
                     "toolUseId": c.id,
                     "name": c.name,
@@ -308,15 +379,25 @@ fn encode_messages(req: &ChatRequest, warnings: &mut Vec<Warning>) -> (Vec<Value
                     },
                 }})),
                 Part::ToolResult(r) => {
-                    let mut v = json!({"toolUseId": r.call_id, "content": [{"text": r.text_content()}]});
+                    let mut v =
+                        json!({"toolUseId": r.call_id, "content": [{"text": r.text_content()}]});
                     if r.is_error {
                         v["status"] = "error".into();
                     }
                     Some(json!({ "toolResult": v }))
                 }
-                Part::Reasoning(Reasoning { text, signature, encrypted, .. }) => match (signature, encrypted) {
-                    (Some(sig), _) => Some(json!({"reasoningContent": {"reasoningText": {"text": text, "signature": sig}}})),
-                    (None, Some(data)) => Some(json!({"reasoningContent": {"redactedContent": data}})),
+                Part::Reasoning(Reasoning {
+                    text,
+                    signature,
+                    encrypted,
+                    ..
+                }) => match (signature, encrypted) {
+                    (Some(sig), _) => Some(
+                        json!({"reasoningContent": {"reasoningText": {"text": text, "signature": sig}}}),
+                    ),
+                    (None, Some(data)) => {
+                        Some(json!({"reasoningContent": {"redactedContent": data}}))
+                    }
                     (None, None) => continue,
                 },
                 Part::CacheBreakpoint(_) => Some(json!({"cachePoint": {"type": "default"}})),
@@ -382,7 +463,8 @@ impl StreamDecoder for BedrockStreamDecoder {
         let v: Value = if frame.data.trim_ascii().is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(frame.data).map_err(|e| wire::decode_error("Bedrock stream event", frame.data, e))?
+            serde_json::from_slice(frame.data)
+                .map_err(|e| wire::decode_error("Bedrock stream event", frame.data, e))?
         };
         // Some servers wrap the event in an object keyed by its type.
         let ev = frame.event;
@@ -394,17 +476,26 @@ impl StreamDecoder for BedrockStreamDecoder {
             self.finished = true;
             out.push(StreamEvent::Error(ResponseError {
                 code: Some(kind.to_owned()),
-                message: v.get("message").or_else(|| v.get("Message")).and_then(Value::as_str).unwrap_or(kind).to_owned(),
+                message: v
+                    .get("message")
+                    .or_else(|| v.get("Message"))
+                    .and_then(Value::as_str)
+                    .unwrap_or(kind)
+                    .to_owned(),
             }));
             return Ok(());
         }
-        let index = v.get("contentBlockIndex").and_then(Value::as_u64).unwrap_or(0) as u32;
+        let index = v
+            .get("contentBlockIndex")
+            .and_then(Value::as_u64)
+            .unwrap_or(0) as u32;
         match ev {
-            "messageStart" => {
-                if !self.started {
-                    self.started = true;
-                    out.push(StreamEvent::Start { id: None, model: None });
-                }
+            "messageStart" if !self.started => {
+                self.started = true;
+                out.push(StreamEvent::Start {
+                    id: None,
+                    model: None,
+                });
             }
             "contentBlockStart" => {
                 if let Some(t) = v.get("start").and_then(|s| s.get("toolUse")) {
@@ -429,7 +520,10 @@ impl StreamDecoder for BedrockStreamDecoder {
                         Some(Value::Null) | None => String::new(),
                         Some(other) => other.to_string(),
                     };
-                    out.push(StreamEvent::ToolCallDelta { index, arguments: input });
+                    out.push(StreamEvent::ToolCallDelta {
+                        index,
+                        arguments: input,
+                    });
                 } else if let Some(r) = delta.get("reasoningContent") {
                     let slot = match self.reasoning.iter().position(|(i, _)| *i == index) {
                         Some(p) => p,
@@ -442,11 +536,18 @@ impl StreamDecoder for BedrockStreamDecoder {
                         out.push(StreamEvent::ReasoningDelta(t.to_owned()));
                     }
                     if let Some(s) = r.get("signature").and_then(Value::as_str) {
-                        self.reasoning[slot].1.get_or_insert_with(String::new).push_str(s);
+                        self.reasoning[slot]
+                            .1
+                            .get_or_insert_with(String::new)
+                            .push_str(s);
                     }
                     if let Some(d) = r.get("redactedContent").and_then(Value::as_str) {
                         self.reasoning.remove(slot);
-                        out.push(StreamEvent::ReasoningDone { signature: None, encrypted: Some(d.to_owned()), id: None });
+                        out.push(StreamEvent::ReasoningDone {
+                            signature: None,
+                            encrypted: Some(d.to_owned()),
+                            id: None,
+                        });
                     }
                 } else if !delta.is_null() {
                     out.push(provider_item(delta));
@@ -455,7 +556,11 @@ impl StreamDecoder for BedrockStreamDecoder {
             "contentBlockStop" => {
                 if let Some(p) = self.reasoning.iter().position(|(i, _)| *i == index) {
                     let (_, signature) = self.reasoning.remove(p);
-                    out.push(StreamEvent::ReasoningDone { signature, encrypted: None, id: None });
+                    out.push(StreamEvent::ReasoningDone {
+                        signature,
+                        encrypted: None,
+                        id: None,
+                    });
                 }
                 if let Some(p) = self.tools.iter().position(|i| *i == index) {
                     self.tools.remove(p);
@@ -464,8 +569,12 @@ impl StreamDecoder for BedrockStreamDecoder {
             }
             "messageStop" => {
                 self.finished = true;
-                if let Some(f) = v.get("additionalModelResponseFields").filter(|f| !f.is_null()) {
-                    self.meta.insert("additionalModelResponseFields".into(), f.clone());
+                if let Some(f) = v
+                    .get("additionalModelResponseFields")
+                    .filter(|f| !f.is_null())
+                {
+                    self.meta
+                        .insert("additionalModelResponseFields".into(), f.clone());
                 }
                 if let Some(r) = v.get("stopReason").and_then(Value::as_str) {
                     out.push(StreamEvent::Finish(finish_reason(r)));
@@ -493,7 +602,10 @@ impl StreamDecoder for BedrockStreamDecoder {
         if self.finished {
             Ok(())
         } else {
-            Err(Error::new(ErrorKind::Truncated, "the stream ended before messageStop"))
+            Err(Error::new(
+                ErrorKind::Truncated,
+                "the stream ended before messageStop",
+            ))
         }
     }
 }

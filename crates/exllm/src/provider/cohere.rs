@@ -24,11 +24,20 @@ impl Codec for CohereCodec {
         Api::Cohere
     }
 
-    fn encode(&self, req: &ChatRequest, model: &str, ep: &Endpoint, stream: bool) -> Result<Encoded> {
+    fn encode(
+        &self,
+        req: &ChatRequest,
+        model: &str,
+        ep: &Endpoint,
+        stream: bool,
+    ) -> Result<Encoded> {
         let mut warnings = Vec::new();
         let mut body = JsonMap::new();
         body.insert("model".into(), model.into());
-        body.insert("messages".into(), Value::Array(encode_messages(req, &mut warnings)));
+        body.insert(
+            "messages".into(),
+            Value::Array(encode_messages(req, &mut warnings)),
+        );
         if !req.tools.is_empty() {
             let tools = req
                 .tools
@@ -72,7 +81,10 @@ impl Codec for CohereCodec {
                 body.insert("response_format".into(), json!({"type": "json_object"}));
             }
             Some(ResponseFormat::JsonSchema { schema, .. }) => {
-                body.insert("response_format".into(), json!({"type": "json_object", "json_schema": schema}));
+                body.insert(
+                    "response_format".into(),
+                    json!({"type": "json_object", "json_schema": schema}),
+                );
             }
             _ => {}
         }
@@ -83,7 +95,10 @@ impl Codec for CohereCodec {
             }
             body.insert("thinking".into(), t);
         }
-        for (set, name) in [(req.n.is_some(), "n"), (req.parallel_tool_calls.is_some(), "parallel_tool_calls")] {
+        for (set, name) in [
+            (req.n.is_some(), "n"),
+            (req.parallel_tool_calls.is_some(), "parallel_tool_calls"),
+        ] {
             if set {
                 warnings.push(Warning::unsupported(name, &ep.provider));
             }
@@ -111,13 +126,17 @@ impl Codec for CohereCodec {
                 c.push(StreamEvent::ToolCall(ToolCall {
                     id: str_of(&call, &["id"]),
                     name: str_of(&call, &["function", "name"]),
-                    arguments: ToolCall::parse_arguments(&str_of(&call, &["function", "arguments"])),
+                    arguments: ToolCall::parse_arguments(&str_of(
+                        &call,
+                        &["function", "arguments"],
+                    )),
                     provider_meta: None,
                 }));
             }
-            let mut meta = Meta::default();
-            meta.tool_plan = m.tool_plan.unwrap_or_default();
-            meta.citations = m.citations.unwrap_or_default();
+            let mut meta = Meta {
+                tool_plan: m.tool_plan.unwrap_or_default(),
+                citations: m.citations.unwrap_or_default(),
+            };
             meta.emit(&mut |e| c.push(e));
         }
         if let Some(u) = resp.usage {
@@ -133,7 +152,12 @@ impl Codec for CohereCodec {
         Box::<CohereStreamDecoder>::default()
     }
 
-    fn encode_embed(&self, req: &crate::types::EmbedRequest, model: &str, ep: &Endpoint) -> Result<Encoded> {
+    fn encode_embed(
+        &self,
+        req: &crate::types::EmbedRequest,
+        model: &str,
+        ep: &Endpoint,
+    ) -> Result<Encoded> {
         super::retrieval::cohere::encode_embed(req, model, ep)
     }
 
@@ -145,7 +169,12 @@ impl Codec for CohereCodec {
         super::retrieval::cohere::BATCH_LIMIT
     }
 
-    fn encode_rerank(&self, req: &crate::types::RerankRequest, model: &str, ep: &Endpoint) -> Result<Encoded> {
+    fn encode_rerank(
+        &self,
+        req: &crate::types::RerankRequest,
+        model: &str,
+        ep: &Endpoint,
+    ) -> Result<Encoded> {
         super::retrieval::cohere::encode_rerank(req, model, ep)
     }
 
@@ -234,12 +263,20 @@ fn finish_reason(raw: &str) -> FinishReason {
 
 /// `usage.tokens` counts what the model processed; `billed_units` only stands in without it.
 fn usage(raw: Value) -> Usage {
-    let n = |group: &str, k: &str| raw.get(group).and_then(|g| g.get(k)).and_then(Value::as_f64).map(|f| f as u64);
+    let n = |group: &str, k: &str| {
+        raw.get(group)
+            .and_then(|g| g.get(k))
+            .and_then(Value::as_f64)
+            .map(|f| f as u64)
+    };
     let pick = |k: &str| n("tokens", k).or_else(|| n("billed_units", k));
     Usage {
         input_tokens: pick("input_tokens"),
         output_tokens: pick("output_tokens"),
-        cache_read_tokens: raw.get("cached_tokens").and_then(Value::as_f64).map(|f| f as u64),
+        cache_read_tokens: raw
+            .get("cached_tokens")
+            .and_then(Value::as_f64)
+            .map(|f| f as u64),
         raw: Some(raw),
         ..Default::default()
     }
@@ -322,9 +359,17 @@ impl StreamDecoder for CohereStreamDecoder {
         let message = &delta["message"];
         let index = ev.index.unwrap_or(0);
         match ev.kind.as_str() {
-            "message-start" => out.push(StreamEvent::Start { id: ev.id, model: None }),
-            "content-start" | "content-delta" => content_event(&message["content"], &mut |e| out.push(e)),
-            "tool-plan-delta" => self.meta.tool_plan.push_str(&str_of(message, &["tool_plan"])),
+            "message-start" => out.push(StreamEvent::Start {
+                id: ev.id,
+                model: None,
+            }),
+            "content-start" | "content-delta" => {
+                content_event(&message["content"], &mut |e| out.push(e))
+            }
+            "tool-plan-delta" => self
+                .meta
+                .tool_plan
+                .push_str(&str_of(message, &["tool_plan"])),
             "tool-call-start" => {
                 let call = &message["tool_calls"];
                 out.push(StreamEvent::ToolCallStart {
@@ -334,7 +379,10 @@ impl StreamDecoder for CohereStreamDecoder {
                 });
                 let args = str_of(call, &["function", "arguments"]);
                 if !args.is_empty() {
-                    out.push(StreamEvent::ToolCallDelta { index, arguments: args });
+                    out.push(StreamEvent::ToolCallDelta {
+                        index,
+                        arguments: args,
+                    });
                 }
             }
             "tool-call-delta" => out.push(StreamEvent::ToolCallDelta {
@@ -373,7 +421,10 @@ impl StreamDecoder for CohereStreamDecoder {
         if self.finished {
             Ok(())
         } else {
-            Err(Error::new(ErrorKind::Truncated, "the stream ended before message-end"))
+            Err(Error::new(
+                ErrorKind::Truncated,
+                "the stream ended before message-end",
+            ))
         }
     }
 }

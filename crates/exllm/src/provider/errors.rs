@@ -46,7 +46,12 @@ pub(crate) fn error_fields(v: &Value) -> (Option<String>, Option<String>) {
         });
     let code = str_of(inner.get("type"))
         .filter(|t| t != "error")
-        .or_else(|| inner.get("status").and_then(Value::as_str).map(str::to_owned))
+        .or_else(|| {
+            inner
+                .get("status")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
         .or_else(|| str_of(inner.get("code")));
     (message, code)
 }
@@ -66,14 +71,18 @@ pub(crate) fn classify(status: u16, code: Option<&str>, message: &str) -> ErrorK
         return ErrorKind::ContextLength;
     }
     match code {
-        "overloaded_error" | "ServiceUnavailableException" | "ModelNotReadyException" | "UNAVAILABLE" => {
-            return ErrorKind::Overloaded
+        "overloaded_error"
+        | "ServiceUnavailableException"
+        | "ModelNotReadyException"
+        | "UNAVAILABLE" => return ErrorKind::Overloaded,
+        "ThrottlingException" | "RESOURCE_EXHAUSTED" | "rate_limit_error" => {
+            return ErrorKind::RateLimit
         }
-        "ThrottlingException" | "RESOURCE_EXHAUSTED" | "rate_limit_error" => return ErrorKind::RateLimit,
         "ModelTimeoutException" | "DEADLINE_EXCEEDED" => return ErrorKind::Timeout,
-        "AccessDeniedException" | "UnrecognizedClientException" | "PERMISSION_DENIED" | "UNAUTHENTICATED" => {
-            return ErrorKind::Auth
-        }
+        "AccessDeniedException"
+        | "UnrecognizedClientException"
+        | "PERMISSION_DENIED"
+        | "UNAUTHENTICATED" => return ErrorKind::Auth,
         "ResourceNotFoundException" | "NOT_FOUND" => return ErrorKind::NotFound,
         "InternalServerException" | "ModelErrorException" | "INTERNAL" => return ErrorKind::Server,
         _ => {}
@@ -94,7 +103,12 @@ pub(crate) fn classify(status: u16, code: Option<&str>, message: &str) -> ErrorK
 
 /// The wait a provider asked for.
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
     if let Some(ms) = text("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
         if ms.is_finite() && ms >= 0.0 {
             return Some(Duration::from_secs_f64(ms / 1000.0));
@@ -112,7 +126,12 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 }
 
 /// The typed error for an HTTP error response.
-pub(crate) fn error_from_http(provider: &str, status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
+pub(crate) fn error_from_http(
+    provider: &str,
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Error {
     let (message, body_code) = parse_error_body(body);
     // AWS names the error in a header: `ThrottlingException:http://internal.amazon.com/...`.
     let aws_code = headers
@@ -135,7 +154,12 @@ pub(crate) fn error_from_http(provider: &str, status: u16, headers: &HeaderMap, 
     if let Some(c) = code {
         e = e.with_code(c);
     }
-    for name in ["x-request-id", "request-id", "x-amzn-requestid", "x-goog-request-id"] {
+    for name in [
+        "x-request-id",
+        "request-id",
+        "x-amzn-requestid",
+        "x-goog-request-id",
+    ] {
         if let Some(id) = headers.get(name).and_then(|v| v.to_str().ok()) {
             e = e.with_request_id(id);
             break;
@@ -186,29 +210,59 @@ mod tests {
 
     #[test]
     fn other_shapes_and_plain_text() {
-        assert_eq!(err(404, r#"{"error":"model not found"}"#, &[]).message(), "model not found");
         assert_eq!(
-            err(400, r#"[{"error":{"code":400,"message":"bad","status":"INVALID_ARGUMENT"}}]"#, &[]).code(),
+            err(404, r#"{"error":"model not found"}"#, &[]).message(),
+            "model not found"
+        );
+        assert_eq!(
+            err(
+                400,
+                r#"[{"error":{"code":400,"message":"bad","status":"INVALID_ARGUMENT"}}]"#,
+                &[]
+            )
+            .code(),
             Some("INVALID_ARGUMENT")
         );
         assert_eq!(err(502, "Bad gateway\n", &[]).message(), "Bad gateway");
         assert_eq!(err(503, "", &[]).message(), "Service Unavailable");
-        assert_eq!(err(422, r#"{"detail":"nope"}"#, &[]).kind(), ErrorKind::BadRequest);
+        assert_eq!(
+            err(422, r#"{"detail":"nope"}"#, &[]).kind(),
+            ErrorKind::BadRequest
+        );
     }
 
     #[test]
     fn aws_and_google_codes() {
-        let e = err(400, r#"{"message":"Too many tokens"}"#, &[("x-amzn-errortype", "ThrottlingException:http://internal.amazon.com/coral/")]);
+        let e = err(
+            400,
+            r#"{"message":"Too many tokens"}"#,
+            &[(
+                "x-amzn-errortype",
+                "ThrottlingException:http://internal.amazon.com/coral/",
+            )],
+        );
         assert_eq!(e.kind(), ErrorKind::RateLimit);
         assert_eq!(e.code(), Some("ThrottlingException"));
         assert_eq!(e.message(), "Too many tokens");
-        let e = err(429, r#"{"Message":"warming up"}"#, &[("x-amzn-errortype", "ModelNotReadyException")]);
+        let e = err(
+            429,
+            r#"{"Message":"warming up"}"#,
+            &[("x-amzn-errortype", "ModelNotReadyException")],
+        );
         assert_eq!(e.kind(), ErrorKind::Overloaded);
         assert!(e.is_retryable());
         assert_eq!(e.message(), "warming up");
-        let e = err(503, r#"{"error":{"code":503,"message":"busy","status":"UNAVAILABLE"}}"#, &[]);
+        let e = err(
+            503,
+            r#"{"error":{"code":503,"message":"busy","status":"UNAVAILABLE"}}"#,
+            &[],
+        );
         assert_eq!(e.kind(), ErrorKind::Overloaded);
-        let e = err(403, r#"{"message":"no"}"#, &[("x-amzn-errortype", "AccessDeniedException")]);
+        let e = err(
+            403,
+            r#"{"message":"no"}"#,
+            &[("x-amzn-errortype", "AccessDeniedException")],
+        );
         assert_eq!(e.kind(), ErrorKind::Auth);
     }
 

@@ -35,7 +35,13 @@ impl Codec for GeminiCodec {
         Api::Gemini
     }
 
-    fn encode(&self, req: &ChatRequest, model: &str, ep: &Endpoint, stream: bool) -> Result<Encoded> {
+    fn encode(
+        &self,
+        req: &ChatRequest,
+        model: &str,
+        ep: &Endpoint,
+        stream: bool,
+    ) -> Result<Encoded> {
         let mut warnings = Vec::new();
         let mut body = JsonMap::new();
         let (system, contents) = encode_contents(req, &mut warnings);
@@ -94,7 +100,9 @@ impl Codec for GeminiCodec {
             let thinking = match (r.effort, r.budget_tokens) {
                 (Some(ReasoningEffort::None), _) => json!({"thinkingBudget": 0}),
                 (_, Some(b)) => json!({"thinkingBudget": b, "includeThoughts": true}),
-                (Some(e), None) => json!({"thinkingBudget": e.budget_tokens(), "includeThoughts": true}),
+                (Some(e), None) => {
+                    json!({"thinkingBudget": e.budget_tokens(), "includeThoughts": true})
+                }
                 (None, None) => json!({"includeThoughts": true}),
             };
             gen.insert("thinkingConfig".into(), thinking);
@@ -138,7 +146,12 @@ impl Codec for GeminiCodec {
         Box::<GeminiStreamDecoder>::default()
     }
 
-    fn encode_embed(&self, req: &crate::types::EmbedRequest, model: &str, ep: &Endpoint) -> Result<Encoded> {
+    fn encode_embed(
+        &self,
+        req: &crate::types::EmbedRequest,
+        model: &str,
+        ep: &Endpoint,
+    ) -> Result<Encoded> {
         super::retrieval::gemini::encode(req, model, ep)
     }
 
@@ -191,20 +204,40 @@ fn encode_contents(req: &ChatRequest, warnings: &mut Vec<Warning>) -> (Vec<Value
     };
     for m in &req.messages {
         if matches!(m.role, Role::System | Role::Developer) {
-            system.extend(m.content.iter().filter_map(|p| p.as_text()).map(|t| json!({"text": t})));
+            system.extend(
+                m.content
+                    .iter()
+                    .filter_map(|p| p.as_text())
+                    .map(|t| json!({"text": t})),
+            );
             continue;
         }
-        let role = if m.role == Role::Assistant { "model" } else { "user" };
+        let role = if m.role == Role::Assistant {
+            "model"
+        } else {
+            "user"
+        };
         let mut parts: Vec<Value> = Vec::new();
         for p in &m.content {
             let part = match p {
                 Part::Text { text } => json!({"text": text}),
-                Part::Image { source, media_type, .. } | Part::File { source, media_type, .. } => {
+                Part::Image {
+                    source, media_type, ..
+                }
+                | Part::File {
+                    source, media_type, ..
+                } => {
                     let mime = media_type.as_deref().unwrap_or("application/octet-stream");
                     match source {
-                        MediaSource::Base64(d) => json!({"inlineData": {"mimeType": mime, "data": d}}),
-                        MediaSource::Url(u) if u.starts_with("data:") => inline_from_data_url(u, mime),
-                        MediaSource::Url(u) | MediaSource::FileId(u) => json!({"fileData": {"mimeType": mime, "fileUri": u}}),
+                        MediaSource::Base64(d) => {
+                            json!({"inlineData": {"mimeType": mime, "data": d}})
+                        }
+                        MediaSource::Url(u) if u.starts_with("data:") => {
+                            inline_from_data_url(u, mime)
+                        }
+                        MediaSource::Url(u) | MediaSource::FileId(u) => {
+                            json!({"fileData": {"mimeType": mime, "fileUri": u}})
+                        }
                     }
                 }
                 Part::ToolCall(c) => {
@@ -212,13 +245,21 @@ fn encode_contents(req: &ChatRequest, warnings: &mut Vec<Warning>) -> (Vec<Value
                         Value::String(s) => serde_json::from_str(s).unwrap_or_else(|_| json!({})),
                         v => v.clone(),
                     }}});
-                    if let Some(sig) = c.provider_meta.as_ref().and_then(|m| m.get("thoughtSignature")) {
+                    if let Some(sig) = c
+                        .provider_meta
+                        .as_ref()
+                        .and_then(|m| m.get("thoughtSignature"))
+                    {
                         v["thoughtSignature"] = sig.clone();
                     }
                     v
                 }
                 Part::ToolResult(r) => {
-                    let name = r.name.clone().or_else(|| name_of(&r.call_id)).unwrap_or_default();
+                    let name = r
+                        .name
+                        .clone()
+                        .or_else(|| name_of(&r.call_id))
+                        .unwrap_or_default();
                     let text = r.text_content();
                     let response = match serde_json::from_str::<Value>(&text) {
                         Ok(Value::Object(o)) => Value::Object(o),
@@ -281,7 +322,10 @@ fn encode_contents(req: &ChatRequest, warnings: &mut Vec<Warning>) -> (Vec<Value
 fn inline_from_data_url(url: &str, fallback_mime: &str) -> Value {
     let rest = url.strip_prefix("data:").unwrap_or(url);
     let (head, data) = rest.split_once(',').unwrap_or(("", rest));
-    let mime = head.strip_suffix(";base64").filter(|m| !m.is_empty()).unwrap_or(fallback_mime);
+    let mime = head
+        .strip_suffix(";base64")
+        .filter(|m| !m.is_empty())
+        .unwrap_or(fallback_mime);
     json!({"inlineData": {"mimeType": mime, "data": data}})
 }
 
@@ -385,7 +429,10 @@ impl GeminiStreamDecoder {
         if let Some(pf) = chunk.prompt_feedback {
             if let Some(reason) = pf.get("blockReason").and_then(Value::as_str) {
                 self.finished = true;
-                out.push(StreamEvent::Finish(FinishReason::new(FinishKind::ContentFilter, reason)));
+                out.push(StreamEvent::Finish(FinishReason::new(
+                    FinishKind::ContentFilter,
+                    reason,
+                )));
             }
             self.meta.insert("promptFeedback".into(), pf);
         }
@@ -417,11 +464,22 @@ impl GeminiStreamDecoder {
 }
 
 fn part_events(part: Value, out: &mut Vec<StreamEvent>) {
-    let signature = part.get("thoughtSignature").and_then(Value::as_str).map(str::to_owned);
+    let signature = part
+        .get("thoughtSignature")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     if let Some(call) = part.get("functionCall") {
         out.push(StreamEvent::ToolCall(ToolCall {
-            id: call.get("id").and_then(Value::as_str).unwrap_or("").to_owned(),
-            name: call.get("name").and_then(Value::as_str).unwrap_or("").to_owned(),
+            id: call
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned(),
+            name: call
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned(),
             arguments: match call.get("args") {
                 None | Some(Value::Null) => json!({}),
                 Some(v) => v.clone(),
@@ -436,14 +494,22 @@ fn part_events(part: Value, out: &mut Vec<StreamEvent>) {
                 out.push(StreamEvent::ReasoningDelta(text.to_owned()));
             }
             if signature.is_some() {
-                out.push(StreamEvent::ReasoningDone { signature, encrypted: None, id: None });
+                out.push(StreamEvent::ReasoningDone {
+                    signature,
+                    encrypted: None,
+                    id: None,
+                });
             }
         } else {
             if !text.is_empty() {
                 out.push(StreamEvent::TextDelta(text.to_owned()));
             }
             if signature.is_some() {
-                out.push(StreamEvent::ReasoningDone { signature, encrypted: None, id: None });
+                out.push(StreamEvent::ReasoningDone {
+                    signature,
+                    encrypted: None,
+                    id: None,
+                });
             }
         }
         return;
@@ -473,7 +539,10 @@ impl StreamDecoder for GeminiStreamDecoder {
         if self.finished {
             Ok(())
         } else {
-            Err(Error::new(ErrorKind::Truncated, "the stream ended before a finishReason"))
+            Err(Error::new(
+                ErrorKind::Truncated,
+                "the stream ended before a finishReason",
+            ))
         }
     }
 }

@@ -193,7 +193,10 @@ impl ChatProvider for MockProvider {
         })
     }
 
-    fn chat_stream(&self, req: crate::types::ChatRequest) -> BoxFuture<'static, Result<ChatStream>> {
+    fn chat_stream(
+        &self,
+        req: crate::types::ChatRequest,
+    ) -> BoxFuture<'static, Result<ChatStream>> {
         let reply = self.reply(req);
         Box::pin(async move {
             match reply {

@@ -7,6 +7,7 @@ mod anthropic;
 mod bedrock;
 mod cohere;
 pub(crate) mod errors;
+pub(crate) use wire::decode_error;
 mod gemini;
 mod mock;
 mod ollama;
@@ -14,7 +15,7 @@ mod openai_chat;
 mod openai_responses;
 pub mod registry;
 mod retrieval;
-mod wire;
+pub(crate) mod wire;
 
 pub use anthropic::AnthropicCodec;
 pub use bedrock::BedrockCodec;
@@ -108,13 +109,16 @@ impl FromStr for Api {
             "responses" => return Ok(Api::OpenAiResponses),
             _ => {}
         }
-        Api::ALL.into_iter().find(|a| a.as_str() == s).ok_or_else(|| {
-            let known: Vec<&str> = Api::ALL.iter().map(|a| a.as_str()).collect();
-            Error::new(
-                ErrorKind::Config,
-                format!("unknown API `{s}` (known: {})", known.join(", ")),
-            )
-        })
+        Api::ALL
+            .into_iter()
+            .find(|a| a.as_str() == s)
+            .ok_or_else(|| {
+                let known: Vec<&str> = Api::ALL.iter().map(|a| a.as_str()).collect();
+                Error::new(
+                    ErrorKind::Config,
+                    format!("unknown API `{s}` (known: {})", known.join(", ")),
+                )
+            })
     }
 }
 
@@ -263,7 +267,10 @@ pub trait Codec: Send + Sync {
 
     /// Decodes an embeddings response.
     fn decode_embed(&self, _body: &[u8]) -> Result<EmbedResponse> {
-        Err(Error::new(ErrorKind::Unsupported, "this API has no embeddings"))
+        Err(Error::new(
+            ErrorKind::Unsupported,
+            "this API has no embeddings",
+        ))
     }
 
     /// How many inputs one embeddings request may carry for `model`.
@@ -278,7 +285,10 @@ pub trait Codec: Send + Sync {
 
     /// Decodes a rerank response.
     fn decode_rerank(&self, _body: &[u8]) -> Result<RerankResponse> {
-        Err(Error::new(ErrorKind::Unsupported, "this API has no reranking"))
+        Err(Error::new(
+            ErrorKind::Unsupported,
+            "this API has no reranking",
+        ))
     }
 }
 

@@ -34,11 +34,20 @@ impl Codec for OllamaCodec {
         Api::Ollama
     }
 
-    fn encode(&self, req: &ChatRequest, model: &str, ep: &Endpoint, stream: bool) -> Result<Encoded> {
+    fn encode(
+        &self,
+        req: &ChatRequest,
+        model: &str,
+        ep: &Endpoint,
+        stream: bool,
+    ) -> Result<Encoded> {
         let mut warnings = Vec::new();
         let mut body = JsonMap::new();
         body.insert("model".into(), model.into());
-        body.insert("messages".into(), Value::Array(encode_messages(req, &mut warnings)));
+        body.insert(
+            "messages".into(),
+            Value::Array(encode_messages(req, &mut warnings)),
+        );
         if !req.tools.is_empty() {
             let tools = req
                 .tools
@@ -82,7 +91,9 @@ impl Codec for OllamaCodec {
         if let Some(r) = &req.reasoning {
             let think = match r.effort {
                 Some(ReasoningEffort::None) => Value::Bool(false),
-                Some(e @ (ReasoningEffort::Low | ReasoningEffort::Medium | ReasoningEffort::High)) => e.as_str().into(),
+                Some(
+                    e @ (ReasoningEffort::Low | ReasoningEffort::Medium | ReasoningEffort::High),
+                ) => e.as_str().into(),
                 _ => Value::Bool(true),
             };
             body.insert("think".into(), think);
@@ -132,7 +143,12 @@ impl Codec for OllamaCodec {
         wire::get(ep, "/api/tags")
     }
 
-    fn encode_embed(&self, req: &crate::types::EmbedRequest, model: &str, ep: &Endpoint) -> Result<Encoded> {
+    fn encode_embed(
+        &self,
+        req: &crate::types::EmbedRequest,
+        model: &str,
+        ep: &Endpoint,
+    ) -> Result<Encoded> {
         super::retrieval::ollama::encode(req, model, ep)
     }
 

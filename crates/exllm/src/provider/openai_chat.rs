@@ -9,8 +9,9 @@ use super::{Api, Codec, Encoded, Endpoint, Quirks, StreamDecoder};
 use crate::error::{Error, ErrorKind, Result};
 use crate::transport::Frame;
 use crate::types::{
-    ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, FinishKind, FinishReason, JsonMap, MediaSource, Message, Part,
-    ResponseError, ResponseFormat, Role, StreamEvent, ToolCall, ToolChoice, Usage, Warning,
+    ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, FinishKind, FinishReason, JsonMap,
+    MediaSource, Message, Part, ResponseError, ResponseFormat, Role, StreamEvent, ToolCall,
+    ToolChoice, Usage, Warning,
 };
 use crate::Collector;
 use serde::Deserialize;
@@ -34,7 +35,13 @@ impl Codec for OpenAiChatCodec {
         Api::OpenAiChat
     }
 
-    fn encode(&self, req: &ChatRequest, model: &str, ep: &Endpoint, stream: bool) -> Result<Encoded> {
+    fn encode(
+        &self,
+        req: &ChatRequest,
+        model: &str,
+        ep: &Endpoint,
+        stream: bool,
+    ) -> Result<Encoded> {
         let mut warnings = Vec::new();
         let q = ep.quirks;
         let mut body = JsonMap::new();
@@ -67,7 +74,9 @@ impl Codec for OpenAiChatCodec {
                     ToolChoice::Auto => "auto".into(),
                     ToolChoice::None => "none".into(),
                     ToolChoice::Required => "required".into(),
-                    ToolChoice::Tool(name) => json!({"type": "function", "function": {"name": name}}),
+                    ToolChoice::Tool(name) => {
+                        json!({"type": "function", "function": {"name": name}})
+                    }
                 },
             );
         }
@@ -106,11 +115,16 @@ impl Codec for OpenAiChatCodec {
                 (Some(e), true) => {
                     body.insert("reasoning_effort".into(), e.as_str().into());
                 }
-                (Some(_), false) => warnings.push(Warning::unsupported("reasoning.effort", &ep.provider)),
+                (Some(_), false) => {
+                    warnings.push(Warning::unsupported("reasoning.effort", &ep.provider))
+                }
                 (None, _) => {}
             }
             if r.budget_tokens.is_some() {
-                warnings.push(Warning::unsupported("reasoning.budget_tokens", &ep.provider));
+                warnings.push(Warning::unsupported(
+                    "reasoning.budget_tokens",
+                    &ep.provider,
+                ));
             }
         }
         if stream {
@@ -288,7 +302,10 @@ fn user_part(p: &Part, warnings: &mut Vec<Warning>) -> Option<Value> {
         other => {
             warnings.push(Warning {
                 setting: None,
-                message: format!("a {} part cannot be sent in a user message; it was dropped", part_name(other)),
+                message: format!(
+                    "a {} part cannot be sent in a user message; it was dropped",
+                    part_name(other)
+                ),
             });
             return None;
         }
@@ -663,7 +680,11 @@ impl StreamDecoder for ChatStreamDecoder {
         }
         for choice in chunk.choices.into_iter().filter(|c| c.index == 0) {
             if let Some(d) = choice.delta {
-                if let Some(t) = d.reasoning_content.or(d.reasoning).filter(|t| !t.is_empty()) {
+                if let Some(t) = d
+                    .reasoning_content
+                    .or(d.reasoning)
+                    .filter(|t| !t.is_empty())
+                {
                     out.push(StreamEvent::ReasoningDelta(t));
                 }
                 match d.content {
@@ -671,7 +692,9 @@ impl StreamDecoder for ChatStreamDecoder {
                     Some(Content::Parts(parts)) => {
                         for p in parts {
                             match p.kind.as_str() {
-                                "text" => out.push(StreamEvent::TextDelta(p.text.unwrap_or_default())),
+                                "text" => {
+                                    out.push(StreamEvent::TextDelta(p.text.unwrap_or_default()))
+                                }
                                 "thinking" => {
                                     let t = thinking_text(p.thinking);
                                     if !t.is_empty() {

@@ -10,9 +10,9 @@ use super::{Api, Codec, Encoded, Endpoint, StreamDecoder};
 use crate::error::{Error, ErrorKind, Result};
 use crate::transport::Frame;
 use crate::types::{
-    ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, FinishKind, FinishReason, JsonMap, MediaSource, Part,
-    ProviderItem, ResponseError, ResponseFormat, Role, StreamEvent, ToolCall, ToolChoice, Usage,
-    Warning,
+    ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, FinishKind, FinishReason, JsonMap,
+    MediaSource, Part, ProviderItem, ResponseError, ResponseFormat, Role, StreamEvent, ToolCall,
+    ToolChoice, Usage, Warning,
 };
 use crate::Collector;
 use serde::Deserialize;
@@ -29,11 +29,20 @@ impl Codec for OpenAiResponsesCodec {
         Api::OpenAiResponses
     }
 
-    fn encode(&self, req: &ChatRequest, model: &str, ep: &Endpoint, stream: bool) -> Result<Encoded> {
+    fn encode(
+        &self,
+        req: &ChatRequest,
+        model: &str,
+        ep: &Endpoint,
+        stream: bool,
+    ) -> Result<Encoded> {
         let mut warnings = Vec::new();
         let mut body = JsonMap::new();
         body.insert("model".into(), model.into());
-        body.insert("input".into(), Value::Array(encode_input(req, &mut warnings)));
+        body.insert(
+            "input".into(),
+            Value::Array(encode_input(req, &mut warnings)),
+        );
         if !req.tools.is_empty() {
             let tools = req
                 .tools
@@ -108,7 +117,10 @@ impl Codec for OpenAiResponsesCodec {
             put(&mut reasoning, "effort", r.effort.map(|e| e.as_str()));
             put(&mut reasoning, "summary", r.summary.clone());
             if r.budget_tokens.is_some() {
-                warnings.push(Warning::unsupported("reasoning.budget_tokens", "the Responses API"));
+                warnings.push(Warning::unsupported(
+                    "reasoning.budget_tokens",
+                    "the Responses API",
+                ));
             }
             if !reasoning.is_empty() {
                 body.insert("reasoning".into(), Value::Object(reasoning));
@@ -133,7 +145,12 @@ impl Codec for OpenAiResponsesCodec {
         for item in resp.output.iter() {
             match item.get("type").and_then(Value::as_str).unwrap_or("") {
                 "message" => {
-                    for part in item.get("content").and_then(Value::as_array).into_iter().flatten() {
+                    for part in item
+                        .get("content")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                    {
                         match part.get("type").and_then(Value::as_str) {
                             Some("output_text") => {
                                 c.push(StreamEvent::TextDelta(str_at(part, "text")));
@@ -141,7 +158,9 @@ impl Codec for OpenAiResponsesCodec {
                                     annotations.extend(a.iter().cloned());
                                 }
                             }
-                            Some("refusal") => c.push(StreamEvent::RefusalDelta(str_at(part, "refusal"))),
+                            Some("refusal") => {
+                                c.push(StreamEvent::RefusalDelta(str_at(part, "refusal")))
+                            }
                             _ => {}
                         }
                     }
@@ -214,7 +233,9 @@ fn encode_input(req: &ChatRequest, warnings: &mut Vec<Warning>) -> Vec<Value> {
                     let mut v = json!({"type": "input_image", "detail": detail.map(|d| d.as_str()).unwrap_or("auto")});
                     match source {
                         MediaSource::Url(u) => v["image_url"] = u.as_str().into(),
-                        MediaSource::Base64(d) => v["image_url"] = data_url(media_type.as_deref(), d).into(),
+                        MediaSource::Base64(d) => {
+                            v["image_url"] = data_url(media_type.as_deref(), d).into()
+                        }
                         MediaSource::FileId(id) => v["file_id"] = id.as_str().into(),
                     }
                     content.push(v);
@@ -227,7 +248,9 @@ fn encode_input(req: &ChatRequest, warnings: &mut Vec<Warning>) -> Vec<Value> {
                     let mut v = json!({"type": "input_file"});
                     match source {
                         MediaSource::Url(u) => v["file_url"] = u.as_str().into(),
-                        MediaSource::Base64(d) => v["file_data"] = data_url(media_type.as_deref(), d).into(),
+                        MediaSource::Base64(d) => {
+                            v["file_data"] = data_url(media_type.as_deref(), d).into()
+                        }
                         MediaSource::FileId(id) => v["file_id"] = id.as_str().into(),
                     }
                     if let Some(f) = filename {
@@ -266,7 +289,10 @@ fn encode_input(req: &ChatRequest, warnings: &mut Vec<Warning>) -> Vec<Value> {
                 }
                 other => warnings.push(Warning {
                     setting: None,
-                    message: format!("a {} part cannot be sent to the Responses API; it was dropped", part_name(other)),
+                    message: format!(
+                        "a {} part cannot be sent to the Responses API; it was dropped",
+                        part_name(other)
+                    ),
                 }),
             }
         }
@@ -283,7 +309,12 @@ fn str_at(v: &Value, key: &str) -> String {
 fn reasoning_text(item: &Value) -> String {
     let mut text = String::new();
     for key in ["summary", "content"] {
-        for s in item.get(key).and_then(Value::as_array).into_iter().flatten() {
+        for s in item
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             if let Some(t) = s.get("text").and_then(Value::as_str) {
                 text.push_str(t);
             }
@@ -331,9 +362,17 @@ fn finish_events(resp: &WireResponse, emit: &mut dyn FnMut(StreamEvent)) {
         .and_then(Value::as_str);
     let finish = match (status, reason) {
         ("completed", _) => Some(FinishReason::new(FinishKind::Stop, "completed")),
-        ("incomplete", Some("max_output_tokens")) => Some(FinishReason::new(FinishKind::Length, "max_output_tokens")),
-        ("incomplete", Some("content_filter")) => Some(FinishReason::new(FinishKind::ContentFilter, "content_filter")),
-        ("incomplete", r) => Some(FinishReason::new(FinishKind::Other, r.unwrap_or("incomplete"))),
+        ("incomplete", Some("max_output_tokens")) => {
+            Some(FinishReason::new(FinishKind::Length, "max_output_tokens"))
+        }
+        ("incomplete", Some("content_filter")) => Some(FinishReason::new(
+            FinishKind::ContentFilter,
+            "content_filter",
+        )),
+        ("incomplete", r) => Some(FinishReason::new(
+            FinishKind::Other,
+            r.unwrap_or("incomplete"),
+        )),
         ("failed", _) => Some(FinishReason::new(FinishKind::Error, "failed")),
         ("", _) | ("in_progress", _) | ("queued", _) => None,
         (other, _) => Some(FinishReason::new(FinishKind::Other, other)),
@@ -443,13 +482,13 @@ impl StreamDecoder for ResponsesStreamDecoder {
                 }
                 out.push(StreamEvent::TextDelta(ev.delta.unwrap_or_default()));
             }
-            "response.output_text.done" => {
-                if !self.text_with_deltas.contains(&key) {
-                    out.push(StreamEvent::TextDelta(ev.text.unwrap_or_default()));
-                }
+            "response.output_text.done" if !self.text_with_deltas.contains(&key) => {
+                out.push(StreamEvent::TextDelta(ev.text.unwrap_or_default()));
             }
             "response.output_text.annotation.added" => self.annotations.extend(ev.annotation),
-            "response.refusal.delta" => out.push(StreamEvent::RefusalDelta(ev.delta.unwrap_or_default())),
+            "response.refusal.delta" => {
+                out.push(StreamEvent::RefusalDelta(ev.delta.unwrap_or_default()))
+            }
             "response.reasoning_summary_text.delta" | "response.reasoning_text.delta" => {
                 if !self.reasoning_with_deltas.contains(&oi) {
                     self.reasoning_with_deltas.push(oi);
@@ -504,7 +543,10 @@ impl StreamDecoder for ResponsesStreamDecoder {
                     _ => out.push(provider_item(&item)),
                 }
             }
-            "response.completed" | "response.incomplete" | "response.failed" | "response.cancelled" => {
+            "response.completed"
+            | "response.incomplete"
+            | "response.failed"
+            | "response.cancelled" => {
                 self.finished = true;
                 if let Some(r) = &ev.response {
                     self.flush(out);

@@ -113,7 +113,16 @@ const fn local(
         key_required: false,
         base_url_env,
         other_apis: &[Api::OpenAiResponses],
-        ..compat(name, base_url, key_env, "", Quirks { top_k: true, ..COMPAT })
+        ..compat(
+            name,
+            base_url,
+            key_env,
+            "",
+            Quirks {
+                top_k: true,
+                ..COMPAT
+            },
+        )
     }
 }
 
@@ -172,7 +181,11 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         other_apis: &[],
         base_url: "https://generativelanguage.googleapis.com/v1beta",
         base_url_env: &["GEMINI_BASE_URL"],
-        key_env: &["GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_GENERATIVE_AI_API_KEY"],
+        key_env: &[
+            "GEMINI_API_KEY",
+            "GOOGLE_API_KEY",
+            "GOOGLE_GENERATIVE_AI_API_KEY",
+        ],
         key_required: true,
         auth: AuthStyle::Header("x-goog-api-key"),
         headers: &[],
@@ -276,10 +289,22 @@ pub static PROVIDERS: &[ProviderSpec] = &[
             },
         )
     },
-    compat("groq", "https://api.groq.com/openai/v1", &["GROQ_API_KEY"], "llama-3.3-70b-versatile", COMPAT),
+    compat(
+        "groq",
+        "https://api.groq.com/openai/v1",
+        &["GROQ_API_KEY"],
+        "llama-3.3-70b-versatile",
+        COMPAT,
+    ),
     ProviderSpec {
         other_apis: &[Api::OpenAiResponses],
-        ..compat("xai", "https://api.x.ai/v1", &["XAI_API_KEY"], "grok-3-mini", COMPAT)
+        ..compat(
+            "xai",
+            "https://api.x.ai/v1",
+            &["XAI_API_KEY"],
+            "grok-3-mini",
+            COMPAT,
+        )
     },
     compat(
         "mistral",
@@ -302,8 +327,20 @@ pub static PROVIDERS: &[ProviderSpec] = &[
             ..NO_REASONING_EFFORT
         },
     ),
-    compat("deepseek", "https://api.deepseek.com/v1", &["DEEPSEEK_API_KEY"], "deepseek-chat", NO_REASONING_EFFORT),
-    compat("openrouter", "https://openrouter.ai/api/v1", &["OPENROUTER_API_KEY"], "openai/gpt-4o-mini", TOP_K),
+    compat(
+        "deepseek",
+        "https://api.deepseek.com/v1",
+        &["DEEPSEEK_API_KEY"],
+        "deepseek-chat",
+        NO_REASONING_EFFORT,
+    ),
+    compat(
+        "openrouter",
+        "https://openrouter.ai/api/v1",
+        &["OPENROUTER_API_KEY"],
+        "openai/gpt-4o-mini",
+        TOP_K,
+    ),
     compat(
         "together",
         "https://api.together.xyz/v1",
@@ -325,9 +362,24 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         "meta-llama/Llama-3.3-70B-Instruct",
         TOP_K,
     ),
-    local("lmstudio", "http://localhost:1234/v1", &["LMSTUDIO_API_KEY"], &["LMSTUDIO_BASE_URL"]),
-    local("vllm", "http://localhost:8000/v1", &["VLLM_API_KEY"], &["VLLM_BASE_URL"]),
-    local("openai-compatible", "", &["OPENAI_COMPATIBLE_API_KEY"], &["OPENAI_COMPATIBLE_BASE_URL"]),
+    local(
+        "lmstudio",
+        "http://localhost:1234/v1",
+        &["LMSTUDIO_API_KEY"],
+        &["LMSTUDIO_BASE_URL"],
+    ),
+    local(
+        "vllm",
+        "http://localhost:8000/v1",
+        &["VLLM_API_KEY"],
+        &["VLLM_BASE_URL"],
+    ),
+    local(
+        "openai-compatible",
+        "",
+        &["OPENAI_COMPATIBLE_API_KEY"],
+        &["OPENAI_COMPATIBLE_BASE_URL"],
+    ),
 ];
 
 /// The provider named `name`.
@@ -342,7 +394,11 @@ mod tests {
     #[test]
     fn names_are_unique_and_found() {
         for (i, p) in PROVIDERS.iter().enumerate() {
-            assert!(PROVIDERS[i + 1..].iter().all(|q| q.name != p.name), "{}", p.name);
+            assert!(
+                PROVIDERS[i + 1..].iter().all(|q| q.name != p.name),
+                "{}",
+                p.name
+            );
             assert_eq!(find(p.name).unwrap().name, p.name);
         }
         assert!(find("openai").unwrap().speaks(Api::OpenAiResponses));

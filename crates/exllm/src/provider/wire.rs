@@ -13,7 +13,11 @@ fn url(ep: &Endpoint, path: &str) -> String {
     let base = ep.base_url.trim_end_matches('/');
     let mut url = format!("{base}{path}");
     for (i, (k, v)) in ep.query.iter().enumerate() {
-        let sep = if i == 0 && !url.contains('?') { '?' } else { '&' };
+        let sep = if i == 0 && !url.contains('?') {
+            '?'
+        } else {
+            '&'
+        };
         let k = percent_encoding::utf8_percent_encode(k, percent_encoding::NON_ALPHANUMERIC);
         let v = percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC);
         url.push_str(&format!("{sep}{k}={v}"));
@@ -81,8 +85,9 @@ pub(crate) fn post_json_accepting(
     let b = http::Request::post(url(ep, path))
         .header(CONTENT_TYPE, "application/json")
         .header(ACCEPT, accept);
-    let body = serde_json::to_vec(body)
-        .map_err(|e| Error::new(ErrorKind::InvalidInput, "cannot encode the request").with_source(e))?;
+    let body = serde_json::to_vec(body).map_err(|e| {
+        Error::new(ErrorKind::InvalidInput, "cannot encode the request").with_source(e)
+    })?;
     apply(ep, b)?
         .body(Bytes::from(body))
         .map_err(|e| config_error(ep, e))
@@ -90,9 +95,27 @@ pub(crate) fn post_json_accepting(
 
 /// A `GET` of `base_url + path`, with auth and the endpoint's headers.
 pub(crate) fn get(ep: &Endpoint, path: &str) -> Result<http::Request<Bytes>> {
-    apply(ep, http::Request::get(url(ep, path)))?
-        .body(Bytes::new())
-        .map_err(|e| config_error(ep, e))
+    request(ep, http::Method::GET, path, None)
+}
+
+/// Any method, with an optional JSON body.
+pub(crate) fn request(
+    ep: &Endpoint,
+    method: http::Method,
+    path: &str,
+    body: Option<&Value>,
+) -> Result<http::Request<Bytes>> {
+    let mut b = http::Request::builder().method(method).uri(url(ep, path));
+    let bytes = match body {
+        Some(v) => {
+            b = b.header(CONTENT_TYPE, "application/json");
+            Bytes::from(serde_json::to_vec(v).map_err(|e| {
+                Error::new(ErrorKind::InvalidInput, "cannot encode the request").with_source(e)
+            })?)
+        }
+        None => Bytes::new(),
+    };
+    apply(ep, b)?.body(bytes).map_err(|e| config_error(ep, e))
 }
 
 fn config_error(ep: &Endpoint, e: http::Error) -> Error {

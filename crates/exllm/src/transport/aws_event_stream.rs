@@ -20,18 +20,27 @@ pub struct AwsEventStreamFramer {
 }
 
 fn header<'a>(m: &'a Message, name: &str) -> Option<&'a str> {
-    m.headers().iter().find(|h| h.name().as_str() == name).and_then(|h| match h.value() {
-        HeaderValue::String(s) => Some(s.as_str()),
-        _ => None,
-    })
+    m.headers()
+        .iter()
+        .find(|h| h.name().as_str() == name)
+        .and_then(|h| match h.value() {
+            HeaderValue::String(s) => Some(s.as_str()),
+            _ => None,
+        })
 }
 
 fn emit(m: &Message, sink: &mut dyn FnMut(Frame<'_>) -> Result<()>) -> Result<()> {
     let message_type = header(m, ":message-type").unwrap_or("event");
     let name = match message_type {
         "event" => header(m, ":event-type").unwrap_or("").to_owned(),
-        "exception" => format!("{EXCEPTION_PREFIX}{}", header(m, ":exception-type").unwrap_or("exception")),
-        _ => format!("{EXCEPTION_PREFIX}{}", header(m, ":error-code").unwrap_or("error")),
+        "exception" => format!(
+            "{EXCEPTION_PREFIX}{}",
+            header(m, ":exception-type").unwrap_or("exception")
+        ),
+        _ => format!(
+            "{EXCEPTION_PREFIX}{}",
+            header(m, ":error-code").unwrap_or("error")
+        ),
     };
     sink(Frame {
         event: &name,
@@ -47,7 +56,10 @@ impl Framer for AwsEventStreamFramer {
                 Ok(DecodedFrame::Complete(m)) => emit(&m, sink)?,
                 Ok(DecodedFrame::Incomplete) => return Ok(()),
                 Err(e) => {
-                    return Err(Error::new(ErrorKind::Decode, format!("malformed AWS event-stream message: {e}")))
+                    return Err(Error::new(
+                        ErrorKind::Decode,
+                        format!("malformed AWS event-stream message: {e}"),
+                    ))
                 }
             }
         }
@@ -57,7 +69,10 @@ impl Framer for AwsEventStreamFramer {
         if self.buf.has_remaining() {
             return Err(Error::new(
                 ErrorKind::Truncated,
-                format!("the stream ended inside an event-stream message ({} bytes left)", self.buf.remaining()),
+                format!(
+                    "the stream ended inside an event-stream message ({} bytes left)",
+                    self.buf.remaining()
+                ),
             ));
         }
         Ok(())

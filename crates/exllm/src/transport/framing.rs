@@ -15,11 +15,7 @@ pub struct Frame<'a> {
 /// Cuts a byte stream into frames, whatever the chunk boundaries.
 pub trait Framer: Send {
     /// Feeds the next chunk of the body; `sink` is called for every complete frame.
-    fn feed(
-        &mut self,
-        chunk: &[u8],
-        sink: &mut dyn FnMut(Frame<'_>) -> Result<()>,
-    ) -> Result<()>;
+    fn feed(&mut self, chunk: &[u8], sink: &mut dyn FnMut(Frame<'_>) -> Result<()>) -> Result<()>;
     /// The body ended: emits a last frame that was not terminated, if any.
     fn finish(&mut self, sink: &mut dyn FnMut(Frame<'_>) -> Result<()>) -> Result<()>;
 }

@@ -18,8 +18,11 @@ pub struct HttpTransport {
 impl HttpTransport {
     /// A transport with an optional whole-request timeout.
     pub fn new(timeout: Option<Duration>) -> Result<Self> {
+        // No byte for 15 minutes means a dead connection (a reasoning model may think for
+        // many minutes before its first byte; finer stall detection belongs to the caller).
         let mut b = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(30))
+            .read_timeout(Duration::from_secs(15 * 60))
             .user_agent(concat!("exllm/", env!("CARGO_PKG_VERSION")));
         if let Some(t) = timeout {
             b = b.timeout(t);
@@ -62,6 +65,34 @@ impl HttpTransport {
         let headers = resp.headers().clone();
         let body = self.read_body(resp, provider).await.unwrap_or_default();
         Err(error_from_http(provider, status.as_u16(), &headers, &body))
+    }
+
+    /// Sends a request whose body is streamed (a file upload); statuses are handled like
+    /// [`HttpTransport::send`].
+    pub async fn send_streaming(
+        &self,
+        head: &http::Request<Bytes>,
+        body: reqwest::Body,
+        provider: &str,
+    ) -> Result<reqwest::Response> {
+        let url = reqwest::Url::parse(&head.uri().to_string()).map_err(|e| {
+            Error::new(ErrorKind::Config, format!("invalid URL: {e}")).with_provider(provider)
+        })?;
+        let resp = self
+            .client
+            .request(head.method().clone(), url)
+            .headers(head.headers().clone())
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| network_error(e, provider))?;
+        if resp.status().is_success() {
+            return Ok(resp);
+        }
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = self.read_body(resp, provider).await.unwrap_or_default();
+        Err(error_from_http(provider, status, &headers, &body))
     }
 
     /// Reads a whole body, refusing one over [`HttpTransport::max_body_bytes`].

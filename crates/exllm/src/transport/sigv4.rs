@@ -51,7 +51,13 @@ impl SigV4Auth {
         secret_access_key: impl Into<String>,
         session_token: Option<String>,
     ) -> Self {
-        let creds = Credentials::new(access_key_id, secret_access_key, session_token, None, "exllm");
+        let creds = Credentials::new(
+            access_key_id,
+            secret_access_key,
+            session_token,
+            None,
+            "exllm",
+        );
         SigV4Auth {
             explicit: Some(creds),
             ..Self::from_chain(service, Some(region.into()))
@@ -67,7 +73,10 @@ impl SigV4Auth {
                 }
                 let chain = aws_config::meta::region::RegionProviderChain::default_provider();
                 chain.region().await.map(|r| r.to_string()).ok_or_else(|| {
-                    Error::new(ErrorKind::Config, "no AWS region: set AWS_REGION or a region in your AWS profile")
+                    Error::new(
+                        ErrorKind::Config,
+                        "no AWS region: set AWS_REGION or a region in your AWS profile",
+                    )
                 })
             })
             .await
@@ -82,10 +91,11 @@ impl SigV4Auth {
                     return Ok::<_, Error>(SharedCredentialsProvider::new(c.clone()));
                 }
                 let region = aws_config::Region::new(self.region().await?.to_owned());
-                let chain = aws_config::default_provider::credentials::DefaultCredentialsChain::builder()
-                    .region(region)
-                    .build()
-                    .await;
+                let chain =
+                    aws_config::default_provider::credentials::DefaultCredentialsChain::builder()
+                        .region(region)
+                        .build()
+                        .await;
                 Ok(SharedCredentialsProvider::new(chain))
             })
             .await?;
@@ -118,8 +128,13 @@ impl SigV4Auth {
             .headers()
             .iter()
             .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str(), v)));
-        let signable = SignableRequest::new(req.method().as_str(), uri.as_str(), headers, SignableBody::Bytes(req.body()))
-            .map_err(|e| Error::new(ErrorKind::Config, format!("cannot sign the request: {e}")))?;
+        let signable = SignableRequest::new(
+            req.method().as_str(),
+            uri.as_str(),
+            headers,
+            SignableBody::Bytes(req.body()),
+        )
+        .map_err(|e| Error::new(ErrorKind::Config, format!("cannot sign the request: {e}")))?;
         let (instructions, _signature) = sign(signable, &params)
             .map_err(|e| Error::new(ErrorKind::Config, format!("cannot sign the request: {e}")))?
             .into_parts();

@@ -74,18 +74,24 @@ impl Framer for SseFramer {
             }
             self.skip_lf = false;
         }
-        if !self.started && !chunk.is_empty() {
-            if self.partial.len() + chunk.len() < 3 && b"\xEF\xBB\xBF".starts_with(chunk) {
-                self.partial.extend_from_slice(chunk);
-                if self.partial.len() == 3 {
-                    self.partial.clear();
-                    self.started = true;
+        if !self.started {
+            // A byte-order mark may open the stream, split across reads like anything else.
+            const BOM: &[u8] = b"\xEF\xBB\xBF";
+            while let (Some(&b), Some(&want)) = (chunk.first(), BOM.get(self.partial.len())) {
+                if b != want {
+                    break;
                 }
-                return Ok(());
+                self.partial.push(b);
+                chunk = &chunk[1..];
             }
-            self.started = true;
-            if let Some(rest) = chunk.strip_prefix(b"\xEF\xBB\xBF") {
-                chunk = rest;
+            if self.partial.len() == BOM.len() {
+                self.partial.clear();
+                self.started = true;
+            } else if chunk.is_empty() {
+                return Ok(());
+            } else {
+                // Not a BOM: the bytes held so far begin the first line.
+                self.started = true;
             }
         }
         while let Some(i) = memchr::memchr2(b'\n', b'\r', chunk) {
@@ -172,6 +178,16 @@ mod tests {
                 (String::new(), "tail".to_string())
             ]
         );
+    }
+
+    #[test]
+    fn bom_split_across_reads_and_false_bom_starts() {
+        let want = vec![(String::new(), "x".to_string())];
+        assert_eq!(parse(&[b"\xEF", b"\xBB", b"\xBF", b"data: x\n\n"]), want);
+        assert_eq!(parse(&[b"\xEF\xBB", b"\xBFdata: x\n\n"]), want);
+        // Bytes that only start like a BOM belong to the first line.
+        let got = parse(&[b"\xEF", b"data: x\n\n"]);
+        assert!(got.is_empty(), "{got:?}");
     }
 
     #[test]

@@ -46,7 +46,10 @@ pub struct EmbedRequest {
 
 impl EmbedRequest {
     /// A request for `model` (`provider/model`) over `inputs`.
-    pub fn new<S: Into<String>>(model: impl Into<String>, inputs: impl IntoIterator<Item = S>) -> Self {
+    pub fn new<S: Into<String>>(
+        model: impl Into<String>,
+        inputs: impl IntoIterator<Item = S>,
+    ) -> Self {
         EmbedRequest {
             model: model.into(),
             inputs: inputs.into_iter().map(Into::into).collect(),

@@ -19,8 +19,7 @@ pub use embed::{EmbedInputType, EmbedRequest, EmbedResponse};
 pub use finish::{FinishKind, FinishReason};
 pub use message::{Message, Role};
 pub use part::{
-    CacheBreakpoint, ImageDetail, MediaSource, Part, ProviderItem, Reasoning, ToolCall,
-    ToolResult,
+    CacheBreakpoint, ImageDetail, MediaSource, Part, ProviderItem, Reasoning, ToolCall, ToolResult,
 };
 pub use request::{
     ChatRequest, ReasoningConfig, ReasoningEffort, ResponseFormat, Tool, ToolChoice,

@@ -21,21 +21,37 @@ pub(crate) fn batch_limit(model: &str) -> usize {
     }
 }
 
-pub(crate) fn encode(req: &EmbedRequest, model: &str, ep: &Endpoint, path_id: &str) -> Result<Encoded> {
+pub(crate) fn encode(
+    req: &EmbedRequest,
+    model: &str,
+    ep: &Endpoint,
+    path_id: &str,
+) -> Result<Encoded> {
     let mut body = JsonMap::new();
     if is_cohere(model) {
         body.insert("texts".into(), req.inputs.clone().into());
-        body.insert("input_type".into(), super::cohere::input_type(req.input_type).into());
+        body.insert(
+            "input_type".into(),
+            super::cohere::input_type(req.input_type).into(),
+        );
         put(&mut body, "output_dimension", req.dimensions);
     } else {
         let [text] = req.inputs.as_slice() else {
-            return Err(Error::new(ErrorKind::InvalidInput, "Titan embeds one text per request"));
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "Titan embeds one text per request",
+            ));
         };
         body.insert("inputText".into(), text.clone().into());
         put(&mut body, "dimensions", req.dimensions);
     }
     merge_options(&mut body, &req.provider_options);
-    let request = wire::post_json(ep, &format!("/model/{path_id}/invoke"), &Value::Object(body), false)?;
+    let request = wire::post_json(
+        ep,
+        &format!("/model/{path_id}/invoke"),
+        &Value::Object(body),
+        false,
+    )?;
     Ok(Encoded {
         request,
         warnings: Vec::new(),
@@ -47,7 +63,12 @@ pub(crate) fn decode(body: &[u8]) -> Result<EmbedResponse> {
     let v: Value = wire::parse(body, "Bedrock embeddings response")?;
     match v.get("embedding") {
         Some(e) => Ok(EmbedResponse {
-            embeddings: vec![vector(e).ok_or_else(|| Error::new(ErrorKind::Decode, "a Titan embedding is not a list of numbers"))?],
+            embeddings: vec![vector(e).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Decode,
+                    "a Titan embedding is not a list of numbers",
+                )
+            })?],
             usage: input_usage(v.get("inputTextTokenCount").and_then(Value::as_u64), None),
             ..Default::default()
         }),

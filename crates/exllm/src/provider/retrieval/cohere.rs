@@ -5,7 +5,8 @@ use super::super::{Encoded, Endpoint};
 use super::{input_usage, vector};
 use crate::error::{Error, ErrorKind, Result};
 use crate::types::{
-    EmbedInputType, EmbedRequest, EmbedResponse, JsonMap, RerankRequest, RerankResponse, RerankResult,
+    EmbedInputType, EmbedRequest, EmbedResponse, JsonMap, RerankRequest, RerankResponse,
+    RerankResult,
 };
 use serde_json::{json, Value};
 
@@ -47,11 +48,23 @@ pub(crate) fn decode_embed(body: &[u8]) -> Result<EmbedResponse> {
         .and_then(Value::as_array)
         .map(|a| a.iter().map(vector).collect::<Option<Vec<_>>>())
         .unwrap_or(None)
-        .ok_or_else(|| Error::new(ErrorKind::Decode, "Cohere embeddings are not lists of numbers"))?;
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::Decode,
+                "Cohere embeddings are not lists of numbers",
+            )
+        })?;
     let billed = v.get("meta").and_then(|m| m.get("billed_units")).cloned();
     Ok(EmbedResponse {
         embeddings,
-        usage: input_usage(billed.as_ref().and_then(|b| b.get("input_tokens")).and_then(Value::as_f64).map(|f| f as u64), billed),
+        usage: input_usage(
+            billed
+                .as_ref()
+                .and_then(|b| b.get("input_tokens"))
+                .and_then(Value::as_f64)
+                .map(|f| f as u64),
+            billed,
+        ),
         ..Default::default()
     })
 }
@@ -84,12 +97,24 @@ pub(crate) fn decode_rerank(body: &[u8]) -> Result<RerankResponse> {
             })
         })
         .collect::<Option<Vec<_>>>()
-        .ok_or_else(|| Error::new(ErrorKind::Decode, "a rerank result lacks index or relevance_score"))?;
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::Decode,
+                "a rerank result lacks index or relevance_score",
+            )
+        })?;
     results.sort_by(|a, b| b.relevance_score.total_cmp(&a.relevance_score));
     let billed = v.get("meta").and_then(|m| m.get("billed_units")).cloned();
     Ok(RerankResponse {
         id: v.get("id").and_then(Value::as_str).map(str::to_owned),
         results,
-        usage: input_usage(billed.as_ref().and_then(|b| b.get("search_units")).and_then(Value::as_f64).map(|f| f as u64), billed),
+        usage: input_usage(
+            billed
+                .as_ref()
+                .and_then(|b| b.get("search_units"))
+                .and_then(Value::as_f64)
+                .map(|f| f as u64),
+            billed,
+        ),
     })
 }

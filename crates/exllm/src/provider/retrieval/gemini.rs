@@ -22,7 +22,8 @@ pub(crate) fn encode(req: &EmbedRequest, model: &str, ep: &Endpoint) -> Result<E
         .inputs
         .iter()
         .map(|text| {
-            let mut r = json!({"model": format!("models/{model}"), "content": {"parts": [{"text": text}]}});
+            let mut r =
+                json!({"model": format!("models/{model}"), "content": {"parts": [{"text": text}]}});
             if let Some(t) = task {
                 r["taskType"] = t.into();
             }
@@ -35,7 +36,12 @@ pub(crate) fn encode(req: &EmbedRequest, model: &str, ep: &Endpoint) -> Result<E
     let mut body = JsonMap::new();
     body.insert("requests".into(), Value::Array(requests));
     merge_options(&mut body, &req.provider_options);
-    let request = wire::post_json(ep, &format!("/models/{model}:batchEmbedContents"), &Value::Object(body), false)?;
+    let request = wire::post_json(
+        ep,
+        &format!("/models/{model}:batchEmbedContents"),
+        &Value::Object(body),
+        false,
+    )?;
     Ok(Encoded {
         request,
         warnings: Vec::new(),

@@ -27,7 +27,12 @@ pub(crate) fn decode(body: &[u8]) -> Result<EmbedResponse> {
         .and_then(Value::as_array)
         .map(|a| a.iter().map(vector).collect::<Option<Vec<_>>>())
         .unwrap_or(None)
-        .ok_or_else(|| Error::new(ErrorKind::Decode, "Ollama embeddings are not lists of numbers"))?;
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::Decode,
+                "Ollama embeddings are not lists of numbers",
+            )
+        })?;
     Ok(EmbedResponse {
         model: v.get("model").and_then(Value::as_str).map(str::to_owned),
         embeddings,

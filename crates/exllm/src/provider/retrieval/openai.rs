@@ -31,12 +31,21 @@ pub(crate) fn encode(req: &EmbedRequest, model: &str, ep: &Endpoint) -> Result<E
 pub(crate) fn decode(body: &[u8]) -> Result<EmbedResponse> {
     let v: Value = wire::parse(body, "embeddings response")?;
     let mut items: Vec<(usize, Vec<f32>)> = Vec::new();
-    for (i, d) in v.get("data").and_then(Value::as_array).into_iter().flatten().enumerate() {
-        let index = d.get("index").and_then(Value::as_u64).map(|x| x as usize).unwrap_or(i);
-        let vec = d
-            .get("embedding")
-            .and_then(vector)
-            .ok_or_else(|| Error::new(ErrorKind::Decode, "an embedding is not a list of numbers"))?;
+    for (i, d) in v
+        .get("data")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let index = d
+            .get("index")
+            .and_then(Value::as_u64)
+            .map(|x| x as usize)
+            .unwrap_or(i);
+        let vec = d.get("embedding").and_then(vector).ok_or_else(|| {
+            Error::new(ErrorKind::Decode, "an embedding is not a list of numbers")
+        })?;
         items.push((index, vec));
     }
     items.sort_by_key(|(i, _)| *i);
@@ -44,7 +53,13 @@ pub(crate) fn decode(body: &[u8]) -> Result<EmbedResponse> {
     Ok(EmbedResponse {
         model: v.get("model").and_then(Value::as_str).map(str::to_owned),
         embeddings: items.into_iter().map(|(_, e)| e).collect(),
-        usage: input_usage(usage.as_ref().and_then(|u| u.get("prompt_tokens")).and_then(Value::as_u64), usage),
+        usage: input_usage(
+            usage
+                .as_ref()
+                .and_then(|u| u.get("prompt_tokens"))
+                .and_then(Value::as_u64),
+            usage,
+        ),
         warnings: Vec::new(),
     })
 }
