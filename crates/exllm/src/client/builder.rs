@@ -30,6 +30,9 @@ pub struct ProviderConfig {
     pub aws_credentials: Option<(String, Secret, Option<Secret>)>,
     /// Values of base-URL placeholders (`resource` for Azure), replacing the environment's.
     pub vars: Vec<(String, String)>,
+    /// A Google Cloud service-account key file (Vertex AI), replacing
+    /// `GOOGLE_APPLICATION_CREDENTIALS`.
+    pub credentials_file: Option<std::path::PathBuf>,
 }
 
 /// Builds a [`Client`].
@@ -115,6 +118,12 @@ impl ClientBuilder {
         value: impl Into<String>,
     ) -> Self {
         self.config(provider).vars.push((name.into(), value.into()));
+        self
+    }
+
+    /// Uses a Google Cloud service-account key file for a provider (Vertex AI).
+    pub fn credentials_file(mut self, provider: &str, path: impl Into<std::path::PathBuf>) -> Self {
+        self.config(provider).credentials_file = Some(path.into());
         self
     }
 

@@ -4,6 +4,7 @@
 //! any [`ChatProvider`] the caller registers (the mock, a local model, their own).
 
 mod builder;
+mod endpoint;
 mod http_provider;
 mod stream;
 

@@ -23,6 +23,8 @@ use serde_json::{json, Value};
 pub struct AnthropicCodec;
 
 const API: &str = "anthropic";
+/// The API version Anthropic-on-Vertex takes in the body.
+const VERTEX_VERSION: &str = "vertex-2023-10-16";
 /// Output limit sent when the caller sets none (the API requires one).
 pub const DEFAULT_MAX_TOKENS: u32 = 4096;
 
@@ -117,7 +119,16 @@ impl Codec for AnthropicCodec {
             body.insert("stream".into(), true.into());
         }
         merge_options(&mut body, &req.provider_options);
-        let request = wire::post_json(ep, "/messages", &Value::Object(body), stream)?;
+        let path = if ep.quirks.vertex {
+            // Vertex names the model in the path and the API version in the body.
+            body.remove("model");
+            body.insert("anthropic_version".into(), VERTEX_VERSION.into());
+            let verb = if stream { "streamRawPredict" } else { "rawPredict" };
+            format!("/publishers/anthropic/models/{model}:{verb}")
+        } else {
+            "/messages".to_owned()
+        };
+        let request = wire::post_json(ep, &path, &Value::Object(body), stream)?;
         Ok(Encoded { request, warnings })
     }
 

@@ -138,9 +138,9 @@ pub enum Auth {
         /// The key.
         value: Secret,
     },
-    /// AWS Signature Version 4, applied by the transport to each attempt.
-    #[cfg(feature = "bedrock")]
-    SigV4(std::sync::Arc<crate::transport::SigV4Auth>),
+    /// Credentials computed per request (AWS SigV4, Google OAuth), applied by the transport
+    /// to each attempt.
+    Signer(std::sync::Arc<dyn crate::transport::Signer>),
 }
 
 /// Differences between servers that speak the same API, as flags.
@@ -159,6 +159,9 @@ pub struct Quirks {
     /// Azure deployments: the model names a deployment in the path
     /// (`/deployments/{model}/chat/completions`).
     pub deployment_path: bool,
+    /// Anthropic on Vertex AI: `:rawPredict` / `:streamRawPredict` paths and the
+    /// `anthropic_version` in the body instead of a model.
+    pub vertex: bool,
 }
 
 impl Default for Quirks {
@@ -170,6 +173,7 @@ impl Default for Quirks {
             reasoning_effort: true,
             top_k: false,
             deployment_path: false,
+            vertex: false,
         }
     }
 }

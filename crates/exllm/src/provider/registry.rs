@@ -13,6 +13,8 @@ pub enum AuthStyle {
     Header(&'static str),
     /// AWS SigV4 for this service (a key, when set, is sent as a bearer token instead).
     SigV4(&'static str),
+    /// Google Cloud OAuth (service account or application-default credentials).
+    GoogleOAuth,
 }
 
 /// One known provider.
@@ -75,6 +77,7 @@ const COMPAT: Quirks = Quirks {
     reasoning_effort: true,
     top_k: false,
     deployment_path: false,
+    vertex: false,
 };
 
 const fn compat(
@@ -131,6 +134,19 @@ const AZURE_RESOURCE: Var = Var {
     env: &["AZURE_RESOURCE_NAME", "AZURE_OPENAI_RESOURCE"],
     default: None,
 };
+
+const VERTEX_VARS: &[Var] = &[
+    Var {
+        name: "project",
+        env: &["GOOGLE_CLOUD_PROJECT", "GOOGLE_VERTEX_PROJECT", "GCLOUD_PROJECT"],
+        default: None,
+    },
+    Var {
+        name: "location",
+        env: &["GOOGLE_CLOUD_LOCATION", "GOOGLE_VERTEX_LOCATION"],
+        default: Some("us-central1"),
+    },
+];
 
 const NO_REASONING_EFFORT: Quirks = Quirks {
     reasoning_effort: false,
@@ -240,6 +256,40 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         quirks: COMPAT,
         default_model: "",
         vars: &[],
+        query: &[],
+        bearer_env: &[],
+    },
+    // Vertex AI: Gemini models, the Gemini codec at another URL, with OAuth.
+    ProviderSpec {
+        name: "vertex",
+        api: Api::Gemini,
+        other_apis: &[],
+        base_url: "https://{location}-aiplatform.googleapis.com/v1/projects/{project}/locations/{location}/publishers/google",
+        base_url_env: &["VERTEX_BASE_URL"],
+        key_env: &["GOOGLE_VERTEX_API_KEY"],
+        key_required: false,
+        auth: AuthStyle::GoogleOAuth,
+        headers: &[],
+        quirks: COMPAT,
+        default_model: "",
+        vars: VERTEX_VARS,
+        query: &[],
+        bearer_env: &[],
+    },
+    // Anthropic models on Vertex AI.
+    ProviderSpec {
+        name: "vertex-anthropic",
+        api: Api::Anthropic,
+        other_apis: &[],
+        base_url: "https://{location}-aiplatform.googleapis.com/v1/projects/{project}/locations/{location}",
+        base_url_env: &["VERTEX_ANTHROPIC_BASE_URL"],
+        key_env: &[],
+        key_required: false,
+        auth: AuthStyle::GoogleOAuth,
+        headers: &[],
+        quirks: Quirks { vertex: true, ..COMPAT },
+        default_model: "",
+        vars: VERTEX_VARS,
         query: &[],
         bearer_env: &[],
     },

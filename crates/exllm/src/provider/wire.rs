@@ -32,8 +32,7 @@ fn apply(ep: &Endpoint, mut b: http::request::Builder) -> Result<http::request::
     };
     match &ep.auth {
         Auth::None => {}
-        #[cfg(feature = "bedrock")]
-        Auth::SigV4(_) => {}
+        Auth::Signer(_) => {}
         Auth::Bearer(key) => {
             let mut v = HeaderValue::from_str(&format!("Bearer {}", key.expose()))
                 .map_err(|_| bad("Authorization"))?;

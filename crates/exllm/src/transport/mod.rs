@@ -1,5 +1,5 @@
 //! Shared transport: HTTP over reqwest (rustls), the body framings providers stream in (SSE,
-//! NDJSON, AWS event-stream), SigV4 signing, the retry policy, and the stream that ties a body, a framer and a codec's stream
+//! NDJSON, AWS event-stream), per-request signers (AWS SigV4, Google OAuth), the retry policy, and the stream that ties a body, a framer and a codec's stream
 //! decoder together without an extra task or channel. Codecs never see any of this.
 
 #[cfg(feature = "bedrock")]
@@ -8,8 +8,11 @@ mod framing;
 mod http;
 mod ndjson;
 mod retry;
+#[cfg(feature = "vertex")]
+mod google;
 #[cfg(feature = "bedrock")]
 mod sigv4;
+mod signer;
 mod sse;
 mod stream;
 
@@ -19,7 +22,11 @@ pub use framing::{Frame, Framer, Framing};
 pub use http::HttpTransport;
 pub use ndjson::NdjsonFramer;
 pub use retry::RetryPolicy;
+#[cfg(feature = "vertex")]
+pub use google::GoogleAuth;
 #[cfg(feature = "bedrock")]
 pub use sigv4::SigV4Auth;
+pub(crate) use signer::clone_request;
+pub use signer::Signer;
 pub use sse::SseFramer;
 pub(crate) use stream::FramedStream;

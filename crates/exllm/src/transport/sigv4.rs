@@ -13,6 +13,9 @@ use std::fmt;
 use std::time::SystemTime;
 use tokio::sync::OnceCell;
 
+use super::Signer;
+use futures_util::future::BoxFuture;
+
 /// Signs requests for one AWS service.
 pub struct SigV4Auth {
     service: &'static str,
@@ -110,7 +113,7 @@ impl SigV4Auth {
 
     /// Adds the SigV4 headers (`Authorization`, `X-Amz-Date`, and `X-Amz-Security-Token` for
     /// temporary credentials) to `req`.
-    pub async fn sign(&self, req: &mut http::Request<Bytes>) -> Result<()> {
+    pub async fn sign_request(&self, req: &mut http::Request<Bytes>) -> Result<()> {
         let creds = self.credentials().await?;
         let region = self.region().await?.to_owned();
         let identity = creds.into();
@@ -140,5 +143,20 @@ impl SigV4Auth {
             .into_parts();
         instructions.apply_to_request_http1x(req);
         Ok(())
+    }
+}
+
+impl Signer for SigV4Auth {
+    fn sign<'a>(&'a self, req: &'a mut http::Request<Bytes>) -> BoxFuture<'a, Result<()>> {
+        Box::pin(self.sign_request(req))
+    }
+
+    fn resolve<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Option<String>>> {
+        Box::pin(async move {
+            match name {
+                "region" => Ok(Some(self.region().await?.to_owned())),
+                _ => Ok(None),
+            }
+        })
     }
 }
