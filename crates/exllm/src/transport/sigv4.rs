@@ -71,16 +71,21 @@ impl SigV4Auth {
     pub async fn region(&self) -> Result<&str> {
         self.resolved_region
             .get_or_try_init(|| async {
-                if let Some(r) = &self.region {
-                    return Ok(r.clone());
-                }
-                let chain = aws_config::meta::region::RegionProviderChain::default_provider();
-                chain.region().await.map(|r| r.to_string()).ok_or_else(|| {
-                    Error::new(
-                        ErrorKind::Config,
-                        "no AWS region: set AWS_REGION or a region in your AWS profile",
-                    )
-                })
+                let region = match &self.region {
+                    Some(r) => r.clone(),
+                    None => aws_config::meta::region::RegionProviderChain::default_provider()
+                        .region()
+                        .await
+                        .map(|r| r.to_string())
+                        .ok_or_else(|| {
+                            Error::new(
+                                ErrorKind::Config,
+                                "no AWS region: set AWS_REGION or a region in your AWS profile",
+                            )
+                        })?,
+                };
+                check_region(&region)?;
+                Ok(region)
             })
             .await
             .map(String::as_str)
@@ -143,6 +148,48 @@ impl SigV4Auth {
             .into_parts();
         instructions.apply_to_request_http1x(req);
         Ok(())
+    }
+}
+
+/// Region names look like `us-east-1`, `eu-central-2`, `us-gov-west-1`: anything else would
+/// only surface later as an unreachable host.
+fn check_region(r: &str) -> Result<()> {
+    let parts: Vec<&str> = r.split('-').collect();
+    let ok = parts.len() >= 3
+        && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && parts[0].bytes().all(|b| b.is_ascii_lowercase())
+        && parts.last().is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorKind::Config,
+            format!("`{r}` is not an AWS region name (expected something like us-east-1)"),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_names() {
+        for ok in ["us-east-1", "eu-central-2", "us-gov-west-1", "ap-southeast-4", "il-central-1"] {
+            check_region(ok).unwrap();
+        }
+        for bad in ["", "us-east", "US-EAST-1", "moon", "us_east_1", "us-east-1a", "-us-east-1"] {
+            assert_eq!(check_region(bad).unwrap_err().kind(), ErrorKind::Config, "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_wrong_region_fails_before_any_request() {
+        let auth = SigV4Auth::with_credentials("bedrock", "nowhere", "AKID", "secret", None);
+        let mut req = http::Request::new(Bytes::new());
+        let err = auth.sign_request(&mut req).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Config);
+        assert!(err.message().contains("nowhere"));
     }
 }
 
