@@ -123,7 +123,11 @@ impl Codec for AnthropicCodec {
             // Vertex names the model in the path and the API version in the body.
             body.remove("model");
             body.insert("anthropic_version".into(), VERTEX_VERSION.into());
-            let verb = if stream { "streamRawPredict" } else { "rawPredict" };
+            let verb = if stream {
+                "streamRawPredict"
+            } else {
+                "rawPredict"
+            };
             format!("/publishers/anthropic/models/{model}:{verb}")
         } else {
             "/messages".to_owned()
@@ -348,7 +352,10 @@ fn encode_messages(messages: &[Message], warnings: &mut Vec<Warning>) -> (Vec<Va
                         .filter_map(|p| match p {
                             Part::Text { text } => Some(json!({"type": "text", "text": text})),
                             Part::Image { source, media_type, .. } => Some(json!({"type": "image", "source": source_of(source, media_type.as_deref())})),
-                            _ => None,
+                            other => {
+                                warnings.push(dropped(other, "tool result"));
+                                None
+                            }
                         })
                         .collect();
                     let mut v = json!({"type": "tool_result", "tool_use_id": r.call_id, "content": content});

@@ -126,6 +126,9 @@ impl Codec for OpenAiChatCodec {
                     &ep.provider,
                 ));
             }
+            if r.summary.is_some() {
+                warnings.push(Warning::unsupported("reasoning.summary", &ep.provider));
+            }
         }
         if stream {
             body.insert("stream".into(), true.into());

@@ -78,6 +78,9 @@ impl Codec for OpenAiResponsesCodec {
         put(&mut body, "service_tier", req.service_tier.clone());
         put(&mut body, "user", req.user.clone());
         put(&mut body, "top_logprobs", req.top_logprobs);
+        if req.logprobs == Some(true) {
+            body.insert("include".into(), json!(["message.output_text.logprobs"]));
+        }
         for (set, name) in [
             (req.top_k.is_some(), "top_k"),
             (!req.stop.is_empty(), "stop"),
@@ -138,6 +141,7 @@ impl Codec for OpenAiResponsesCodec {
         let resp: WireResponse = wire::parse(body, "Responses API response")?;
         let mut c = Collector::new();
         let mut annotations = Vec::new();
+        let mut logprobs = Vec::new();
         c.push(StreamEvent::Start {
             id: resp.id.clone(),
             model: resp.model.clone(),
@@ -156,6 +160,9 @@ impl Codec for OpenAiResponsesCodec {
                                 c.push(StreamEvent::TextDelta(str_at(part, "text")));
                                 if let Some(Value::Array(a)) = part.get("annotations") {
                                     annotations.extend(a.iter().cloned());
+                                }
+                                if let Some(Value::Array(l)) = part.get("logprobs") {
+                                    logprobs.extend(l.iter().cloned());
                                 }
                             }
                             Some("refusal") => {
@@ -185,6 +192,12 @@ impl Codec for OpenAiResponsesCodec {
             c.push(StreamEvent::Metadata {
                 key: "annotations".into(),
                 value: Value::Array(annotations),
+            });
+        }
+        if !logprobs.is_empty() {
+            c.push(StreamEvent::Metadata {
+                key: "logprobs".into(),
+                value: Value::Array(logprobs),
             });
         }
         finish_events(&resp, &mut |e| c.push(e));
@@ -437,6 +450,8 @@ struct WireEvent {
     #[serde(default)]
     annotation: Option<Value>,
     #[serde(default)]
+    logprobs: Option<Value>,
+    #[serde(default)]
     error: Option<Value>,
     #[serde(default)]
     code: Option<String>,
@@ -454,6 +469,7 @@ struct ResponsesStreamDecoder {
     reasoning_with_deltas: Vec<u32>,
     calls_with_deltas: Vec<u32>,
     annotations: Vec<Value>,
+    logprobs: Vec<Value>,
 }
 
 impl StreamDecoder for ResponsesStreamDecoder {
@@ -480,9 +496,14 @@ impl StreamDecoder for ResponsesStreamDecoder {
                 if !self.text_with_deltas.contains(&key) {
                     self.text_with_deltas.push(key);
                 }
+                if let Some(Value::Array(l)) = ev.logprobs {
+                    self.logprobs.extend(l);
+                }
                 out.push(StreamEvent::TextDelta(ev.delta.unwrap_or_default()));
             }
+            // A part that came whole, without deltas.
             "response.output_text.done" if !self.text_with_deltas.contains(&key) => {
+                self.text_with_deltas.push(key);
                 out.push(StreamEvent::TextDelta(ev.text.unwrap_or_default()));
             }
             "response.output_text.annotation.added" => self.annotations.extend(ev.annotation),
@@ -516,7 +537,19 @@ impl StreamDecoder for ResponsesStreamDecoder {
             "response.output_item.done" => {
                 let Some(item) = ev.item else { return Ok(()) };
                 match item.get("type").and_then(Value::as_str).unwrap_or("") {
-                    "message" => {}
+                    // Text of parts that had neither deltas nor a `.done` event.
+                    "message" => {
+                        let parts = item.get("content").and_then(Value::as_array);
+                        for (ci, part) in parts.into_iter().flatten().enumerate() {
+                            let key = (oi, ci as u32);
+                            if part["type"] == "output_text"
+                                && !self.text_with_deltas.contains(&key)
+                            {
+                                self.text_with_deltas.push(key);
+                                out.push(StreamEvent::TextDelta(str_at(part, "text")));
+                            }
+                        }
+                    }
                     "reasoning" => {
                         if !self.reasoning_with_deltas.contains(&oi) {
                             let text = reasoning_text(&item);
@@ -588,6 +621,12 @@ impl ResponsesStreamDecoder {
             out.push(StreamEvent::Metadata {
                 key: "annotations".into(),
                 value: Value::Array(std::mem::take(&mut self.annotations)),
+            });
+        }
+        if !self.logprobs.is_empty() {
+            out.push(StreamEvent::Metadata {
+                key: "logprobs".into(),
+                value: Value::Array(std::mem::take(&mut self.logprobs)),
             });
         }
     }

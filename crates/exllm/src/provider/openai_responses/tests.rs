@@ -976,3 +976,54 @@ fn stream_skips_unknown_events_done_and_blank_frames() {
     assert_eq!(streamed.content, vec![Part::text("Hi")]);
     assert_eq!(finish_of(&streamed), (FinishKind::Stop, Some("completed")));
 }
+
+#[test]
+fn logprobs_are_requested_and_kept_streamed_or_not() {
+    let mut r = req(vec![Message::user("Hi")]);
+    r.logprobs = Some(true);
+    assert_eq!(
+        body_of(&r)["include"],
+        json!(["message.output_text.logprobs"])
+    );
+
+    let lp = json!([{"token": "Hi", "logprob": -0.1, "top_logprobs": []}]);
+    let whole = decode(
+        &json!({
+            "id": "resp_1", "model": "m", "status": "completed",
+            "output": [{"type": "message", "id": "msg_1", "role": "assistant",
+                "content": [{"type": "output_text", "text": "Hi", "annotations": [], "logprobs": lp}]}]
+        })
+        .to_string(),
+    );
+    assert_eq!(whole.provider_meta["logprobs"], lp);
+    let delta = json!({"type": "response.output_text.delta", "output_index": 0, "content_index": 0, "delta": "Hi", "logprobs": lp}).to_string();
+    let done = json!({"type": "response.completed", "response": {"id": "resp_1", "model": "m", "status": "completed", "output": []}}).to_string();
+    let (events, end) = stream_events(&frames(&[&delta, &done]));
+    end.unwrap();
+    let mut c = Collector::new();
+    events.into_iter().for_each(|e| c.push(e));
+    assert_eq!(c.finish().provider_meta["logprobs"], lp);
+}
+
+#[test]
+fn message_text_arriving_only_in_the_item_done_event_is_kept() {
+    let added = json!({"type": "response.output_item.added", "output_index": 0, "item": {"type": "message", "id": "m1", "content": []}}).to_string();
+    let item_done = json!({"type": "response.output_item.done", "output_index": 0, "item": {"type": "message", "id": "m1",
+        "content": [{"type": "output_text", "text": "whole text", "annotations": []}]}})
+    .to_string();
+    let done =
+        json!({"type": "response.completed", "response": {"status": "completed", "output": []}})
+            .to_string();
+    let (events, end) = stream_events(&frames(&[&added, &item_done, &done]));
+    end.unwrap();
+    let mut c = Collector::new();
+    events.into_iter().for_each(|e| c.push(e));
+    assert_eq!(c.finish().text(), "whole text");
+
+    // With a `.done` event first, the item's copy of the text is not added again.
+    let part_done = json!({"type": "response.output_text.done", "output_index": 0, "content_index": 0, "text": "whole text"}).to_string();
+    let (events, _) = stream_events(&frames(&[&part_done, &item_done, &done]));
+    let mut c = Collector::new();
+    events.into_iter().for_each(|e| c.push(e));
+    assert_eq!(c.finish().text(), "whole text");
+}
