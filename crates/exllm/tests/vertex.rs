@@ -18,7 +18,14 @@ const TOKEN: &str = "ya29.test-access-token";
 fn service_account(dir: &Path, token_uri: &str, project: &str) -> Option<PathBuf> {
     let key = dir.join("key.pem");
     let ok = std::process::Command::new("openssl")
-        .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out"])
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+        ])
         .arg(&key)
         .stderr(std::process::Stdio::null())
         .status()
@@ -50,7 +57,10 @@ fn temp_dir(tag: &str) -> PathBuf {
 }
 
 fn token_reply() -> Reply {
-    Reply::json(200, json!({"access_token": TOKEN, "expires_in": 3600, "token_type": "Bearer"}).to_string())
+    Reply::json(
+        200,
+        json!({"access_token": TOKEN, "expires_in": 3600, "token_type": "Bearer"}).to_string(),
+    )
 }
 
 fn gemini_reply() -> Reply {
@@ -70,12 +80,19 @@ fn gemini_reply() -> Reply {
 async fn gemini_on_vertex_uses_an_oauth_token_and_the_project_path() {
     let server = TestServer::start(vec![token_reply(), gemini_reply(), gemini_reply()]).await;
     let dir = temp_dir("gemini");
-    let Some(sa) = service_account(&dir, &format!("{}/token", server.root()), "file-project") else {
+    let Some(sa) = service_account(&dir, &format!("{}/token", server.root()), "file-project")
+    else {
         return;
     };
     let client = Client::builder()
         .env_lookup(|_| None)
-        .base_url("vertex", format!("{}/v1/projects/{{project}}/locations/{{location}}/publishers/google", server.root()))
+        .base_url(
+            "vertex",
+            format!(
+                "{}/v1/projects/{{project}}/locations/{{location}}/publishers/google",
+                server.root()
+            ),
+        )
         .var("vertex", "project", "p1")
         .credentials_file("vertex", &sa)
         .retry(fast_retry(0))
@@ -83,24 +100,37 @@ async fn gemini_on_vertex_uses_an_oauth_token_and_the_project_path() {
         .unwrap();
     for _ in 0..2 {
         let resp = client
-            .chat(ChatRequest::new("vertex/gemini-2.5-flash", vec![Message::user("Salut")]))
+            .chat(ChatRequest::new(
+                "vertex/gemini-2.5-flash",
+                vec![Message::user("Salut")],
+            ))
             .await
             .unwrap();
         assert_eq!(resp.text(), "Bonjour");
         assert_eq!(resp.usage.unwrap().input_tokens, Some(4));
     }
     let reqs = server.requests();
-    assert_eq!(reqs.len(), 3, "one token exchange, then two calls with the cached token");
+    assert_eq!(
+        reqs.len(),
+        3,
+        "one token exchange, then two calls with the cached token"
+    );
     assert_eq!(reqs[0].path, "/token");
     let form = String::from_utf8_lossy(&reqs[0].body).to_string();
-    assert!(form.contains("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer"), "{form}");
+    assert!(
+        form.contains("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer"),
+        "{form}"
+    );
     assert!(form.contains("assertion="), "{form}");
     for r in &reqs[1..] {
         assert_eq!(
             r.path,
             "/v1/projects/p1/locations/us-central1/publishers/google/models/gemini-2.5-flash:generateContent"
         );
-        assert_eq!(r.header("authorization"), Some(format!("Bearer {TOKEN}").as_str()));
+        assert_eq!(
+            r.header("authorization"),
+            Some(format!("Bearer {TOKEN}").as_str())
+        );
         assert_eq!(r.json()["contents"][0]["parts"][0]["text"], "Salut");
     }
     std::fs::remove_dir_all(dir).ok();
@@ -110,19 +140,29 @@ async fn gemini_on_vertex_uses_an_oauth_token_and_the_project_path() {
 async fn the_project_comes_from_the_key_file_when_not_set() {
     let server = TestServer::start(vec![token_reply(), gemini_reply()]).await;
     let dir = temp_dir("project");
-    let Some(sa) = service_account(&dir, &format!("{}/token", server.root()), "file-project") else {
+    let Some(sa) = service_account(&dir, &format!("{}/token", server.root()), "file-project")
+    else {
         return;
     };
     let client = Client::builder()
         .env_lookup(|_| None)
-        .base_url("vertex", format!("{}/v1/projects/{{project}}/locations/{{location}}/publishers/google", server.root()))
+        .base_url(
+            "vertex",
+            format!(
+                "{}/v1/projects/{{project}}/locations/{{location}}/publishers/google",
+                server.root()
+            ),
+        )
         .var("vertex", "location", "europe-west4")
         .credentials_file("vertex", &sa)
         .retry(fast_retry(0))
         .build()
         .unwrap();
     client
-        .chat(ChatRequest::new("vertex/gemini-2.5-pro", vec![Message::user("x")]))
+        .chat(ChatRequest::new(
+            "vertex/gemini-2.5-pro",
+            vec![Message::user("x")],
+        ))
         .await
         .unwrap();
     let last = server.requests().pop().unwrap();
@@ -138,7 +178,10 @@ async fn anthropic_on_vertex_uses_raw_predict_and_the_vertex_version() {
     let server = TestServer::start(vec![
         token_reply(),
         Reply::json(200, anthropic::text("claude-sonnet-4-5")),
-        Reply::stream("text/event-stream", vec![anthropic::text_stream("claude-sonnet-4-5").into_bytes()]),
+        Reply::stream(
+            "text/event-stream",
+            vec![anthropic::text_stream("claude-sonnet-4-5").into_bytes()],
+        ),
     ])
     .await;
     let dir = temp_dir("anthropic");
@@ -147,26 +190,45 @@ async fn anthropic_on_vertex_uses_raw_predict_and_the_vertex_version() {
     };
     let client = Client::builder()
         .env_lookup(|_| None)
-        .base_url("vertex-anthropic", format!("{}/v1/projects/{{project}}/locations/{{location}}", server.root()))
+        .base_url(
+            "vertex-anthropic",
+            format!(
+                "{}/v1/projects/{{project}}/locations/{{location}}",
+                server.root()
+            ),
+        )
         .var("vertex-anthropic", "location", "us-east5")
         .credentials_file("vertex-anthropic", &sa)
         .retry(fast_retry(0))
         .build()
         .unwrap();
-    let req = ChatRequest::new("vertex-anthropic/claude-sonnet-4-5@20250929", vec![Message::user("Hi")]);
+    let req = ChatRequest::new(
+        "vertex-anthropic/claude-sonnet-4-5@20250929",
+        vec![Message::user("Hi")],
+    );
     let whole = client.chat(req.clone()).await.unwrap();
-    let streamed = client.chat_stream(req).await.unwrap().collect_response().await.unwrap();
+    let streamed = client
+        .chat_stream(req)
+        .await
+        .unwrap()
+        .collect_response()
+        .await
+        .unwrap();
     assert!(!whole.text().is_empty());
     assert_eq!(whole.text(), streamed.text());
     let reqs = server.requests();
-    let base = "/v1/projects/p2/locations/us-east5/publishers/anthropic/models/claude-sonnet-4-5@20250929";
+    let base =
+        "/v1/projects/p2/locations/us-east5/publishers/anthropic/models/claude-sonnet-4-5@20250929";
     assert_eq!(reqs[1].path, format!("{base}:rawPredict"));
     assert_eq!(reqs[2].path, format!("{base}:streamRawPredict"));
     for r in &reqs[1..] {
         let body = r.json();
         assert_eq!(body["anthropic_version"], "vertex-2023-10-16");
         assert!(body.get("model").is_none(), "{body}");
-        assert_eq!(r.header("authorization"), Some(format!("Bearer {TOKEN}").as_str()));
+        assert_eq!(
+            r.header("authorization"),
+            Some(format!("Bearer {TOKEN}").as_str())
+        );
         assert!(r.header("x-api-key").is_none());
     }
     assert_eq!(reqs[2].json()["stream"], true);
@@ -177,7 +239,11 @@ async fn anthropic_on_vertex_uses_raw_predict_and_the_vertex_version() {
 async fn a_bad_credentials_file_is_a_config_error_before_any_request() {
     let dir = temp_dir("bad");
     let path = dir.join("sa.json");
-    std::fs::write(&path, "{\"type\": \"service_account\", \"private_key\": \"not a key\"}").unwrap();
+    std::fs::write(
+        &path,
+        "{\"type\": \"service_account\", \"private_key\": \"not a key\"}",
+    )
+    .unwrap();
     let client = Client::builder()
         .env_lookup(|_| None)
         .var("vertex", "project", "p")
@@ -185,7 +251,10 @@ async fn a_bad_credentials_file_is_a_config_error_before_any_request() {
         .build()
         .unwrap();
     let err = client
-        .chat(ChatRequest::new("vertex/gemini-2.5-flash", vec![Message::user("x")]))
+        .chat(ChatRequest::new(
+            "vertex/gemini-2.5-flash",
+            vec![Message::user("x")],
+        ))
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Config);
@@ -196,7 +265,10 @@ async fn a_bad_credentials_file_is_a_config_error_before_any_request() {
         .credentials_file("vertex", dir.join("nope.json"))
         .build()
         .unwrap()
-        .chat(ChatRequest::new("vertex/gemini-2.5-flash", vec![Message::user("x")]))
+        .chat(ChatRequest::new(
+            "vertex/gemini-2.5-flash",
+            vec![Message::user("x")],
+        ))
         .await
         .unwrap_err();
     assert_eq!(missing.kind(), ErrorKind::Config);

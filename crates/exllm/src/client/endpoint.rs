@@ -20,7 +20,10 @@ pub(crate) fn build(name: &str, b: &ClientBuilder) -> Result<(Endpoint, Api)> {
         let known: Vec<&str> = registry::PROVIDERS.iter().map(|p| p.name).collect();
         Error::new(
             ErrorKind::Config,
-            format!("unknown provider `{name}` (known: {}, mock)", known.join(", ")),
+            format!(
+                "unknown provider `{name}` (known: {}, mock)",
+                known.join(", ")
+            ),
         )
     })?;
     let cfg = b.configs.get(name).cloned().unwrap_or_default();
@@ -33,7 +36,10 @@ pub(crate) fn build(name: &str, b: &ClientBuilder) -> Result<(Endpoint, Api)> {
     if base_url.is_empty() {
         return Err(config(
             name,
-            format!("provider `{name}` needs a base URL: pass --base-url or set {}", spec.base_url_env.join(" or ")),
+            format!(
+                "provider `{name}` needs a base URL: pass --base-url or set {}",
+                spec.base_url_env.join(" or ")
+            ),
         ));
     }
     // `OLLAMA_HOST=0.0.0.0:11434` style values carry no scheme.
@@ -48,7 +54,8 @@ pub(crate) fn build(name: &str, b: &ClientBuilder) -> Result<(Endpoint, Api)> {
         .collect();
     for var in spec.vars {
         let placeholder = format!("{{{}}}", var.name);
-        if !base_url.contains(&placeholder) && !query.iter().any(|(_, v)| v.contains(&placeholder)) {
+        if !base_url.contains(&placeholder) && !query.iter().any(|(_, v)| v.contains(&placeholder))
+        {
             continue;
         }
         let value = cfg
@@ -70,7 +77,11 @@ pub(crate) fn build(name: &str, b: &ClientBuilder) -> Result<(Endpoint, Api)> {
             None => {
                 return Err(config(
                     name,
-                    format!("provider `{name}` needs its {}: set {} (or pass --base-url)", var.name, var.env.join(" or ")),
+                    format!(
+                        "provider `{name}` needs its {}: set {} (or pass --base-url)",
+                        var.name,
+                        var.env.join(" or ")
+                    ),
                 ))
             }
         }
@@ -98,8 +109,16 @@ fn config(name: &str, message: String) -> Error {
     Error::new(ErrorKind::Config, message).with_provider(name)
 }
 
-fn auth(name: &str, spec: &ProviderSpec, cfg: &ProviderConfig, env: &dyn Fn(&[&str]) -> Option<String>) -> Result<Auth> {
-    let key = cfg.api_key.clone().or_else(|| env(spec.key_env).map(Into::into));
+fn auth(
+    name: &str,
+    spec: &ProviderSpec,
+    cfg: &ProviderConfig,
+    env: &dyn Fn(&[&str]) -> Option<String>,
+) -> Result<Auth> {
+    let key = cfg
+        .api_key
+        .clone()
+        .or_else(|| env(spec.key_env).map(Into::into));
     Ok(match (key, spec.auth) {
         (Some(k), AuthStyle::Bearer | AuthStyle::SigV4(_)) => Auth::Bearer(k),
         (Some(k), AuthStyle::Header(h)) => Auth::Header {
@@ -115,11 +134,23 @@ fn auth(name: &str, spec: &ProviderSpec, cfg: &ProviderConfig, env: &dyn Fn(&[&s
         (None, _) => match env(spec.bearer_env) {
             Some(token) => Auth::Bearer(token.into()),
             None if spec.key_required => {
-                let mut vars = spec.key_env.first().copied().into_iter().chain(spec.bearer_env.iter().copied());
+                let mut vars = spec
+                    .key_env
+                    .first()
+                    .copied()
+                    .into_iter()
+                    .chain(spec.bearer_env.iter().copied());
                 let first = vars.next().unwrap_or("its API key variable");
                 let alt: Vec<&str> = vars.collect();
-                let alt = if alt.is_empty() { String::new() } else { format!(" (or {})", alt.join(", ")) };
-                return Err(config(name, format!("missing API key for {name}: set {first}{alt}")));
+                let alt = if alt.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (or {})", alt.join(", "))
+                };
+                return Err(config(
+                    name,
+                    format!("missing API key for {name}: set {first}{alt}"),
+                ));
             }
             None => Auth::None,
         },
@@ -151,9 +182,16 @@ fn sigv4(name: &str, _service: &'static str, _cfg: &ProviderConfig) -> Result<Au
 }
 
 #[cfg(feature = "vertex")]
-fn google(_name: &str, cfg: &ProviderConfig, env: &dyn Fn(&[&str]) -> Option<String>) -> Result<Auth> {
+fn google(
+    _name: &str,
+    cfg: &ProviderConfig,
+    env: &dyn Fn(&[&str]) -> Option<String>,
+) -> Result<Auth> {
     use crate::transport::GoogleAuth;
-    let file = cfg.credentials_file.clone().or_else(|| env(&["GOOGLE_APPLICATION_CREDENTIALS"]).map(Into::into));
+    let file = cfg
+        .credentials_file
+        .clone()
+        .or_else(|| env(&["GOOGLE_APPLICATION_CREDENTIALS"]).map(Into::into));
     let auth = match file {
         Some(f) => GoogleAuth::from_file(f)?,
         None => GoogleAuth::new(None),
@@ -162,8 +200,15 @@ fn google(_name: &str, cfg: &ProviderConfig, env: &dyn Fn(&[&str]) -> Option<Str
 }
 
 #[cfg(not(feature = "vertex"))]
-fn google(name: &str, _cfg: &ProviderConfig, _env: &dyn Fn(&[&str]) -> Option<String>) -> Result<Auth> {
-    Err(config(name, format!("{name} needs Google Cloud OAuth: build exllm with the `vertex` feature")))
+fn google(
+    name: &str,
+    _cfg: &ProviderConfig,
+    _env: &dyn Fn(&[&str]) -> Option<String>,
+) -> Result<Auth> {
+    Err(config(
+        name,
+        format!("{name} needs Google Cloud OAuth: build exllm with the `vertex` feature"),
+    ))
 }
 
 #[cfg(test)]
@@ -172,7 +217,10 @@ mod tests {
 
     #[test]
     fn placeholders_are_found_in_order() {
-        assert_eq!(placeholder("https://{location}-x/{project}").as_deref(), Some("location"));
+        assert_eq!(
+            placeholder("https://{location}-x/{project}").as_deref(),
+            Some("location")
+        );
         assert_eq!(placeholder("https://x"), None);
     }
 }

@@ -77,8 +77,11 @@ impl HttpProvider {
                 let mut ep = s.endpoint.clone();
                 while let Some(name) = super::endpoint::placeholder(&ep.base_url) {
                     let value = signer.resolve(&name).await?.ok_or_else(|| {
-                        Error::new(ErrorKind::Config, format!("the base URL needs a value for `{{{name}}}`"))
-                            .with_provider(ep.provider.clone())
+                        Error::new(
+                            ErrorKind::Config,
+                            format!("the base URL needs a value for `{{{name}}}`"),
+                        )
+                        .with_provider(ep.provider.clone())
                     })?;
                     ep.base_url = ep.base_url.replace(&format!("{{{name}}}"), &value);
                 }

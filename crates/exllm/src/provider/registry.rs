@@ -138,7 +138,11 @@ const AZURE_RESOURCE: Var = Var {
 const VERTEX_VARS: &[Var] = &[
     Var {
         name: "project",
-        env: &["GOOGLE_CLOUD_PROJECT", "GOOGLE_VERTEX_PROJECT", "GCLOUD_PROJECT"],
+        env: &[
+            "GOOGLE_CLOUD_PROJECT",
+            "GOOGLE_VERTEX_PROJECT",
+            "GCLOUD_PROJECT",
+        ],
         default: None,
     },
     Var {

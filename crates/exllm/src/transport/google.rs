@@ -23,7 +23,9 @@ pub struct GoogleAuth {
 
 impl fmt::Debug for GoogleAuth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GoogleAuth").field("file", &self.file).finish_non_exhaustive()
+        f.debug_struct("GoogleAuth")
+            .field("file", &self.file)
+            .finish_non_exhaustive()
     }
 }
 
@@ -69,7 +71,10 @@ fn load(path: &PathBuf) -> Result<CustomServiceAccount> {
     CustomServiceAccount::from_file(path).map_err(|e| {
         Error::new(
             ErrorKind::Config,
-            format!("{} is not a usable service-account key file", path.display()),
+            format!(
+                "{} is not a usable service-account key file",
+                path.display()
+            ),
         )
         .with_source(e)
     })
@@ -82,7 +87,12 @@ impl Signer for GoogleAuth {
                 Error::new(ErrorKind::Auth, "cannot get a Google Cloud access token").with_source(e)
             })?;
             let mut v = http::HeaderValue::from_str(&format!("Bearer {}", token.as_str()))
-                .map_err(|_| Error::new(ErrorKind::Auth, "the access token is not a valid header value"))?;
+                .map_err(|_| {
+                    Error::new(
+                        ErrorKind::Auth,
+                        "the access token is not a valid header value",
+                    )
+                })?;
             v.set_sensitive(true);
             req.headers_mut().insert(http::header::AUTHORIZATION, v);
             Ok(())

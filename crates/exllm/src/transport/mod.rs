@@ -5,28 +5,28 @@
 #[cfg(feature = "bedrock")]
 mod aws_event_stream;
 mod framing;
+#[cfg(feature = "vertex")]
+mod google;
 mod http;
 mod ndjson;
 mod retry;
-#[cfg(feature = "vertex")]
-mod google;
+mod signer;
 #[cfg(feature = "bedrock")]
 mod sigv4;
-mod signer;
 mod sse;
 mod stream;
 
 #[cfg(feature = "bedrock")]
 pub use aws_event_stream::{AwsEventStreamFramer, EXCEPTION_PREFIX};
 pub use framing::{Frame, Framer, Framing};
+#[cfg(feature = "vertex")]
+pub use google::GoogleAuth;
 pub use http::HttpTransport;
 pub use ndjson::NdjsonFramer;
 pub use retry::RetryPolicy;
-#[cfg(feature = "vertex")]
-pub use google::GoogleAuth;
-#[cfg(feature = "bedrock")]
-pub use sigv4::SigV4Auth;
 pub(crate) use signer::clone_request;
 pub use signer::Signer;
+#[cfg(feature = "bedrock")]
+pub use sigv4::SigV4Auth;
 pub use sse::SseFramer;
 pub(crate) use stream::FramedStream;

@@ -156,9 +156,15 @@ impl SigV4Auth {
 fn check_region(r: &str) -> Result<()> {
     let parts: Vec<&str> = r.split('-').collect();
     let ok = parts.len() >= 3
-        && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
         && parts[0].bytes().all(|b| b.is_ascii_lowercase())
-        && parts.last().is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()));
+        && parts
+            .last()
+            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()));
     if ok {
         Ok(())
     } else {
@@ -175,11 +181,29 @@ mod tests {
 
     #[test]
     fn region_names() {
-        for ok in ["us-east-1", "eu-central-2", "us-gov-west-1", "ap-southeast-4", "il-central-1"] {
+        for ok in [
+            "us-east-1",
+            "eu-central-2",
+            "us-gov-west-1",
+            "ap-southeast-4",
+            "il-central-1",
+        ] {
             check_region(ok).unwrap();
         }
-        for bad in ["", "us-east", "US-EAST-1", "moon", "us_east_1", "us-east-1a", "-us-east-1"] {
-            assert_eq!(check_region(bad).unwrap_err().kind(), ErrorKind::Config, "{bad}");
+        for bad in [
+            "",
+            "us-east",
+            "US-EAST-1",
+            "moon",
+            "us_east_1",
+            "us-east-1a",
+            "-us-east-1",
+        ] {
+            assert_eq!(
+                check_region(bad).unwrap_err().kind(),
+                ErrorKind::Config,
+                "{bad}"
+            );
         }
     }
 
