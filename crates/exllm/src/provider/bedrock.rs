@@ -119,8 +119,11 @@ impl Codec for BedrockCodec {
             (req.frequency_penalty.is_some(), "frequency_penalty"),
             (req.presence_penalty.is_some(), "presence_penalty"),
             (req.logprobs.is_some(), "logprobs"),
+            (req.top_logprobs.is_some(), "top_logprobs"),
             (req.response_format.is_some(), "response_format"),
             (req.parallel_tool_calls.is_some(), "parallel_tool_calls"),
+            (req.service_tier.is_some(), "service_tier"),
+            (req.user.is_some(), "user"),
         ] {
             if set {
                 warnings.push(Warning::unsupported(name, &ep.provider));
@@ -314,6 +317,21 @@ fn format_of(media_type: Option<&str>, default: &str) -> String {
         .to_owned()
 }
 
+/// Document format names Bedrock takes (`pdf`, `csv`, `doc`, `docx`, `xls`, `xlsx`, `html`,
+/// `txt`, `md`), from a media type.
+fn document_format(media_type: Option<&str>) -> String {
+    let format = match media_type {
+        Some("text/plain") => "txt",
+        Some("text/markdown") => "md",
+        Some("application/msword") => "doc",
+        Some("application/vnd.openxmlformats-officedocument.wordprocessingml.document") => "docx",
+        Some("application/vnd.ms-excel") => "xls",
+        Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet") => "xlsx",
+        other => return format_of(other, "pdf"),
+    };
+    format.to_owned()
+}
+
 fn media_block(
     kind: &str,
     source: &MediaSource,
@@ -325,7 +343,12 @@ fn media_block(
         MediaSource::Url(u) if u.starts_with("s3://") => json!({"s3Location": {"uri": u}}),
         _ => return None,
     };
-    let mut v = json!({"format": format_of(media_type, if kind == "image" { "png" } else { "pdf" }), "source": source});
+    let format = if kind == "image" {
+        format_of(media_type, "png")
+    } else {
+        document_format(media_type)
+    };
+    let mut v = json!({"format": format, "source": source});
     if kind == "document" {
         v["name"] = name.unwrap_or("document").into();
     }
@@ -609,3 +632,6 @@ impl StreamDecoder for BedrockStreamDecoder {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -8,8 +8,8 @@ use super::{Api, Codec, Encoded, Endpoint, StreamDecoder};
 use crate::error::{Error, ErrorKind, Result};
 use crate::transport::Frame;
 use crate::types::{
-    ChatRequest, ChatResponse, FinishKind, FinishReason, JsonMap, Part, ResponseError,
-    ResponseFormat, Role, StreamEvent, ToolCall, ToolChoice, Usage, Warning,
+    ChatRequest, ChatResponse, FinishKind, FinishReason, JsonMap, Part, ReasoningEffort,
+    ResponseError, ResponseFormat, Role, StreamEvent, ToolCall, ToolChoice, Usage, Warning,
 };
 use crate::Collector;
 use serde::Deserialize;
@@ -90,7 +90,9 @@ impl Codec for CohereCodec {
         }
         if let Some(r) = &req.reasoning {
             let mut t = json!({"type": "enabled"});
-            if let Some(b) = r.budget() {
+            if r.effort == Some(ReasoningEffort::None) {
+                t = json!({"type": "disabled"});
+            } else if let Some(b) = r.budget() {
                 t["token_budget"] = b.into();
             }
             body.insert("thinking".into(), t);
@@ -98,6 +100,9 @@ impl Codec for CohereCodec {
         for (set, name) in [
             (req.n.is_some(), "n"),
             (req.parallel_tool_calls.is_some(), "parallel_tool_calls"),
+            (req.top_logprobs.is_some(), "top_logprobs"),
+            (req.service_tier.is_some(), "service_tier"),
+            (req.user.is_some(), "user"),
         ] {
             if set {
                 warnings.push(Warning::unsupported(name, &ep.provider));
@@ -428,3 +433,6 @@ impl StreamDecoder for CohereStreamDecoder {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

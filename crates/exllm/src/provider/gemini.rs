@@ -192,17 +192,19 @@ impl Codec for GeminiCodec {
 fn encode_contents(req: &ChatRequest, warnings: &mut Vec<Warning>) -> (Vec<Value>, Vec<Value>) {
     let mut system = Vec::new();
     let mut contents: Vec<Value> = Vec::new();
-    // Function responses need the function's name; find it from the call it answers.
-    let name_of = |id: &str| {
-        req.messages
+    // Function responses need the function's name; find it from the call it answers, the
+    // latest one up to the answer (made-up ids like `call_0` repeat across turns).
+    let name_of = |id: &str, upto: usize| {
+        req.messages[..=upto]
             .iter()
+            .rev()
             .flat_map(|m| &m.content)
             .find_map(|p| match p {
                 Part::ToolCall(c) if c.id == id => Some(c.name.clone()),
                 _ => None,
             })
     };
-    for m in &req.messages {
+    for (i, m) in req.messages.iter().enumerate() {
         if matches!(m.role, Role::System | Role::Developer) {
             system.extend(
                 m.content
@@ -258,7 +260,7 @@ fn encode_contents(req: &ChatRequest, warnings: &mut Vec<Warning>) -> (Vec<Value
                     let name = r
                         .name
                         .clone()
-                        .or_else(|| name_of(&r.call_id))
+                        .or_else(|| name_of(&r.call_id, i))
                         .unwrap_or_default();
                     let text = r.text_content();
                     let response = match serde_json::from_str::<Value>(&text) {
@@ -546,3 +548,6 @@ impl StreamDecoder for GeminiStreamDecoder {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

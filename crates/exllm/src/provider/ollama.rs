@@ -101,7 +101,10 @@ impl Codec for OllamaCodec {
         for (set, name) in [
             (req.n.is_some(), "n"),
             (req.logprobs.is_some(), "logprobs"),
+            (req.top_logprobs.is_some(), "top_logprobs"),
             (req.parallel_tool_calls.is_some(), "parallel_tool_calls"),
+            (req.service_tier.is_some(), "service_tier"),
+            (req.user.is_some(), "user"),
         ] {
             if set {
                 warnings.push(Warning::unsupported(name, &ep.provider));
@@ -387,3 +390,6 @@ impl StreamDecoder for OllamaStreamDecoder {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -175,6 +175,21 @@ fn check_region(r: &str) -> Result<()> {
     }
 }
 
+impl Signer for SigV4Auth {
+    fn sign<'a>(&'a self, req: &'a mut http::Request<Bytes>) -> BoxFuture<'a, Result<()>> {
+        Box::pin(self.sign_request(req))
+    }
+
+    fn resolve<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Option<String>>> {
+        Box::pin(async move {
+            match name {
+                "region" => Ok(Some(self.region().await?.to_owned())),
+                _ => Ok(None),
+            }
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,20 +229,5 @@ mod tests {
         let err = auth.sign_request(&mut req).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Config);
         assert!(err.message().contains("nowhere"));
-    }
-}
-
-impl Signer for SigV4Auth {
-    fn sign<'a>(&'a self, req: &'a mut http::Request<Bytes>) -> BoxFuture<'a, Result<()>> {
-        Box::pin(self.sign_request(req))
-    }
-
-    fn resolve<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Option<String>>> {
-        Box::pin(async move {
-            match name {
-                "region" => Ok(Some(self.region().await?.to_owned())),
-                _ => Ok(None),
-            }
-        })
     }
 }

@@ -1,14 +1,15 @@
 //! A scripted HTTP/1.1 server on 127.0.0.1 for end-to-end tests of the public API, and the
 //! helpers the test files share.
 //!
-//! Each connection carries one request: the server reads the request head and its
-//! `Content-Length` body, records method, path, headers and body, then plays the next scripted
-//! [`Reply`] (replies are consumed in order, so "429 then 200" is two replies) and closes the
-//! connection. A reply can be a whole body, a chunked stream of pieces (with an optional delay
-//! between them and an optional bad ending), a body cut short, a reset before any header, or a
-//! stall. The server stops by itself: dropping [`TestServer`] aborts it and every connection
-//! task, it gives up after [`IDLE_TIMEOUT`] without a connection, and every read and write has a
-//! timeout.
+//! Each connection carries one request: the server reads the request head and its body
+//! (by its `Content-Length`), records method, path, headers and body, then plays the next
+//! scripted [`Reply`] (replies are consumed in order, so "429 then 200" is two replies) and
+//! closes the connection. A reply can be a whole body, a chunked stream of pieces (with an
+//! optional delay between them and an optional bad ending), a body cut short, a reset before any
+//! header, a stall, or one computed from the request ([`Reply::from_fn`], for a server that
+//! checks what it receives); a `HEAD` request gets the head alone. The server stops by itself:
+//! dropping [`TestServer`] aborts it and every connection task, it gives up after
+//! [`IDLE_TIMEOUT`] without a connection, and every read and write has a timeout.
 
 #![allow(dead_code)]
 
@@ -91,6 +92,18 @@ enum Action {
     Reset,
     /// Send nothing for this long, then close.
     Stall(Duration),
+    /// The reply is computed from the request.
+    Handler(Handler),
+}
+
+/// Computes a reply from the request the server received.
+#[derive(Clone)]
+pub struct Handler(Arc<dyn Fn(&Recorded) -> Reply + Send + Sync>);
+
+impl std::fmt::Debug for Handler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Handler")
+    }
 }
 
 /// One scripted reply.
@@ -147,6 +160,48 @@ impl Reply {
                 sent: sent.into(),
                 declared,
             },
+        }
+    }
+
+    /// A whole reply with no body (`201 Created`, a `HEAD` answer, ...).
+    pub fn status(status: u16) -> Self {
+        Reply {
+            status,
+            headers: Vec::new(),
+            action: Action::Whole(Vec::new()),
+        }
+    }
+
+    /// A `200` reply of `content_type` sent as one chunk per piece.
+    pub fn stream(content_type: &str, pieces: Vec<Vec<u8>>) -> Self {
+        Reply {
+            status: 200,
+            headers: vec![("content-type".into(), content_type.into())],
+            action: Action::Chunked {
+                pieces,
+                delay: Duration::ZERO,
+                ending: Ending::Clean,
+            },
+        }
+    }
+
+    /// A `200 application/x-ndjson` reply, one chunk per JSON line.
+    pub fn ndjson(lines: &[serde_json::Value]) -> Self {
+        Self::stream(
+            "application/x-ndjson",
+            lines
+                .iter()
+                .map(|l| format!("{l}\n").into_bytes())
+                .collect(),
+        )
+    }
+
+    /// A reply computed from the request when it arrives (a server that checks its input).
+    pub fn from_fn(f: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> Self {
+        Reply {
+            status: 0,
+            headers: Vec::new(),
+            action: Action::Handler(Handler(Arc::new(f))),
         }
     }
 
@@ -243,6 +298,16 @@ impl TestServer {
         format!("http://{}/v1", self.addr)
     }
 
+    /// The server's root URL, without a version path (`http://127.0.0.1:port`).
+    pub fn root(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// `host:port`, as a client sends it in `Host`.
+    pub fn host(&self) -> String {
+        self.addr.to_string()
+    }
+
     /// Every request received so far.
     pub fn requests(&self) -> Vec<Recorded> {
         self.lock().requests.clone()
@@ -275,17 +340,28 @@ async fn serve(mut sock: TcpStream, state: Arc<Mutex<State>>) {
         Ok(Some(r)) => r,
         _ => return,
     };
+    let head_only = req.method == "HEAD";
     let reply = {
         let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
-        st.requests.push(req);
+        st.requests.push(req.clone());
         st.replies.pop_front()
     };
-    let reply = reply.unwrap_or_else(|| {
+    let mut reply = reply.unwrap_or_else(|| {
         Reply::json(
             500,
             r#"{"error":{"message":"test server: no scripted reply left","type":"server_error"}}"#,
         )
     });
+    while let Action::Handler(Handler(f)) = &reply.action {
+        let f = f.clone();
+        reply = f(&req);
+    }
+    if head_only {
+        // A HEAD answer is the head alone.
+        if let Action::Whole(body) = &mut reply.action {
+            body.clear();
+        }
+    }
     let _ = play(&mut sock, reply).await;
 }
 
@@ -354,8 +430,10 @@ fn head(status: u16, headers: &[(String, String)], framing: &str) -> Vec<u8> {
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        201 => "Created",
         400 => "Bad Request",
         401 => "Unauthorized",
+        403 => "Forbidden",
         404 => "Not Found",
         429 => "Too Many Requests",
         500 => "Internal Server Error",
@@ -432,6 +510,7 @@ async fn play(sock: &mut TcpStream, reply: Reply) -> std::io::Result<()> {
             tokio::time::sleep(d).await;
             sock.shutdown().await
         }
+        Action::Handler(_) => unreachable!("handlers are resolved before playing"),
     }
 }
 

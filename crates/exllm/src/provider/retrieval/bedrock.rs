@@ -5,7 +5,7 @@ use super::super::wire::{self, merge_options, put};
 use super::super::{Encoded, Endpoint};
 use super::{input_usage, vector};
 use crate::error::{Error, ErrorKind, Result};
-use crate::types::{EmbedRequest, EmbedResponse, JsonMap};
+use crate::types::{EmbedRequest, EmbedResponse, JsonMap, Warning};
 use serde_json::Value;
 
 fn is_cohere(model: &str) -> bool {
@@ -28,6 +28,7 @@ pub(crate) fn encode(
     path_id: &str,
 ) -> Result<Encoded> {
     let mut body = JsonMap::new();
+    let mut warnings = Vec::new();
     if is_cohere(model) {
         body.insert("texts".into(), req.inputs.clone().into());
         body.insert(
@@ -44,6 +45,9 @@ pub(crate) fn encode(
         };
         body.insert("inputText".into(), text.clone().into());
         put(&mut body, "dimensions", req.dimensions);
+        if req.input_type.is_some() {
+            warnings.push(Warning::unsupported("input_type", &ep.provider));
+        }
     }
     merge_options(&mut body, &req.provider_options);
     let request = wire::post_json(
@@ -52,10 +56,7 @@ pub(crate) fn encode(
         &Value::Object(body),
         false,
     )?;
-    Ok(Encoded {
-        request,
-        warnings: Vec::new(),
-    })
+    Ok(Encoded { request, warnings })
 }
 
 /// Decodes Titan's `{"embedding": [...], "inputTextTokenCount": n}` or Cohere's shapes.

@@ -28,3 +28,6 @@ pub(crate) fn input_usage(n: Option<u64>, raw: Option<Value>) -> Option<Usage> {
         ..Default::default()
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -4,7 +4,7 @@ use super::super::wire::{self, merge_options, put};
 use super::super::{Encoded, Endpoint};
 use super::{input_usage, vector};
 use crate::error::{Error, ErrorKind, Result};
-use crate::types::{EmbedRequest, EmbedResponse, JsonMap};
+use crate::types::{EmbedRequest, EmbedResponse, JsonMap, Warning};
 use serde_json::Value;
 
 pub(crate) fn encode(req: &EmbedRequest, model: &str, ep: &Endpoint) -> Result<Encoded> {
@@ -12,12 +12,13 @@ pub(crate) fn encode(req: &EmbedRequest, model: &str, ep: &Endpoint) -> Result<E
     body.insert("model".into(), model.into());
     body.insert("input".into(), req.inputs.clone().into());
     put(&mut body, "dimensions", req.dimensions);
+    let mut warnings = Vec::new();
+    if req.input_type.is_some() {
+        warnings.push(Warning::unsupported("input_type", &ep.provider));
+    }
     merge_options(&mut body, &req.provider_options);
     let request = wire::post_json(ep, "/api/embed", &Value::Object(body), false)?;
-    Ok(Encoded {
-        request,
-        warnings: Vec::new(),
-    })
+    Ok(Encoded { request, warnings })
 }
 
 pub(crate) fn decode(body: &[u8]) -> Result<EmbedResponse> {
