@@ -4,8 +4,8 @@
 //! `*_tool_result`, MCP, ...) which are kept verbatim. Input tokens are reported in three parts
 //! (plain, cache write, cache read) and summed into `input_tokens`.
 
-use super::openai_chat::part_name;
-use super::wire::{self, merge_options, put};
+use super::encode::{args_object, dropped, warn_unsupported};
+use super::wire::{self, merge_options, opt_str, put, str_at};
 use super::{Api, Codec, Encoded, Endpoint, ModelEntry, StreamDecoder};
 use crate::error::{Error, ErrorKind, Result};
 use crate::transport::Frame;
@@ -103,18 +103,18 @@ impl Codec for AnthropicCodec {
         if let Some(u) = &req.user {
             body.insert("metadata".into(), json!({"user_id": u}));
         }
-        for (set, name) in [
+        warn_unsupported(
+            &mut warnings,
+            &ep.provider,
+            &[
             (req.seed.is_some(), "seed"),
             (req.n.is_some(), "n"),
             (req.frequency_penalty.is_some(), "frequency_penalty"),
             (req.presence_penalty.is_some(), "presence_penalty"),
             (req.logprobs.is_some(), "logprobs"),
             (req.response_format.is_some(), "response_format"),
-        ] {
-            if set {
-                warnings.push(Warning::unsupported(name, &ep.provider));
-            }
-        }
+            ],
+        );
         if stream {
             body.insert("stream".into(), true.into());
         }
@@ -203,13 +203,7 @@ impl Codec for AnthropicCodec {
     }
 }
 
-fn str_at(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).unwrap_or("").to_owned()
-}
 
-fn opt_str(v: &Value, key: &str) -> Option<String> {
-    v.get(key).and_then(Value::as_str).map(str::to_owned)
-}
 
 /// A tool input: an object as sent; `null` or nothing becomes `{}`.
 fn input_of(v: Option<&Value>) -> Value {
@@ -301,7 +295,7 @@ fn encode_messages(messages: &[Message], warnings: &mut Vec<Warning>) -> (Vec<Va
                 match p {
                     Part::Text { text } => system.push(json!({"type": "text", "text": text})),
                     Part::CacheBreakpoint(b) => mark_cache(&mut system, b.ttl.as_deref()),
-                    other => warnings.push(dropped(other, "system")),
+                    other => warnings.push(dropped(other, "an Anthropic system prompt")),
                 }
             }
             continue;
@@ -339,11 +333,7 @@ fn encode_messages(messages: &[Message], warnings: &mut Vec<Warning>) -> (Vec<Va
                     "type": "tool_use",
                     "id": c.id,
                     "name": c.name,
-                    "input": match &c.arguments {
-                        Value::Object(_) => c.arguments.clone(),
-                        Value::String(s) => serde_json::from_str(s).unwrap_or_else(|_| json!({})),
-                        _ => json!({}),
-                    },
+                    "input": args_object(c, warnings),
                 }),
                 Part::ToolResult(r) => {
                     let content: Vec<Value> = r
@@ -353,7 +343,7 @@ fn encode_messages(messages: &[Message], warnings: &mut Vec<Warning>) -> (Vec<Va
                             Part::Text { text } => Some(json!({"type": "text", "text": text})),
                             Part::Image { source, media_type, .. } => Some(json!({"type": "image", "source": source_of(source, media_type.as_deref())})),
                             other => {
-                                warnings.push(dropped(other, "tool result"));
+                                warnings.push(dropped(other, "an Anthropic tool result"));
                                 None
                             }
                         })
@@ -383,7 +373,7 @@ fn encode_messages(messages: &[Message], warnings: &mut Vec<Warning>) -> (Vec<Va
                 }
                 Part::ProviderItem(item) if item.api == API => item.raw.clone(),
                 other => {
-                    warnings.push(dropped(other, role));
+                    warnings.push(dropped(other, "Anthropic"));
                     continue;
                 }
             };
@@ -394,15 +384,6 @@ fn encode_messages(messages: &[Message], warnings: &mut Vec<Warning>) -> (Vec<Va
     (system, out)
 }
 
-fn dropped(p: &Part, role: &str) -> Warning {
-    Warning {
-        setting: None,
-        message: format!(
-            "a {} part cannot be sent in an Anthropic {role} message; it was dropped",
-            part_name(p)
-        ),
-    }
-}
 
 fn mark_cache(blocks: &mut [Value], ttl: Option<&str>) {
     if let Some(last) = blocks.last_mut() {

@@ -4,13 +4,14 @@
 //! are percent-encoded into the path (SigV4 then encodes the canonical path again, as AWS
 //! requires). Exception messages inside a stream end the answer with an error.
 
-use super::wire::{self, merge_options, put};
+use super::encode::{args_object, dropped, push_turn, warn_unsupported};
+use super::wire::{self, merge_options, put, str_at};
 use super::{Api, Codec, Encoded, Endpoint, StreamDecoder};
 use crate::error::{Error, ErrorKind, Result};
 use crate::transport::{Frame, Framing};
 use crate::types::{
     ChatRequest, ChatResponse, FinishKind, FinishReason, JsonMap, MediaSource, Part, ProviderItem,
-    Reasoning, ReasoningEffort, ResponseError, Role, StreamEvent, ToolCall, ToolChoice, Usage,
+    Reasoning, ReasoningEffort, ResponseError, Role, StreamEvent, ToolCall, ToolChoice, ToolResult, Usage,
     Warning,
 };
 use crate::Collector;
@@ -113,7 +114,10 @@ impl Codec for BedrockCodec {
         if !extra.is_empty() {
             body.insert("additionalModelRequestFields".into(), Value::Object(extra));
         }
-        for (set, name) in [
+        warn_unsupported(
+            &mut warnings,
+            &ep.provider,
+            &[
             (req.seed.is_some(), "seed"),
             (req.n.is_some(), "n"),
             (req.frequency_penalty.is_some(), "frequency_penalty"),
@@ -122,12 +126,11 @@ impl Codec for BedrockCodec {
             (req.top_logprobs.is_some(), "top_logprobs"),
             (req.response_format.is_some(), "response_format"),
             (req.parallel_tool_calls.is_some(), "parallel_tool_calls"),
-            (req.service_tier.is_some(), "service_tier"),
             (req.user.is_some(), "user"),
-        ] {
-            if set {
-                warnings.push(Warning::unsupported(name, &ep.provider));
-            }
+            ],
+        );
+        if let Some(tier) = &req.service_tier {
+            body.insert("serviceTier".into(), json!({ "type": tier }));
         }
         merge_options(&mut body, &req.provider_options);
         let id = path_id(model);
@@ -259,9 +262,6 @@ fn path_id(model: &str) -> String {
     utf8_percent_encode(model, SEGMENT).to_string()
 }
 
-fn str_at(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).unwrap_or("").to_owned()
-}
 
 fn provider_item(block: Value) -> StreamEvent {
     let kind = block
@@ -350,7 +350,7 @@ fn media_block(
     };
     let mut v = json!({"format": format, "source": source});
     if kind == "document" {
-        v["name"] = name.unwrap_or("document").into();
+        v["name"] = document_name(name.unwrap_or("document")).into();
     }
     Some(json!({ kind: v }))
 }
@@ -363,94 +363,93 @@ fn encode_messages(req: &ChatRequest, warnings: &mut Vec<Warning>) -> (Vec<Value
             for p in &m.content {
                 match p {
                     Part::Text { text } => system.push(json!({ "text": text })),
-                    Part::CacheBreakpoint(_) => {
-                        system.push(json!({"cachePoint": {"type": "default"}}))
-                    }
-                    _ => {}
+                    Part::CacheBreakpoint(b) => system.push(cache_point(b.ttl.as_deref(), warnings)),
+                    other => warnings.push(dropped(other, "a Bedrock system prompt")),
                 }
             }
             continue;
         }
-        let role = if m.role == Role::Assistant {
-            "assistant"
-        } else {
-            "user"
-        };
+        let role = if m.role == Role::Assistant { "assistant" } else { "user" };
         let mut blocks = Vec::new();
         for p in &m.content {
             let block = match p {
                 Part::Text { text } => Some(json!({ "text": text })),
-                Part::Image {
-                    source, media_type, ..
-                } => media_block("image", source, media_type.as_deref(), None),
-                Part::File {
-                    source,
-                    media_type,
-                    filename,
-                } => media_block(
-                    "document",
-                    source,
-                    media_type.as_deref(),
-                    filename.as_deref(),
-                ),
+                Part::Image { source, media_type, .. } => media_block("image", source, media_type.as_deref(), None),
+                Part::File { source, media_type, filename } => {
+                    media_block("document", source, media_type.as_deref(), filename.as_deref())
+                }
                 Part::ToolCall(c) => Some(json!({"toolUse": {
                     "toolUseId": c.id,
                     "name": c.name,
-                    "input": match &c.arguments {
-                        Value::String(s) => serde_json::from_str(s).unwrap_or_else(|_| json!({})),
-                        v => v.clone(),
-                    },
+                    "input": args_object(c, warnings),
                 }})),
-                Part::ToolResult(r) => {
-                    let mut v =
-                        json!({"toolUseId": r.call_id, "content": [{"text": r.text_content()}]});
-                    if r.is_error {
-                        v["status"] = "error".into();
-                    }
-                    Some(json!({ "toolResult": v }))
-                }
-                Part::Reasoning(Reasoning {
-                    text,
-                    signature,
-                    encrypted,
-                    ..
-                }) => match (signature, encrypted) {
-                    (Some(sig), _) => Some(
-                        json!({"reasoningContent": {"reasoningText": {"text": text, "signature": sig}}}),
-                    ),
-                    (None, Some(data)) => {
-                        Some(json!({"reasoningContent": {"redactedContent": data}}))
-                    }
-                    (None, None) => continue,
+                Part::ToolResult(r) => Some(tool_result(r, warnings)),
+                Part::Reasoning(Reasoning { text, signature, encrypted, .. }) => match (signature, encrypted) {
+                    (Some(sig), _) => Some(json!({"reasoningContent": {"reasoningText": {"text": text, "signature": sig}}})),
+                    (None, Some(data)) => Some(json!({"reasoningContent": {"redactedContent": data}})),
+                    (None, None) => None,
                 },
-                Part::CacheBreakpoint(_) => Some(json!({"cachePoint": {"type": "default"}})),
+                Part::CacheBreakpoint(b) => Some(cache_point(b.ttl.as_deref(), warnings)),
                 Part::ProviderItem(item) if item.api == API => Some(item.raw.clone()),
                 _ => None,
             };
             match block {
                 Some(b) => blocks.push(b),
-                None => warnings.push(Warning {
-                    setting: None,
-                    message: format!(
-                        "a {} part cannot be sent to Bedrock (media must be base64 or s3://); it was dropped",
-                        super::openai_chat::part_name(p)
-                    ),
-                }),
+                None => warnings.push(dropped(p, "Bedrock (media must be base64 or s3://, reasoning needs its signature)")),
             }
         }
-        if blocks.is_empty() {
-            continue;
-        }
-        match out.last_mut() {
-            Some(last) if last["role"] == role => {
-                if let Some(Value::Array(a)) = last.get_mut("content") {
-                    a.extend(blocks);
-                }
-            }
-            _ => out.push(json!({"role": role, "content": blocks})),
-        }
+        push_turn(&mut out, role, "content", blocks);
     }
     (system, out)
+}
+
+fn cache_point(ttl: Option<&str>, warnings: &mut Vec<Warning>) -> Value {
+    if ttl.is_some() {
+        warnings.push(Warning::unsupported("cache breakpoint ttl", "Bedrock"));
+    }
+    json!({"cachePoint": {"type": "default"}})
+}
+
+fn tool_result(r: &ToolResult, warnings: &mut Vec<Warning>) -> Value {
+    let content: Vec<Value> = r
+        .content
+        .iter()
+        .filter_map(|p| match p {
+            Part::Text { text } => Some(json!({ "text": text })),
+            Part::Image { source, media_type, .. } => media_block("image", source, media_type.as_deref(), None),
+            other => {
+                warnings.push(dropped(other, "a Bedrock tool result"));
+                None
+            }
+        })
+        .collect();
+    let mut v = json!({"toolUseId": r.call_id, "content": content});
+    if r.is_error {
+        v["status"] = "error".into();
+    }
+    json!({ "toolResult": v })
+}
+
+/// Bedrock document names allow letters, digits, single spaces, hyphens, parentheses and
+/// square brackets; anything else becomes a hyphen.
+fn document_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        let keep = c.is_ascii_alphanumeric() || matches!(c, '-' | '(' | ')' | '[' | ']');
+        if keep {
+            out.push(c);
+        } else if c.is_whitespace() && !out.ends_with(' ') {
+            out.push(' ');
+        } else if !c.is_whitespace() {
+            out.push('-');
+        }
+    }
+    let out = out.trim().to_owned();
+    if out.is_empty() {
+        "document".into()
+    } else {
+        out
+    }
 }
 
 #[derive(Deserialize)]

@@ -3,6 +3,7 @@
 //! tools) is neither text nor reasoning and is kept in `provider_meta`, as are citations.
 //! Streams are typed SSE events (`content-delta`, `tool-call-start`, `message-end`, ...).
 
+use super::encode::{dropped, function_tools, warn_unsupported};
 use super::wire::{self, merge_options, put};
 use super::{Api, Codec, Encoded, Endpoint, StreamDecoder};
 use crate::error::{Error, ErrorKind, Result};
@@ -39,18 +40,10 @@ impl Codec for CohereCodec {
             Value::Array(encode_messages(req, &mut warnings)),
         );
         if !req.tools.is_empty() {
-            let tools = req
-                .tools
-                .iter()
-                .map(|t| {
-                    json!({"type": "function", "function": {
-                        "name": t.name,
-                        "description": t.description.clone().unwrap_or_default(),
-                        "parameters": t.parameters_or_empty(),
-                    }})
-                })
-                .collect();
-            body.insert("tools".into(), Value::Array(tools));
+            body.insert("tools".into(), function_tools(&req.tools, false));
+            if req.tools.iter().any(|t| t.strict == Some(true)) {
+                body.insert("strict_tools".into(), true.into());
+            }
         }
         let choice = match &req.tool_choice {
             Some(ToolChoice::Required) => Some("REQUIRED"),
@@ -97,17 +90,17 @@ impl Codec for CohereCodec {
             }
             body.insert("thinking".into(), t);
         }
-        for (set, name) in [
+        warn_unsupported(
+            &mut warnings,
+            &ep.provider,
+            &[
             (req.n.is_some(), "n"),
             (req.parallel_tool_calls.is_some(), "parallel_tool_calls"),
             (req.top_logprobs.is_some(), "top_logprobs"),
             (req.service_tier.is_some(), "service_tier"),
             (req.user.is_some(), "user"),
-        ] {
-            if set {
-                warnings.push(Warning::unsupported(name, &ep.provider));
-            }
-        }
+            ],
+        );
         if stream {
             body.insert("stream".into(), true.into());
         }
@@ -192,28 +185,29 @@ fn encode_messages(req: &ChatRequest, warnings: &mut Vec<Warning>) -> Vec<Value>
     let mut out = Vec::new();
     for m in &req.messages {
         let mut text = String::new();
+        let mut thinking = String::new();
         let mut calls = Vec::new();
         for p in &m.content {
             match p {
                 Part::Text { text: t } => text.push_str(t),
+                Part::Reasoning(r) if m.role == Role::Assistant => thinking.push_str(&r.text),
                 Part::ToolCall(c) => calls.push(json!({
                     "id": c.id,
                     "type": "function",
                     "function": {"name": c.name, "arguments": c.arguments_text()},
                 })),
-                Part::ToolResult(r) => out.push(json!({
-                    "role": "tool",
-                    "tool_call_id": r.call_id,
-                    "content": [{"type": "document", "document": {"data": r.text_content()}}],
-                })),
-                Part::CacheBreakpoint(_) | Part::Reasoning(_) => {}
-                other => warnings.push(Warning {
-                    setting: None,
-                    message: format!(
-                        "a {} part cannot be sent to Cohere; it was dropped",
-                        super::openai_chat::part_name(other)
-                    ),
-                }),
+                Part::ToolResult(r) => {
+                    if r.is_error {
+                        warnings.push(Warning::unsupported("tool result is_error", "Cohere"));
+                    }
+                    out.push(json!({
+                        "role": "tool",
+                        "tool_call_id": r.call_id,
+                        "content": [{"type": "document", "document": {"data": r.text_content()}}],
+                    }))
+                }
+                Part::CacheBreakpoint(_) => {}
+                other => warnings.push(dropped(other, "Cohere")),
             }
         }
         let role = match m.role {
@@ -221,10 +215,20 @@ fn encode_messages(req: &ChatRequest, warnings: &mut Vec<Warning>) -> Vec<Value>
             Role::User | Role::Tool => "user",
             Role::Assistant => "assistant",
         };
-        if text.is_empty() && calls.is_empty() {
+        if text.is_empty() && calls.is_empty() && thinking.is_empty() {
             continue;
         }
-        let mut v = json!({"role": role, "content": text});
+        // Reasoning goes back as `thinking` content beside the text.
+        let content = if thinking.is_empty() {
+            Value::from(text)
+        } else {
+            let mut items = vec![json!({"type": "thinking", "thinking": thinking})];
+            if !text.is_empty() {
+                items.push(json!({"type": "text", "text": text}));
+            }
+            Value::Array(items)
+        };
+        let mut v = json!({"role": role, "content": content});
         if !calls.is_empty() {
             v["tool_calls"] = Value::Array(calls);
         }
@@ -410,8 +414,9 @@ impl StreamDecoder for CohereStreamDecoder {
                     out.push(StreamEvent::Finish(finish_reason(r)));
                 }
                 if let Some(e) = delta.get("error").and_then(Value::as_str) {
+                    // The finish reason (`ERROR`) stays the raw value.
                     out.push(StreamEvent::Error(ResponseError {
-                        code: None,
+                        code: delta.get("finish_reason").and_then(Value::as_str).map(str::to_owned),
                         message: e.to_owned(),
                     }));
                 }

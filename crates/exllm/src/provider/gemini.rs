@@ -4,6 +4,7 @@
 //! provider runs itself. Thought signatures ride on any part and are kept so the conversation
 //! can be sent back. Every stream chunk is a whole response object with partial candidates.
 
+use super::encode::{args_object, dropped, push_turn, tool_name, warn_unsupported};
 use super::wire::{self, merge_options, put};
 use super::{Api, Codec, Encoded, Endpoint, ModelEntry, StreamDecoder};
 use crate::error::{Error, ErrorKind, Result};
@@ -110,15 +111,15 @@ impl Codec for GeminiCodec {
         if !gen.is_empty() {
             body.insert("generationConfig".into(), Value::Object(gen));
         }
-        for (set, name) in [
+        warn_unsupported(
+            &mut warnings,
+            &ep.provider,
+            &[
             (req.parallel_tool_calls.is_some(), "parallel_tool_calls"),
             (req.service_tier.is_some(), "service_tier"),
             (req.user.is_some(), "user"),
-        ] {
-            if set {
-                warnings.push(Warning::unsupported(name, &ep.provider));
-            }
-        }
+            ],
+        );
         merge_options(&mut body, &req.provider_options);
         let model = model.strip_prefix("models/").unwrap_or(model);
         let path = if stream {
@@ -192,26 +193,15 @@ impl Codec for GeminiCodec {
 fn encode_contents(req: &ChatRequest, warnings: &mut Vec<Warning>) -> (Vec<Value>, Vec<Value>) {
     let mut system = Vec::new();
     let mut contents: Vec<Value> = Vec::new();
-    // Function responses need the function's name; find it from the call it answers, the
-    // latest one up to the answer (made-up ids like `call_0` repeat across turns).
-    let name_of = |id: &str, upto: usize| {
-        req.messages[..=upto]
-            .iter()
-            .rev()
-            .flat_map(|m| &m.content)
-            .find_map(|p| match p {
-                Part::ToolCall(c) if c.id == id => Some(c.name.clone()),
-                _ => None,
-            })
-    };
     for (i, m) in req.messages.iter().enumerate() {
         if matches!(m.role, Role::System | Role::Developer) {
-            system.extend(
-                m.content
-                    .iter()
-                    .filter_map(|p| p.as_text())
-                    .map(|t| json!({"text": t})),
-            );
+            for p in &m.content {
+                match p {
+                    Part::Text { text } => system.push(json!({ "text": text })),
+                    Part::CacheBreakpoint(_) => {}
+                    other => warnings.push(dropped(other, "a Gemini system instruction")),
+                }
+            }
             continue;
         }
         let role = if m.role == Role::Assistant {
@@ -243,10 +233,7 @@ fn encode_contents(req: &ChatRequest, warnings: &mut Vec<Warning>) -> (Vec<Value
                     }
                 }
                 Part::ToolCall(c) => {
-                    let mut v = json!({"functionCall": {"name": c.name, "args": match &c.arguments {
-                        Value::String(s) => serde_json::from_str(s).unwrap_or_else(|_| json!({})),
-                        v => v.clone(),
-                    }}});
+                    let mut v = json!({"functionCall": {"name": c.name, "args": args_object(c, warnings)}});
                     if let Some(sig) = c
                         .provider_meta
                         .as_ref()
@@ -260,12 +247,19 @@ fn encode_contents(req: &ChatRequest, warnings: &mut Vec<Warning>) -> (Vec<Value
                     let name = r
                         .name
                         .clone()
-                        .or_else(|| name_of(&r.call_id, i))
+                        .or_else(|| tool_name(&req.messages, i, &r.call_id))
                         .unwrap_or_default();
+                    if r.content.iter().any(|p| p.as_text().is_none()) {
+                        warnings.push(Warning {
+                            setting: None,
+                            message: "Gemini function responses carry text only; other parts of a tool result were dropped".into(),
+                        });
+                    }
                     let text = r.text_content();
                     let response = match serde_json::from_str::<Value>(&text) {
-                        Ok(Value::Object(o)) => Value::Object(o),
-                        _ => json!({"content": text}),
+                        Ok(Value::Object(o)) if !r.is_error => Value::Object(o),
+                        _ if r.is_error => json!({ "error": text }),
+                        _ => json!({ "content": text }),
                     };
                     json!({"functionResponse": {"name": name, "response": response}})
                 }
@@ -293,29 +287,13 @@ fn encode_contents(req: &ChatRequest, warnings: &mut Vec<Warning>) -> (Vec<Value
                 Part::ProviderItem(item) if item.api == API => item.raw.clone(),
                 Part::CacheBreakpoint(_) => continue,
                 other => {
-                    warnings.push(Warning {
-                        setting: None,
-                        message: format!(
-                            "a {} part cannot be sent to Gemini; it was dropped",
-                            super::openai_chat::part_name(other)
-                        ),
-                    });
+                    warnings.push(dropped(other, "Gemini"));
                     continue;
                 }
             };
             parts.push(part);
         }
-        if parts.is_empty() {
-            continue;
-        }
-        match contents.last_mut() {
-            Some(last) if last["role"] == role => {
-                if let Some(Value::Array(a)) = last.get_mut("parts") {
-                    a.extend(parts);
-                }
-            }
-            _ => contents.push(json!({"role": role, "parts": parts})),
-        }
+        push_turn(&mut contents, role, "parts", parts);
     }
     (system, contents)
 }

@@ -6,6 +6,7 @@
 mod anthropic;
 mod bedrock;
 mod cohere;
+mod encode;
 pub(crate) mod errors;
 pub(crate) use wire::decode_error;
 mod gemini;

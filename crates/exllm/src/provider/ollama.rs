@@ -3,6 +3,7 @@
 //! carries the finish reason, the token counts and the timings, which are kept in
 //! `provider_meta`. A line `{"error": "..."}` inside a stream ends the answer with an error.
 
+use super::encode::{args_object, dropped, function_tools, tool_name, warn_unsupported};
 use super::wire::{self, merge_options, put};
 use super::{Api, Codec, Encoded, Endpoint, ModelEntry, StreamDecoder};
 use crate::error::{Error, ErrorKind, Result};
@@ -49,18 +50,7 @@ impl Codec for OllamaCodec {
             Value::Array(encode_messages(req, &mut warnings)),
         );
         if !req.tools.is_empty() {
-            let tools = req
-                .tools
-                .iter()
-                .map(|t| {
-                    json!({"type": "function", "function": {
-                        "name": t.name,
-                        "description": t.description.clone().unwrap_or_default(),
-                        "parameters": t.parameters_or_empty(),
-                    }})
-                })
-                .collect();
-            body.insert("tools".into(), Value::Array(tools));
+            body.insert("tools".into(), function_tools(&req.tools, true));
         }
         if req.tool_choice.is_some() {
             warnings.push(Warning::unsupported("tool_choice", &ep.provider));
@@ -98,18 +88,18 @@ impl Codec for OllamaCodec {
             };
             body.insert("think".into(), think);
         }
-        for (set, name) in [
+        warn_unsupported(
+            &mut warnings,
+            &ep.provider,
+            &[
             (req.n.is_some(), "n"),
             (req.logprobs.is_some(), "logprobs"),
             (req.top_logprobs.is_some(), "top_logprobs"),
             (req.parallel_tool_calls.is_some(), "parallel_tool_calls"),
             (req.service_tier.is_some(), "service_tier"),
             (req.user.is_some(), "user"),
-        ] {
-            if set {
-                warnings.push(Warning::unsupported(name, &ep.provider));
-            }
-        }
+            ],
+        );
         // Ollama streams unless told not to.
         body.insert("stream".into(), stream.into());
         merge_options(&mut body, &req.provider_options);
@@ -184,7 +174,7 @@ impl Codec for OllamaCodec {
 
 fn encode_messages(req: &ChatRequest, warnings: &mut Vec<Warning>) -> Vec<Value> {
     let mut out = Vec::new();
-    for m in &req.messages {
+    for (i, m) in req.messages.iter().enumerate() {
         let role = match m.role {
             Role::System | Role::Developer => "system",
             Role::User => "user",
@@ -205,26 +195,17 @@ fn encode_messages(req: &ChatRequest, warnings: &mut Vec<Warning>) -> Vec<Value>
                 } => images.push(Value::from(d.as_str())),
                 Part::ToolCall(c) => calls.push(json!({"function": {
                     "name": c.name,
-                    "arguments": match &c.arguments {
-                        Value::String(s) => serde_json::from_str(s).unwrap_or_else(|_| json!({})),
-                        v => v.clone(),
-                    },
+                    "arguments": args_object(c, warnings),
                 }})),
                 Part::ToolResult(r) => {
                     let mut v = json!({"role": "tool", "content": r.text_content()});
-                    if let Some(n) = &r.name {
-                        v["tool_name"] = n.as_str().into();
+                    if let Some(n) = r.name.clone().or_else(|| tool_name(&req.messages, i, &r.call_id)) {
+                        v["tool_name"] = n.into();
                     }
                     out.push(v);
                 }
                 Part::CacheBreakpoint(_) => {}
-                other => warnings.push(Warning {
-                    setting: None,
-                    message: format!(
-                        "Ollama takes images as base64 and no {} parts; one was dropped",
-                        super::openai_chat::part_name(other)
-                    ),
-                }),
+                other => warnings.push(dropped(other, "Ollama (images must be base64)")),
             }
         }
         if text.is_empty() && images.is_empty() && calls.is_empty() && thinking.is_empty() {

@@ -4,6 +4,7 @@
 //! tolerance for each one's extras (`reasoning_content`, `reasoning`, Mistral content lists,
 //! `x_groq.usage`, Perplexity citations, usage chunks with no choices).
 
+use super::encode::{dropped, function_tools};
 use super::wire::{self, data_url, merge_options, put};
 use super::{Api, Codec, Encoded, Endpoint, Quirks, StreamDecoder};
 use crate::error::{Error, ErrorKind, Result};
@@ -51,21 +52,7 @@ impl Codec for OpenAiChatCodec {
             Value::Array(encode_messages(&req.messages, q, &mut warnings)),
         );
         if !req.tools.is_empty() {
-            let tools = req
-                .tools
-                .iter()
-                .map(|t| {
-                    let mut f = json!({"name": t.name, "parameters": t.parameters_or_empty()});
-                    if let Some(d) = &t.description {
-                        f["description"] = d.as_str().into();
-                    }
-                    if let Some(s) = t.strict {
-                        f["strict"] = s.into();
-                    }
-                    json!({"type": "function", "function": f})
-                })
-                .collect();
-            body.insert("tools".into(), Value::Array(tools));
+            body.insert("tools".into(), function_tools(&req.tools, true));
         }
         if let Some(c) = &req.tool_choice {
             body.insert(
@@ -303,13 +290,7 @@ fn user_part(p: &Part, warnings: &mut Vec<Warning>) -> Option<Value> {
             json!({"type": "file", "file": file})
         }
         other => {
-            warnings.push(Warning {
-                setting: None,
-                message: format!(
-                    "a {} part cannot be sent in a user message; it was dropped",
-                    part_name(other)
-                ),
-            });
+            warnings.push(dropped(other, "a Chat Completions user message"));
             return None;
         }
     })
@@ -345,20 +326,6 @@ fn assistant_message(m: &Message) -> Value {
         msg["refusal"] = r.into();
     }
     msg
-}
-
-pub(crate) fn part_name(p: &Part) -> &'static str {
-    match p {
-        Part::Text { .. } => "text",
-        Part::Image { .. } => "image",
-        Part::File { .. } => "file",
-        Part::ToolCall(_) => "tool call",
-        Part::ToolResult(_) => "tool result",
-        Part::Reasoning(_) => "reasoning",
-        Part::Refusal { .. } => "refusal",
-        Part::CacheBreakpoint(_) => "cache breakpoint",
-        Part::ProviderItem(_) => "provider item",
-    }
 }
 
 fn response_format(f: &ResponseFormat) -> Value {

@@ -4,8 +4,8 @@
 //! item (web search, file search, code interpreter, MCP, shell, ...) is run by the provider and
 //! kept verbatim as a [`ProviderItem`].
 
-use super::openai_chat::part_name;
-use super::wire::{self, data_url, merge_options, put};
+use super::encode::{dropped, warn_unsupported};
+use super::wire::{self, data_url, merge_options, put, str_at};
 use super::{Api, Codec, Encoded, Endpoint, StreamDecoder};
 use crate::error::{Error, ErrorKind, Result};
 use crate::transport::Frame;
@@ -81,18 +81,18 @@ impl Codec for OpenAiResponsesCodec {
         if req.logprobs == Some(true) {
             body.insert("include".into(), json!(["message.output_text.logprobs"]));
         }
-        for (set, name) in [
+        warn_unsupported(
+            &mut warnings,
+            "the Responses API",
+            &[
             (req.top_k.is_some(), "top_k"),
             (!req.stop.is_empty(), "stop"),
             (req.seed.is_some(), "seed"),
             (req.n.is_some(), "n"),
             (req.frequency_penalty.is_some(), "frequency_penalty"),
             (req.presence_penalty.is_some(), "presence_penalty"),
-        ] {
-            if set {
-                warnings.push(Warning::unsupported(name, "the Responses API"));
-            }
-        }
+            ],
+        );
         if let Some(f) = &req.response_format {
             let format = match f {
                 ResponseFormat::Text => json!({"type": "text"}),
@@ -300,13 +300,7 @@ fn encode_input(req: &ChatRequest, warnings: &mut Vec<Warning>) -> Vec<Value> {
                     flush(&mut content, &mut out);
                     out.push(item.raw.clone());
                 }
-                other => warnings.push(Warning {
-                    setting: None,
-                    message: format!(
-                        "a {} part cannot be sent to the Responses API; it was dropped",
-                        part_name(other)
-                    ),
-                }),
+                other => warnings.push(dropped(other, "the Responses API")),
             }
         }
         flush(&mut content, &mut out);
@@ -314,9 +308,6 @@ fn encode_input(req: &ChatRequest, warnings: &mut Vec<Warning>) -> Vec<Value> {
     out
 }
 
-fn str_at(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).unwrap_or("").to_owned()
-}
 
 /// Summary text (or, where a server sends it, raw reasoning text) of a reasoning item.
 fn reasoning_text(item: &Value) -> String {

@@ -9,6 +9,23 @@ use http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE}
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+/// Characters escaped in query keys and values: all but RFC 3986's unreserved ones.
+const QUERY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The string at `key`, or "".
+pub(crate) fn str_at(v: &Value, key: &str) -> String {
+    v.get(key).and_then(Value::as_str).unwrap_or("").to_owned()
+}
+
+/// The string at `key`, if there is one.
+pub(crate) fn opt_str(v: &Value, key: &str) -> Option<String> {
+    v.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
 fn url(ep: &Endpoint, path: &str) -> String {
     let base = ep.base_url.trim_end_matches('/');
     let mut url = format!("{base}{path}");
@@ -18,8 +35,8 @@ fn url(ep: &Endpoint, path: &str) -> String {
         } else {
             '&'
         };
-        let k = percent_encoding::utf8_percent_encode(k, percent_encoding::NON_ALPHANUMERIC);
-        let v = percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC);
+        let k = percent_encoding::utf8_percent_encode(k, QUERY);
+        let v = percent_encoding::utf8_percent_encode(v, QUERY);
         url.push_str(&format!("{sep}{k}={v}"));
     }
     url

@@ -150,7 +150,10 @@ fn encode_a_whole_conversation() {
     let r: ChatRequest = serde_json::from_value(fixture["request"].clone()).unwrap();
     let (body, warnings) = encode_with(&r);
     assert_eq!(body, fixture["body"]);
-    assert!(warnings.is_empty(), "{warnings:?}");
+    // A cache ttl and reasoning without a signature cannot go to Bedrock: both are said.
+    assert_eq!(settings(&warnings), ["cache breakpoint ttl"], "{warnings:?}");
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(warnings[1].message.contains("reasoning"), "{warnings:?}");
 }
 
 #[test]
@@ -301,6 +304,7 @@ fn encode_unsupported_settings_warn_and_are_not_sent() {
     r.service_tier = Some("flex".into());
     r.user = Some("u-1".into());
     let (body, warnings) = encode_with(&r);
+    assert_eq!(body["serviceTier"], json!({"type": "flex"}));
     assert_eq!(
         settings(&warnings),
         [
@@ -311,14 +315,13 @@ fn encode_unsupported_settings_warn_and_are_not_sent() {
             "presence_penalty",
             "response_format",
             "seed",
-            "service_tier",
             "top_logprobs",
             "user"
         ]
     );
     assert!(warnings.iter().all(|w| w.message.contains("bedrock")));
     let keys: Vec<&String> = body.as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["messages"]);
+    assert_eq!(keys, ["messages", "serviceTier"]);
 }
 
 #[test]

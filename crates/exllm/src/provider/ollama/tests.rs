@@ -131,7 +131,9 @@ fn encode_a_whole_conversation() {
     let enc = OllamaCodec
         .encode(&r, "llama3.2-vision", &endpoint(), false)
         .unwrap();
-    assert!(enc.warnings.is_empty(), "{:?}", enc.warnings);
+    // The broken arguments go as {} with a warning.
+    assert_eq!(enc.warnings.len(), 1, "{:?}", enc.warnings);
+    assert!(enc.warnings[0].message.contains("call_2"), "{:?}", enc.warnings);
     let body: Value = serde_json::from_slice(enc.request.body()).unwrap();
     assert_eq!(body, fixture["body"]);
 }

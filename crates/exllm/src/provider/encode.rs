@@ -1,0 +1,143 @@
+//! Encoding helpers the codecs share: OpenAI-style function tools, warnings for what a
+//! provider cannot take, tool-call arguments as objects, merging consecutive turns of one role,
+//! and finding the tool a result answers.
+
+use crate::types::{Message, Part, Tool, ToolCall, Warning};
+use serde_json::{json, Value};
+
+/// Tools as `[{"type": "function", "function": {name, description, parameters}}]`, the shape
+/// OpenAI Chat Completions, Cohere and Ollama share; `strict` goes on each function when
+/// `strict_inline` (Cohere takes it once, as `strict_tools`).
+pub(crate) fn function_tools(tools: &[Tool], strict_inline: bool) -> Value {
+    tools
+        .iter()
+        .map(|t| {
+            let mut f = json!({"name": t.name, "parameters": t.parameters_or_empty()});
+            if let Some(d) = &t.description {
+                f["description"] = d.as_str().into();
+            }
+            if let Some(s) = t.strict.filter(|_| strict_inline) {
+                f["strict"] = s.into();
+            }
+            json!({"type": "function", "function": f})
+        })
+        .collect()
+}
+
+/// Adds an "unsupported" warning for every setting in `settings` that is set.
+pub(crate) fn warn_unsupported(warnings: &mut Vec<Warning>, provider: &str, settings: &[(bool, &str)]) {
+    for (set, name) in settings {
+        if *set {
+            warnings.push(Warning::unsupported(name, provider));
+        }
+    }
+}
+
+/// The name of a part kind, for warnings.
+pub(crate) fn part_name(p: &Part) -> &'static str {
+    match p {
+        Part::Text { .. } => "text",
+        Part::Image { .. } => "image",
+        Part::File { .. } => "file",
+        Part::ToolCall(_) => "tool call",
+        Part::ToolResult(_) => "tool result",
+        Part::Reasoning(_) => "reasoning",
+        Part::Refusal { .. } => "refusal",
+        Part::CacheBreakpoint(_) => "cache breakpoint",
+        Part::ProviderItem(_) => "provider item",
+    }
+}
+
+/// A warning that a part could not be sent to `target` and was dropped.
+pub(crate) fn dropped(p: &Part, target: &str) -> Warning {
+    Warning {
+        setting: None,
+        message: format!("a {} part cannot be sent to {target}; it was dropped", part_name(p)),
+    }
+}
+
+/// A tool call's arguments as a JSON object, for APIs that take objects: JSON text is parsed;
+/// anything that is not an object is sent as `{}` with a warning.
+pub(crate) fn args_object(c: &ToolCall, warnings: &mut Vec<Warning>) -> Value {
+    let parsed = match &c.arguments {
+        Value::String(s) => serde_json::from_str(s).ok(),
+        v => Some(v.clone()),
+    };
+    match parsed {
+        Some(v @ Value::Object(_)) => v,
+        _ => {
+            warnings.push(Warning {
+                setting: None,
+                message: format!(
+                    "the arguments of tool call `{}` are not a JSON object; sent as {{}}",
+                    c.id
+                ),
+            });
+            json!({})
+        }
+    }
+}
+
+/// Appends `items` to the last turn when it has `role`, else starts a new turn
+/// `{"role": role, key: items}` (APIs that want alternating or merged turns).
+pub(crate) fn push_turn(turns: &mut Vec<Value>, role: &str, key: &str, items: Vec<Value>) {
+    if items.is_empty() {
+        return;
+    }
+    if let Some(last) = turns.last_mut().filter(|l| l["role"] == role) {
+        if let Some(Value::Array(a)) = last.get_mut(key) {
+            a.extend(items);
+            return;
+        }
+    }
+    turns.push(json!({"role": role, key: items}));
+}
+
+/// The name of the tool whose call `call_id` a result in `messages[at]` answers: the latest
+/// call with that id before it (made-up ids like `call_0` repeat across turns).
+pub(crate) fn tool_name(messages: &[Message], at: usize, call_id: &str) -> Option<String> {
+    messages[..=at.min(messages.len().saturating_sub(1))]
+        .iter()
+        .rev()
+        .flat_map(|m| m.content.iter().rev())
+        .find_map(|p| match p {
+            Part::ToolCall(c) if c.id == call_id => Some(c.name.clone()),
+            _ => None,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::Role;
+
+    #[test]
+    fn turns_merge_by_role() {
+        let mut t = Vec::new();
+        push_turn(&mut t, "user", "parts", vec![json!(1)]);
+        push_turn(&mut t, "user", "parts", vec![json!(2)]);
+        push_turn(&mut t, "model", "parts", vec![]);
+        push_turn(&mut t, "model", "parts", vec![json!(3)]);
+        assert_eq!(Value::Array(t), json!([{"role": "user", "parts": [1, 2]}, {"role": "model", "parts": [3]}]));
+    }
+
+    #[test]
+    fn arguments_become_objects_or_warn() {
+        let mut w = Vec::new();
+        let call = |a: Value| ToolCall { id: "c".into(), name: "f".into(), arguments: a, provider_meta: None };
+        assert_eq!(args_object(&call(json!({"a": 1})), &mut w), json!({"a": 1}));
+        assert_eq!(args_object(&call(json!("{\"a\":1}")), &mut w), json!({"a": 1}));
+        assert!(w.is_empty());
+        assert_eq!(args_object(&call(json!("{broken")), &mut w), json!({}));
+        assert_eq!(w.len(), 1);
+    }
+
+    #[test]
+    fn tool_names_come_from_the_latest_matching_call() {
+        let call = |name: &str| Message::new(Role::Assistant, vec![Part::ToolCall(ToolCall { id: "call_0".into(), name: name.into(), ..Default::default() })]);
+        let msgs = vec![call("first"), Message::user("x"), call("second"), Message::user("y")];
+        assert_eq!(tool_name(&msgs, 3, "call_0").as_deref(), Some("second"));
+        assert_eq!(tool_name(&msgs, 1, "call_0").as_deref(), Some("first"));
+        assert_eq!(tool_name(&msgs, 1, "nope"), None);
+    }
+}
