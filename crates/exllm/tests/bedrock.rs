@@ -557,9 +557,6 @@ async fn the_bearer_token_comes_from_aws_bearer_token_bedrock() {
 /// The default base URL is `https://bedrock-runtime.{region}.amazonaws.com`; with a bearer
 /// token its region must still come from `.region()` / `AWS_REGION`.
 #[tokio::test]
-#[ignore = "bug: with a bearer token (AWS_BEARER_TOKEN_BEDROCK / api_key) the `{region}` \
-            placeholder of the Bedrock base URL is never filled: only signers resolve \
-            placeholders, so the default URL cannot work with bearer auth"]
 async fn a_bearer_token_with_a_region_placeholder() {
     let server = TestServer::start(vec![Reply::json(200, wire::text())]).await;
     let c = Client::builder()

@@ -241,8 +241,6 @@ async fn answers_keep_their_function_name_across_turns() {
 }
 
 #[tokio::test]
-#[ignore = "bug: streamed Gemini StreamEvent::ToolCall events carry an empty id; ids are only \
-            made up when the events are folded by the Collector"]
 async fn streamed_call_events_carry_ids() {
     let parts = [call("get_weather", weather_args())];
     let server =
@@ -463,8 +461,6 @@ async fn model_listing() {
 }
 
 #[tokio::test]
-#[ignore = "bug: Gemini model listing reads only the first page and ignores nextPageToken \
-            (the live API pages at 50 models by default)"]
 async fn model_listing_follows_pages() {
     let server = TestServer::start(vec![
         Reply::json(200, models_page(&["gemini-2.5-flash"], Some("PAGE2"))),

@@ -63,6 +63,7 @@ pub(crate) fn build(name: &str, b: &ClientBuilder) -> Result<(Endpoint, Api)> {
             .iter()
             .find(|(k, _)| k == var.name)
             .map(|(_, v)| v.clone())
+            .or_else(|| cfg.region.clone().filter(|_| var.name == "region"))
             .or_else(|| env(var.env))
             .or_else(|| var.default.map(str::to_owned));
         match value {

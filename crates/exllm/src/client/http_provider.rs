@@ -204,13 +204,29 @@ impl ChatProvider for HttpProvider {
         let this = self.clone();
         Box::pin(async move {
             let codec = this.inner.codec;
-            let encode = |ep: &Endpoint| {
-                codec.list_models(ep).map(|request| Encoded {
-                    request,
-                    warnings: Vec::new(),
-                })
-            };
-            Ok(this.call(encode, |b| codec.decode_models(b)).await?.0)
+            let mut models = Vec::new();
+            let mut token: Option<String> = None;
+            // Paged listings are followed to the end (bounded, should a server loop).
+            for _ in 0..100 {
+                let encode = |ep: &Endpoint| {
+                    let request = match &token {
+                        Some(t) => codec.list_models_page(ep, t)?,
+                        None => codec.list_models(ep)?,
+                    };
+                    Ok(Encoded {
+                        request,
+                        warnings: Vec::new(),
+                    })
+                };
+                let decode = |b: &[u8]| Ok((codec.decode_models(b)?, codec.next_models_page(b)));
+                let ((page, next), _) = this.call(encode, decode).await?;
+                models.extend(page);
+                match next {
+                    Some(t) if Some(&t) != token.as_ref() => token = Some(t),
+                    _ => break,
+                }
+            }
+            Ok(models)
         })
     }
 

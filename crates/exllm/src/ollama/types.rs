@@ -174,7 +174,15 @@ impl<T: serde::de::DeserializeOwned + Send> StreamDecoder<T> for LineDecoder<T> 
                 .as_str()
                 .map(str::to_owned)
                 .unwrap_or_else(|| e.to_string());
-            return Err(Error::new(ErrorKind::Server, msg).with_provider("ollama"));
+            let lower = msg.to_ascii_lowercase();
+            let kind = if lower.contains("not found") || lower.contains("does not exist") {
+                ErrorKind::NotFound
+            } else if lower.contains("unauthorized") || lower.contains("permission denied") {
+                ErrorKind::Auth
+            } else {
+                ErrorKind::Server
+            };
+            return Err(Error::new(kind, msg).with_provider("ollama"));
         }
         let item: T = serde_json::from_value(v).map_err(|e| {
             Error::new(

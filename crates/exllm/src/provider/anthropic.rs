@@ -107,12 +107,12 @@ impl Codec for AnthropicCodec {
             &mut warnings,
             &ep.provider,
             &[
-            (req.seed.is_some(), "seed"),
-            (req.n.is_some(), "n"),
-            (req.frequency_penalty.is_some(), "frequency_penalty"),
-            (req.presence_penalty.is_some(), "presence_penalty"),
-            (req.logprobs.is_some(), "logprobs"),
-            (req.response_format.is_some(), "response_format"),
+                (req.seed.is_some(), "seed"),
+                (req.n.is_some(), "n"),
+                (req.frequency_penalty.is_some(), "frequency_penalty"),
+                (req.presence_penalty.is_some(), "presence_penalty"),
+                (req.logprobs.is_some(), "logprobs"),
+                (req.response_format.is_some(), "response_format"),
             ],
         );
         if stream {
@@ -201,9 +201,21 @@ impl Codec for AnthropicCodec {
     fn decode_models(&self, body: &[u8]) -> Result<Vec<ModelEntry>> {
         wire::decode_model_list(body)
     }
+
+    fn next_models_page(&self, body: &[u8]) -> Option<String> {
+        let v: Value = serde_json::from_slice(body).ok()?;
+        if v.get("has_more").and_then(Value::as_bool) != Some(true) {
+            return None;
+        }
+        opt_str(&v, "last_id")
+    }
+
+    fn list_models_page(&self, ep: &Endpoint, token: &str) -> Result<http::Request<bytes::Bytes>> {
+        let token =
+            percent_encoding::utf8_percent_encode(token, percent_encoding::NON_ALPHANUMERIC);
+        wire::get(ep, &format!("/models?after_id={token}"))
+    }
 }
-
-
 
 /// A tool input: an object as sent; `null` or nothing becomes `{}`.
 fn input_of(v: Option<&Value>) -> Value {
@@ -383,7 +395,6 @@ fn encode_messages(messages: &[Message], warnings: &mut Vec<Warning>) -> (Vec<Va
     out.retain(|m| m["content"].as_array().is_some_and(|c| !c.is_empty()));
     (system, out)
 }
-
 
 fn mark_cache(blocks: &mut [Value], ttl: Option<&str>) {
     if let Some(last) = blocks.last_mut() {

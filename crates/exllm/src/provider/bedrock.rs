@@ -11,8 +11,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::transport::{Frame, Framing};
 use crate::types::{
     ChatRequest, ChatResponse, FinishKind, FinishReason, JsonMap, MediaSource, Part, ProviderItem,
-    Reasoning, ReasoningEffort, ResponseError, Role, StreamEvent, ToolCall, ToolChoice, ToolResult, Usage,
-    Warning,
+    Reasoning, ReasoningEffort, ResponseError, Role, StreamEvent, ToolCall, ToolChoice, ToolResult,
+    Usage, Warning,
 };
 use crate::Collector;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -118,15 +118,15 @@ impl Codec for BedrockCodec {
             &mut warnings,
             &ep.provider,
             &[
-            (req.seed.is_some(), "seed"),
-            (req.n.is_some(), "n"),
-            (req.frequency_penalty.is_some(), "frequency_penalty"),
-            (req.presence_penalty.is_some(), "presence_penalty"),
-            (req.logprobs.is_some(), "logprobs"),
-            (req.top_logprobs.is_some(), "top_logprobs"),
-            (req.response_format.is_some(), "response_format"),
-            (req.parallel_tool_calls.is_some(), "parallel_tool_calls"),
-            (req.user.is_some(), "user"),
+                (req.seed.is_some(), "seed"),
+                (req.n.is_some(), "n"),
+                (req.frequency_penalty.is_some(), "frequency_penalty"),
+                (req.presence_penalty.is_some(), "presence_penalty"),
+                (req.logprobs.is_some(), "logprobs"),
+                (req.top_logprobs.is_some(), "top_logprobs"),
+                (req.response_format.is_some(), "response_format"),
+                (req.parallel_tool_calls.is_some(), "parallel_tool_calls"),
+                (req.user.is_some(), "user"),
             ],
         );
         if let Some(tier) = &req.service_tier {
@@ -262,7 +262,6 @@ fn path_id(model: &str) -> String {
     utf8_percent_encode(model, SEGMENT).to_string()
 }
 
-
 fn provider_item(block: Value) -> StreamEvent {
     let kind = block
         .as_object()
@@ -363,30 +362,54 @@ fn encode_messages(req: &ChatRequest, warnings: &mut Vec<Warning>) -> (Vec<Value
             for p in &m.content {
                 match p {
                     Part::Text { text } => system.push(json!({ "text": text })),
-                    Part::CacheBreakpoint(b) => system.push(cache_point(b.ttl.as_deref(), warnings)),
+                    Part::CacheBreakpoint(b) => {
+                        system.push(cache_point(b.ttl.as_deref(), warnings))
+                    }
                     other => warnings.push(dropped(other, "a Bedrock system prompt")),
                 }
             }
             continue;
         }
-        let role = if m.role == Role::Assistant { "assistant" } else { "user" };
+        let role = if m.role == Role::Assistant {
+            "assistant"
+        } else {
+            "user"
+        };
         let mut blocks = Vec::new();
         for p in &m.content {
             let block = match p {
                 Part::Text { text } => Some(json!({ "text": text })),
-                Part::Image { source, media_type, .. } => media_block("image", source, media_type.as_deref(), None),
-                Part::File { source, media_type, filename } => {
-                    media_block("document", source, media_type.as_deref(), filename.as_deref())
-                }
+                Part::Image {
+                    source, media_type, ..
+                } => media_block("image", source, media_type.as_deref(), None),
+                Part::File {
+                    source,
+                    media_type,
+                    filename,
+                } => media_block(
+                    "document",
+                    source,
+                    media_type.as_deref(),
+                    filename.as_deref(),
+                ),
                 Part::ToolCall(c) => Some(json!({"toolUse": {
                     "toolUseId": c.id,
                     "name": c.name,
                     "input": args_object(c, warnings),
                 }})),
                 Part::ToolResult(r) => Some(tool_result(r, warnings)),
-                Part::Reasoning(Reasoning { text, signature, encrypted, .. }) => match (signature, encrypted) {
-                    (Some(sig), _) => Some(json!({"reasoningContent": {"reasoningText": {"text": text, "signature": sig}}})),
-                    (None, Some(data)) => Some(json!({"reasoningContent": {"redactedContent": data}})),
+                Part::Reasoning(Reasoning {
+                    text,
+                    signature,
+                    encrypted,
+                    ..
+                }) => match (signature, encrypted) {
+                    (Some(sig), _) => Some(
+                        json!({"reasoningContent": {"reasoningText": {"text": text, "signature": sig}}}),
+                    ),
+                    (None, Some(data)) => {
+                        Some(json!({"reasoningContent": {"redactedContent": data}}))
+                    }
                     (None, None) => None,
                 },
                 Part::CacheBreakpoint(b) => Some(cache_point(b.ttl.as_deref(), warnings)),
@@ -395,7 +418,10 @@ fn encode_messages(req: &ChatRequest, warnings: &mut Vec<Warning>) -> (Vec<Value
             };
             match block {
                 Some(b) => blocks.push(b),
-                None => warnings.push(dropped(p, "Bedrock (media must be base64 or s3://, reasoning needs its signature)")),
+                None => warnings.push(dropped(
+                    p,
+                    "Bedrock (media must be base64 or s3://, reasoning needs its signature)",
+                )),
             }
         }
         push_turn(&mut out, role, "content", blocks);
@@ -416,7 +442,9 @@ fn tool_result(r: &ToolResult, warnings: &mut Vec<Warning>) -> Value {
         .iter()
         .filter_map(|p| match p {
             Part::Text { text } => Some(json!({ "text": text })),
-            Part::Image { source, media_type, .. } => media_block("image", source, media_type.as_deref(), None),
+            Part::Image {
+                source, media_type, ..
+            } => media_block("image", source, media_type.as_deref(), None),
             other => {
                 warnings.push(dropped(other, "a Bedrock tool result"));
                 None

@@ -94,11 +94,11 @@ impl Codec for CohereCodec {
             &mut warnings,
             &ep.provider,
             &[
-            (req.n.is_some(), "n"),
-            (req.parallel_tool_calls.is_some(), "parallel_tool_calls"),
-            (req.top_logprobs.is_some(), "top_logprobs"),
-            (req.service_tier.is_some(), "service_tier"),
-            (req.user.is_some(), "user"),
+                (req.n.is_some(), "n"),
+                (req.parallel_tool_calls.is_some(), "parallel_tool_calls"),
+                (req.top_logprobs.is_some(), "top_logprobs"),
+                (req.service_tier.is_some(), "service_tier"),
+                (req.user.is_some(), "user"),
             ],
         );
         if stream {
@@ -416,7 +416,10 @@ impl StreamDecoder for CohereStreamDecoder {
                 if let Some(e) = delta.get("error").and_then(Value::as_str) {
                     // The finish reason (`ERROR`) stays the raw value.
                     out.push(StreamEvent::Error(ResponseError {
-                        code: delta.get("finish_reason").and_then(Value::as_str).map(str::to_owned),
+                        code: delta
+                            .get("finish_reason")
+                            .and_then(Value::as_str)
+                            .map(str::to_owned),
                         message: e.to_owned(),
                     }));
                 }

@@ -25,7 +25,11 @@ pub(crate) fn function_tools(tools: &[Tool], strict_inline: bool) -> Value {
 }
 
 /// Adds an "unsupported" warning for every setting in `settings` that is set.
-pub(crate) fn warn_unsupported(warnings: &mut Vec<Warning>, provider: &str, settings: &[(bool, &str)]) {
+pub(crate) fn warn_unsupported(
+    warnings: &mut Vec<Warning>,
+    provider: &str,
+    settings: &[(bool, &str)],
+) {
     for (set, name) in settings {
         if *set {
             warnings.push(Warning::unsupported(name, provider));
@@ -52,7 +56,10 @@ pub(crate) fn part_name(p: &Part) -> &'static str {
 pub(crate) fn dropped(p: &Part, target: &str) -> Warning {
     Warning {
         setting: None,
-        message: format!("a {} part cannot be sent to {target}; it was dropped", part_name(p)),
+        message: format!(
+            "a {} part cannot be sent to {target}; it was dropped",
+            part_name(p)
+        ),
     }
 }
 
@@ -118,15 +125,26 @@ mod tests {
         push_turn(&mut t, "user", "parts", vec![json!(2)]);
         push_turn(&mut t, "model", "parts", vec![]);
         push_turn(&mut t, "model", "parts", vec![json!(3)]);
-        assert_eq!(Value::Array(t), json!([{"role": "user", "parts": [1, 2]}, {"role": "model", "parts": [3]}]));
+        assert_eq!(
+            Value::Array(t),
+            json!([{"role": "user", "parts": [1, 2]}, {"role": "model", "parts": [3]}])
+        );
     }
 
     #[test]
     fn arguments_become_objects_or_warn() {
         let mut w = Vec::new();
-        let call = |a: Value| ToolCall { id: "c".into(), name: "f".into(), arguments: a, provider_meta: None };
+        let call = |a: Value| ToolCall {
+            id: "c".into(),
+            name: "f".into(),
+            arguments: a,
+            provider_meta: None,
+        };
         assert_eq!(args_object(&call(json!({"a": 1})), &mut w), json!({"a": 1}));
-        assert_eq!(args_object(&call(json!("{\"a\":1}")), &mut w), json!({"a": 1}));
+        assert_eq!(
+            args_object(&call(json!("{\"a\":1}")), &mut w),
+            json!({"a": 1})
+        );
         assert!(w.is_empty());
         assert_eq!(args_object(&call(json!("{broken")), &mut w), json!({}));
         assert_eq!(w.len(), 1);
@@ -134,8 +152,22 @@ mod tests {
 
     #[test]
     fn tool_names_come_from_the_latest_matching_call() {
-        let call = |name: &str| Message::new(Role::Assistant, vec![Part::ToolCall(ToolCall { id: "call_0".into(), name: name.into(), ..Default::default() })]);
-        let msgs = vec![call("first"), Message::user("x"), call("second"), Message::user("y")];
+        let call = |name: &str| {
+            Message::new(
+                Role::Assistant,
+                vec![Part::ToolCall(ToolCall {
+                    id: "call_0".into(),
+                    name: name.into(),
+                    ..Default::default()
+                })],
+            )
+        };
+        let msgs = vec![
+            call("first"),
+            Message::user("x"),
+            call("second"),
+            Message::user("y"),
+        ];
         assert_eq!(tool_name(&msgs, 3, "call_0").as_deref(), Some("second"));
         assert_eq!(tool_name(&msgs, 1, "call_0").as_deref(), Some("first"));
         assert_eq!(tool_name(&msgs, 1, "nope"), None);

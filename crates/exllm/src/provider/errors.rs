@@ -63,6 +63,12 @@ pub(crate) fn classify(status: u16, code: Option<&str>, message: &str) -> ErrorK
     if code == "insufficient_quota" || code == "billing_error" {
         return ErrorKind::QuotaExceeded;
     }
+    if lower.contains("api key not valid")
+        || lower.contains("invalid api key")
+        || lower.contains("incorrect api key")
+    {
+        return ErrorKind::Auth;
+    }
     if code == "context_length_exceeded"
         || lower.contains("context length")
         || lower.contains("context window")
@@ -262,6 +268,16 @@ mod tests {
             403,
             r#"{"message":"no"}"#,
             &[("x-amzn-errortype", "AccessDeniedException")],
+        );
+        assert_eq!(e.kind(), ErrorKind::Auth);
+    }
+
+    #[test]
+    fn an_invalid_key_is_an_auth_error_whatever_the_status() {
+        let e = err(
+            400,
+            r#"{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT"}}"#,
+            &[],
         );
         assert_eq!(e.kind(), ErrorKind::Auth);
     }

@@ -115,9 +115,9 @@ impl Codec for GeminiCodec {
             &mut warnings,
             &ep.provider,
             &[
-            (req.parallel_tool_calls.is_some(), "parallel_tool_calls"),
-            (req.service_tier.is_some(), "service_tier"),
-            (req.user.is_some(), "user"),
+                (req.parallel_tool_calls.is_some(), "parallel_tool_calls"),
+                (req.service_tier.is_some(), "service_tier"),
+                (req.user.is_some(), "user"),
             ],
         );
         merge_options(&mut body, &req.provider_options);
@@ -162,6 +162,20 @@ impl Codec for GeminiCodec {
 
     fn embed_batch_limit(&self, _model: &str) -> usize {
         super::retrieval::gemini::BATCH_LIMIT
+    }
+
+    fn next_models_page(&self, body: &[u8]) -> Option<String> {
+        let v: Value = serde_json::from_slice(body).ok()?;
+        v.get("nextPageToken")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+    }
+
+    fn list_models_page(&self, ep: &Endpoint, token: &str) -> Result<http::Request<bytes::Bytes>> {
+        let token =
+            percent_encoding::utf8_percent_encode(token, percent_encoding::NON_ALPHANUMERIC);
+        wire::get(ep, &format!("/models?pageToken={token}"))
     }
 
     fn decode_models(&self, body: &[u8]) -> Result<Vec<ModelEntry>> {
@@ -233,7 +247,8 @@ fn encode_contents(req: &ChatRequest, warnings: &mut Vec<Warning>) -> (Vec<Value
                     }
                 }
                 Part::ToolCall(c) => {
-                    let mut v = json!({"functionCall": {"name": c.name, "args": args_object(c, warnings)}});
+                    let mut v =
+                        json!({"functionCall": {"name": c.name, "args": args_object(c, warnings)}});
                     if let Some(sig) = c
                         .provider_meta
                         .as_ref()
@@ -377,6 +392,7 @@ struct Content {
 
 #[derive(Default)]
 struct GeminiStreamDecoder {
+    ids: wire::CallIds,
     started: bool,
     finished: bool,
     meta: JsonMap,
@@ -418,7 +434,7 @@ impl GeminiStreamDecoder {
         }
         for cand in chunk.candidates.into_iter().filter(|c| c.index == 0) {
             for part in cand.content.map(|c| c.parts).unwrap_or_default() {
-                part_events(part, out);
+                part_events(part, &mut self.ids, out);
             }
             for k in META_KEYS {
                 if let Some(v) = cand.rest.get(k) {
@@ -443,18 +459,14 @@ impl GeminiStreamDecoder {
     }
 }
 
-fn part_events(part: Value, out: &mut Vec<StreamEvent>) {
+fn part_events(part: Value, ids: &mut wire::CallIds, out: &mut Vec<StreamEvent>) {
     let signature = part
         .get("thoughtSignature")
         .and_then(Value::as_str)
         .map(str::to_owned);
     if let Some(call) = part.get("functionCall") {
         out.push(StreamEvent::ToolCall(ToolCall {
-            id: call
-                .get("id")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned(),
+            id: ids.next(call.get("id").and_then(Value::as_str)),
             name: call
                 .get("name")
                 .and_then(Value::as_str)

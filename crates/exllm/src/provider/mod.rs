@@ -265,6 +265,16 @@ pub trait Codec: Send + Sync {
         wire::decode_model_list(body)
     }
 
+    /// The token of the next page of a model listing, when the listing is paged.
+    fn next_models_page(&self, _body: &[u8]) -> Option<String> {
+        None
+    }
+
+    /// The request for the model-listing page `token` names.
+    fn list_models_page(&self, ep: &Endpoint, _token: &str) -> Result<http::Request<Bytes>> {
+        self.list_models(ep)
+    }
+
     /// Encodes an embeddings request for `model` (unsupported unless the API has one).
     fn encode_embed(&self, _req: &EmbedRequest, _model: &str, ep: &Endpoint) -> Result<Encoded> {
         Err(unsupported(ep, "embeddings"))

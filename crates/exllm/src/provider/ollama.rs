@@ -92,12 +92,12 @@ impl Codec for OllamaCodec {
             &mut warnings,
             &ep.provider,
             &[
-            (req.n.is_some(), "n"),
-            (req.logprobs.is_some(), "logprobs"),
-            (req.top_logprobs.is_some(), "top_logprobs"),
-            (req.parallel_tool_calls.is_some(), "parallel_tool_calls"),
-            (req.service_tier.is_some(), "service_tier"),
-            (req.user.is_some(), "user"),
+                (req.n.is_some(), "n"),
+                (req.logprobs.is_some(), "logprobs"),
+                (req.top_logprobs.is_some(), "top_logprobs"),
+                (req.parallel_tool_calls.is_some(), "parallel_tool_calls"),
+                (req.service_tier.is_some(), "service_tier"),
+                (req.user.is_some(), "user"),
             ],
         );
         // Ollama streams unless told not to.
@@ -199,7 +199,11 @@ fn encode_messages(req: &ChatRequest, warnings: &mut Vec<Warning>) -> Vec<Value>
                 }})),
                 Part::ToolResult(r) => {
                     let mut v = json!({"role": "tool", "content": r.text_content()});
-                    if let Some(n) = r.name.clone().or_else(|| tool_name(&req.messages, i, &r.call_id)) {
+                    if let Some(n) = r
+                        .name
+                        .clone()
+                        .or_else(|| tool_name(&req.messages, i, &r.call_id))
+                    {
                         v["tool_name"] = n.into();
                     }
                     out.push(v);
@@ -274,6 +278,7 @@ struct WireFunction {
 
 #[derive(Default)]
 struct OllamaStreamDecoder {
+    ids: wire::CallIds,
     started: bool,
     done: bool,
 }
@@ -312,7 +317,7 @@ impl OllamaStreamDecoder {
                     None => (String::new(), None),
                 };
                 out.push(StreamEvent::ToolCall(ToolCall {
-                    id: call.id.unwrap_or_default(),
+                    id: self.ids.next(call.id.as_deref()),
                     name,
                     arguments: match args {
                         None | Some(Value::Null) => json!({}),

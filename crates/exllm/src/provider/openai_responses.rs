@@ -85,12 +85,12 @@ impl Codec for OpenAiResponsesCodec {
             &mut warnings,
             "the Responses API",
             &[
-            (req.top_k.is_some(), "top_k"),
-            (!req.stop.is_empty(), "stop"),
-            (req.seed.is_some(), "seed"),
-            (req.n.is_some(), "n"),
-            (req.frequency_penalty.is_some(), "frequency_penalty"),
-            (req.presence_penalty.is_some(), "presence_penalty"),
+                (req.top_k.is_some(), "top_k"),
+                (!req.stop.is_empty(), "stop"),
+                (req.seed.is_some(), "seed"),
+                (req.n.is_some(), "n"),
+                (req.frequency_penalty.is_some(), "frequency_penalty"),
+                (req.presence_penalty.is_some(), "presence_penalty"),
             ],
         );
         if let Some(f) = &req.response_format {
@@ -307,7 +307,6 @@ fn encode_input(req: &ChatRequest, warnings: &mut Vec<Warning>) -> Vec<Value> {
     }
     out
 }
-
 
 /// Summary text (or, where a server sends it, raw reasoning text) of a reasoning item.
 fn reasoning_text(item: &Value) -> String {

@@ -259,7 +259,11 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         headers: &[],
         quirks: COMPAT,
         default_model: "",
-        vars: &[],
+        vars: &[Var {
+            name: "region",
+            env: &["AWS_REGION", "AWS_DEFAULT_REGION"],
+            default: None,
+        }],
         query: &[],
         bearer_env: &[],
     },

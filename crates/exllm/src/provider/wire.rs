@@ -16,6 +16,24 @@ const QUERY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
+/// Ids for tool calls of providers that send none (Gemini, older Ollama): `call_<n>` by the
+/// call's position in the answer, the same scheme the collector uses, so stream events carry
+/// ids too.
+#[derive(Debug, Default)]
+pub(crate) struct CallIds(usize);
+
+impl CallIds {
+    /// The provider's id when it sent one, else a made-up one; counts every call.
+    pub(crate) fn next(&mut self, given: Option<&str>) -> String {
+        let n = self.0;
+        self.0 += 1;
+        match given.filter(|g| !g.is_empty()) {
+            Some(g) => g.to_owned(),
+            None => format!("call_{n}"),
+        }
+    }
+}
+
 /// The string at `key`, or "".
 pub(crate) fn str_at(v: &Value, key: &str) -> String {
     v.get(key).and_then(Value::as_str).unwrap_or("").to_owned()

@@ -151,7 +151,11 @@ fn encode_a_whole_conversation() {
     let (body, warnings) = encode_with(&r);
     assert_eq!(body, fixture["body"]);
     // A cache ttl and reasoning without a signature cannot go to Bedrock: both are said.
-    assert_eq!(settings(&warnings), ["cache breakpoint ttl"], "{warnings:?}");
+    assert_eq!(
+        settings(&warnings),
+        ["cache breakpoint ttl"],
+        "{warnings:?}"
+    );
     assert_eq!(warnings.len(), 2, "{warnings:?}");
     assert!(warnings[1].message.contains("reasoning"), "{warnings:?}");
 }

@@ -133,7 +133,11 @@ fn encode_a_whole_conversation() {
         .unwrap();
     // The broken arguments go as {} with a warning.
     assert_eq!(enc.warnings.len(), 1, "{:?}", enc.warnings);
-    assert!(enc.warnings[0].message.contains("call_2"), "{:?}", enc.warnings);
+    assert!(
+        enc.warnings[0].message.contains("call_2"),
+        "{:?}",
+        enc.warnings
+    );
     let body: Value = serde_json::from_slice(enc.request.body()).unwrap();
     assert_eq!(body, fixture["body"]);
 }
