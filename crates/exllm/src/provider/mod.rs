@@ -16,6 +16,8 @@ mod openai_chat;
 mod openai_responses;
 pub mod registry;
 mod retrieval;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub(crate) mod wire;
 
 pub use anthropic::AnthropicCodec;

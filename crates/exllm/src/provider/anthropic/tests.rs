@@ -1,131 +1,29 @@
 use super::*;
-use crate::provider::{Auth, Codec};
-use crate::types::{
-    CacheBreakpoint, ImageDetail, ReasoningConfig, ResponseFormat, Secret, Tool, ToolResult,
+use crate::provider::test_support::{
+    call, collect, finish_of, header_key, settings, sse, typed_frames, TestCodec,
 };
-use bytes::Bytes;
+use crate::provider::Codec;
+use crate::types::{
+    CacheBreakpoint, ImageDetail, ReasoningConfig, ResponseFormat, Tool, ToolResult,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
 fn endpoint() -> Endpoint {
-    let mut ep = Endpoint::new("anthropic", "https://api.anthropic.com/v1");
-    ep.auth = Auth::Header {
-        name: "x-api-key".into(),
-        value: Secret::new("sk-ant-test"),
-    };
+    let mut ep = header_key(
+        "anthropic",
+        "https://api.anthropic.com/v1",
+        "x-api-key",
+        "sk-ant-test",
+    );
     ep.headers
         .push(("anthropic-version".into(), "2023-06-01".into()));
     ep
 }
 
-fn encode_with(req: &ChatRequest, stream: bool) -> (http::Request<Bytes>, Value, Vec<Warning>) {
-    let enc = AnthropicCodec
-        .encode(req, "claude-sonnet-4-5", &endpoint(), stream)
-        .expect("the request encodes");
-    let body: Value = serde_json::from_slice(enc.request.body()).expect("the body is JSON");
-    (enc.request, body, enc.warnings)
-}
-
-fn body_of(req: &ChatRequest) -> Value {
-    encode_with(req, false).1
-}
-
-fn req(messages: Vec<Message>) -> ChatRequest {
-    ChatRequest::new("anthropic/claude-sonnet-4-5", messages)
-}
-
-fn settings(warnings: &[Warning]) -> Vec<&str> {
-    warnings
-        .iter()
-        .filter_map(|w| w.setting.as_deref())
-        .collect()
-}
-
-fn decode(body: &str) -> ChatResponse {
-    AnthropicCodec
-        .decode(body.as_bytes())
-        .expect("the body decodes")
-}
-
-/// Splits an SSE text into `(event, data)` frames the way the transport's framer does.
-fn sse(text: &str) -> Vec<(String, String)> {
-    let mut frames = Vec::new();
-    for block in text.split("\n\n") {
-        let mut event = String::new();
-        let mut data = Vec::new();
-        for line in block.lines() {
-            if let Some(v) = line.strip_prefix("event:") {
-                event = v.trim().to_owned();
-            } else if let Some(v) = line.strip_prefix("data:") {
-                data.push(v.strip_prefix(' ').unwrap_or(v));
-            }
-        }
-        if !data.is_empty() {
-            frames.push((event, data.join("\n")));
-        }
-    }
-    frames
-}
-
-/// Frames from event payloads; the SSE event name is taken from the payload's `type`.
-fn frames(data: &[&str]) -> Vec<(String, String)> {
-    data.iter()
-        .map(|d| {
-            let event = serde_json::from_str::<Value>(d)
-                .ok()
-                .and_then(|v| v["type"].as_str().map(str::to_owned))
-                .unwrap_or_default();
-            (event, (*d).to_owned())
-        })
-        .collect()
-}
-
-fn stream_events(frames: &[(String, String)]) -> (Vec<StreamEvent>, Result<()>) {
-    let mut dec = AnthropicCodec.stream_decoder();
-    let mut events = Vec::new();
-    for (event, data) in frames {
-        let frame = Frame {
-            event,
-            data: data.as_bytes(),
-        };
-        if let Err(e) = dec.decode(frame, &mut events) {
-            return (events, Err(e));
-        }
-    }
-    let end = dec.finish(&mut events);
-    (events, end)
-}
-
-fn collect(events: Vec<StreamEvent>) -> ChatResponse {
-    let mut c = Collector::new();
-    for e in events {
-        c.push(e);
-    }
-    c.finish()
-}
-
-fn stream(frames: &[(String, String)]) -> ChatResponse {
-    let (events, end) = stream_events(frames);
-    end.expect("the stream ends cleanly");
-    collect(events)
-}
-
-/// A caller tool call part, as decoders produce them.
-fn call(id: &str, name: &str, arguments: Value) -> Part {
-    Part::ToolCall(ToolCall {
-        id: id.into(),
-        name: name.into(),
-        arguments,
-        provider_meta: None,
-    })
-}
-
-fn finish_of(r: &ChatResponse) -> (FinishKind, Option<&str>) {
-    let f = r.finish.as_ref().expect("a finish reason");
-    (f.kind, f.raw.as_deref())
-}
+const CODEC: TestCodec = TestCodec::new(&AnthropicCodec, "claude-sonnet-4-5", endpoint);
 
 const START: &str = r#"{"type":"message_start","message":{"id":"msg_s","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":10,"output_tokens":1}}}"#;
 const END_TURN: &str = r#"{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":5}}"#;
@@ -141,7 +39,7 @@ fn fixture(text: &str) -> Value {
 
 #[test]
 fn encode_posts_to_messages_with_api_key_header() {
-    let (request, body, warnings) = encode_with(&req(vec![Message::user("Hi")]), false);
+    let (request, body, warnings) = CODEC.encode_with(&CODEC.req(vec![Message::user("Hi")]), false);
     assert_eq!(request.method(), http::Method::POST);
     assert_eq!(request.uri(), "https://api.anthropic.com/v1/messages");
     let h = request.headers();
@@ -162,7 +60,7 @@ fn encode_posts_to_messages_with_api_key_header() {
 
 #[test]
 fn encode_system_and_developer_become_system_blocks() {
-    let r = req(vec![
+    let r = CODEC.req(vec![
         Message::system("Be brief."),
         Message::new(
             Role::Developer,
@@ -176,7 +74,7 @@ fn encode_system_and_developer_become_system_blocks() {
         ),
         Message::user("Hi"),
     ]);
-    let (_, body, warnings) = encode_with(&r, false);
+    let (_, body, warnings) = CODEC.encode_with(&r, false);
     assert_eq!(
         body["system"],
         json!([
@@ -196,7 +94,7 @@ fn encode_merges_roles_and_sends_tool_results_as_user_blocks() {
     failed
         .content
         .push(Part::image_base64("image/png", "iVBOR"));
-    let r = req(vec![
+    let r = CODEC.req(vec![
         Message::user("Weather and time?"),
         Message::new(
             Role::Assistant,
@@ -210,7 +108,7 @@ fn encode_merges_roles_and_sends_tool_results_as_user_blocks() {
         Message::user("Thanks"),
     ]);
     assert_eq!(
-        body_of(&r)["messages"],
+        CODEC.body_of(&r)["messages"],
         json!([
             {"role": "user", "content": [{"type": "text", "text": "Weather and time?"}]},
             {"role": "assistant", "content": [
@@ -262,7 +160,7 @@ fn encode_media_parts() {
             },
         ],
     );
-    let (_, body, warnings) = encode_with(&req(vec![m]), false);
+    let (_, body, warnings) = CODEC.encode_with(&CODEC.req(vec![m]), false);
     assert!(warnings.is_empty(), "{warnings:?}");
     assert_eq!(
         body["messages"][0]["content"],
@@ -288,7 +186,7 @@ fn encode_tool_call_arguments_become_input_objects() {
             call("d", "f", json!([1, 2])),
         ],
     );
-    let inputs: Vec<Value> = body_of(&req(vec![m]))["messages"][0]["content"]
+    let inputs: Vec<Value> = CODEC.body_of(&CODEC.req(vec![m]))["messages"][0]["content"]
         .as_array()
         .unwrap()
         .iter()
@@ -323,7 +221,7 @@ fn encode_reasoning_round_trips_thinking_blocks() {
             Part::text("Answer."),
         ],
     );
-    let (_, body, warnings) = encode_with(&req(vec![m]), false);
+    let (_, body, warnings) = CODEC.encode_with(&CODEC.req(vec![m]), false);
     assert!(warnings.is_empty());
     assert_eq!(
         body["messages"][0]["content"],
@@ -354,7 +252,7 @@ fn encode_cache_breakpoint_marks_the_previous_block() {
             }),
         ],
     );
-    let body = body_of(&req(vec![m, Message::assistant("ok"), tool]));
+    let body = CODEC.body_of(&CODEC.req(vec![m, Message::assistant("ok"), tool]));
     assert_eq!(
         body["messages"][0]["content"],
         json!([
@@ -387,7 +285,7 @@ fn encode_provider_items_go_back_only_to_anthropic() {
             Part::Refusal { text: "no".into() },
         ],
     );
-    let (_, body, warnings) = encode_with(&req(vec![m]), false);
+    let (_, body, warnings) = CODEC.encode_with(&CODEC.req(vec![m]), false);
     assert_eq!(body["messages"][0]["content"], json!([raw]));
     assert_eq!(warnings.len(), 2, "{warnings:?}");
     assert!(warnings[0].message.contains("provider item"));
@@ -397,7 +295,7 @@ fn encode_provider_items_go_back_only_to_anthropic() {
 #[test]
 fn encode_drops_messages_left_empty() {
     let m = Message::new(Role::User, vec![Part::Refusal { text: "x".into() }]);
-    let (_, body, warnings) = encode_with(&req(vec![m, Message::user("Hi")]), false);
+    let (_, body, warnings) = CODEC.encode_with(&CODEC.req(vec![m, Message::user("Hi")]), false);
     assert_eq!(
         body["messages"],
         json!([{"role": "user", "content": [{"type": "text", "text": "Hi"}]}])
@@ -417,10 +315,11 @@ fn encode_tools_and_every_tool_choice() {
         name: "now".into(),
         ..Default::default()
     };
-    let base = req(vec![Message::user("Hi")])
+    let base = CODEC
+        .req(vec![Message::user("Hi")])
         .with_tool(weather)
         .with_tool(bare);
-    let body = body_of(&base);
+    let body = CODEC.body_of(&base);
     assert_eq!(
         body["tools"],
         json!([
@@ -439,32 +338,33 @@ fn encode_tools_and_every_tool_choice() {
             json!({"type": "tool", "name": "get_weather"}),
         ),
     ] {
-        let body = body_of(&base.clone().with_tool_choice(choice.clone()));
+        let body = CODEC.body_of(&base.clone().with_tool_choice(choice.clone()));
         assert_eq!(body["tool_choice"], expected, "{choice:?}");
     }
 }
 
 #[test]
 fn encode_parallel_tool_calls_false_disables_parallel_use() {
-    let mut r = req(vec![Message::user("Hi")]);
+    let mut r = CODEC.req(vec![Message::user("Hi")]);
     r.parallel_tool_calls = Some(false);
     assert_eq!(
-        body_of(&r)["tool_choice"],
+        CODEC.body_of(&r)["tool_choice"],
         json!({"type": "auto", "disable_parallel_tool_use": true})
     );
     let with_choice = r.clone().with_tool_choice(ToolChoice::Required);
     assert_eq!(
-        body_of(&with_choice)["tool_choice"],
+        CODEC.body_of(&with_choice)["tool_choice"],
         json!({"type": "any", "disable_parallel_tool_use": true})
     );
     r.parallel_tool_calls = Some(true);
-    assert!(body_of(&r).get("tool_choice").is_none());
-    assert!(body_of(&r).get("parallel_tool_calls").is_none());
+    assert!(CODEC.body_of(&r).get("tool_choice").is_none());
+    assert!(CODEC.body_of(&r).get("parallel_tool_calls").is_none());
 }
 
 #[test]
 fn encode_generation_settings() {
-    let mut r = req(vec![Message::user("Hi")])
+    let mut r = CODEC
+        .req(vec![Message::user("Hi")])
         .with_max_tokens(300)
         .with_temperature(0.7);
     r.top_p = Some(0.95);
@@ -472,7 +372,7 @@ fn encode_generation_settings() {
     r.stop = vec!["\n\nHuman:".into(), "END".into()];
     r.service_tier = Some("standard_only".into());
     r.user = Some("user-42".into());
-    let (_, body, warnings) = encode_with(&r, false);
+    let (_, body, warnings) = CODEC.encode_with(&r, false);
     assert!(warnings.is_empty(), "{warnings:?}");
     assert_eq!(body["max_tokens"], 300);
     assert_eq!(body["temperature"], 0.7);
@@ -487,13 +387,15 @@ fn encode_generation_settings() {
 
 #[test]
 fn encode_unsupported_settings_warn_and_are_not_sent() {
-    let mut r = req(vec![Message::user("Hi")]).with_response_format(ResponseFormat::JsonObject);
+    let mut r = CODEC
+        .req(vec![Message::user("Hi")])
+        .with_response_format(ResponseFormat::JsonObject);
     r.seed = Some(7);
     r.n = Some(2);
     r.frequency_penalty = Some(0.1);
     r.presence_penalty = Some(0.1);
     r.logprobs = Some(true);
-    let (_, body, warnings) = encode_with(&r, false);
+    let (_, body, warnings) = CODEC.encode_with(&r, false);
     assert_eq!(
         settings(&warnings),
         [
@@ -520,9 +422,9 @@ fn encode_unsupported_settings_warn_and_are_not_sent() {
 
 #[test]
 fn encode_thinking_from_effort_and_budget() {
-    let base = req(vec![Message::user("Hi")]);
+    let base = CODEC.req(vec![Message::user("Hi")]);
 
-    let high = body_of(&base.clone().with_reasoning(ReasoningConfig {
+    let high = CODEC.body_of(&base.clone().with_reasoning(ReasoningConfig {
         effort: Some(ReasoningEffort::High),
         ..Default::default()
     }));
@@ -533,15 +435,12 @@ fn encode_thinking_from_effort_and_budget() {
     // Without a limit the default leaves room for the answer on top of the budget.
     assert_eq!(high["max_tokens"], DEFAULT_MAX_TOKENS + 4096);
 
-    let small = body_of(
-        &base
-            .clone()
-            .with_max_tokens(3000)
-            .with_reasoning(ReasoningConfig {
-                budget_tokens: Some(500),
-                ..Default::default()
-            }),
-    );
+    let small = CODEC.body_of(&base.clone().with_max_tokens(3000).with_reasoning(
+        ReasoningConfig {
+            budget_tokens: Some(500),
+            ..Default::default()
+        },
+    ));
     // The API's minimum budget is 1024.
     assert_eq!(
         small["thinking"],
@@ -549,7 +448,7 @@ fn encode_thinking_from_effort_and_budget() {
     );
     assert_eq!(small["max_tokens"], 3000);
 
-    let off = body_of(&base.clone().with_reasoning(ReasoningConfig {
+    let off = CODEC.body_of(&base.clone().with_reasoning(ReasoningConfig {
         effort: Some(ReasoningEffort::None),
         budget_tokens: Some(2000),
         ..Default::default()
@@ -557,7 +456,7 @@ fn encode_thinking_from_effort_and_budget() {
     assert!(off.get("thinking").is_none());
     assert_eq!(off["max_tokens"], DEFAULT_MAX_TOKENS);
 
-    let summary_only = body_of(&base.with_reasoning(ReasoningConfig {
+    let summary_only = CODEC.body_of(&base.with_reasoning(ReasoningConfig {
         summary: Some("auto".into()),
         ..Default::default()
     }));
@@ -566,28 +465,31 @@ fn encode_thinking_from_effort_and_budget() {
 
 #[test]
 fn encode_stream_flag() {
-    let (request, body, _) = encode_with(&req(vec![Message::user("Hi")]), true);
+    let (request, body, _) = CODEC.encode_with(&CODEC.req(vec![Message::user("Hi")]), true);
     assert_eq!(body["stream"], true);
     assert!(body.get("stream_options").is_none());
     assert_eq!(request.headers()["accept"], "text/event-stream");
-    assert!(body_of(&req(vec![Message::user("Hi")]))
+    assert!(CODEC
+        .body_of(&CODEC.req(vec![Message::user("Hi")]))
         .get("stream")
         .is_none());
 }
 
 #[test]
 fn encode_provider_options_merge_deeply() {
-    let mut r = req(vec![Message::user("Hi")]).with_reasoning(ReasoningConfig {
-        effort: Some(ReasoningEffort::Low),
-        ..Default::default()
-    });
+    let mut r = CODEC
+        .req(vec![Message::user("Hi")])
+        .with_reasoning(ReasoningConfig {
+            effort: Some(ReasoningEffort::Low),
+            ..Default::default()
+        });
     r.user = Some("u1".into());
     let r = r
         .with_provider_option("thinking", json!({"budget_tokens": 3000}))
         .with_provider_option("metadata", json!({"user_id": "u2"}))
         .with_provider_option("container", json!("container_abc"))
         .with_provider_option("max_tokens", json!(9000));
-    let body = body_of(&r);
+    let body = CODEC.body_of(&r);
     assert_eq!(
         body["thinking"],
         json!({"type": "enabled", "budget_tokens": 3000})
@@ -604,12 +506,12 @@ fn encode_round_trips_decoded_answers() {
         include_str!("fixtures/thinking_text.json"),
         include_str!("fixtures/tool_use.json"),
     ] {
-        let answer = decode(text);
-        let r = req(vec![
+        let answer = CODEC.decode(text);
+        let r = CODEC.req(vec![
             Message::user("Question"),
             Message::new(Role::Assistant, answer.content),
         ]);
-        let (_, body, warnings) = encode_with(&r, false);
+        let (_, body, warnings) = CODEC.encode_with(&r, false);
         assert!(warnings.is_empty(), "{warnings:?}");
         let mut expected = fixture(text)["content"].clone();
         // Citations are metadata of the answer; the text goes back plain.
@@ -626,7 +528,7 @@ fn encode_round_trips_decoded_answers() {
 
 #[test]
 fn decode_thinking_and_text() {
-    let r = decode(include_str!("fixtures/thinking_text.json"));
+    let r = CODEC.decode(include_str!("fixtures/thinking_text.json"));
     assert_eq!(r.id.as_deref(), Some("msg_exllm_1"));
     assert_eq!(r.model.as_deref(), Some("claude-sonnet-4-5-20250929"));
     assert_eq!(
@@ -655,7 +557,7 @@ fn decode_thinking_and_text() {
 
 #[test]
 fn decode_tool_use() {
-    let r = decode(include_str!("fixtures/tool_use.json"));
+    let r = CODEC.decode(include_str!("fixtures/tool_use.json"));
     assert_eq!(
         r.content,
         vec![
@@ -676,7 +578,7 @@ fn decode_tool_use() {
 
 #[test]
 fn decode_tool_use_without_input_gets_empty_object() {
-    let r = decode(
+    let r = CODEC.decode(
         r#"{"content":[{"type":"tool_use","id":"t1","name":"a","input":null},{"type":"tool_use","id":"t2","name":"b"}],"stop_reason":"tool_use"}"#,
     );
     let calls = r.tool_calls();
@@ -686,7 +588,7 @@ fn decode_tool_use_without_input_gets_empty_object() {
 
 #[test]
 fn decode_redacted_thinking() {
-    let r = decode(
+    let r = CODEC.decode(
         r#"{"id":"m","content":[
             {"type":"redacted_thinking","data":"EmwKAhgBEgy-redacted"},
             {"type":"thinking","thinking":"","signature":"sig-empty"},
@@ -711,7 +613,7 @@ fn decode_redacted_thinking() {
 
 #[test]
 fn decode_server_tools_and_citations() {
-    let r = decode(include_str!("fixtures/web_search.json"));
+    let r = CODEC.decode(include_str!("fixtures/web_search.json"));
     let blocks = fixture(include_str!("fixtures/web_search.json"))["content"].clone();
     assert_eq!(r.content.len(), 3);
     assert_eq!(
@@ -742,7 +644,7 @@ fn decode_server_tools_and_citations() {
 
 #[test]
 fn decode_unknown_blocks_are_kept_as_provider_items() {
-    let r = decode(
+    let r = CODEC.decode(
         r#"{"content":[{"type":"mcp_tool_use","id":"mcptoolu_1","name":"search","server_name":"docs","input":{"q":"x"}},{"type":"brand_new_block","x":1}],"stop_reason":"end_turn"}"#,
     );
     let types: Vec<&str> = r
@@ -768,19 +670,20 @@ fn decode_stop_reasons() {
         ("pause_turn", FinishKind::Other),
         ("something_new", FinishKind::Other),
     ] {
-        let r = decode(
+        let r = CODEC.decode(
             &json!({"content": [{"type": "text", "text": "x"}], "stop_reason": raw}).to_string(),
         );
         assert_eq!(finish_of(&r), (kind, Some(raw)), "{raw}");
     }
-    assert!(decode(r#"{"content":[],"stop_reason":null}"#)
+    assert!(CODEC
+        .decode(r#"{"content":[],"stop_reason":null}"#)
         .finish
         .is_none());
 }
 
 #[test]
 fn decode_stop_sequence_and_container_metadata() {
-    let r = decode(
+    let r = CODEC.decode(
         r#"{"content":[{"type":"text","text":"a"}],"stop_reason":"stop_sequence","stop_sequence":"END",
             "container":{"id":"container_1","expires_at":"2025-01-01T00:00:00Z"},"context_management":null}"#,
     );
@@ -791,7 +694,7 @@ fn decode_stop_sequence_and_container_metadata() {
 
 #[test]
 fn decode_usage_counts_stay_unknown_when_missing() {
-    let r = decode(r#"{"content":[],"usage":{"input_tokens":12,"output_tokens":3}}"#);
+    let r = CODEC.decode(r#"{"content":[],"usage":{"input_tokens":12,"output_tokens":3}}"#);
     let u = r.usage.unwrap();
     assert_eq!(u.input_tokens, Some(12));
     assert_eq!(u.cache_read_tokens, None);
@@ -802,7 +705,7 @@ fn decode_usage_counts_stay_unknown_when_missing() {
     let u = usage(json!({"output_tokens": 1}));
     assert_eq!(u.input_tokens, None);
 
-    assert!(decode(r#"{"content":[]}"#).usage.is_none());
+    assert!(CODEC.decode(r#"{"content":[]}"#).usage.is_none());
 }
 
 #[test]
@@ -841,16 +744,16 @@ fn list_models_request_and_decode() {
 
 #[test]
 fn stream_thinking_and_text_equals_decode() {
-    let streamed = stream(&sse(include_str!("fixtures/thinking_text.sse")));
+    let streamed = CODEC.stream(&sse(include_str!("fixtures/thinking_text.sse")));
     assert_eq!(
         streamed,
-        decode(include_str!("fixtures/thinking_text.json"))
+        CODEC.decode(include_str!("fixtures/thinking_text.json"))
     );
 }
 
 #[test]
 fn stream_usage_merges_message_start_and_delta() {
-    let streamed = stream(&sse(include_str!("fixtures/thinking_text.sse")));
+    let streamed = CODEC.stream(&sse(include_str!("fixtures/thinking_text.sse")));
     let u = streamed.usage.unwrap();
     assert_eq!(u.input_tokens, Some(2150));
     assert_eq!(u.output_tokens, Some(70));
@@ -860,8 +763,11 @@ fn stream_usage_merges_message_start_and_delta() {
 
 #[test]
 fn stream_tool_use_equals_decode() {
-    let streamed = stream(&sse(include_str!("fixtures/tool_use.sse")));
-    assert_eq!(streamed, decode(include_str!("fixtures/tool_use.json")));
+    let streamed = CODEC.stream(&sse(include_str!("fixtures/tool_use.sse")));
+    assert_eq!(
+        streamed,
+        CODEC.decode(include_str!("fixtures/tool_use.json"))
+    );
     assert_eq!(
         streamed.tool_calls()[0].arguments,
         json!({"city": "Paris", "unit": "celsius"})
@@ -870,7 +776,7 @@ fn stream_tool_use_equals_decode() {
 
 #[test]
 fn stream_tool_use_with_input_in_the_start_block() {
-    let streamed = stream(&frames(&[
+    let streamed = CODEC.stream(&typed_frames(&[
         START,
         r#"{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_9","name":"lookup","input":{"id":7}}}"#,
         r#"{"type":"content_block_stop","index":0}"#,
@@ -885,13 +791,16 @@ fn stream_tool_use_with_input_in_the_start_block() {
 
 #[test]
 fn stream_server_tools_and_citations_equal_decode() {
-    let streamed = stream(&sse(include_str!("fixtures/web_search.sse")));
-    assert_eq!(streamed, decode(include_str!("fixtures/web_search.json")));
+    let streamed = CODEC.stream(&sse(include_str!("fixtures/web_search.sse")));
+    assert_eq!(
+        streamed,
+        CODEC.decode(include_str!("fixtures/web_search.json"))
+    );
 }
 
 #[test]
 fn stream_redacted_thinking_equals_decode() {
-    let streamed = stream(&frames(&[
+    let streamed = CODEC.stream(&typed_frames(&[
         START,
         r#"{"type":"content_block_start","index":0,"content_block":{"type":"redacted_thinking","data":"EmwKAhgB-redacted"}}"#,
         r#"{"type":"content_block_stop","index":0}"#,
@@ -901,7 +810,7 @@ fn stream_redacted_thinking_equals_decode() {
         END_TURN,
         STOP,
     ]));
-    let whole = decode(
+    let whole = CODEC.decode(
         r#"{"id":"msg_s","model":"claude-sonnet-4-5","content":[{"type":"redacted_thinking","data":"EmwKAhgB-redacted"},{"type":"text","text":"Done."}],
             "stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":10,"output_tokens":5}}"#,
     );
@@ -910,7 +819,7 @@ fn stream_redacted_thinking_equals_decode() {
 
 #[test]
 fn stream_stop_sequence_equals_decode() {
-    let streamed = stream(&frames(&[
+    let streamed = CODEC.stream(&typed_frames(&[
         START,
         r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#,
         r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"1, 2, 3"}}"#,
@@ -918,7 +827,7 @@ fn stream_stop_sequence_equals_decode() {
         r#"{"type":"message_delta","delta":{"stop_reason":"stop_sequence","stop_sequence":"4"},"usage":{"output_tokens":5}}"#,
         STOP,
     ]));
-    let whole = decode(
+    let whole = CODEC.decode(
         r#"{"id":"msg_s","model":"claude-sonnet-4-5","content":[{"type":"text","text":"1, 2, 3"}],
             "stop_reason":"stop_sequence","stop_sequence":"4","usage":{"input_tokens":10,"output_tokens":5}}"#,
     );
@@ -929,7 +838,7 @@ fn stream_stop_sequence_equals_decode() {
 #[test]
 fn stream_skips_pings_and_unknown_events_and_deltas() {
     let unknown_block = r#"{"type":"future_block","id":"fb_1","payload":{"a":1}}"#;
-    let streamed = stream(&frames(&[
+    let streamed = CODEC.stream(&typed_frames(&[
         r#"{"type":"ping"}"#,
         START,
         "",
@@ -945,7 +854,7 @@ fn stream_skips_pings_and_unknown_events_and_deltas() {
         END_TURN,
         STOP,
     ]));
-    let whole = decode(&format!(
+    let whole = CODEC.decode(&format!(
         r#"{{"id":"msg_s","model":"claude-sonnet-4-5","content":[{{"type":"text","text":"Hello"}},{unknown_block}],
             "stop_reason":"end_turn","usage":{{"input_tokens":10,"output_tokens":5}}}}"#
     ));
@@ -955,7 +864,7 @@ fn stream_skips_pings_and_unknown_events_and_deltas() {
 
 #[test]
 fn stream_error_event_ends_with_error() {
-    let (events, end) = stream_events(&frames(&[
+    let (events, end) = CODEC.stream_events(&typed_frames(&[
         START,
         r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#,
         r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Partial"}}"#,
@@ -974,7 +883,7 @@ fn stream_error_event_ends_with_error() {
 
 #[test]
 fn stream_without_terminal_event_is_truncated() {
-    let (events, end) = stream_events(&frames(&[
+    let (events, end) = CODEC.stream_events(&typed_frames(&[
         START,
         r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#,
         r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Once upon"}}"#,
@@ -986,13 +895,13 @@ fn stream_without_terminal_event_is_truncated() {
     assert_eq!(partial.text(), "Once upon");
     assert!(partial.finish.is_none());
 
-    let (_, end) = stream_events(&[]);
+    let (_, end) = CODEC.stream_events::<(String, String)>(&[]);
     assert_eq!(end.unwrap_err().kind(), ErrorKind::Truncated);
 }
 
 #[test]
 fn stream_message_delta_without_message_stop_is_complete() {
-    let (events, end) = stream_events(&frames(&[START, END_TURN]));
+    let (events, end) = CODEC.stream_events(&typed_frames(&[START, END_TURN]));
     end.unwrap();
     let r = collect(events);
     assert_eq!(finish_of(&r), (FinishKind::Stop, Some("end_turn")));
@@ -1008,7 +917,7 @@ fn stream_malformed_json_is_a_decode_error() {
         "{\"type\":\"content_block_delta\",\"index\":-3}",
         "{\"type\":\"message_start\",\"message\":{},\"index\":\"zero\"}",
     ] {
-        let (_, end) = stream_events(&frames(&[START, bad]));
+        let (_, end) = CODEC.stream_events(&typed_frames(&[START, bad]));
         assert_eq!(end.unwrap_err().kind(), ErrorKind::Decode, "{bad}");
     }
 }

@@ -1,7 +1,8 @@
 use super::*;
-use crate::provider::Auth;
-use crate::types::{Message, ReasoningConfig, ResponseFormat, Secret, Tool};
-use bytes::Bytes;
+use crate::provider::test_support::{
+    bearer, collect, finish_of, fixture_pair, sorted_settings, TestCodec,
+};
+use crate::types::{Message, ReasoningConfig, ResponseFormat, Tool};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -10,56 +11,15 @@ use bytes::Bytes;
 const BASE: &str = "https://bedrock-runtime.us-east-1.amazonaws.com";
 const CLAUDE: &str = "anthropic.claude-sonnet-4-20250514-v1:0";
 
-/// The `.events` (one `name payload` per line) and `.json` fixtures of one answer.
-macro_rules! pair {
-    ($name:literal) => {
-        (
-            include_str!(concat!("fixtures/", $name, ".events")),
-            include_str!(concat!("fixtures/", $name, ".json")),
-        )
-    };
-}
-
 fn endpoint() -> Endpoint {
-    let mut ep = Endpoint::new("bedrock", BASE);
-    ep.auth = Auth::Bearer(Secret::new("bedrock-api-key"));
-    ep
+    bearer("bedrock", BASE, "bedrock-api-key")
 }
 
-fn encode_model(
-    req: &ChatRequest,
-    model: &str,
-    stream: bool,
-) -> (http::Request<Bytes>, Value, Vec<Warning>) {
-    let enc = BedrockCodec
-        .encode(req, model, &endpoint(), stream)
-        .expect("the request encodes");
-    let body: Value = serde_json::from_slice(enc.request.body()).expect("the body is JSON");
-    (enc.request, body, enc.warnings)
-}
+const CODEC: TestCodec = TestCodec::new(&BedrockCodec, CLAUDE, endpoint);
 
 fn encode_with(req: &ChatRequest) -> (Value, Vec<Warning>) {
-    let (_, body, warnings) = encode_model(req, CLAUDE, false);
+    let (_, body, warnings) = CODEC.encode_with(req, false);
     (body, warnings)
-}
-
-fn hi() -> ChatRequest {
-    ChatRequest::new(format!("bedrock/{CLAUDE}"), vec![Message::user("Hi")])
-}
-
-fn settings(warnings: &[Warning]) -> Vec<&str> {
-    let mut names: Vec<&str> = warnings
-        .iter()
-        .filter_map(|w| w.setting.as_deref())
-        .collect();
-    names.sort_unstable();
-    names
-}
-
-fn decode(body: &str) -> ChatResponse {
-    BedrockCodec
-        .decode(body.as_bytes())
-        .expect("the body decodes")
 }
 
 /// `(event type, payload)` frames of an `.events` fixture.
@@ -68,39 +28,6 @@ fn frames(text: &str) -> Vec<(String, String)> {
         .filter_map(|l| l.split_once(' '))
         .map(|(event, data)| (event.to_owned(), data.to_owned()))
         .collect()
-}
-
-fn stream_events(frames: &[(String, String)]) -> (Vec<StreamEvent>, Result<()>) {
-    let mut dec = BedrockCodec.stream_decoder();
-    let mut events = Vec::new();
-    for (event, data) in frames {
-        let frame = Frame {
-            event,
-            data: data.as_bytes(),
-        };
-        if let Err(e) = dec.decode(frame, &mut events) {
-            return (events, Err(e));
-        }
-    }
-    let end = dec.finish(&mut events);
-    (events, end)
-}
-
-fn collect(events: Vec<StreamEvent>) -> ChatResponse {
-    let mut c = Collector::new();
-    events.into_iter().for_each(|e| c.push(e));
-    c.finish()
-}
-
-fn stream(frames: &[(String, String)]) -> ChatResponse {
-    let (events, end) = stream_events(frames);
-    end.expect("the stream ends cleanly");
-    collect(events)
-}
-
-fn finish_of(r: &ChatResponse) -> (FinishKind, Option<&str>) {
-    let f = r.finish.as_ref().expect("a finish reason");
-    (f.kind, f.raw.as_deref())
 }
 
 fn converse(content: Value, stop: &str) -> String {
@@ -114,7 +41,7 @@ fn converse(content: Value, stop: &str) -> String {
 
 #[test]
 fn encode_paths_percent_encode_model_ids_and_arns() {
-    let (request, body, warnings) = encode_model(&hi(), CLAUDE, false);
+    let (request, body, warnings) = CODEC.encode_model(&CODEC.hi(), CLAUDE, false);
     assert_eq!(request.method(), http::Method::POST);
     assert_eq!(
         request.uri(),
@@ -129,7 +56,7 @@ fn encode_paths_percent_encode_model_ids_and_arns() {
     assert!(warnings.is_empty());
 
     let arn = "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-7-sonnet-20250219-v1:0";
-    let (request, body2, _) = encode_model(&hi(), arn, true);
+    let (request, body2, _) = CODEC.encode_model(&CODEC.hi(), arn, true);
     assert_eq!(
         request.uri().path(),
         "/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Ainference-profile%2Fus.anthropic.claude-3-7-sonnet-20250219-v1%3A0/converse-stream"
@@ -152,7 +79,7 @@ fn encode_a_whole_conversation() {
     assert_eq!(body, fixture["body"]);
     // A cache ttl and reasoning without a signature cannot go to Bedrock: both are said.
     assert_eq!(
-        settings(&warnings),
+        sorted_settings(&warnings),
         ["cache breakpoint ttl"],
         "{warnings:?}"
     );
@@ -217,7 +144,7 @@ fn encode_unsendable_parts_warn_and_are_dropped() {
 
 #[test]
 fn encode_inference_config_and_tools() {
-    let mut r = hi().with_max_tokens(1000).with_temperature(0.4);
+    let mut r = CODEC.hi().with_max_tokens(1000).with_temperature(0.4);
     r.top_p = Some(0.95);
     r.stop = vec!["Human:".into()];
     let schema = json!({"type": "object", "properties": {"city": {"type": "string"}}});
@@ -259,13 +186,13 @@ fn encode_inference_config_and_tools() {
     }
     let (body, warnings) = choice(ToolChoice::None);
     assert!(body["toolConfig"].get("toolChoice").is_none());
-    assert_eq!(settings(&warnings), ["tool_choice none"]);
-    assert!(encode_with(&hi()).0.get("inferenceConfig").is_none());
+    assert_eq!(sorted_settings(&warnings), ["tool_choice none"]);
+    assert!(encode_with(&CODEC.hi()).0.get("inferenceConfig").is_none());
 }
 
 #[test]
 fn encode_top_k_and_thinking_go_to_additional_fields_for_claude_only() {
-    let mut r = hi().with_reasoning(ReasoningConfig {
+    let mut r = CODEC.hi().with_reasoning(ReasoningConfig {
         effort: Some(ReasoningEffort::High),
         ..Default::default()
     });
@@ -276,7 +203,7 @@ fn encode_top_k_and_thinking_go_to_additional_fields_for_claude_only() {
         body["additionalModelRequestFields"],
         json!({"top_k": 50, "thinking": {"type": "enabled", "budget_tokens": 4096}})
     );
-    let small = hi().with_reasoning(ReasoningConfig {
+    let small = CODEC.hi().with_reasoning(ReasoningConfig {
         budget_tokens: Some(100),
         ..Default::default()
     });
@@ -285,7 +212,7 @@ fn encode_top_k_and_thinking_go_to_additional_fields_for_claude_only() {
         1024,
         "raised to the minimum Anthropic takes"
     );
-    let off = hi().with_reasoning(ReasoningConfig {
+    let off = CODEC.hi().with_reasoning(ReasoningConfig {
         effort: Some(ReasoningEffort::None),
         ..Default::default()
     });
@@ -293,14 +220,14 @@ fn encode_top_k_and_thinking_go_to_additional_fields_for_claude_only() {
     assert!(body.get("additionalModelRequestFields").is_none());
     assert!(warnings.is_empty());
 
-    let (_, body, warnings) = encode_model(&r, "amazon.nova-pro-v1:0", false);
+    let (_, body, warnings) = CODEC.encode_model(&r, "amazon.nova-pro-v1:0", false);
     assert!(body.get("additionalModelRequestFields").is_none());
-    assert_eq!(settings(&warnings), ["reasoning", "top_k"]);
+    assert_eq!(sorted_settings(&warnings), ["reasoning", "top_k"]);
 }
 
 #[test]
 fn encode_unsupported_settings_warn_and_are_not_sent() {
-    let mut r = hi().with_response_format(ResponseFormat::JsonObject);
+    let mut r = CODEC.hi().with_response_format(ResponseFormat::JsonObject);
     (r.seed, r.n) = (Some(1), Some(2));
     (r.frequency_penalty, r.presence_penalty) = (Some(0.1), Some(0.2));
     (r.logprobs, r.top_logprobs) = (Some(true), Some(2));
@@ -310,7 +237,7 @@ fn encode_unsupported_settings_warn_and_are_not_sent() {
     let (body, warnings) = encode_with(&r);
     assert_eq!(body["serviceTier"], json!({"type": "flex"}));
     assert_eq!(
-        settings(&warnings),
+        sorted_settings(&warnings),
         [
             "frequency_penalty",
             "logprobs",
@@ -330,7 +257,7 @@ fn encode_unsupported_settings_warn_and_are_not_sent() {
 
 #[test]
 fn encode_provider_options_merge_deeply() {
-    let mut r = hi();
+    let mut r = CODEC.hi();
     r.top_k = Some(5);
     let r = r
         .with_provider_option(
@@ -352,7 +279,7 @@ fn encode_provider_options_merge_deeply() {
 
 #[test]
 fn decode_reasoning_text_usage_and_metrics() {
-    let r = decode(pair!("reasoning_text").1);
+    let r = CODEC.decode(fixture_pair!("reasoning_text", "events").1);
     assert_eq!(r.content.len(), 2);
     assert_eq!(
         r.content[0],
@@ -386,7 +313,7 @@ fn decode_reasoning_text_usage_and_metrics() {
 
 #[test]
 fn decode_tool_use() {
-    let r = decode(pair!("tool_use").1);
+    let r = CODEC.decode(fixture_pair!("tool_use", "events").1);
     assert_eq!(r.text(), "I'll check the weather in Seattle.");
     let calls = r.tool_calls();
     assert_eq!(calls.len(), 2);
@@ -408,7 +335,7 @@ fn decode_tool_use() {
 
 #[test]
 fn decode_redacted_reasoning_odd_blocks_usage_gaps_and_extra_fields() {
-    let r = decode(include_str!("fixtures/odd_blocks.json"));
+    let r = CODEC.decode(include_str!("fixtures/odd_blocks.json"));
     let redacted = Reasoning {
         encrypted: Some("c2VjcmV0".into()),
         ..Default::default()
@@ -448,10 +375,10 @@ fn decode_finish_reasons() {
         ("content_filtered", FinishKind::ContentFilter),
         ("something_new", FinishKind::Other),
     ] {
-        let r = decode(&converse(json!([{"text": "x"}]), raw));
+        let r = CODEC.decode(&converse(json!([{"text": "x"}]), raw));
         assert_eq!(finish_of(&r), (kind, Some(raw)), "{raw}");
     }
-    assert_eq!(decode("{}").finish, None);
+    assert_eq!(CODEC.decode("{}").finish, None);
 }
 
 #[test]
@@ -469,14 +396,17 @@ fn decode_malformed_bodies_are_decode_errors() {
 #[test]
 fn stream_equals_decode() {
     assert_eq!(BedrockCodec.framing(), Framing::AwsEventStream);
-    for (events, whole) in [pair!("reasoning_text"), pair!("tool_use")] {
-        assert_eq!(stream(&frames(events)), decode(whole));
+    for (events, whole) in [
+        fixture_pair!("reasoning_text", "events"),
+        fixture_pair!("tool_use", "events"),
+    ] {
+        assert_eq!(CODEC.stream(&frames(events)), CODEC.decode(whole));
     }
 }
 
 #[test]
 fn stream_fragments_in_order() {
-    let (events, end) = stream_events(&frames(pair!("tool_use").0));
+    let (events, end) = CODEC.stream_events(&frames(fixture_pair!("tool_use", "events").0));
     end.unwrap();
     let delta = |arguments: &str| StreamEvent::ToolCallDelta {
         index: 1,
@@ -515,10 +445,10 @@ fn stream_exceptions_end_with_an_error() {
         ),
         ("internalServerException", "", "internalServerException"),
     ] {
-        let mut all = frames(pair!("reasoning_text").0);
+        let mut all = frames(fixture_pair!("reasoning_text", "events").0);
         all.truncate(6);
         all.push((format!("exception:{kind}"), payload.into()));
-        let (events, end) = stream_events(&all);
+        let (events, end) = CODEC.stream_events(&all);
         end.expect("an exception ends the stream");
         let r = collect(events);
         assert_eq!(r.text(), "Soft rain on the roof,\n");
@@ -533,7 +463,7 @@ fn stream_exceptions_end_with_an_error() {
 
 #[test]
 fn stream_unwraps_keyed_events_and_keeps_redacted_and_unknown_deltas() {
-    let r = stream(&frames(include_str!("fixtures/wrapped.events")));
+    let r = CODEC.stream(&frames(include_str!("fixtures/wrapped.events")));
     let redacted = Reasoning {
         encrypted: Some("c2VjcmV0".into()),
         ..Default::default()
@@ -550,25 +480,25 @@ fn stream_unwraps_keyed_events_and_keeps_redacted_and_unknown_deltas() {
 
 #[test]
 fn stream_without_message_stop_is_truncated() {
-    let mut all = frames(pair!("tool_use").0);
+    let mut all = frames(fixture_pair!("tool_use", "events").0);
     all.truncate(all.len() - 2);
-    let (events, end) = stream_events(&all);
+    let (events, end) = CODEC.stream_events(&all);
     assert_eq!(end.unwrap_err().kind(), ErrorKind::Truncated);
     assert_eq!(collect(events).tool_calls().len(), 2);
-    let (_, end) = stream_events(&[]);
+    let (_, end) = CODEC.stream_events::<(String, String)>(&[]);
     assert_eq!(end.unwrap_err().kind(), ErrorKind::Truncated);
     // Usage after messageStop is optional.
-    let mut all = frames(pair!("tool_use").0);
+    let mut all = frames(fixture_pair!("tool_use", "events").0);
     all.pop();
-    assert!(stream(&all).usage.is_none());
+    assert!(CODEC.stream(&all).usage.is_none());
 }
 
 #[test]
 fn stream_malformed_payload_is_a_decode_error() {
     for bad in ["{\"contentBlockIndex\":", "not json", "{} {}"] {
-        let mut all = frames(pair!("tool_use").0);
+        let mut all = frames(fixture_pair!("tool_use", "events").0);
         all.insert(1, ("contentBlockDelta".into(), bad.into()));
-        let (events, end) = stream_events(&all);
+        let (events, end) = CODEC.stream_events(&all);
         assert_eq!(end.unwrap_err().kind(), ErrorKind::Decode, "{bad}");
         assert_eq!(events.len(), 1);
     }
@@ -581,7 +511,7 @@ fn stream_malformed_payload_is_a_decode_error() {
 fn stream_through_the_binary_event_stream_framer() {
     use aws_smithy_eventstream::frame::write_message_to;
     use aws_smithy_types::event_stream::{Header, HeaderValue, Message as Binary};
-    let (text, whole) = pair!("tool_use");
+    let (text, whole) = fixture_pair!("tool_use", "events");
     let mut body = Vec::new();
     for (event, data) in frames(text) {
         let m = Binary::new(data.into_bytes())
@@ -609,6 +539,6 @@ fn stream_through_the_binary_event_stream_framer() {
         }
         framer.finish(&mut sink).unwrap();
         dec.finish(&mut events).unwrap();
-        assert_eq!(collect(events), decode(whole), "chunks of {size}");
+        assert_eq!(collect(events), CODEC.decode(whole), "chunks of {size}");
     }
 }

@@ -1,117 +1,18 @@
 use super::*;
-use crate::provider::Auth;
-use crate::types::{Message, ReasoningConfig, ReasoningEffort, Secret, Tool};
-use bytes::Bytes;
+use crate::provider::test_support::{
+    bearer, collect, data_frames, finish_of, fixture_pair, settings, sse, TestCodec,
+};
+use crate::types::{Message, ReasoningConfig, ReasoningEffort, Tool};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-/// The `.sse` and `.json` fixtures of one answer.
-macro_rules! pair {
-    ($name:literal) => {
-        (
-            include_str!(concat!("fixtures/", $name, ".sse")),
-            include_str!(concat!("fixtures/", $name, ".json")),
-        )
-    };
-}
-
 fn endpoint() -> Endpoint {
-    let mut ep = Endpoint::new("cohere", "https://api.cohere.com/v2");
-    ep.auth = Auth::Bearer(Secret::new("co-test-key"));
-    ep
+    bearer("cohere", "https://api.cohere.com/v2", "co-test-key")
 }
 
-fn encode_with(req: &ChatRequest, stream: bool) -> (http::Request<Bytes>, Value, Vec<Warning>) {
-    let enc = CohereCodec
-        .encode(req, "command-a-03-2025", &endpoint(), stream)
-        .expect("the request encodes");
-    let body: Value = serde_json::from_slice(enc.request.body()).expect("the body is JSON");
-    (enc.request, body, enc.warnings)
-}
-
-fn body_of(req: &ChatRequest) -> Value {
-    encode_with(req, false).1
-}
-
-fn hi() -> ChatRequest {
-    ChatRequest::new("cohere/command-a-03-2025", vec![Message::user("Hi")])
-}
-
-fn settings(warnings: &[Warning]) -> Vec<&str> {
-    warnings
-        .iter()
-        .filter_map(|w| w.setting.as_deref())
-        .collect()
-}
-
-fn decode(body: &str) -> ChatResponse {
-    CohereCodec
-        .decode(body.as_bytes())
-        .expect("the body decodes")
-}
-
-/// `(event, data)` frames of an SSE text.
-fn sse(text: &str) -> Vec<(String, String)> {
-    let mut frames = Vec::new();
-    for block in text.split("\n\n") {
-        let mut event = String::new();
-        let mut data = Vec::new();
-        for line in block.lines() {
-            if let Some(v) = line.strip_prefix("event:") {
-                event = v.trim().to_owned();
-            } else if let Some(v) = line.strip_prefix("data:") {
-                data.push(v.strip_prefix(' ').unwrap_or(v));
-            }
-        }
-        if !data.is_empty() {
-            frames.push((event, data.join("\n")));
-        }
-    }
-    frames
-}
-
-/// Data-only frames from JSON values.
-fn frames(values: &[Value]) -> Vec<(String, String)> {
-    values
-        .iter()
-        .map(|v| (String::new(), v.to_string()))
-        .collect()
-}
-
-fn stream_events(frames: &[(String, String)]) -> (Vec<StreamEvent>, Result<()>) {
-    let mut dec = CohereCodec.stream_decoder();
-    let mut events = Vec::new();
-    for (event, data) in frames {
-        let frame = Frame {
-            event,
-            data: data.as_bytes(),
-        };
-        if let Err(e) = dec.decode(frame, &mut events) {
-            return (events, Err(e));
-        }
-    }
-    let end = dec.finish(&mut events);
-    (events, end)
-}
-
-fn collect(events: Vec<StreamEvent>) -> ChatResponse {
-    let mut c = Collector::new();
-    events.into_iter().for_each(|e| c.push(e));
-    c.finish()
-}
-
-fn stream(frames: &[(String, String)]) -> ChatResponse {
-    let (events, end) = stream_events(frames);
-    end.expect("the stream ends cleanly");
-    collect(events)
-}
-
-fn finish_of(r: &ChatResponse) -> (FinishKind, Option<&str>) {
-    let f = r.finish.as_ref().expect("a finish reason");
-    (f.kind, f.raw.as_deref())
-}
+const CODEC: TestCodec = TestCodec::new(&CohereCodec, "command-a-03-2025", endpoint);
 
 fn message_end(delta: Value) -> Value {
     json!({"type": "message-end", "delta": delta})
@@ -123,7 +24,7 @@ fn message_end(delta: Value) -> Value {
 
 #[test]
 fn encode_posts_to_v2_chat_with_bearer_auth() {
-    let (request, body, warnings) = encode_with(&hi(), false);
+    let (request, body, warnings) = CODEC.encode_with(&CODEC.hi(), false);
     assert_eq!(request.method(), http::Method::POST);
     assert_eq!(request.uri(), "https://api.cohere.com/v2/chat");
     assert_eq!(request.headers()["authorization"], "Bearer co-test-key");
@@ -134,7 +35,7 @@ fn encode_posts_to_v2_chat_with_bearer_auth() {
     );
     assert!(warnings.is_empty());
 
-    let (request, body, _) = encode_with(&hi(), true);
+    let (request, body, _) = CODEC.encode_with(&CODEC.hi(), true);
     assert_eq!(request.uri(), "https://api.cohere.com/v2/chat");
     assert_eq!(request.headers()["accept"], "text/event-stream");
     assert_eq!(body["stream"], true);
@@ -146,7 +47,7 @@ fn encode_a_whole_conversation() {
     // tool calls (object and text arguments), and tool results as documents.
     let fixture: Value = serde_json::from_str(include_str!("fixtures/conversation.json")).unwrap();
     let r: ChatRequest = serde_json::from_value(fixture["request"].clone()).unwrap();
-    let (_, body, warnings) = encode_with(&r, false);
+    let (_, body, warnings) = CODEC.encode_with(&r, false);
     assert_eq!(body, fixture["body"]);
     // Cohere has no way to mark a failed tool result.
     assert_eq!(warnings.len(), 1, "{warnings:?}");
@@ -164,7 +65,7 @@ fn encode_parts_cohere_cannot_take_warn_and_are_dropped() {
         ],
     );
     let r = ChatRequest::new("cohere/command-a-vision-07-2025", vec![m]);
-    let (_, body, warnings) = encode_with(&r, false);
+    let (_, body, warnings) = CODEC.encode_with(&r, false);
     assert_eq!(
         body["messages"],
         json!([{"role": "user", "content": "Describe"}])
@@ -181,14 +82,15 @@ fn encode_tools_and_tool_choice() {
         name: "now".into(),
         ..Default::default()
     };
-    let base = hi()
+    let base = CODEC
+        .hi()
         .with_tool(Tool::new(
             "get_weather",
             "Weather for a place",
             schema.clone(),
         ))
         .with_tool(bare);
-    let (_, body, warnings) = encode_with(&base, false);
+    let (_, body, warnings) = CODEC.encode_with(&base, false);
     assert!(warnings.is_empty());
     assert_eq!(
         body["tools"],
@@ -198,7 +100,7 @@ fn encode_tools_and_tool_choice() {
         ])
     );
     assert!(body.get("tool_choice").is_none());
-    let choice = |c: ToolChoice| encode_with(&base.clone().with_tool_choice(c), false);
+    let choice = |c: ToolChoice| CODEC.encode_with(&base.clone().with_tool_choice(c), false);
     assert!(choice(ToolChoice::Auto).1.get("tool_choice").is_none());
     assert_eq!(choice(ToolChoice::Required).1["tool_choice"], "REQUIRED");
     assert_eq!(choice(ToolChoice::None).1["tool_choice"], "NONE");
@@ -209,12 +111,12 @@ fn encode_tools_and_tool_choice() {
 
 #[test]
 fn encode_sampling_settings_use_cohere_names() {
-    let mut r = hi().with_temperature(0.3).with_max_tokens(300);
+    let mut r = CODEC.hi().with_temperature(0.3).with_max_tokens(300);
     (r.top_p, r.top_k, r.seed) = (Some(0.75), Some(40), Some(11));
     (r.frequency_penalty, r.presence_penalty) = (Some(0.2), Some(0.1));
     r.logprobs = Some(true);
     r.stop = vec!["END".into(), "\n\n".into()];
-    let (_, body, warnings) = encode_with(&r, false);
+    let (_, body, warnings) = CODEC.encode_with(&r, false);
     assert!(warnings.is_empty(), "{warnings:?}");
     let mut expected = json!({
         "temperature": 0.3, "p": 0.75, "k": 40, "max_tokens": 300, "seed": 11,
@@ -230,7 +132,7 @@ fn encode_sampling_settings_use_cohere_names() {
 fn encode_response_formats() {
     let schema =
         json!({"type": "object", "required": ["a"], "properties": {"a": {"type": "string"}}});
-    let format = |f| body_of(&hi().with_response_format(f))["response_format"].clone();
+    let format = |f| CODEC.body_of(&CODEC.hi().with_response_format(f))["response_format"].clone();
     assert_eq!(
         format(ResponseFormat::JsonObject),
         json!({"type": "json_object"})
@@ -251,12 +153,12 @@ fn encode_response_formats() {
 #[test]
 fn encode_thinking() {
     let thinking = |effort: Option<ReasoningEffort>, budget_tokens: Option<u32>| {
-        let r = hi().with_reasoning(ReasoningConfig {
+        let r = CODEC.hi().with_reasoning(ReasoningConfig {
             effort,
             budget_tokens,
             summary: None,
         });
-        body_of(&r)["thinking"].clone()
+        CODEC.body_of(&r)["thinking"].clone()
     };
     assert_eq!(
         thinking(None, Some(2000)),
@@ -276,13 +178,13 @@ fn encode_thinking() {
 
 #[test]
 fn encode_unsupported_settings_warn_and_are_not_sent() {
-    let mut r = hi();
+    let mut r = CODEC.hi();
     r.n = Some(2);
     r.parallel_tool_calls = Some(true);
     r.top_logprobs = Some(5);
     r.service_tier = Some("priority".into());
     r.user = Some("u-1".into());
-    let (_, body, warnings) = encode_with(&r, false);
+    let (_, body, warnings) = CODEC.encode_with(&r, false);
     let mut names = settings(&warnings);
     names.sort_unstable();
     assert_eq!(
@@ -303,12 +205,13 @@ fn encode_unsupported_settings_warn_and_are_not_sent() {
 
 #[test]
 fn encode_provider_options_merge_last() {
-    let r = hi()
+    let r = CODEC
+        .hi()
         .with_max_tokens(10)
         .with_provider_option("max_tokens", json!(20))
         .with_provider_option("safety_mode", json!("STRICT"))
         .with_provider_option("documents", json!([{"id": "d1", "data": {"text": "x"}}]));
-    let body = body_of(&r);
+    let body = CODEC.body_of(&r);
     assert_eq!(body["max_tokens"], 20);
     assert_eq!(body["safety_mode"], "STRICT");
     assert_eq!(body["documents"][0]["id"], "d1");
@@ -320,7 +223,7 @@ fn encode_provider_options_merge_last() {
 
 #[test]
 fn decode_thinking_text_and_citations() {
-    let r = decode(pair!("text_citations").1);
+    let r = CODEC.decode(fixture_pair!("text_citations", "sse").1);
     assert_eq!(r.id.as_deref(), Some("exllm-co-text-1"));
     assert_eq!(r.model, None);
     assert_eq!(
@@ -343,12 +246,20 @@ fn decode_thinking_text_and_citations() {
 
 #[test]
 fn decode_usage_prefers_processed_tokens_over_billed_units() {
-    let u = decode(pair!("text_citations").1).usage.unwrap();
+    let u = CODEC
+        .decode(fixture_pair!("text_citations", "sse").1)
+        .usage
+        .unwrap();
     assert_eq!((u.input_tokens, u.output_tokens), (Some(712), Some(61)));
     assert_eq!(u.cache_read_tokens, Some(512));
     assert_eq!(u.raw.as_ref().unwrap()["billed_units"]["input_tokens"], 31);
 
-    let usage = |v: Value| decode(&json!({"usage": v}).to_string()).usage.unwrap();
+    let usage = |v: Value| {
+        CODEC
+            .decode(&json!({"usage": v}).to_string())
+            .usage
+            .unwrap()
+    };
     let billed = usage(json!({"billed_units": {"input_tokens": 5, "output_tokens": 7}}));
     assert_eq!(
         (billed.input_tokens, billed.output_tokens),
@@ -362,12 +273,12 @@ fn decode_usage_prefers_processed_tokens_over_billed_units() {
     );
     let empty = usage(json!({}));
     assert_eq!((empty.input_tokens, empty.output_tokens), (None, None));
-    assert!(decode("{}").usage.is_none());
+    assert!(CODEC.decode("{}").usage.is_none());
 }
 
 #[test]
 fn decode_tool_plan_and_tool_calls() {
-    let r = decode(pair!("tool_calls").1);
+    let r = CODEC.decode(fixture_pair!("tool_calls", "sse").1);
     assert_eq!(
         r.provider_meta["tool_plan"],
         "I will look up the weather in Madrid and Brasilia."
@@ -390,7 +301,7 @@ fn decode_tool_calls_without_ids_or_arguments() {
         {"type": "function", "function": {"name": "a", "arguments": ""}},
         {"type": "function", "function": {"name": "b", "arguments": "{broken"}},
     ]}});
-    let r = decode(&body.to_string());
+    let r = CODEC.decode(&body.to_string());
     let calls = r.tool_calls();
     assert_eq!(
         (calls[0].id.as_str(), calls[1].id.as_str()),
@@ -416,10 +327,10 @@ fn decode_finish_reasons() {
         ("TIMEOUT", FinishKind::Error),
         ("SOMETHING_NEW", FinishKind::Other),
     ] {
-        let r = decode(&json!({ "finish_reason": raw }).to_string());
+        let r = CODEC.decode(&json!({ "finish_reason": raw }).to_string());
         assert_eq!(finish_of(&r), (kind, Some(raw)), "{raw}");
     }
-    assert!(decode("{}").finish.is_none());
+    assert!(CODEC.decode("{}").finish.is_none());
 }
 
 #[test]
@@ -441,14 +352,17 @@ fn decode_malformed_bodies_are_decode_errors() {
 
 #[test]
 fn stream_equals_decode() {
-    for (sse_text, json_text) in [pair!("text_citations"), pair!("tool_calls")] {
-        assert_eq!(stream(&sse(sse_text)), decode(json_text));
+    for (sse_text, json_text) in [
+        fixture_pair!("text_citations", "sse"),
+        fixture_pair!("tool_calls", "sse"),
+    ] {
+        assert_eq!(CODEC.stream(&sse(sse_text)), CODEC.decode(json_text));
     }
 }
 
 #[test]
 fn stream_events_in_order() {
-    let (events, end) = stream_events(&sse(pair!("tool_calls").0));
+    let (events, end) = CODEC.stream_events(&sse(fixture_pair!("tool_calls", "sse").0));
     end.unwrap();
     let start = |index: u32, id: &str| StreamEvent::ToolCallStart {
         index,
@@ -486,7 +400,7 @@ fn stream_events_in_order() {
 
 #[test]
 fn stream_message_end_error_finishes_with_error() {
-    let (events, end) = stream_events(&frames(&[
+    let (events, end) = CODEC.stream_events(&data_frames(&[
         json!({"type": "message-start", "id": "e1"}),
         json!({"type": "content-delta", "index": 0, "delta": {"message": {"content": {"text": "Par"}}}}),
         message_end(json!({"finish_reason": "ERROR", "error": "internal failure"})),
@@ -500,9 +414,9 @@ fn stream_message_end_error_finishes_with_error() {
 
 #[test]
 fn stream_without_message_end_is_truncated_but_keeps_what_arrived() {
-    let mut all = sse(pair!("tool_calls").0);
+    let mut all = sse(fixture_pair!("tool_calls", "sse").0);
     all.pop();
-    let (events, end) = stream_events(&all);
+    let (events, end) = CODEC.stream_events(&all);
     assert_eq!(end.unwrap_err().kind(), ErrorKind::Truncated);
     let r = collect(events);
     assert_eq!(r.tool_calls().len(), 2);
@@ -511,13 +425,13 @@ fn stream_without_message_end_is_truncated_but_keeps_what_arrived() {
         "I will look up the weather in Madrid and Brasilia."
     );
 
-    let (_, end) = stream_events(&[]);
+    let (_, end) = CODEC.stream_events::<(String, String)>(&[]);
     assert_eq!(end.unwrap_err().kind(), ErrorKind::Truncated);
 }
 
 #[test]
 fn stream_ignores_done_keepalives_and_unknown_events() {
-    let mut all = frames(&[
+    let mut all = data_frames(&[
         json!({"type": "message-start", "id": "k1"}),
         json!({"type": "debug", "delta": {"message": {"content": {"text": "no"}}}}),
         json!({"type": "content-delta", "delta": {"message": {"content": {"text": "Hi"}}}}),
@@ -526,7 +440,7 @@ fn stream_ignores_done_keepalives_and_unknown_events() {
     ]);
     all.insert(1, (String::new(), "  ".into()));
     all.push((String::new(), "[DONE]".into()));
-    let r = stream(&all);
+    let r = CODEC.stream(&all);
     assert_eq!(r.text(), "Hi");
     assert_eq!(finish_of(&r), (FinishKind::Length, Some("MAX_TOKENS")));
     assert!(r.usage.is_none());
@@ -536,9 +450,9 @@ fn stream_ignores_done_keepalives_and_unknown_events() {
 #[test]
 fn stream_malformed_json_is_a_decode_error() {
     for bad in ["{\"type\":", "{\"type\": 5}", "[]x"] {
-        let mut all = frames(&[json!({"type": "message-start", "id": "m"})]);
+        let mut all = data_frames(&[json!({"type": "message-start", "id": "m"})]);
         all.push(("content-delta".into(), bad.into()));
-        let (events, end) = stream_events(&all);
+        let (events, end) = CODEC.stream_events(&all);
         assert_eq!(end.unwrap_err().kind(), ErrorKind::Decode, "{bad}");
         assert_eq!(events.len(), 1);
     }

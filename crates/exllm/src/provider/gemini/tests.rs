@@ -1,9 +1,8 @@
 use super::*;
-use crate::provider::Auth;
-use crate::types::{
-    CacheBreakpoint, Message, Reasoning, ReasoningConfig, Secret, Tool, ToolResult,
+use crate::provider::test_support::{
+    collect, finish_of, fixture_pair, header_key, sse_data, TestCodec,
 };
-use bytes::Bytes;
+use crate::types::{CacheBreakpoint, Message, Reasoning, ReasoningConfig, Tool, ToolResult};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -12,50 +11,11 @@ use bytes::Bytes;
 const BASE: &str = "https://generativelanguage.googleapis.com/v1beta";
 const CALL_SIG: &str = "CsQCAVSoXO4exllmSigCallZz9y8x7";
 
-/// The `.sse` and `.json` fixtures of one answer.
-macro_rules! pair {
-    ($name:literal) => {
-        (
-            include_str!(concat!("fixtures/", $name, ".sse")),
-            include_str!(concat!("fixtures/", $name, ".json")),
-        )
-    };
-}
-
 fn endpoint() -> Endpoint {
-    let mut ep = Endpoint::new("gemini", BASE);
-    ep.auth = Auth::Header {
-        name: "x-goog-api-key".into(),
-        value: Secret::new("AIza-test-key"),
-    };
-    ep
+    header_key("gemini", BASE, "x-goog-api-key", "AIza-test-key")
 }
 
-fn encode_with(req: &ChatRequest, stream: bool) -> (http::Request<Bytes>, Value, Vec<Warning>) {
-    let enc = GeminiCodec
-        .encode(req, "gemini-2.5-flash", &endpoint(), stream)
-        .expect("the request encodes");
-    let body: Value = serde_json::from_slice(enc.request.body()).expect("the body is JSON");
-    (enc.request, body, enc.warnings)
-}
-
-fn body_of(req: &ChatRequest) -> Value {
-    encode_with(req, false).1
-}
-
-fn req(messages: Vec<Message>) -> ChatRequest {
-    ChatRequest::new("gemini/gemini-2.5-flash", messages)
-}
-
-fn hi() -> ChatRequest {
-    req(vec![Message::user("Hi")])
-}
-
-fn decode(body: &str) -> ChatResponse {
-    GeminiCodec
-        .decode(body.as_bytes())
-        .expect("the body decodes")
-}
+const CODEC: TestCodec = TestCodec::new(&GeminiCodec, "gemini-2.5-flash", endpoint);
 
 /// One named value of `fixtures/edge_cases.json`.
 fn edge(name: &str) -> Value {
@@ -73,56 +33,11 @@ fn edge_chunks(name: &str) -> Vec<String> {
         .collect()
 }
 
-/// `data:` payloads of an SSE text, one per event (Gemini sends no `event:` names).
-fn sse(text: &str) -> Vec<String> {
-    text.split("\n\n")
-        .filter_map(|block| {
-            let data: Vec<&str> = block
-                .lines()
-                .filter_map(|l| l.strip_prefix("data:"))
-                .map(|d| d.strip_prefix(' ').unwrap_or(d))
-                .collect();
-            (!data.is_empty()).then(|| data.join("\n"))
-        })
-        .collect()
-}
-
-fn stream_events(frames: &[String]) -> (Vec<StreamEvent>, Result<()>) {
-    let mut dec = GeminiCodec.stream_decoder();
-    let mut events = Vec::new();
-    let end = frames
-        .iter()
-        .map(|d| Frame {
-            event: "",
-            data: d.as_bytes(),
-        })
-        .try_for_each(|frame| dec.decode(frame, &mut events))
-        .and_then(|()| dec.finish(&mut events));
-    (events, end)
-}
-
-fn collect(events: Vec<StreamEvent>) -> ChatResponse {
-    let mut c = Collector::new();
-    events.into_iter().for_each(|e| c.push(e));
-    c.finish()
-}
-
-fn stream(frames: &[String]) -> ChatResponse {
-    let (events, end) = stream_events(frames);
-    end.expect("the stream ends cleanly");
-    collect(events)
-}
-
 fn signature_only(sig: &str) -> Part {
     Part::Reasoning(Reasoning {
         signature: Some(sig.into()),
         ..Default::default()
     })
-}
-
-fn finish_of(r: &ChatResponse) -> (FinishKind, Option<&str>) {
-    let f = r.finish.as_ref().expect("a finish reason");
-    (f.kind, f.raw.as_deref())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -131,7 +46,7 @@ fn finish_of(r: &ChatResponse) -> (FinishKind, Option<&str>) {
 
 #[test]
 fn encode_urls_headers_and_auth() {
-    let (request, body, warnings) = encode_with(&hi(), false);
+    let (request, body, warnings) = CODEC.encode_with(&CODEC.hi(), false);
     assert_eq!(request.method(), http::Method::POST);
     let url = format!("{BASE}/models/gemini-2.5-flash");
     assert_eq!(request.uri(), &format!("{url}:generateContent")[..]);
@@ -143,7 +58,7 @@ fn encode_urls_headers_and_auth() {
     assert_eq!(body, expected);
     assert!(warnings.is_empty());
 
-    let (request, body, _) = encode_with(&hi(), true);
+    let (request, body, _) = CODEC.encode_with(&CODEC.hi(), true);
     let streaming = format!("{url}:streamGenerateContent?alt=sse");
     assert_eq!(request.uri(), &streaming[..]);
     assert_eq!(request.headers()["accept"], "text/event-stream");
@@ -153,7 +68,7 @@ fn encode_urls_headers_and_auth() {
     let mut ep = Endpoint::new("vertex", "https://proxy.example/v1beta/");
     ep.query.push(("key".into(), "k 1".into()));
     let uri = |model: &str, stream: bool| {
-        let enc = GeminiCodec.encode(&hi(), model, &ep, stream).unwrap();
+        let enc = GeminiCodec.encode(&CODEC.hi(), model, &ep, stream).unwrap();
         enc.request.uri().to_string()
     };
     assert_eq!(
@@ -172,7 +87,7 @@ fn encode_a_whole_conversation() {
     // parts, signed calls with object / text / broken arguments, and tool results by call id.
     let fixture: Value = serde_json::from_str(include_str!("fixtures/conversation.json")).unwrap();
     let r: ChatRequest = serde_json::from_value(fixture["request"].clone()).unwrap();
-    let (_, body, warnings) = encode_with(&r, false);
+    let (_, body, warnings) = CODEC.encode_with(&r, false);
     // The broken arguments go as {} with a warning.
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(warnings[0].message.contains("call_2"), "{warnings:?}");
@@ -190,14 +105,14 @@ fn encode_tool_result_names_follow_the_call_they_answer_across_turns() {
         };
         Message::new(Role::Assistant, vec![Part::ToolCall(c)])
     };
-    let r = req(vec![
+    let r = CODEC.req(vec![
         Message::user("first"),
         call("alpha"),
         Message::tool_result(ToolResult::text("call_0", "a")),
         call("beta"),
         Message::tool_result(ToolResult::text("call_0", "b")),
     ]);
-    let body = body_of(&r);
+    let body = CODEC.body_of(&r);
     let name = |i: usize| body["contents"][i]["parts"][0]["functionResponse"]["name"].clone();
     assert_eq!((name(2), name(4)), (json!("alpha"), json!("beta")));
 }
@@ -205,16 +120,16 @@ fn encode_tool_result_names_follow_the_call_they_answer_across_turns() {
 #[test]
 fn decoded_answers_encode_back_to_the_same_parts() {
     for (_, fixture) in [
-        pair!("thinking_text"),
-        pair!("function_calls"),
-        pair!("code_grounding"),
+        fixture_pair!("thinking_text", "sse"),
+        fixture_pair!("function_calls", "sse"),
+        fixture_pair!("code_grounding", "sse"),
     ] {
-        let content = decode(fixture).content;
-        let r = req(vec![
+        let content = CODEC.decode(fixture).content;
+        let r = CODEC.req(vec![
             Message::user("Q"),
             Message::new(Role::Assistant, content),
         ]);
-        let (_, body, warnings) = encode_with(&r, false);
+        let (_, body, warnings) = CODEC.encode_with(&r, false);
         assert!(warnings.is_empty(), "{warnings:?}");
         let sent: Value = serde_json::from_str(fixture).unwrap();
         let parts = &sent["candidates"][0]["content"]["parts"];
@@ -238,7 +153,7 @@ fn encode_foreign_parts_are_dropped_with_warnings() {
             Part::CacheBreakpoint(CacheBreakpoint::default()),
         ],
     );
-    let (_, body, warnings) = encode_with(&req(vec![m]), false);
+    let (_, body, warnings) = CODEC.encode_with(&CODEC.req(vec![m]), false);
     assert_eq!(body["contents"][0]["parts"], json!([{"text": "kept"}]));
     assert_eq!(warnings.len(), 2, "{warnings:?}");
     assert!(warnings[0].message.contains("refusal"));
@@ -252,14 +167,15 @@ fn encode_tools_and_tool_choice() {
         name: "now".into(),
         ..Default::default()
     };
-    let base = hi()
+    let base = CODEC
+        .hi()
         .with_tool(Tool::new(
             "get_weather",
             "Weather for a city",
             schema.clone(),
         ))
         .with_tool(bare);
-    let body = body_of(&base);
+    let body = CODEC.body_of(&base);
     assert_eq!(
         body["tools"],
         json!([{"functionDeclarations": [
@@ -275,7 +191,7 @@ fn encode_tools_and_tool_choice() {
         (ToolChoice::Required, json!({"mode": "ANY"})),
         (ToolChoice::Tool("now".into()), named),
     ] {
-        let body = body_of(&base.clone().with_tool_choice(choice.clone()));
+        let body = CODEC.body_of(&base.clone().with_tool_choice(choice.clone()));
         let expected = json!({ "functionCallingConfig": cfg });
         assert_eq!(body["toolConfig"], expected, "{choice:?}");
     }
@@ -283,7 +199,7 @@ fn encode_tools_and_tool_choice() {
 
 #[test]
 fn encode_generation_config_holds_every_sampling_setting() {
-    let mut r = hi().with_temperature(0.3).with_max_tokens(512);
+    let mut r = CODEC.hi().with_temperature(0.3).with_max_tokens(512);
     (r.top_p, r.top_k, r.seed, r.n) = (Some(0.9), Some(40), Some(7), Some(2));
     (r.frequency_penalty, r.presence_penalty) = (Some(0.5), Some(-0.5));
     (r.logprobs, r.top_logprobs) = (Some(true), Some(3));
@@ -295,7 +211,7 @@ fn encode_generation_config_holds_every_sampling_setting() {
         description: None,
         strict: Some(true),
     });
-    let (_, body, warnings) = encode_with(&r, false);
+    let (_, body, warnings) = CODEC.encode_with(&r, false);
     assert!(warnings.is_empty(), "{warnings:?}");
     assert_eq!(
         body["generationConfig"],
@@ -309,22 +225,22 @@ fn encode_generation_config_holds_every_sampling_setting() {
     let keys: Vec<&String> = body.as_object().unwrap().keys().collect();
     assert_eq!(keys, ["contents", "generationConfig"]);
 
-    let gen = |f| body_of(&hi().with_response_format(f))["generationConfig"].clone();
+    let gen = |f| CODEC.body_of(&CODEC.hi().with_response_format(f))["generationConfig"].clone();
     let json_mime = json!({"responseMimeType": "application/json"});
     assert_eq!(gen(ResponseFormat::JsonObject), json_mime);
     assert_eq!(gen(ResponseFormat::Text), Value::Null);
-    assert!(body_of(&hi()).get("generationConfig").is_none());
+    assert!(CODEC.body_of(&CODEC.hi()).get("generationConfig").is_none());
 }
 
 #[test]
 fn encode_thinking_config() {
     let think = |effort: Option<ReasoningEffort>, budget_tokens: Option<u32>| {
-        let r = hi().with_reasoning(ReasoningConfig {
+        let r = CODEC.hi().with_reasoning(ReasoningConfig {
             effort,
             budget_tokens,
             summary: None,
         });
-        body_of(&r)["generationConfig"]["thinkingConfig"].clone()
+        CODEC.body_of(&r)["generationConfig"]["thinkingConfig"].clone()
     };
     let on = |budget: u32| json!({"thinkingBudget": budget, "includeThoughts": true});
     let none = Some(ReasoningEffort::None);
@@ -336,11 +252,11 @@ fn encode_thinking_config() {
 
 #[test]
 fn encode_unsupported_settings_warn_and_are_not_sent() {
-    let mut r = hi();
+    let mut r = CODEC.hi();
     r.parallel_tool_calls = Some(false);
     r.service_tier = Some("flex".into());
     r.user = Some("u-1".into());
-    let (_, body, warnings) = encode_with(&r, false);
+    let (_, body, warnings) = CODEC.encode_with(&r, false);
     let names: Vec<&str> = warnings
         .iter()
         .filter_map(|w| w.setting.as_deref())
@@ -354,13 +270,14 @@ fn encode_unsupported_settings_warn_and_are_not_sent() {
 #[test]
 fn encode_provider_options_merge_deeply() {
     let safety = json!([{"category": "HARM_CATEGORY_HATE_SPEECH", "threshold": "BLOCK_NONE"}]);
-    let r = hi()
+    let r = CODEC
+        .hi()
         .with_temperature(0.2)
         .with_max_tokens(10)
         .with_provider_option("generationConfig", json!({"temperature": 0.9}))
         .with_provider_option("safetySettings", safety.clone())
         .with_provider_option("tools", json!([{"googleSearch": {}}]));
-    let body = body_of(&r);
+    let body = CODEC.body_of(&r);
     let gen = json!({"temperature": 0.9, "maxOutputTokens": 10});
     assert_eq!(body["generationConfig"], gen);
     assert_eq!(body["safetySettings"], safety);
@@ -373,7 +290,7 @@ fn encode_provider_options_merge_deeply() {
 
 #[test]
 fn decode_thinking_and_signed_text() {
-    let r = decode(pair!("thinking_text").1);
+    let r = CODEC.decode(fixture_pair!("thinking_text", "sse").1);
     assert_eq!(r.id.as_deref(), Some("exllm-gem-think-1"));
     assert_eq!(r.model.as_deref(), Some("gemini-2.5-flash"));
     let thought =
@@ -401,7 +318,7 @@ fn decode_thinking_and_signed_text() {
 
 #[test]
 fn decode_function_calls_get_unique_ids_and_keep_signatures() {
-    let r = decode(pair!("function_calls").1);
+    let r = CODEC.decode(fixture_pair!("function_calls", "sse").1);
     let calls = r.tool_calls();
     assert_eq!(calls.len(), 2);
     assert_eq!(
@@ -427,7 +344,7 @@ fn decode_function_calls_get_unique_ids_and_keep_signatures() {
 
 #[test]
 fn decode_keeps_provider_call_ids_and_defaults_missing_args() {
-    let r = decode(&edge("calls_with_and_without_ids").to_string());
+    let r = CODEC.decode(&edge("calls_with_and_without_ids").to_string());
     let calls = r.tool_calls();
     let ids: Vec<&str> = calls.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(ids, ["fc-7", "call_1", "call_2"]);
@@ -440,7 +357,7 @@ fn decode_keeps_provider_call_ids_and_defaults_missing_args() {
 
 #[test]
 fn decode_code_execution_items_and_grounding_metadata() {
-    let r = decode(pair!("code_grounding").1);
+    let r = CODEC.decode(fixture_pair!("code_grounding", "sse").1);
     let item = |i: usize| match &r.content[i] {
         Part::ProviderItem(p) => p.clone(),
         other => panic!("expected a provider item, got {other:?}"),
@@ -488,14 +405,14 @@ fn decode_finish_reasons() {
     for (raw, kind) in cases {
         let content = json!({"role": "model", "parts": [{"text": "x"}]});
         let body = json!({"candidates": [{"content": content, "finishReason": raw, "index": 0}]});
-        let r = decode(&body.to_string());
+        let r = CODEC.decode(&body.to_string());
         assert_eq!(finish_of(&r), (kind, Some(raw)), "{raw}");
     }
 }
 
 #[test]
 fn decode_blocked_prompt_is_a_content_filter() {
-    let r = decode(&edge("blocked_prompt").to_string());
+    let r = CODEC.decode(&edge("blocked_prompt").to_string());
     assert!(r.content.is_empty());
     assert_eq!(finish_of(&r), (FinishKind::ContentFilter, Some("SAFETY")));
     assert_eq!(r.provider_meta["promptFeedback"]["blockReason"], "SAFETY");
@@ -506,7 +423,7 @@ fn decode_blocked_prompt_is_a_content_filter() {
 
 #[test]
 fn decode_ignores_other_candidates_and_reports_missing_usage_as_unknown() {
-    let r = decode(&edge("two_candidates").to_string());
+    let r = CODEC.decode(&edge("two_candidates").to_string());
     assert_eq!(r.text(), "first");
     assert_eq!(finish_of(&r), (FinishKind::Stop, Some("STOP")));
     assert!(r.usage.is_none());
@@ -515,7 +432,7 @@ fn decode_ignores_other_candidates_and_reports_missing_usage_as_unknown() {
 
 #[test]
 fn decode_error_object_and_malformed_bodies() {
-    let r = decode(&edge("error_body").to_string());
+    let r = CODEC.decode(&edge("error_body").to_string());
     assert_eq!(finish_of(&r), (FinishKind::Error, Some("UNAVAILABLE")));
     let e = r.error.unwrap();
     assert_eq!(e.message, "The model is overloaded.");
@@ -534,17 +451,17 @@ fn decode_error_object_and_malformed_bodies() {
 #[test]
 fn stream_equals_decode_for_every_fixture() {
     for (sse_text, json_text) in [
-        pair!("thinking_text"),
-        pair!("function_calls"),
-        pair!("code_grounding"),
+        fixture_pair!("thinking_text", "sse"),
+        fixture_pair!("function_calls", "sse"),
+        fixture_pair!("code_grounding", "sse"),
     ] {
-        assert_eq!(stream(&sse(sse_text)), decode(json_text));
+        assert_eq!(CODEC.stream(&sse_data(sse_text)), CODEC.decode(json_text));
     }
 }
 
 #[test]
 fn stream_emits_start_once_then_deltas_in_order_and_usage_once() {
-    let (events, end) = stream_events(&sse(pair!("thinking_text").0));
+    let (events, end) = CODEC.stream_events(&sse_data(fixture_pair!("thinking_text", "sse").0));
     end.unwrap();
     let count = |f: fn(&StreamEvent) -> bool| events.iter().filter(|e| f(e)).count();
     assert_eq!(count(|e| matches!(e, StreamEvent::Start { .. })), 1);
@@ -566,8 +483,11 @@ fn stream_emits_start_once_then_deltas_in_order_and_usage_once() {
 
 #[test]
 fn stream_signature_in_a_trailing_empty_part_equals_a_signed_text_part() {
-    let streamed = stream(&edge_chunks("signed_text_chunks"));
-    assert_eq!(streamed, decode(&edge("signed_text_whole").to_string()));
+    let streamed = CODEC.stream(&edge_chunks("signed_text_chunks"));
+    assert_eq!(
+        streamed,
+        CODEC.decode(&edge("signed_text_whole").to_string())
+    );
     assert_eq!(
         streamed.content,
         vec![Part::text("Hello"), signature_only("s1")]
@@ -576,7 +496,7 @@ fn stream_signature_in_a_trailing_empty_part_equals_a_signed_text_part() {
 
 #[test]
 fn stream_in_band_error_ends_with_error() {
-    let (events, end) = stream_events(&edge_chunks("error_chunks"));
+    let (events, end) = CODEC.stream_events(&edge_chunks("error_chunks"));
     end.expect("an error chunk ends the stream");
     let r = collect(events);
     assert_eq!(r.text(), "Partial");
@@ -586,9 +506,9 @@ fn stream_in_band_error_ends_with_error() {
 
 #[test]
 fn stream_without_finish_reason_is_truncated() {
-    let mut frames = sse(pair!("thinking_text").0);
+    let mut frames = sse_data(fixture_pair!("thinking_text", "sse").0);
     frames.pop();
-    let (events, end) = stream_events(&frames);
+    let (events, end) = CODEC.stream_events(&frames);
     assert_eq!(end.unwrap_err().kind(), ErrorKind::Truncated);
     // What did arrive is still reported.
     let usage = events.iter().find_map(|e| match e {
@@ -597,9 +517,9 @@ fn stream_without_finish_reason_is_truncated() {
     });
     assert_eq!(usage.unwrap().reasoning_tokens, Some(60));
 
-    let (_, end) = stream_events(&[]);
+    let (_, end) = CODEC.stream_events::<String>(&[]);
     assert_eq!(end.unwrap_err().kind(), ErrorKind::Truncated);
-    let (_, end) = stream_events(&["  ".into(), String::new()]);
+    let (_, end) = CODEC.stream_events(&["  ".into(), String::new()]);
     assert_eq!(end.unwrap_err().kind(), ErrorKind::Truncated);
 }
 
@@ -607,7 +527,7 @@ fn stream_without_finish_reason_is_truncated() {
 fn stream_malformed_json_is_a_decode_error() {
     let ok = json!({"candidates": [{"content": {"parts": [{"text": "ok"}]}, "index": 0}]});
     for bad in ["{\"candidates\": [", "[DONE]", "{\"candidates\": 5}"] {
-        let (events, end) = stream_events(&[ok.to_string(), bad.to_owned()]);
+        let (events, end) = CODEC.stream_events(&[ok.to_string(), bad.to_owned()]);
         assert_eq!(end.unwrap_err().kind(), ErrorKind::Decode, "{bad}");
         assert_eq!(events, [StreamEvent::TextDelta("ok".into())]);
     }

@@ -1,56 +1,17 @@
 use super::*;
+use crate::provider::test_support::{collect, finish_of, fixture_pair, sorted_settings, TestCodec};
 use crate::provider::Auth;
 use crate::types::{Message, ProviderItem, ReasoningConfig, Secret, Tool, ToolChoice};
-use bytes::Bytes;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-/// The `.ndjson` and `.json` fixtures of one answer.
-macro_rules! pair {
-    ($name:literal) => {
-        (
-            include_str!(concat!("fixtures/", $name, ".ndjson")),
-            include_str!(concat!("fixtures/", $name, ".json")),
-        )
-    };
-}
-
 fn endpoint() -> Endpoint {
     Endpoint::new("ollama", "http://localhost:11434")
 }
 
-fn encode_with(req: &ChatRequest, stream: bool) -> (http::Request<Bytes>, Value, Vec<Warning>) {
-    let enc = OllamaCodec
-        .encode(req, "llama3.2", &endpoint(), stream)
-        .expect("the request encodes");
-    let body: Value = serde_json::from_slice(enc.request.body()).expect("the body is JSON");
-    (enc.request, body, enc.warnings)
-}
-
-fn body_of(req: &ChatRequest) -> Value {
-    encode_with(req, false).1
-}
-
-fn hi() -> ChatRequest {
-    ChatRequest::new("ollama/llama3.2", vec![Message::user("Hi")])
-}
-
-fn settings(warnings: &[Warning]) -> Vec<&str> {
-    let mut names: Vec<&str> = warnings
-        .iter()
-        .filter_map(|w| w.setting.as_deref())
-        .collect();
-    names.sort_unstable();
-    names
-}
-
-fn decode(body: &str) -> ChatResponse {
-    OllamaCodec
-        .decode(body.as_bytes())
-        .expect("the body decodes")
-}
+const CODEC: TestCodec = TestCodec::new(&OllamaCodec, "llama3.2", endpoint);
 
 fn lines(text: &str) -> Vec<String> {
     text.lines()
@@ -59,46 +20,13 @@ fn lines(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn stream_events(lines: &[String]) -> (Vec<StreamEvent>, Result<()>) {
-    let mut dec = OllamaCodec.stream_decoder();
-    let mut events = Vec::new();
-    for line in lines {
-        let frame = Frame {
-            event: "",
-            data: line.as_bytes(),
-        };
-        if let Err(e) = dec.decode(frame, &mut events) {
-            return (events, Err(e));
-        }
-    }
-    let end = dec.finish(&mut events);
-    (events, end)
-}
-
-fn collect(events: Vec<StreamEvent>) -> ChatResponse {
-    let mut c = Collector::new();
-    events.into_iter().for_each(|e| c.push(e));
-    c.finish()
-}
-
-fn stream(lines: &[String]) -> ChatResponse {
-    let (events, end) = stream_events(lines);
-    end.expect("the stream ends cleanly");
-    collect(events)
-}
-
-fn finish_of(r: &ChatResponse) -> (FinishKind, Option<&str>) {
-    let f = r.finish.as_ref().expect("a finish reason");
-    (f.kind, f.raw.as_deref())
-}
-
 // ---------------------------------------------------------------------------------------------
 // Encode
 // ---------------------------------------------------------------------------------------------
 
 #[test]
 fn encode_posts_to_api_chat_and_always_says_whether_to_stream() {
-    let (request, body, warnings) = encode_with(&hi(), false);
+    let (request, body, warnings) = CODEC.encode_with(&CODEC.hi(), false);
     assert_eq!(request.method(), http::Method::POST);
     assert_eq!(request.uri(), "http://localhost:11434/api/chat");
     assert_eq!(request.headers()["accept"], "application/json");
@@ -109,14 +37,14 @@ fn encode_posts_to_api_chat_and_always_says_whether_to_stream() {
     );
     assert!(warnings.is_empty());
 
-    let (request, body, _) = encode_with(&hi(), true);
+    let (request, body, _) = CODEC.encode_with(&CODEC.hi(), true);
     assert_eq!(request.headers()["accept"], "application/x-ndjson");
     assert_eq!(body["stream"], true);
 
     let mut ep = Endpoint::new("ollama-cloud", "https://ollama.com/");
     ep.auth = Auth::Bearer(Secret::new("ol-key"));
     let enc = OllamaCodec
-        .encode(&hi(), "gpt-oss:120b", &ep, false)
+        .encode(&CODEC.hi(), "gpt-oss:120b", &ep, false)
         .unwrap();
     assert_eq!(enc.request.uri(), "https://ollama.com/api/chat");
     assert_eq!(enc.request.headers()["authorization"], "Bearer ol-key");
@@ -162,7 +90,7 @@ fn encode_parts_ollama_cannot_take_warn_and_are_dropped() {
             }),
         ],
     );
-    let (_, body, warnings) = encode_with(&ChatRequest::new("ollama/x", vec![m]), false);
+    let (_, body, warnings) = CODEC.encode_with(&ChatRequest::new("ollama/x", vec![m]), false);
     assert_eq!(
         body["messages"],
         json!([{"role": "user", "content": "Look"}])
@@ -180,30 +108,31 @@ fn encode_parts_ollama_cannot_take_warn_and_are_dropped() {
 #[test]
 fn encode_tools_and_the_unsupported_tool_choice() {
     let schema = json!({"type": "object", "properties": {"city": {"type": "string"}}});
-    let r = hi()
+    let r = CODEC
+        .hi()
         .with_tool(Tool::new(
             "get_weather",
             "Weather for a city",
             schema.clone(),
         ))
         .with_tool_choice(ToolChoice::Required);
-    let (_, body, warnings) = encode_with(&r, false);
+    let (_, body, warnings) = CODEC.encode_with(&r, false);
     assert_eq!(
         body["tools"],
         json!([{"type": "function", "function": {
             "name": "get_weather", "description": "Weather for a city", "parameters": schema}}])
     );
     assert!(body.get("tool_choice").is_none());
-    assert_eq!(settings(&warnings), ["tool_choice"]);
+    assert_eq!(sorted_settings(&warnings), ["tool_choice"]);
 }
 
 #[test]
 fn encode_sampling_settings_go_into_options() {
-    let mut r = hi().with_temperature(0.7).with_max_tokens(128);
+    let mut r = CODEC.hi().with_temperature(0.7).with_max_tokens(128);
     (r.top_p, r.top_k, r.seed) = (Some(0.9), Some(20), Some(42));
     (r.frequency_penalty, r.presence_penalty) = (Some(0.1), Some(0.2));
     r.stop = vec!["</s>".into()];
-    let (_, body, warnings) = encode_with(&r, false);
+    let (_, body, warnings) = CODEC.encode_with(&r, false);
     assert!(warnings.is_empty(), "{warnings:?}");
     assert_eq!(
         body["options"],
@@ -213,12 +142,12 @@ fn encode_sampling_settings_go_into_options() {
     for key in ["temperature", "max_tokens", "num_predict", "stop", "seed"] {
         assert!(body.get(key).is_none(), "{key} belongs in options");
     }
-    assert!(body_of(&hi()).get("options").is_none());
+    assert!(CODEC.body_of(&CODEC.hi()).get("options").is_none());
 }
 
 #[test]
 fn encode_format_and_think() {
-    let format = |f| body_of(&hi().with_response_format(f))["format"].clone();
+    let format = |f| CODEC.body_of(&CODEC.hi().with_response_format(f))["format"].clone();
     assert_eq!(format(ResponseFormat::JsonObject), json!("json"));
     let schema = json!({"type": "object", "properties": {"age": {"type": "integer"}}});
     let json_schema = ResponseFormat::JsonSchema {
@@ -231,12 +160,12 @@ fn encode_format_and_think() {
     assert_eq!(format(ResponseFormat::Text), Value::Null);
 
     let think = |effort: Option<ReasoningEffort>, budget_tokens: Option<u32>| {
-        let r = hi().with_reasoning(ReasoningConfig {
+        let r = CODEC.hi().with_reasoning(ReasoningConfig {
             effort,
             budget_tokens,
             summary: None,
         });
-        body_of(&r)["think"].clone()
+        CODEC.body_of(&r)["think"].clone()
     };
     assert_eq!(think(Some(ReasoningEffort::None), None), json!(false));
     assert_eq!(think(Some(ReasoningEffort::Low), None), json!("low"));
@@ -244,21 +173,21 @@ fn encode_format_and_think() {
     assert_eq!(think(Some(ReasoningEffort::High), Some(9)), json!("high"));
     assert_eq!(think(Some(ReasoningEffort::Minimal), None), json!(true));
     assert_eq!(think(None, Some(1000)), json!(true));
-    assert!(body_of(&hi()).get("think").is_none());
+    assert!(CODEC.body_of(&CODEC.hi()).get("think").is_none());
 }
 
 #[test]
 fn encode_unsupported_settings_warn_and_are_not_sent() {
-    let mut r = hi();
+    let mut r = CODEC.hi();
     r.n = Some(2);
     r.logprobs = Some(true);
     r.top_logprobs = Some(2);
     r.parallel_tool_calls = Some(false);
     r.service_tier = Some("flex".into());
     r.user = Some("u-1".into());
-    let (_, body, warnings) = encode_with(&r, false);
+    let (_, body, warnings) = CODEC.encode_with(&r, false);
     assert_eq!(
-        settings(&warnings),
+        sorted_settings(&warnings),
         [
             "logprobs",
             "n",
@@ -276,19 +205,20 @@ fn encode_unsupported_settings_warn_and_are_not_sent() {
 
 #[test]
 fn encode_provider_options_merge_into_options() {
-    let r = hi()
+    let r = CODEC
+        .hi()
         .with_temperature(0.5)
         .with_provider_option("options", json!({"num_ctx": 8192, "temperature": 0.1}))
         .with_provider_option("keep_alive", json!("10m"));
-    let body = body_of(&r);
+    let body = CODEC.body_of(&r);
     assert_eq!(
         body["options"],
         json!({"num_ctx": 8192, "temperature": 0.1})
     );
     assert_eq!(body["keep_alive"], "10m");
-    let r = hi().with_provider_option("stream", json!(true));
+    let r = CODEC.hi().with_provider_option("stream", json!(true));
     assert_eq!(
-        body_of(&r)["stream"],
+        CODEC.body_of(&r)["stream"],
         true,
         "an option can override anything"
     );
@@ -300,7 +230,7 @@ fn encode_provider_options_merge_into_options() {
 
 #[test]
 fn decode_thinking_answer_with_counts_and_timings() {
-    let r = decode(pair!("thinking").1);
+    let r = CODEC.decode(fixture_pair!("thinking", "ndjson").1);
     assert_eq!(r.model.as_deref(), Some("qwen3:8b"));
     assert_eq!(r.id, None);
     assert_eq!(
@@ -332,7 +262,7 @@ fn decode_thinking_answer_with_counts_and_timings() {
 
 #[test]
 fn decode_tool_calls_with_and_without_ids() {
-    let r = decode(pair!("tool_calls").1);
+    let r = CODEC.decode(fixture_pair!("tool_calls", "ndjson").1);
     let calls = r.tool_calls();
     assert_eq!(calls.len(), 2);
     assert_eq!(calls[0].id, "call_0", "made up where the server sent none");
@@ -356,7 +286,7 @@ fn decode_tool_call_argument_shapes() {
         {"function": {"name": "c"}},
         {},
     ]}});
-    let r = decode(&body.to_string());
+    let r = CODEC.decode(&body.to_string());
     let args: Vec<&Value> = r.tool_calls().iter().map(|c| &c.arguments).collect();
     assert_eq!(args, [&json!({"x": 1}), &json!({}), &json!({}), &json!({})]);
     let ids: Vec<&str> = r.tool_calls().iter().map(|c| c.id.as_str()).collect();
@@ -365,7 +295,8 @@ fn decode_tool_call_argument_shapes() {
 
 #[test]
 fn decode_absent_counts_are_zero() {
-    let r = decode(r#"{"model":"m","message":{"role":"assistant","content":"ok"},"done":true}"#);
+    let r =
+        CODEC.decode(r#"{"model":"m","message":{"role":"assistant","content":"ok"},"done":true}"#);
     let u = r.usage.unwrap();
     assert_eq!((u.input_tokens, u.output_tokens), (Some(0), Some(0)));
     assert_eq!(u.raw, Some(json!({})));
@@ -384,16 +315,16 @@ fn decode_finish_reasons() {
     ] {
         let body =
             json!({"model": "m", "message": {"content": "x"}, "done": true, "done_reason": raw});
-        let r = decode(&body.to_string());
+        let r = CODEC.decode(&body.to_string());
         assert_eq!(finish_of(&r), (kind, Some(raw)), "{raw}");
     }
-    let r = decode(r#"{"done":true,"done_reason":""}"#);
+    let r = CODEC.decode(r#"{"done":true,"done_reason":""}"#);
     assert_eq!(r.finish, None);
 }
 
 #[test]
 fn decode_error_body_and_malformed_or_unfinished_bodies() {
-    let r = decode(r#"{"error":"model \"llama9\" not found, try pulling it first"}"#);
+    let r = CODEC.decode(r#"{"error":"model \"llama9\" not found, try pulling it first"}"#);
     assert_eq!(r.finish_kind(), Some(FinishKind::Error));
     assert_eq!(
         r.error.unwrap().message,
@@ -422,14 +353,17 @@ fn decode_error_body_and_malformed_or_unfinished_bodies() {
 
 #[test]
 fn stream_equals_decode() {
-    for (ndjson, whole) in [pair!("thinking"), pair!("tool_calls")] {
-        assert_eq!(stream(&lines(ndjson)), decode(whole));
+    for (ndjson, whole) in [
+        fixture_pair!("thinking", "ndjson"),
+        fixture_pair!("tool_calls", "ndjson"),
+    ] {
+        assert_eq!(CODEC.stream(&lines(ndjson)), CODEC.decode(whole));
     }
 }
 
 #[test]
 fn stream_events_in_order() {
-    let (events, end) = stream_events(&lines(pair!("thinking").0));
+    let (events, end) = CODEC.stream_events(&lines(fixture_pair!("thinking", "ndjson").0));
     end.unwrap();
     assert_eq!(
         events[..5],
@@ -455,7 +389,7 @@ fn stream_events_in_order() {
 #[test]
 fn stream_through_the_ndjson_framer_in_small_chunks() {
     assert_eq!(OllamaCodec.framing(), Framing::Ndjson);
-    let (body, whole) = pair!("tool_calls");
+    let (body, whole) = fixture_pair!("tool_calls", "ndjson");
     for size in [1, 7, 64, body.len()] {
         let mut framer = OllamaCodec.framing().framer();
         let mut dec = OllamaCodec.stream_decoder();
@@ -466,18 +400,18 @@ fn stream_through_the_ndjson_framer_in_small_chunks() {
         }
         framer.finish(&mut sink).unwrap();
         dec.finish(&mut events).unwrap();
-        assert_eq!(collect(events), decode(whole), "chunks of {size}");
+        assert_eq!(collect(events), CODEC.decode(whole), "chunks of {size}");
     }
 }
 
 #[test]
 fn stream_error_line_ends_with_error() {
-    let mut all = lines(pair!("thinking").0);
+    let mut all = lines(fixture_pair!("thinking", "ndjson").0);
     all.truncate(3);
     all.push(
         r#"{"error":"an error was encountered while running the model: unexpected EOF"}"#.into(),
     );
-    let (events, end) = stream_events(&all);
+    let (events, end) = CODEC.stream_events(&all);
     end.expect("an error line ends the stream");
     let r = collect(events);
     assert_eq!(r.text(), "The capital");
@@ -493,20 +427,20 @@ fn stream_error_line_ends_with_error() {
 
 #[test]
 fn stream_without_done_is_truncated() {
-    let mut all = lines(pair!("tool_calls").0);
+    let mut all = lines(fixture_pair!("tool_calls", "ndjson").0);
     all.pop();
-    let (events, end) = stream_events(&all);
+    let (events, end) = CODEC.stream_events(&all);
     assert_eq!(end.unwrap_err().kind(), ErrorKind::Truncated);
     assert_eq!(collect(events).tool_calls().len(), 2);
-    let (_, end) = stream_events(&[]);
+    let (_, end) = CODEC.stream_events::<String>(&[]);
     assert_eq!(end.unwrap_err().kind(), ErrorKind::Truncated);
 }
 
 #[test]
 fn stream_malformed_line_is_a_decode_error() {
-    let mut all = lines(pair!("thinking").0);
+    let mut all = lines(fixture_pair!("thinking", "ndjson").0);
     all.insert(1, "{\"model\":\"qwen3:8b\",\"message\":".into());
-    let (events, end) = stream_events(&all);
+    let (events, end) = CODEC.stream_events(&all);
     assert_eq!(end.unwrap_err().kind(), ErrorKind::Decode);
     assert_eq!(events.len(), 2, "only the first line was decoded");
 }

@@ -1,127 +1,22 @@
 use super::*;
+use crate::provider::test_support::{
+    bearer, call, collect, data_frames, finish_of, settings, sse, TestCodec,
+};
 use crate::provider::Auth;
 use crate::types::{
     CacheBreakpoint, ImageDetail, ProviderItem, Reasoning, ReasoningConfig, ReasoningEffort,
     Secret, Tool, ToolResult,
 };
-use bytes::Bytes;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
 fn endpoint() -> Endpoint {
-    let mut ep = Endpoint::new("openai", "https://api.openai.com/v1/");
-    ep.auth = Auth::Bearer(Secret::new("sk-test-key"));
-    ep
+    bearer("openai", "https://api.openai.com/v1/", "sk-test-key")
 }
 
-fn encode_with(
-    req: &ChatRequest,
-    ep: &Endpoint,
-    stream: bool,
-) -> (http::Request<Bytes>, Value, Vec<Warning>) {
-    let enc = OpenAiChatCodec
-        .encode(req, "gpt-4o-mini", ep, stream)
-        .expect("the request encodes");
-    let body: Value = serde_json::from_slice(enc.request.body()).expect("the body is JSON");
-    (enc.request, body, enc.warnings)
-}
-
-fn body_of(req: &ChatRequest) -> Value {
-    encode_with(req, &endpoint(), false).1
-}
-
-fn req(messages: Vec<Message>) -> ChatRequest {
-    ChatRequest::new("openai/gpt-4o-mini", messages)
-}
-
-fn settings(warnings: &[Warning]) -> Vec<&str> {
-    warnings
-        .iter()
-        .filter_map(|w| w.setting.as_deref())
-        .collect()
-}
-
-fn decode(body: &str) -> ChatResponse {
-    OpenAiChatCodec
-        .decode(body.as_bytes())
-        .expect("the body decodes")
-}
-
-/// Splits an SSE text into `(event, data)` frames the way the transport's framer does.
-fn sse(text: &str) -> Vec<(String, String)> {
-    let mut frames = Vec::new();
-    for block in text.split("\n\n") {
-        let mut event = String::new();
-        let mut data = Vec::new();
-        for line in block.lines() {
-            if let Some(v) = line.strip_prefix("event:") {
-                event = v.trim().to_owned();
-            } else if let Some(v) = line.strip_prefix("data:") {
-                data.push(v.strip_prefix(' ').unwrap_or(v));
-            }
-        }
-        if !data.is_empty() {
-            frames.push((event, data.join("\n")));
-        }
-    }
-    frames
-}
-
-/// Data-only frames from JSON values (or raw strings like `[DONE]`).
-fn frames(data: &[&str]) -> Vec<(String, String)> {
-    data.iter()
-        .map(|d| (String::new(), (*d).to_owned()))
-        .collect()
-}
-
-/// Feeds frames through a fresh stream decoder; returns the events and the outcome of the
-/// first failing call (or of `finish`).
-fn stream_events(frames: &[(String, String)]) -> (Vec<StreamEvent>, Result<()>) {
-    let mut dec = OpenAiChatCodec.stream_decoder();
-    let mut events = Vec::new();
-    for (event, data) in frames {
-        let frame = Frame {
-            event,
-            data: data.as_bytes(),
-        };
-        if let Err(e) = dec.decode(frame, &mut events) {
-            return (events, Err(e));
-        }
-    }
-    let end = dec.finish(&mut events);
-    (events, end)
-}
-
-fn collect(events: Vec<StreamEvent>) -> ChatResponse {
-    let mut c = Collector::new();
-    for e in events {
-        c.push(e);
-    }
-    c.finish()
-}
-
-fn stream(frames: &[(String, String)]) -> ChatResponse {
-    let (events, end) = stream_events(frames);
-    end.expect("the stream ends cleanly");
-    collect(events)
-}
-
-/// A caller tool call part, as decoders produce them.
-fn call(id: &str, name: &str, arguments: Value) -> Part {
-    Part::ToolCall(ToolCall {
-        id: id.into(),
-        name: name.into(),
-        arguments,
-        provider_meta: None,
-    })
-}
-
-fn finish_of(r: &ChatResponse) -> (FinishKind, Option<&str>) {
-    let f = r.finish.as_ref().expect("a finish reason");
-    (f.kind, f.raw.as_deref())
-}
+const CODEC: TestCodec = TestCodec::new(&OpenAiChatCodec, "gpt-4o-mini", endpoint);
 
 // ---------------------------------------------------------------------------------------------
 // Encode
@@ -129,8 +24,7 @@ fn finish_of(r: &ChatResponse) -> (FinishKind, Option<&str>) {
 
 #[test]
 fn encode_posts_json_to_chat_completions_with_bearer_auth() {
-    let (request, body, warnings) =
-        encode_with(&req(vec![Message::user("Hi")]), &endpoint(), false);
+    let (request, body, warnings) = CODEC.encode_with(&CODEC.req(vec![Message::user("Hi")]), false);
     assert_eq!(request.method(), http::Method::POST);
     assert_eq!(request.uri(), "https://api.openai.com/v1/chat/completions");
     let h = request.headers();
@@ -152,7 +46,7 @@ fn encode_uses_header_auth_and_extra_headers() {
         value: Secret::new("azure-key"),
     };
     ep.headers.push(("x-title".into(), "exllm".into()));
-    let (request, _, _) = encode_with(&req(vec![Message::user("Hi")]), &ep, false);
+    let (request, _, _) = CODEC.encode_to(&CODEC.req(vec![Message::user("Hi")]), &ep, false);
     assert_eq!(
         request.uri(),
         "https://example.openai.azure.com/openai/v1/chat/completions"
@@ -164,14 +58,14 @@ fn encode_uses_header_auth_and_extra_headers() {
 
 #[test]
 fn encode_developer_role_follows_quirk() {
-    let r = req(vec![
+    let r = CODEC.req(vec![
         Message::system("Be brief."),
         Message::developer("Use metric units."),
         Message::user("Hi"),
     ]);
     let mut ep = endpoint();
     ep.quirks.developer_role = false;
-    let (_, body, _) = encode_with(&r, &ep, false);
+    let (_, body, _) = CODEC.encode_to(&r, &ep, false);
     assert_eq!(
         body["messages"][0],
         json!({"role": "system", "content": "Be brief."})
@@ -182,7 +76,7 @@ fn encode_developer_role_follows_quirk() {
     );
 
     ep.quirks.developer_role = true;
-    let (_, body, _) = encode_with(&r, &ep, false);
+    let (_, body, _) = CODEC.encode_to(&r, &ep, false);
     assert_eq!(body["messages"][0]["role"], "system");
     assert_eq!(
         body["messages"][1],
@@ -192,12 +86,12 @@ fn encode_developer_role_follows_quirk() {
 
 #[test]
 fn encode_system_text_parts_are_joined() {
-    let r = req(vec![Message::new(
+    let r = CODEC.req(vec![Message::new(
         Role::System,
         vec![Part::text("One. "), Part::text("Two.")],
     )]);
     assert_eq!(
-        body_of(&r)["messages"],
+        CODEC.body_of(&r)["messages"],
         json!([{"role": "system", "content": "One. Two."}])
     );
 }
@@ -207,7 +101,7 @@ fn encode_user_name_is_kept() {
     let mut m = Message::user("Hi");
     m.name = Some("alice".into());
     assert_eq!(
-        body_of(&req(vec![m]))["messages"][0],
+        CODEC.body_of(&CODEC.req(vec![m]))["messages"][0],
         json!({"role": "user", "content": "Hi", "name": "alice"})
     );
 }
@@ -236,7 +130,7 @@ fn encode_user_media_parts() {
             },
         ],
     );
-    let (_, body, warnings) = encode_with(&req(vec![m]), &endpoint(), false);
+    let (_, body, warnings) = CODEC.encode_with(&CODEC.req(vec![m]), false);
     assert!(warnings.is_empty(), "{warnings:?}");
     assert_eq!(
         body["messages"],
@@ -257,7 +151,7 @@ fn encode_single_image_stays_a_content_list() {
         vec![Part::image_url("https://example.com/a.jpg")],
     );
     assert_eq!(
-        body_of(&req(vec![m]))["messages"][0]["content"],
+        CODEC.body_of(&CODEC.req(vec![m]))["messages"][0]["content"],
         json!([{"type": "image_url", "image_url": {"url": "https://example.com/a.jpg"}}])
     );
 }
@@ -275,7 +169,7 @@ fn encode_file_url_is_dropped_with_a_warning() {
             },
         ],
     );
-    let (_, body, warnings) = encode_with(&req(vec![m]), &endpoint(), false);
+    let (_, body, warnings) = CODEC.encode_with(&CODEC.req(vec![m]), false);
     assert_eq!(
         body["messages"],
         json!([{"role": "user", "content": "Summarise"}])
@@ -302,7 +196,7 @@ fn encode_parts_a_user_message_cannot_hold_warn_and_are_dropped() {
             Part::CacheBreakpoint(CacheBreakpoint::default()),
         ],
     );
-    let (_, body, warnings) = encode_with(&req(vec![m]), &endpoint(), false);
+    let (_, body, warnings) = CODEC.encode_with(&CODEC.req(vec![m]), false);
     // Nothing sendable is left, so no empty user message is sent.
     assert_eq!(body["messages"], json!([]));
     assert_eq!(warnings.len(), 4, "{warnings:?}");
@@ -323,7 +217,7 @@ fn encode_cache_breakpoints_are_ignored_silently() {
             }),
         ],
     );
-    let (_, body, warnings) = encode_with(&req(vec![m]), &endpoint(), false);
+    let (_, body, warnings) = CODEC.encode_with(&CODEC.req(vec![m]), false);
     assert_eq!(
         body["messages"],
         json!([{"role": "user", "content": "long prefix"}])
@@ -336,7 +230,7 @@ fn encode_tool_results_become_tool_messages() {
     let mut result = ToolResult::text("call_1", "18 degrees");
     result.name = Some("get_weather".into());
     result.content.push(Part::text(", sunny"));
-    let r = req(vec![
+    let r = CODEC.req(vec![
         Message::tool_result(result),
         Message::new(
             Role::User,
@@ -347,7 +241,7 @@ fn encode_tool_results_become_tool_messages() {
         ),
     ]);
     assert_eq!(
-        body_of(&r)["messages"],
+        CODEC.body_of(&r)["messages"],
         json!([
             {"role": "tool", "tool_call_id": "call_1", "content": "18 degrees, sunny"},
             {"role": "tool", "tool_call_id": "call_2", "content": "12:00"},
@@ -389,11 +283,8 @@ fn encode_assistant_tool_calls_text_and_refusal() {
             text: "I can't help with that.".into(),
         }],
     );
-    let (_, body, warnings) = encode_with(
-        &req(vec![calls_only, with_text, refusal]),
-        &endpoint(),
-        false,
-    );
+    let (_, body, warnings) =
+        CODEC.encode_with(&CODEC.req(vec![calls_only, with_text, refusal]), false);
     assert!(warnings.is_empty());
     assert_eq!(
         body["messages"][0],
@@ -425,10 +316,11 @@ fn encode_tools_and_every_tool_choice() {
         name: "now".into(),
         ..Default::default()
     };
-    let base = req(vec![Message::user("Hi")])
+    let base = CODEC
+        .req(vec![Message::user("Hi")])
         .with_tool(strict)
         .with_tool(bare);
-    let body = body_of(&base);
+    let body = CODEC.body_of(&base);
     assert_eq!(
         body["tools"],
         json!([
@@ -453,42 +345,42 @@ fn encode_tools_and_every_tool_choice() {
         ),
     ];
     for (choice, expected) in cases {
-        let body = body_of(&base.clone().with_tool_choice(choice.clone()));
+        let body = CODEC.body_of(&base.clone().with_tool_choice(choice.clone()));
         assert_eq!(body["tool_choice"], expected, "{choice:?}");
     }
 }
 
 #[test]
 fn encode_parallel_tool_calls() {
-    let mut r = req(vec![Message::user("Hi")]);
-    assert!(body_of(&r).get("parallel_tool_calls").is_none());
+    let mut r = CODEC.req(vec![Message::user("Hi")]);
+    assert!(CODEC.body_of(&r).get("parallel_tool_calls").is_none());
     r.parallel_tool_calls = Some(false);
-    assert_eq!(body_of(&r)["parallel_tool_calls"], false);
+    assert_eq!(CODEC.body_of(&r)["parallel_tool_calls"], false);
     r.parallel_tool_calls = Some(true);
-    assert_eq!(body_of(&r)["parallel_tool_calls"], true);
+    assert_eq!(CODEC.body_of(&r)["parallel_tool_calls"], true);
 }
 
 #[test]
 fn encode_max_tokens_field_follows_quirk() {
-    let r = req(vec![Message::user("Hi")]).with_max_tokens(256);
+    let r = CODEC.req(vec![Message::user("Hi")]).with_max_tokens(256);
     let mut ep = endpoint();
     ep.quirks.max_completion_tokens = true;
-    let (_, body, _) = encode_with(&r, &ep, false);
+    let (_, body, _) = CODEC.encode_to(&r, &ep, false);
     assert_eq!(body["max_completion_tokens"], 256);
     assert!(body.get("max_tokens").is_none());
 
     ep.quirks.max_completion_tokens = false;
-    let (_, body, _) = encode_with(&r, &ep, false);
+    let (_, body, _) = CODEC.encode_to(&r, &ep, false);
     assert_eq!(body["max_tokens"], 256);
     assert!(body.get("max_completion_tokens").is_none());
 
-    let (_, body, _) = encode_with(&req(vec![Message::user("Hi")]), &ep, false);
+    let (_, body, _) = CODEC.encode_to(&CODEC.req(vec![Message::user("Hi")]), &ep, false);
     assert!(body.get("max_tokens").is_none());
 }
 
 #[test]
 fn encode_sampling_settings_and_stop() {
-    let mut r = req(vec![Message::user("Hi")]).with_temperature(0.25);
+    let mut r = CODEC.req(vec![Message::user("Hi")]).with_temperature(0.25);
     r.top_p = Some(0.5);
     r.stop = vec!["END".into(), "###".into()];
     r.seed = Some(42);
@@ -499,7 +391,7 @@ fn encode_sampling_settings_and_stop() {
     r.user = Some("user-123".into());
     r.logprobs = Some(true);
     r.top_logprobs = Some(3);
-    let (_, body, warnings) = encode_with(&r, &endpoint(), false);
+    let (_, body, warnings) = CODEC.encode_with(&r, false);
     assert!(warnings.is_empty(), "{warnings:?}");
     assert_eq!(body["temperature"], 0.25);
     assert_eq!(body["top_p"], 0.5);
@@ -516,7 +408,7 @@ fn encode_sampling_settings_and_stop() {
 
 #[test]
 fn encode_unset_settings_are_absent() {
-    let body = body_of(&req(vec![Message::user("Hi")]));
+    let body = CODEC.body_of(&CODEC.req(vec![Message::user("Hi")]));
     let mut keys: Vec<&str> = body
         .as_object()
         .unwrap()
@@ -529,30 +421,30 @@ fn encode_unset_settings_are_absent() {
 
 #[test]
 fn encode_top_k_needs_the_quirk() {
-    let mut r = req(vec![Message::user("Hi")]);
+    let mut r = CODEC.req(vec![Message::user("Hi")]);
     r.top_k = Some(40);
     let mut ep = endpoint();
     ep.quirks.top_k = false;
-    let (_, body, warnings) = encode_with(&r, &ep, false);
+    let (_, body, warnings) = CODEC.encode_to(&r, &ep, false);
     assert!(body.get("top_k").is_none());
     assert_eq!(settings(&warnings), ["top_k"]);
     assert!(warnings[0].message.contains("openai"));
 
     ep.quirks.top_k = true;
-    let (_, body, warnings) = encode_with(&r, &ep, false);
+    let (_, body, warnings) = CODEC.encode_to(&r, &ep, false);
     assert_eq!(body["top_k"], 40);
     assert!(warnings.is_empty());
 }
 
 #[test]
 fn encode_response_formats() {
-    let base = req(vec![Message::user("Hi")]);
+    let base = CODEC.req(vec![Message::user("Hi")]);
     assert_eq!(
-        body_of(&base.clone().with_response_format(ResponseFormat::Text))["response_format"],
+        CODEC.body_of(&base.clone().with_response_format(ResponseFormat::Text))["response_format"],
         json!({"type": "text"})
     );
     assert_eq!(
-        body_of(
+        CODEC.body_of(
             &base
                 .clone()
                 .with_response_format(ResponseFormat::JsonObject)
@@ -567,7 +459,7 @@ fn encode_response_formats() {
         strict: Some(true),
     };
     assert_eq!(
-        body_of(&base.clone().with_response_format(f))["response_format"],
+        CODEC.body_of(&base.clone().with_response_format(f))["response_format"],
         json!({"type": "json_schema", "json_schema": {
             "name": "answer", "schema": schema, "description": "The answer", "strict": true
         }})
@@ -579,37 +471,41 @@ fn encode_response_formats() {
         strict: None,
     };
     assert_eq!(
-        body_of(&base.with_response_format(bare))["response_format"],
+        CODEC.body_of(&base.with_response_format(bare))["response_format"],
         json!({"type": "json_schema", "json_schema": {"name": "answer", "schema": {}}})
     );
 }
 
 #[test]
 fn encode_reasoning_effort_follows_quirk() {
-    let r = req(vec![Message::user("Hi")]).with_reasoning(ReasoningConfig {
-        effort: Some(ReasoningEffort::Low),
-        ..Default::default()
-    });
+    let r = CODEC
+        .req(vec![Message::user("Hi")])
+        .with_reasoning(ReasoningConfig {
+            effort: Some(ReasoningEffort::Low),
+            ..Default::default()
+        });
     let mut ep = endpoint();
     ep.quirks.reasoning_effort = true;
-    let (_, body, warnings) = encode_with(&r, &ep, false);
+    let (_, body, warnings) = CODEC.encode_to(&r, &ep, false);
     assert_eq!(body["reasoning_effort"], "low");
     assert!(warnings.is_empty());
 
     ep.quirks.reasoning_effort = false;
-    let (_, body, warnings) = encode_with(&r, &ep, false);
+    let (_, body, warnings) = CODEC.encode_to(&r, &ep, false);
     assert!(body.get("reasoning_effort").is_none());
     assert_eq!(settings(&warnings), ["reasoning.effort"]);
 }
 
 #[test]
 fn encode_reasoning_budget_is_unsupported() {
-    let r = req(vec![Message::user("Hi")]).with_reasoning(ReasoningConfig {
-        effort: Some(ReasoningEffort::High),
-        budget_tokens: Some(2048),
-        ..Default::default()
-    });
-    let (_, body, warnings) = encode_with(&r, &endpoint(), false);
+    let r = CODEC
+        .req(vec![Message::user("Hi")])
+        .with_reasoning(ReasoningConfig {
+            effort: Some(ReasoningEffort::High),
+            budget_tokens: Some(2048),
+            ..Default::default()
+        });
+    let (_, body, warnings) = CODEC.encode_with(&r, false);
     assert_eq!(body["reasoning_effort"], "high");
     assert!(body.get("budget_tokens").is_none());
     assert_eq!(settings(&warnings), ["reasoning.budget_tokens"]);
@@ -617,28 +513,29 @@ fn encode_reasoning_budget_is_unsupported() {
 
 #[test]
 fn encode_stream_asks_for_usage_when_quirk_set() {
-    let r = req(vec![Message::user("Hi")]);
+    let r = CODEC.req(vec![Message::user("Hi")]);
     let mut ep = endpoint();
     ep.quirks.stream_usage = true;
-    let (request, body, _) = encode_with(&r, &ep, true);
+    let (request, body, _) = CODEC.encode_to(&r, &ep, true);
     assert_eq!(body["stream"], true);
     assert_eq!(body["stream_options"], json!({"include_usage": true}));
     assert_eq!(request.headers()["accept"], "text/event-stream");
 
     ep.quirks.stream_usage = false;
-    let (_, body, _) = encode_with(&r, &ep, true);
+    let (_, body, _) = CODEC.encode_to(&r, &ep, true);
     assert_eq!(body["stream"], true);
     assert!(body.get("stream_options").is_none());
 
     ep.quirks.stream_usage = true;
-    let (_, body, _) = encode_with(&r, &ep, false);
+    let (_, body, _) = CODEC.encode_to(&r, &ep, false);
     assert!(body.get("stream").is_none());
     assert!(body.get("stream_options").is_none());
 }
 
 #[test]
 fn encode_provider_options_merge_deeply() {
-    let r = req(vec![Message::user("Hi")])
+    let r = CODEC
+        .req(vec![Message::user("Hi")])
         .with_max_tokens(10)
         .with_provider_option("stream_options", json!({"include_obfuscation": false}))
         .with_provider_option("max_tokens", json!(99))
@@ -646,7 +543,7 @@ fn encode_provider_options_merge_deeply() {
         .with_provider_option("prediction", json!({"type": "content", "content": "x"}));
     let mut ep = endpoint();
     ep.quirks.max_completion_tokens = false;
-    let (_, body, _) = encode_with(&r, &ep, true);
+    let (_, body, _) = CODEC.encode_to(&r, &ep, true);
     assert_eq!(
         body["stream_options"],
         json!({"include_usage": true, "include_obfuscation": false})
@@ -663,7 +560,7 @@ fn encode_provider_options_merge_deeply() {
 
 #[test]
 fn decode_text_answer() {
-    let r = decode(include_str!("fixtures/text.json"));
+    let r = CODEC.decode(include_str!("fixtures/text.json"));
     assert_eq!(r.id.as_deref(), Some("chatcmpl-exllm-text-1"));
     assert_eq!(r.model.as_deref(), Some("gpt-4o-mini-2024-07-18"));
     assert_eq!(
@@ -685,7 +582,7 @@ fn decode_text_answer() {
 
 #[test]
 fn decode_deepseek_reasoning_content() {
-    let r = decode(include_str!("fixtures/deepseek_reasoning.json"));
+    let r = CODEC.decode(include_str!("fixtures/deepseek_reasoning.json"));
     assert_eq!(
         r.content,
         vec![
@@ -707,7 +604,7 @@ fn decode_deepseek_reasoning_content() {
 
 #[test]
 fn decode_groq_reasoning_field() {
-    let r = decode(include_str!("fixtures/groq_reasoning.json"));
+    let r = CODEC.decode(include_str!("fixtures/groq_reasoning.json"));
     assert_eq!(r.reasoning_text(), "Two plus two is four.");
     assert_eq!(r.text(), "4");
     assert!(matches!(r.content[0], Part::Reasoning(_)));
@@ -719,7 +616,7 @@ fn decode_groq_reasoning_field() {
 
 #[test]
 fn decode_mistral_thinking_content_list() {
-    let r = decode(include_str!("fixtures/mistral_thinking.json"));
+    let r = CODEC.decode(include_str!("fixtures/mistral_thinking.json"));
     assert_eq!(
         r.content,
         vec![
@@ -735,7 +632,7 @@ fn decode_mistral_thinking_content_list() {
 
 #[test]
 fn decode_mistral_thinking_as_plain_string_and_unknown_parts() {
-    let r = decode(
+    let r = CODEC.decode(
         r#"{"choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":[
             {"type":"thinking","thinking":"short thought"},
             {"type":"reference","reference_ids":[1]},
@@ -749,7 +646,7 @@ fn decode_mistral_thinking_as_plain_string_and_unknown_parts() {
 
 #[test]
 fn decode_tool_calls() {
-    let r = decode(include_str!("fixtures/tool_calls.json"));
+    let r = CODEC.decode(include_str!("fixtures/tool_calls.json"));
     assert_eq!(
         r.content,
         vec![
@@ -767,7 +664,7 @@ fn decode_tool_calls() {
 
 #[test]
 fn decode_tool_call_argument_shapes() {
-    let r = decode(
+    let r = CODEC.decode(
         r#"{"choices":[{"index":0,"finish_reason":"tool_calls","message":{"role":"assistant","content":"","tool_calls":[
             {"id":"a","type":"function","function":{"name":"obj","arguments":{"k":[1,2]}}},
             {"id":"b","type":"function","function":{"name":"nul","arguments":null}},
@@ -790,7 +687,7 @@ fn decode_tool_call_argument_shapes() {
 
 #[test]
 fn decode_stop_with_tool_calls_becomes_tool_calls_and_keeps_raw() {
-    let r = decode(
+    let r = CODEC.decode(
         r#"{"choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":null,"tool_calls":[
             {"id":"x","type":"function","function":{"name":"f","arguments":"{}"}}
         ]}}]}"#,
@@ -800,7 +697,7 @@ fn decode_stop_with_tool_calls_becomes_tool_calls_and_keeps_raw() {
 
 #[test]
 fn decode_refusal() {
-    let r = decode(
+    let r = CODEC.decode(
         r#"{"id":"chatcmpl-r","model":"gpt-4o","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":null,"refusal":"I'm sorry, I can't help with that."}}]}"#,
     );
     assert_eq!(
@@ -826,19 +723,19 @@ fn decode_finish_reasons() {
     ];
     for (raw, kind) in cases {
         let body = json!({"choices": [{"index": 0, "finish_reason": raw, "message": {"role": "assistant", "content": "x"}}]});
-        let r = decode(&body.to_string());
+        let r = CODEC.decode(&body.to_string());
         assert_eq!(finish_of(&r), (kind, Some(raw)), "{raw}");
     }
 }
 
 #[test]
 fn decode_without_finish_reason_or_usage_leaves_them_unknown() {
-    let r = decode(
+    let r = CODEC.decode(
         r#"{"choices":[{"index":0,"finish_reason":null,"message":{"role":"assistant","content":"x"}}],"usage":null}"#,
     );
     assert!(r.finish.is_none());
     assert!(r.usage.is_none());
-    let r = decode(r#"{"choices":[]}"#);
+    let r = CODEC.decode(r#"{"choices":[]}"#);
     assert!(r.content.is_empty());
     assert!(r.finish.is_none());
 }
@@ -888,7 +785,7 @@ fn usage_missing_counts_stay_unknown() {
 
 #[test]
 fn decode_xai_usage_through_the_body() {
-    let r = decode(
+    let r = CODEC.decode(
         r#"{"id":"x1","model":"grok-3-mini","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"4","reasoning_content":"2+2"}}],
             "usage":{"prompt_tokens":12,"completion_tokens":1,"total_tokens":113,"completion_tokens_details":{"reasoning_tokens":100}}}"#,
     );
@@ -899,7 +796,7 @@ fn decode_xai_usage_through_the_body() {
 
 #[test]
 fn decode_perplexity_citations_and_search_results() {
-    let r = decode(include_str!("fixtures/perplexity.json"));
+    let r = CODEC.decode(include_str!("fixtures/perplexity.json"));
     assert_eq!(r.text(), "Rust is a systems language [1][2].");
     assert_eq!(
         r.provider_meta["citations"],
@@ -916,7 +813,7 @@ fn decode_perplexity_citations_and_search_results() {
 
 #[test]
 fn decode_logprobs_kept_as_metadata() {
-    let r = decode(
+    let r = CODEC.decode(
         r#"{"choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Hi"},
             "logprobs":{"content":[{"token":"Hi","logprob":-0.01,"bytes":[72,105],"top_logprobs":[]}],"refusal":null}}]}"#,
     );
@@ -926,7 +823,7 @@ fn decode_logprobs_kept_as_metadata() {
 
 #[test]
 fn decode_error_inside_a_200_body() {
-    let r = decode(
+    let r = CODEC.decode(
         r#"{"error":{"message":"The server had an error while processing your request.","type":"server_error","param":null,"code":null}}"#,
     );
     assert_eq!(finish_of(&r), (FinishKind::Error, Some("server_error")));
@@ -959,8 +856,8 @@ fn decode_malformed_body_is_a_decode_error() {
 
 #[test]
 fn stream_text_equals_decode() {
-    let streamed = stream(&sse(include_str!("fixtures/text.sse")));
-    let whole = decode(include_str!("fixtures/text.json"));
+    let streamed = CODEC.stream(&sse(include_str!("fixtures/text.sse")));
+    let whole = CODEC.decode(include_str!("fixtures/text.json"));
     assert_eq!(streamed, whole);
     // Usage came from the final chunk whose choices are empty.
     assert_eq!(
@@ -972,7 +869,7 @@ fn stream_text_equals_decode() {
 
 #[test]
 fn stream_emits_start_once_and_text_deltas_in_order() {
-    let (events, end) = stream_events(&sse(include_str!("fixtures/text.sse")));
+    let (events, end) = CODEC.stream_events(&sse(include_str!("fixtures/text.sse")));
     end.unwrap();
     let starts = events
         .iter()
@@ -998,8 +895,8 @@ fn stream_emits_start_once_and_text_deltas_in_order() {
 
 #[test]
 fn stream_tool_call_fragments_equal_decode() {
-    let streamed = stream(&sse(include_str!("fixtures/tool_calls.sse")));
-    let whole = decode(include_str!("fixtures/tool_calls.json"));
+    let streamed = CODEC.stream(&sse(include_str!("fixtures/tool_calls.sse")));
+    let whole = CODEC.decode(include_str!("fixtures/tool_calls.json"));
     assert_eq!(streamed, whole);
     assert_eq!(
         streamed.tool_calls()[0].arguments,
@@ -1010,30 +907,30 @@ fn stream_tool_call_fragments_equal_decode() {
 
 #[test]
 fn stream_deepseek_reasoning_equals_decode() {
-    let streamed = stream(&sse(include_str!("fixtures/deepseek_reasoning.sse")));
+    let streamed = CODEC.stream(&sse(include_str!("fixtures/deepseek_reasoning.sse")));
     assert_eq!(
         streamed,
-        decode(include_str!("fixtures/deepseek_reasoning.json"))
+        CODEC.decode(include_str!("fixtures/deepseek_reasoning.json"))
     );
     assert_eq!(streamed.content.len(), 2);
 }
 
 #[test]
 fn stream_groq_usage_from_x_groq_equals_decode() {
-    let streamed = stream(&sse(include_str!("fixtures/groq_reasoning.sse")));
+    let streamed = CODEC.stream(&sse(include_str!("fixtures/groq_reasoning.sse")));
     assert_eq!(
         streamed,
-        decode(include_str!("fixtures/groq_reasoning.json"))
+        CODEC.decode(include_str!("fixtures/groq_reasoning.json"))
     );
     assert_eq!(streamed.usage.unwrap().input_tokens, Some(15));
 }
 
 #[test]
 fn stream_mistral_thinking_equals_decode() {
-    let streamed = stream(&sse(include_str!("fixtures/mistral_thinking.sse")));
+    let streamed = CODEC.stream(&sse(include_str!("fixtures/mistral_thinking.sse")));
     assert_eq!(
         streamed,
-        decode(include_str!("fixtures/mistral_thinking.json"))
+        CODEC.decode(include_str!("fixtures/mistral_thinking.json"))
     );
 }
 
@@ -1041,21 +938,24 @@ fn stream_mistral_thinking_equals_decode() {
 fn stream_perplexity_running_usage_and_citations_equal_decode() {
     // Perplexity repeats citations and a running usage total on every chunk and sends no
     // [DONE]; the finish reason ends the stream.
-    let streamed = stream(&sse(include_str!("fixtures/perplexity.sse")));
-    assert_eq!(streamed, decode(include_str!("fixtures/perplexity.json")));
+    let streamed = CODEC.stream(&sse(include_str!("fixtures/perplexity.sse")));
+    assert_eq!(
+        streamed,
+        CODEC.decode(include_str!("fixtures/perplexity.json"))
+    );
     assert_eq!(streamed.usage.unwrap().output_tokens, Some(12));
 }
 
 #[test]
 fn stream_refusal_equals_decode() {
-    let streamed = stream(&frames(&[
+    let streamed = CODEC.stream(&data_frames(&[
         r#"{"id":"r1","model":"gpt-4o","choices":[{"index":0,"delta":{"role":"assistant","content":null,"refusal":""},"finish_reason":null}]}"#,
         r#"{"id":"r1","model":"gpt-4o","choices":[{"index":0,"delta":{"refusal":"I can't"},"finish_reason":null}]}"#,
         r#"{"id":"r1","model":"gpt-4o","choices":[{"index":0,"delta":{"refusal":" help."},"finish_reason":null}]}"#,
         r#"{"id":"r1","model":"gpt-4o","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#,
         "[DONE]",
     ]));
-    let whole = decode(
+    let whole = CODEC.decode(
         r#"{"id":"r1","model":"gpt-4o","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":null,"refusal":"I can't help."}}]}"#,
     );
     assert_eq!(streamed, whole);
@@ -1069,13 +969,13 @@ fn stream_refusal_equals_decode() {
 
 #[test]
 fn stream_logprobs_concatenate_and_equal_decode() {
-    let streamed = stream(&frames(&[
+    let streamed = CODEC.stream(&data_frames(&[
         r#"{"id":"l1","choices":[{"index":0,"delta":{"content":"Hi"},"logprobs":{"content":[{"token":"Hi","logprob":-0.1}]},"finish_reason":null}]}"#,
         r#"{"id":"l1","choices":[{"index":0,"delta":{"content":"!"},"logprobs":{"content":[{"token":"!","logprob":-0.2}]},"finish_reason":null}]}"#,
         r#"{"id":"l1","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]}"#,
         "[DONE]",
     ]));
-    let whole = decode(
+    let whole = CODEC.decode(
         r#"{"id":"l1","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Hi!"},
             "logprobs":{"content":[{"token":"Hi","logprob":-0.1},{"token":"!","logprob":-0.2}]}}]}"#,
     );
@@ -1085,7 +985,7 @@ fn stream_logprobs_concatenate_and_equal_decode() {
 
 #[test]
 fn stream_parallel_tool_calls_in_one_chunk() {
-    let streamed = stream(&frames(&[
+    let streamed = CODEC.stream(&data_frames(&[
         r#"{"id":"p","choices":[{"index":0,"delta":{"role":"assistant","tool_calls":[
             {"index":0,"id":"call_1","type":"function","function":{"name":"a","arguments":"{\"x\":1}"}},
             {"index":1,"id":"call_2","type":"function","function":{"name":"b","arguments":"{\"y\":"}}
@@ -1111,7 +1011,7 @@ fn stream_parallel_tool_calls_in_one_chunk() {
 
 #[test]
 fn stream_tool_call_without_id_gets_one_made_up() {
-    let streamed = stream(&frames(&[
+    let streamed = CODEC.stream(&data_frames(&[
         r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"name":"f","arguments":"{}"}}]},"finish_reason":"tool_calls"}]}"#,
     ]));
     assert_eq!(streamed.tool_calls()[0].id, "call_0");
@@ -1120,7 +1020,7 @@ fn stream_tool_call_without_id_gets_one_made_up() {
 
 #[test]
 fn stream_without_usage_leaves_usage_unknown() {
-    let streamed = stream(&frames(&[
+    let streamed = CODEC.stream(&data_frames(&[
         r#"{"id":"n","choices":[{"index":0,"delta":{"content":"ok"},"finish_reason":null}]}"#,
         r#"{"id":"n","choices":[{"index":0,"delta":{},"finish_reason":"length"}]}"#,
         "[DONE]",
@@ -1131,7 +1031,7 @@ fn stream_without_usage_leaves_usage_unknown() {
 
 #[test]
 fn stream_ignores_other_choices_keepalives_and_unknown_parts() {
-    let streamed = stream(&frames(&[
+    let streamed = CODEC.stream(&data_frames(&[
         "",
         "   ",
         r#"{"id":"k","choices":[{"index":1,"delta":{"content":"second choice"},"finish_reason":null}]}"#,
@@ -1147,14 +1047,14 @@ fn stream_ignores_other_choices_keepalives_and_unknown_parts() {
 
 #[test]
 fn stream_done_alone_ends_cleanly() {
-    let (events, end) = stream_events(&frames(&["[DONE]"]));
+    let (events, end) = CODEC.stream_events(&data_frames(&["[DONE]"]));
     end.unwrap();
     assert!(events.is_empty());
 }
 
 #[test]
 fn stream_finish_reason_without_done_ends_cleanly() {
-    let (_, end) = stream_events(&frames(&[
+    let (_, end) = CODEC.stream_events(&data_frames(&[
         r#"{"id":"f","choices":[{"index":0,"delta":{"content":"x"},"finish_reason":"stop"}]}"#,
     ]));
     end.unwrap();
@@ -1162,7 +1062,7 @@ fn stream_finish_reason_without_done_ends_cleanly() {
 
 #[test]
 fn stream_without_terminal_event_is_truncated() {
-    let (events, end) = stream_events(&frames(&[
+    let (events, end) = CODEC.stream_events(&data_frames(&[
         r#"{"id":"t","model":"m","choices":[{"index":0,"delta":{"content":"Once upon"},"finish_reason":null}]}"#,
         r#"{"id":"t","model":"m","choices":[{"index":0,"delta":{"content":" a time"},"finish_reason":null}]}"#,
     ]));
@@ -1173,7 +1073,7 @@ fn stream_without_terminal_event_is_truncated() {
 
 #[test]
 fn stream_empty_body_is_truncated() {
-    let (_, end) = stream_events(&[]);
+    let (_, end) = CODEC.stream_events::<(String, String)>(&[]);
     assert_eq!(end.unwrap_err().kind(), ErrorKind::Truncated);
 }
 
@@ -1186,7 +1086,7 @@ fn stream_malformed_json_is_a_decode_error() {
         "{\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":-1}]}}]}",
         "data: {}",
     ] {
-        let (_, end) = stream_events(&frames(&[
+        let (_, end) = CODEC.stream_events(&data_frames(&[
             r#"{"id":"ok","choices":[{"index":0,"delta":{"content":"a"},"finish_reason":null}]}"#,
             bad,
         ]));
@@ -1199,7 +1099,7 @@ fn stream_malformed_json_is_a_decode_error() {
 fn stream_openrouter_error_chunk_ends_with_error() {
     // OpenRouter reports mid-stream failures as a chunk with a top-level `error` and a choice
     // whose finish_reason is "error".
-    let streamed = stream(&frames(&[
+    let streamed = CODEC.stream(&data_frames(&[
         r#"{"id":"gen-1","model":"openai/gpt-4o","choices":[{"index":0,"delta":{"role":"assistant","content":"Partial"},"finish_reason":null}]}"#,
         r#"{"id":"gen-1","object":"chat.completion.chunk","created":1760000600,"model":"openai/gpt-4o","provider":"OpenAI","error":{"code":"server_error","message":"Provider disconnected unexpectedly"},"choices":[{"index":0,"delta":{"content":""},"finish_reason":"error"}]}"#,
         "[DONE]",
@@ -1213,7 +1113,7 @@ fn stream_openrouter_error_chunk_ends_with_error() {
 
 #[test]
 fn stream_plain_error_object_ends_with_error() {
-    let (events, end) = stream_events(&frames(&[
+    let (events, end) = CODEC.stream_events(&data_frames(&[
         r#"{"id":"e","choices":[{"index":0,"delta":{"content":"Hel"},"finish_reason":null}]}"#,
         r#"{"error":{"message":"The model is overloaded.","type":"server_error","param":null,"code":null}}"#,
     ]));
@@ -1228,7 +1128,7 @@ fn stream_plain_error_object_ends_with_error() {
 #[test]
 fn stream_vllm_in_band_error_ends_with_error() {
     // vLLM / SGLang report some request errors inside a 200 stream, then send [DONE].
-    let r = stream(&frames(&[
+    let r = CODEC.stream(&data_frames(&[
         r#"{"error":{"object":"error","message":"The model is not multimodal.","type":"BadRequestError","param":null,"code":400}}"#,
         "[DONE]",
     ]));
@@ -1240,13 +1140,13 @@ fn stream_vllm_in_band_error_ends_with_error() {
 #[test]
 fn stream_azure_prompt_filter_chunk_does_not_blank_id_and_model() {
     // Azure OpenAI opens the stream with a content-filter chunk whose id and model are empty.
-    let streamed = stream(&frames(&[
+    let streamed = CODEC.stream(&data_frames(&[
         r#"{"id":"","object":"","created":0,"model":"","system_fingerprint":null,"prompt_filter_results":[{"prompt_index":0,"content_filter_results":{"hate":{"filtered":false,"severity":"safe"}}}],"choices":[]}"#,
         r#"{"id":"chatcmpl-az1","object":"chat.completion.chunk","created":1760000700,"model":"gpt-4o-2024-11-20","choices":[{"index":0,"delta":{"role":"assistant","content":"Hi"},"finish_reason":null,"content_filter_results":{}}]}"#,
         r#"{"id":"chatcmpl-az1","object":"chat.completion.chunk","created":1760000700,"model":"gpt-4o-2024-11-20","choices":[{"index":0,"delta":{},"finish_reason":"stop","content_filter_results":{}}]}"#,
         "[DONE]",
     ]));
-    let whole = decode(
+    let whole = CODEC.decode(
         r#"{"id":"chatcmpl-az1","object":"chat.completion","model":"gpt-4o-2024-11-20","prompt_filter_results":[],
             "choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Hi"},"content_filter_results":{}}]}"#,
     );

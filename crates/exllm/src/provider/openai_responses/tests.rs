@@ -1,127 +1,21 @@
 use super::*;
-use crate::provider::Auth;
-use crate::types::{
-    CacheBreakpoint, ImageDetail, Message, Reasoning, ReasoningConfig, ReasoningEffort, Secret,
-    Tool, ToolResult,
+use crate::provider::test_support::{
+    bearer, call, collect, finish_of, settings, sse, typed_frames, TestCodec,
 };
-use bytes::Bytes;
+use crate::types::{
+    CacheBreakpoint, ImageDetail, Message, Reasoning, ReasoningConfig, ReasoningEffort, Tool,
+    ToolResult,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
 fn endpoint() -> Endpoint {
-    let mut ep = Endpoint::new("openai", "https://api.openai.com/v1");
-    ep.auth = Auth::Bearer(Secret::new("sk-test-key"));
-    ep
+    bearer("openai", "https://api.openai.com/v1", "sk-test-key")
 }
 
-fn encode_with(req: &ChatRequest, stream: bool) -> (http::Request<Bytes>, Value, Vec<Warning>) {
-    let enc = OpenAiResponsesCodec
-        .encode(req, "gpt-4.1", &endpoint(), stream)
-        .expect("the request encodes");
-    let body: Value = serde_json::from_slice(enc.request.body()).expect("the body is JSON");
-    (enc.request, body, enc.warnings)
-}
-
-fn body_of(req: &ChatRequest) -> Value {
-    encode_with(req, false).1
-}
-
-fn req(messages: Vec<Message>) -> ChatRequest {
-    ChatRequest::new("openai/gpt-4.1", messages)
-}
-
-fn settings(warnings: &[Warning]) -> Vec<&str> {
-    warnings
-        .iter()
-        .filter_map(|w| w.setting.as_deref())
-        .collect()
-}
-
-fn decode(body: &str) -> ChatResponse {
-    OpenAiResponsesCodec
-        .decode(body.as_bytes())
-        .expect("the body decodes")
-}
-
-/// Splits an SSE text into `(event, data)` frames the way the transport's framer does.
-fn sse(text: &str) -> Vec<(String, String)> {
-    let mut frames = Vec::new();
-    for block in text.split("\n\n") {
-        let mut event = String::new();
-        let mut data = Vec::new();
-        for line in block.lines() {
-            if let Some(v) = line.strip_prefix("event:") {
-                event = v.trim().to_owned();
-            } else if let Some(v) = line.strip_prefix("data:") {
-                data.push(v.strip_prefix(' ').unwrap_or(v));
-            }
-        }
-        if !data.is_empty() {
-            frames.push((event, data.join("\n")));
-        }
-    }
-    frames
-}
-
-/// Frames from event payloads; the SSE event name is taken from the payload's `type`.
-fn frames(data: &[&str]) -> Vec<(String, String)> {
-    data.iter()
-        .map(|d| {
-            let event = serde_json::from_str::<Value>(d)
-                .ok()
-                .and_then(|v| v["type"].as_str().map(str::to_owned))
-                .unwrap_or_default();
-            (event, (*d).to_owned())
-        })
-        .collect()
-}
-
-fn stream_events(frames: &[(String, String)]) -> (Vec<StreamEvent>, Result<()>) {
-    let mut dec = OpenAiResponsesCodec.stream_decoder();
-    let mut events = Vec::new();
-    for (event, data) in frames {
-        let frame = Frame {
-            event,
-            data: data.as_bytes(),
-        };
-        if let Err(e) = dec.decode(frame, &mut events) {
-            return (events, Err(e));
-        }
-    }
-    let end = dec.finish(&mut events);
-    (events, end)
-}
-
-fn collect(events: Vec<StreamEvent>) -> ChatResponse {
-    let mut c = Collector::new();
-    for e in events {
-        c.push(e);
-    }
-    c.finish()
-}
-
-fn stream(frames: &[(String, String)]) -> ChatResponse {
-    let (events, end) = stream_events(frames);
-    end.expect("the stream ends cleanly");
-    collect(events)
-}
-
-/// A caller tool call part, as decoders produce them.
-fn call(id: &str, name: &str, arguments: Value) -> Part {
-    Part::ToolCall(ToolCall {
-        id: id.into(),
-        name: name.into(),
-        arguments,
-        provider_meta: None,
-    })
-}
-
-fn finish_of(r: &ChatResponse) -> (FinishKind, Option<&str>) {
-    let f = r.finish.as_ref().expect("a finish reason");
-    (f.kind, f.raw.as_deref())
-}
+const CODEC: TestCodec = TestCodec::new(&OpenAiResponsesCodec, "gpt-4.1", endpoint);
 
 const CREATED: &str = r#"{"type":"response.created","sequence_number":0,"response":{"id":"resp_s","object":"response","status":"in_progress","model":"gpt-4.1","output":[]}}"#;
 
@@ -131,7 +25,7 @@ const CREATED: &str = r#"{"type":"response.created","sequence_number":0,"respons
 
 #[test]
 fn encode_posts_to_responses_with_bearer_auth() {
-    let (request, body, warnings) = encode_with(&req(vec![Message::user("Hi")]), false);
+    let (request, body, warnings) = CODEC.encode_with(&CODEC.req(vec![Message::user("Hi")]), false);
     assert_eq!(request.method(), http::Method::POST);
     assert_eq!(request.uri(), "https://api.openai.com/v1/responses");
     assert_eq!(request.headers()["authorization"], "Bearer sk-test-key");
@@ -149,14 +43,14 @@ fn encode_posts_to_responses_with_bearer_auth() {
 
 #[test]
 fn encode_roles_map_to_input_messages() {
-    let r = req(vec![
+    let r = CODEC.req(vec![
         Message::system("Be brief."),
         Message::developer("Use metric units."),
         Message::user("Hi"),
         Message::assistant("Hello!"),
     ]);
     assert_eq!(
-        body_of(&r)["input"],
+        CODEC.body_of(&r)["input"],
         json!([
             {"role": "system", "content": [{"type": "input_text", "text": "Be brief."}]},
             {"role": "developer", "content": [{"type": "input_text", "text": "Use metric units."}]},
@@ -199,7 +93,7 @@ fn encode_user_media_parts() {
             },
         ],
     );
-    let (_, body, warnings) = encode_with(&req(vec![m]), false);
+    let (_, body, warnings) = CODEC.encode_with(&CODEC.req(vec![m]), false);
     assert!(warnings.is_empty(), "{warnings:?}");
     assert_eq!(
         body["input"][0]["content"],
@@ -231,14 +125,14 @@ fn encode_reasoning_calls_and_results_are_items_in_order() {
         ],
     );
     let tool = Message::tool_result(ToolResult::text("call_1", "18C"));
-    let r = req(vec![
+    let r = CODEC.req(vec![
         Message::user("Weather?"),
         assistant,
         tool,
         Message::user("Thanks"),
     ]);
     assert_eq!(
-        body_of(&r)["input"],
+        CODEC.body_of(&r)["input"],
         json!([
             {"role": "user", "content": [{"type": "input_text", "text": "Weather?"}]},
             {"type": "reasoning", "id": "rs_1", "summary": [{"type": "summary_text", "text": "Need the weather."}], "encrypted_content": "gAAAA-enc"},
@@ -269,7 +163,7 @@ fn encode_reasoning_needs_an_item_id() {
             }),
         ],
     );
-    let (_, body, warnings) = encode_with(&req(vec![m]), false);
+    let (_, body, warnings) = CODEC.encode_with(&CODEC.req(vec![m]), false);
     assert_eq!(
         body["input"],
         json!([{"type": "reasoning", "id": "rs_2", "summary": []}])
@@ -296,7 +190,7 @@ fn encode_provider_items_only_go_back_to_their_api() {
             Part::text("Found it."),
         ],
     );
-    let (_, body, warnings) = encode_with(&req(vec![m]), false);
+    let (_, body, warnings) = CODEC.encode_with(&CODEC.req(vec![m]), false);
     assert_eq!(
         body["input"],
         json!([own, {"role": "assistant", "content": [{"type": "output_text", "text": "Found it."}]}])
@@ -319,7 +213,7 @@ fn encode_refusal_and_cache_breakpoint() {
             Part::CacheBreakpoint(CacheBreakpoint::default()),
         ],
     );
-    let (_, body, warnings) = encode_with(&req(vec![m]), false);
+    let (_, body, warnings) = CODEC.encode_with(&CODEC.req(vec![m]), false);
     assert_eq!(
         body["input"],
         json!([{"role": "assistant", "content": [{"type": "refusal", "refusal": "I can't help."}]}])
@@ -339,10 +233,11 @@ fn encode_tools_and_every_tool_choice() {
         name: "now".into(),
         ..Default::default()
     };
-    let base = req(vec![Message::user("Hi")])
+    let base = CODEC
+        .req(vec![Message::user("Hi")])
         .with_tool(weather)
         .with_tool(bare);
-    let body = body_of(&base);
+    let body = CODEC.body_of(&base);
     assert_eq!(
         body["tools"],
         json!([
@@ -361,14 +256,15 @@ fn encode_tools_and_every_tool_choice() {
             json!({"type": "function", "name": "get_weather"}),
         ),
     ] {
-        let body = body_of(&base.clone().with_tool_choice(choice.clone()));
+        let body = CODEC.body_of(&base.clone().with_tool_choice(choice.clone()));
         assert_eq!(body["tool_choice"], expected, "{choice:?}");
     }
 }
 
 #[test]
 fn encode_generation_settings() {
-    let mut r = req(vec![Message::user("Hi")])
+    let mut r = CODEC
+        .req(vec![Message::user("Hi")])
         .with_max_tokens(500)
         .with_temperature(0.3);
     r.top_p = Some(0.9);
@@ -376,7 +272,7 @@ fn encode_generation_settings() {
     r.service_tier = Some("priority".into());
     r.user = Some("user-1".into());
     r.top_logprobs = Some(2);
-    let (_, body, warnings) = encode_with(&r, false);
+    let (_, body, warnings) = CODEC.encode_with(&r, false);
     assert!(warnings.is_empty(), "{warnings:?}");
     assert_eq!(body["max_output_tokens"], 500);
     assert!(body.get("max_tokens").is_none());
@@ -391,7 +287,7 @@ fn encode_generation_settings() {
 
 #[test]
 fn encode_unsupported_settings_warn_and_are_not_sent() {
-    let mut r = req(vec![Message::user("Hi")]);
+    let mut r = CODEC.req(vec![Message::user("Hi")]);
     r.top_k = Some(5);
     r.stop = vec!["END".into()];
     r.seed = Some(1);
@@ -402,7 +298,7 @@ fn encode_unsupported_settings_warn_and_are_not_sent() {
         budget_tokens: Some(1000),
         ..Default::default()
     });
-    let (_, body, warnings) = encode_with(&r, false);
+    let (_, body, warnings) = CODEC.encode_with(&r, false);
     assert_eq!(
         settings(&warnings),
         [
@@ -430,13 +326,13 @@ fn encode_unsupported_settings_warn_and_are_not_sent() {
 
 #[test]
 fn encode_response_formats_go_under_text_format() {
-    let base = req(vec![Message::user("Hi")]);
+    let base = CODEC.req(vec![Message::user("Hi")]);
     assert_eq!(
-        body_of(&base.clone().with_response_format(ResponseFormat::Text))["text"],
+        CODEC.body_of(&base.clone().with_response_format(ResponseFormat::Text))["text"],
         json!({"format": {"type": "text"}})
     );
     assert_eq!(
-        body_of(
+        CODEC.body_of(
             &base
                 .clone()
                 .with_response_format(ResponseFormat::JsonObject)
@@ -450,7 +346,7 @@ fn encode_response_formats_go_under_text_format() {
         description: Some("A number".into()),
         strict: Some(true),
     };
-    let body = body_of(&base.with_response_format(f));
+    let body = CODEC.body_of(&base.with_response_format(f));
     assert_eq!(
         body["text"],
         json!({"format": {"type": "json_schema", "name": "number", "schema": schema, "description": "A number", "strict": true}})
@@ -460,12 +356,14 @@ fn encode_response_formats_go_under_text_format() {
 
 #[test]
 fn encode_reasoning_effort_and_summary() {
-    let r = req(vec![Message::user("Hi")]).with_reasoning(ReasoningConfig {
-        effort: Some(ReasoningEffort::Minimal),
-        summary: Some("auto".into()),
-        budget_tokens: None,
-    });
-    let (_, body, warnings) = encode_with(&r, false);
+    let r = CODEC
+        .req(vec![Message::user("Hi")])
+        .with_reasoning(ReasoningConfig {
+            effort: Some(ReasoningEffort::Minimal),
+            summary: Some("auto".into()),
+            budget_tokens: None,
+        });
+    let (_, body, warnings) = CODEC.encode_with(&r, false);
     assert_eq!(
         body["reasoning"],
         json!({"effort": "minimal", "summary": "auto"})
@@ -476,18 +374,19 @@ fn encode_reasoning_effort_and_summary() {
 
 #[test]
 fn encode_stream_flag() {
-    let (request, body, _) = encode_with(&req(vec![Message::user("Hi")]), true);
+    let (request, body, _) = CODEC.encode_with(&CODEC.req(vec![Message::user("Hi")]), true);
     assert_eq!(body["stream"], true);
     // Responses always streams usage in response.completed; there is no stream_options.
     assert!(body.get("stream_options").is_none());
     assert_eq!(request.headers()["accept"], "text/event-stream");
-    let body = body_of(&req(vec![Message::user("Hi")]));
+    let body = CODEC.body_of(&CODEC.req(vec![Message::user("Hi")]));
     assert!(body.get("stream").is_none());
 }
 
 #[test]
 fn encode_provider_options_merge_deeply() {
-    let r = req(vec![Message::user("Hi")])
+    let r = CODEC
+        .req(vec![Message::user("Hi")])
         .with_response_format(ResponseFormat::JsonObject)
         .with_reasoning(ReasoningConfig {
             effort: Some(ReasoningEffort::Low),
@@ -497,7 +396,7 @@ fn encode_provider_options_merge_deeply() {
         .with_provider_option("text", json!({"verbosity": "low"}))
         .with_provider_option("store", json!(false))
         .with_provider_option("include", json!(["reasoning.encrypted_content"]));
-    let body = body_of(&r);
+    let body = CODEC.body_of(&r);
     assert_eq!(
         body["reasoning"],
         json!({"effort": "low", "summary": "detailed"})
@@ -512,12 +411,12 @@ fn encode_provider_options_merge_deeply() {
 
 #[test]
 fn encode_round_trips_a_decoded_answer() {
-    let answer = decode(include_str!("fixtures/tools.json"));
-    let r = req(vec![
+    let answer = CODEC.decode(include_str!("fixtures/tools.json"));
+    let r = CODEC.req(vec![
         Message::user("Weather in Paris?"),
         Message::new(Role::Assistant, answer.content.clone()),
     ]);
-    let (_, body, warnings) = encode_with(&r, false);
+    let (_, body, warnings) = CODEC.encode_with(&r, false);
     assert!(warnings.is_empty(), "{warnings:?}");
     let fixture: Value = serde_json::from_str(include_str!("fixtures/tools.json")).unwrap();
     assert_eq!(
@@ -533,8 +432,8 @@ fn encode_round_trips_a_decoded_answer() {
         json!({"type": "function_call", "call_id": "call_exllm_1", "name": "get_forecast", "arguments": "{\"city\":\"Paris\",\"days\":3}"})
     );
 
-    let answer = decode(include_str!("fixtures/reasoning_text.json"));
-    let body = body_of(&req(vec![Message::new(Role::Assistant, answer.content)]));
+    let answer = CODEC.decode(include_str!("fixtures/reasoning_text.json"));
+    let body = CODEC.body_of(&CODEC.req(vec![Message::new(Role::Assistant, answer.content)]));
     assert_eq!(body["input"][0]["type"], "reasoning");
     assert_eq!(body["input"][0]["id"], "rs_exllm_1");
     assert_eq!(
@@ -549,7 +448,7 @@ fn encode_round_trips_a_decoded_answer() {
 
 #[test]
 fn decode_reasoning_and_text() {
-    let r = decode(include_str!("fixtures/reasoning_text.json"));
+    let r = CODEC.decode(include_str!("fixtures/reasoning_text.json"));
     assert_eq!(r.id.as_deref(), Some("resp_exllm_1"));
     assert_eq!(r.model.as_deref(), Some("o4-mini-2025-04-16"));
     assert_eq!(
@@ -579,7 +478,7 @@ fn decode_reasoning_and_text() {
 
 #[test]
 fn decode_provider_items_annotations_and_function_calls() {
-    let r = decode(include_str!("fixtures/tools.json"));
+    let r = CODEC.decode(include_str!("fixtures/tools.json"));
     assert_eq!(r.content.len(), 3);
     match &r.content[0] {
         Part::ProviderItem(item) => {
@@ -609,7 +508,7 @@ fn decode_provider_items_annotations_and_function_calls() {
 
 #[test]
 fn decode_unknown_output_items_are_kept_verbatim() {
-    let r = decode(
+    let r = CODEC.decode(
         r#"{"id":"r","status":"completed","output":[
             {"type":"code_interpreter_call","id":"ci_1","code":"print(1)","outputs":[{"type":"logs","logs":"1"}]},
             {"type":"mcp_list_tools","id":"mcpl_1","server_label":"x","tools":[]},
@@ -637,7 +536,7 @@ fn decode_unknown_output_items_are_kept_verbatim() {
 
 #[test]
 fn decode_refusal() {
-    let r = decode(
+    let r = CODEC.decode(
         r#"{"id":"r","status":"completed","output":[{"type":"message","id":"m","role":"assistant","content":[{"type":"refusal","refusal":"I can't assist with that."}]}]}"#,
     );
     assert_eq!(
@@ -673,7 +572,7 @@ fn decode_incomplete_reasons() {
             "output": [{"type": "message", "id": "m", "role": "assistant", "status": "incomplete",
                         "content": [{"type": "output_text", "text": "Partial", "annotations": []}]}]
         });
-        let r = decode(&body.to_string());
+        let r = CODEC.decode(&body.to_string());
         assert_eq!(finish_of(&r), (kind, Some(raw)), "{details}");
         assert_eq!(r.text(), "Partial");
     }
@@ -681,7 +580,7 @@ fn decode_incomplete_reasons() {
 
 #[test]
 fn decode_failed_is_an_error() {
-    let r = decode(
+    let r = CODEC.decode(
         r#"{"id":"resp_f","object":"response","status":"failed","model":"gpt-4.1",
             "error":{"code":"server_error","message":"The model failed to generate a response."},
             "incomplete_details":null,"output":[],"usage":null}"#,
@@ -701,19 +600,19 @@ fn decode_other_statuses() {
         ("queued", None),
         ("cancelled", Some((FinishKind::Other, Some("cancelled")))),
     ] {
-        let r = decode(&json!({"id": "r", "status": status, "output": []}).to_string());
+        let r = CODEC.decode(&json!({"id": "r", "status": status, "output": []}).to_string());
         assert_eq!(
             r.finish.as_ref().map(|f| (f.kind, f.raw.as_deref())),
             expected,
             "{status}"
         );
     }
-    assert!(decode(r#"{"output":[]}"#).finish.is_none());
+    assert!(CODEC.decode(r#"{"output":[]}"#).finish.is_none());
 }
 
 #[test]
 fn decode_reasoning_variants() {
-    let r = decode(
+    let r = CODEC.decode(
         r#"{"status":"completed","output":[
             {"type":"reasoning","id":"rs_hidden","summary":[]},
             {"type":"reasoning","id":"rs_raw","summary":[],"content":[{"type":"reasoning_text","text":"raw chain"}]}
@@ -737,7 +636,7 @@ fn decode_reasoning_variants() {
 
 #[test]
 fn decode_function_call_empty_arguments() {
-    let r = decode(
+    let r = CODEC.decode(
         r#"{"status":"completed","output":[{"type":"function_call","id":"fc","call_id":"call_x","name":"now","arguments":""}]}"#,
     );
     assert_eq!(r.tool_calls()[0].arguments, json!({}));
@@ -746,7 +645,7 @@ fn decode_function_call_empty_arguments() {
 
 #[test]
 fn decode_usage_without_details_leaves_parts_unknown() {
-    let r = decode(
+    let r = CODEC.decode(
         r#"{"status":"completed","output":[],"usage":{"input_tokens":5,"output_tokens":2,"total_tokens":7}}"#,
     );
     let u = r.usage.unwrap();
@@ -775,16 +674,16 @@ fn decode_malformed_body_is_a_decode_error() {
 
 #[test]
 fn stream_reasoning_and_text_equals_decode() {
-    let streamed = stream(&sse(include_str!("fixtures/reasoning_text.sse")));
+    let streamed = CODEC.stream(&sse(include_str!("fixtures/reasoning_text.sse")));
     assert_eq!(
         streamed,
-        decode(include_str!("fixtures/reasoning_text.json"))
+        CODEC.decode(include_str!("fixtures/reasoning_text.json"))
     );
 }
 
 #[test]
 fn stream_start_comes_once_from_response_created() {
-    let (events, end) = stream_events(&sse(include_str!("fixtures/reasoning_text.sse")));
+    let (events, end) = CODEC.stream_events(&sse(include_str!("fixtures/reasoning_text.sse")));
     end.unwrap();
     let starts: Vec<&StreamEvent> = events
         .iter()
@@ -810,8 +709,8 @@ fn stream_start_comes_once_from_response_created() {
 
 #[test]
 fn stream_tools_equals_decode() {
-    let streamed = stream(&sse(include_str!("fixtures/tools.sse")));
-    assert_eq!(streamed, decode(include_str!("fixtures/tools.json")));
+    let streamed = CODEC.stream(&sse(include_str!("fixtures/tools.sse")));
+    assert_eq!(streamed, CODEC.decode(include_str!("fixtures/tools.json")));
     assert_eq!(
         streamed.tool_calls()[0].arguments,
         json!({"city": "Paris", "days": 3})
@@ -820,7 +719,7 @@ fn stream_tools_equals_decode() {
 
 #[test]
 fn stream_text_only_in_done_event() {
-    let streamed = stream(&frames(&[
+    let streamed = CODEC.stream(&typed_frames(&[
         CREATED,
         r#"{"type":"response.output_item.added","output_index":0,"item":{"id":"m","type":"message","role":"assistant","content":[]}}"#,
         r#"{"type":"response.output_text.done","output_index":0,"content_index":0,"text":"Whole text"}"#,
@@ -831,7 +730,7 @@ fn stream_text_only_in_done_event() {
 
 #[test]
 fn stream_function_call_without_argument_deltas() {
-    let streamed = stream(&frames(&[
+    let streamed = CODEC.stream(&typed_frames(&[
         CREATED,
         r#"{"type":"response.output_item.done","output_index":0,"item":{"type":"function_call","id":"fc_1","call_id":"call_1","name":"get_weather","arguments":"{\"city\":\"Oslo\"}","status":"completed"}}"#,
         r#"{"type":"response.completed","response":{"id":"resp_s","status":"completed","output":[]}}"#,
@@ -848,7 +747,7 @@ fn stream_function_call_without_argument_deltas() {
 
 #[test]
 fn stream_refusal_equals_decode() {
-    let streamed = stream(&frames(&[
+    let streamed = CODEC.stream(&typed_frames(&[
         CREATED,
         r#"{"type":"response.output_item.added","output_index":0,"item":{"id":"m","type":"message","role":"assistant","content":[]}}"#,
         r#"{"type":"response.content_part.added","output_index":0,"content_index":0,"part":{"type":"refusal","refusal":""}}"#,
@@ -858,7 +757,7 @@ fn stream_refusal_equals_decode() {
         r#"{"type":"response.output_item.done","output_index":0,"item":{"id":"m","type":"message","role":"assistant","content":[{"type":"refusal","refusal":"I can't assist."}]}}"#,
         r#"{"type":"response.completed","response":{"id":"resp_s","model":"gpt-4.1","status":"completed","output":[]}}"#,
     ]));
-    let whole = decode(
+    let whole = CODEC.decode(
         r#"{"id":"resp_s","model":"gpt-4.1","status":"completed","output":[{"id":"m","type":"message","role":"assistant","content":[{"type":"refusal","refusal":"I can't assist."}]}]}"#,
     );
     assert_eq!(streamed, whole);
@@ -867,7 +766,7 @@ fn stream_refusal_equals_decode() {
 #[test]
 fn stream_incomplete_equals_decode() {
     let usage = r#"{"input_tokens":10,"output_tokens":16,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":26}"#;
-    let streamed = stream(&frames(&[
+    let streamed = CODEC.stream(&typed_frames(&[
         CREATED,
         r#"{"type":"response.output_item.added","output_index":0,"item":{"id":"m","type":"message","role":"assistant","content":[]}}"#,
         r#"{"type":"response.output_text.delta","output_index":0,"content_index":0,"delta":"The answer is"}"#,
@@ -875,7 +774,7 @@ fn stream_incomplete_equals_decode() {
             r#"{{"type":"response.incomplete","response":{{"id":"resp_s","model":"gpt-4.1","status":"incomplete","incomplete_details":{{"reason":"max_output_tokens"}},"output":[],"usage":{usage}}}}}"#
         ),
     ]));
-    let whole = decode(&format!(
+    let whole = CODEC.decode(&format!(
         r#"{{"id":"resp_s","model":"gpt-4.1","status":"incomplete","incomplete_details":{{"reason":"max_output_tokens"}},
             "output":[{{"type":"message","id":"m","role":"assistant","content":[{{"type":"output_text","text":"The answer is","annotations":[]}}]}}],"usage":{usage}}}"#
     ));
@@ -890,18 +789,18 @@ fn stream_incomplete_equals_decode() {
 #[test]
 fn stream_failed_response_equals_decode() {
     let failed = r#"{"id":"resp_s","model":"gpt-4.1","status":"failed","error":{"code":"server_error","message":"Something went wrong."},"output":[],"usage":null}"#;
-    let streamed = stream(&frames(&[
+    let streamed = CODEC.stream(&typed_frames(&[
         CREATED,
         &format!(r#"{{"type":"response.failed","sequence_number":3,"response":{failed}}}"#),
     ]));
-    assert_eq!(streamed, decode(failed));
+    assert_eq!(streamed, CODEC.decode(failed));
     assert_eq!(finish_of(&streamed), (FinishKind::Error, Some("failed")));
     assert_eq!(streamed.error.unwrap().message, "Something went wrong.");
 }
 
 #[test]
 fn stream_error_event_ends_with_error() {
-    let (events, end) = stream_events(&frames(&[
+    let (events, end) = CODEC.stream_events(&typed_frames(&[
         CREATED,
         r#"{"type":"response.output_text.delta","output_index":0,"content_index":0,"delta":"Hal"}"#,
         r#"{"type":"error","sequence_number":4,"code":"rate_limit_exceeded","message":"Rate limit reached.","param":null}"#,
@@ -920,7 +819,7 @@ fn stream_error_event_ends_with_error() {
 
 #[test]
 fn stream_nested_error_event() {
-    let r = stream(&frames(&[
+    let r = CODEC.stream(&typed_frames(&[
         r#"{"type":"error","error":{"type":"invalid_request_error","code":"invalid_prompt","message":"Bad prompt."}}"#,
     ]));
     assert_eq!(
@@ -932,7 +831,7 @@ fn stream_nested_error_event() {
 
 #[test]
 fn stream_without_terminal_event_is_truncated() {
-    let (events, end) = stream_events(&frames(&[
+    let (events, end) = CODEC.stream_events(&typed_frames(&[
         CREATED,
         r#"{"type":"response.output_text.delta","output_index":0,"content_index":0,"delta":"Once"}"#,
         r#"{"type":"response.output_text.delta","output_index":0,"content_index":0,"delta":" upon"}"#,
@@ -940,7 +839,7 @@ fn stream_without_terminal_event_is_truncated() {
     assert_eq!(end.unwrap_err().kind(), ErrorKind::Truncated);
     assert_eq!(collect(events).text(), "Once upon");
 
-    let (_, end) = stream_events(&[]);
+    let (_, end) = CODEC.stream_events::<(String, String)>(&[]);
     assert_eq!(end.unwrap_err().kind(), ErrorKind::Truncated);
 }
 
@@ -953,14 +852,14 @@ fn stream_malformed_json_is_a_decode_error() {
         "{\"type\":\"response.completed\",\"response\":{\"output\":{}}}",
         "{\"type\":\"response.output_text.delta\",\"output_index\":-1}",
     ] {
-        let (_, end) = stream_events(&frames(&[CREATED, bad]));
+        let (_, end) = CODEC.stream_events(&typed_frames(&[CREATED, bad]));
         assert_eq!(end.unwrap_err().kind(), ErrorKind::Decode, "{bad}");
     }
 }
 
 #[test]
 fn stream_skips_unknown_events_done_and_blank_frames() {
-    let streamed = stream(&frames(&[
+    let streamed = CODEC.stream(&typed_frames(&[
         CREATED,
         "",
         r#"{"type":"response.queued","response":{"id":"other","model":"other"}}"#,
@@ -979,15 +878,15 @@ fn stream_skips_unknown_events_done_and_blank_frames() {
 
 #[test]
 fn logprobs_are_requested_and_kept_streamed_or_not() {
-    let mut r = req(vec![Message::user("Hi")]);
+    let mut r = CODEC.req(vec![Message::user("Hi")]);
     r.logprobs = Some(true);
     assert_eq!(
-        body_of(&r)["include"],
+        CODEC.body_of(&r)["include"],
         json!(["message.output_text.logprobs"])
     );
 
     let lp = json!([{"token": "Hi", "logprob": -0.1, "top_logprobs": []}]);
-    let whole = decode(
+    let whole = CODEC.decode(
         &json!({
             "id": "resp_1", "model": "m", "status": "completed",
             "output": [{"type": "message", "id": "msg_1", "role": "assistant",
@@ -998,7 +897,7 @@ fn logprobs_are_requested_and_kept_streamed_or_not() {
     assert_eq!(whole.provider_meta["logprobs"], lp);
     let delta = json!({"type": "response.output_text.delta", "output_index": 0, "content_index": 0, "delta": "Hi", "logprobs": lp}).to_string();
     let done = json!({"type": "response.completed", "response": {"id": "resp_1", "model": "m", "status": "completed", "output": []}}).to_string();
-    let (events, end) = stream_events(&frames(&[&delta, &done]));
+    let (events, end) = CODEC.stream_events(&typed_frames(&[&delta, &done]));
     end.unwrap();
     let mut c = Collector::new();
     events.into_iter().for_each(|e| c.push(e));
@@ -1014,7 +913,7 @@ fn message_text_arriving_only_in_the_item_done_event_is_kept() {
     let done =
         json!({"type": "response.completed", "response": {"status": "completed", "output": []}})
             .to_string();
-    let (events, end) = stream_events(&frames(&[&added, &item_done, &done]));
+    let (events, end) = CODEC.stream_events(&typed_frames(&[&added, &item_done, &done]));
     end.unwrap();
     let mut c = Collector::new();
     events.into_iter().for_each(|e| c.push(e));
@@ -1022,7 +921,7 @@ fn message_text_arriving_only_in_the_item_done_event_is_kept() {
 
     // With a `.done` event first, the item's copy of the text is not added again.
     let part_done = json!({"type": "response.output_text.done", "output_index": 0, "content_index": 0, "text": "whole text"}).to_string();
-    let (events, _) = stream_events(&frames(&[&part_done, &item_done, &done]));
+    let (events, _) = CODEC.stream_events(&typed_frames(&[&part_done, &item_done, &done]));
     let mut c = Collector::new();
     events.into_iter().for_each(|e| c.push(e));
     assert_eq!(c.finish().text(), "whole text");

@@ -1,9 +1,10 @@
 use super::*;
 use crate::error::ErrorKind;
+use crate::provider::test_support::{bearer, split};
 use crate::provider::{
-    Auth, BedrockCodec, Codec, CohereCodec, Encoded, Endpoint, GeminiCodec, OllamaCodec,
+    BedrockCodec, Codec, CohereCodec, Encoded, Endpoint, GeminiCodec, OllamaCodec,
 };
-use crate::types::{EmbedInputType, EmbedRequest, RerankRequest, RerankResult, Secret};
+use crate::types::{EmbedInputType, EmbedRequest, RerankRequest, RerankResult};
 use serde_json::json;
 
 // ---------------------------------------------------------------------------------------------
@@ -11,9 +12,7 @@ use serde_json::json;
 // ---------------------------------------------------------------------------------------------
 
 fn ep(provider: &str, base: &str) -> Endpoint {
-    let mut ep = Endpoint::new(provider, base);
-    ep.auth = Auth::Bearer(Secret::new("test-key"));
-    ep
+    bearer(provider, base, "test-key")
 }
 
 fn embed(inputs: &[&str]) -> EmbedRequest {
@@ -22,11 +21,11 @@ fn embed(inputs: &[&str]) -> EmbedRequest {
 
 /// URL, JSON body and warning settings of an encoded request.
 fn parts(enc: Encoded) -> (String, Value, Vec<String>) {
-    let body = serde_json::from_slice(enc.request.body()).expect("the body is JSON");
-    assert_eq!(enc.request.method(), http::Method::POST);
-    assert_eq!(enc.request.headers()["content-type"], "application/json");
-    let warnings = enc.warnings.into_iter().filter_map(|w| w.setting).collect();
-    (enc.request.uri().to_string(), body, warnings)
+    let (request, body, warnings) = split(enc);
+    assert_eq!(request.method(), http::Method::POST);
+    assert_eq!(request.headers()["content-type"], "application/json");
+    let warnings = warnings.into_iter().filter_map(|w| w.setting).collect();
+    (request.uri().to_string(), body, warnings)
 }
 
 fn decode_err(result: crate::Result<impl std::fmt::Debug>) -> ErrorKind {
