@@ -20,6 +20,7 @@
 
 #![warn(missing_docs)]
 
+pub mod catalog;
 pub mod client;
 mod collector;
 mod error;

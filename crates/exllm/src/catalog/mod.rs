@@ -1,0 +1,34 @@
+//! The model catalog: what each model is, what it can do and what it costs.
+//!
+//! The data comes from LiteLLM's `model_prices_and_context_window.json`, synced by
+//! [`sync::sync`] into one human-readable JSON file per provider under the workspace's
+//! `catalog/` folder. Those files are committed and compiled into the library, so a price
+//! lookup needs no network and no file; a user's own files can override or extend them at run
+//! time ([`Catalog::load`]). Cost ([`cost()`]) and budgets ([`CostTracker`]) build on the
+//! catalog but never on the client, so they work for any caller that has a [`crate::Usage`].
+//!
+//! ```
+//! use exllm::catalog::{Catalog, CostOptions};
+//! use exllm::Usage;
+//! let model = Catalog::embedded().model("openai/gpt-5").expect("known model");
+//! let usage = Usage { input_tokens: Some(1_000), output_tokens: Some(200), ..Default::default() };
+//! let cost = model.cost(&usage, CostOptions::default());
+//! assert!(cost.total > 0.0);
+//! ```
+
+mod cost;
+mod embedded_index;
+mod lookup;
+mod model;
+mod parse;
+pub mod sync;
+#[cfg(test)]
+mod sync_tests;
+mod tracker;
+
+pub use cost::{cost, Cost, CostOptions};
+pub use lookup::Catalog;
+pub use model::{CatalogFile, Mode, ModelEntry, PriceSet, PriceTable, PriceTier};
+pub use parse::split_price_key;
+pub use sync::sync;
+pub use tracker::{Budget, BudgetAction, BudgetHit, BudgetScope, Call, CostTracker, Totals};

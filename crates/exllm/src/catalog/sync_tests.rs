@@ -1,0 +1,258 @@
+//! Checks the committed `catalog/` against a fresh sync of the shared LiteLLM copy, and that
+//! no modelled price is lost on the way. Skipped, with a notice, when `../shared` is absent.
+//!
+//! Regenerate the committed files with
+//! `EXLLM_CATALOG_REGENERATE=1 cargo test -p exllm --lib catalog::sync_tests::regenerate`.
+
+use super::model::{ModelEntry, PriceSet, PriceTable};
+use super::parse::{count, number, split_price_key};
+use super::sync::{render_index, sync, sync_models, write_catalog};
+use super::{Catalog, CostOptions};
+use crate::Usage;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn index_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/catalog/embedded_index.rs")
+}
+
+/// The shared LiteLLM copy, or `None` (with a notice) when it is absent.
+fn shared_input() -> Option<String> {
+    let path =
+        workspace().join("../shared/data/litellm/model_prices_and_context_window_backup.json");
+    match std::fs::read_to_string(&path) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            eprintln!(
+                "NOTICE: skipping catalog sync check, {} unavailable: {e}",
+                path.display()
+            );
+            None
+        }
+    }
+}
+
+#[test]
+fn regenerate() {
+    if std::env::var_os("EXLLM_CATALOG_REGENERATE").is_none() {
+        return;
+    }
+    let input =
+        workspace().join("../shared/data/litellm/model_prices_and_context_window_backup.json");
+    let n = write_catalog(&input, &workspace().join("catalog"), &index_path()).unwrap();
+    eprintln!("wrote {n} catalog files");
+}
+
+#[test]
+fn committed_catalog_is_a_fresh_sync() {
+    let Some(input) = shared_input() else { return };
+    let files = sync(&input).unwrap();
+    let dir = workspace().join("catalog");
+    let mut committed: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()?
+                .strip_suffix(".json")
+                .map(str::to_owned)
+        })
+        .collect();
+    committed.sort();
+    let expected: Vec<String> = files.keys().cloned().collect();
+    assert_eq!(
+        committed, expected,
+        "catalog/ has other files than a sync makes"
+    );
+    for (provider, text) in &files {
+        let have = std::fs::read_to_string(dir.join(format!("{provider}.json"))).unwrap();
+        assert!(
+            have == *text,
+            "catalog/{provider}.json differs from a fresh sync"
+        );
+    }
+    let index = std::fs::read_to_string(index_path()).unwrap();
+    assert_eq!(index, render_index(files.keys().map(String::as_str)));
+}
+
+#[test]
+fn embedded_catalog_has_every_synced_model() {
+    let Some(input) = shared_input() else { return };
+    let out = sync_models(&input).unwrap();
+    let c = Catalog::embedded();
+    assert_eq!(c.len(), out.models.len());
+    for m in &out.models {
+        let got = c.model(&format!("{}/{}", m.provider, m.id)).unwrap();
+        assert_eq!(got, m, "{}/{} round trip", m.provider, m.id);
+        for a in &m.aliases {
+            assert!(
+                c.model(&format!("{}/{a}", m.provider)).is_some(),
+                "alias {a}"
+            );
+        }
+    }
+    // Only the two documented non-models are skipped.
+    assert_eq!(out.skipped, vec!["fallback_generalizations", "sample_spec"]);
+}
+
+fn table<'a>(m: &'a ModelEntry, tier: Option<&str>) -> Option<&'a PriceTable> {
+    match tier {
+        None => Some(&m.prices),
+        Some("batches") => m.batch.as_ref(),
+        Some(t) => m.service_tiers.get(t),
+    }
+}
+
+#[test]
+fn chat_and_embedding_models_keep_every_price() {
+    let Some(input) = shared_input() else { return };
+    let root: Value = serde_json::from_str(&input).unwrap();
+    let c = Catalog::embedded();
+    let by_key: HashMap<&str, &ModelEntry> = c
+        .models()
+        .iter()
+        .map(|m| (m.litellm_key.as_str(), m))
+        .collect();
+    let (mut entries, mut prices) = (0, 0);
+    for (key, v) in root.as_object().unwrap() {
+        let Some(obj) = v.as_object() else { continue };
+        let mode = obj.get("mode").and_then(Value::as_str);
+        if !matches!(mode, Some("chat" | "embedding")) || key == "sample_spec" {
+            continue;
+        }
+        entries += 1;
+        let m = by_key
+            .get(key.as_str())
+            .unwrap_or_else(|| panic!("{key} not loaded"));
+        for (k, v) in obj {
+            let modelled = match split_price_key(k) {
+                Some((base, threshold, tier)) if number(v).is_some() => {
+                    let t = table(m, tier).unwrap_or_else(|| panic!("{key}: {k} lost"));
+                    let set: &PriceSet = match threshold {
+                        None => &t.base,
+                        Some(n) => &t.tiers.iter().find(|x| x.above_tokens == n).unwrap().prices,
+                    };
+                    assert_eq!(set.get(base), number(v), "{key}: {k}");
+                    prices += 1;
+                    true
+                }
+                _ => false,
+            };
+            let typed = modelled
+                || (k == "max_input_tokens" && m.max_input_tokens == count(v))
+                || (k == "max_output_tokens" && m.max_output_tokens == count(v))
+                || (k.contains("supports_") && m.capabilities.get(k) == v.as_bool().as_ref())
+                || (k == "tiered_pricing" && !m.prices.tiers.is_empty())
+                || [
+                    "litellm_provider",
+                    "mode",
+                    "deprecation_date",
+                    "successor_model",
+                    "source",
+                ]
+                .contains(&k.as_str());
+            assert!(typed || m.extra.get(k) == Some(v), "{key}: field {k} lost");
+        }
+        if let Some(rows) = obj.get("tiered_pricing").and_then(Value::as_array) {
+            for row in rows {
+                let lo = count(&row["range"][0]).unwrap();
+                let tier = m
+                    .prices
+                    .tiers
+                    .iter()
+                    .find(|t| t.above_tokens == lo)
+                    .unwrap();
+                for (k, v) in row.as_object().unwrap() {
+                    if k != "range" {
+                        assert_eq!(tier.prices.get(k), number(v), "{key}: tiered {k}");
+                    }
+                }
+            }
+        }
+    }
+    eprintln!("checked {entries} chat/embedding entries, {prices} prices");
+    assert!(entries > 3000 && prices > 10_000, "{entries} {prices}");
+}
+
+#[test]
+fn provider_names_are_ours() {
+    let c = Catalog::embedded();
+    if c.is_empty() {
+        return;
+    }
+    for name in [
+        "openai/gpt-4o",
+        "anthropic/claude-sonnet-4-5",
+        "gemini/gemini-2.5-pro",
+        "vertex/gemini-2.5-pro",
+        "together/meta-llama/Llama-3.3-70B-Instruct-Turbo",
+        "fireworks/accounts/fireworks/models/llama-v3p3-70b-instruct",
+        "xai/grok-4.20",
+        "groq/openai/gpt-oss-120b",
+        "deepseek/deepseek-chat",
+        "mistral/mistral-small-latest",
+    ] {
+        assert!(c.model(name).is_some(), "{name} missing");
+    }
+    for p in [
+        "vertex-ai-language-models",
+        "bedrock-converse",
+        "together-ai",
+        "fireworks-ai",
+    ] {
+        assert_eq!(c.provider(p).count(), 0, "{p} not normalised");
+    }
+}
+
+/// Not a benchmark (that belongs to criterion), a sanity figure printed with `--nocapture`.
+#[test]
+fn lookup_and_cost_timing() {
+    let c = Catalog::embedded();
+    let Some(_) = c.model("openai/gpt-5") else {
+        return;
+    };
+    let usage = Usage {
+        input_tokens: Some(10_000),
+        cache_read_tokens: Some(4_000),
+        output_tokens: Some(2_000),
+        reasoning_tokens: Some(500),
+        ..Default::default()
+    };
+    let n = 200_000;
+    let start = std::time::Instant::now();
+    let mut total = 0.0;
+    for i in 0..n {
+        let name = if i % 2 == 0 {
+            "openai/gpt-5"
+        } else {
+            "anthropic/claude-sonnet-4-5"
+        };
+        total += c
+            .model(name)
+            .unwrap()
+            .cost(&usage, CostOptions::default())
+            .total;
+    }
+    let per = start.elapsed().as_nanos() as f64 / n as f64;
+    let start = std::time::Instant::now();
+    let mut found = 0;
+    for i in 0..n {
+        let name = if i % 2 == 0 {
+            "openai/gpt-5"
+        } else {
+            "anthropic/claude-sonnet-4-5"
+        };
+        found += usize::from(c.model(std::hint::black_box(name)).is_some());
+    }
+    let lookup = start.elapsed().as_nanos() as f64 / n as f64;
+    eprintln!(
+        "lookup + cost: {per:.0} ns per call, lookup alone {lookup:.0} ns (total {total:.2})"
+    );
+    assert_eq!(found, n);
+    assert!(total > 0.0);
+}
