@@ -13,7 +13,7 @@ pub struct ChatArgs {
     /// The prompt (read from stdin when absent).
     prompt: Vec<String>,
     /// provider/model, e.g. openai/gpt-4o-mini (default: EXLLM_MODEL, else the first provider
-    /// whose key is set).
+    /// whose key is set, else the in-process local/smollm2-135m-instruct).
     #[arg(short, long, env = "EXLLM_MODEL")]
     model: Option<String>,
     /// A system prompt.
@@ -40,11 +40,20 @@ pub struct ChatArgs {
 }
 
 fn default_model() -> Result<String, Error> {
-    for p in PROVIDERS.iter().filter(|p| p.key_required && !p.default_model.is_empty()) {
-        if p.key_env.iter().any(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty())) {
+    for p in PROVIDERS
+        .iter()
+        .filter(|p| p.key_required && !p.default_model.is_empty())
+    {
+        if p.key_env
+            .iter()
+            .any(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty()))
+        {
             return Ok(format!("{}/{}", p.name, p.default_model));
         }
     }
+    #[cfg(feature = "local")]
+    return Ok(crate::local::default_model());
+    #[cfg(not(feature = "local"))]
     Err(Error::new(
         ErrorKind::Config,
         "no model configured: pass --model provider/model, set EXLLM_MODEL, or set a provider key such as OPENAI_API_KEY or ANTHROPIC_API_KEY (`exllm models` lists them)",
@@ -57,7 +66,10 @@ fn prompt(args: &ChatArgs) -> Result<String, Error> {
     }
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        return Err(Error::new(ErrorKind::InvalidInput, "no prompt: pass one as an argument or on stdin"));
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            "no prompt: pass one as an argument or on stdin",
+        ));
     }
     let mut s = String::new();
     stdin
@@ -81,7 +93,7 @@ fn setup(args: &ChatArgs) -> Result<(Client, ChatRequest), Error> {
         }
     };
     let (provider, _) = exllm::client::split_model(&model)?;
-    let mut b = Client::builder();
+    let mut b = crate::local::register(Client::builder());
     if let Some(url) = &args.base_url {
         b = b.base_url(provider, url.clone());
     }
@@ -128,7 +140,10 @@ pub async fn run(args: ChatArgs) -> u8 {
         Err(mut e) => match e.take_partial() {
             // The stream broke: show what arrived, marked as an error, and fail.
             Some(mut partial) if args.json => {
-                partial.finish = Some(exllm::FinishReason::new(exllm::FinishKind::Error, format!("{:?}", e.kind())));
+                partial.finish = Some(exllm::FinishReason::new(
+                    exllm::FinishKind::Error,
+                    format!("{:?}", e.kind()),
+                ));
                 let mut v = output::response_json(&partial);
                 v["error"] = output::error_json(&e)["error"].clone();
                 println!("{v}");
@@ -153,7 +168,11 @@ fn print_plain(resp: &exllm::ChatResponse) {
 
 /// Streams the answer, printing text as it arrives when `live`, and returns the collected
 /// response (or the error with everything that arrived before it).
-async fn stream(client: &Client, req: ChatRequest, live: bool) -> Result<exllm::ChatResponse, Error> {
+async fn stream(
+    client: &Client,
+    req: ChatRequest,
+    live: bool,
+) -> Result<exllm::ChatResponse, Error> {
     let mut s = client.chat_stream(req).await?;
     let mut c = exllm::Collector::new();
     let mut out = std::io::stdout();

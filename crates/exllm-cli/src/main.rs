@@ -1,7 +1,10 @@
 //! `exllm`: the command-line face of the library, built only on its public API.
 
 mod chat;
+mod embed;
+mod local;
 mod models;
+mod ollama;
 mod output;
 
 use clap::{Parser, Subcommand};
@@ -16,9 +19,12 @@ use std::process::ExitCode;
   echo \"Summarise this\" | exllm chat -m openai/gpt-4o-mini
   exllm chat -m groq/qwen/qwen3-32b --json \"2+2?\"     one JSON object on stdout
   exllm models --provider openai                      the provider's live model list
+  exllm chat -m local/smollm2-135m-instruct \"Hi\"    in-process, no key (the keyless default)
+  exllm local info                                    CPU features, threads, CUDA/Metal
 
 Environment: OPENAI_API_KEY, ANTHROPIC_API_KEY, GROQ_API_KEY, ... select and authenticate
-providers; EXLLM_MODEL sets the default model; EXLLM_LOG=debug shows what happens.")]
+providers; EXLLM_MODEL sets the default model; EXLLM_LOG=debug shows what happens;
+EXLLM_CACHE_DIR holds local model weights; EXLLM_LOCAL_THREADS sets their CPU threads.")]
 struct Cli {
     /// More logging on stderr (-v info, -vv debug).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -33,6 +39,13 @@ enum Command {
     Chat(chat::ChatArgs),
     /// List providers, or a provider's models.
     Models(models::ModelsArgs),
+    /// Local models: hardware detection, fetching, cache.
+    #[cfg(feature = "local")]
+    Local(local::LocalArgs),
+    /// Embed texts (any provider; the local model by default); prints vectors as JSON.
+    Embed(embed::EmbedArgs),
+    /// Manage an Ollama server's models: list, show, pull, push, copy, delete, ps, create, blobs.
+    Ollama(ollama::OllamaArgs),
 }
 
 /// Exit code for usage and configuration errors (missing key, unknown provider).
@@ -42,7 +55,9 @@ pub const EXIT_FAILURE: u8 = 1;
 
 fn init_logging(verbose: u8) {
     use tracing_subscriber::filter::LevelFilter;
-    let from_env = std::env::var("EXLLM_LOG").ok().and_then(|v| v.parse::<LevelFilter>().ok());
+    let from_env = std::env::var("EXLLM_LOG")
+        .ok()
+        .and_then(|v| v.parse::<LevelFilter>().ok());
     let level = match verbose {
         0 => from_env.unwrap_or(LevelFilter::WARN),
         1 => LevelFilter::INFO,
@@ -73,6 +88,10 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Chat(args) => chat::run(args).await,
             Command::Models(args) => models::run(args).await,
+            #[cfg(feature = "local")]
+            Command::Local(args) => local::run(args).await,
+            Command::Embed(args) => embed::run(args).await,
+            Command::Ollama(args) => ollama::run(args).await,
         }
     });
     ExitCode::from(code)

@@ -24,7 +24,10 @@ pub async fn run(args: ModelsArgs) -> u8 {
         let rows: Vec<_> = PROVIDERS
             .iter()
             .map(|p| {
-                let key_set = p.key_env.iter().any(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty()));
+                let key_set = p
+                    .key_env
+                    .iter()
+                    .any(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty()));
                 (p, key_set)
             })
             .collect();
@@ -35,20 +38,38 @@ pub async fn run(args: ModelsArgs) -> u8 {
                 .collect();
             println!("{}", serde_json::Value::Array(v));
         } else {
-            println!("{:<18} {:<17} {:<26} DEFAULT MODEL", "PROVIDER", "API", "KEY");
+            println!(
+                "{:<18} {:<17} {:<26} DEFAULT MODEL",
+                "PROVIDER", "API", "KEY"
+            );
             for (p, set) in rows {
                 let key = match (p.key_env.first(), set) {
                     (Some(k), true) => format!("{k} (set)"),
                     (Some(k), false) if p.key_required => format!("{k} (missing)"),
                     _ => "not needed".to_owned(),
                 };
-                println!("{:<18} {:<17} {:<26} {}", p.name, p.api.as_str(), key, p.default_model);
+                println!(
+                    "{:<18} {:<17} {:<26} {}",
+                    p.name,
+                    p.api.as_str(),
+                    key,
+                    p.default_model
+                );
             }
-            println!("{:<18} {:<17} {:<26} any model name (echo)", "mock", "in-process", "not needed");
+            println!(
+                "{:<18} {:<17} {:<26} any model name (echo)",
+                "mock", "in-process", "not needed"
+            );
+            if let Some(m) = crate::local::DEFAULT_MODEL {
+                println!(
+                    "{:<18} {:<17} {:<26} {m} (no key: the fallback)",
+                    "local", "in-process", "not needed"
+                );
+            }
         }
         return 0;
     };
-    let mut b = Client::builder();
+    let mut b = crate::local::register(Client::builder());
     if let Some(url) = &args.base_url {
         b = b.base_url(&provider, url.clone());
     }
@@ -63,7 +84,11 @@ pub async fn run(args: ModelsArgs) -> u8 {
                 println!("{}", serde_json::Value::Array(v));
             } else {
                 for m in list {
-                    println!("{provider}/{}", m.id);
+                    match &m.display_name {
+                        // Local models say what they are and whether they are downloaded.
+                        Some(d) if provider == "local" => println!("{provider}/{:<28} {d}", m.id),
+                        _ => println!("{provider}/{}", m.id),
+                    }
                 }
             }
             0

@@ -36,7 +36,11 @@ pub fn response_json(resp: &ChatResponse) -> Value {
         v["error"] = json!({"code": e.code, "message": e.message});
     }
     if !resp.warnings.is_empty() {
-        v["warnings"] = resp.warnings.iter().map(|w| Value::from(w.message.as_str())).collect();
+        v["warnings"] = resp
+            .warnings
+            .iter()
+            .map(|w| Value::from(w.message.as_str()))
+            .collect();
     }
     v
 }

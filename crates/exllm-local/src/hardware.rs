@@ -1,0 +1,170 @@
+//! What the machine offers a local model: CPU features candle's kernels use (AVX, AVX2, FMA,
+//! F16C, NEON...), cores, the thread count in force, and CUDA / Metal when this crate was built
+//! with those features. Also sets the thread count: candle sizes its CPU pool once per process
+//! from `CANDLE_NUM_THREADS` / `RAYON_NUM_THREADS`, so the count is chosen before first use.
+
+use candle_core::Device;
+use serde::Serialize;
+use std::sync::OnceLock;
+
+/// A report of the hardware local models run on.
+#[derive(Debug, Clone, Serialize)]
+pub struct HardwareInfo {
+    /// CPU architecture (`x86_64`, `aarch64`).
+    pub arch: &'static str,
+    /// Operating system.
+    pub os: &'static str,
+    /// SIMD features detected at run time.
+    pub cpu_features: Vec<&'static str>,
+    /// Logical CPUs.
+    pub logical_cpus: usize,
+    /// Physical cores.
+    pub physical_cores: usize,
+    /// Threads candle uses in this process.
+    pub threads: usize,
+    /// Built with the `cuda` feature.
+    pub cuda_built: bool,
+    /// A CUDA device is usable.
+    pub cuda_available: bool,
+    /// Built with the `metal` feature.
+    pub metal_built: bool,
+    /// A Metal device is usable.
+    pub metal_available: bool,
+    /// The device models run on (`cpu`, `cuda:0`, `metal:0`).
+    pub device: String,
+}
+
+static THREADS: OnceLock<usize> = OnceLock::new();
+
+/// Sets candle's thread count for this process (default: physical cores) and returns the count
+/// in force. Only the first call decides; later calls return that count. An explicit
+/// `CANDLE_NUM_THREADS` in the environment wins over the default but not over `threads`.
+pub fn configure_threads(threads: Option<usize>) -> usize {
+    *THREADS.get_or_init(|| {
+        let from_env = std::env::var("CANDLE_NUM_THREADS")
+            .ok()
+            .and_then(|s| s.parse::<usize>().ok())
+            .filter(|n| *n > 0);
+        let n = threads
+            .filter(|n| *n > 0)
+            .or(from_env)
+            .unwrap_or_else(num_cpus::get_physical)
+            .max(1);
+        // candle reads these when its pool is first built, which has not happened yet as long as
+        // every model load goes through this function first.
+        std::env::set_var("CANDLE_NUM_THREADS", n.to_string());
+        std::env::set_var("RAYON_NUM_THREADS", n.to_string());
+        n
+    })
+}
+
+fn cpu_features() -> Vec<&'static str> {
+    #[allow(unused_mut)]
+    let mut f = Vec::new();
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    {
+        macro_rules! probe {
+            ($($name:tt),*) => {$( if std::arch::is_x86_feature_detected!($name) { f.push($name); } )*};
+        }
+        probe!(
+            "sse4.2",
+            "avx",
+            "avx2",
+            "fma",
+            "f16c",
+            "avx512f",
+            "avx512bw",
+            "avx512vnni",
+            "avxvnni"
+        );
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        macro_rules! probe {
+            ($($name:tt),*) => {$( if std::arch::is_aarch64_feature_detected!($name) { f.push($name); } )*};
+        }
+        probe!("neon", "dotprod", "i8mm", "fp16", "sve");
+    }
+    f
+}
+
+/// The device to run on: CUDA or Metal when candle was built with them (its `cuda` / `metal`
+/// features, switched on by a dependent crate) and a device is present, else the CPU.
+pub fn device() -> Device {
+    if candle_core::utils::cuda_is_available() {
+        if let Ok(d) = Device::new_cuda(0) {
+            return d;
+        }
+    }
+    if candle_core::utils::metal_is_available() {
+        if let Ok(d) = Device::new_metal(0) {
+            return d;
+        }
+    }
+    Device::Cpu
+}
+
+/// Detects the hardware.
+pub fn detect() -> HardwareInfo {
+    let dev = device();
+    HardwareInfo {
+        arch: std::env::consts::ARCH,
+        os: std::env::consts::OS,
+        cpu_features: cpu_features(),
+        logical_cpus: num_cpus::get(),
+        physical_cores: num_cpus::get_physical(),
+        threads: THREADS
+            .get()
+            .copied()
+            .unwrap_or_else(|| configure_threads(None)),
+        cuda_built: candle_core::utils::cuda_is_available(),
+        cuda_available: candle_core::utils::cuda_is_available(),
+        metal_built: candle_core::utils::metal_is_available(),
+        metal_available: candle_core::utils::metal_is_available(),
+        device: match dev {
+            Device::Cpu => "cpu".to_owned(),
+            Device::Cuda(_) => "cuda:0".to_owned(),
+            Device::Metal(_) => "metal:0".to_owned(),
+        },
+    }
+}
+
+impl std::fmt::Display for HardwareInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "cpu:        {} ({}), {} logical CPUs, {} physical cores",
+            self.arch, self.os, self.logical_cpus, self.physical_cores
+        )?;
+        writeln!(
+            f,
+            "features:   {}",
+            if self.cpu_features.is_empty() {
+                "none detected".to_owned()
+            } else {
+                self.cpu_features.join(" ")
+            }
+        )?;
+        writeln!(
+            f,
+            "threads:    {} (set with EXLLM_LOCAL_THREADS)",
+            self.threads
+        )?;
+        let gpu = |built: bool, avail: bool| match (built, avail) {
+            (false, _) => "not built (cargo feature off)",
+            (true, true) => "available",
+            (true, false) => "built, no device found",
+        };
+        writeln!(
+            f,
+            "cuda:       {}",
+            gpu(self.cuda_built, self.cuda_available)
+        )?;
+        writeln!(
+            f,
+            "metal:      {}",
+            gpu(self.metal_built, self.metal_available)
+        )?;
+        write!(f, "device:     {}", self.device)
+    }
+}

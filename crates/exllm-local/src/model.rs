@@ -1,0 +1,230 @@
+//! A loaded chat model: candle's quantized weights for its architecture, its tokenizer and its
+//! chat template, plus what loading measured. Loading reads the GGUF once, builds the
+//! tokenizer and template from its metadata, re-encodes slow quantizations to Q8_0 when asked,
+//! and hands the tensors to `quantized_llama` or `quantized_qwen2`.
+//!
+//! Exact prefill: candle's quantized matmuls quantize activations to 8 bits, and on the
+//! embedded 135M model that noise is enough to flip near-tied first tokens (greedy "What is the
+//! capital of France?" starts "L'Étoile..." instead of "The capital of France is Paris."; the
+//! full-precision logits differ by 0.14). So small models also keep an F32 copy that runs the
+//! prompt: the first token comes from exact logits, the fast copy's cache is filled in the same
+//! step, and generation continues on the fast copy. The prompt costs about twice as much; token
+//! generation is unchanged.
+
+use crate::error::{decode, no_panic, runtime};
+use crate::gguf::{self, Arch};
+use crate::template::ChatTemplate;
+use crate::tokenizer::{self, ChatTokenizer};
+use candle_core::quantized::gguf_file::Content;
+use candle_core::quantized::GgmlDType;
+use candle_core::{Device, Tensor};
+use candle_transformers::models::{quantized_llama, quantized_qwen2};
+use exllm::Result;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+enum Weights {
+    Llama(quantized_llama::ModelWeights),
+    Qwen2(quantized_qwen2::ModelWeights),
+}
+
+/// Models whose weights fit in this many bytes as F32 get exact prefill by default.
+pub const EXACT_PREFILL_AUTO_LIMIT: u64 = 1 << 30;
+
+/// How to load a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Re-encode Q4_1 / Q5_x tensors to Q8_0 (faster on CPU).
+    pub reencode_q8_0: bool,
+    /// Run prompts on an F32 copy of the weights (`None`: when that copy is at most
+    /// [`EXACT_PREFILL_AUTO_LIMIT`]).
+    pub exact_prefill: Option<bool>,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            reencode_q8_0: true,
+            exact_prefill: None,
+        }
+    }
+}
+
+/// A chat model ready to generate.
+pub struct ChatModel {
+    /// The name it was loaded under.
+    pub name: String,
+    /// The architecture.
+    pub arch: Arch,
+    weights: Weights,
+    exact: Option<Weights>,
+    /// Its tokenizer.
+    pub tokenizer: ChatTokenizer,
+    /// Its chat template.
+    pub template: ChatTemplate,
+    /// Context window in tokens.
+    pub context_length: usize,
+    /// Wall time of the load.
+    pub load_time: Duration,
+    /// Tensors re-encoded to Q8_0.
+    pub reencoded_tensors: usize,
+    device: Device,
+}
+
+fn md_string(ct: &Content, key: &str) -> Option<String> {
+    ct.metadata
+        .get(key)
+        .and_then(|v| v.to_string().ok())
+        .cloned()
+}
+
+impl ChatModel {
+    /// Loads a GGUF chat model.
+    pub fn load(name: &str, path: &Path, opts: LoadOptions, device: &Device) -> Result<ChatModel> {
+        no_panic(&format!("loading {}", path.display()), || {
+            Self::load_inner(name, path, opts, device)
+        })
+    }
+
+    fn load_inner(
+        name: &str,
+        path: &Path,
+        opts: LoadOptions,
+        device: &Device,
+    ) -> Result<ChatModel> {
+        let start = Instant::now();
+        let mut g = gguf::open(path)?;
+        let tokenizer = tokenizer::load(&g.content, path.parent())?;
+        let template = ChatTemplate::new(
+            md_string(&g.content, "tokenizer.chat_template").as_deref(),
+            tokenizer.bos.as_deref(),
+            tokenizer.eos.as_deref(),
+        )?;
+        let arch = g.arch;
+        let arch_name = match arch {
+            Arch::Llama => "llama",
+            Arch::Qwen2 => "qwen2",
+        };
+        let context_length = g
+            .content
+            .metadata
+            .get(&format!("{arch_name}.context_length"))
+            .and_then(|v| v.to_u32().ok())
+            .map(|n| n as usize)
+            .unwrap_or(2048);
+        let quantized = g.content.tensor_infos.values().any(|t| {
+            !matches!(
+                t.ggml_dtype,
+                GgmlDType::F32 | GgmlDType::F16 | GgmlDType::BF16
+            )
+        });
+        let exact = match opts
+            .exact_prefill
+            .unwrap_or(gguf::f32_size(&g.content) <= EXACT_PREFILL_AUTO_LIMIT)
+            && quantized
+        {
+            true => {
+                let (content, mut cursor) = gguf::dequantize_f32(&mut g)?;
+                Some(build(arch, content, &mut cursor, device)?)
+            }
+            false => None,
+        };
+        let slow = gguf::slow_tensor_count(&g.content);
+        let reencoded = if opts.reencode_q8_0 {
+            gguf::reencode_q8_0(&mut g)?
+        } else {
+            None
+        };
+        let reencoded_tensors = if reencoded.is_some() { slow } else { 0 };
+        let weights = match reencoded {
+            Some((content, mut cursor)) => build(arch, content, &mut cursor, device)?,
+            None => build(arch, g.content, &mut g.reader, device)?,
+        };
+        Ok(ChatModel {
+            name: name.to_owned(),
+            arch,
+            weights,
+            exact,
+            tokenizer,
+            template,
+            context_length,
+            load_time: start.elapsed(),
+            reencoded_tensors,
+            device: device.clone(),
+        })
+    }
+
+    /// Whether prompts run on an exact F32 copy.
+    pub fn exact_prefill(&self) -> bool {
+        self.exact.is_some()
+    }
+
+    /// Forgets the previous conversation's attention cache.
+    pub fn reset(&mut self) {
+        self.weights.clear();
+        if let Some(e) = &mut self.exact {
+            e.clear();
+        }
+    }
+
+    /// Runs the prompt from position 0; returns the logits of its last token, shape `[1, vocab]`.
+    pub fn prefill(&mut self, tokens: &[u32]) -> Result<Tensor> {
+        let input = self.input(tokens)?;
+        let fast = self.weights.forward(&input, 0)?;
+        match &mut self.exact {
+            Some(exact) => {
+                let logits = exact.forward(&input, 0);
+                exact.clear();
+                logits
+            }
+            None => Ok(fast),
+        }
+    }
+
+    /// Runs `tokens` at position `pos` after the prompt; returns the logits of the last one.
+    pub fn forward(&mut self, tokens: &[u32], pos: usize) -> Result<Tensor> {
+        let input = self.input(tokens)?;
+        self.weights.forward(&input, pos)
+    }
+
+    fn input(&self, tokens: &[u32]) -> Result<Tensor> {
+        Tensor::new(tokens, &self.device)
+            .and_then(|t| t.unsqueeze(0))
+            .map_err(|e| runtime("cannot build the input tensor", e))
+    }
+}
+
+impl Weights {
+    fn clear(&mut self) {
+        match self {
+            Weights::Llama(w) => w.clear_kv_cache(),
+            Weights::Qwen2(w) => w.clear_kv_cache(),
+        }
+    }
+
+    fn forward(&mut self, input: &Tensor, pos: usize) -> Result<Tensor> {
+        let out = match self {
+            Weights::Llama(w) => w.forward(input, pos),
+            Weights::Qwen2(w) => w.forward(input, pos),
+        };
+        out.map_err(|e| runtime("model forward pass failed", e))
+    }
+}
+
+fn build<R: std::io::Read + std::io::Seek>(
+    arch: Arch,
+    ct: Content,
+    r: &mut R,
+    device: &Device,
+) -> Result<Weights> {
+    Ok(match arch {
+        Arch::Llama => Weights::Llama(
+            quantized_llama::ModelWeights::from_gguf(ct, r, device)
+                .map_err(|e| decode("cannot load llama weights", e))?,
+        ),
+        Arch::Qwen2 => Weights::Qwen2(
+            quantized_qwen2::ModelWeights::from_gguf(ct, r, device)
+                .map_err(|e| decode("cannot load qwen2 weights", e))?,
+        ),
+    })
+}
