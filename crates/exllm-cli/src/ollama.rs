@@ -129,7 +129,7 @@ async fn follow(mut stream: ProgressStream, json: bool) -> Result<Value, Error> 
     Ok(json!({ "status": last }))
 }
 
-async fn blob(ollama: &Ollama, path: &PathBuf, json: bool) -> Result<String, Error> {
+async fn blob(ollama: &Ollama, path: &std::path::Path, json: bool) -> Result<String, Error> {
     let bar = Arc::new(bar(json));
     bar.set_message(format!("{}", path.display()));
     let b = bar.clone();
@@ -230,7 +230,7 @@ async fn exec(args: &OllamaArgs, ollama: &Ollama) -> Result<Value, Error> {
                         format!("--file takes NAME=PATH, got `{f}`"),
                     )
                 })?;
-                let digest = blob(ollama, &PathBuf::from(path), json).await?;
+                let digest = blob(ollama, std::path::Path::new(path), json).await?;
                 blobs.insert(name.to_owned(), digest.into());
             }
             if !blobs.is_empty() {
