@@ -1,0 +1,189 @@
+//! Stream decoding for Chat Completions: `data:` chunks with partial choices, tool-call
+//! fragments by index, a usage chunk with no choices, and `[DONE]`.
+
+use super::*;
+
+#[derive(Deserialize)]
+struct Chunk {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    model: Option<String>,
+    #[serde(default)]
+    choices: Vec<ChunkChoice>,
+    #[serde(default)]
+    usage: Option<Value>,
+    #[serde(default)]
+    x_groq: Option<XGroq>,
+    #[serde(default)]
+    error: Option<Value>,
+    #[serde(flatten)]
+    meta: Meta,
+}
+
+#[derive(Deserialize)]
+struct XGroq {
+    #[serde(default)]
+    usage: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct ChunkChoice {
+    #[serde(default)]
+    index: u32,
+    #[serde(default)]
+    delta: Option<ChoiceMessage>,
+    #[serde(default)]
+    finish_reason: Option<String>,
+    #[serde(default)]
+    logprobs: Option<Value>,
+}
+
+/// Stream decoder for Chat Completions chunks.
+#[derive(Default)]
+pub(super) struct ChatStreamDecoder {
+    started: bool,
+    done: bool,
+    finished: bool,
+    meta: [Option<Value>; 5],
+    logprobs: Vec<Value>,
+    usage: Option<Value>,
+}
+
+impl ChatStreamDecoder {
+    fn flush(&mut self, out: &mut Vec<StreamEvent>) {
+        if !self.logprobs.is_empty() {
+            out.push(StreamEvent::Metadata {
+                key: "logprobs".into(),
+                value: Value::Array(std::mem::take(&mut self.logprobs)),
+            });
+        }
+        for (k, v) in META_KEYS.iter().zip(std::mem::take(&mut self.meta)) {
+            if let Some(v) = v {
+                out.push(StreamEvent::Metadata {
+                    key: (*k).into(),
+                    value: v,
+                });
+            }
+        }
+        if let Some(u) = self.usage.take() {
+            out.push(StreamEvent::Usage(usage(u)));
+        }
+    }
+}
+
+impl StreamDecoder for ChatStreamDecoder {
+    fn decode(&mut self, frame: Frame<'_>, out: &mut Vec<StreamEvent>) -> Result<()> {
+        let data = frame.data.trim_ascii();
+        if data == b"[DONE]" {
+            self.done = true;
+            return Ok(());
+        }
+        if data.is_empty() {
+            return Ok(());
+        }
+        let chunk: Chunk = serde_json::from_slice(data)
+            .map_err(|e| wire::decode_error("chat completion chunk", data, e))?;
+        // Azure opens with a content-filter chunk whose id and model are empty strings.
+        let id = chunk.id.filter(|s| !s.is_empty());
+        let model = chunk.model.filter(|s| !s.is_empty());
+        if !self.started && (id.is_some() || model.is_some()) {
+            self.started = true;
+            out.push(StreamEvent::Start { id, model });
+        }
+        if let Some(e) = &chunk.error {
+            out.push(StreamEvent::Error(response_error(e)));
+            self.finished = true;
+        }
+        for (slot, v) in self.meta.iter_mut().zip(chunk.meta.into_array()) {
+            if v.is_some() {
+                *slot = v;
+            }
+        }
+        // Later usage reports replace earlier ones (Perplexity repeats a running total).
+        if let Some(u) = chunk
+            .usage
+            .filter(|u| !u.is_null())
+            .or_else(|| chunk.x_groq.and_then(|x| x.usage))
+        {
+            self.usage = Some(u);
+        }
+        for choice in chunk.choices.into_iter().filter(|c| c.index == 0) {
+            if let Some(d) = choice.delta {
+                if let Some(t) = d
+                    .reasoning_content
+                    .or(d.reasoning)
+                    .filter(|t| !t.is_empty())
+                {
+                    out.push(StreamEvent::ReasoningDelta(t));
+                }
+                match d.content {
+                    Some(Content::Text(t)) if !t.is_empty() => out.push(StreamEvent::TextDelta(t)),
+                    Some(Content::Parts(parts)) => {
+                        for p in parts {
+                            match p.kind.as_str() {
+                                "text" => {
+                                    out.push(StreamEvent::TextDelta(p.text.unwrap_or_default()))
+                                }
+                                "thinking" => {
+                                    let t = thinking_text(p.thinking);
+                                    if !t.is_empty() {
+                                        out.push(StreamEvent::ReasoningDelta(t));
+                                    }
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+                if let Some(r) = d.refusal.filter(|r| !r.is_empty()) {
+                    out.push(StreamEvent::RefusalDelta(r));
+                }
+                for call in d.tool_calls.unwrap_or_default() {
+                    let index = call.index.unwrap_or(0);
+                    let f = call.function.unwrap_or_default();
+                    let id = call.id.unwrap_or_default();
+                    let name = f.name.unwrap_or_default();
+                    if !id.is_empty() || !name.is_empty() {
+                        out.push(StreamEvent::ToolCallStart { index, id, name });
+                    }
+                    let args = args_text(f.arguments);
+                    if !args.is_empty() {
+                        out.push(StreamEvent::ToolCallDelta {
+                            index,
+                            arguments: args,
+                        });
+                    }
+                }
+            }
+            if let Some(lp) = choice
+                .logprobs
+                .and_then(|l| l.get("content").cloned())
+                .and_then(|c| match c {
+                    Value::Array(items) => Some(items),
+                    _ => None,
+                })
+            {
+                self.logprobs.extend(lp);
+            }
+            if let Some(f) = choice.finish_reason.filter(|f| !f.is_empty()) {
+                self.finished = true;
+                out.push(StreamEvent::Finish(finish_reason(&f)));
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut Vec<StreamEvent>) -> Result<()> {
+        self.flush(out);
+        if self.done || self.finished {
+            Ok(())
+        } else {
+            Err(Error::new(
+                ErrorKind::Truncated,
+                "the stream ended before the answer was complete (no finish reason, no [DONE])",
+            ))
+        }
+    }
+}
