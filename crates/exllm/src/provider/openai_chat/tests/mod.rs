@@ -1,0 +1,23 @@
+use super::*;
+use crate::provider::test_support::{
+    bearer, call, collect, data_frames, finish_of, settings, sse, TestCodec,
+};
+use crate::provider::Auth;
+use crate::types::{
+    CacheBreakpoint, ImageDetail, ProviderItem, Reasoning, ReasoningConfig, ReasoningEffort,
+    Secret, Tool, ToolResult,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+fn endpoint() -> Endpoint {
+    bearer("openai", "https://api.openai.com/v1/", "sk-test-key")
+}
+
+const CODEC: TestCodec = TestCodec::new(&OpenAiChatCodec, "gpt-4o-mini", endpoint);
+
+mod decode;
+mod encode;
+mod stream;
