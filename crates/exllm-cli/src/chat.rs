@@ -117,6 +117,7 @@ pub async fn run(args: ChatArgs) -> u8 {
         Ok(x) => x,
         Err(e) => return output::report(&e, args.json),
     };
+    let model = req.model.clone();
     let result = if args.stream {
         stream(&client, req, !args.json).await
     } else {
@@ -125,7 +126,12 @@ pub async fn run(args: ChatArgs) -> u8 {
     match result {
         Ok(resp) => {
             if args.json {
-                println!("{}", output::response_json(&resp));
+                let mut v = output::response_json(&resp);
+                // The price of the call, when the catalog knows the model.
+                if let Some(cost) = crate::catalog::response_cost(&model, resp.usage.as_ref()) {
+                    v["cost"] = cost;
+                }
+                println!("{v}");
             } else if !args.stream {
                 print_plain(&resp);
             }

@@ -1,5 +1,6 @@
 //! `exllm`: the command-line face of the library, built only on its public API.
 
+mod catalog;
 mod chat;
 mod embed;
 mod local;
@@ -44,6 +45,10 @@ enum Command {
     Local(local::LocalArgs),
     /// Embed texts (any provider; the local model by default); prints vectors as JSON.
     Embed(embed::EmbedArgs),
+    /// The model catalog: sync it from LiteLLM's data, show an entry.
+    Catalog(catalog::CatalogArgs),
+    /// Price a call from its token counts.
+    Cost(catalog::CostArgs),
     /// Manage an Ollama server's models: list, show, pull, push, copy, delete, ps, create, blobs.
     Ollama(ollama::OllamaArgs),
 }
@@ -92,6 +97,8 @@ fn main() -> ExitCode {
             Command::Local(args) => local::run(args).await,
             Command::Embed(args) => embed::run(args).await,
             Command::Ollama(args) => ollama::run(args).await,
+            Command::Catalog(args) => catalog::run(args).await,
+            Command::Cost(args) => catalog::cost(args).await,
         }
     });
     ExitCode::from(code)

@@ -95,6 +95,25 @@ impl HttpTransport {
         Err(error_from_http(provider, status, &headers, &body))
     }
 
+    /// Fetches a URL's body as text (a catalog download), with the same size cap.
+    pub async fn get_text(&self, url: &str) -> Result<String> {
+        let resp = self
+            .client
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| network_error(e, "http"))?;
+        if !resp.status().is_success() {
+            let status = resp.status().as_u16();
+            let headers = resp.headers().clone();
+            let body = self.read_body(resp, "http").await.unwrap_or_default();
+            return Err(error_from_http("http", status, &headers, &body));
+        }
+        let body = self.read_body(resp, "http").await?;
+        String::from_utf8(body.to_vec())
+            .map_err(|_| Error::new(ErrorKind::Decode, format!("{url} is not UTF-8 text")))
+    }
+
     /// Reads a whole body, refusing one over [`HttpTransport::max_body_bytes`].
     pub async fn read_body(&self, resp: reqwest::Response, provider: &str) -> Result<Bytes> {
         if resp.content_length().unwrap_or(0) > self.max_body_bytes as u64 {
