@@ -11,8 +11,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::transport::Frame;
 use crate::types::{
     ChatRequest, ChatResponse, FinishKind, FinishReason, JsonMap, MediaSource, Message, Part,
-    ProviderItem, Reasoning, ReasoningEffort, ResponseError, Role, StreamEvent, ToolCall,
-    ToolChoice, Usage, Warning,
+    ProviderItem, Reasoning, ReasoningEffort, Role, StreamEvent, ToolCall, ToolChoice, Usage,
+    Warning,
 };
 use crate::Collector;
 use serde::Deserialize;

@@ -56,6 +56,20 @@ pub(crate) fn error_fields(v: &Value) -> (Option<String>, Option<String>) {
     (message, code)
 }
 
+/// An error reported inside an answer (a stream event, a failed run): the provider's message
+/// and code from any of the error shapes, else the value itself as text.
+pub(crate) fn response_error(v: &Value) -> crate::types::ResponseError {
+    let (message, code) = error_fields(v);
+    crate::types::ResponseError {
+        code,
+        message: message.unwrap_or_else(|| match v {
+            Value::Null => "the provider reported an error without a message".into(),
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }),
+    }
+}
+
 /// Kind of an error from its HTTP status and the provider's code.
 pub(crate) fn classify(status: u16, code: Option<&str>, message: &str) -> ErrorKind {
     let code = code.unwrap_or("");

@@ -404,12 +404,10 @@ impl GeminiStreamDecoder {
         let chunk: WireChunk = serde_json::from_slice(data)
             .map_err(|e| wire::decode_error("Gemini response", data, e))?;
         if let Some(e) = chunk.error {
-            let (message, code) = super::errors::error_fields(&json!({ "error": e }));
             self.finished = true;
-            out.push(StreamEvent::Error(crate::types::ResponseError {
-                code,
-                message: message.unwrap_or_else(|| "error".into()),
-            }));
+            out.push(StreamEvent::Error(super::errors::response_error(
+                &json!({ "error": e }),
+            )));
             return Ok(());
         }
         if !self.started && (chunk.response_id.is_some() || chunk.model_version.is_some()) {

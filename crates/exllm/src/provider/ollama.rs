@@ -10,7 +10,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::transport::{Frame, Framing};
 use crate::types::{
     ChatRequest, ChatResponse, FinishKind, FinishReason, JsonMap, MediaSource, Part,
-    ReasoningEffort, ResponseError, ResponseFormat, Role, StreamEvent, ToolCall, Usage, Warning,
+    ReasoningEffort, ResponseFormat, Role, StreamEvent, ToolCall, Usage, Warning,
 };
 use crate::Collector;
 use serde::Deserialize;
@@ -296,11 +296,9 @@ impl OllamaStreamDecoder {
         }
         if let Some(e) = line.error {
             self.done = true;
-            let (message, code) = super::errors::error_fields(&json!({ "error": e }));
-            out.push(StreamEvent::Error(ResponseError {
-                code,
-                message: message.unwrap_or_else(|| "error".into()),
-            }));
+            out.push(StreamEvent::Error(super::errors::response_error(
+                &json!({ "error": e }),
+            )));
             return Ok(());
         }
         if let Some(m) = line.message {

@@ -5,14 +5,15 @@
 //! `x_groq.usage`, Perplexity citations, usage chunks with no choices).
 
 use super::encode::{dropped, function_tools};
+use super::errors::response_error;
 use super::wire::{self, data_url, merge_options, put};
 use super::{Api, Codec, Encoded, Endpoint, Quirks, StreamDecoder};
 use crate::error::{Error, ErrorKind, Result};
 use crate::transport::Frame;
 use crate::types::{
     ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, FinishKind, FinishReason, JsonMap,
-    MediaSource, Message, Part, ResponseError, ResponseFormat, Role, StreamEvent, ToolCall,
-    ToolChoice, Usage, Warning,
+    MediaSource, Message, Part, ResponseFormat, Role, StreamEvent, ToolCall, ToolChoice, Usage,
+    Warning,
 };
 use crate::Collector;
 use serde::Deserialize;
@@ -388,14 +389,6 @@ pub(crate) fn usage(raw: Value) -> Usage {
         cache_write_tokens: None,
         reasoning_tokens: reasoning,
         raw: Some(raw),
-    }
-}
-
-fn response_error(v: &Value) -> ResponseError {
-    let (message, code) = super::errors::error_fields(v);
-    ResponseError {
-        code,
-        message: message.unwrap_or_else(|| v.to_string()),
     }
 }
 

@@ -11,8 +11,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::transport::Frame;
 use crate::types::{
     ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, FinishKind, FinishReason, JsonMap,
-    MediaSource, Part, ProviderItem, ResponseError, ResponseFormat, Role, StreamEvent, ToolCall,
-    ToolChoice, Usage, Warning,
+    MediaSource, Part, ProviderItem, ResponseFormat, Role, StreamEvent, ToolCall, ToolChoice,
+    Usage, Warning,
 };
 use crate::Collector;
 use serde::Deserialize;
@@ -351,11 +351,7 @@ fn finish_events(resp: &WireResponse, emit: &mut dyn FnMut(StreamEvent)) {
         emit(StreamEvent::Usage(usage(u.clone())));
     }
     if let Some(e) = resp.error.as_ref().filter(|e| !e.is_null()) {
-        let (message, code) = super::errors::error_fields(e);
-        emit(StreamEvent::Error(ResponseError {
-            code,
-            message: message.unwrap_or_else(|| e.to_string()),
-        }));
+        emit(StreamEvent::Error(super::errors::response_error(e)));
     }
     let status = resp.status.as_deref().unwrap_or("");
     let reason = resp

@@ -220,15 +220,10 @@ impl StreamDecoder for AnthropicStreamDecoder {
             }
             "error" => {
                 self.finished = true;
-                let (message, code) = ev
-                    .error
-                    .as_ref()
-                    .map(crate::provider::errors::error_fields)
-                    .unwrap_or((None, None));
-                out.push(StreamEvent::Error(ResponseError {
-                    code,
-                    message: message.unwrap_or_else(|| "error event without a message".into()),
-                }));
+                let e = ev.error.unwrap_or(Value::Null);
+                out.push(StreamEvent::Error(crate::provider::errors::response_error(
+                    &e,
+                )));
             }
             _ => {}
         }

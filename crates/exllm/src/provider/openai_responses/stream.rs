@@ -160,14 +160,13 @@ impl StreamDecoder for ResponsesStreamDecoder {
             }
             "error" => {
                 self.finished = true;
-                let (message, code) = match &ev.error {
-                    Some(e) => crate::provider::errors::error_fields(e),
-                    None => (ev.message.clone(), ev.code.clone()),
-                };
-                out.push(StreamEvent::Error(ResponseError {
-                    code,
-                    message: message.unwrap_or_else(|| "error event without a message".into()),
-                }));
+                let e = ev
+                    .error
+                    .clone()
+                    .unwrap_or_else(|| json!({"message": ev.message, "code": ev.code}));
+                out.push(StreamEvent::Error(crate::provider::errors::response_error(
+                    &e,
+                )));
             }
             _ => {}
         }
