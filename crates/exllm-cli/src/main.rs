@@ -45,6 +45,8 @@ enum Command {
     Local(local::LocalArgs),
     /// Embed texts (any provider; the local model by default); prints vectors as JSON.
     Embed(embed::EmbedArgs),
+    /// The lines of a file most similar to a query (embedding cosine similarity).
+    Similar(embed::SimilarArgs),
     /// The model catalog: sync it from LiteLLM's data, show an entry.
     Catalog(catalog::CatalogArgs),
     /// Price a call from its token counts.
@@ -97,6 +99,7 @@ fn main() -> ExitCode {
             Command::Local(args) => local::run(args).await,
             Command::Embed(args) => embed::run(args).await,
             Command::Ollama(args) => ollama::run(args).await,
+            Command::Similar(args) => embed::similar(args).await,
             Command::Catalog(args) => catalog::run(args).await,
             Command::Cost(args) => catalog::cost(args).await,
         }

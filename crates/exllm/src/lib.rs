@@ -26,6 +26,7 @@ mod collector;
 mod error;
 pub mod ollama;
 pub mod provider;
+pub mod similarity;
 pub mod transport;
 pub mod types;
 
