@@ -90,7 +90,7 @@ pub fn find_similar<V: AsRef<[f32]>>(query: &[f32], corpus: &[V], k: usize) -> V
         }
     }
     let mut out: Vec<Match> = heap.into_iter().map(|w| w.0).collect();
-    out.sort_by(|a, b| Worst(*a).cmp(&Worst(*b)));
+    out.sort_by_key(|m| Worst(*m));
     out
 }
 
