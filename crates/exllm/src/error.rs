@@ -44,6 +44,9 @@ pub enum ErrorKind {
     TooLarge,
     /// Any other HTTP error status.
     Http,
+    /// The provider's circuit breaker is open after repeated failures: the call was not sent
+    /// ([`Error::retry_after`] says when a probe will be let through).
+    CircuitOpen,
 }
 
 impl ErrorKind {

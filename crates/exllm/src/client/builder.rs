@@ -53,6 +53,7 @@ pub struct ClientBuilder {
     pub(crate) configs: HashMap<String, ProviderConfig>,
     pub(crate) custom: HashMap<String, Arc<dyn ChatProvider>>,
     pub(crate) retry: RetryPolicy,
+    pub(crate) breaker: crate::transport::BreakerPolicy,
     timeout: Option<Duration>,
     http: Option<reqwest::Client>,
     pub(crate) env: EnvLookup,
@@ -66,6 +67,7 @@ impl Default for ClientBuilder {
             configs: HashMap::new(),
             custom,
             retry: RetryPolicy::default(),
+            breaker: crate::transport::BreakerPolicy::default(),
             timeout: None,
             http: None,
             env: Arc::new(|k| std::env::var(k).ok().filter(|v| !v.is_empty())),
@@ -158,6 +160,13 @@ impl ClientBuilder {
     /// The retry policy for requests that fail before any answer arrived.
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
+        self
+    }
+
+    /// The circuit-breaker policy of every HTTP provider ([`crate::transport::BreakerPolicy::off`]
+    /// turns it off).
+    pub fn breaker(mut self, policy: crate::transport::BreakerPolicy) -> Self {
+        self.breaker = policy;
         self
     }
 

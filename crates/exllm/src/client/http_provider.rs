@@ -5,7 +5,9 @@ use super::builder::ClientBuilder;
 use super::{ChatProvider, ChatStream};
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::{Auth, Codec, Encoded, Endpoint, ModelEntry};
-use crate::transport::{clone_request, FramedStream, HttpTransport, RetryPolicy};
+use crate::transport::{
+    clone_request, Breaker, BreakerPolicy, BreakerState, FramedStream, HttpTransport, RetryPolicy,
+};
 use crate::types::{
     ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, RerankRequest, RerankResponse,
     StreamEvent, Warning,
@@ -26,15 +28,27 @@ struct Shared {
     resolved: tokio::sync::OnceCell<Endpoint>,
     transport: HttpTransport,
     retry: RetryPolicy,
+    breaker: Breaker,
 }
 
 impl HttpProvider {
-    /// A provider speaking `codec` at `endpoint`.
+    /// A provider speaking `codec` at `endpoint`, with the default circuit breaker.
     pub fn new(
         codec: &'static dyn Codec,
         endpoint: Endpoint,
         transport: HttpTransport,
         retry: RetryPolicy,
+    ) -> Self {
+        Self::with_breaker(codec, endpoint, transport, retry, BreakerPolicy::default())
+    }
+
+    /// A provider with its own circuit-breaker policy.
+    pub fn with_breaker(
+        codec: &'static dyn Codec,
+        endpoint: Endpoint,
+        transport: HttpTransport,
+        retry: RetryPolicy,
+        breaker: BreakerPolicy,
     ) -> Self {
         HttpProvider {
             inner: Arc::new(Shared {
@@ -43,6 +57,7 @@ impl HttpProvider {
                 resolved: tokio::sync::OnceCell::new(),
                 transport,
                 retry,
+                breaker: Breaker::new(breaker),
             }),
         }
     }
@@ -59,7 +74,13 @@ impl HttpProvider {
         transport: HttpTransport,
     ) -> Result<Self> {
         let (endpoint, api) = super::endpoint::build(name, b)?;
-        Ok(Self::new(api.codec(), endpoint, transport, b.retry.clone()))
+        Ok(Self::with_breaker(
+            api.codec(),
+            endpoint,
+            transport,
+            b.retry.clone(),
+            b.breaker.clone(),
+        ))
     }
 
     /// The endpoint with the placeholders its signer resolves filled in (an AWS region from
@@ -117,7 +138,12 @@ impl HttpProvider {
         let ep = self.resolved().await?;
         let enc = encode(ep)?;
         let mut retry = 0;
+        let mut last: Option<Error> = None;
         loop {
+            if let Err(wait) = s.breaker.admit(std::time::Instant::now()) {
+                // Within a call's retries the last real error says more than "circuit open".
+                return Err(last.unwrap_or_else(|| circuit_open(&ep.provider, wait)));
+            }
             let signed;
             let request = match &ep.auth {
                 Auth::Signer(signer) => {
@@ -130,21 +156,28 @@ impl HttpProvider {
                 _ => &enc.request,
             };
             match s.transport.send(request, &ep.provider).await {
-                Ok(resp) => return Ok((resp, enc.warnings)),
-                Err(e) if e.is_retryable() => match s.retry.delay(retry, e.retry_after()) {
-                    Some(delay) => {
-                        tracing::warn!(
-                            provider = %ep.provider,
-                            attempt = retry + 1,
-                            delay_ms = delay.as_millis() as u64,
-                            reason = %e,
-                            "retrying"
-                        );
-                        tokio::time::sleep(delay).await;
-                        retry += 1;
+                Ok(resp) => {
+                    s.breaker.success();
+                    return Ok((resp, enc.warnings));
+                }
+                Err(e) if e.is_retryable() => {
+                    s.breaker.failure(std::time::Instant::now());
+                    match s.retry.delay(retry, e.retry_after()) {
+                        Some(delay) => {
+                            tracing::warn!(
+                                provider = %ep.provider,
+                                attempt = retry + 1,
+                                delay_ms = delay.as_millis() as u64,
+                                reason = %e,
+                                "retrying"
+                            );
+                            tokio::time::sleep(delay).await;
+                            retry += 1;
+                            last = Some(e);
+                        }
+                        None => return Err(e),
                     }
-                    None => return Err(e),
-                },
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -164,7 +197,24 @@ impl HttpProvider {
     }
 }
 
+/// The error of a call the open breaker refused.
+fn circuit_open(provider: &str, wait: std::time::Duration) -> Error {
+    Error::new(
+        ErrorKind::CircuitOpen,
+        format!(
+            "{provider} failed repeatedly; calls are refused for {:.1} s more (circuit breaker open)",
+            wait.as_secs_f64()
+        ),
+    )
+    .with_provider(provider)
+    .with_retry_after(wait)
+}
+
 impl ChatProvider for HttpProvider {
+    fn health(&self) -> Option<BreakerState> {
+        Some(self.inner.breaker.state())
+    }
+
     fn chat(&self, req: ChatRequest) -> BoxFuture<'static, Result<ChatResponse>> {
         let this = self.clone();
         Box::pin(async move {

@@ -51,6 +51,10 @@ pub trait ChatProvider: Send + Sync + 'static {
             ))
         })
     }
+    /// The state of the provider's circuit breaker, if it has one.
+    fn health(&self) -> Option<crate::transport::BreakerState> {
+        None
+    }
 }
 
 /// The exllm client. Cheap to clone; clones share connections and providers.
@@ -154,6 +158,20 @@ impl Client {
         let provider = self.provider(provider)?;
         req.model = model.to_owned();
         provider.rerank(req).await
+    }
+
+    /// The circuit-breaker state of every provider used so far, by name.
+    pub fn health(&self) -> Vec<(String, crate::transport::BreakerState)> {
+        let map = match self.inner.providers.read() {
+            Ok(m) => m,
+            Err(p) => p.into_inner(),
+        };
+        let mut out: Vec<_> = map
+            .iter()
+            .filter_map(|(name, p)| p.health().map(|h| (name.clone(), h)))
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
     }
 
     /// Lists a provider's models from its live `/models` endpoint.

@@ -4,6 +4,7 @@
 
 #[cfg(feature = "bedrock")]
 mod aws_event_stream;
+mod breaker;
 mod framing;
 #[cfg(feature = "vertex")]
 mod google;
@@ -18,6 +19,7 @@ mod stream;
 
 #[cfg(feature = "bedrock")]
 pub use aws_event_stream::{AwsEventStreamFramer, EXCEPTION_PREFIX};
+pub use breaker::{Breaker, BreakerPolicy, BreakerState};
 pub use framing::{Frame, Framer, Framing};
 #[cfg(feature = "vertex")]
 pub use google::GoogleAuth;
