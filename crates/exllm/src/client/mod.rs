@@ -7,10 +7,12 @@ mod builder;
 mod endpoint;
 mod http_provider;
 mod stream;
+mod tools;
 
 pub use builder::{ClientBuilder, ProviderConfig};
 pub use http_provider::HttpProvider;
 pub use stream::ChatStream;
+pub use tools::{ToolRun, ToolSet};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::ModelEntry;
