@@ -69,7 +69,7 @@ async fn read_source(from: &str) -> Result<String, Error> {
 }
 
 async fn reqwest_get(url: &str) -> Result<String, String> {
-    let http = exllm::transport::HttpTransport::new(None).map_err(|e| e.to_string())?;
+    let http = exllm::transport::HttpTransport::new(Default::default()).map_err(|e| e.to_string())?;
     http.get_text(url).await.map_err(|e| e.to_string())
 }
 
@@ -169,12 +169,4 @@ pub async fn cost(args: CostArgs) -> u8 {
         },
         Err(e) => output::report(&e, false),
     }
-}
-
-/// The cost of a response, when its model is in the catalog and it reported usage.
-pub fn response_cost(model: &str, usage: Option<&Usage>) -> Option<serde_json::Value> {
-    let usage = usage?;
-    let catalog = Catalog::load().ok()?;
-    let entry = catalog.model(model)?;
-    serde_json::to_value(entry.cost(usage, CostOptions::default())).ok()
 }

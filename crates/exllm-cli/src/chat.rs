@@ -37,6 +37,14 @@ pub struct ChatArgs {
     /// Sampling temperature.
     #[arg(long)]
     temperature: Option<f64>,
+    /// An image to show the model: a file (its type read from its bytes), an http(s) URL or
+    /// a data: URL. Repeatable. PDFs are sent as documents.
+    #[arg(long, value_name = "PATH_OR_URL")]
+    image: Vec<String>,
+    /// A JSON Schema file: the answer is JSON matching it (validated, with retries), printed
+    /// as JSON (under `output` with --json).
+    #[arg(long, value_name = "FILE")]
+    schema: Option<std::path::PathBuf>,
 }
 
 fn default_model() -> Result<String, Error> {
@@ -105,7 +113,11 @@ fn setup(args: &ChatArgs) -> Result<(Client, ChatRequest), Error> {
     if let Some(s) = &args.system {
         messages.push(Message::system(s.clone()));
     }
-    messages.push(Message::user(prompt(args)?));
+    let mut user = Message::user(prompt(args)?);
+    for image in &args.image {
+        user.content.push(exllm::media::from_path_or_url(image)?);
+    }
+    messages.push(user);
     let mut req = ChatRequest::new(model, messages);
     req.max_tokens = args.max_tokens;
     req.temperature = args.temperature;
@@ -117,7 +129,9 @@ pub async fn run(args: ChatArgs) -> u8 {
         Ok(x) => x,
         Err(e) => return output::report(&e, args.json),
     };
-    let model = req.model.clone();
+    if let Some(path) = &args.schema {
+        return structured(&client, req, path, &args).await;
+    }
     let result = if args.stream {
         stream(&client, req, !args.json).await
     } else {
@@ -126,12 +140,7 @@ pub async fn run(args: ChatArgs) -> u8 {
     match result {
         Ok(resp) => {
             if args.json {
-                let mut v = output::response_json(&resp);
-                // The price of the call, when the catalog knows the model.
-                if let Some(cost) = crate::catalog::response_cost(&model, resp.usage.as_ref()) {
-                    v["cost"] = cost;
-                }
-                println!("{v}");
+                println!("{}", response_json(&resp));
             } else if !args.stream {
                 print_plain(&resp);
             }
@@ -159,6 +168,80 @@ pub async fn run(args: ChatArgs) -> u8 {
             _ => output::report(&e, args.json),
         },
     }
+}
+
+/// The response as JSON, with its price when the catalog knows the model.
+fn response_json(resp: &exllm::ChatResponse) -> serde_json::Value {
+    let mut v = output::response_json(resp);
+    if let Some(cost) = resp.cost.as_ref().and_then(|c| serde_json::to_value(c).ok()) {
+        v["cost"] = cost;
+    }
+    v
+}
+
+/// `--schema`: the answer as JSON matching the schema file, with partial values on stderr
+/// while `--stream`ing.
+async fn structured(
+    client: &Client,
+    req: ChatRequest,
+    path: &std::path::Path,
+    args: &ChatArgs,
+) -> u8 {
+    let schema = match std::fs::read_to_string(path)
+        .map_err(|e| e.to_string())
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).map_err(|e| e.to_string()))
+    {
+        Ok(s) => s,
+        Err(e) => {
+            let e = Error::new(
+                ErrorKind::InvalidInput,
+                format!("schema {}: {e}", path.display()),
+            );
+            return output::report(&e, args.json);
+        }
+    };
+    let opts = exllm::structured::GenerateOptions::default();
+    let result = if args.stream {
+        stream_structured(client, req, schema, opts).await
+    } else {
+        client.generate_json(req, schema, opts).await
+    };
+    match result {
+        Ok(g) => {
+            if args.json {
+                let mut v = response_json(&g.response);
+                v["output"] = g.json;
+                v["attempts"] = g.attempts.into();
+                println!("{v}");
+            } else {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&g.json).unwrap_or_default()
+                );
+            }
+            0
+        }
+        Err(e) => output::report(&e, args.json),
+    }
+}
+
+async fn stream_structured(
+    client: &Client,
+    req: ChatRequest,
+    schema: serde_json::Value,
+    opts: exllm::structured::GenerateOptions,
+) -> Result<exllm::structured::Generated<serde_json::Value>, Error> {
+    use exllm::structured::StructuredEvent;
+    let mut s = client.generate_json_stream(req, schema, opts).await?;
+    while let Some(event) = s.next().await {
+        match event? {
+            StructuredEvent::Partial(v) => eprintln!("{v}"),
+            StructuredEvent::Retry { problem } => eprintln!("exllm: retrying: {problem}"),
+            StructuredEvent::Done(g) => return Ok(g),
+            _ => {}
+        }
+    }
+    Err(Error::new(ErrorKind::Decode, "the stream ended without an answer"))
 }
 
 fn print_plain(resp: &exllm::ChatResponse) {
@@ -205,7 +288,8 @@ async fn stream(
             }
         }
     }
-    let resp = c.finish();
+    let mut resp = c.finish();
+    resp.cost = resp.usage.as_ref().and_then(|u| s.cost_of(u));
     if live {
         println!();
         for call in resp.tool_calls() {

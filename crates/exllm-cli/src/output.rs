@@ -1,6 +1,8 @@
-//! What the CLI prints: the one-object JSON form scripts and the conformance kit read, and
-//! error reports.
+//! What the CLI prints: the one-object JSON form scripts and the conformance kit read, error
+//! reports, the aligned tables listings share, and the provider tables of `exllm models`.
 
+use exllm::provider::capabilities::{all_provider_capabilities, ProviderCapabilities, Support};
+use exllm::provider::registry::{ProviderSpec, PROVIDERS};
 use exllm::{ChatResponse, Error, ErrorKind};
 use serde_json::{json, Value};
 
@@ -72,4 +74,168 @@ pub fn report(e: &Error, json: bool) -> u8 {
     }
     eprintln!("exllm: {e}");
     exit_code(e)
+}
+
+/// Prints one line on stdout. A closed pipe (`exllm models | head`) ends the output quietly
+/// instead of panicking as `println!` would.
+pub fn emit(line: impl std::fmt::Display) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
+}
+
+/// Prints rows as aligned columns under a header; the last column is not padded, and a row
+/// may have fewer cells than the header.
+pub fn table(head: &[&str], rows: &[Vec<String>]) {
+    use std::io::Write;
+    let mut widths: Vec<usize> = head.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &mut dyn Iterator<Item = &str>| {
+        let mut out = String::new();
+        let mut cells = cells.peekable();
+        let mut i = 0;
+        while let Some(c) = cells.next() {
+            out.push_str(c);
+            if cells.peek().is_some() {
+                let pad = widths.get(i).copied().unwrap_or(0) + 2;
+                out.extend(std::iter::repeat_n(
+                    ' ',
+                    pad.saturating_sub(c.chars().count()),
+                ));
+            }
+            i += 1;
+        }
+        out.truncate(out.trim_end().len());
+        out
+    };
+    let mut stdout = std::io::stdout().lock();
+    let all = std::iter::once(line(&mut head.iter().copied()))
+        .chain(rows.iter().map(|r| line(&mut r.iter().map(String::as_str))));
+    for text in all {
+        if writeln!(stdout, "{text}").is_err() {
+            return;
+        }
+    }
+}
+
+/// A price in USD per million tokens for a table cell (`-` when unknown).
+pub fn price(usd_per_1m: Option<f64>) -> String {
+    match usd_per_1m {
+        None => "-".into(),
+        Some(p) if p >= 100.0 => format!("{p:.0}"),
+        Some(p) if p >= 1.0 => format!("{p:.2}"),
+        Some(p) => format!("{p:.3}"),
+    }
+}
+
+/// `exllm models --providers`: what each registry provider offers.
+pub fn print_providers(json: bool) {
+    let all = all_provider_capabilities();
+    let with = |p: &ProviderCapabilities, s: Support| {
+        let kinds = p.endpoints.iter().filter(|(_, x)| *x == s);
+        kinds.map(|(k, _)| k.as_str()).collect::<Vec<_>>()
+    };
+    if json {
+        let v: Vec<Value> = all
+            .iter()
+            .map(|p| {
+                json!({
+                    "provider": p.name,
+                    "apis": p.apis.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+                    "endpoints": with(p, Support::Exllm),
+                    "provider_only_endpoints": with(p, Support::Provider),
+                    "auth": p.auth.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+                    "streaming": p.streaming,
+                    "stream_format": p.stream_format,
+                    "live_models": p.live_models,
+                    "catalog_models": p.catalog_models,
+                    "priced_models": p.priced_models,
+                    "cost_data": p.has_cost_data(),
+                    "rate_limit_headers": p.rate_limit_headers,
+                })
+            })
+            .collect();
+        emit(Value::Array(v));
+        return;
+    }
+    let head = [
+        "PROVIDER",
+        "EXLLM CALLS",
+        "ALSO OFFERS",
+        "LIVE",
+        "PRICED",
+        "RATE LIMITS",
+        "AUTH",
+    ];
+    let rows: Vec<Vec<String>> = all
+        .iter()
+        .map(|p| {
+            let limits = p.rate_limit_headers.first().map_or("-".into(), |h| {
+                format!("{h} (+{})", p.rate_limit_headers.len() - 1)
+            });
+            let auth: Vec<String> = p.auth.iter().map(|a| a.to_string()).collect();
+            vec![
+                p.name.into(),
+                with(p, Support::Exllm).join(","),
+                with(p, Support::Provider).join(","),
+                if p.live_models { "yes" } else { "no" }.into(),
+                format!("{}/{}", p.priced_models, p.catalog_models),
+                limits,
+                auth.join("; "),
+            ]
+        })
+        .collect();
+    table(&head, &rows);
+}
+
+/// `exllm models`: the providers, their key variables and default models.
+pub fn print_provider_keys(json: bool) {
+    let key_set = |p: &ProviderSpec| {
+        p.key_env
+            .iter()
+            .any(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty()))
+    };
+    if json {
+        let v: Vec<_> = PROVIDERS
+            .iter()
+            .map(|p| json!({"provider": p.name, "api": p.api.as_str(), "default_model": p.default_model, "key_env": p.key_env, "configured": key_set(p) || !p.key_required}))
+            .collect();
+        emit(Value::Array(v));
+        return;
+    }
+    let mut rows: Vec<Vec<String>> = PROVIDERS
+        .iter()
+        .map(|p| {
+            let key = match (p.key_env.first(), key_set(p)) {
+                (Some(k), true) => format!("{k} (set)"),
+                (Some(k), false) if p.key_required => format!("{k} (missing)"),
+                _ => "not needed".to_owned(),
+            };
+            vec![
+                p.name.into(),
+                p.api.as_str().into(),
+                key,
+                p.default_model.into(),
+            ]
+        })
+        .collect();
+    let row = |a: &str, b: &str, c: &str, d: String| vec![a.into(), b.into(), c.into(), d];
+    rows.push(row(
+        "mock",
+        "in-process",
+        "not needed",
+        "any model name (echo)".into(),
+    ));
+    if let Some(m) = crate::local::DEFAULT_MODEL {
+        rows.push(row(
+            "local",
+            "in-process",
+            "not needed",
+            format!("{m} (no key: the fallback)"),
+        ));
+    }
+    table(&["PROVIDER", "API", "KEY", "DEFAULT MODEL"], &rows);
 }

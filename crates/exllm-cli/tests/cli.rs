@@ -118,3 +118,184 @@ fn catalog_sync_writes_one_file_per_provider() {
     ]);
     assert_eq!(bad.status.code(), Some(2), "{bad:?}");
 }
+
+/// `exllm` with extra environment variables (on top of what [`exllm`] clears).
+fn exllm_with(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_exllm"));
+    cmd.args(args)
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("EXLLM_CATALOG")
+        .env("HOME", std::env::temp_dir().join("exllm-cli-test-home"));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("the binary runs")
+}
+
+/// A loopback server answering every request with `body` (JSON), for `count` requests.
+fn serve_json(body: &'static str, count: usize) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(count) {
+            let Ok(mut s) = stream else { return };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 1024];
+            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                match s.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+            }
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            s.write_all(reply.as_bytes()).ok();
+        }
+    });
+    format!("http://{addr}/v1")
+}
+
+#[test]
+fn models_filters_list_the_catalog() {
+    let out = exllm(&[
+        "models",
+        "--feature",
+        "vision",
+        "--feature",
+        "tools",
+        "--max-input-cost",
+        "1.0",
+        "--min-context",
+        "100000",
+        "--mode",
+        "chat",
+        "--sort",
+        "cost",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let v = json(&out);
+    let models = v.as_array().unwrap();
+    assert!(!models.is_empty());
+    let mut last = 0.0;
+    for m in models {
+        let features = m["features"].as_array().unwrap();
+        assert!(features.contains(&"vision".into()), "{m}");
+        assert!(features.contains(&"function_calling".into()), "{m}");
+        let input = m["input_per_1m"].as_f64().unwrap();
+        assert!(input <= 1.0 && input >= last, "{m}");
+        last = input;
+        assert!(m["context_window"].as_u64().unwrap() >= 100_000, "{m}");
+    }
+    let table = exllm(&["models", "--provider", "anthropic", "--sort", "context"]);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.starts_with("MODEL"), "{text}");
+    assert!(
+        text.lines().skip(1).all(|l| l.starts_with("anthropic/")),
+        "{text}"
+    );
+    let bad = exllm(&["models", "--max-input-cost=-1"]);
+    assert_eq!(bad.status.code(), Some(2), "{bad:?}");
+}
+
+#[test]
+fn models_live_joins_the_provider_list_with_the_catalog() {
+    const LIST: &str = r#"{"object": "list", "data": [
+        {"id": "gpt-4o", "object": "model", "owned_by": "openai"},
+        {"id": "my-private-model", "object": "model", "owned_by": "me"}]}"#;
+    let url = serve_json(LIST, 3);
+    let key = [("OPENAI_API_KEY", "test-key")];
+    let args = [
+        "models",
+        "--provider",
+        "openai",
+        "--base-url",
+        &url,
+        "--live",
+    ];
+    let out = exllm_with(&[&args[..], &["--json"]].concat(), &key);
+    assert!(out.status.success(), "{out:?}");
+    let v = json(&out);
+    assert_eq!(v[0]["name"], "openai/gpt-4o");
+    assert_eq!(v[0]["in_catalog"], true);
+    assert!(v[0]["input_per_1m"].as_f64().unwrap() > 0.0);
+    assert_eq!(v[1]["name"], "openai/my-private-model");
+    assert_eq!(v[1]["in_catalog"], false);
+
+    let out = exllm_with(&args, &key);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("(not in catalog)"), "{text}");
+    // Without --live the plain live list is unchanged: one name per line.
+    let plain = exllm_with(
+        &["models", "--provider", "openai", "--base-url", &url],
+        &key,
+    );
+    let text = String::from_utf8_lossy(&plain.stdout);
+    assert_eq!(
+        text.lines().collect::<Vec<_>>(),
+        ["openai/gpt-4o", "openai/my-private-model"]
+    );
+    assert_eq!(exllm(&["models", "--live"]).status.code(), Some(2));
+}
+
+#[test]
+fn models_providers_prints_capabilities() {
+    let out = exllm(&["models", "--providers", "--json"]);
+    assert!(out.status.success(), "{out:?}");
+    let v = json(&out);
+    let find = |name: &str| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["provider"] == name)
+            .unwrap()
+    };
+    assert!(find("openai")["endpoints"]
+        .as_array()
+        .unwrap()
+        .contains(&"chat".into()));
+    assert_eq!(find("openai")["cost_data"], true);
+    assert!(!find("anthropic")["rate_limit_headers"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert_eq!(find("bedrock")["live_models"], false);
+    let table = exllm(&["models", "--providers"]);
+    assert!(String::from_utf8_lossy(&table.stdout).contains("cohere"));
+}
+
+#[test]
+fn models_reads_user_yaml_catalog_files() {
+    let dir = std::env::temp_dir().join(format!("exllm-cli-yaml-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("mine.yaml");
+    std::fs::write(
+        &file,
+        "provider: acme\nmodels:\n  - id: rocket\n    mode: chat\n    context_window: '64000'\n    capabilities: {vision: true}\n    prices: {base: {input_per_1m: 0.5, output_per_1m: 1}}\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let out = exllm_with(
+        &["models", "--catalog", "--provider", "acme", "--json"],
+        &[("EXLLM_CATALOG", path)],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let v = json(&out);
+    assert_eq!(v[0]["name"], "acme/rocket");
+    assert_eq!(v[0]["input_per_1m"], 0.5);
+    assert_eq!(v[0]["context_window"], 64000);
+
+    std::fs::write(
+        &file,
+        "provider: acme\nmodels:\n  - id: rocket\n    context_window: lots\n",
+    )
+    .unwrap();
+    let bad = exllm_with(&["models", "--catalog"], &[("EXLLM_CATALOG", path)]);
+    assert_eq!(bad.status.code(), Some(2), "{bad:?}");
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("mine.yaml") && err.contains("line 3"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -32,6 +32,7 @@ mod sampling;
 pub mod source;
 mod stop;
 mod template;
+mod token_count;
 mod tokenizer;
 
 pub use cache::{cache_root, sha256_file, verify_sha256, CACHE_ENV};

@@ -85,7 +85,23 @@ struct Inner {
     retry_after: Option<Duration>,
     body: Option<String>,
     partial: Option<ChatResponse>,
+    timeout: Option<TimeoutKind>,
+    recovery_id: Option<String>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+/// Which of a call's timeouts expired ([`Error::timeout_kind`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TimeoutKind {
+    /// The connection could not be set up in time.
+    Connect,
+    /// Connected, but no response arrived in time (nothing was received: safe to retry).
+    FirstByte,
+    /// A response started, then nothing more arrived for too long.
+    Stall,
+    /// The whole call took longer than allowed (not retried: the time is spent).
+    Total,
 }
 
 impl Error {
@@ -102,6 +118,8 @@ impl Error {
                 retry_after: None,
                 body: None,
                 partial: None,
+                timeout: None,
+                recovery_id: None,
                 source: None,
             }),
         }
@@ -146,6 +164,18 @@ impl Error {
     /// Attaches what was received before a stream broke.
     pub fn with_partial(mut self, partial: ChatResponse) -> Self {
         self.inner.partial = Some(partial);
+        self
+    }
+
+    /// Marks the error as the expiry of one of the call's timeouts.
+    pub fn with_timeout_kind(mut self, kind: TimeoutKind) -> Self {
+        self.inner.timeout = Some(kind);
+        self
+    }
+
+    /// Sets the id under which the partial answer of a broken stream was kept.
+    pub fn with_recovery_id(mut self, id: impl Into<String>) -> Self {
+        self.inner.recovery_id = Some(id.into());
         self
     }
 
@@ -221,9 +251,20 @@ impl Error {
         self.inner.partial.take()
     }
 
+    /// Which timeout expired, for errors of kind [`ErrorKind::Timeout`] raised by exllm
+    /// (`None` for a timeout the provider reported).
+    pub fn timeout_kind(&self) -> Option<TimeoutKind> {
+        self.inner.timeout
+    }
+
+    /// The id to pass to [`crate::Client::resume`] to continue a broken stream's answer.
+    pub fn recovery_id(&self) -> Option<&str> {
+        self.inner.recovery_id.as_deref()
+    }
+
     /// Whether retrying may succeed.
     pub fn is_retryable(&self) -> bool {
-        self.inner.kind.is_retryable()
+        self.inner.kind.is_retryable() && self.inner.timeout != Some(TimeoutKind::Total)
     }
 }
 
@@ -243,6 +284,9 @@ impl fmt::Debug for Error {
         }
         if let Some(r) = &i.request_id {
             d.field("request_id", r);
+        }
+        if let Some(t) = &i.timeout {
+            d.field("timeout", t);
         }
         if let Some(s) = &i.source {
             d.field("source", s);

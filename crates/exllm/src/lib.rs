@@ -22,16 +22,21 @@
 
 pub mod catalog;
 pub mod client;
+pub mod context;
 mod collector;
 mod error;
+pub mod media;
 pub mod ollama;
 pub mod provider;
+pub mod recovery;
 pub mod similarity;
+pub mod structured;
+pub mod tokens;
 pub mod transport;
 pub mod types;
 
 pub use client::{ChatProvider, ChatStream, Client, ClientBuilder};
 pub use collector::Collector;
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, ErrorKind, Result, TimeoutKind};
 pub use provider::{Api, MockProvider};
 pub use types::*;

@@ -101,7 +101,10 @@ async fn chat_text_stream_equals_whole() {
     }
     assert_eq!(deltas, TEXT_DELTAS);
     let streamed = collector.finish();
-    assert_eq!(streamed, c.chat(request()).await.unwrap());
+    let mut whole = c.chat(request()).await.unwrap();
+    // The client prices whole answers; a caller's own collector has no price.
+    assert!(whole.cost.take().is_some());
+    assert_eq!(streamed, whole);
     check_usage(&streamed);
     check_chat_request(&server.requests()[0], true);
 }

@@ -5,7 +5,8 @@
 
 mod support;
 
-use exllm::{ChatRequest, Client, ErrorKind, FinishKind};
+use exllm::transport::Timeouts;
+use exllm::{ChatRequest, Client, ErrorKind, FinishKind, TimeoutKind};
 use std::time::Duration;
 use support::fixtures::{anthropic, chat, responses, TEXT};
 use support::{
@@ -20,13 +21,23 @@ fn anthropic_request() -> ChatRequest {
     ChatRequest::new("anthropic/claude-sonnet-4-5", hello_messages()).with_max_tokens(64)
 }
 
+/// A client whose time-to-first-byte and stall timeouts are `t`.
 fn client_with_timeout(provider: &str, server: &TestServer, retries: u32, t: Duration) -> Client {
+    client_with_timeouts(
+        provider,
+        server,
+        retries,
+        Timeouts::default().with_first_byte(t).with_stall(t),
+    )
+}
+
+fn client_with_timeouts(provider: &str, server: &TestServer, retries: u32, t: Timeouts) -> Client {
     Client::builder()
         .env_lookup(|_| None)
         .base_url(provider, server.url())
         .api_key(provider, KEY)
         .retry(fast_retry(retries))
-        .timeout(t)
+        .timeouts(t)
         .build()
         .unwrap()
 }
@@ -452,6 +463,7 @@ async fn stream_stalling_mid_body_times_out_with_the_partial_answer() {
     let stream = c.chat_stream(openai_request()).await.unwrap();
     let err = stream.collect_response().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err:?}");
+    assert_eq!(err.timeout_kind(), Some(TimeoutKind::Stall), "{err:?}");
     assert_eq!(err.partial().map(|p| p.text()), Some(TEXT.to_owned()));
     assert_eq!(server.request_count(), 1);
     assert_no_key(&err);
@@ -463,6 +475,7 @@ async fn stall_before_headers_times_out() {
     let c = client_with_timeout("openai", &server, 0, Duration::from_millis(300));
     let err = c.chat(openai_request()).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err:?}");
+    assert_eq!(err.timeout_kind(), Some(TimeoutKind::FirstByte), "{err:?}");
     assert!(err.is_retryable());
     assert_eq!(server.request_count(), 1);
     assert_no_key(&err);
@@ -476,8 +489,99 @@ async fn stall_then_success_is_retried() {
     ])
     .await;
     let c = client_with_timeout("openai", &server, 1, Duration::from_millis(300));
-    assert_eq!(c.chat(openai_request()).await.unwrap().text(), TEXT);
+    let resp = c.chat(openai_request()).await.unwrap();
+    assert_eq!(resp.text(), TEXT);
+    assert_eq!(resp.provider_meta[exllm::client::RETRIES], 1);
     assert_eq!(server.request_count(), 2);
+}
+
+#[tokio::test]
+async fn rate_limit_reset_headers_and_retry_info_set_the_wait() {
+    let server = TestServer::start(vec![
+        Reply::json(429, r#"{"error":{"message":"Rate limit reached","type":"tokens","code":"rate_limit_exceeded"}}"#)
+            .header("x-ratelimit-remaining-tokens", "0")
+            .header("x-ratelimit-reset-tokens", "20ms"),
+        Reply::sse_split(&chat::text_stream("m"), 7),
+    ])
+    .await;
+    let c = client_for("openai", &server, 1);
+    let resp = c
+        .chat_stream(openai_request())
+        .await
+        .unwrap()
+        .collect_response()
+        .await
+        .unwrap();
+    assert_eq!(resp.text(), TEXT);
+    assert_eq!(resp.provider_meta[exllm::client::RETRIES], 1);
+
+    let body = r#"{"error":{"code":429,"message":"Quota exceeded","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"42s"}]}}"#;
+    let server = TestServer::start(vec![Reply::json(429, body)]).await;
+    let err = client_for("gemini", &server, 0)
+        .chat(ChatRequest::new("gemini/gemini-2.5-flash", hello_messages()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::RateLimit);
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(42)));
+}
+
+#[tokio::test]
+async fn a_body_that_stalls_is_a_stall_timeout() {
+    let body = chat::text("gpt-4o-mini").into_bytes();
+    let (head, _) = body.split_at(body.len() / 2);
+    let server = TestServer::start(vec![Reply::stream("application/json", vec![head.to_vec()])
+        .ending(Ending::Stall(Duration::from_secs(20)))])
+    .await;
+    let c = client_with_timeout("openai", &server, 0, Duration::from_millis(300));
+    let err = c.chat(openai_request()).await.unwrap_err();
+    assert_eq!(err.timeout_kind(), Some(TimeoutKind::Stall), "{err:?}");
+}
+
+#[tokio::test]
+async fn the_total_timeout_covers_retries_and_streams_and_is_not_retried() {
+    // Non-streaming: every attempt stalls; the total limit ends the call, whatever the retries.
+    let server = TestServer::start(vec![
+        Reply::stall(Duration::from_secs(20)),
+        Reply::stall(Duration::from_secs(20)),
+    ])
+    .await;
+    let t = Timeouts::default()
+        .with_first_byte(Duration::from_millis(200))
+        .with_total(Duration::from_millis(300));
+    let err = client_with_timeouts("openai", &server, 5, t)
+        .chat(openai_request())
+        .await
+        .unwrap_err();
+    assert_eq!(err.timeout_kind(), Some(TimeoutKind::Total), "{err:?}");
+    assert!(!err.is_retryable());
+    assert_eq!(server.request_count(), 2);
+
+    // Streaming: chunks keep coming (no stall), but the whole stream is too slow.
+    let body = chat::text_stream("m");
+    let events = body.split_inclusive("\n\n").map(|e| e.as_bytes().to_vec());
+    let server =
+        TestServer::start(vec![Reply::sse(events.collect()).delay(Duration::from_millis(100))])
+            .await;
+    let t = Timeouts::default()
+        .with_stall(Duration::from_secs(5))
+        .with_total(Duration::from_millis(450));
+    let c = client_with_timeouts("openai", &server, 0, t);
+    let err = c
+        .chat_stream(openai_request())
+        .await
+        .unwrap()
+        .collect_response()
+        .await
+        .unwrap_err();
+    assert_eq!(err.timeout_kind(), Some(TimeoutKind::Total), "{err:?}");
+    assert!(err.partial().is_some_and(|p| !p.text().is_empty()));
+
+    // A request's own timeouts replace the client's.
+    let server = TestServer::start(vec![Reply::stall(Duration::from_secs(20))]).await;
+    let c = client_with_timeouts("openai", &server, 0, Timeouts::none());
+    let req = openai_request().with_timeouts(Timeouts::none().with_first_byte(Duration::from_millis(100)));
+    let err = c.chat(req).await.unwrap_err();
+    assert_eq!(err.timeout_kind(), Some(TimeoutKind::FirstByte), "{err:?}");
 }
 
 #[tokio::test]

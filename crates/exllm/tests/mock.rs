@@ -219,6 +219,7 @@ fn rich_response() -> ChatResponse {
             .collect(),
         warnings: vec![Warning::unsupported("top_k", "mock")],
         error: None,
+        cost: None,
     }
 }
 

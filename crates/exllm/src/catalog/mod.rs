@@ -6,6 +6,8 @@
 //! lookup needs no network and no file; a user's own files can override or extend them at run
 //! time ([`Catalog::load`]). Cost ([`cost()`]) and budgets ([`CostTracker`]) build on the
 //! catalog but never on the client, so they work for any caller that has a [`crate::Usage`].
+//! Discovery ([`Catalog::find_models`], [`Catalog::recommend_models`], ...) answers which
+//! models can do what, at what price.
 //!
 //! ```
 //! use exllm::catalog::{Catalog, CostOptions};
@@ -17,18 +19,23 @@
 //! ```
 
 mod cost;
+mod discovery;
 mod embedded_index;
 mod lookup;
 mod model;
 mod parse;
+mod recommend;
 pub mod sync;
 #[cfg(test)]
 mod sync_tests;
 mod tracker;
+mod user;
 
 pub use cost::{cost, Cost, CostOptions};
+pub use discovery::{feature_key, feature_name, Filter, ModelInfo};
 pub use lookup::Catalog;
 pub use model::{CatalogFile, Mode, ModelEntry, PriceSet, PriceTable, PriceTier};
 pub use parse::split_price_key;
+pub use recommend::{blended_per_1m, Comparison, Recommendation, Requirements};
 pub use sync::sync;
 pub use tracker::{Budget, BudgetAction, BudgetHit, BudgetScope, Call, CostTracker, Totals};

@@ -251,9 +251,11 @@ impl ModelEntry {
         if let Some(v) = self.capabilities.get(feature) {
             return Some(*v);
         }
+        // `supports_` + feature without allocating: compare the suffix of each flag.
         self.capabilities
-            .get(&format!("supports_{feature}"))
-            .copied()
+            .iter()
+            .find(|(k, _)| k.strip_prefix("supports_") == Some(feature))
+            .map(|(_, v)| *v)
     }
 }
 

@@ -4,7 +4,8 @@
 use super::{ChatProvider, Client};
 use crate::error::Result;
 use crate::provider::{Api, MockProvider};
-use crate::transport::{HttpTransport, RetryPolicy};
+use crate::recovery::RecoveryStore;
+use crate::transport::{HttpTransport, RetryPolicy, Timeouts};
 use crate::types::Secret;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -54,9 +55,12 @@ pub struct ClientBuilder {
     pub(crate) custom: HashMap<String, Arc<dyn ChatProvider>>,
     pub(crate) retry: RetryPolicy,
     pub(crate) breaker: crate::transport::BreakerPolicy,
-    timeout: Option<Duration>,
+    pub(crate) timeouts: Timeouts,
     http: Option<reqwest::Client>,
     pub(crate) env: EnvLookup,
+    pub(crate) catalog: Option<Arc<crate::catalog::Catalog>>,
+    pub(crate) recovery: Option<RecoveryStore>,
+    pub(crate) auto_resume: u32,
 }
 
 impl Default for ClientBuilder {
@@ -68,9 +72,12 @@ impl Default for ClientBuilder {
             custom,
             retry: RetryPolicy::default(),
             breaker: crate::transport::BreakerPolicy::default(),
-            timeout: None,
+            timeouts: Timeouts::default(),
             http: None,
             env: Arc::new(|k| std::env::var(k).ok().filter(|v| !v.is_empty())),
+            catalog: None,
+            recovery: Some(RecoveryStore::default()),
+            auto_resume: 0,
         }
     }
 }
@@ -151,9 +158,39 @@ impl ClientBuilder {
         self
     }
 
-    /// A whole-request timeout.
+    /// A limit on the whole call (retries and body included): `timeouts.total`.
     pub fn timeout(mut self, t: Duration) -> Self {
-        self.timeout = Some(t);
+        self.timeouts.total = Some(t);
+        self
+    }
+
+    /// Every timeout: connect, time to first byte, stall and total (each a distinct
+    /// [`crate::TimeoutKind`] when it expires). A request's own
+    /// [`crate::ChatRequest::timeouts`] replace them for that call.
+    pub fn timeouts(mut self, t: Timeouts) -> Self {
+        self.timeouts = t;
+        self
+    }
+
+    /// The model catalog used for costs, capability checks and structured-output strategies
+    /// (default: the embedded catalog with the user's catalog files applied).
+    pub fn catalog(mut self, catalog: crate::catalog::Catalog) -> Self {
+        self.catalog = Some(Arc::new(catalog));
+        self
+    }
+
+    /// Where the partial answers of broken streams are kept for [`Client::resume`] (default:
+    /// an in-memory store, 30-minute TTL; `None` turns recovery off).
+    pub fn recovery(mut self, store: Option<RecoveryStore>) -> Self {
+        self.recovery = store;
+        self
+    }
+
+    /// Continues a broken stream by itself, up to `max` times per stream, with
+    /// [`crate::recovery::ResumeStrategy::Exact`]: the caller sees one uninterrupted stream
+    /// (default 0: the error is returned with its recovery id).
+    pub fn auto_resume(mut self, max: u32) -> Self {
+        self.auto_resume = max;
         self
     }
 
@@ -195,7 +232,7 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client> {
         let transport = match &self.http {
             Some(c) => HttpTransport::from_client(c.clone()),
-            None => HttpTransport::new(self.timeout)?,
+            None => HttpTransport::new(self.timeouts)?,
         };
         Ok(Client::from_parts(self, transport))
     }

@@ -3,9 +3,10 @@
 
 use super::builder::ClientBuilder;
 use super::{ChatProvider, ChatStream};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result, TimeoutKind};
 use crate::provider::{Auth, Codec, Encoded, Endpoint, ModelEntry};
 use crate::transport::{
+    limit, Timeouts,
     clone_request, Breaker, BreakerPolicy, BreakerState, FramedStream, HttpTransport, RetryPolicy,
 };
 use crate::types::{
@@ -20,6 +21,7 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct HttpProvider {
     inner: Arc<Shared>,
+    timeouts: Timeouts,
 }
 
 struct Shared {
@@ -59,7 +61,15 @@ impl HttpProvider {
                 retry,
                 breaker: Breaker::new(breaker),
             }),
+            timeouts: Timeouts::default(),
         }
+    }
+
+    /// Sets the time-to-first-byte, stall and total timeouts of calls that do not set their
+    /// own (the connect timeout is the transport's).
+    pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
     }
 
     /// The endpoint requests go to.
@@ -80,7 +90,8 @@ impl HttpProvider {
             transport,
             b.retry.clone(),
             b.breaker.clone(),
-        ))
+        )
+        .with_timeouts(b.timeouts))
     }
 
     /// The endpoint with the placeholders its signer resolves filled in (an AWS region from
@@ -111,6 +122,12 @@ impl HttpProvider {
             .await
     }
 
+    /// Refuses media the API cannot take before anything is encoded or sent.
+    fn check_media(&self, req: &ChatRequest) -> Result<()> {
+        crate::media::check_request(self.inner.codec.api(), req)
+            .map_err(|e| e.with_provider(self.inner.endpoint.provider.clone()))
+    }
+
     /// Takes the key out of an error's text, should the server have echoed it.
     fn redact(&self, e: Error) -> Error {
         match &self.inner.endpoint.auth {
@@ -123,17 +140,19 @@ impl HttpProvider {
     /// Encodes and sends, retrying failures that happen before any answer arrived.
     async fn send(
         &self,
+        t: &Timeouts,
         encode: impl FnOnce(&Endpoint) -> Result<Encoded>,
-    ) -> Result<(reqwest::Response, Vec<Warning>)> {
-        self.send_once(encode).await.map_err(|e| self.redact(e))
+    ) -> Result<(reqwest::Response, Notes)> {
+        self.send_once(t, encode).await.map_err(|e| self.redact(e))
     }
 
     /// Encodes (with the resolved endpoint) and sends, retrying failures that happen before
     /// any answer arrived.
     async fn send_once(
         &self,
+        t: &Timeouts,
         encode: impl FnOnce(&Endpoint) -> Result<Encoded>,
-    ) -> Result<(reqwest::Response, Vec<Warning>)> {
+    ) -> Result<(reqwest::Response, Notes)> {
         let s = &self.inner;
         let ep = self.resolved().await?;
         let enc = encode(ep)?;
@@ -155,10 +174,20 @@ impl HttpProvider {
                 }
                 _ => &enc.request,
             };
-            match s.transport.send(request, &ep.provider).await {
+            let sent = limit(
+                t.first_byte,
+                TimeoutKind::FirstByte,
+                &ep.provider,
+                s.transport.send(request, &ep.provider),
+            );
+            match sent.await {
                 Ok(resp) => {
                     s.breaker.success();
-                    return Ok((resp, enc.warnings));
+                    let notes = Notes {
+                        warnings: enc.warnings,
+                        retries: retry,
+                    };
+                    return Ok((resp, notes));
                 }
                 Err(e) if e.is_retryable() => {
                     s.breaker.failure(std::time::Instant::now());
@@ -188,13 +217,35 @@ impl HttpProvider {
         &self,
         encode: impl FnOnce(&Endpoint) -> Result<Encoded>,
         decode: impl FnOnce(&[u8]) -> Result<T>,
-    ) -> Result<(T, Vec<Warning>)> {
-        let (resp, warnings) = self.send(encode).await?;
-        let provider = &self.inner.endpoint.provider;
-        let body = self.inner.transport.read_body(resp, provider).await?;
-        let out = decode(&body).map_err(|e| self.redact(e.with_provider(provider.clone())))?;
-        Ok((out, warnings))
+    ) -> Result<(T, Notes)> {
+        self.call_within(&self.timeouts, encode, decode).await
     }
+
+    /// [`HttpProvider::call`] with these timeouts, the total one around all of it.
+    async fn call_within<T>(
+        &self,
+        t: &Timeouts,
+        encode: impl FnOnce(&Endpoint) -> Result<Encoded>,
+        decode: impl FnOnce(&[u8]) -> Result<T>,
+    ) -> Result<(T, Notes)> {
+        let provider = &self.inner.endpoint.provider;
+        limit(t.total, TimeoutKind::Total, provider, async {
+            let (resp, notes) = self.send(t, encode).await?;
+            let body = self.inner.transport.read_body(resp, provider).await?;
+            let out = decode(&body).map_err(|e| self.redact(e.with_provider(provider.clone())))?;
+            Ok((out, notes))
+        })
+        .await
+    }
+}
+
+/// The `provider_meta` key counting the retries a call needed (absent when it needed none).
+pub const RETRIES: &str = "exllm_retries";
+
+/// What sending learnt besides the response: encoding warnings and the retries it took.
+struct Notes {
+    warnings: Vec<Warning>,
+    retries: u32,
 }
 
 /// The error of a call the open breaker refused.
@@ -211,6 +262,10 @@ fn circuit_open(provider: &str, wait: std::time::Duration) -> Error {
 }
 
 impl ChatProvider for HttpProvider {
+    fn api(&self) -> Option<crate::provider::Api> {
+        Some(self.inner.codec.api())
+    }
+
     fn health(&self) -> Option<BreakerState> {
         Some(self.inner.breaker.state())
     }
@@ -219,13 +274,20 @@ impl ChatProvider for HttpProvider {
         let this = self.clone();
         Box::pin(async move {
             let codec = this.inner.codec;
-            let (mut out, warnings) = this
-                .call(
+            this.check_media(&req)?;
+            let t = req.timeouts.unwrap_or(this.timeouts);
+            let (mut out, notes) = this
+                .call_within(
+                    &t,
                     |ep| codec.encode(&req, &req.model, ep, false),
                     |b| codec.decode(b),
                 )
                 .await?;
-            out.warnings.splice(0..0, warnings);
+            if notes.retries > 0 {
+                out.provider_meta
+                    .insert(RETRIES.into(), notes.retries.into());
+            }
+            out.warnings.splice(0..0, notes.warnings);
             Ok(out)
         })
     }
@@ -234,19 +296,30 @@ impl ChatProvider for HttpProvider {
         let this = self.clone();
         Box::pin(async move {
             let s = &this.inner;
-            let (resp, warnings) = this
-                .send(|ep| s.codec.encode(&req, &req.model, ep, true))
-                .await?;
+            this.check_media(&req)?;
+            let t = req.timeouts.unwrap_or(this.timeouts);
+            let deadline = t.total.map(|d| tokio::time::Instant::now() + d);
+            let send = this.send(&t, |ep| s.codec.encode(&req, &req.model, ep, true));
+            let (resp, notes) =
+                limit(t.total, TimeoutKind::Total, &s.endpoint.provider, send).await?;
             let events = FramedStream::new(
                 resp,
                 s.codec.framing().framer(),
                 s.codec.stream_decoder(),
                 s.endpoint.provider.clone(),
-            );
-            let warnings = futures_util::stream::iter(
-                warnings.into_iter().map(|w| Ok(StreamEvent::Warning(w))),
-            );
-            Ok(ChatStream::new(warnings.chain(events)))
+            )
+            .with_limits(t.stall, deadline);
+            let retries = (notes.retries > 0).then(|| StreamEvent::Metadata {
+                key: RETRIES.into(),
+                value: notes.retries.into(),
+            });
+            let head = notes
+                .warnings
+                .into_iter()
+                .map(StreamEvent::Warning)
+                .chain(retries)
+                .map(Ok);
+            Ok(ChatStream::new(futures_util::stream::iter(head).chain(events)))
         })
     }
 
@@ -292,7 +365,7 @@ impl ChatProvider for HttpProvider {
                     inputs: chunk.to_vec(),
                     ..req.clone()
                 };
-                let (mut part, warnings) = this
+                let (mut part, notes) = this
                     .call(
                         |ep| codec.encode_embed(&batch, &batch.model, ep),
                         |b| codec.decode_embed(b),
@@ -309,7 +382,7 @@ impl ChatProvider for HttpProvider {
                     )
                     .with_provider(this.inner.endpoint.provider.clone()));
                 }
-                part.warnings.extend(warnings);
+                part.warnings.extend(notes.warnings);
                 out.extend(part);
             }
             Ok(out)

@@ -4,16 +4,21 @@
 //! any [`ChatProvider`] the caller registers (the mock, a local model, their own).
 
 mod builder;
+mod capabilities;
+mod recover;
 mod endpoint;
 mod http_provider;
 mod stream;
 mod tools;
 
 pub use builder::{ClientBuilder, ProviderConfig};
-pub use http_provider::HttpProvider;
+pub use http_provider::{HttpProvider, RETRIES};
+pub use recover::RESUMED_FROM;
 pub use stream::ChatStream;
+pub(crate) use tools::add_cost;
 pub use tools::{ToolRun, ToolSet};
 
+use crate::catalog::Catalog;
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::ModelEntry;
 use crate::types::{
@@ -21,7 +26,7 @@ use crate::types::{
 };
 use futures_util::future::BoxFuture;
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 /// Something that answers chat requests: an HTTP provider, the mock, a local model.
 ///
@@ -57,6 +62,11 @@ pub trait ChatProvider: Send + Sync + 'static {
     fn health(&self) -> Option<crate::transport::BreakerState> {
         None
     }
+    /// The wire API it speaks, for HTTP providers (structured output picks its strategy
+    /// from it); `None` for others.
+    fn api(&self) -> Option<crate::provider::Api> {
+        None
+    }
 }
 
 /// The exllm client. Cheap to clone; clones share connections and providers.
@@ -80,6 +90,7 @@ struct Inner {
     builder: ClientBuilder,
     transport: crate::transport::HttpTransport,
     providers: RwLock<HashMap<String, Arc<dyn ChatProvider>>>,
+    catalog: OnceLock<Arc<Catalog>>,
 }
 
 impl Client {
@@ -104,14 +115,46 @@ impl Client {
                 builder,
                 transport,
                 providers: RwLock::new(providers),
+                catalog: OnceLock::new(),
             }),
         }
     }
 
-    /// Sends a chat request and waits for the whole answer.
+    /// Sends a chat request and waits for the whole answer. The answer carries its cost when
+    /// the catalog prices the model.
     pub async fn chat(&self, req: ChatRequest) -> Result<ChatResponse> {
+        let entry = self.checked_entry(&req)?;
         let (provider, req) = self.route(req)?;
-        provider.chat(req).await
+        let mut resp = provider.chat(req).await?;
+        if let (Some(m), Some(u)) = (entry, &resp.usage) {
+            resp.cost = Some(m.cost(u, Default::default()));
+        }
+        Ok(resp)
+    }
+
+    /// The catalog this client prices and checks models with: the one given to the builder,
+    /// else the embedded catalog with the user's files applied (the embedded one alone, with
+    /// a warning, when a user file is broken).
+    pub fn catalog(&self) -> &Catalog {
+        self.inner.catalog.get_or_init(|| {
+            if let Some(c) = &self.inner.builder.catalog {
+                return c.clone();
+            }
+            Arc::new(Catalog::load().unwrap_or_else(|e| {
+                tracing::warn!("user catalog files ignored: {e}");
+                Catalog::embedded().clone()
+            }))
+        })
+    }
+
+    /// The catalog entry of the request's model, after checking that the model supports
+    /// what the request uses (tools, images, PDFs) where the catalog says it does not.
+    fn checked_entry(&self, req: &ChatRequest) -> Result<Option<&crate::catalog::ModelEntry>> {
+        let entry = self.catalog().model(&req.model);
+        if let Some(m) = entry {
+            capabilities::check(m, req)?;
+        }
+        Ok(entry)
     }
 
     /// Sends a chat request and returns its answer as a stream of events.
@@ -132,8 +175,15 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn chat_stream(&self, req: ChatRequest) -> Result<ChatStream> {
+        let entry = self.checked_entry(&req)?.cloned();
+        let original = req.clone();
         let (provider, req) = self.route(req)?;
-        provider.chat_stream(req).await
+        let stream = provider.chat_stream(req).await?;
+        let stream = match entry {
+            Some(m) => stream.priced_by(m),
+            None => stream,
+        };
+        Ok(self.recoverable(original, stream))
     }
 
     /// Embeds texts: one vector per input, in order. Inputs beyond the provider's per-request

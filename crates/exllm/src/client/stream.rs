@@ -1,6 +1,7 @@
 //! [`ChatStream`]: the events of a streamed answer, and how to fold them into the same
 //! response a non-streaming call returns without losing what arrived before an error.
 
+use crate::catalog::ModelEntry;
 use crate::error::Result;
 use crate::types::{ChatResponse, StreamEvent};
 use crate::Collector;
@@ -12,6 +13,7 @@ use std::task::{Context, Poll};
 /// A stream of [`StreamEvent`]s.
 pub struct ChatStream {
     inner: Pin<Box<dyn Stream<Item = Result<StreamEvent>> + Send>>,
+    pricing: Option<ModelEntry>,
 }
 
 impl ChatStream {
@@ -19,7 +21,14 @@ impl ChatStream {
     pub fn new(stream: impl Stream<Item = Result<StreamEvent>> + Send + 'static) -> Self {
         ChatStream {
             inner: Box::pin(stream),
+            pricing: None,
         }
+    }
+
+    /// Prices the collected response with this catalog entry.
+    pub fn priced_by(mut self, model: ModelEntry) -> Self {
+        self.pricing = Some(model);
+        self
     }
 
     /// A stream that yields these events.
@@ -43,7 +52,21 @@ impl ChatStream {
                 }
             }
         }
-        Ok(c.finish())
+        let mut resp = c.finish();
+        resp.cost = resp.usage.as_ref().and_then(|u| self.cost_of(u));
+        Ok(resp)
+    }
+
+    /// The catalog entry that prices this stream, if any.
+    pub(crate) fn pricing(&self) -> Option<&ModelEntry> {
+        self.pricing.as_ref()
+    }
+
+    /// The price of `usage` on the stream's model, when the catalog knows it.
+    pub fn cost_of(&self, usage: &crate::types::Usage) -> Option<crate::catalog::Cost> {
+        self.pricing
+            .as_ref()
+            .map(|m| m.cost(usage, Default::default()))
     }
 }
 

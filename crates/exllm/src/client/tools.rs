@@ -4,12 +4,17 @@
 //! panic becomes an error result the model sees, never a crash.
 
 use super::Client;
+use crate::catalog::Cost;
 use crate::error::Result;
 use crate::types::{
     ChatRequest, ChatResponse, Message, Part, Role, Tool, ToolCall, ToolResult, Usage,
 };
 use futures_util::future::{join_all, BoxFuture};
 use futures_util::FutureExt;
+use crate::structured::Validator;
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::Value;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -17,6 +22,14 @@ use std::sync::Arc;
 
 type ToolFn =
     Arc<dyn Fn(Value) -> BoxFuture<'static, std::result::Result<String, String>> + Send + Sync>;
+
+/// A registered tool: its definition, its argument validator and the function.
+#[derive(Clone)]
+struct Entry {
+    tool: Tool,
+    validator: Option<Validator>,
+    run: ToolFn,
+}
 
 /// Tools and the functions that run them.
 ///
@@ -35,7 +48,7 @@ type ToolFn =
 /// ```
 #[derive(Clone, Default)]
 pub struct ToolSet {
-    tools: Vec<(Tool, ToolFn)>,
+    tools: Vec<Entry>,
 }
 
 impl ToolSet {
@@ -44,32 +57,98 @@ impl ToolSet {
         Self::default()
     }
 
-    /// Adds a tool run by `f` (arguments in, result text or error text out).
+    /// Adds a tool run by `f` (arguments in, result text or error text out). Arguments that
+    /// do not match the tool's JSON Schema are not passed to `f`: the model gets the
+    /// validation errors as an error result and can call again.
     pub fn with<F, Fut>(mut self, tool: Tool, f: F) -> Self
     where
         F: Fn(Value) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = std::result::Result<String, String>> + Send + 'static,
     {
-        let f: ToolFn = Arc::new(move |args| Box::pin(f(args)));
-        self.tools.push((tool, f));
+        let run: ToolFn = Arc::new(move |args| Box::pin(f(args)));
+        let validator = match Validator::new(&tool.parameters_or_empty()) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                tracing::warn!(tool = %tool.name, "arguments not validated: {}", e.message());
+                None
+            }
+        };
+        self.tools.push(Entry {
+            tool,
+            validator,
+            run,
+        });
         self
+    }
+
+    /// Adds a tool whose arguments are the Rust type `A` (its JSON Schema from `schemars`,
+    /// its doc comment or `description` as the tool's description). `f`'s result is sent as
+    /// JSON (a string result as plain text); its error as an error result.
+    ///
+    /// ```
+    /// use exllm::client::ToolSet;
+    /// #[derive(serde::Deserialize, schemars::JsonSchema)]
+    /// struct Weather { city: String }
+    /// let tools = ToolSet::new().with_typed("weather", "Current weather in a city", |w: Weather| async move {
+    ///     Ok::<_, String>(format!("sunny in {}", w.city))
+    /// });
+    /// assert_eq!(tools.tools()[0].parameters["required"][0], "city");
+    /// ```
+    pub fn with_typed<A, R, E, F, Fut>(
+        self,
+        name: impl Into<String>,
+        description: impl Into<String>,
+        f: F,
+    ) -> Self
+    where
+        A: JsonSchema + DeserializeOwned + Send + 'static,
+        R: Serialize,
+        E: std::fmt::Display,
+        F: Fn(A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = std::result::Result<R, E>> + Send + 'static,
+    {
+        let tool = Tool::for_type::<A>(name, description);
+        let f = Arc::new(f);
+        self.with(tool, move |args| {
+            let f = f.clone();
+            async move {
+                let a: A = serde_json::from_value(args)
+                    .map_err(|e| format!("invalid arguments: {e}"))?;
+                match f(a).await {
+                    Ok(r) => match serde_json::to_value(r) {
+                        Ok(Value::String(s)) => Ok(s),
+                        Ok(v) => Ok(v.to_string()),
+                        Err(e) => Err(format!("the result could not be encoded: {e}")),
+                    },
+                    Err(e) => Err(e.to_string()),
+                }
+            }
+        })
     }
 
     /// The tool definitions.
     pub fn tools(&self) -> Vec<Tool> {
-        self.tools.iter().map(|(t, _)| t.clone()).collect()
+        self.tools.iter().map(|e| e.tool.clone()).collect()
     }
 
-    /// Runs one call: an unknown tool, an error or a panic become an error result.
+    /// Runs one call: an unknown tool, invalid arguments, an error or a panic become an
+    /// error result.
     async fn run(&self, call: &ToolCall) -> ToolResult {
-        let outcome = match self.tools.iter().find(|(t, _)| t.name == call.name) {
+        let outcome = match self.tools.iter().find(|e| e.tool.name == call.name) {
             None => Err(format!("there is no tool named `{}`", call.name)),
-            Some((_, f)) => match AssertUnwindSafe(f(call.arguments.clone()))
-                .catch_unwind()
-                .await
-            {
-                Ok(r) => r,
-                Err(_) => Err(format!("the tool `{}` failed (it panicked)", call.name)),
+            Some(e) => match e.validator.as_ref().map(|v| v.check(&call.arguments)) {
+                Some(Err(problems)) => Err(format!(
+                    "invalid arguments for `{}`:\n{problems}\nCall it again with arguments \
+                     that match its schema.",
+                    call.name
+                )),
+                _ => match AssertUnwindSafe((e.run)(call.arguments.clone()))
+                    .catch_unwind()
+                    .await
+                {
+                    Ok(r) => r,
+                    Err(_) => Err(format!("the tool `{}` failed (it panicked)", call.name)),
+                },
             },
         };
         let (text, is_error) = match outcome {
@@ -94,6 +173,8 @@ pub struct ToolRun {
     pub responses: Vec<ChatResponse>,
     /// Usage summed over all responses.
     pub usage: Usage,
+    /// Cost summed over all responses (`None` when the catalog priced none of them).
+    pub cost: Option<Cost>,
     /// Whether the loop stopped at the step limit with tool calls still pending.
     pub hit_step_limit: bool,
 }
@@ -118,6 +199,7 @@ impl Client {
             messages: req.messages.clone(),
             responses: Vec::new(),
             usage: Usage::default(),
+            cost: None,
             hit_step_limit: false,
         };
         for _ in 0..max_steps.max(1) {
@@ -126,6 +208,7 @@ impl Client {
             if let Some(u) = &resp.usage {
                 run.usage.add(u);
             }
+            add_cost(&mut run.cost, resp.cost.as_ref());
             run.messages
                 .push(Message::new(Role::Assistant, resp.content.clone()));
             let calls: Vec<ToolCall> = resp.tool_calls().into_iter().cloned().collect();
@@ -141,5 +224,12 @@ impl Client {
         }
         run.hit_step_limit = true;
         Ok(run)
+    }
+}
+
+/// Adds a response's cost to a running total that stays `None` until some response is priced.
+pub(crate) fn add_cost(total: &mut Option<Cost>, cost: Option<&Cost>) {
+    if let Some(c) = cost {
+        total.get_or_insert_with(Cost::default).add(c);
     }
 }

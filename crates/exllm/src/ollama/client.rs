@@ -47,7 +47,7 @@ impl Ollama {
         }
         Ok(Ollama {
             endpoint: Endpoint::new(PROVIDER, base_url),
-            transport: HttpTransport::new(None)?,
+            transport: HttpTransport::new(Default::default())?,
         })
     }
 

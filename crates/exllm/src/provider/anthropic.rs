@@ -408,7 +408,13 @@ fn mark_cache(blocks: &mut [Value], ttl: Option<&str>) {
 
 fn source_of(source: &MediaSource, media_type: Option<&str>) -> Value {
     match source {
-        MediaSource::Url(u) => json!({"type": "url", "url": u}),
+        // Anthropic fetches only http(s) URLs: a data: URL goes as the inline data it is.
+        MediaSource::Url(u) => match crate::media::parse_data_url(u) {
+            Some((mt, d)) => {
+                json!({"type": "base64", "media_type": mt.or(media_type).unwrap_or("application/octet-stream"), "data": d})
+            }
+            None => json!({"type": "url", "url": u}),
+        },
         MediaSource::Base64(d) => {
             json!({"type": "base64", "media_type": media_type.unwrap_or("application/octet-stream"), "data": d})
         }

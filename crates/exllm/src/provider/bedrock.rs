@@ -337,8 +337,14 @@ fn media_block(
     media_type: Option<&str>,
     name: Option<&str>,
 ) -> Option<Value> {
+    let mut media_type = media_type;
     let source = match source {
         MediaSource::Base64(d) => json!({ "bytes": d }),
+        MediaSource::Url(u) if crate::media::parse_data_url(u).is_some() => {
+            let (mt, d) = crate::media::parse_data_url(u)?;
+            media_type = mt.or(media_type);
+            json!({ "bytes": d })
+        }
         MediaSource::Url(u) if u.starts_with("s3://") => json!({"s3Location": {"uri": u}}),
         _ => return None,
     };

@@ -4,13 +4,14 @@
 //! Streams are typed SSE events (`content-delta`, `tool-call-start`, `message-end`, ...).
 
 use super::encode::{dropped, function_tools, warn_unsupported};
-use super::wire::{self, merge_options, put};
+use super::wire::{self, data_url, merge_options, put};
 use super::{Api, Codec, Encoded, Endpoint, StreamDecoder};
 use crate::error::{Error, ErrorKind, Result};
 use crate::transport::Frame;
 use crate::types::{
-    ChatRequest, ChatResponse, FinishKind, FinishReason, JsonMap, Part, ReasoningEffort,
-    ResponseError, ResponseFormat, Role, StreamEvent, ToolCall, ToolChoice, Usage, Warning,
+    ChatRequest, ChatResponse, FinishKind, FinishReason, JsonMap, MediaSource, Part,
+    ReasoningEffort, ResponseError, ResponseFormat, Role, StreamEvent, ToolCall, ToolChoice, Usage,
+    Warning,
 };
 use crate::Collector;
 use serde::Deserialize;
@@ -187,9 +188,31 @@ fn encode_messages(req: &ChatRequest, warnings: &mut Vec<Warning>) -> Vec<Value>
         let mut text = String::new();
         let mut thinking = String::new();
         let mut calls = Vec::new();
+        // Content items in order, used instead of the plain text once there is an image.
+        let mut items = Vec::new();
+        let mut has_image = false;
         for p in &m.content {
             match p {
-                Part::Text { text: t } => text.push_str(t),
+                Part::Text { text: t } => {
+                    text.push_str(t);
+                    items.push(json!({"type": "text", "text": t}));
+                }
+                Part::Image {
+                    source,
+                    media_type,
+                    detail,
+                } if m.role != Role::Assistant && !matches!(source, MediaSource::FileId(_)) => {
+                    let url = match source {
+                        MediaSource::Base64(d) => data_url(media_type.as_deref(), d),
+                        MediaSource::Url(u) | MediaSource::FileId(u) => u.clone(),
+                    };
+                    let mut image = json!({ "url": url });
+                    if let Some(d) = detail {
+                        image["detail"] = d.as_str().into();
+                    }
+                    items.push(json!({"type": "image_url", "image_url": image}));
+                    has_image = true;
+                }
                 Part::Reasoning(r) if m.role == Role::Assistant => thinking.push_str(&r.text),
                 Part::ToolCall(c) => calls.push(json!({
                     "id": c.id,
@@ -215,11 +238,13 @@ fn encode_messages(req: &ChatRequest, warnings: &mut Vec<Warning>) -> Vec<Value>
             Role::User | Role::Tool => "user",
             Role::Assistant => "assistant",
         };
-        if text.is_empty() && calls.is_empty() && thinking.is_empty() {
+        if text.is_empty() && calls.is_empty() && thinking.is_empty() && !has_image {
             continue;
         }
         // Reasoning goes back as `thinking` content beside the text.
-        let content = if thinking.is_empty() {
+        let content = if has_image {
+            Value::Array(items)
+        } else if thinking.is_empty() {
             Value::from(text)
         } else {
             let mut items = vec![json!({"type": "thinking", "thinking": thinking})];

@@ -5,6 +5,7 @@
 
 mod anthropic;
 mod bedrock;
+pub mod capabilities;
 mod cohere;
 mod encode;
 pub(crate) mod errors;
@@ -14,6 +15,7 @@ mod mock;
 mod ollama;
 mod openai_chat;
 mod openai_responses;
+mod rate_limit;
 pub mod registry;
 mod retrieval;
 #[cfg(test)]

@@ -193,6 +193,14 @@ fn encode_messages(req: &ChatRequest, warnings: &mut Vec<Warning>) -> Vec<Value>
                     source: MediaSource::Base64(d),
                     ..
                 } => images.push(Value::from(d.as_str())),
+                Part::Image {
+                    source: MediaSource::Url(u),
+                    ..
+                } if crate::media::parse_data_url(u).is_some() => {
+                    if let Some((_, d)) = crate::media::parse_data_url(u) {
+                        images.push(Value::from(d));
+                    }
+                }
                 Part::ToolCall(c) => calls.push(json!({"function": {
                     "name": c.name,
                     "arguments": args_object(c, warnings),

@@ -277,6 +277,9 @@ fn user_part(p: &Part, warnings: &mut Vec<Warning>) -> Option<Value> {
             let mut file = match source {
                 MediaSource::Base64(d) => json!({"file_data": data_url(media_type.as_deref(), d)}),
                 MediaSource::FileId(id) => json!({"file_id": id}),
+                MediaSource::Url(u) if crate::media::parse_data_url(u).is_some() => {
+                    json!({"file_data": u})
+                }
                 MediaSource::Url(_) => {
                     warnings.push(Warning {
                         setting: Some("file".into()),

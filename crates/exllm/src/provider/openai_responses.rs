@@ -260,6 +260,10 @@ fn encode_input(req: &ChatRequest, warnings: &mut Vec<Warning>) -> Vec<Value> {
                 } => {
                     let mut v = json!({"type": "input_file"});
                     match source {
+                        // A data: URL is inline data, which Responses takes as `file_data`.
+                        MediaSource::Url(u) if crate::media::parse_data_url(u).is_some() => {
+                            v["file_data"] = u.as_str().into()
+                        }
                         MediaSource::Url(u) => v["file_url"] = u.as_str().into(),
                         MediaSource::Base64(d) => {
                             v["file_data"] = data_url(media_type.as_deref(), d).into()

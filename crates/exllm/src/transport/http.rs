@@ -1,7 +1,8 @@
 //! HTTP over reqwest: sends an encoded request, turns error statuses into typed errors with the
 //! provider's message, and reads bodies under a size cap.
 
-use crate::error::{Error, ErrorKind, Result};
+use super::timeouts::{expired, Timeouts};
+use crate::error::{Error, ErrorKind, Result, TimeoutKind};
 use crate::provider::errors::error_from_http;
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -13,24 +14,27 @@ pub struct HttpTransport {
     client: reqwest::Client,
     /// Largest non-streaming body accepted (a larger one is a [`ErrorKind::TooLarge`] error).
     pub max_body_bytes: usize,
+    /// Longest gap between two chunks of a body read whole.
+    pub stall: Option<Duration>,
 }
 
 impl HttpTransport {
-    /// A transport with an optional whole-request timeout.
-    pub fn new(timeout: Option<Duration>) -> Result<Self> {
-        // No byte for 15 minutes means a dead connection (a reasoning model may think for
-        // many minutes before its first byte; finer stall detection belongs to the caller).
-        let mut b = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(30))
-            .read_timeout(Duration::from_secs(15 * 60))
-            .user_agent(concat!("exllm/", env!("CARGO_PKG_VERSION")));
-        if let Some(t) = timeout {
-            b = b.timeout(t);
+    /// A transport with these timeouts: the connect timeout is reqwest's, the stall timeout
+    /// applies to bodies read whole; time to first byte and the total are applied per call by
+    /// the provider.
+    pub fn new(timeouts: Timeouts) -> Result<Self> {
+        let mut b =
+            reqwest::Client::builder().user_agent(concat!("exllm/", env!("CARGO_PKG_VERSION")));
+        if let Some(t) = timeouts.connect {
+            b = b.connect_timeout(t);
         }
         let client = b.build().map_err(|e| {
             Error::new(ErrorKind::Config, "cannot build the HTTP client").with_source(e)
         })?;
-        Ok(Self::from_client(client))
+        Ok(HttpTransport {
+            stall: timeouts.stall,
+            ..Self::from_client(client)
+        })
     }
 
     /// Uses a reqwest client configured by the caller (proxies, TLS roots, ...).
@@ -38,6 +42,7 @@ impl HttpTransport {
         HttpTransport {
             client,
             max_body_bytes: 64 << 20,
+            stall: Timeouts::default().stall,
         }
     }
 
@@ -121,7 +126,14 @@ impl HttpTransport {
         }
         let mut body = Vec::new();
         let mut stream = resp.bytes_stream();
-        while let Some(chunk) = stream.next().await {
+        loop {
+            let next = match self.stall {
+                Some(d) => tokio::time::timeout(d, stream.next())
+                    .await
+                    .map_err(|_| expired(TimeoutKind::Stall, Some(d), provider))?,
+                None => stream.next().await,
+            };
+            let Some(chunk) = next else { break };
             let chunk = chunk.map_err(|e| network_error(e, provider))?;
             if body.len() + chunk.len() > self.max_body_bytes {
                 return Err(too_large(self.max_body_bytes, provider));
@@ -142,6 +154,9 @@ fn too_large(limit: usize, provider: &str) -> Error {
 
 /// Maps a reqwest error (URL stripped, it may carry a key in its query) to a typed error.
 pub(crate) fn network_error(e: reqwest::Error, provider: &str) -> Error {
+    if e.is_connect() && e.is_timeout() {
+        return expired(TimeoutKind::Connect, None, provider).with_source(e.without_url());
+    }
     let kind = if e.is_timeout() {
         ErrorKind::Timeout
     } else {

@@ -16,6 +16,7 @@ mod signer;
 mod sigv4;
 mod sse;
 mod stream;
+mod timeouts;
 
 #[cfg(feature = "bedrock")]
 pub use aws_event_stream::{AwsEventStreamFramer, EXCEPTION_PREFIX};
@@ -32,3 +33,5 @@ pub use signer::Signer;
 pub use sigv4::SigV4Auth;
 pub use sse::SseFramer;
 pub(crate) use stream::FramedStream;
+pub(crate) use timeouts::limit;
+pub use timeouts::Timeouts;

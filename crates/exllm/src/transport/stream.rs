@@ -4,13 +4,17 @@
 
 use super::framing::{Frame, Framer};
 use super::http::network_error;
-use crate::error::{Error, Result};
+use super::timeouts::expired;
+use crate::error::{Error, Result, TimeoutKind};
 use crate::provider::StreamDecoder;
 use bytes::Bytes;
 use futures_core::Stream;
+use std::future::Future;
 use std::collections::VecDeque;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::time::{Instant, Sleep};
 
 type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 
@@ -23,6 +27,24 @@ pub(crate) struct FramedStream<T> {
     provider: String,
     done: bool,
     failed: Option<Error>,
+    limits: Option<Limits>,
+}
+
+/// The stall and total timeouts of a stream: one timer, set to whichever comes first.
+struct Limits {
+    stall: Option<Duration>,
+    deadline: Option<Instant>,
+    timer: Pin<Box<Sleep>>,
+}
+
+impl Limits {
+    fn next_deadline(&self) -> Option<Instant> {
+        let stall = self.stall.map(|d| Instant::now() + d);
+        match (stall, self.deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
 }
 
 impl<T> FramedStream<T> {
@@ -41,6 +63,42 @@ impl<T> FramedStream<T> {
             provider,
             done: false,
             failed: None,
+            limits: None,
+        }
+    }
+
+    /// Fails the stream with a [`TimeoutKind::Stall`] error when nothing arrives for `stall`,
+    /// and with [`TimeoutKind::Total`] at `deadline`.
+    pub(crate) fn with_limits(mut self, stall: Option<Duration>, deadline: Option<Instant>) -> Self {
+        let mut limits = Limits {
+            stall,
+            deadline,
+            timer: Box::pin(tokio::time::sleep(Duration::ZERO)),
+        };
+        if let Some(at) = limits.next_deadline() {
+            limits.timer.as_mut().reset(at);
+            self.limits = Some(limits);
+        }
+        self
+    }
+
+    /// Polls the timer; the timeout error when it expired.
+    fn expired(&mut self, cx: &mut Context<'_>) -> Option<Error> {
+        let limits = self.limits.as_mut()?;
+        limits.timer.as_mut().poll(cx).is_ready().then(|| {
+            if limits.deadline.is_some_and(|d| Instant::now() >= d) {
+                expired(TimeoutKind::Total, None, &self.provider)
+            } else {
+                expired(TimeoutKind::Stall, limits.stall, &self.provider)
+            }
+        })
+    }
+
+    fn progressed(&mut self) {
+        if let Some(limits) = self.limits.as_mut() {
+            if let Some(at) = limits.next_deadline() {
+                limits.timer.as_mut().reset(at);
+            }
         }
     }
 
@@ -83,8 +141,14 @@ impl<T: Unpin> Stream for FramedStream<T> {
                 return Poll::Ready(None);
             }
             let step = match this.body.as_mut().poll_next(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Some(Ok(chunk))) => this.feed(Some(&chunk)),
+                Poll::Pending => match this.expired(cx) {
+                    Some(e) => Err(e),
+                    None => return Poll::Pending,
+                },
+                Poll::Ready(Some(Ok(chunk))) => {
+                    this.progressed();
+                    this.feed(Some(&chunk))
+                }
                 Poll::Ready(Some(Err(e))) => Err(network_error(e, &this.provider)),
                 Poll::Ready(None) => {
                     this.done = true;

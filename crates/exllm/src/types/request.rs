@@ -80,6 +80,9 @@ pub struct ChatRequest {
     /// anything else replaces), so any provider field works without a new release.
     #[serde(default, skip_serializing_if = "JsonMap::is_empty")]
     pub provider_options: JsonMap,
+    /// This call's timeouts, replacing the client's (not part of the wire request).
+    #[serde(skip)]
+    pub timeouts: Option<crate::transport::Timeouts>,
 }
 
 impl ChatRequest {
@@ -128,6 +131,12 @@ impl ChatRequest {
         self
     }
 
+    /// Sets this call's timeouts.
+    pub fn with_timeouts(mut self, t: crate::transport::Timeouts) -> Self {
+        self.timeouts = Some(t);
+        self
+    }
+
     /// Sets one provider option (merged into the wire body).
     pub fn with_provider_option(mut self, key: impl Into<String>, value: Value) -> Self {
         self.provider_options.insert(key.into(), value);
@@ -159,6 +168,26 @@ impl Tool {
             parameters,
             strict: None,
         }
+    }
+
+    /// A tool whose arguments are the Rust type `A`, its JSON Schema from `schemars`.
+    ///
+    /// ```
+    /// #[derive(schemars::JsonSchema)]
+    /// struct Add { a: f64, b: f64 }
+    /// let t = exllm::Tool::for_type::<Add>("add", "Adds two numbers");
+    /// assert_eq!(t.parameters["properties"]["a"]["type"], "number");
+    /// ```
+    pub fn for_type<A: schemars::JsonSchema>(
+        name: impl Into<String>,
+        description: impl Into<String>,
+    ) -> Self {
+        let mut parameters = crate::structured::schema_of::<A>();
+        if let Some(o) = parameters.as_object_mut() {
+            // The title is the Rust type's name, of no use to the model.
+            o.remove("title");
+        }
+        Tool::new(name, description, parameters)
     }
 
     /// The parameters schema, or an empty object schema when none was given.

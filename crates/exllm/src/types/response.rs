@@ -24,6 +24,10 @@ pub struct ChatResponse {
     /// Token usage (`None` when the provider reported none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
+    /// The cost in USD, set by the client when the catalog prices the model and usage is
+    /// known (codecs leave it `None`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<crate::catalog::Cost>,
     /// Everything else the provider sent that has no canonical field: citations, logprobs,
     /// search results, timings, system fingerprint, ...
     #[serde(default, skip_serializing_if = "JsonMap::is_empty")]

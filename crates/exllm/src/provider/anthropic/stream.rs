@@ -83,6 +83,11 @@ impl StreamDecoder for AnthropicStreamDecoder {
                         model: opt_str(m, "model"),
                     });
                     self.merge_usage(m.get("usage"));
+                    // Reported now as well as at the end, so a stream that breaks still
+                    // carries the input it was billed for.
+                    if !self.usage.is_empty() {
+                        out.push(StreamEvent::Usage(usage(Value::Object(self.usage.clone()))));
+                    }
                 }
             }
             "content_block_start" => {

@@ -60,7 +60,12 @@ fn encode_parts_cohere_cannot_take_warn_and_are_dropped() {
         Role::User,
         vec![
             Part::text("Describe"),
-            Part::image_url("https://example.com/cat.png"),
+            // Images are content items now (see media::codec_tests); files have no place.
+            Part::File {
+                source: crate::types::MediaSource::FileId("file-1".into()),
+                media_type: None,
+                filename: None,
+            },
             Part::Refusal { text: "no".into() },
         ],
     );
@@ -71,7 +76,7 @@ fn encode_parts_cohere_cannot_take_warn_and_are_dropped() {
         json!([{"role": "user", "content": "Describe"}])
     );
     assert_eq!(warnings.len(), 2, "{warnings:?}");
-    assert!(warnings[0].message.contains("image"));
+    assert!(warnings[0].message.contains("file"));
     assert!(warnings[1].message.contains("refusal"));
 }
 

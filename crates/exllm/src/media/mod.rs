@@ -1,0 +1,31 @@
+//! Images and documents as message input: loading them, knowing what they are, and knowing
+//! whether a provider will take them.
+//!
+//! Vision requests fail in ways that are slow to find: a file's extension lies about its
+//! format, a provider wants base64 where the caller has a URL, an image is over a size limit
+//! that differs per provider, a PDF goes to an API with no documents. This module settles all
+//! of that before a request leaves the process: [`sniff`] and [`image_info`] read the bytes,
+//! [`from_path`], [`from_bytes`], [`from_url`] and [`from_path_or_url`] build
+//! [`Part::Image`](crate::Part::Image) / [`Part::File`](crate::Part::File) values, and
+//! [`check_request`] applies each API's documented limits ([`MediaLimits`]); every HTTP
+//! provider runs it before encoding.
+//!
+//! ```
+//! use exllm::{media, Message, Part, Role};
+//! let png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0";
+//! let image = media::from_bytes(png, Some("dot.png"))?.with_detail(exllm::ImageDetail::Low);
+//! let msg = Message::new(Role::User, vec![Part::text("What is this?"), image]);
+//! # Ok::<(), exllm::Error>(())
+//! ```
+
+pub(crate) mod base64;
+#[cfg(test)]
+mod codec_tests;
+mod detect;
+mod limits;
+mod load;
+
+pub use detect::{image_info, sniff, ImageInfo};
+pub use limits::{check_request, MediaLimits};
+pub(crate) use load::parse_data_url;
+pub use load::{from_bytes, from_path, from_path_or_url, from_url};

@@ -1,0 +1,154 @@
+//! When a rate limit lifts, from what providers send besides `Retry-After`: OpenAI-style
+//! `x-ratelimit-reset-*` durations (OpenAI, Groq, xAI, Together...), Anthropic's
+//! `anthropic-ratelimit-*-reset` timestamps, and Google's `RetryInfo.retryDelay` in the error
+//! body (Gemini, Vertex). Used only when the response has no `Retry-After`.
+
+use http::HeaderMap;
+use serde_json::Value;
+use std::time::{Duration, SystemTime};
+
+/// The wait the rate-limit headers or body ask for: the longest wait among the limits that
+/// are exhausted, else the shortest announced reset.
+pub(crate) fn reset_after(headers: &HeaderMap, body: &[u8]) -> Option<Duration> {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let mut exhausted: Option<Duration> = None;
+    let mut soonest: Option<Duration> = None;
+    let mut note = |remaining: Option<&str>, reset: Option<Duration>| {
+        let Some(d) = reset else { return };
+        if remaining == Some("0") {
+            exhausted = exhausted.max(Some(d));
+        }
+        soonest = Some(soonest.map_or(d, |s| s.min(d)));
+    };
+    for kind in ["requests", "tokens"] {
+        note(
+            text(&format!("x-ratelimit-remaining-{kind}")),
+            text(&format!("x-ratelimit-reset-{kind}")).and_then(go_duration),
+        );
+    }
+    for kind in ["requests", "tokens", "input-tokens", "output-tokens"] {
+        note(
+            text(&format!("anthropic-ratelimit-{kind}-remaining")),
+            text(&format!("anthropic-ratelimit-{kind}-reset")).and_then(until),
+        );
+    }
+    exhausted.or(soonest).or_else(|| retry_delay(body))
+}
+
+/// `RetryInfo.retryDelay` (`"29s"`, `"1.5s"`) among a Google error's details.
+fn retry_delay(body: &[u8]) -> Option<Duration> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    let root = v.get("error").unwrap_or(&v);
+    root.get("details")?
+        .as_array()?
+        .iter()
+        .find_map(|d| d.get("retryDelay")?.as_str().and_then(go_duration))
+}
+
+/// The time from now until an RFC 3339 timestamp (zero when it has passed).
+fn until(stamp: &str) -> Option<Duration> {
+    let when = humantime::parse_rfc3339_weak(stamp).ok()?;
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// A Go-style duration (`"1s"`, `"6m0s"`, `"7.66s"`, `"20ms"`, `"1h2m3.5s"`): the format
+/// OpenAI-compatible servers send. Hand-written because no maintained crate parses this exact
+/// format (humantime rejects fractions); it is a dozen lines.
+fn go_duration(s: &str) -> Option<Duration> {
+    let mut rest = s.trim();
+    if rest.is_empty() {
+        return None;
+    }
+    let mut total = 0f64;
+    while !rest.is_empty() {
+        let num_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let n: f64 = rest[..num_end].parse().ok()?;
+        rest = &rest[num_end..];
+        let unit_end = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_end] {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 1e-3,
+            "us" | "µs" => 1e-6,
+            "ns" => 1e-9,
+            _ => return None,
+        };
+        rest = &rest[unit_end..];
+        total += n * scale;
+    }
+    Duration::try_from_secs_f64(total).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn go_durations() {
+        let d = |s| go_duration(s).map(|d| d.as_millis());
+        assert_eq!(d("1s"), Some(1000));
+        assert_eq!(d("6m0s"), Some(360_000));
+        assert_eq!(d("7.66s"), Some(7660));
+        assert_eq!(d("20ms"), Some(20));
+        assert_eq!(d("1h2m3.5s"), Some(3_723_500));
+        for bad in ["", "s", "5", "5x", "1..2s", "-1s"] {
+            assert_eq!(go_duration(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_exhausted_limit_decides() {
+        let h = headers(&[
+            ("x-ratelimit-remaining-requests", "59"),
+            ("x-ratelimit-reset-requests", "1s"),
+            ("x-ratelimit-remaining-tokens", "0"),
+            ("x-ratelimit-reset-tokens", "6m0s"),
+        ]);
+        assert_eq!(reset_after(&h, b""), Some(Duration::from_secs(360)));
+        let h = headers(&[
+            ("x-ratelimit-reset-requests", "2s"),
+            ("x-ratelimit-reset-tokens", "500ms"),
+        ]);
+        assert_eq!(reset_after(&h, b""), Some(Duration::from_millis(500)));
+    }
+
+    #[test]
+    fn anthropic_reset_timestamps() {
+        let soon = humantime::format_rfc3339(SystemTime::now() + Duration::from_secs(30)).to_string();
+        let h = headers(&[
+            ("anthropic-ratelimit-input-tokens-remaining", "0"),
+            ("anthropic-ratelimit-input-tokens-reset", &soon),
+            ("anthropic-ratelimit-requests-reset", "2020-01-01T00:00:00Z"),
+        ]);
+        let d = reset_after(&h, b"").unwrap();
+        assert!(d > Duration::from_secs(25) && d <= Duration::from_secs(30), "{d:?}");
+    }
+
+    #[test]
+    fn google_retry_info_in_the_body() {
+        let body = br#"{"error":{"code":429,"status":"RESOURCE_EXHAUSTED","details":[
+            {"@type":"type.googleapis.com/google.rpc.QuotaFailure"},
+            {"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"29s"}]}}"#;
+        assert_eq!(reset_after(&HeaderMap::new(), body), Some(Duration::from_secs(29)));
+        assert_eq!(reset_after(&HeaderMap::new(), b"not json"), None);
+    }
+}

@@ -1,0 +1,105 @@
+//! A call's four timeouts, each its own error: connecting, waiting for the response to start,
+//! a stream (or body) that stalls, and the whole call. Reasoning models may think for minutes
+//! before their first byte, so the defaults are generous and every one can be changed per
+//! client and per request.
+
+use crate::error::{Error, ErrorKind, TimeoutKind};
+use std::time::Duration;
+
+/// Timeouts of one call (`None`: no limit).
+///
+/// ```
+/// use exllm::transport::Timeouts;
+/// use std::time::Duration;
+/// let t = Timeouts::default().with_stall(Duration::from_secs(20));
+/// assert_eq!(t.stall, Some(Duration::from_secs(20)));
+/// assert_eq!(t.connect, Some(Duration::from_secs(30)));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Setting up the connection (TCP and TLS). Default 30 s.
+    pub connect: Option<Duration>,
+    /// From sending the request to the response's status line (for a non-streaming call
+    /// that is most of the generation). Default 10 minutes.
+    pub first_byte: Option<Duration>,
+    /// Longest gap between two pieces of a body or stream. Default 5 minutes.
+    pub stall: Option<Duration>,
+    /// The whole call, retries and the body included. Default none.
+    pub total: Option<Duration>,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Some(Duration::from_secs(30)),
+            first_byte: Some(Duration::from_secs(600)),
+            stall: Some(Duration::from_secs(300)),
+            total: None,
+        }
+    }
+}
+
+impl Timeouts {
+    /// No timeouts at all.
+    pub fn none() -> Self {
+        Timeouts {
+            connect: None,
+            first_byte: None,
+            stall: None,
+            total: None,
+        }
+    }
+
+    /// Sets the connect timeout.
+    pub fn with_connect(mut self, d: Duration) -> Self {
+        self.connect = Some(d);
+        self
+    }
+
+    /// Sets the time-to-first-byte timeout.
+    pub fn with_first_byte(mut self, d: Duration) -> Self {
+        self.first_byte = Some(d);
+        self
+    }
+
+    /// Sets the stall timeout.
+    pub fn with_stall(mut self, d: Duration) -> Self {
+        self.stall = Some(d);
+        self
+    }
+
+    /// Sets the total timeout.
+    pub fn with_total(mut self, d: Duration) -> Self {
+        self.total = Some(d);
+        self
+    }
+}
+
+/// The error of an expired timeout.
+pub(crate) fn expired(kind: TimeoutKind, after: Option<Duration>, provider: &str) -> Error {
+    let what = match kind {
+        TimeoutKind::Connect => "could not connect",
+        TimeoutKind::FirstByte => "no response",
+        TimeoutKind::Stall => "the response stalled: nothing arrived",
+        TimeoutKind::Total => "the call did not finish",
+    };
+    let within = after.map_or(String::new(), |d| format!(" within {:.1} s", d.as_secs_f64()));
+    Error::new(ErrorKind::Timeout, format!("{what}{within}"))
+        .with_provider(provider)
+        .with_timeout_kind(kind)
+}
+
+/// Runs `f` under an optional time limit, failing with a timeout of `kind`.
+pub(crate) async fn limit<T>(
+    d: Option<Duration>,
+    kind: TimeoutKind,
+    provider: &str,
+    f: impl std::future::Future<Output = crate::Result<T>>,
+) -> crate::Result<T> {
+    match d {
+        Some(d) => tokio::time::timeout(d, f)
+            .await
+            .unwrap_or_else(|_| Err(expired(kind, Some(d), provider))),
+        None => f.await,
+    }
+}
