@@ -69,7 +69,8 @@ async fn read_source(from: &str) -> Result<String, Error> {
 }
 
 async fn reqwest_get(url: &str) -> Result<String, String> {
-    let http = exllm::transport::HttpTransport::new(Default::default()).map_err(|e| e.to_string())?;
+    let http =
+        exllm::transport::HttpTransport::new(Default::default()).map_err(|e| e.to_string())?;
     http.get_text(url).await.map_err(|e| e.to_string())
 }
 

@@ -11,20 +11,20 @@ use std::io::{IsTerminal, Read, Write};
 #[derive(Args)]
 pub struct ChatArgs {
     /// The prompt (read from stdin when absent).
-    prompt: Vec<String>,
+    pub(crate) prompt: Vec<String>,
     /// provider/model, e.g. openai/gpt-4o-mini (default: EXLLM_MODEL, else the first provider
     /// whose key is set, else the in-process local/smollm2-135m-instruct).
     #[arg(short, long, env = "EXLLM_MODEL")]
-    model: Option<String>,
+    pub(crate) model: Option<String>,
     /// A system prompt.
     #[arg(short, long)]
-    system: Option<String>,
+    pub(crate) system: Option<String>,
     /// Print tokens as they arrive.
     #[arg(long)]
-    stream: bool,
+    pub(crate) stream: bool,
     /// Print exactly one JSON object (text, reasoning, tool_calls, finish_reason, usage).
     #[arg(long)]
-    json: bool,
+    pub(crate) json: bool,
     /// The provider's base URL, replacing its default (include the version path, e.g. /v1).
     #[arg(long)]
     base_url: Option<String>,
@@ -33,21 +33,29 @@ pub struct ChatArgs {
     api: Option<String>,
     /// Maximum output tokens.
     #[arg(long)]
-    max_tokens: Option<u32>,
+    pub(crate) max_tokens: Option<u32>,
     /// Sampling temperature.
     #[arg(long)]
-    temperature: Option<f64>,
+    pub(crate) temperature: Option<f64>,
     /// An image to show the model: a file (its type read from its bytes), an http(s) URL or
     /// a data: URL. Repeatable. PDFs are sent as documents.
     #[arg(long, value_name = "PATH_OR_URL")]
-    image: Vec<String>,
+    pub(crate) image: Vec<String>,
     /// A JSON Schema file: the answer is JSON matching it (validated, with retries), printed
     /// as JSON (under `output` with --json).
     #[arg(long, value_name = "FILE")]
-    schema: Option<std::path::PathBuf>,
+    pub(crate) schema: Option<std::path::PathBuf>,
+    /// Continue the saved conversation NAME (created when new) and save it after the answer
+    /// (`exllm session` lists them).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) session: Option<String>,
+    /// Interactive: read prompts line by line from stdin (/model, /system, /save, /cost,
+    /// /quit); with --session, saved after every turn.
+    #[arg(short = 'i', long)]
+    pub(crate) interactive: bool,
 }
 
-fn default_model() -> Result<String, Error> {
+pub(crate) fn default_model() -> Result<String, Error> {
     for p in PROVIDERS
         .iter()
         .filter(|p| p.key_required && !p.default_model.is_empty())
@@ -68,7 +76,7 @@ fn default_model() -> Result<String, Error> {
     ))
 }
 
-fn prompt(args: &ChatArgs) -> Result<String, Error> {
+pub(crate) fn prompt(args: &ChatArgs) -> Result<String, Error> {
     if !args.prompt.is_empty() {
         return Ok(args.prompt.join(" "));
     }
@@ -100,15 +108,7 @@ fn setup(args: &ChatArgs) -> Result<(Client, ChatRequest), Error> {
             m
         }
     };
-    let (provider, _) = exllm::client::split_model(&model)?;
-    let mut b = crate::local::register(Client::builder());
-    if let Some(url) = &args.base_url {
-        b = b.base_url(provider, url.clone());
-    }
-    if let Some(api) = &args.api {
-        b = b.api(provider, api.parse::<Api>()?);
-    }
-    let client = b.build()?;
+    let client = client_for(args, &model)?;
     let mut messages = Vec::new();
     if let Some(s) = &args.system {
         messages.push(Message::system(s.clone()));
@@ -124,7 +124,23 @@ fn setup(args: &ChatArgs) -> Result<(Client, ChatRequest), Error> {
     Ok((client, req))
 }
 
+/// The client, with `--base-url` and `--api` applied to `model`'s provider.
+pub(crate) fn client_for(args: &ChatArgs, model: &str) -> Result<Client, Error> {
+    let (provider, _) = exllm::client::split_model(model)?;
+    let mut b = crate::local::register(Client::builder());
+    if let Some(url) = &args.base_url {
+        b = b.base_url(provider, url.clone());
+    }
+    if let Some(api) = &args.api {
+        b = b.api(provider, api.parse::<Api>()?);
+    }
+    b.build()
+}
+
 pub async fn run(args: ChatArgs) -> u8 {
+    if args.session.is_some() || args.interactive {
+        return crate::session::chat(args).await;
+    }
     let (client, req) = match setup(&args) {
         Ok(x) => x,
         Err(e) => return output::report(&e, args.json),
@@ -171,9 +187,13 @@ pub async fn run(args: ChatArgs) -> u8 {
 }
 
 /// The response as JSON, with its price when the catalog knows the model.
-fn response_json(resp: &exllm::ChatResponse) -> serde_json::Value {
+pub(crate) fn response_json(resp: &exllm::ChatResponse) -> serde_json::Value {
     let mut v = output::response_json(resp);
-    if let Some(cost) = resp.cost.as_ref().and_then(|c| serde_json::to_value(c).ok()) {
+    if let Some(cost) = resp
+        .cost
+        .as_ref()
+        .and_then(|c| serde_json::to_value(c).ok())
+    {
         v["cost"] = cost;
     }
     v
@@ -241,10 +261,13 @@ async fn stream_structured(
             _ => {}
         }
     }
-    Err(Error::new(ErrorKind::Decode, "the stream ended without an answer"))
+    Err(Error::new(
+        ErrorKind::Decode,
+        "the stream ended without an answer",
+    ))
 }
 
-fn print_plain(resp: &exllm::ChatResponse) {
+pub(crate) fn print_plain(resp: &exllm::ChatResponse) {
     let reasoning = resp.reasoning_text();
     if !reasoning.is_empty() {
         eprintln!("[reasoning] {reasoning}");

@@ -7,6 +7,8 @@ mod local;
 mod models;
 mod ollama;
 mod output;
+mod repl;
+mod session;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -22,10 +24,13 @@ use std::process::ExitCode;
   exllm models --provider openai                      the provider's live model list
   exllm chat -m local/smollm2-135m-instruct \"Hi\"    in-process, no key (the keyless default)
   exllm local info                                    CPU features, threads, CUDA/Metal
+  exllm chat --session work \"Go on\"                   continue a saved conversation
+  exllm chat -i -m openai/gpt-4o-mini                 interactive (/model, /system, /save, /cost, /quit)
 
 Environment: OPENAI_API_KEY, ANTHROPIC_API_KEY, GROQ_API_KEY, ... select and authenticate
 providers; EXLLM_MODEL sets the default model; EXLLM_LOG=debug shows what happens;
-EXLLM_CACHE_DIR holds local model weights; EXLLM_LOCAL_THREADS sets their CPU threads.")]
+EXLLM_SESSIONS_DIR holds saved sessions; EXLLM_CACHE_DIR holds local model weights;
+EXLLM_LOCAL_THREADS sets their CPU threads.")]
 struct Cli {
     /// More logging on stderr (-v info, -vv debug).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -53,6 +58,8 @@ enum Command {
     Cost(catalog::CostArgs),
     /// Manage an Ollama server's models: list, show, pull, push, copy, delete, ps, create, blobs.
     Ollama(ollama::OllamaArgs),
+    /// Saved conversations (`exllm chat --session NAME`): list, show, delete, export.
+    Session(session::SessionArgs),
 }
 
 /// Exit code for usage and configuration errors (missing key, unknown provider).
@@ -102,6 +109,7 @@ fn main() -> ExitCode {
             Command::Similar(args) => embed::similar(args).await,
             Command::Catalog(args) => catalog::run(args).await,
             Command::Cost(args) => catalog::cost(args).await,
+            Command::Session(args) => session::run(args).await,
         }
     });
     ExitCode::from(code)

@@ -20,17 +20,20 @@
 
 #![warn(missing_docs)]
 
+pub mod cache;
 pub mod catalog;
 pub mod client;
-pub mod context;
 mod collector;
+pub mod context;
 mod error;
 pub mod media;
 pub mod ollama;
 pub mod provider;
 pub mod recovery;
+pub mod session;
 pub mod similarity;
 pub mod structured;
+pub mod telemetry;
 pub mod tokens;
 pub mod transport;
 pub mod types;

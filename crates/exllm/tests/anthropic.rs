@@ -119,13 +119,7 @@ async fn text_streamed_equals_whole() {
     .await;
     let c = client_for("anthropic", &server, 0);
     let whole = c.chat(request()).await.unwrap();
-    let streamed = c
-        .chat_stream(request())
-        .await
-        .unwrap()
-        .collect_response()
-        .await
-        .unwrap();
+    let streamed = support::streamed(&c, request()).await.unwrap();
     assert_eq!(streamed, whole);
     // Input tokens come from message_start, output tokens from message_delta.
     let u = streamed.usage.unwrap();
@@ -217,13 +211,7 @@ async fn tool_call_streamed_equals_whole() {
     .await;
     let c = client_for("anthropic", &server, 0);
     let whole = c.chat(tool_request()).await.unwrap();
-    let streamed = c
-        .chat_stream(tool_request())
-        .await
-        .unwrap()
-        .collect_response()
-        .await
-        .unwrap();
+    let streamed = support::streamed(&c, tool_request()).await.unwrap();
     assert_tool_answer(&whole);
     assert_eq!(streamed, whole);
 }
@@ -356,13 +344,7 @@ async fn thinking_streamed_equals_whole_with_its_signature() {
     .await;
     let c = client_for("anthropic", &server, 0);
     let whole = c.chat(request()).await.unwrap();
-    let streamed = c
-        .chat_stream(request())
-        .await
-        .unwrap()
-        .collect_response()
-        .await
-        .unwrap();
+    let streamed = support::streamed(&c, request()).await.unwrap();
     assert_eq!(whole.reasoning_text(), "The user wants a greeting.");
     match &whole.content[0] {
         Part::Reasoning(r) => assert_eq!(r.signature.as_deref(), Some("EqQBCkYIBxgCKkBsig")),

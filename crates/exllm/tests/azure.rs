@@ -85,13 +85,7 @@ async fn v1_chat_whole_and_streamed() {
     .await;
     let c = client("azure", &server, true, &[]);
     let whole = c.chat(request("azure")).await.unwrap();
-    let streamed = c
-        .chat_stream(request("azure"))
-        .await
-        .unwrap()
-        .collect_response()
-        .await
-        .unwrap();
+    let streamed = support::streamed(&c, request("azure")).await.unwrap();
     assert_eq!(whole.text(), TEXT);
     assert_eq!(whole.finish_kind(), Some(FinishKind::Stop));
     assert_eq!(streamed, whole);
@@ -146,13 +140,7 @@ async fn deployments_path_with_api_version_and_no_model_in_the_body() {
     req.messages
         .insert(0, Message::developer("Use metric units."));
     assert_eq!(c.chat(req.clone()).await.unwrap().text(), TEXT);
-    let streamed = c
-        .chat_stream(req)
-        .await
-        .unwrap()
-        .collect_response()
-        .await
-        .unwrap();
+    let streamed = support::streamed(&c, req).await.unwrap();
     assert_eq!(streamed.text(), TEXT);
     for r in server.requests() {
         assert_eq!(

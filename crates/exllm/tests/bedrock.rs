@@ -156,7 +156,10 @@ async fn converse_stream_decodes_binary_event_stream() {
     assert_eq!(deltas, TEXT_DELTAS);
     let streamed = collector.finish();
     check_usage(&streamed);
-    assert_eq!(streamed, c.chat(request(MODEL)).await.unwrap());
+    let mut whole = c.chat(request(MODEL)).await.unwrap();
+    // The client prices whole answers; a caller's own collector has no price.
+    assert!(whole.cost.take().is_some());
+    assert_eq!(streamed, whole);
     let r = &server.requests()[0];
     assert_eq!(r.path, format!("/model/{MODEL_PATH}/converse-stream"));
     assert_eq!(
@@ -176,13 +179,7 @@ async fn reasoning_and_tool_use_stream_and_go_back() {
     .await;
     let c = client(&server, 0);
     let req = request(MODEL).with_tool(weather_tool());
-    let streamed = c
-        .chat_stream(req.clone())
-        .await
-        .unwrap()
-        .collect_response()
-        .await
-        .unwrap();
+    let streamed = support::streamed(&c, req.clone()).await.unwrap();
     let whole = c.chat(req.clone()).await.unwrap();
     assert_eq!(streamed, whole, "streamed and whole answers differ");
     assert_eq!(streamed.reasoning_text(), wire::THINKING.concat());
@@ -288,12 +285,7 @@ async fn model_ids_and_profile_arns_are_escaped_in_the_signed_path() {
     .await;
     let c = client(&server, 0);
     c.chat(request(profile)).await.unwrap();
-    c.chat_stream(request(arn))
-        .await
-        .unwrap()
-        .collect_response()
-        .await
-        .unwrap();
+    support::streamed(&c, request(arn)).await.unwrap();
     let reqs = server.requests();
     assert_eq!(
         reqs[0].path,

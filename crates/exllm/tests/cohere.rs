@@ -180,13 +180,7 @@ async fn tool_call_stream_equals_whole() {
     .await;
     let c = client(&server, 0);
     let req = request().with_tool(weather_tool());
-    let streamed = c
-        .chat_stream(req.clone())
-        .await
-        .unwrap()
-        .collect_response()
-        .await
-        .unwrap();
+    let streamed = support::streamed(&c, req.clone()).await.unwrap();
     assert_eq!(streamed.tool_calls()[0].arguments, weather_args());
     assert_eq!(streamed.tool_calls()[0].id, wire::CALL_ID);
     assert_eq!(streamed.provider_meta["tool_plan"], wire::PLAN);

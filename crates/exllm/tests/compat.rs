@@ -75,12 +75,7 @@ fn check_request(r: &support::Recorded, row: &Row, stream: bool, tools: bool) {
 }
 
 async fn collect(c: &Client, req: ChatRequest) -> ChatResponse {
-    c.chat_stream(req)
-        .await
-        .unwrap()
-        .collect_response()
-        .await
-        .unwrap()
+    support::streamed(c, req).await.unwrap()
 }
 
 async fn run_suite(row: Row) {

@@ -405,13 +405,7 @@ async fn stream_cut_mid_body_keeps_the_partial_answer() {
         let server =
             TestServer::start(vec![Reply::sse_split(&head, 64).ending(Ending::Close)]).await;
         let c = client_for_head(provider, &server, 3);
-        let err = c
-            .chat_stream(req)
-            .await
-            .unwrap()
-            .collect_response()
-            .await
-            .unwrap_err();
+        let err = support::streamed(&c, req).await.unwrap_err();
         assert!(
             matches!(err.kind(), ErrorKind::Network | ErrorKind::Truncated),
             "{provider}: {err:?}"
@@ -436,13 +430,7 @@ async fn stream_without_terminal_event_is_truncated() {
         // The body ends cleanly, but before `[DONE]` / `message_stop` / `response.completed`.
         let server = TestServer::start(vec![Reply::sse_split(&head, 64)]).await;
         let c = client_for_head(provider, &server, 3);
-        let mut err = c
-            .chat_stream(req)
-            .await
-            .unwrap()
-            .collect_response()
-            .await
-            .unwrap_err();
+        let mut err = support::streamed(&c, req).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Truncated, "{provider}: {err:?}");
         assert_eq!(err.provider(), Some(provider));
         let partial = err.take_partial().expect("partial kept");
@@ -485,14 +473,21 @@ async fn stall_before_headers_times_out() {
 async fn stall_then_success_is_retried() {
     let server = TestServer::start(vec![
         Reply::stall(Duration::from_secs(20)),
+        Reply::stall(Duration::from_secs(20)),
         Reply::json(200, chat::text("gpt-4o-mini")),
     ])
     .await;
     let c = client_with_timeout("openai", &server, 1, Duration::from_millis(300));
+    // A request that opts out of retrying fails on the first stall.
+    let once = openai_request().with_retry(exllm::transport::RetryPolicy::none());
+    assert_eq!(
+        c.chat(once).await.unwrap_err().timeout_kind(),
+        Some(TimeoutKind::FirstByte)
+    );
     let resp = c.chat(openai_request()).await.unwrap();
     assert_eq!(resp.text(), TEXT);
     assert_eq!(resp.provider_meta[exllm::client::RETRIES], 1);
-    assert_eq!(server.request_count(), 2);
+    assert_eq!(server.request_count(), 3);
 }
 
 #[tokio::test]
@@ -505,20 +500,17 @@ async fn rate_limit_reset_headers_and_retry_info_set_the_wait() {
     ])
     .await;
     let c = client_for("openai", &server, 1);
-    let resp = c
-        .chat_stream(openai_request())
-        .await
-        .unwrap()
-        .collect_response()
-        .await
-        .unwrap();
+    let resp = support::streamed(&c, openai_request()).await.unwrap();
     assert_eq!(resp.text(), TEXT);
     assert_eq!(resp.provider_meta[exllm::client::RETRIES], 1);
 
     let body = r#"{"error":{"code":429,"message":"Quota exceeded","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"42s"}]}}"#;
     let server = TestServer::start(vec![Reply::json(429, body)]).await;
     let err = client_for("gemini", &server, 0)
-        .chat(ChatRequest::new("gemini/gemini-2.5-flash", hello_messages()))
+        .chat(ChatRequest::new(
+            "gemini/gemini-2.5-flash",
+            hello_messages(),
+        ))
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::RateLimit);
@@ -559,27 +551,23 @@ async fn the_total_timeout_covers_retries_and_streams_and_is_not_retried() {
     // Streaming: chunks keep coming (no stall), but the whole stream is too slow.
     let body = chat::text_stream("m");
     let events = body.split_inclusive("\n\n").map(|e| e.as_bytes().to_vec());
-    let server =
-        TestServer::start(vec![Reply::sse(events.collect()).delay(Duration::from_millis(100))])
-            .await;
+    let server = TestServer::start(vec![
+        Reply::sse(events.collect()).delay(Duration::from_millis(100))
+    ])
+    .await;
     let t = Timeouts::default()
         .with_stall(Duration::from_secs(5))
         .with_total(Duration::from_millis(450));
     let c = client_with_timeouts("openai", &server, 0, t);
-    let err = c
-        .chat_stream(openai_request())
-        .await
-        .unwrap()
-        .collect_response()
-        .await
-        .unwrap_err();
+    let err = support::streamed(&c, openai_request()).await.unwrap_err();
     assert_eq!(err.timeout_kind(), Some(TimeoutKind::Total), "{err:?}");
     assert!(err.partial().is_some_and(|p| !p.text().is_empty()));
 
     // A request's own timeouts replace the client's.
     let server = TestServer::start(vec![Reply::stall(Duration::from_secs(20))]).await;
     let c = client_with_timeouts("openai", &server, 0, Timeouts::none());
-    let req = openai_request().with_timeouts(Timeouts::none().with_first_byte(Duration::from_millis(100)));
+    let req = openai_request()
+        .with_timeouts(Timeouts::none().with_first_byte(Duration::from_millis(100)));
     let err = c.chat(req).await.unwrap_err();
     assert_eq!(err.timeout_kind(), Some(TimeoutKind::FirstByte), "{err:?}");
 }

@@ -99,7 +99,9 @@ async fn chat_stream_sse_equals_whole() {
     }
     assert_eq!(deltas, TEXT_DELTAS);
     let streamed = collector.finish();
-    let whole = c.chat(request()).await.unwrap();
+    let mut whole = c.chat(request()).await.unwrap();
+    // The client prices whole answers; a caller's own collector has no price.
+    assert!(whole.cost.take().is_some());
     assert_eq!(streamed, whole, "streamed and whole answers differ");
     check_usage(&streamed);
 
@@ -364,13 +366,7 @@ async fn a_trailing_bare_signature_goes_back_on_the_text_part() {
     ])
     .await;
     let c = client_for("gemini", &server, 0);
-    let resp = c
-        .chat_stream(request())
-        .await
-        .unwrap()
-        .collect_response()
-        .await
-        .unwrap();
+    let resp = support::streamed(&c, request()).await.unwrap();
     assert_eq!(resp.text(), "Bonjour");
     let mut next = request();
     next.messages

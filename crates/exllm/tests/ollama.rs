@@ -217,13 +217,7 @@ async fn thinking_is_asked_for_and_read_whole_and_streamed() {
     let resp = c.chat(req.clone()).await.unwrap();
     assert_eq!(resp.reasoning_text(), thinking);
     assert_eq!(resp.text(), TEXT);
-    let streamed = c
-        .chat_stream(req)
-        .await
-        .unwrap()
-        .collect_response()
-        .await
-        .unwrap();
+    let streamed = support::streamed(&c, req).await.unwrap();
     assert_eq!(streamed.reasoning_text(), thinking);
     assert_eq!(streamed.text(), TEXT);
     assert_eq!(streamed.content, resp.content);

@@ -109,13 +109,7 @@ async fn text_streamed_equals_whole() {
     .await;
     let client = client_for("openai", &server, 0);
     let whole = client.chat(request()).await.unwrap();
-    let streamed = client
-        .chat_stream(request())
-        .await
-        .unwrap()
-        .collect_response()
-        .await
-        .unwrap();
+    let streamed = support::streamed(&client, request()).await.unwrap();
     assert_eq!(streamed, whole);
     assert_eq!(streamed.text(), TEXT);
     assert!(streamed.usage.is_some());
@@ -205,13 +199,7 @@ async fn tool_call_streamed_equals_whole() {
     .await;
     let client = client_for("openai", &server, 0);
     let whole = client.chat(tool_request()).await.unwrap();
-    let streamed = client
-        .chat_stream(tool_request())
-        .await
-        .unwrap()
-        .collect_response()
-        .await
-        .unwrap();
+    let streamed = support::streamed(&client, tool_request()).await.unwrap();
     assert_tool_answer(&whole);
     assert_eq!(streamed, whole);
     assert!(matches!(streamed.content[0], Part::ToolCall(_)));

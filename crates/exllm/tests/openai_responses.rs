@@ -113,13 +113,7 @@ async fn text_streamed_equals_whole() {
     .await;
     let c = client(&server);
     let whole = c.chat(request()).await.unwrap();
-    let streamed = c
-        .chat_stream(request())
-        .await
-        .unwrap()
-        .collect_response()
-        .await
-        .unwrap();
+    let streamed = support::streamed(&c, request()).await.unwrap();
     assert_eq!(streamed, whole);
     assert_eq!(streamed.text(), TEXT);
 }
@@ -185,13 +179,7 @@ async fn tool_call_streamed_equals_whole() {
     .await;
     let c = client(&server);
     let whole = c.chat(tool_request()).await.unwrap();
-    let streamed = c
-        .chat_stream(tool_request())
-        .await
-        .unwrap()
-        .collect_response()
-        .await
-        .unwrap();
+    let streamed = support::streamed(&c, tool_request()).await.unwrap();
     assert_tool_answer(&whole);
     assert_eq!(streamed, whole);
 }

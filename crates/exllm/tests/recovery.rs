@@ -23,11 +23,24 @@ fn client(provider: &str, server: &TestServer, auto_resume: u32) -> Client {
         .unwrap()
 }
 
+/// An OpenAI client keeping interrupted answers in `store`.
+fn sharing(server: &TestServer, store: exllm::recovery::RecoveryStore) -> Client {
+    Client::builder()
+        .env_lookup(|_| None)
+        .base_url("openai", server.url())
+        .api_key("openai", KEY)
+        .recovery(Some(store))
+        .build()
+        .unwrap()
+}
+
 /// An OpenAI chat stream of these text deltas; `done` adds the finish, usage and `[DONE]`.
 fn openai(deltas: &[&str], done: bool, completion_tokens: u64) -> String {
     let chunk = |delta: Value, finish: Value| {
-        data(&json!({"id": "c1", "object": "chat.completion.chunk", "model": "gpt-4o-mini",
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}))
+        data(
+            &json!({"id": "c1", "object": "chat.completion.chunk", "model": "gpt-4o-mini",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}),
+        )
     };
     let mut s = chunk(json!({"role": "assistant", "content": ""}), Value::Null);
     for d in deltas {
@@ -35,9 +48,11 @@ fn openai(deltas: &[&str], done: bool, completion_tokens: u64) -> String {
     }
     if done {
         s += &chunk(json!({}), json!("stop"));
-        s += &data(&json!({"id": "c1", "object": "chat.completion.chunk", "model": "gpt-4o-mini",
+        s += &data(
+            &json!({"id": "c1", "object": "chat.completion.chunk", "model": "gpt-4o-mini",
             "choices": [], "usage": {"prompt_tokens": 20, "completion_tokens": completion_tokens,
-            "total_tokens": 20 + completion_tokens}}));
+            "total_tokens": 20 + completion_tokens}}),
+        );
         s += "data: [DONE]\n\n";
     }
     s
@@ -60,11 +75,7 @@ async fn a_cut_stream_is_kept_and_resumed_exactly() {
     ])
     .await;
     let c = client("openai", &server, 0);
-    let err = c
-        .chat_stream(ask("openai/gpt-4o-mini"))
-        .await
-        .unwrap()
-        .collect_response()
+    let err = support::streamed(&c, ask("openai/gpt-4o-mini"))
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Network, "{err:?}");
@@ -78,7 +89,10 @@ async fn a_cut_stream_is_kept_and_resumed_exactly() {
     let sent = server.requests()[1].json();
     let msgs = sent["messages"].as_array().unwrap();
     // OpenAI has no prefill: the partial answer, then an instruction to continue.
-    assert_eq!(msgs[1], json!({"role": "assistant", "content": "It was a dark and stormy"}));
+    assert_eq!(
+        msgs[1],
+        json!({"role": "assistant", "content": "It was a dark and stormy"})
+    );
     assert_eq!(msgs[2]["role"], "user");
     // Nothing was counted for the broken stream; the estimate of the kept text (24 chars,
     // 6 tokens) comes off the budget.
@@ -89,31 +103,48 @@ async fn a_cut_stream_is_kept_and_resumed_exactly() {
 }
 
 fn anthropic_head(text: &str) -> String {
-    event("message_start", &json!({"type": "message_start", "message": {"id": "msg_1",
+    event(
+        "message_start",
+        &json!({"type": "message_start", "message": {"id": "msg_1",
         "type": "message", "role": "assistant", "model": "claude-sonnet-4-5", "content": [],
-        "stop_reason": null, "usage": {"input_tokens": 30, "output_tokens": 1}}}))
-        + &event("content_block_start", &json!({"type": "content_block_start", "index": 0,
-            "content_block": {"type": "text", "text": ""}}))
-        + &event("content_block_delta", &json!({"type": "content_block_delta", "index": 0,
-            "delta": {"type": "text_delta", "text": text}}))
+        "stop_reason": null, "usage": {"input_tokens": 30, "output_tokens": 1}}}),
+    ) + &event(
+        "content_block_start",
+        &json!({"type": "content_block_start", "index": 0,
+            "content_block": {"type": "text", "text": ""}}),
+    ) + &event(
+        "content_block_delta",
+        &json!({"type": "content_block_delta", "index": 0,
+            "delta": {"type": "text_delta", "text": text}}),
+    )
 }
 
 fn anthropic_tail(output_tokens: u64) -> String {
-    event("content_block_stop", &json!({"type": "content_block_stop", "index": 0}))
-        + &event("message_delta", &json!({"type": "message_delta",
-            "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": output_tokens}}))
-        + &event("message_stop", &json!({"type": "message_stop"}))
+    event(
+        "content_block_stop",
+        &json!({"type": "content_block_stop", "index": 0}),
+    ) + &event(
+        "message_delta",
+        &json!({"type": "message_delta",
+            "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": output_tokens}}),
+    ) + &event("message_stop", &json!({"type": "message_stop"}))
 }
 
 #[tokio::test]
 async fn anthropic_continues_a_prefill_and_auto_resume_hides_the_break() {
     let server = TestServer::start(vec![
         cut(anthropic_head("Once upon a time, ")),
-        Reply::sse_split(&(anthropic_head(" there lived a cat.") + &anthropic_tail(6)), 13),
+        Reply::sse_split(
+            &(anthropic_head(" there lived a cat.") + &anthropic_tail(6)),
+            13,
+        ),
     ])
     .await;
     let c = client("anthropic", &server, 1);
-    let mut s = c.chat_stream(ask("anthropic/claude-sonnet-4-5")).await.unwrap();
+    let mut s = c
+        .chat_stream(ask("anthropic/claude-sonnet-4-5"))
+        .await
+        .unwrap();
     let mut text = String::new();
     let mut collector = exllm::Collector::new();
     while let Some(e) = s.next().await {
@@ -139,28 +170,25 @@ async fn anthropic_continues_a_prefill_and_auto_resume_hides_the_break() {
 
 #[tokio::test]
 async fn paragraph_and_summary_strategies() {
-    let server =
-        TestServer::start(vec![cut(openai(&["Intro para.\n\n", "Second para, cut"], false, 0))])
-            .await;
+    let server = TestServer::start(vec![cut(openai(
+        &["Intro para.\n\n", "Second para, cut"],
+        false,
+        0,
+    ))])
+    .await;
     let c = client("openai", &server, 0);
-    let err = c
-        .chat_stream(ask("openai/gpt-4o-mini"))
-        .await
-        .unwrap()
-        .collect_response()
+    let err = support::streamed(&c, ask("openai/gpt-4o-mini"))
         .await
         .unwrap_err();
     let id = err.recovery_id().unwrap().to_owned();
     // The store outlives the client: another client sharing it resumes.
     drop(server);
-    let server = TestServer::start(vec![Reply::json(200, chat_json("Second paragraph, whole.", 5))]).await;
-    let c2 = Client::builder()
-        .env_lookup(|_| None)
-        .base_url("openai", server.url())
-        .api_key("openai", KEY)
-        .recovery(Some(c.recovery_store().unwrap().clone()))
-        .build()
-        .unwrap();
+    let server = TestServer::start(vec![Reply::json(
+        200,
+        chat_json("Second paragraph, whole.", 5),
+    )])
+    .await;
+    let c2 = sharing(&server, c.recovery_store().unwrap().clone());
     let resp = c2.resume(&id, ResumeStrategy::Paragraph).await.unwrap();
     assert_eq!(resp.text(), "Intro para.\n\nSecond paragraph, whole.");
     let msgs = server.requests()[0].json()["messages"].clone();
@@ -169,26 +197,38 @@ async fn paragraph_and_summary_strategies() {
     // Summarize: one call for the summary, one for the continuation.
     let store = exllm::recovery::RecoveryStore::default();
     let mut partial = exllm::ChatResponse::default();
-    partial.content.push(exllm::Part::text("A long tale about a cat named Tom who"));
-    let id = store.save(ask("openai/gpt-4o-mini"), partial, ErrorKind::Network, "cut".into());
+    partial
+        .content
+        .push(exllm::Part::text("A long tale about a cat named Tom who"));
+    let id = store.save(
+        ask("openai/gpt-4o-mini"),
+        partial,
+        ErrorKind::Network,
+        "cut".into(),
+    );
     let server = TestServer::start(vec![
         Reply::json(200, chat_json("Tom the cat.", 3)),
         Reply::json(200, chat_json(" sailed away.", 4)),
     ])
     .await;
-    let c3 = Client::builder()
-        .env_lookup(|_| None)
-        .base_url("openai", server.url())
-        .api_key("openai", KEY)
-        .recovery(Some(store))
-        .build()
-        .unwrap();
+    let c3 = sharing(&server, store);
     let resp = c3.resume(&id, ResumeStrategy::Summarize).await.unwrap();
-    assert_eq!(resp.text(), "A long tale about a cat named Tom who sailed away.");
+    assert_eq!(
+        resp.text(),
+        "A long tale about a cat named Tom who sailed away."
+    );
     assert_eq!(resp.usage.unwrap().output_tokens, Some(7));
     let reqs = server.requests();
-    assert!(reqs[0].json()["messages"][1]["content"].as_str().unwrap().contains("Tom who"));
-    let last = reqs[1].json()["messages"].as_array().unwrap().last().cloned().unwrap();
+    assert!(reqs[0].json()["messages"][1]["content"]
+        .as_str()
+        .unwrap()
+        .contains("Tom who"));
+    let last = reqs[1].json()["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .cloned()
+        .unwrap();
     assert!(last["content"].as_str().unwrap().contains("Tom the cat."));
 }
 
@@ -203,18 +243,16 @@ fn chat_json(text: &str, completion_tokens: u64) -> String {
 
 #[tokio::test]
 async fn half_formed_tool_calls_are_regenerated_not_resumed() {
-    let head = data(&json!({"id": "c1", "object": "chat.completion.chunk", "model": "m",
+    let head = data(
+        &json!({"id": "c1", "object": "chat.completion.chunk", "model": "m",
         "choices": [{"index": 0, "delta": {"role": "assistant", "content": "Checking. ",
         "tool_calls": [{"index": 0, "id": "call_1", "type": "function",
             "function": {"name": "get_weather", "arguments": "{\"city\": \"Par"}}]},
-        "finish_reason": null}]}));
+        "finish_reason": null}]}),
+    );
     let server = TestServer::start(vec![cut(head), Reply::json(200, chat_json("Done.", 2))]).await;
     let c = client("openai", &server, 0);
-    let err = c
-        .chat_stream(ask("openai/gpt-4o-mini"))
-        .await
-        .unwrap()
-        .collect_response()
+    let err = support::streamed(&c, ask("openai/gpt-4o-mini"))
         .await
         .unwrap_err();
     let resp = c
@@ -223,7 +261,10 @@ async fn half_formed_tool_calls_are_regenerated_not_resumed() {
         .unwrap();
     assert_eq!(resp.text(), "Checking. Done.");
     let msgs = server.requests()[1].json()["messages"].clone();
-    assert_eq!(msgs[1], json!({"role": "assistant", "content": "Checking."}));
+    assert_eq!(
+        msgs[1],
+        json!({"role": "assistant", "content": "Checking."})
+    );
     assert!(resp.tool_calls().is_empty());
     let _ = Role::Tool;
 }
@@ -232,11 +273,7 @@ async fn half_formed_tool_calls_are_regenerated_not_resumed() {
 async fn nothing_received_means_nothing_to_recover() {
     let server = TestServer::start(vec![Reply::sse(vec![]).ending(Ending::Close)]).await;
     let c = client("openai", &server, 1);
-    let err = c
-        .chat_stream(ask("openai/gpt-4o-mini"))
-        .await
-        .unwrap()
-        .collect_response()
+    let err = support::streamed(&c, ask("openai/gpt-4o-mini"))
         .await
         .unwrap_err();
     assert!(err.recovery_id().is_none(), "{err:?}");

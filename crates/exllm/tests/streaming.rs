@@ -62,11 +62,7 @@ async fn same_answer(case: &Case, stream: Reply) -> ChatResponse {
     let c = client(case, &server);
     let req = ChatRequest::new(case.model, hello_messages()).with_tool(support::weather_tool());
     let whole = c.chat(req.clone()).await.unwrap();
-    let streamed = c
-        .chat_stream(req)
-        .await
-        .unwrap()
-        .collect_response()
+    let streamed = support::streamed(&c, req)
         .await
         .unwrap_or_else(|e| panic!("{}: {e:?}", case.api));
     assert_eq!(streamed, whole, "{}", case.api);

@@ -77,7 +77,11 @@ async fn a_bad_answer_is_sent_back_and_the_fixed_one_parsed() {
     assert_eq!(second[2].role, Role::Assistant);
     assert!(second[2].text().contains("lots"));
     assert_eq!(second[3].role, Role::User);
-    assert!(second[3].text().contains("/population"), "{}", second[3].text());
+    assert!(
+        second[3].text().contains("/population"),
+        "{}",
+        second[3].text()
+    );
 }
 
 #[tokio::test]
@@ -108,7 +112,10 @@ async fn the_tool_strategy_forces_a_call_and_answers_bad_arguments_with_a_tool_r
     assert_eq!(g.value.population, 3);
     let reqs = mock.requests();
     assert_eq!(reqs[0].tools[0].name, "output");
-    assert_eq!(reqs[0].tools[0].parameters["required"], json!(["name", "population"]));
+    assert_eq!(
+        reqs[0].tools[0].parameters["required"],
+        json!(["name", "population"])
+    );
     assert_eq!(reqs[0].tool_choice, Some(ToolChoice::Tool("output".into())));
     let Some(Part::ToolResult(r)) = reqs[1].messages.last().and_then(|m| m.content.first()) else {
         panic!("no tool result: {:?}", reqs[1].messages)
@@ -128,8 +135,11 @@ async fn the_native_strategy_sends_the_schema_as_the_response_format() {
         .await
         .unwrap();
     assert_eq!(g.value["name"], "Lyon");
-    let Some(ResponseFormat::JsonSchema { schema: sent, strict, .. }) =
-        mock.requests()[0].response_format.clone()
+    let Some(ResponseFormat::JsonSchema {
+        schema: sent,
+        strict,
+        ..
+    }) = mock.requests()[0].response_format.clone()
     else {
         panic!("no schema sent")
     };
@@ -162,7 +172,10 @@ async fn streaming_yields_growing_partials_then_the_value() {
     assert_eq!(g.value.population, 12271794);
     assert_eq!(g.attempts, 2);
     assert!(partials.len() >= 3, "{partials:?}");
-    assert!(partials.contains(&json!({"name": "Paris "})), "{partials:?}");
+    assert!(
+        partials.contains(&json!({"name": "Paris "})),
+        "{partials:?}"
+    );
     assert_eq!(partials.last(), Some(&g.json));
 }
 
@@ -184,10 +197,7 @@ async fn tool_arguments_are_validated_before_the_tool_runs() {
         .with_tool_calls(vec![("add", json!({"a": "two", "b": 3}))])
         .with_tool_calls(vec![("add", json!({"a": 2, "b": 3}))])
         .with_text("5");
-    let run = client(&mock)
-        .run_tools(ask(), &tools, 5)
-        .await
-        .unwrap();
+    let run = client(&mock).run_tools(ask(), &tools, 5).await.unwrap();
     assert_eq!(run.last().unwrap().text(), "5");
     assert_eq!(ran.load(std::sync::atomic::Ordering::SeqCst), 1);
     let results: Vec<_> = run
@@ -201,7 +211,10 @@ async fn tool_arguments_are_validated_before_the_tool_runs() {
         })
         .collect();
     assert!(results[0].0 && results[0].1.contains("/a"), "{results:?}");
-    assert_eq!(results[1], (false, format!("{:?}", vec![Part::text(r#"{"sum":5}"#)])));
+    assert_eq!(
+        results[1],
+        (false, format!("{:?}", vec![Part::text(r#"{"sum":5}"#)]))
+    );
 }
 
 fn priced(id: &str, flags: &[(&str, bool)]) -> ModelEntry {
@@ -216,7 +229,10 @@ fn priced(id: &str, flags: &[(&str, bool)]) -> ModelEntry {
             },
             ..Default::default()
         },
-        capabilities: flags.iter().map(|(k, v)| (format!("supports_{k}"), *v)).collect(),
+        capabilities: flags
+            .iter()
+            .map(|(k, v)| (format!("supports_{k}"), *v))
+            .collect(),
         ..Default::default()
     }
 }
@@ -224,29 +240,49 @@ fn priced(id: &str, flags: &[(&str, bool)]) -> ModelEntry {
 #[tokio::test]
 async fn models_the_catalog_says_cannot_are_refused_before_sending() {
     let mock = MockProvider::new().with_text("ok");
-    let catalog = Catalog::from_models(vec![priced("plain", &[("function_calling", false), ("vision", false)])]);
+    let catalog = Catalog::from_models(vec![priced(
+        "plain",
+        &[("function_calling", false), ("vision", false)],
+    )]);
     let c = client_with(&mock, catalog);
-    let tool_req = ChatRequest::new("mock/plain", vec![Message::user("hi")])
-        .with_tool(Tool::new("t", "d", json!({"type": "object"})));
+    let tool_req = ChatRequest::new("mock/plain", vec![Message::user("hi")]).with_tool(Tool::new(
+        "t",
+        "d",
+        json!({"type": "object"}),
+    ));
     let e = c.chat(tool_req).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unsupported);
     let image = ChatRequest::new(
         "mock/plain",
-        vec![Message::new(Role::User, vec![Part::image_url("https://example.invalid/x.png")])],
+        vec![Message::new(
+            Role::User,
+            vec![Part::image_url("https://example.invalid/x.png")],
+        )],
     );
-    assert_eq!(c.chat_stream(image).await.err().map(|e| e.kind()), Some(ErrorKind::Unsupported));
+    assert_eq!(
+        c.chat_stream(image).await.err().map(|e| e.kind()),
+        Some(ErrorKind::Unsupported)
+    );
     assert!(mock.requests().is_empty());
 }
 
 #[tokio::test]
 async fn responses_carry_their_cost_streamed_or_not() {
-    let mock = MockProvider::new().with_response(text("hi", 1000)).with_response(text("hi", 1000));
+    let mock = MockProvider::new()
+        .with_response(text("hi", 1000))
+        .with_response(text("hi", 1000));
     let c = client_with(&mock, Catalog::from_models(vec![priced("m", &[])]));
     let req = ChatRequest::new("mock/m", vec![Message::user("hi")]);
     let whole = c.chat(req.clone()).await.unwrap();
     let cost = whole.cost.clone().expect("a cost");
     assert!((cost.total - 0.003).abs() < 1e-12, "{cost:?}");
-    let streamed = c.chat_stream(req).await.unwrap().collect_response().await.unwrap();
+    let streamed = c
+        .chat_stream(req)
+        .await
+        .unwrap()
+        .collect_response()
+        .await
+        .unwrap();
     assert_eq!(streamed.cost, Some(cost));
     // An unknown model has no cost.
     let mock = MockProvider::new().with_response(text("hi", 1000));

@@ -177,11 +177,7 @@ async fn parallel_calls_decode_in_order() {
         let client = (row.client)(&server);
         let whole = client.chat(request(&row)).await.unwrap();
         assert_eq!(calls_of(&whole), expected(&row, &calls), "{}", row.name);
-        let streamed = client
-            .chat_stream(request(&row))
-            .await
-            .unwrap()
-            .collect_response()
+        let streamed = support::streamed(&client, request(&row))
             .await
             .unwrap_or_else(|e| panic!("{}: {e}", row.name));
         assert_eq!(calls_of(&streamed), expected(&row, &calls), "{}", row.name);

@@ -207,13 +207,7 @@ async fn anthropic_on_vertex_uses_raw_predict_and_the_vertex_version() {
         vec![Message::user("Hi")],
     );
     let whole = client.chat(req.clone()).await.unwrap();
-    let streamed = client
-        .chat_stream(req)
-        .await
-        .unwrap()
-        .collect_response()
-        .await
-        .unwrap();
+    let streamed = support::streamed(&client, req).await.unwrap();
     assert!(!whole.text().is_empty());
     assert_eq!(whole.text(), streamed.text());
     let reqs = server.requests();

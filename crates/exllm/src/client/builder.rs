@@ -5,6 +5,7 @@ use super::{ChatProvider, Client};
 use crate::error::Result;
 use crate::provider::{Api, MockProvider};
 use crate::recovery::RecoveryStore;
+use crate::telemetry::{Callback, Callbacks, Redactor, TelemetryOptions};
 use crate::transport::{HttpTransport, RetryPolicy, Timeouts};
 use crate::types::Secret;
 use std::collections::HashMap;
@@ -61,6 +62,10 @@ pub struct ClientBuilder {
     pub(crate) catalog: Option<Arc<crate::catalog::Catalog>>,
     pub(crate) recovery: Option<RecoveryStore>,
     pub(crate) auto_resume: u32,
+    pub(crate) callbacks: Callbacks,
+    pub(crate) telemetry: TelemetryOptions,
+    pub(crate) redactor: Redactor,
+    pub(crate) cache: Option<crate::cache::Cache>,
 }
 
 impl Default for ClientBuilder {
@@ -78,6 +83,10 @@ impl Default for ClientBuilder {
             catalog: None,
             recovery: Some(RecoveryStore::default()),
             auto_resume: 0,
+            callbacks: Callbacks::default(),
+            telemetry: TelemetryOptions::default(),
+            redactor: Redactor::default(),
+            cache: None,
         }
     }
 }
@@ -191,6 +200,34 @@ impl ClientBuilder {
     /// (default 0: the error is returned with its recovery id).
     pub fn auto_resume(mut self, max: u32) -> Self {
         self.auto_resume = max;
+        self
+    }
+
+    /// Adds a callback run on every call's request, response, stream events, errors and
+    /// retries (in the order added).
+    pub fn callback(mut self, c: impl Callback) -> Self {
+        self.callbacks.push(Arc::new(c));
+        self
+    }
+
+    /// Redacts matches of `pattern` (e-mail addresses, account numbers, ...) from every
+    /// request and response body logged at debug level; keys and credential headers are
+    /// always redacted.
+    pub fn redact_pattern(mut self, pattern: regex::Regex) -> Self {
+        self.redactor = self.redactor.with_pattern(pattern);
+        self
+    }
+
+    /// What the telemetry spans record (message content only when asked).
+    pub fn telemetry(mut self, opts: TelemetryOptions) -> Self {
+        self.telemetry = opts;
+        self
+    }
+
+    /// Caches answers of `chat`, `chat_stream` and `embed` (see [`crate::cache`]; default: no
+    /// cache). Keep a clone of the cache for its statistics, `clear` and `delete`.
+    pub fn cache(mut self, cache: crate::cache::Cache) -> Self {
+        self.cache = Some(cache);
         self
     }
 

@@ -24,9 +24,9 @@ pub(crate) fn check(model: &ModelEntry, req: &ChatRequest) -> Result<()> {
             "images",
         ),
         (
-            parts().any(|p| {
-                matches!(p, Part::File { media_type: Some(t), .. } if t == "application/pdf")
-            }),
+            parts().any(
+                |p| matches!(p, Part::File { media_type: Some(t), .. } if t == "application/pdf"),
+            ),
             "pdf_input",
             "PDF documents",
         ),

@@ -5,9 +5,10 @@ use super::builder::ClientBuilder;
 use super::{ChatProvider, ChatStream};
 use crate::error::{Error, ErrorKind, Result, TimeoutKind};
 use crate::provider::{Auth, Codec, Encoded, Endpoint, ModelEntry};
+use crate::telemetry::{Callbacks, Redactor, RetryInfo};
 use crate::transport::{
-    limit, Timeouts,
-    clone_request, Breaker, BreakerPolicy, BreakerState, FramedStream, HttpTransport, RetryPolicy,
+    clone_request, limit, Breaker, BreakerPolicy, BreakerState, FramedStream, HttpTransport,
+    RetryPolicy, Timeouts,
 };
 use crate::types::{
     ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, RerankRequest, RerankResponse,
@@ -22,6 +23,8 @@ use std::sync::Arc;
 pub struct HttpProvider {
     inner: Arc<Shared>,
     timeouts: Timeouts,
+    callbacks: Callbacks,
+    redactor: Arc<Redactor>,
 }
 
 struct Shared {
@@ -62,7 +65,28 @@ impl HttpProvider {
                 breaker: Breaker::new(breaker),
             }),
             timeouts: Timeouts::default(),
+            callbacks: Callbacks::default(),
+            redactor: Arc::new(Redactor::default()),
         }
+        .with_redactor(Redactor::default())
+    }
+
+    /// Sets what debug logs of requests and responses redact (the endpoint's key is always
+    /// added).
+    pub fn with_redactor(mut self, redactor: Redactor) -> Self {
+        let redactor = match &self.inner.endpoint.auth {
+            Auth::Bearer(k) => redactor.with_secret(k.expose()),
+            Auth::Header { value, .. } => redactor.with_secret(value.expose()),
+            _ => redactor,
+        };
+        self.redactor = Arc::new(redactor);
+        self
+    }
+
+    /// Sets the callbacks told of each retry.
+    pub fn with_callbacks(mut self, callbacks: Callbacks) -> Self {
+        self.callbacks = callbacks;
+        self
     }
 
     /// Sets the time-to-first-byte, stall and total timeouts of calls that do not set their
@@ -91,7 +115,9 @@ impl HttpProvider {
             b.retry.clone(),
             b.breaker.clone(),
         )
-        .with_timeouts(b.timeouts))
+        .with_timeouts(b.timeouts)
+        .with_callbacks(b.callbacks.clone())
+        .with_redactor(b.redactor.clone()))
     }
 
     /// The endpoint with the placeholders its signer resolves filled in (an AWS region from
@@ -122,6 +148,30 @@ impl HttpProvider {
             .await
     }
 
+    /// The policy of a call of `req` (`None`: listing, embeddings and other calls without
+    /// per-request settings).
+    fn policy(&self, req: Option<&ChatRequest>) -> CallPolicy {
+        CallPolicy {
+            timeouts: req.and_then(|r| r.timeouts).unwrap_or(self.timeouts),
+            retry: req
+                .and_then(|r| r.retry.clone())
+                .unwrap_or_else(|| self.inner.retry.clone()),
+        }
+    }
+
+    /// Logs a request at debug level: URL, headers and body, credentials redacted.
+    fn log_request(&self, r: &http::Request<bytes::Bytes>) {
+        let body = String::from_utf8_lossy(r.body());
+        tracing::debug!(
+            provider = %self.inner.endpoint.provider,
+            method = %r.method(),
+            url = %self.redactor.url(&r.uri().to_string()),
+            headers = %self.redactor.headers(r.headers()),
+            body = %self.redactor.redact(&body),
+            "request"
+        );
+    }
+
     /// Refuses media the API cannot take before anything is encoded or sent.
     fn check_media(&self, req: &ChatRequest) -> Result<()> {
         crate::media::check_request(self.inner.codec.api(), req)
@@ -140,7 +190,7 @@ impl HttpProvider {
     /// Encodes and sends, retrying failures that happen before any answer arrived.
     async fn send(
         &self,
-        t: &Timeouts,
+        t: &CallPolicy,
         encode: impl FnOnce(&Endpoint) -> Result<Encoded>,
     ) -> Result<(reqwest::Response, Notes)> {
         self.send_once(t, encode).await.map_err(|e| self.redact(e))
@@ -150,7 +200,7 @@ impl HttpProvider {
     /// any answer arrived.
     async fn send_once(
         &self,
-        t: &Timeouts,
+        t: &CallPolicy,
         encode: impl FnOnce(&Endpoint) -> Result<Encoded>,
     ) -> Result<(reqwest::Response, Notes)> {
         let s = &self.inner;
@@ -174,8 +224,11 @@ impl HttpProvider {
                 }
                 _ => &enc.request,
             };
+            if tracing::enabled!(tracing::Level::DEBUG) {
+                self.log_request(request);
+            }
             let sent = limit(
-                t.first_byte,
+                t.timeouts.first_byte,
                 TimeoutKind::FirstByte,
                 &ep.provider,
                 s.transport.send(request, &ep.provider),
@@ -191,7 +244,7 @@ impl HttpProvider {
                 }
                 Err(e) if e.is_retryable() => {
                     s.breaker.failure(std::time::Instant::now());
-                    match s.retry.delay(retry, e.retry_after()) {
+                    match t.retry.delay(retry, e.retry_after()) {
                         Some(delay) => {
                             tracing::warn!(
                                 provider = %ep.provider,
@@ -200,6 +253,13 @@ impl HttpProvider {
                                 reason = %e,
                                 "retrying"
                             );
+                            let info = RetryInfo {
+                                provider: &ep.provider,
+                                attempt: retry + 1,
+                                delay,
+                                error: &e,
+                            };
+                            self.callbacks.retry(&info).await;
                             tokio::time::sleep(delay).await;
                             retry += 1;
                             last = Some(e);
@@ -218,20 +278,25 @@ impl HttpProvider {
         encode: impl FnOnce(&Endpoint) -> Result<Encoded>,
         decode: impl FnOnce(&[u8]) -> Result<T>,
     ) -> Result<(T, Notes)> {
-        self.call_within(&self.timeouts, encode, decode).await
+        self.call_within(&self.policy(None), encode, decode).await
     }
 
     /// [`HttpProvider::call`] with these timeouts, the total one around all of it.
     async fn call_within<T>(
         &self,
-        t: &Timeouts,
+        t: &CallPolicy,
         encode: impl FnOnce(&Endpoint) -> Result<Encoded>,
         decode: impl FnOnce(&[u8]) -> Result<T>,
     ) -> Result<(T, Notes)> {
         let provider = &self.inner.endpoint.provider;
-        limit(t.total, TimeoutKind::Total, provider, async {
+        limit(t.timeouts.total, TimeoutKind::Total, provider, async {
             let (resp, notes) = self.send(t, encode).await?;
             let body = self.inner.transport.read_body(resp, provider).await?;
+            tracing::debug!(
+                provider = %provider,
+                body = %self.redactor.redact(&String::from_utf8_lossy(&body)),
+                "response"
+            );
             let out = decode(&body).map_err(|e| self.redact(e.with_provider(provider.clone())))?;
             Ok((out, notes))
         })
@@ -241,6 +306,12 @@ impl HttpProvider {
 
 /// The `provider_meta` key counting the retries a call needed (absent when it needed none).
 pub const RETRIES: &str = "exllm_retries";
+
+/// The timeouts and retry policy of one call: the request's own, else the provider's.
+struct CallPolicy {
+    timeouts: Timeouts,
+    retry: RetryPolicy,
+}
 
 /// What sending learnt besides the response: encoding warnings and the retries it took.
 struct Notes {
@@ -275,7 +346,7 @@ impl ChatProvider for HttpProvider {
         Box::pin(async move {
             let codec = this.inner.codec;
             this.check_media(&req)?;
-            let t = req.timeouts.unwrap_or(this.timeouts);
+            let t = this.policy(Some(&req));
             let (mut out, notes) = this
                 .call_within(
                     &t,
@@ -297,18 +368,24 @@ impl ChatProvider for HttpProvider {
         Box::pin(async move {
             let s = &this.inner;
             this.check_media(&req)?;
-            let t = req.timeouts.unwrap_or(this.timeouts);
-            let deadline = t.total.map(|d| tokio::time::Instant::now() + d);
+            let t = this.policy(Some(&req));
+            let deadline = t.timeouts.total.map(|d| tokio::time::Instant::now() + d);
             let send = this.send(&t, |ep| s.codec.encode(&req, &req.model, ep, true));
-            let (resp, notes) =
-                limit(t.total, TimeoutKind::Total, &s.endpoint.provider, send).await?;
+            let (resp, notes) = limit(
+                t.timeouts.total,
+                TimeoutKind::Total,
+                &s.endpoint.provider,
+                send,
+            )
+            .await?;
             let events = FramedStream::new(
                 resp,
                 s.codec.framing().framer(),
                 s.codec.stream_decoder(),
                 s.endpoint.provider.clone(),
             )
-            .with_limits(t.stall, deadline);
+            .with_limits(t.timeouts.stall, deadline)
+            .complete_after(|e| matches!(e, StreamEvent::Finish(_)));
             let retries = (notes.retries > 0).then(|| StreamEvent::Metadata {
                 key: RETRIES.into(),
                 value: notes.retries.into(),
@@ -319,7 +396,9 @@ impl ChatProvider for HttpProvider {
                 .map(StreamEvent::Warning)
                 .chain(retries)
                 .map(Ok);
-            Ok(ChatStream::new(futures_util::stream::iter(head).chain(events)))
+            Ok(ChatStream::new(
+                futures_util::stream::iter(head).chain(events),
+            ))
         })
     }
 

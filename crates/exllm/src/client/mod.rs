@@ -5,9 +5,9 @@
 
 mod builder;
 mod capabilities;
-mod recover;
 mod endpoint;
 mod http_provider;
+mod recover;
 mod stream;
 mod tools;
 
@@ -18,15 +18,18 @@ pub use stream::ChatStream;
 pub(crate) use tools::add_cost;
 pub use tools::{ToolRun, ToolSet};
 
+use crate::cache::Lookup;
 use crate::catalog::Catalog;
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::ModelEntry;
+use crate::telemetry::Watch;
 use crate::types::{
     ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, RerankRequest, RerankResponse,
 };
 use futures_util::future::BoxFuture;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
+use tracing::Instrument;
 
 /// Something that answers chat requests: an HTTP provider, the mock, a local model.
 ///
@@ -124,12 +127,42 @@ impl Client {
     /// the catalog prices the model.
     pub async fn chat(&self, req: ChatRequest) -> Result<ChatResponse> {
         let entry = self.checked_entry(&req)?;
+        let cache = self.inner.builder.cache.as_ref();
+        let cache = match crate::cache::chat_lookup(cache, &req, false).await {
+            Lookup::Hit(hit) => return Ok(*hit),
+            Lookup::Miss(pending) => pending,
+        };
+        let watch = self.watch("chat", &req)?;
         let (provider, req) = self.route(req)?;
-        let mut resp = provider.chat(req).await?;
-        if let (Some(m), Some(u)) = (entry, &resp.usage) {
-            resp.cost = Some(m.cost(u, Default::default()));
+        watch.request(&req).await;
+        match provider.chat(req).instrument(watch.span().clone()).await {
+            Ok(mut resp) => {
+                if let (Some(m), Some(u)) = (entry, &resp.usage) {
+                    resp.cost = Some(m.cost(u, Default::default()));
+                }
+                cache.store(&resp).await;
+                watch.ok(&resp).await;
+                Ok(resp)
+            }
+            Err(e) => {
+                watch.err(&e).await;
+                Err(e)
+            }
         }
-        Ok(resp)
+    }
+
+    /// Opens the telemetry of a call of `req`.
+    fn watch(&self, operation: &'static str, req: &ChatRequest) -> Result<Watch> {
+        let (provider, model) = split_model(&req.model)?;
+        let b = &self.inner.builder;
+        Ok(Watch::start(
+            operation,
+            provider,
+            model,
+            req,
+            b.callbacks.clone(),
+            b.telemetry,
+        ))
     }
 
     /// The catalog this client prices and checks models with: the one given to the builder,
@@ -176,14 +209,32 @@ impl Client {
     /// ```
     pub async fn chat_stream(&self, req: ChatRequest) -> Result<ChatStream> {
         let entry = self.checked_entry(&req)?.cloned();
+        let cache = self.inner.builder.cache.as_ref();
+        let cache = match crate::cache::chat_lookup(cache, &req, true).await {
+            Lookup::Hit(hit) => return Ok(crate::cache::replay(&hit)),
+            Lookup::Miss(pending) => pending,
+        };
+        let watch = self.watch("chat_stream", &req)?;
         let original = req.clone();
         let (provider, req) = self.route(req)?;
-        let stream = provider.chat_stream(req).await?;
+        watch.request(&req).await;
+        let stream = match provider
+            .chat_stream(req)
+            .instrument(watch.span().clone())
+            .await
+        {
+            Ok(s) => s,
+            Err(e) => {
+                watch.err(&e).await;
+                return Err(e);
+            }
+        };
         let stream = match entry {
             Some(m) => stream.priced_by(m),
             None => stream,
         };
-        Ok(self.recoverable(original, stream))
+        let stream = cache.record(stream);
+        Ok(watch.stream(self.recoverable(original, stream)))
     }
 
     /// Embeds texts: one vector per input, in order. Inputs beyond the provider's per-request
@@ -198,10 +249,17 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn embed(&self, mut req: EmbedRequest) -> Result<EmbedResponse> {
+        let cache = self.inner.builder.cache.as_ref();
+        let cache = match crate::cache::embed_lookup(cache, &req).await {
+            Lookup::Hit(hit) => return Ok(*hit),
+            Lookup::Miss(pending) => pending,
+        };
         let (provider, model) = split_model(&req.model)?;
         let provider = self.provider(provider)?;
         req.model = model.to_owned();
-        provider.embed(req).await
+        let resp = provider.embed(req).await?;
+        cache.store_embed(&resp).await;
+        Ok(resp)
     }
 
     /// Orders documents by relevance to a query (Cohere `rerank`).

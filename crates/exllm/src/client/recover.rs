@@ -31,7 +31,11 @@ impl Client {
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn resume(&self, recovery_id: &str, strategy: ResumeStrategy) -> Result<ChatResponse> {
+    pub async fn resume(
+        &self,
+        recovery_id: &str,
+        strategy: ResumeStrategy,
+    ) -> Result<ChatResponse> {
         let store = self.recovery_store()?;
         let it = store.get(recovery_id).ok_or_else(|| {
             Error::new(
@@ -77,9 +81,11 @@ impl Client {
 
     /// The store of interrupted answers.
     pub fn recovery_store(&self) -> Result<&RecoveryStore> {
-        self.inner.builder.recovery.as_ref().ok_or_else(|| {
-            Error::new(ErrorKind::Config, "stream recovery is off for this client")
-        })
+        self.inner
+            .builder
+            .recovery
+            .as_ref()
+            .ok_or_else(|| Error::new(ErrorKind::Config, "stream recovery is off for this client"))
     }
 
     /// Whether the model continues an assistant turn given as the last message (the catalog's

@@ -6,12 +6,12 @@
 use super::Client;
 use crate::catalog::Cost;
 use crate::error::Result;
+use crate::structured::Validator;
 use crate::types::{
     ChatRequest, ChatResponse, Message, Part, Role, Tool, ToolCall, ToolResult, Usage,
 };
 use futures_util::future::{join_all, BoxFuture};
 use futures_util::FutureExt;
-use crate::structured::Validator;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -112,8 +112,8 @@ impl ToolSet {
         self.with(tool, move |args| {
             let f = f.clone();
             async move {
-                let a: A = serde_json::from_value(args)
-                    .map_err(|e| format!("invalid arguments: {e}"))?;
+                let a: A =
+                    serde_json::from_value(args).map_err(|e| format!("invalid arguments: {e}"))?;
                 match f(a).await {
                     Ok(r) => match serde_json::to_value(r) {
                         Ok(Value::String(s)) => Ok(s),

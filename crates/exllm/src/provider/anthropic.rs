@@ -251,10 +251,7 @@ fn usage(raw: Value) -> Usage {
     let plain = n("input_tokens");
     let write = n("cache_creation_input_tokens");
     let read = n("cache_read_input_tokens");
-    let input = match (plain, write, read) {
-        (None, None, None) => None,
-        (p, w, r) => Some(p.unwrap_or(0) + w.unwrap_or(0) + r.unwrap_or(0)),
-    };
+    let input = Usage::sum_known(&[plain, write, read]);
     Usage {
         input_tokens: input,
         output_tokens: n("output_tokens"),

@@ -293,10 +293,7 @@ fn usage(raw: Value) -> Usage {
         n("cacheReadInputTokens"),
         n("cacheWriteInputTokens"),
     );
-    let input = match (plain, read, write) {
-        (None, None, None) => None,
-        (p, r, w) => Some(p.unwrap_or(0) + r.unwrap_or(0) + w.unwrap_or(0)),
-    };
+    let input = Usage::sum_known(&[plain, read, write]);
     Usage {
         input_tokens: input,
         output_tokens: n("outputTokens"),

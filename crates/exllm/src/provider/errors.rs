@@ -186,8 +186,11 @@ pub(crate) fn error_from_http(
         }
     }
     let limited = matches!(kind, ErrorKind::RateLimit | ErrorKind::Overloaded);
-    let wait = retry_after(headers)
-        .or_else(|| limited.then(|| super::rate_limit::reset_after(headers, body)).flatten());
+    let wait = retry_after(headers).or_else(|| {
+        limited
+            .then(|| super::rate_limit::reset_after(headers, body))
+            .flatten()
+    });
     if let Some(d) = wait {
         e = e.with_retry_after(d);
     }

@@ -340,10 +340,7 @@ fn finish_reason(raw: &str) -> FinishReason {
 /// output is candidates + thoughts.
 fn usage(raw: Value) -> Usage {
     let n = |k: &str| raw.get(k).and_then(Value::as_u64);
-    let sum = |a: Option<u64>, b: Option<u64>| match (a, b) {
-        (None, None) => None,
-        (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
-    };
+    let sum = |a: Option<u64>, b: Option<u64>| Usage::sum_known(&[a, b]);
     Usage {
         input_tokens: sum(n("promptTokenCount"), n("toolUsePromptTokenCount")),
         output_tokens: sum(n("candidatesTokenCount"), n("thoughtsTokenCount")),

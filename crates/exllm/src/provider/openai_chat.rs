@@ -381,7 +381,11 @@ pub(crate) fn usage(raw: Value) -> Usage {
     let reasoning = n(&raw, &["completion_tokens_details", "reasoning_tokens"]);
     let total = n(&raw, &["total_tokens"]);
     let output = match (input, completion, reasoning, total) {
-        (Some(i), Some(c), Some(r), Some(t)) if r > 0 && t == i + c + r => Some(c + r),
+        (Some(i), Some(c), Some(r), Some(t))
+            if r > 0 && i.checked_add(c).and_then(|x| x.checked_add(r)) == Some(t) =>
+        {
+            Some(c.saturating_add(r))
+        }
         _ => completion,
     };
     Usage {

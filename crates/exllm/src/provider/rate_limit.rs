@@ -10,7 +10,12 @@ use std::time::{Duration, SystemTime};
 /// The wait the rate-limit headers or body ask for: the longest wait among the limits that
 /// are exhausted, else the shortest announced reset.
 pub(crate) fn reset_after(headers: &HeaderMap, body: &[u8]) -> Option<Duration> {
-    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
     let mut exhausted: Option<Duration> = None;
     let mut soonest: Option<Duration> = None;
     let mut note = |remaining: Option<&str>, reset: Option<Duration>| {
@@ -133,14 +138,18 @@ mod tests {
 
     #[test]
     fn anthropic_reset_timestamps() {
-        let soon = humantime::format_rfc3339(SystemTime::now() + Duration::from_secs(30)).to_string();
+        let soon =
+            humantime::format_rfc3339(SystemTime::now() + Duration::from_secs(30)).to_string();
         let h = headers(&[
             ("anthropic-ratelimit-input-tokens-remaining", "0"),
             ("anthropic-ratelimit-input-tokens-reset", &soon),
             ("anthropic-ratelimit-requests-reset", "2020-01-01T00:00:00Z"),
         ]);
         let d = reset_after(&h, b"").unwrap();
-        assert!(d > Duration::from_secs(25) && d <= Duration::from_secs(30), "{d:?}");
+        assert!(
+            d > Duration::from_secs(25) && d <= Duration::from_secs(30),
+            "{d:?}"
+        );
     }
 
     #[test]
@@ -148,7 +157,10 @@ mod tests {
         let body = br#"{"error":{"code":429,"status":"RESOURCE_EXHAUSTED","details":[
             {"@type":"type.googleapis.com/google.rpc.QuotaFailure"},
             {"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"29s"}]}}"#;
-        assert_eq!(reset_after(&HeaderMap::new(), body), Some(Duration::from_secs(29)));
+        assert_eq!(
+            reset_after(&HeaderMap::new(), body),
+            Some(Duration::from_secs(29))
+        );
         assert_eq!(reset_after(&HeaderMap::new(), b"not json"), None);
     }
 }

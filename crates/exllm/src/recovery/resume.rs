@@ -139,14 +139,26 @@ mod tests {
     #[test]
     fn strategies_keep_the_right_text_and_budget() {
         let p = partial("First paragraph.\n\nSecond, cut of", Some(9));
-        assert_eq!(kept_text(&p, ResumeStrategy::Exact), "First paragraph.\n\nSecond, cut of");
+        assert_eq!(
+            kept_text(&p, ResumeStrategy::Exact),
+            "First paragraph.\n\nSecond, cut of"
+        );
         let para = kept_text(&p, ResumeStrategy::Paragraph);
         assert_eq!(para, "First paragraph.\n\n");
-        assert_eq!(budget_left(Some(100), &p, "", ResumeStrategy::Exact), Some(91));
-        assert_eq!(budget_left(Some(100), &p, &para, ResumeStrategy::Paragraph), Some(95));
+        assert_eq!(
+            budget_left(Some(100), &p, "", ResumeStrategy::Exact),
+            Some(91)
+        );
+        assert_eq!(
+            budget_left(Some(100), &p, &para, ResumeStrategy::Paragraph),
+            Some(95)
+        );
         assert_eq!(budget_left(None, &p, "", ResumeStrategy::Exact), None);
         assert_eq!(budget_left(Some(3), &p, "", ResumeStrategy::Exact), Some(0));
-        assert_eq!(kept_text(&partial("no break", None), ResumeStrategy::Paragraph), "");
+        assert_eq!(
+            kept_text(&partial("no break", None), ResumeStrategy::Paragraph),
+            ""
+        );
     }
 
     #[test]
@@ -163,7 +175,10 @@ mod tests {
         assert_eq!(r.messages.len(), 2);
         assert!(r.messages[1].text().contains("A story began."));
         assert_eq!(r.max_tokens, Some(50));
-        assert_eq!(continuation(&orig, "  ", true, None, None).messages.len(), 1);
+        assert_eq!(
+            continuation(&orig, "  ", true, None, None).messages.len(),
+            1
+        );
     }
 
     #[test]

@@ -68,10 +68,7 @@ impl RecoveryStore {
     }
 
     fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, Interrupted>> {
-        self.inner
-            .entries
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        self.inner.entries.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Keeps an interrupted answer; its recovery id.
@@ -169,17 +166,40 @@ mod tests {
     #[test]
     fn entries_expire_and_group_by_session() {
         let s = RecoveryStore::new(Duration::from_millis(50));
-        let a = s.save(req(Some("s1")), ChatResponse::default(), ErrorKind::Network, "x".into());
-        let b = s.save(req(Some("s1")), ChatResponse::default(), ErrorKind::Timeout, "y".into());
-        s.save(req(None), ChatResponse::default(), ErrorKind::Network, "z".into());
+        let a = s.save(
+            req(Some("s1")),
+            ChatResponse::default(),
+            ErrorKind::Network,
+            "x".into(),
+        );
+        let b = s.save(
+            req(Some("s1")),
+            ChatResponse::default(),
+            ErrorKind::Timeout,
+            "y".into(),
+        );
+        s.save(
+            req(None),
+            ChatResponse::default(),
+            ErrorKind::Network,
+            "z".into(),
+        );
         assert_ne!(a, b);
-        assert_eq!(s.session("s1").iter().map(|e| &e.id).collect::<Vec<_>>(), [&a, &b]);
+        assert_eq!(
+            s.session("s1").iter().map(|e| &e.id).collect::<Vec<_>>(),
+            [&a, &b]
+        );
         assert_eq!(s.len(), 3);
         std::thread::sleep(Duration::from_millis(60));
         assert!(s.get(&a).is_none());
         assert!(s.is_empty());
         // The next write sweeps expired entries.
-        s.save(req(None), ChatResponse::default(), ErrorKind::Network, "w".into());
+        s.save(
+            req(None),
+            ChatResponse::default(),
+            ErrorKind::Network,
+            "w".into(),
+        );
         assert_eq!(s.entries().len(), 1);
     }
 }

@@ -36,8 +36,8 @@ pub fn partial_json(text: &str) -> Option<Value> {
     let start = text.find(['{', '['])?;
     let body = &text[start..];
     // A closing fence after the value ends it; jiter stops at the end of the value anyway.
-    let v = JsonValue::parse_with_config(body.as_bytes(), false, PartialMode::TrailingStrings)
-        .ok()?;
+    let v =
+        JsonValue::parse_with_config(body.as_bytes(), false, PartialMode::TrailingStrings).ok()?;
     Some(to_serde(v))
 }
 
@@ -162,7 +162,9 @@ mod tests {
 
     #[test]
     fn odd_input_never_panics() {
-        for s in ["{", "[", "{\"", "{\"a\"", "{\"a\":", "[tru", "{\"\\u12", "]]}}{{", "é{é"] {
+        for s in [
+            "{", "[", "{\"", "{\"a\"", "{\"a\":", "[tru", "{\"\\u12", "]]}}{{", "é{é",
+        ] {
             let _ = partial_json(s);
             let _ = extract_json(s);
         }

@@ -63,9 +63,11 @@ impl Plan {
                 req.tools.retain(|t| t.name != self.name);
                 req.tools.push(Tool {
                     name: self.name.clone(),
-                    description: Some(self.description.clone().unwrap_or_else(|| {
-                        "Give the answer as this tool's arguments.".into()
-                    })),
+                    description: Some(
+                        self.description
+                            .clone()
+                            .unwrap_or_else(|| "Give the answer as this tool's arguments.".into()),
+                    ),
                     parameters: self.schema.clone(),
                     strict: None,
                 });
@@ -152,9 +154,15 @@ impl Plan {
             .into_iter()
             .map(|c| {
                 let text = if c.name == self.name {
-                    format!("{problem}\nCall `{}` again with corrected arguments.", self.name)
+                    format!(
+                        "{problem}\nCall `{}` again with corrected arguments.",
+                        self.name
+                    )
                 } else {
-                    format!("`{}` was not run: only `{}` may be called.", c.name, self.name)
+                    format!(
+                        "`{}` was not run: only `{}` may be called.",
+                        c.name, self.name
+                    )
                 };
                 Part::ToolResult(ToolResult {
                     call_id: c.id.clone(),

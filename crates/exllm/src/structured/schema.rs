@@ -36,9 +36,8 @@ pub fn is_strict_compatible(schema: &Value) -> bool {
                 let props = o.get("properties").and_then(Value::as_object);
                 let required = o.get("required").and_then(Value::as_array);
                 let all_required = props.is_none_or(|p| {
-                    p.keys().all(|k| {
-                        required.is_some_and(|r| r.iter().any(|x| x.as_str() == Some(k)))
-                    })
+                    p.keys()
+                        .all(|k| required.is_some_and(|r| r.iter().any(|x| x.as_str() == Some(k))))
                 });
                 if !all_required || o.get("additionalProperties") != Some(&Value::Bool(false)) {
                     return false;
@@ -110,7 +109,10 @@ mod tests {
     #[test]
     fn schemas_are_self_contained() {
         let s = schema_of::<Outer>();
-        assert_eq!(s["properties"]["inner"]["properties"]["v"]["type"], "integer");
+        assert_eq!(
+            s["properties"]["inner"]["properties"]["v"]["type"],
+            "integer"
+        );
         assert!(!s.to_string().contains("$ref"));
         assert!(!is_strict_compatible(&s));
         let strict = json!({"type": "object", "properties": {"a": {"type": "string"}},
@@ -121,9 +123,7 @@ mod tests {
     #[test]
     fn violations_name_their_path() {
         let v = Validator::new(&schema_of::<Outer>()).unwrap();
-        assert!(v
-            .check(&json!({"name": "x", "inner": {"v": 3}}))
-            .is_ok());
+        assert!(v.check(&json!({"name": "x", "inner": {"v": 3}})).is_ok());
         let err = v
             .check(&json!({"name": 5, "inner": {"v": 300}}))
             .unwrap_err();

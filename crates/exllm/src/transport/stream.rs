@@ -5,12 +5,12 @@
 use super::framing::{Frame, Framer};
 use super::http::network_error;
 use super::timeouts::expired;
-use crate::error::{Error, Result, TimeoutKind};
+use crate::error::{Error, ErrorKind, Result, TimeoutKind};
 use crate::provider::StreamDecoder;
 use bytes::Bytes;
 use futures_core::Stream;
-use std::future::Future;
 use std::collections::VecDeque;
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -28,7 +28,16 @@ pub(crate) struct FramedStream<T> {
     done: bool,
     failed: Option<Error>,
     limits: Option<Limits>,
+    /// Bytes received since the last complete frame.
+    unframed: usize,
+    /// Marks the item after which the answer is complete.
+    terminal: Option<fn(&T) -> bool>,
+    complete: bool,
 }
+
+/// The largest frame (one SSE event, one NDJSON line, one AWS message) a stream may send: a
+/// frame that never ends must not grow memory without bound.
+pub(crate) const MAX_FRAME_BYTES: usize = 16 << 20;
 
 /// The stall and total timeouts of a stream: one timer, set to whichever comes first.
 struct Limits {
@@ -64,12 +73,26 @@ impl<T> FramedStream<T> {
             done: false,
             failed: None,
             limits: None,
+            unframed: 0,
+            terminal: None,
+            complete: false,
         }
+    }
+
+    /// Ends the stream quietly when the body breaks after an item `terminal` accepts (the
+    /// finish of an answer): nothing of the answer is missing then.
+    pub(crate) fn complete_after(mut self, terminal: fn(&T) -> bool) -> Self {
+        self.terminal = Some(terminal);
+        self
     }
 
     /// Fails the stream with a [`TimeoutKind::Stall`] error when nothing arrives for `stall`,
     /// and with [`TimeoutKind::Total`] at `deadline`.
-    pub(crate) fn with_limits(mut self, stall: Option<Duration>, deadline: Option<Instant>) -> Self {
+    pub(crate) fn with_limits(
+        mut self,
+        stall: Option<Duration>,
+        deadline: Option<Instant>,
+    ) -> Self {
         let mut limits = Limits {
             stall,
             deadline,
@@ -105,14 +128,32 @@ impl<T> FramedStream<T> {
     fn feed(&mut self, chunk: Option<&[u8]>) -> Result<()> {
         let decoder = &mut self.decoder;
         let out = &mut self.scratch;
-        let mut sink = |f: Frame<'_>| decoder.decode(f, out);
-        let r = match chunk {
+        let mut frames = 0usize;
+        let mut sink = |f: Frame<'_>| {
+            frames += 1;
+            decoder.decode(f, out)
+        };
+        let mut r = match chunk {
             Some(c) => self.framer.feed(c, &mut sink),
             None => self
                 .framer
                 .finish(&mut sink)
                 .and_then(|_| self.decoder.finish(&mut self.scratch)),
         };
+        self.unframed = if frames > 0 {
+            0
+        } else {
+            self.unframed + chunk.map_or(0, <[u8]>::len)
+        };
+        if r.is_ok() && self.unframed > MAX_FRAME_BYTES {
+            r = Err(Error::new(
+                ErrorKind::TooLarge,
+                format!("a stream frame larger than {MAX_FRAME_BYTES} bytes"),
+            ));
+        }
+        if let Some(t) = self.terminal {
+            self.complete |= self.scratch.iter().any(t);
+        }
         self.pending.extend(self.scratch.drain(..));
         r.map_err(|e| {
             if e.provider().is_none() {
@@ -148,6 +189,12 @@ impl<T: Unpin> Stream for FramedStream<T> {
                 Poll::Ready(Some(Ok(chunk))) => {
                     this.progressed();
                     this.feed(Some(&chunk))
+                }
+                // The answer was complete: a connection closed before the body's very end
+                // loses nothing.
+                Poll::Ready(Some(Err(_))) if this.complete => {
+                    this.done = true;
+                    Ok(())
                 }
                 Poll::Ready(Some(Err(e))) => Err(network_error(e, &this.provider)),
                 Poll::Ready(None) => {

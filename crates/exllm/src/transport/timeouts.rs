@@ -83,7 +83,9 @@ pub(crate) fn expired(kind: TimeoutKind, after: Option<Duration>, provider: &str
         TimeoutKind::Stall => "the response stalled: nothing arrived",
         TimeoutKind::Total => "the call did not finish",
     };
-    let within = after.map_or(String::new(), |d| format!(" within {:.1} s", d.as_secs_f64()));
+    let within = after.map_or(String::new(), |d| {
+        format!(" within {:.1} s", d.as_secs_f64())
+    });
     Error::new(ErrorKind::Timeout, format!("{what}{within}"))
         .with_provider(provider)
         .with_timeout_kind(kind)

@@ -83,6 +83,14 @@ pub struct ChatRequest {
     /// This call's timeouts, replacing the client's (not part of the wire request).
     #[serde(skip)]
     pub timeouts: Option<crate::transport::Timeouts>,
+    /// This call's retry policy, replacing the client's ([`crate::transport::RetryPolicy::none`]
+    /// opts out; not part of the wire request).
+    #[serde(skip)]
+    pub retry: Option<crate::transport::RetryPolicy>,
+    /// This call's cache policy, replacing the client cache's ([`crate::cache::CachePolicy`];
+    /// not part of the wire request nor of the cache key).
+    #[serde(skip)]
+    pub cache: Option<crate::cache::CachePolicy>,
 }
 
 impl ChatRequest {
@@ -134,6 +142,12 @@ impl ChatRequest {
     /// Sets this call's timeouts.
     pub fn with_timeouts(mut self, t: crate::transport::Timeouts) -> Self {
         self.timeouts = Some(t);
+        self
+    }
+
+    /// Sets this call's retry policy.
+    pub fn with_retry(mut self, r: crate::transport::RetryPolicy) -> Self {
+        self.retry = Some(r);
         self
     }
 

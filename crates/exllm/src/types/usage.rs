@@ -32,7 +32,21 @@ pub struct Usage {
 impl Usage {
     /// `input_tokens + output_tokens`, when both are known.
     pub fn total_tokens(&self) -> Option<u64> {
-        Some(self.input_tokens? + self.output_tokens?)
+        Some(self.input_tokens?.saturating_add(self.output_tokens?))
+    }
+
+    /// The sum of the counts that are known (`None` when none is); saturating, so a server
+    /// sending absurd counts cannot overflow it.
+    ///
+    /// ```
+    /// assert_eq!(exllm::Usage::sum_known(&[Some(2), None, Some(3)]), Some(5));
+    /// assert_eq!(exllm::Usage::sum_known(&[None, None]), None);
+    /// assert_eq!(exllm::Usage::sum_known(&[Some(u64::MAX), Some(1)]), Some(u64::MAX));
+    /// ```
+    pub fn sum_known(counts: &[Option<u64>]) -> Option<u64> {
+        counts.iter().flatten().fold(None, |acc: Option<u64>, &n| {
+            Some(acc.unwrap_or(0).saturating_add(n))
+        })
     }
 
     /// Takes every count `newer` knows, keeping ours where it knows none: streams report usage
@@ -57,10 +71,7 @@ impl Usage {
     /// both sides are unknown.
     pub fn add(&mut self, other: &Usage) {
         fn sum(a: &mut Option<u64>, b: Option<u64>) {
-            *a = match (*a, b) {
-                (None, None) => None,
-                (x, y) => Some(x.unwrap_or(0) + y.unwrap_or(0)),
-            };
+            *a = Usage::sum_known(&[*a, b]);
         }
         sum(&mut self.input_tokens, other.input_tokens);
         sum(&mut self.output_tokens, other.output_tokens);

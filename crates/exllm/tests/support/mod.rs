@@ -94,6 +94,8 @@ enum Action {
     Stall(Duration),
     /// The reply is computed from the request.
     Handler(Handler),
+    /// A script writes whatever it likes on the socket (see [`Reply::raw`]).
+    Raw(RawScript),
 }
 
 /// Computes a reply from the request the server received.
@@ -510,6 +512,10 @@ async fn play(sock: &mut TcpStream, reply: Reply) -> std::io::Result<()> {
             tokio::time::sleep(d).await;
             sock.shutdown().await
         }
+        Action::Raw(RawScript(f)) => {
+            f(sock).await;
+            Ok(())
+        }
         Action::Handler(_) => unreachable!("handlers are resolved before playing"),
     }
 }
@@ -570,4 +576,57 @@ pub fn weather_tool() -> exllm::Tool {
 /// The arguments the tool-call fixtures carry.
 pub fn weather_args() -> serde_json::Value {
     serde_json::json!({"city": "Paris", "unit": "celsius"})
+}
+
+/// Streams `req` and folds the events into the response (or the error, with what arrived).
+pub async fn streamed(
+    c: &exllm::Client,
+    req: exllm::ChatRequest,
+) -> exllm::Result<exllm::ChatResponse> {
+    c.chat_stream(req).await?.collect_response().await
+}
+
+/// A script that plays a reply by writing raw bytes on the connection (after the request was
+/// read): for faults the other replies cannot express (a reset after the headers, a trickle,
+/// an endless or huge body generated as it is sent).
+#[derive(Clone)]
+pub struct RawScript(Arc<RawFn>);
+
+/// The future a raw script returns (it borrows the socket).
+pub type RawFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>;
+
+type RawFn = dyn for<'a> Fn(&'a mut TcpStream) -> RawFuture<'a> + Send + Sync;
+
+/// A scripted reply's status, headers and body.
+pub type ReplyParts = (u16, Vec<(String, String)>, Vec<u8>);
+
+impl std::fmt::Debug for RawScript {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RawScript")
+    }
+}
+
+impl Reply {
+    /// A reply played by `script` on the raw socket (the connection closes when it returns;
+    /// `set_zero_linger` first makes that close a reset).
+    pub fn raw(
+        script: impl for<'a> Fn(&'a mut TcpStream) -> RawFuture<'a> + Send + Sync + 'static,
+    ) -> Self {
+        Reply {
+            status: 0,
+            headers: Vec::new(),
+            action: Action::Raw(RawScript(Arc::new(script))),
+        }
+    }
+
+    /// Status, headers and the whole body of a scripted reply (a streamed reply's pieces
+    /// joined), so a test can rebuild it with a fault; `None` for other replies.
+    pub fn parts(&self) -> Option<ReplyParts> {
+        let body = match &self.action {
+            Action::Whole(b) => b.clone(),
+            Action::Chunked { pieces, .. } => pieces.concat(),
+            _ => return None,
+        };
+        Some((self.status, self.headers.clone(), body))
+    }
 }
