@@ -143,23 +143,14 @@ async fn converse_stream_decodes_binary_event_stream() {
     ])
     .await;
     let c = client(&server, 0);
-    let mut s = c.chat_stream(request(MODEL)).await.unwrap();
-    let mut deltas = Vec::new();
-    let mut collector = exllm::Collector::new();
-    while let Some(e) = futures_util::StreamExt::next(&mut s).await {
-        let e = e.unwrap();
-        if let exllm::StreamEvent::TextDelta(t) = &e {
-            deltas.push(t.clone());
-        }
-        collector.push(e);
-    }
+    let (deltas, streamed) =
+        support::deltas_and_folded(c.chat_stream(request(MODEL)).await.unwrap()).await;
     assert_eq!(deltas, TEXT_DELTAS);
-    let streamed = collector.finish();
     check_usage(&streamed);
-    let mut whole = c.chat(request(MODEL)).await.unwrap();
-    // The client prices whole answers; a caller's own collector has no price.
-    assert!(whole.cost.take().is_some());
-    assert_eq!(streamed, whole);
+    assert_eq!(
+        streamed,
+        support::unpriced(c.chat(request(MODEL)).await.unwrap())
+    );
     let r = &server.requests()[0];
     assert_eq!(r.path, format!("/model/{MODEL_PATH}/converse-stream"));
     assert_eq!(

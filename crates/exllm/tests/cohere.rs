@@ -9,9 +9,8 @@ mod wire;
 
 use exllm::{
     ChatRequest, ChatResponse, Client, EmbedInputType, EmbedRequest, ErrorKind, FinishKind,
-    Message, RerankRequest, Role, StreamEvent, ToolResult,
+    Message, RerankRequest, Role, ToolResult,
 };
-use futures_util::StreamExt;
 use serde_json::{json, Value};
 use support::fixtures::{TEXT, TEXT_DELTAS};
 use support::{
@@ -89,22 +88,13 @@ async fn chat_text_stream_equals_whole() {
     ])
     .await;
     let c = client(&server, 0);
-    let mut s = c.chat_stream(request()).await.unwrap();
-    let mut deltas = Vec::new();
-    let mut collector = exllm::Collector::new();
-    while let Some(e) = s.next().await {
-        let e = e.unwrap();
-        if let StreamEvent::TextDelta(t) = &e {
-            deltas.push(t.clone());
-        }
-        collector.push(e);
-    }
+    let (deltas, streamed) =
+        support::deltas_and_folded(c.chat_stream(request()).await.unwrap()).await;
     assert_eq!(deltas, TEXT_DELTAS);
-    let streamed = collector.finish();
-    let mut whole = c.chat(request()).await.unwrap();
-    // The client prices whole answers; a caller's own collector has no price.
-    assert!(whole.cost.take().is_some());
-    assert_eq!(streamed, whole);
+    assert_eq!(
+        streamed,
+        support::unpriced(c.chat(request()).await.unwrap())
+    );
     check_usage(&streamed);
     check_chat_request(&server.requests()[0], true);
 }

@@ -778,29 +778,35 @@ async fn a_trickle_ends_at_the_total_timeout() {
 
 const HUGE: usize = 100 << 20;
 
+/// A whole call answered by a 100 MB body (announced by `content-length` or chunked): it must
+/// fail as TooLarge quickly and once. The cell, and how many bytes the server sent.
+async fn huge_body(row: &Wire, with_length: bool) -> (Cell, Arc<AtomicUsize>) {
+    let mut cell = Cell::default();
+    let sent = Arc::new(AtomicUsize::new(0));
+    let reply = faults::huge(
+        "application/json",
+        br#"{"id":"x","text":""#,
+        b'a',
+        HUGE,
+        with_length,
+        sent.clone(),
+    );
+    let server = TestServer::start(vec![reply]).await;
+    let started = Instant::now();
+    let r = chat(row, &client(row, &server, 2, Timeouts::default())).await;
+    let took = started.elapsed();
+    cell.see("", &r, server.request_count());
+    cell.failed(&r, &[ErrorKind::TooLarge]);
+    cell.check(took < Duration::from_secs(3), format!("took {took:?}"));
+    cell.check(server.request_count() == 1, "retried");
+    (cell, sent)
+}
+
 #[tokio::test]
 async fn a_100_mb_body_is_too_large_without_being_read() {
     // Announced by content-length: refused from the headers.
     across("100 MB body, content-length", |row| async move {
-        let mut cell = Cell::default();
-        let sent = Arc::new(AtomicUsize::new(0));
-        let reply = faults::huge(
-            "application/json",
-            br#"{"id":"x","text":""#,
-            b'a',
-            HUGE,
-            true,
-            sent.clone(),
-        );
-        let server = TestServer::start(vec![reply]).await;
-        let started = Instant::now();
-        let r = chat(&row, &client(&row, &server, 2, Timeouts::default())).await;
-        let took = started.elapsed();
-        cell.see("", &r, server.request_count());
-        cell.failed(&r, &[ErrorKind::TooLarge]);
-        cell.check(took < Duration::from_secs(3), format!("took {took:?}"));
-        cell.check(server.request_count() == 1, "retried");
-        cell
+        huge_body(&row, true).await.0
     })
     .await;
 }
@@ -809,24 +815,7 @@ async fn a_100_mb_body_is_too_large_without_being_read() {
 async fn a_100_mb_chunked_body_stops_at_the_cap() {
     // Chunked, no length: read up to the 64 MiB cap (one row at a time: each holds the cap).
     one_by_one("100 MB body, chunked", |row| async move {
-        let mut cell = Cell::default();
-        let sent = Arc::new(AtomicUsize::new(0));
-        let reply = faults::huge(
-            "application/json",
-            br#"{"id":"x","text":""#,
-            b'a',
-            HUGE,
-            false,
-            sent.clone(),
-        );
-        let server = TestServer::start(vec![reply]).await;
-        let started = Instant::now();
-        let r = chat(&row, &client(&row, &server, 2, Timeouts::default())).await;
-        let took = started.elapsed();
-        cell.see("", &r, server.request_count());
-        cell.failed(&r, &[ErrorKind::TooLarge]);
-        cell.check(took < Duration::from_secs(3), format!("took {took:?}"));
-        cell.check(server.request_count() == 1, "retried");
+        let (mut cell, sent) = huge_body(&row, false).await;
         // Give the server a moment to notice the client went away.
         tokio::time::sleep(Duration::from_millis(50)).await;
         let n = sent.load(Ordering::Relaxed);

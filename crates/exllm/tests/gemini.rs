@@ -87,21 +87,10 @@ async fn chat_stream_sse_equals_whole() {
     ])
     .await;
     let c = client_for("gemini", &server, 0);
-    let mut stream = c.chat_stream(request()).await.unwrap();
-    let mut deltas = Vec::new();
-    let mut collector = exllm::Collector::new();
-    while let Some(e) = stream.next().await {
-        let e = e.unwrap();
-        if let StreamEvent::TextDelta(t) = &e {
-            deltas.push(t.clone());
-        }
-        collector.push(e);
-    }
+    let (deltas, streamed) =
+        support::deltas_and_folded(c.chat_stream(request()).await.unwrap()).await;
     assert_eq!(deltas, TEXT_DELTAS);
-    let streamed = collector.finish();
-    let mut whole = c.chat(request()).await.unwrap();
-    // The client prices whole answers; a caller's own collector has no price.
-    assert!(whole.cost.take().is_some());
+    let whole = support::unpriced(c.chat(request()).await.unwrap());
     assert_eq!(streamed, whole, "streamed and whole answers differ");
     check_usage(&streamed);
 

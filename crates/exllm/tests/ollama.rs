@@ -10,9 +10,8 @@ mod wire;
 
 use exllm::{
     ChatRequest, ChatResponse, Client, EmbedRequest, ErrorKind, FinishKind, Message,
-    ReasoningConfig, ReasoningEffort, Role, StreamEvent, ToolResult,
+    ReasoningConfig, ReasoningEffort, Role, ToolResult,
 };
-use futures_util::StreamExt;
 use serde_json::{json, Value};
 use support::fixtures::{TEXT, TEXT_DELTAS};
 use support::{
@@ -100,18 +99,9 @@ async fn chat_ndjson_stream_equals_whole() {
     ])
     .await;
     let c = client(&server);
-    let mut s = c.chat_stream(request()).await.unwrap();
-    let mut deltas = Vec::new();
-    let mut collector = exllm::Collector::new();
-    while let Some(e) = s.next().await {
-        let e = e.unwrap();
-        if let StreamEvent::TextDelta(t) = &e {
-            deltas.push(t.clone());
-        }
-        collector.push(e);
-    }
+    let (deltas, streamed) =
+        support::deltas_and_folded(c.chat_stream(request()).await.unwrap()).await;
     assert_eq!(deltas, TEXT_DELTAS);
-    let streamed = collector.finish();
     check_done(&streamed);
     assert_eq!(streamed, c.chat(request()).await.unwrap());
     check_request(&server.requests()[0], true);

@@ -15,7 +15,7 @@ pub use builder::{ClientBuilder, ProviderConfig};
 pub use http_provider::{HttpProvider, RETRIES};
 pub use recover::RESUMED_FROM;
 pub use stream::ChatStream;
-pub(crate) use tools::add_cost;
+pub(crate) use tools::tally;
 pub use tools::{ToolRun, ToolSet};
 
 use crate::cache::Lookup;

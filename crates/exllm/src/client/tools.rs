@@ -205,10 +205,7 @@ impl Client {
         for _ in 0..max_steps.max(1) {
             req.messages = run.messages.clone();
             let resp = self.chat(req.clone()).await?;
-            if let Some(u) = &resp.usage {
-                run.usage.add(u);
-            }
-            add_cost(&mut run.cost, resp.cost.as_ref());
+            tally(&mut run.usage, &mut run.cost, &resp);
             run.messages
                 .push(Message::new(Role::Assistant, resp.content.clone()));
             let calls: Vec<ToolCall> = resp.tool_calls().into_iter().cloned().collect();
@@ -227,9 +224,13 @@ impl Client {
     }
 }
 
-/// Adds a response's cost to a running total that stays `None` until some response is priced.
-pub(crate) fn add_cost(total: &mut Option<Cost>, cost: Option<&Cost>) {
-    if let Some(c) = cost {
-        total.get_or_insert_with(Cost::default).add(c);
+/// Adds a response's usage and cost to running totals over several calls; the cost total
+/// stays `None` until some response is priced.
+pub(crate) fn tally(usage: &mut Usage, cost: &mut Option<Cost>, resp: &ChatResponse) {
+    if let Some(u) = &resp.usage {
+        usage.add(u);
+    }
+    if let Some(c) = &resp.cost {
+        cost.get_or_insert_with(Cost::default).add(c);
     }
 }

@@ -1,11 +1,11 @@
 //! `Client::generate`: a structured answer in one call, with bad answers sent back to the
 //! model until one parses and matches the schema or the retries run out.
 
-use super::plan::Plan;
+use super::plan::{exhausted, parse_as, Plan};
 use super::{schema_of, GenerateOptions, OutputStrategy};
 use crate::catalog::Cost;
-use crate::client::{add_cost, split_model, Client};
-use crate::error::{Error, ErrorKind, Result};
+use crate::client::{split_model, tally, Client};
+use crate::error::Result;
 use crate::types::{ChatRequest, ChatResponse, Usage};
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
@@ -58,10 +58,8 @@ impl Client {
         opts: GenerateOptions,
     ) -> Result<Generated<T>> {
         let plan = self.plan(&req.model, schema_of::<T>(), &opts)?;
-        self.generate_planned(req, plan, opts.max_retries, |v| {
-            serde_json::from_value::<T>(v.clone()).map_err(|e| e.to_string())
-        })
-        .await
+        self.generate_planned(req, plan, opts.max_retries, parse_as::<T>)
+            .await
     }
 
     /// An answer matching a JSON Schema given as JSON (the CLI's `--schema`).
@@ -101,34 +99,24 @@ impl Client {
         loop {
             attempts += 1;
             let resp = self.chat(req.clone()).await?;
-            if let Some(u) = &resp.usage {
-                usage.add(u);
-            }
-            add_cost(&mut cost, resp.cost.as_ref());
-            let problem = match plan.read(&resp) {
-                Ok(json) => match parse(&json) {
-                    Ok(value) => {
-                        return Ok(Generated {
-                            value,
-                            json,
-                            response: resp,
-                            attempts,
-                            usage,
-                            cost,
-                            strategy: plan.strategy,
-                        })
-                    }
-                    Err(e) => format!("The JSON does not fit the expected type: {e}"),
-                },
+            tally(&mut usage, &mut cost, &resp);
+            let problem = match plan.judge(&resp, &parse) {
+                Ok((value, json)) => {
+                    return Ok(Generated {
+                        value,
+                        json,
+                        response: resp,
+                        attempts,
+                        usage,
+                        cost,
+                        strategy: plan.strategy,
+                    })
+                }
                 Err(p) => p,
             };
             tracing::debug!(attempts, %problem, "structured output rejected");
             if attempts > max_retries {
-                return Err(Error::new(
-                    ErrorKind::Decode,
-                    format!("no valid structured answer after {attempts} attempts: {problem}"),
-                )
-                .with_partial(resp));
+                return Err(exhausted(attempts, &problem, resp));
             }
             plan.feed_back(&mut req, &resp, &problem);
         }

@@ -49,13 +49,19 @@ impl OutputStrategy {
         let (native, tools) = (flag("response_schema"), flag("function_calling"));
         match api {
             Some(Api::Anthropic | Api::Bedrock) if tools => OutputStrategy::ToolCall,
-            Some(
-                Api::OpenAiChat | Api::OpenAiResponses | Api::Gemini | Api::Ollama | Api::Cohere,
-            ) if native => OutputStrategy::NativeSchema,
+            _ if native && has_json_modes(api) => OutputStrategy::NativeSchema,
             Some(_) if tools => OutputStrategy::ToolCall,
             _ => OutputStrategy::JsonInstructions,
         }
     }
+}
+
+/// Whether the API has a JSON output mode and a JSON Schema mode of its own.
+fn has_json_modes(api: Option<Api>) -> bool {
+    matches!(
+        api,
+        Some(Api::OpenAiChat | Api::OpenAiResponses | Api::Gemini | Api::Ollama | Api::Cohere)
+    )
 }
 
 /// Settings for [`crate::Client::generate_with`].

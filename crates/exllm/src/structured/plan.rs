@@ -2,7 +2,7 @@
 //! the answer's JSON is read from, and how a bad answer is sent back for another try.
 
 use super::{extract_json, is_strict_compatible, GenerateOptions, OutputStrategy, Validator};
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::provider::Api;
 use crate::types::{
     ChatRequest, ChatResponse, FinishKind, Message, Part, ResponseFormat, Role, Tool, ToolChoice,
@@ -30,16 +30,7 @@ impl Plan {
         opts: &GenerateOptions,
     ) -> Result<Self> {
         Ok(Plan {
-            json_mode: matches!(
-                api,
-                Some(
-                    Api::OpenAiChat
-                        | Api::OpenAiResponses
-                        | Api::Gemini
-                        | Api::Ollama
-                        | Api::Cohere
-                )
-            ),
+            json_mode: super::has_json_modes(api),
             strategy,
             validator: Validator::new(&schema)?,
             schema,
@@ -128,6 +119,19 @@ impl Plan {
             .map_err(|e| format!("The JSON does not match the schema:\n{e}"))
     }
 
+    /// The answer's value when its JSON is valid and `parse` takes it; else the problem.
+    pub fn judge<T>(
+        &self,
+        resp: &ChatResponse,
+        parse: impl Fn(&Value) -> std::result::Result<T, String>,
+    ) -> std::result::Result<(T, Value), String> {
+        let json = self.read(resp)?;
+        match parse(&json) {
+            Ok(value) => Ok((value, json)),
+            Err(e) => Err(format!("The JSON does not fit the expected type: {e}")),
+        }
+    }
+
     fn our_call<'a>(&self, resp: &'a ChatResponse) -> Option<&'a Value> {
         if self.strategy != OutputStrategy::ToolCall {
             return None;
@@ -174,4 +178,20 @@ impl Plan {
             .collect();
         req.messages.push(Message::new(Role::Tool, results));
     }
+}
+
+/// The error when every try was rejected; it carries the last answer.
+pub(crate) fn exhausted(attempts: u32, problem: &str, last: ChatResponse) -> Error {
+    Error::new(
+        ErrorKind::Decode,
+        format!("no valid structured answer after {attempts} attempts: {problem}"),
+    )
+    .with_partial(last)
+}
+
+/// Deserialises a validated answer into `T`.
+pub(crate) fn parse_as<T: serde::de::DeserializeOwned>(
+    v: &Value,
+) -> std::result::Result<T, String> {
+    serde_json::from_value(v.clone()).map_err(|e| e.to_string())
 }

@@ -1,10 +1,10 @@
 //! Streaming structured output: the value as it fills in, then the validated answer. A bad
 //! answer is sent back like in `generate`, and the next attempt streams in turn.
 
-use super::plan::Plan;
+use super::plan::{exhausted, parse_as, Plan};
 use super::{partial_json, schema_of, GenerateOptions, Generated};
 use crate::catalog::Cost;
-use crate::client::{add_cost, ChatStream, Client};
+use crate::client::{tally, ChatStream, Client};
 use crate::error::{Error, ErrorKind, Result};
 use crate::types::{ChatRequest, StreamEvent, Usage};
 use crate::Collector;
@@ -110,8 +110,7 @@ impl Client {
         T: JsonSchema + DeserializeOwned + Send + 'static,
     {
         let plan = self.plan(&req.model, schema_of::<T>(), &opts)?;
-        let parse: Parse<T> =
-            Arc::new(|v: &Value| serde_json::from_value(v.clone()).map_err(|e| e.to_string()));
+        let parse: Parse<T> = Arc::new(parse_as::<T>);
         Ok(self.stream_planned(req, plan, opts.max_retries, parse))
     }
 
@@ -212,38 +211,26 @@ impl<T> State<T> {
             return Err(self.fail(Error::new(ErrorKind::Decode, "no attempt in progress")));
         };
         let mut resp = attempt.collector.finish();
-        if let Some(u) = &resp.usage {
-            self.usage.add(u);
-            resp.cost = attempt.events.cost_of(u);
-        }
-        add_cost(&mut self.cost, resp.cost.as_ref());
-        let problem = match self.plan.read(&resp) {
-            Ok(json) => match (self.parse)(&json) {
-                Ok(value) => {
-                    self.done = true;
-                    return Ok(StructuredEvent::Done(Generated {
-                        value,
-                        json,
-                        response: resp,
-                        attempts: self.attempts,
-                        usage: std::mem::take(&mut self.usage),
-                        cost: self.cost.take(),
-                        strategy: self.plan.strategy,
-                    }));
-                }
-                Err(e) => format!("The JSON does not fit the expected type: {e}"),
-            },
+        resp.cost = resp.usage.as_ref().and_then(|u| attempt.events.cost_of(u));
+        tally(&mut self.usage, &mut self.cost, &resp);
+        let problem = match self.plan.judge(&resp, self.parse.as_ref()) {
+            Ok((value, json)) => {
+                self.done = true;
+                return Ok(StructuredEvent::Done(Generated {
+                    value,
+                    json,
+                    response: resp,
+                    attempts: self.attempts,
+                    usage: std::mem::take(&mut self.usage),
+                    cost: self.cost.take(),
+                    strategy: self.plan.strategy,
+                }));
+            }
             Err(p) => p,
         };
         if self.attempts > self.max_retries {
-            let attempts = self.attempts;
-            return Err(self.fail(
-                Error::new(
-                    ErrorKind::Decode,
-                    format!("no valid structured answer after {attempts} attempts: {problem}"),
-                )
-                .with_partial(resp),
-            ));
+            let e = exhausted(self.attempts, &problem, resp);
+            return Err(self.fail(e));
         }
         self.plan.feed_back(&mut self.req, &resp, &problem);
         Ok(StructuredEvent::Retry { problem })

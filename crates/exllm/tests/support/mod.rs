@@ -630,3 +630,26 @@ impl Reply {
         Some((self.status, self.headers.clone(), body))
     }
 }
+
+/// Reads a stream to its end: its text deltas, and its events folded by the caller's own
+/// [`exllm::Collector`] (so without the price the client puts on whole answers).
+pub async fn deltas_and_folded(mut s: exllm::ChatStream) -> (Vec<String>, exllm::ChatResponse) {
+    use futures_util::StreamExt;
+    let mut deltas = Vec::new();
+    let mut collector = exllm::Collector::new();
+    while let Some(e) = s.next().await {
+        let e = e.expect("the stream does not fail");
+        if let exllm::StreamEvent::TextDelta(t) = &e {
+            deltas.push(t.clone());
+        }
+        collector.push(e);
+    }
+    (deltas, collector.finish())
+}
+
+/// A whole answer with the price the client put on it taken off (asserting there was one), to
+/// compare with a stream folded by the caller.
+pub fn unpriced(mut resp: exllm::ChatResponse) -> exllm::ChatResponse {
+    assert!(resp.cost.take().is_some(), "the catalog prices this model");
+    resp
+}
