@@ -2,7 +2,7 @@
 //! to non-streaming, stop sequences, max_tokens and exact usage. Greedy, at most 32 tokens, one
 //! thread; checks are loose where the model's wording may vary.
 
-mod common;
+use crate::common;
 
 use exllm::{ChatRequest, Client, FinishKind, Message, StreamEvent};
 use futures_util::StreamExt;

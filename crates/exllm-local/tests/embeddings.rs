@@ -2,7 +2,7 @@
 //! closer than cat/revenue, and equal within 1e-4 to the vectors sentence-transformers gives
 //! (made once from the same PyPI package; data/minilm_reference.json).
 
-mod common;
+use crate::common;
 
 use exllm_local::cosine;
 

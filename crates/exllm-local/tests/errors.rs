@@ -1,7 +1,7 @@
 //! Bad model files give clear, typed errors and never a panic: a corrupt file, a truncated
 //! download, a wrong sha256, an unsupported architecture, a missing file.
 
-mod common;
+use crate::common;
 
 use candle_core::quantized::gguf_file;
 use exllm::{ChatRequest, Client, ErrorKind, Message};

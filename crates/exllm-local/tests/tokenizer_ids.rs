@@ -2,7 +2,7 @@
 //! (transformers' GGUF loader, run once; ids committed in data/smollm2_tokenizer_ids.json) for a
 //! hard string: chat tags, digits, accents, emoji, CJK, tabs, newlines, runs of spaces.
 
-mod common;
+use crate::common;
 
 use exllm_local::ChatTokenizer;
 

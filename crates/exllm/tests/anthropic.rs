@@ -2,7 +2,7 @@
 //! streamed, the request on the wire (`x-api-key`, `anthropic-version`, `system`, `max_tokens`),
 //! and streamed answers that collect into the same response as whole ones.
 
-mod support;
+use crate::support;
 
 use exllm::{ChatRequest, FinishKind, Part, StreamEvent};
 use futures_util::StreamExt;

@@ -5,7 +5,7 @@
 //! and the configuration errors. `https://{resource}.openai.azure.com` cannot point at
 //! 127.0.0.1, so the tests give a base URL and check path, query and headers.
 
-mod support;
+use crate::support;
 
 use exllm::{Api, ChatRequest, Client, ErrorKind, FinishKind, Message};
 use serde_json::json;

@@ -8,9 +8,8 @@
 
 #[path = "bedrock/sigv4.rs"]
 mod sigv4;
-mod support;
-#[path = "bedrock/wire.rs"]
-mod wire;
+use crate::bedrock_wire as wire;
+use crate::support;
 
 use exllm::{
     ChatRequest, ChatResponse, Client, EmbedRequest, ErrorKind, FinishKind, Message, Role,

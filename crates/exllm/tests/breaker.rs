@@ -1,7 +1,7 @@
 //! The circuit breaker end to end: repeated failures open it and calls fail fast without a
 //! request; after the open period one probe goes through and a success closes it.
 
-mod support;
+use crate::support;
 
 use exllm::transport::{BreakerPolicy, BreakerState};
 use exllm::{ChatRequest, Client, ErrorKind};

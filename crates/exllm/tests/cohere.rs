@@ -3,7 +3,7 @@
 //! `provider_meta`), tool results sent back as documents, `/v2/embed` in batches of at most 96
 //! texts, `/v2/rerank` ordered by score, and errors.
 
-mod support;
+use crate::support;
 #[path = "cohere/wire.rs"]
 mod wire;
 

@@ -3,7 +3,7 @@
 //! request on the wire, streamed equals whole), plus the row-specific settings: key variables,
 //! optional keys of local servers, base URLs from the environment, extra headers, other APIs.
 
-mod support;
+use crate::support;
 
 use exllm::{Api, ChatRequest, ChatResponse, Client, ErrorKind, FinishKind};
 use serde_json::json;

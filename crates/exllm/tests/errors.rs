@@ -3,7 +3,7 @@
 //! the retryable ones and only before the answer starts; a broken stream keeps what arrived;
 //! and no error ever shows the API key.
 
-mod support;
+use crate::support;
 
 use exllm::transport::Timeouts;
 use exllm::{ChatRequest, Client, ErrorKind, FinishKind, TimeoutKind};

@@ -7,13 +7,9 @@
 
 #[cfg(feature = "bedrock")]
 #[allow(dead_code)]
-#[path = "bedrock/wire.rs"]
-mod bedrock_wire;
-#[path = "support/faults.rs"]
-mod faults;
-#[path = "support/matrix.rs"]
-mod matrix;
-mod support;
+use crate::fault_kit as faults;
+use crate::matrix;
+use crate::support;
 
 use exllm::transport::{RetryPolicy, Timeouts};
 use exllm::{ChatRequest, ChatResponse, Client, ErrorKind, Message, StreamEvent, TimeoutKind};

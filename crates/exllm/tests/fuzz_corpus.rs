@@ -2,8 +2,7 @@
 //! dispatch the cargo-fuzz targets use (`fuzz/dispatch.rs`), so a build without nightly or
 //! cargo-fuzz still checks that no corpus input makes a decoder panic.
 
-#[path = "../../../fuzz/dispatch.rs"]
-mod dispatch;
+use crate::dispatch;
 
 use dispatch::Target;
 use std::cell::{Cell, RefCell};

@@ -4,7 +4,7 @@
 //! call ids, exllm makes them up), thought parts and thought signatures sent back on the next
 //! turn, usage with thoughts and cached tokens, batched embeddings, model listing and errors.
 
-mod support;
+use crate::support;
 #[path = "gemini/wire.rs"]
 mod wire;
 

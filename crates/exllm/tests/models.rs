@@ -1,7 +1,7 @@
 //! `Client::list_models` against a local `/models` endpoint: the request (method, path, auth
 //! headers) and the decoded entries.
 
-mod support;
+use crate::support;
 
 use support::fixtures::{anthropic, chat};
 use support::{client_for, Reply, TestServer, KEY};

@@ -4,9 +4,8 @@
 //! `/api/embed`, `/api/tags` through the client, and errors (a 404 for an unknown model, an
 //! `{"error": ...}` line inside a stream). The management endpoints are in `ollama_api.rs`.
 
-mod support;
-#[path = "ollama/wire.rs"]
-mod wire;
+use crate::ollama_wire as wire;
+use crate::support;
 
 use exllm::{
     ChatRequest, ChatResponse, Client, EmbedRequest, ErrorKind, FinishKind, Message,

@@ -4,9 +4,8 @@
 //! blob endpoints: `HEAD /api/blobs/:digest` (200 / 404) and `POST /api/blobs/:digest`, checked
 //! by a server that hashes what it receives (201, or 400 when the digest does not match).
 
-mod support;
-#[path = "ollama/wire.rs"]
-mod wire;
+use crate::ollama_wire as wire;
+use crate::support;
 
 use exllm::ollama::{describe, GenerateRequest, Ollama, Progress};
 use exllm::ErrorKind;

@@ -2,7 +2,7 @@
 //! whole and streamed, the request as it arrives on the wire, and streamed answers that
 //! collect into the same response as whole ones.
 
-mod support;
+use crate::support;
 
 use exllm::{ChatRequest, FinishKind, Part, StreamEvent};
 use futures_util::StreamExt;

@@ -2,7 +2,7 @@
 //! local server: text and tool calls, whole and streamed, the request on the wire, and
 //! streamed answers that collect into the same response as whole ones.
 
-mod support;
+use crate::support;
 
 use exllm::{Api, ChatRequest, Client, FinishKind, StreamEvent};
 use futures_util::StreamExt;

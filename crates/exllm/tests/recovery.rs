@@ -3,7 +3,7 @@
 //! summary), the output budget and usage are not double counted, half-formed tool calls are
 //! regenerated, and auto-resume hides the break from the caller.
 
-mod support;
+use crate::support;
 
 use exllm::recovery::ResumeStrategy;
 use exllm::{ChatRequest, Client, ErrorKind, Message, Role, StreamEvent};

@@ -9,8 +9,7 @@
 //!   boundaries; any bytes give the same frames and outcome cut anywhere (AWS event stream
 //!   too), without panicking.
 
-#[path = "../../../fuzz/dispatch.rs"]
-mod dispatch;
+use crate::dispatch;
 
 use exllm::transport::Framing;
 use exllm::{

@@ -3,7 +3,7 @@
 //! and several streams at once. Every variant must collect into the same answer as the
 //! whole response.
 
-mod support;
+use crate::support;
 
 use exllm::{Api, ChatRequest, ChatResponse, Client};
 use support::fixtures::{anthropic, chat, responses, TEXT};

@@ -2,7 +2,7 @@
 //! panicking hook does not break the call, spans carry the GenAI attributes (content only
 //! when asked), and the metrics facade gets requests, tokens and durations.
 
-mod support;
+use crate::support;
 
 use exllm::telemetry::{CallInfo, Callback, RetryInfo, TelemetryOptions};
 use exllm::{ChatRequest, ChatResponse, Client, Error, Message, MockProvider, StreamEvent, Usage};

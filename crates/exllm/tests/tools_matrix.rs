@@ -6,11 +6,8 @@
 
 #[cfg(feature = "bedrock")]
 #[allow(dead_code)]
-#[path = "bedrock/wire.rs"]
-mod bedrock_wire;
-#[path = "support/matrix.rs"]
-mod matrix;
-mod support;
+use crate::matrix;
+use crate::support;
 
 use exllm::client::ToolSet;
 use exllm::{

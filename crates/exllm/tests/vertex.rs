@@ -3,7 +3,7 @@
 //! to Gemini's `generateContent` and Anthropic's `rawPredict` under the project's path.
 #![cfg(feature = "vertex")]
 
-mod support;
+use crate::support;
 
 use exllm::{ChatRequest, Client, ErrorKind, Message};
 use serde_json::json;

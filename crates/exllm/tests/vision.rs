@@ -10,7 +10,7 @@
 mod bedrock;
 #[path = "vision/fixtures.rs"]
 mod fixtures;
-mod support;
+use crate::support;
 
 use exllm::{media, ChatRequest, Client, ErrorKind, ImageDetail, Message, Part, Role};
 use fixtures::*;

@@ -1,0 +1,9 @@
+//! Local-model tests, as modules of one test binary (one link, not five).
+
+mod common;
+
+mod chat;
+mod embeddings;
+mod errors;
+mod tiny_models;
+mod tokenizer_ids;

@@ -1,0 +1,47 @@
+//! Every integration test of the `exllm` crate, as modules of one test binary: one binary per
+//! file linked the whole dependency tree ~35 times (half a gigabyte of disk and a link each).
+//! `telemetry_spans` stays its own binary: it installs a global tracing subscriber.
+
+mod support;
+
+#[path = "bedrock/wire.rs"]
+mod bedrock_wire;
+#[path = "../../../fuzz/dispatch.rs"]
+mod dispatch;
+#[path = "support/faults.rs"]
+mod fault_kit;
+#[path = "support/matrix.rs"]
+mod matrix;
+#[path = "ollama/wire.rs"]
+mod ollama_wire;
+
+mod anthropic;
+mod azure;
+mod bedrock;
+mod breaker;
+mod cache;
+mod cache_redis;
+mod cohere;
+mod compat;
+mod errors;
+mod faults;
+mod fuzz_corpus;
+mod gemini;
+mod mock;
+mod models;
+mod ollama;
+mod ollama_api;
+mod openai_chat;
+mod openai_responses;
+mod recovery;
+mod redaction;
+mod roundtrip;
+mod session;
+mod streaming;
+mod structured;
+mod structured_matrix;
+mod telemetry;
+mod tool_loop;
+mod tools_matrix;
+mod vertex;
+mod vision;
