@@ -166,6 +166,40 @@ impl Collector {
         }
     }
 
+    /// Adds an event the caller keeps (a layer that watches a stream it passes on): text and
+    /// argument fragments are appended from the borrow; only other events are cloned.
+    pub fn push_ref(&mut self, event: &StreamEvent) {
+        match event {
+            StreamEvent::TextDelta(t)
+                if matches!(self.resp.content.last(), Some(Part::Text { .. })) =>
+            {
+                self.events += 1;
+                self.reasoning_open = false;
+                if let Some(Part::Text { text }) = self.resp.content.last_mut() {
+                    text.push_str(t);
+                }
+            }
+            StreamEvent::ReasoningDelta(t)
+                if self.reasoning_open
+                    && matches!(self.resp.content.last(), Some(Part::Reasoning(_))) =>
+            {
+                self.events += 1;
+                if let Some(Part::Reasoning(r)) = self.resp.content.last_mut() {
+                    r.text.push_str(t);
+                }
+            }
+            StreamEvent::ToolCallDelta { index, arguments }
+                if self.calls.iter().any(|c| c.index == *index) =>
+            {
+                self.events += 1;
+                if let Some(c) = self.calls.iter_mut().find(|c| c.index == *index) {
+                    c.args.push_str(arguments);
+                }
+            }
+            other => self.push(other.clone()),
+        }
+    }
+
     /// The response so far, as [`Collector::finish`] would give it, without consuming.
     pub fn snapshot(&self) -> ChatResponse {
         self.clone().finish()
@@ -269,6 +303,41 @@ mod tests {
             c.push(e);
         }
         assert_eq!(c.finish(), resp);
+    }
+
+    #[test]
+    fn push_ref_collects_what_push_does() {
+        let d = |t: &str| StreamEvent::TextDelta(t.into());
+        let r = |t: &str| StreamEvent::ReasoningDelta(t.into());
+        let a = |i: u32, t: &str| StreamEvent::ToolCallDelta {
+            index: i,
+            arguments: t.into(),
+        };
+        let events = vec![
+            r("th"),
+            r("ink"),
+            d("Hel"),
+            d("lo"),
+            r("again"),
+            d(" there"),
+            StreamEvent::ToolCallStart {
+                index: 0,
+                id: "c".into(),
+                name: "f".into(),
+            },
+            a(0, "{\"a\":"),
+            a(1, "{}"),
+            a(0, "1}"),
+            StreamEvent::RefusalDelta("no".into()),
+            d("tail"),
+        ];
+        let (mut by_value, mut by_ref) = (Collector::new(), Collector::new());
+        for e in events {
+            by_ref.push_ref(&e);
+            by_value.push(e);
+        }
+        assert_eq!(by_ref.event_count(), by_value.event_count());
+        assert_eq!(by_ref.finish(), by_value.finish());
     }
 
     #[test]

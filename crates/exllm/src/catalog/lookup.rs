@@ -11,8 +11,8 @@ use super::model::{CatalogFile, ModelEntry};
 use super::user::user_dir;
 use crate::{Error, ErrorKind, Result};
 use std::collections::HashMap;
-use std::path::Path;
-use std::sync::OnceLock;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
 
 /// Models by name.
 #[derive(Debug, Clone, Default)]
@@ -55,7 +55,11 @@ impl Catalog {
     /// The catalog compiled into the library (parsed on first use). A file that fails to
     /// parse is logged and left out; the tests keep that from happening.
     pub fn embedded() -> &'static Catalog {
-        static EMBEDDED: OnceLock<Catalog> = OnceLock::new();
+        Self::embedded_arc()
+    }
+
+    fn embedded_arc() -> &'static Arc<Catalog> {
+        static EMBEDDED: OnceLock<Arc<Catalog>> = OnceLock::new();
         EMBEDDED.get_or_init(|| {
             let mut models = Vec::new();
             for (provider, text) in FILES {
@@ -64,18 +68,38 @@ impl Catalog {
                     Err(e) => tracing::error!("embedded catalog file {provider}.json: {e}"),
                 }
             }
-            Catalog::from_models(models)
+            Arc::new(Catalog::from_models(models))
         })
+    }
+
+    /// [`Catalog::load`] once per process, shared by every client that was not given a
+    /// catalog of its own: without user files it is the embedded catalog itself, not a copy.
+    /// A broken user file is logged and the embedded catalog used.
+    pub fn shared() -> Arc<Catalog> {
+        static SHARED: OnceLock<Arc<Catalog>> = OnceLock::new();
+        SHARED
+            .get_or_init(|| match user_source() {
+                None => Self::embedded_arc().clone(),
+                Some(path) => {
+                    let mut c = Catalog::embedded().clone();
+                    match c.apply_path(&path) {
+                        Ok(()) => Arc::new(c),
+                        Err(e) => {
+                            tracing::warn!("user catalog files ignored: {e}");
+                            Self::embedded_arc().clone()
+                        }
+                    }
+                }
+            })
+            .clone()
     }
 
     /// The embedded catalog with the user's files applied: `EXLLM_CATALOG` (a file or a
     /// directory) when set, else `~/.config/exllm/models/` when it exists.
     pub fn load() -> Result<Catalog> {
         let mut c = Catalog::embedded().clone();
-        if let Some(p) = std::env::var_os("EXLLM_CATALOG").filter(|p| !p.is_empty()) {
-            c.apply_path(Path::new(&p))?;
-        } else if let Some(dir) = user_dir().filter(|d| d.is_dir()) {
-            c.apply_path(&dir)?;
+        if let Some(p) = user_source() {
+            c.apply_path(&p)?;
         }
         Ok(c)
     }
@@ -126,6 +150,14 @@ impl Catalog {
     pub(super) fn reindex(&mut self) {
         let models = std::mem::take(&mut self.models);
         *self = Catalog::from_models(models);
+    }
+}
+
+/// The user's catalog files: `EXLLM_CATALOG` when set, else the user directory when it exists.
+fn user_source() -> Option<PathBuf> {
+    match std::env::var_os("EXLLM_CATALOG").filter(|p| !p.is_empty()) {
+        Some(p) => Some(PathBuf::from(p)),
+        None => user_dir().filter(|d| d.is_dir()),
     }
 }
 

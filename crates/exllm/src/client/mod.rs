@@ -173,10 +173,7 @@ impl Client {
             if let Some(c) = &self.inner.builder.catalog {
                 return c.clone();
             }
-            Arc::new(Catalog::load().unwrap_or_else(|e| {
-                tracing::warn!("user catalog files ignored: {e}");
-                Catalog::embedded().clone()
-            }))
+            Catalog::shared()
         })
     }
 

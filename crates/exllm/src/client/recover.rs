@@ -178,7 +178,7 @@ impl Recovering {
                     let Some(event) = self.adjust(event) else {
                         continue;
                     };
-                    self.seen.push(event.clone());
+                    self.seen.push_ref(&event);
                     return Some(Ok(event));
                 }
                 Some(Err(e)) => match self.broken(e).await {

@@ -136,7 +136,9 @@ impl Codec for OpenAiChatCodec {
     }
 
     fn decode(&self, body: &[u8]) -> Result<ChatResponse> {
-        let resp: Completion = wire::parse(body, "chat completion")?;
+        let mut resp: Completion = wire::parse(body, "chat completion")?;
+        let meta = resp.take_meta();
+        let usage_raw = resp.take_usage();
         let mut c = Collector::new();
         c.push(StreamEvent::Start {
             id: resp.id,
@@ -174,7 +176,7 @@ impl Codec for OpenAiChatCodec {
                 c.push(StreamEvent::Finish(finish_reason(&f)));
             }
         }
-        for (k, v) in META_KEYS.iter().zip(resp.meta.into_array()) {
+        for (k, v) in META_KEYS.iter().zip(meta) {
             if let Some(v) = v {
                 c.push(StreamEvent::Metadata {
                     key: (*k).into(),
@@ -182,7 +184,7 @@ impl Codec for OpenAiChatCodec {
                 });
             }
         }
-        if let Some(u) = resp.usage.filter(|u| !u.is_null()) {
+        if let Some(u) = usage_raw {
             c.push(StreamEvent::Usage(usage(u)));
         }
         Ok(c.finish())
@@ -440,25 +442,25 @@ fn args_text(v: Option<Value>) -> String {
     }
 }
 
+/// A whole completion (`C` = [`Choice`]) or a stream chunk (`C` = `stream::ChunkChoice`).
+/// The metadata fields are listed here rather than in a `#[serde(flatten)]` struct: flatten
+/// makes serde buffer every field through its private `Content` tree, which profiled as the
+/// largest cost of decoding a chunk.
 #[derive(Deserialize)]
-struct Completion {
+struct Envelope<C> {
     #[serde(default)]
     id: Option<String>,
     #[serde(default)]
     model: Option<String>,
-    #[serde(default)]
-    choices: Vec<Choice>,
+    #[serde(default = "Vec::new")]
+    choices: Vec<C>,
     #[serde(default)]
     usage: Option<Value>,
+    /// Groq streams put usage here.
+    #[serde(default)]
+    x_groq: Option<XGroq>,
     #[serde(default)]
     error: Option<Value>,
-    #[serde(flatten)]
-    meta: Meta,
-}
-
-/// The metadata fields named in [`META_KEYS`].
-#[derive(Deserialize, Default)]
-struct Meta {
     #[serde(default)]
     citations: Option<Value>,
     #[serde(default)]
@@ -471,18 +473,36 @@ struct Meta {
     system_fingerprint: Option<Value>,
 }
 
-impl Meta {
-    fn into_array(self) -> [Option<Value>; 5] {
-        let nn = |v: Option<Value>| v.filter(|v| !v.is_null());
+#[derive(Deserialize)]
+struct XGroq {
+    #[serde(default)]
+    usage: Option<Value>,
+}
+
+impl<C> Envelope<C> {
+    /// The fields named in [`META_KEYS`], in that order, nulls dropped.
+    fn take_meta(&mut self) -> [Option<Value>; 5] {
+        let nn = |v: &mut Option<Value>| v.take().filter(|v| !v.is_null());
         [
-            nn(self.citations),
-            nn(self.search_results),
-            nn(self.related_questions),
-            nn(self.images),
-            nn(self.system_fingerprint),
+            nn(&mut self.citations),
+            nn(&mut self.search_results),
+            nn(&mut self.related_questions),
+            nn(&mut self.images),
+            nn(&mut self.system_fingerprint),
         ]
     }
+
+    /// The usage object, top-level or Groq's.
+    fn take_usage(&mut self) -> Option<Value> {
+        self.usage
+            .take()
+            .filter(|u| !u.is_null())
+            .or_else(|| self.x_groq.take().and_then(|x| x.usage))
+            .filter(|u| !u.is_null())
+    }
 }
+
+type Completion = Envelope<Choice>;
 
 #[derive(Deserialize)]
 struct Choice {
@@ -508,11 +528,40 @@ struct ChoiceMessage {
     tool_calls: Option<Vec<WireToolCall>>,
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
+/// `content`: a string or a list of parts. Deserialised by hand: `#[serde(untagged)]` would
+/// buffer every value before trying each form.
 enum Content {
     Text(String),
     Parts(Vec<ContentPart>),
+}
+
+impl<'de> Deserialize<'de> for Content {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Content;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string or a list of content parts")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Content, E> {
+                Ok(Content::Text(v.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(
+                self,
+                v: String,
+            ) -> std::result::Result<Content, E> {
+                Ok(Content::Text(v))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> std::result::Result<Content, A::Error> {
+                Deserialize::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))
+                    .map(Content::Parts)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Deserialize)]

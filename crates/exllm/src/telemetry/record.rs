@@ -9,7 +9,8 @@ use crate::error::Error;
 use crate::types::{ChatRequest, ChatResponse, FinishKind, StreamEvent, Usage};
 use crate::Collector;
 use futures_util::StreamExt;
-use metrics::Label;
+use metrics::{Label, SharedString};
+use std::sync::Arc;
 use tracing::field::Empty;
 use tracing::Instrument;
 
@@ -29,6 +30,18 @@ pub(crate) struct Watch {
     span: tracing::Span,
     callbacks: Callbacks,
     opts: TelemetryOptions,
+    /// Provider, model and operation labels, built once: the strings are shared, so each
+    /// metric clones reference counts rather than strings.
+    labels: [Label; 3],
+}
+
+/// What a finished call reports: borrowed from a whole response or a stream's [`Tally`].
+struct Outcome<'a> {
+    id: Option<&'a str>,
+    model: Option<&'a str>,
+    finish: Option<FinishKind>,
+    usage: Option<&'a Usage>,
+    cost: Option<f64>,
 }
 
 impl Watch {
@@ -64,11 +77,17 @@ impl Watch {
             let prompt: Vec<String> = req.messages.iter().map(|m| m.text()).collect();
             span.record("gen_ai.prompt", prompt.join("\n").as_str());
         }
+        let shared = |s: &str| SharedString::from_shared(Arc::<str>::from(s));
         Watch {
             call: CallInfo::new(operation, provider, model),
             span,
             callbacks,
             opts,
+            labels: [
+                Label::new("gen_ai.provider.name", shared(provider)),
+                Label::new("gen_ai.request.model", shared(model)),
+                Label::new("gen_ai.operation.name", "chat"),
+            ],
         }
     }
 
@@ -82,50 +101,46 @@ impl Watch {
         self.callbacks.request(&self.call, req).await;
     }
 
-    fn labels(&self, outcome: Option<&str>) -> Vec<Label> {
-        let mut l = vec![
-            Label::new("gen_ai.provider.name", self.call.provider.clone()),
-            Label::new("gen_ai.request.model", self.call.model.clone()),
-            Label::new("gen_ai.operation.name", "chat"),
-        ];
-        if let Some(o) = outcome {
-            l.push(Label::new("outcome", o.to_owned()));
-        }
+    /// The call's labels plus one more.
+    fn labels_with(&self, key: &'static str, value: &'static str) -> Vec<Label> {
+        let mut l = Vec::with_capacity(4);
+        l.extend(self.labels.iter().cloned());
+        l.push(Label::new(key, value));
         l
     }
 
-    fn record(&self, t: &Tally, cost: Option<f64>) {
+    fn record(&self, t: Outcome<'_>) {
         let s = &self.span;
-        if let Some(id) = &t.id {
-            s.record("gen_ai.response.id", id.as_str());
+        if let Some(id) = t.id {
+            s.record("gen_ai.response.id", id);
         }
-        if let Some(m) = &t.model {
-            s.record("gen_ai.response.model", m.as_str());
+        if let Some(m) = t.model {
+            s.record("gen_ai.response.model", m);
         }
         if let Some(f) = t.finish {
             s.record("gen_ai.response.finish_reasons", f.as_str());
         }
-        let labels = self.labels(None);
-        if let Some(u) = &t.usage {
+        let labels = &self.labels[..];
+        let cost = t.cost;
+        if let Some(u) = t.usage {
             for (kind, n, field) in [
                 ("input", u.input_tokens, "gen_ai.usage.input_tokens"),
                 ("output", u.output_tokens, "gen_ai.usage.output_tokens"),
             ] {
                 if let Some(n) = n {
                     s.record(field, n);
-                    let mut l = labels.clone();
-                    l.push(Label::new("gen_ai.token.type", kind));
-                    metrics::counter!(metric::TOKENS, l).increment(n);
+                    metrics::counter!(metric::TOKENS, self.labels_with("gen_ai.token.type", kind))
+                        .increment(n);
                 }
             }
         }
         if let Some(c) = cost {
             s.record("exllm.cost_usd", c);
-            metrics::histogram!(metric::COST, labels.clone()).record(c);
+            metrics::histogram!(metric::COST, labels.to_vec()).record(c);
         }
         let elapsed = self.call.started.elapsed();
-        metrics::histogram!(metric::DURATION, labels).record(elapsed.as_secs_f64());
-        let usage = t.usage.as_ref();
+        metrics::histogram!(metric::DURATION, labels.to_vec()).record(elapsed.as_secs_f64());
+        let usage = t.usage;
         tracing::info!(
             provider = %self.call.provider,
             model = %self.call.model,
@@ -137,19 +152,18 @@ impl Watch {
             "{}",
             self.call.operation
         );
-        metrics::counter!(metric::REQUESTS, self.labels(Some("ok"))).increment(1);
+        metrics::counter!(metric::REQUESTS, self.labels_with("outcome", "ok")).increment(1);
     }
 
     /// Records a whole answer and runs the response hooks.
     pub async fn ok(&self, resp: &ChatResponse) {
-        let tally = Tally {
-            usage: resp.usage.clone(),
+        self.record(Outcome {
+            id: resp.id.as_deref(),
+            model: resp.model.as_deref(),
             finish: resp.finish_kind(),
-            id: resp.id.clone(),
-            model: resp.model.clone(),
-            first_token: true,
-        };
-        self.record(&tally, resp.cost.as_ref().map(|c| c.total));
+            usage: resp.usage.as_ref(),
+            cost: resp.cost.as_ref().map(|c| c.total),
+        });
         if self.opts.record_content {
             self.span.record("gen_ai.completion", resp.text().as_str());
         }
@@ -170,7 +184,7 @@ impl Watch {
         );
         self.span
             .record("error.type", format!("{:?}", e.kind()).as_str());
-        metrics::counter!(metric::REQUESTS, self.labels(Some("error"))).increment(1);
+        metrics::counter!(metric::REQUESTS, self.labels_with("outcome", "error")).increment(1);
         self.callbacks.error(&self.call, e).await;
     }
 
@@ -194,10 +208,10 @@ impl Watch {
             let item = inner.next().instrument(watch.span.clone()).await;
             match &item {
                 Some(Ok(ev)) => {
-                    tally.see(ev, &watch.call);
+                    tally.see(ev, watch);
                     watch.callbacks.event(&watch.call, ev).await;
                     if let Some(c) = collector {
-                        c.push(ev.clone());
+                        c.push_ref(ev);
                     }
                 }
                 Some(Err(e)) => {
@@ -211,7 +225,13 @@ impl Watch {
                         .as_ref()
                         .and_then(|u| inner.cost_of(u))
                         .map(|c| c.total);
-                    watch.record(tally, cost);
+                    watch.record(Outcome {
+                        id: tally.id.as_deref(),
+                        model: tally.model.as_deref(),
+                        finish: tally.finish,
+                        usage: tally.usage.as_ref(),
+                        cost,
+                    });
                     if let Some(c) = collector.take() {
                         let mut resp = c.finish();
                         resp.cost = resp.usage.as_ref().and_then(|u| inner.cost_of(u));
@@ -234,7 +254,7 @@ impl Watch {
 }
 
 impl Tally {
-    fn see(&mut self, ev: &StreamEvent, call: &CallInfo) {
+    fn see(&mut self, ev: &StreamEvent, watch: &Watch) {
         match ev {
             StreamEvent::Start { id, model } => {
                 self.id = id.clone().or(self.id.take());
@@ -252,12 +272,8 @@ impl Tally {
                 if !self.first_token =>
             {
                 self.first_token = true;
-                metrics::histogram!(
-                    metric::TIME_TO_FIRST_TOKEN,
-                    "gen_ai.provider.name" => call.provider.clone(),
-                    "gen_ai.request.model" => call.model.clone()
-                )
-                .record(call.started.elapsed().as_secs_f64());
+                metrics::histogram!(metric::TIME_TO_FIRST_TOKEN, watch.labels[..2].to_vec())
+                    .record(watch.call.started.elapsed().as_secs_f64());
             }
             _ => {}
         }

@@ -4,30 +4,6 @@
 use super::*;
 
 #[derive(Deserialize)]
-struct Chunk {
-    #[serde(default)]
-    id: Option<String>,
-    #[serde(default)]
-    model: Option<String>,
-    #[serde(default)]
-    choices: Vec<ChunkChoice>,
-    #[serde(default)]
-    usage: Option<Value>,
-    #[serde(default)]
-    x_groq: Option<XGroq>,
-    #[serde(default)]
-    error: Option<Value>,
-    #[serde(flatten)]
-    meta: Meta,
-}
-
-#[derive(Deserialize)]
-struct XGroq {
-    #[serde(default)]
-    usage: Option<Value>,
-}
-
-#[derive(Deserialize)]
 struct ChunkChoice {
     #[serde(default)]
     index: u32,
@@ -82,11 +58,11 @@ impl StreamDecoder for ChatStreamDecoder {
         if data.is_empty() {
             return Ok(());
         }
-        let chunk: Chunk = serde_json::from_slice(data)
+        let mut chunk: Envelope<ChunkChoice> = serde_json::from_slice(data)
             .map_err(|e| wire::decode_error("chat completion chunk", data, e))?;
         // Azure opens with a content-filter chunk whose id and model are empty strings.
-        let id = chunk.id.filter(|s| !s.is_empty());
-        let model = chunk.model.filter(|s| !s.is_empty());
+        let id = chunk.id.take().filter(|s| !s.is_empty());
+        let model = chunk.model.take().filter(|s| !s.is_empty());
         if !self.started && (id.is_some() || model.is_some()) {
             self.started = true;
             out.push(StreamEvent::Start { id, model });
@@ -95,20 +71,19 @@ impl StreamDecoder for ChatStreamDecoder {
             out.push(StreamEvent::Error(response_error(e)));
             self.finished = true;
         }
-        for (slot, v) in self.meta.iter_mut().zip(chunk.meta.into_array()) {
+        for (slot, v) in self.meta.iter_mut().zip(chunk.take_meta()) {
             if v.is_some() {
                 *slot = v;
             }
         }
         // Later usage reports replace earlier ones (Perplexity repeats a running total).
-        if let Some(u) = chunk
-            .usage
-            .filter(|u| !u.is_null())
-            .or_else(|| chunk.x_groq.and_then(|x| x.usage))
-        {
+        if let Some(u) = chunk.take_usage() {
             self.usage = Some(u);
         }
-        for choice in chunk.choices.into_iter().filter(|c| c.index == 0) {
+        for choice in std::mem::take(&mut chunk.choices)
+            .into_iter()
+            .filter(|c| c.index == 0)
+        {
             if let Some(d) = choice.delta {
                 if let Some(t) = d
                     .reasoning_content
