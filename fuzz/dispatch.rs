@@ -26,15 +26,19 @@ pub enum Target {
     Framing,
     /// Each API's model-list, model-page, embeddings and rerank decoders.
     Aux,
+    /// HTTP error responses (any provider's error body, rate-limit and retry headers) into
+    /// a typed error.
+    Error,
 }
 
 impl Target {
     /// Every target, in `scripts/fuzz` order.
-    pub const ALL: [Target; 4] = [
+    pub const ALL: [Target; 5] = [
         Target::Response,
         Target::Stream,
         Target::Framing,
         Target::Aux,
+        Target::Error,
     ];
 
     /// The cargo-fuzz binary and corpus directory name.
@@ -44,6 +48,7 @@ impl Target {
             Target::Stream => "stream",
             Target::Framing => "framing",
             Target::Aux => "aux",
+            Target::Error => "error",
         }
     }
 
@@ -59,6 +64,7 @@ impl Target {
             Target::Stream => stream(data),
             Target::Framing => framing(data),
             Target::Aux => aux(data),
+            Target::Error => error(data),
         }
     }
 
@@ -72,6 +78,7 @@ impl Target {
                 let (api, op) = aux_of(sel);
                 format!("{}-{}", api.as_str(), op.name())
             }
+            Target::Error => status_of(sel).to_string(),
         })
     }
 }
@@ -223,6 +230,40 @@ fn aux(data: &[u8]) {
         AuxOp::Embed => drop(codec.decode_embed(body)),
         AuxOp::Rerank => drop(codec.decode_rerank(body)),
     }
+}
+
+/// The statuses of the error target, by selector: what providers answer with.
+pub const STATUSES: [u16; 16] = [
+    400, 401, 402, 403, 404, 408, 409, 413, 422, 429, 500, 502, 503, 504, 529, 599,
+];
+
+pub fn status_of(sel: u8) -> u16 {
+    STATUSES[usize::from(sel) % STATUSES.len()]
+}
+
+/// `[selector][header length] headers body`: headers are `name: value` lines; lines that
+/// are not valid HTTP are dropped by the library, as a server's would be by the client.
+fn error(data: &[u8]) {
+    let [sel, len, rest @ ..] = data else {
+        return;
+    };
+    let status = status_of(*sel);
+    let (head, body) = rest.split_at(usize::from(*len).min(rest.len()));
+    let head = String::from_utf8_lossy(head);
+    let headers: Vec<(&str, &str)> = head
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim(), v.trim()))
+        .collect();
+    let e = exllm::provider::error_from_response("fuzz", status, &headers, body);
+    assert_eq!(e.status(), Some(status), "the status is kept: {e:?}");
+    assert!(!e.to_string().is_empty());
+    let _ = (
+        e.is_retryable(),
+        e.retry_after(),
+        e.code(),
+        format!("{e:?}"),
+    );
 }
 
 /// Folds events the way a stream consumer does, then uses the answer.

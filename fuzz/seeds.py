@@ -21,6 +21,7 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
 APIS = ["openai-chat", "openai-responses", "anthropic", "gemini", "cohere", "ollama", "bedrock"]
 FRAMINGS = ["sse", "ndjson", "aws"]
 AUX_OPS = ["models", "next_page", "embed", "rerank"]
+STATUSES = [400, 401, 402, 403, 404, 408, 409, 413, 422, 429, 500, 502, 503, 504, 529, 599]
 
 
 def j(v):
@@ -623,8 +624,55 @@ def utf8_cut(body):
     return len(body) // 2
 
 
+# HTTP error responses: (status, name, headers, body), shaped like each provider's errors.
+ERRORS = [
+    (429, "openai-rate-limit", {"x-ratelimit-reset-requests": "1s", "x-ratelimit-reset-tokens": "6m0s",
+                                "x-request-id": "req_1"},
+     {"error": {"message": "Rate limit reached for gpt-4o", "type": "requests",
+                "param": None, "code": "rate_limit_exceeded"}}),
+    (429, "openai-quota", {}, {"error": {"message": "You exceeded your current quota",
+                                         "type": "insufficient_quota", "code": "insufficient_quota"}}),
+    (401, "openai-key", {}, {"error": {"message": "Incorrect API key provided: sk-***",
+                                       "type": "invalid_request_error", "code": "invalid_api_key"}}),
+    (400, "openai-context", {}, {"error": {"message": "This model's maximum context length is 128000 tokens",
+                                           "code": "context_length_exceeded", "param": "messages"}}),
+    (529, "anthropic-overloaded", {"request-id": "req_2", "retry-after": "3"},
+     {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}),
+    (429, "anthropic-rate-limit", {"anthropic-ratelimit-requests-reset": "2026-11-25T20:00:03Z",
+                                   "retry-after": "Wed, 25 Nov 2026 20:00:03 GMT"},
+     {"type": "error", "error": {"type": "rate_limit_error", "message": "Number of requests exceeded"}}),
+    (429, "gemini-exhausted", {},
+     {"error": {"code": 429, "message": "Resource has been exhausted", "status": "RESOURCE_EXHAUSTED",
+                "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "7s"}]}}),
+    (403, "gemini-denied", {}, [{"error": {"code": 403, "message": "Permission denied", "status": "PERMISSION_DENIED"}}]),
+    (429, "bedrock-throttled", {"x-amzn-errortype": "ThrottlingException:http://internal.amazon.com/coral/",
+                                "x-amzn-requestid": "abc"}, {"message": "Too many requests"}),
+    (400, "bedrock-validation", {"x-amzn-errortype": "ValidationException"},
+     {"Message": "The provided model identifier is invalid."}),
+    (422, "cohere-invalid", {}, {"message": "invalid request: message must not be empty"}),
+    (404, "ollama-not-found", {}, {"error": "model 'llama9' not found, try pulling it first"}),
+    (413, "too-large", {}, {"error": {"message": "Request too large", "type": "invalid_request_error"}}),
+    (503, "retry-after-negative", {"retry-after": "-5"}, {"error": "busy"}),
+    (503, "retry-after-huge", {"retry-after": "99999999999999999999"}, {"error": {"message": None}}),
+    (500, "nested-odd", {}, {"error": {"message": {"deep": [1, 2]}, "code": 12}}),
+]
+
+RAW_ERRORS = [
+    (502, "html-gateway", {"content-type": "text/html"}, b"<html><body>502 Bad Gateway</body></html>"),
+    (500, "empty", {}, b""),
+    (504, "truncated-json", {}, b'{"error": {"message": "upstream tim'),
+    (408, "not-utf8", {}, b'{"error": "\xff\xfe"}\xff'),
+    (400, "bad-headers", {"bad name": "v", "x-ok": "line\x7fbreak"}, b'{"error": {"message": "x"}}'),
+]
+
+
+def error_input(status, headers, body):
+    head = "".join(f"{n}: {v}\n" for n, v in headers.items()).encode("utf-8", "surrogateescape")[:255]
+    return bytes([STATUSES.index(status), len(head)]) + head + body
+
+
 def clean():
-    for target in ["response", "stream", "framing", "aux"]:
+    for target in ["response", "stream", "framing", "aux", "error"]:
         d = os.path.join(ROOT, target)
         if os.path.isdir(d):
             for name in os.listdir(d):
@@ -661,6 +709,11 @@ def main():
         for what, body in AUX.get((api, op), {}).items():
             write("aux", f"{api}-{op}", what, sel + j(body).encode())
         write("aux", f"{api}-{op}", "not-json", sel + b"{\"data\": [")
+
+    for status, what, headers, body in ERRORS:
+        write("error", str(status), what, error_input(status, headers, j(body).encode()))
+    for status, what, headers, body in RAW_ERRORS:
+        write("error", str(status), what, error_input(status, headers, body))
 
     for name, samples in FRAMING.items():
         sel = bytes([FRAMINGS.index(name)])

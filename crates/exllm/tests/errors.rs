@@ -719,3 +719,47 @@ async fn an_error_echoing_the_key_does_not_leak_it() {
     assert_eq!(err.kind(), ErrorKind::Auth);
     assert_no_key(&err);
 }
+
+/// A listener whose accept queue is full: the kernel drops further SYNs, so a connect to it
+/// hangs the way one to an unreachable host does, on loopback.
+fn unaccepting_listener() -> (
+    std::net::SocketAddr,
+    tokio::net::TcpListener,
+    Vec<std::net::TcpStream>,
+) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap();
+    // Fill the queue (a backlog of 0 still holds one or two finished handshakes); each of
+    // these connects completes at once or fails, it never waits.
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            Ok(s) => held.push(s),
+            Err(_) => break,
+        }
+    }
+    (addr, listener, held)
+}
+
+#[tokio::test]
+async fn a_connect_that_hangs_is_a_connect_timeout_and_retried() {
+    let (addr, _listener, _held) = unaccepting_listener();
+    let c = Client::builder()
+        .env_lookup(|_| None)
+        .base_url("openai", format!("http://{addr}/v1"))
+        .api_key("openai", KEY)
+        .retry(fast_retry(1))
+        .timeouts(Timeouts::none().with_connect(Duration::from_millis(150)))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = c.chat(openai_request()).await.unwrap_err();
+    assert_eq!(err.timeout_kind(), Some(TimeoutKind::Connect), "{err:?}");
+    assert!(err.is_retryable(), "nothing was sent: {err:?}");
+    // One retry: two connect attempts of 150 ms each, never the kernel's own minutes-long wait.
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(300), "{took:?}");
+    assert!(took < Duration::from_secs(10), "{took:?}");
+}

@@ -129,20 +129,52 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
     };
+    // A number too large for a `Duration` (the fuzzer sent 1e20) is no usable wait.
     if let Some(ms) = text("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
-        if ms.is_finite() && ms >= 0.0 {
-            return Some(Duration::from_secs_f64(ms / 1000.0));
+        if let Ok(d) = Duration::try_from_secs_f64(ms / 1000.0) {
+            return Some(d);
         }
     }
     let v = text("retry-after")?;
     if let Ok(secs) = v.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+        return Duration::try_from_secs_f64(secs).ok();
     }
     let when = httpdate::parse_http_date(v).ok()?;
     Some(
         when.duration_since(SystemTime::now())
             .unwrap_or(Duration::ZERO),
     )
+}
+
+/// The typed error for an HTTP error response, as exllm's transport builds it: message and
+/// code from the body (any provider's error shape, or none), kind from status and code, the
+/// wait from `Retry-After` or rate-limit headers. For callers with their own transport, and
+/// for the fuzz targets. Header pairs that are not valid HTTP are ignored.
+///
+/// ```
+/// use exllm::provider::error_from_response;
+/// use exllm::ErrorKind;
+/// let body = br#"{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}"#;
+/// let e = error_from_response("openai", 429, &[("retry-after", "2")], body);
+/// assert_eq!(e.kind(), ErrorKind::RateLimit);
+/// assert_eq!(e.retry_after(), Some(std::time::Duration::from_secs(2)));
+/// ```
+pub fn error_from_response(
+    provider: &str,
+    status: u16,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Error {
+    let mut map = HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
+        if let (Ok(n), Ok(v)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_str(value),
+        ) {
+            map.append(n, v);
+        }
+    }
+    error_from_http(provider, status, &map, body)
 }
 
 /// The typed error for an HTTP error response.
@@ -202,14 +234,7 @@ mod tests {
     use super::*;
 
     fn err(status: u16, body: &str, headers: &[(&str, &str)]) -> Error {
-        let mut h = HeaderMap::new();
-        for (k, v) in headers {
-            h.insert(
-                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                v.parse().unwrap(),
-            );
-        }
-        error_from_http("p", status, &h, body.as_bytes())
+        error_from_response("p", status, headers, body.as_bytes())
     }
 
     #[test]
@@ -314,5 +339,18 @@ mod tests {
         );
         let past = err(429, "", &[("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT")]);
         assert_eq!(past.retry_after(), Some(Duration::ZERO));
+        // Found by the `error` fuzz target: these used to panic in `Duration::from_secs_f64`.
+        for (name, v) in [
+            ("retry-after", "99999999999999999999"),
+            ("retry-after-ms", "1e300"),
+            ("retry-after", "-5"),
+            ("retry-after", "NaN"),
+        ] {
+            assert_eq!(
+                err(503, "", &[(name, v)]).retry_after(),
+                None,
+                "{name}: {v}"
+            );
+        }
     }
 }

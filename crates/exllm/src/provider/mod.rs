@@ -9,6 +9,7 @@ pub mod capabilities;
 mod cohere;
 mod encode;
 pub(crate) mod errors;
+pub use errors::error_from_response;
 pub(crate) use wire::decode_error;
 mod gemini;
 mod mock;

@@ -17,7 +17,9 @@ use crate::types::{
 };
 use crate::Collector;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
+use std::borrow::Cow;
 
 /// The Chat Completions codec.
 #[derive(Debug, Clone, Copy, Default)]
@@ -137,12 +139,12 @@ impl Codec for OpenAiChatCodec {
 
     fn decode(&self, body: &[u8]) -> Result<ChatResponse> {
         let mut resp: Completion = wire::parse(body, "chat completion")?;
-        let meta = resp.take_meta();
+        let meta = resp.raw_meta().map(|m| m.and_then(parse_raw));
         let usage_raw = resp.take_usage();
         let mut c = Collector::new();
         c.push(StreamEvent::Start {
-            id: resp.id,
-            model: resp.model,
+            id: resp.id.take().map(Cow::into_owned),
+            model: resp.model.take().map(Cow::into_owned),
         });
         if let Some(e) = resp.error {
             c.push(StreamEvent::Error(response_error(&e)));
@@ -447,11 +449,12 @@ fn args_text(v: Option<Value>) -> String {
 /// makes serde buffer every field through its private `Content` tree, which profiled as the
 /// largest cost of decoding a chunk.
 #[derive(Deserialize)]
-struct Envelope<C> {
-    #[serde(default)]
-    id: Option<String>,
-    #[serde(default)]
-    model: Option<String>,
+struct Envelope<'a, C> {
+    /// Borrowed: a stream repeats id and model in every chunk, and only the first is kept.
+    #[serde(default, borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    model: Option<Cow<'a, str>>,
     #[serde(default = "Vec::new")]
     choices: Vec<C>,
     #[serde(default)]
@@ -461,16 +464,18 @@ struct Envelope<C> {
     x_groq: Option<XGroq>,
     #[serde(default)]
     error: Option<Value>,
-    #[serde(default)]
-    citations: Option<Value>,
-    #[serde(default)]
-    search_results: Option<Value>,
-    #[serde(default)]
-    related_questions: Option<Value>,
-    #[serde(default)]
-    images: Option<Value>,
-    #[serde(default)]
-    system_fingerprint: Option<Value>,
+    /// The [`META_KEYS`] fields, unparsed: streams repeat them in every chunk, so they are
+    /// parsed only when they change.
+    #[serde(default, borrow)]
+    citations: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    search_results: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    related_questions: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    images: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    system_fingerprint: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -479,17 +484,17 @@ struct XGroq {
     usage: Option<Value>,
 }
 
-impl<C> Envelope<C> {
-    /// The fields named in [`META_KEYS`], in that order, nulls dropped.
-    fn take_meta(&mut self) -> [Option<Value>; 5] {
-        let nn = |v: &mut Option<Value>| v.take().filter(|v| !v.is_null());
+impl<'a, C> Envelope<'a, C> {
+    /// The fields named in [`META_KEYS`], in that order, unparsed, nulls dropped.
+    fn raw_meta(&self) -> [Option<&'a RawValue>; 5] {
         [
-            nn(&mut self.citations),
-            nn(&mut self.search_results),
-            nn(&mut self.related_questions),
-            nn(&mut self.images),
-            nn(&mut self.system_fingerprint),
+            self.citations,
+            self.search_results,
+            self.related_questions,
+            self.images,
+            self.system_fingerprint,
         ]
+        .map(|v| v.filter(|v| v.get() != "null"))
     }
 
     /// The usage object, top-level or Groq's.
@@ -502,7 +507,12 @@ impl<C> Envelope<C> {
     }
 }
 
-type Completion = Envelope<Choice>;
+/// A raw JSON value as a [`Value`] (it was valid JSON when it was read).
+fn parse_raw(raw: &RawValue) -> Option<Value> {
+    serde_json::from_str(raw.get()).ok()
+}
+
+type Completion<'a> = Envelope<'a, Choice>;
 
 #[derive(Deserialize)]
 struct Choice {

@@ -6,7 +6,6 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::types::JsonMap;
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 /// Characters escaped in query keys and values: all but RFC 3986's unreserved ones.
@@ -182,7 +181,7 @@ pub(crate) fn put<T: Into<Value>>(body: &mut JsonMap, key: &str, value: Option<T
 }
 
 /// Decodes a JSON body, or says which part of it was wrong.
-pub(crate) fn parse<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<T> {
+pub(crate) fn parse<'a, T: serde::Deserialize<'a>>(body: &'a [u8], what: &str) -> Result<T> {
     serde_json::from_slice(body).map_err(|e| decode_error(what, body, e))
 }
 

@@ -21,7 +21,9 @@ pub(super) struct ChatStreamDecoder {
     started: bool,
     done: bool,
     finished: bool,
-    meta: [Option<Value>; 5],
+    /// The latest value of each [`META_KEYS`] field, raw (to see whether a chunk changed it)
+    /// and parsed.
+    meta: [Option<(String, Value)>; 5],
     logprobs: Vec<Value>,
     usage: Option<Value>,
 }
@@ -35,7 +37,7 @@ impl ChatStreamDecoder {
             });
         }
         for (k, v) in META_KEYS.iter().zip(std::mem::take(&mut self.meta)) {
-            if let Some(v) = v {
+            if let Some((_, v)) = v {
                 out.push(StreamEvent::Metadata {
                     key: (*k).into(),
                     value: v,
@@ -58,22 +60,31 @@ impl StreamDecoder for ChatStreamDecoder {
         if data.is_empty() {
             return Ok(());
         }
-        let mut chunk: Envelope<ChunkChoice> = serde_json::from_slice(data)
+        let mut chunk: Envelope<'_, ChunkChoice> = serde_json::from_slice(data)
             .map_err(|e| wire::decode_error("chat completion chunk", data, e))?;
         // Azure opens with a content-filter chunk whose id and model are empty strings.
-        let id = chunk.id.take().filter(|s| !s.is_empty());
-        let model = chunk.model.take().filter(|s| !s.is_empty());
-        if !self.started && (id.is_some() || model.is_some()) {
-            self.started = true;
-            out.push(StreamEvent::Start { id, model });
+        if !self.started {
+            let id = chunk.id.take().filter(|s| !s.is_empty());
+            let model = chunk.model.take().filter(|s| !s.is_empty());
+            if id.is_some() || model.is_some() {
+                self.started = true;
+                out.push(StreamEvent::Start {
+                    id: id.map(Cow::into_owned),
+                    model: model.map(Cow::into_owned),
+                });
+            }
         }
         if let Some(e) = &chunk.error {
             out.push(StreamEvent::Error(response_error(e)));
             self.finished = true;
         }
-        for (slot, v) in self.meta.iter_mut().zip(chunk.take_meta()) {
-            if v.is_some() {
-                *slot = v;
+        for (slot, raw) in self.meta.iter_mut().zip(chunk.raw_meta()) {
+            let Some(raw) = raw else { continue };
+            if slot.as_ref().is_some_and(|(seen, _)| seen == raw.get()) {
+                continue;
+            }
+            if let Some(v) = parse_raw(raw) {
+                *slot = Some((raw.get().to_owned(), v));
             }
         }
         // Later usage reports replace earlier ones (Perplexity repeats a running total).
