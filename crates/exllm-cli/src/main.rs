@@ -30,7 +30,8 @@ use std::process::ExitCode;
 Environment: OPENAI_API_KEY, ANTHROPIC_API_KEY, GROQ_API_KEY, ... select and authenticate
 providers; EXLLM_MODEL sets the default model; EXLLM_LOG=debug shows what happens;
 EXLLM_SESSIONS_DIR holds saved sessions; EXLLM_CACHE_DIR holds local model weights;
-EXLLM_LOCAL_THREADS sets their CPU threads.")]
+EXLLM_LOCAL_THREADS sets their CPU threads; OTEL_EXPORTER_OTLP_ENDPOINT exports spans and
+metrics to an OpenTelemetry collector (builds with the `otlp` feature).")]
 struct Cli {
     /// More logging on stderr (-v info, -vv debug).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -67,8 +68,18 @@ pub const EXIT_CONFIG: u8 = 2;
 /// Exit code for provider and runtime errors.
 pub const EXIT_FAILURE: u8 = 1;
 
-fn init_logging(verbose: u8) {
+/// What must live until exit for telemetry export (it flushes when dropped).
+#[cfg(feature = "otlp")]
+type Export = Option<exllm::telemetry::otlp::OtlpGuard>;
+/// (Nothing without the `otlp` feature.)
+#[cfg(not(feature = "otlp"))]
+type Export = Option<std::convert::Infallible>;
+
+/// Logs on stderr; with the `otlp` feature and `OTEL_EXPORTER_OTLP_ENDPOINT` set, spans and
+/// metrics also go to that OpenTelemetry collector.
+fn init_logging(verbose: u8) -> Export {
     use tracing_subscriber::filter::LevelFilter;
+    use tracing_subscriber::prelude::*;
     let from_env = std::env::var("EXLLM_LOG")
         .ok()
         .and_then(|v| v.parse::<LevelFilter>().ok());
@@ -77,16 +88,35 @@ fn init_logging(verbose: u8) {
         1 => LevelFilter::INFO,
         _ => LevelFilter::DEBUG,
     };
-    tracing_subscriber::fmt()
-        .with_max_level(level)
+    let logs = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_target(false)
-        .init();
+        .with_filter(level);
+    let registry = tracing_subscriber::registry().with(logs);
+    #[cfg(feature = "otlp")]
+    if std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT").is_some() {
+        use exllm::telemetry::otlp::{OtlpConfig, OtlpGuard};
+        match OtlpConfig::from_env().and_then(|c| OtlpGuard::new(&c)) {
+            Ok(guard) => {
+                registry
+                    .with(guard.layer().with_filter(LevelFilter::INFO))
+                    .init();
+                if let Err(e) = guard.install_recorder() {
+                    tracing::warn!("OTLP metrics disabled: {e}");
+                }
+                return Some(guard);
+            }
+            Err(e) => eprintln!("exllm: OTLP export disabled: {e}"),
+        }
+    }
+    registry.init();
+    Export::default()
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose);
+    // Declared before the runtime so that it is dropped (and flushes) after it.
+    let _export = init_logging(cli.verbose);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -33,6 +33,7 @@ mod ollama;
 mod ollama_api;
 mod openai_chat;
 mod openai_responses;
+mod otlp;
 mod recovery;
 mod redaction;
 mod roundtrip;

@@ -5,6 +5,8 @@
 //! the caller opts in.
 
 mod callbacks;
+#[cfg(feature = "otlp")]
+pub mod otlp;
 mod record;
 mod redact;
 
