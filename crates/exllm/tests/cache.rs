@@ -311,3 +311,85 @@ fn keys_are_stable_across_processes_and_map_order() {
         "exllm:v1:chat:8f1e396d2f3b5767a777f350ad0cd7740660e855741f362a41f7743db9afbfed"
     );
 }
+
+/// Counts what the callbacks hear.
+#[derive(Default)]
+struct Heard {
+    requests: AtomicUsize,
+    responses: AtomicUsize,
+    events: AtomicUsize,
+    output_tokens: AtomicUsize,
+}
+
+/// The client owns its callbacks; the test keeps a handle on what they heard.
+struct Ears(Arc<Heard>);
+
+impl exllm::telemetry::Callback for Ears {
+    fn on_request<'a>(
+        &'a self,
+        _c: &'a exllm::telemetry::CallInfo,
+        _r: &'a ChatRequest,
+    ) -> BoxFuture<'a, ()> {
+        self.0.requests.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async {})
+    }
+    fn on_response<'a>(
+        &'a self,
+        _c: &'a exllm::telemetry::CallInfo,
+        r: &'a ChatResponse,
+    ) -> BoxFuture<'a, ()> {
+        self.0.responses.fetch_add(1, Ordering::SeqCst);
+        let out = r.usage.as_ref().and_then(|u| u.output_tokens).unwrap_or(0);
+        self.0.output_tokens.fetch_add(out as usize, Ordering::SeqCst);
+        Box::pin(async {})
+    }
+    fn on_stream_event<'a>(
+        &'a self,
+        _c: &'a exllm::telemetry::CallInfo,
+        _e: &'a exllm::StreamEvent,
+    ) -> BoxFuture<'a, ()> {
+        self.0.events.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async {})
+    }
+}
+
+#[tokio::test]
+async fn callbacks_hear_hits_as_calls_with_zero_usage() {
+    let mock = MockProvider::new().with_handler(|_| Ok(priced("Paris")));
+    let cache = Cache::memory();
+    let heard = Arc::new(Heard::default());
+    let c = Client::builder()
+        .env_lookup(|_| None)
+        .provider("mock", Arc::new(mock.clone()))
+        .cache(cache.clone())
+        .callback(Ears(heard.clone()))
+        .build()
+        .unwrap();
+    c.chat(ask("q")).await.unwrap();
+    c.chat(ask("q")).await.unwrap();
+    assert_eq!(mock.requests().len(), 1);
+    assert_eq!(heard.requests.load(Ordering::SeqCst), 2);
+    assert_eq!(heard.responses.load(Ordering::SeqCst), 2);
+    // Only the real call used tokens.
+    assert_eq!(heard.output_tokens.load(Ordering::SeqCst), 5);
+
+    // A streamed hit replays through the hooks, event by event.
+    let mut req = ask("q");
+    req.cache = Some(CachePolicy::default().with_stream(true));
+    let again = c
+        .chat_stream(req)
+        .await
+        .unwrap()
+        .collect_response()
+        .await
+        .unwrap();
+    assert_eq!(again.provider_meta[HIT_KEY], "hit");
+    assert_eq!(mock.requests().len(), 1);
+    assert_eq!(heard.requests.load(Ordering::SeqCst), 3);
+    assert_eq!(heard.responses.load(Ordering::SeqCst), 3);
+    assert!(
+        heard.events.load(Ordering::SeqCst) >= 3,
+        "start, text, finish at least"
+    );
+    assert_eq!(heard.output_tokens.load(Ordering::SeqCst), 5);
+}

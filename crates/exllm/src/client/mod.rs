@@ -128,11 +128,18 @@ impl Client {
     pub async fn chat(&self, req: ChatRequest) -> Result<ChatResponse> {
         let entry = self.checked_entry(&req)?;
         let cache = self.inner.builder.cache.as_ref();
-        let cache = match crate::cache::chat_lookup(cache, &req, false).await {
-            Lookup::Hit(hit) => return Ok(*hit),
+        let lookup = crate::cache::chat_lookup(cache, &req, false).await;
+        let watch = self.watch("chat", &req)?;
+        let cache = match lookup {
+            Lookup::Hit(hit) => {
+                // Callers and telemetry see a hit as a call (with zero usage), so counts add up.
+                watch.cache_hit();
+                watch.request(&req).await;
+                watch.ok(&hit).await;
+                return Ok(*hit);
+            }
             Lookup::Miss(pending) => pending,
         };
-        let watch = self.watch("chat", &req)?;
         let (provider, req) = self.route(req)?;
         watch.request(&req).await;
         match provider.chat(req).instrument(watch.span().clone()).await {
@@ -207,11 +214,16 @@ impl Client {
     pub async fn chat_stream(&self, req: ChatRequest) -> Result<ChatStream> {
         let entry = self.checked_entry(&req)?.cloned();
         let cache = self.inner.builder.cache.as_ref();
-        let cache = match crate::cache::chat_lookup(cache, &req, true).await {
-            Lookup::Hit(hit) => return Ok(crate::cache::replay(&hit)),
+        let lookup = crate::cache::chat_lookup(cache, &req, true).await;
+        let watch = self.watch("chat_stream", &req)?;
+        let cache = match lookup {
+            Lookup::Hit(hit) => {
+                watch.cache_hit();
+                watch.request(&req).await;
+                return Ok(watch.stream(crate::cache::replay(&hit)));
+            }
             Lookup::Miss(pending) => pending,
         };
-        let watch = self.watch("chat_stream", &req)?;
         let original = req.clone();
         let (provider, req) = self.route(req)?;
         watch.request(&req).await;

@@ -57,6 +57,7 @@ impl Watch {
         let span = tracing::info_span!(
             "gen_ai",
             otel.name = %format_args!("chat {model}"),
+            otel.kind = "client",
             gen_ai.operation.name = "chat",
             gen_ai.provider.name = provider,
             gen_ai.request.model = model,
@@ -69,6 +70,7 @@ impl Watch {
             gen_ai.usage.input_tokens = Empty,
             gen_ai.usage.output_tokens = Empty,
             exllm.cost_usd = Empty,
+            exllm.cache_hit = Empty,
             error.type = Empty,
             gen_ai.prompt = Empty,
             gen_ai.completion = Empty,
@@ -89,6 +91,11 @@ impl Watch {
                 Label::new("gen_ai.operation.name", "chat"),
             ],
         }
+    }
+
+    /// Marks the call as answered from the response cache (its usage and cost are zero).
+    pub fn cache_hit(&self) {
+        self.span.record("exllm.cache_hit", true);
     }
 
     /// The call's span.
