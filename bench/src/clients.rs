@@ -65,7 +65,8 @@ pub enum Client {
 }
 
 impl Client {
-    /// Builds client `name` (`raw`, `exllm`, `exllm-off`, `async-openai`, `genai`) for the mock
+    /// Builds client `name` (`raw`, `exllm`, `exllm-off`, `exllm-watched`, `async-openai`,
+    /// `genai`) for the mock
     /// at `addr` speaking `format`.
     pub fn new(name: &str, addr: &str, format: Format) -> Result<Client, BoxError> {
         let provider = match format {
@@ -83,7 +84,7 @@ impl Client {
                     url: format!("http://{addr}/v1/chat/completions"),
                 })
             }
-            "exllm" | "exllm-off" => {
+            "exllm" | "exllm-off" | "exllm-watched" => {
                 let base = match format {
                     Format::Gemini => format!("http://{addr}/v1beta"),
                     _ => format!("http://{addr}/v1"),
@@ -92,6 +93,9 @@ impl Client {
                     .env_lookup(|_| None)
                     .base_url(provider, base)
                     .api_key(provider, "sk-bench");
+                if name == "exllm-watched" {
+                    b = crate::watched::watch(b);
+                }
                 if name == "exllm-off" {
                     b = b
                         .retry(exllm::transport::RetryPolicy::none())

@@ -6,3 +6,4 @@
 pub mod clients;
 pub mod measure;
 pub mod mock;
+pub mod watched;

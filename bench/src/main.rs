@@ -123,7 +123,14 @@ struct Sizes {
 }
 
 fn plans(s: &Sizes, python: bool) -> (Vec<Plan>, Vec<Plan>) {
-    let mut peers = vec!["raw", "exllm", "exllm-off", "async-openai", "genai"];
+    let mut peers = vec![
+        "raw",
+        "exllm",
+        "exllm-off",
+        "exllm-watched",
+        "async-openai",
+        "genai",
+    ];
     if python {
         peers.extend(["py-openai", "py-litellm"]);
     }
@@ -522,6 +529,26 @@ fn report(
         get("main", "stream, 200 chunks", "exllm", f),
         get("main", "stream, 200 chunks", "exllm-off", f),
         1.1,
+    );
+    let f = "cpu_us_per_call";
+    target(
+        "exllm telemetry on vs off, whole sequential",
+        get("main", "whole, sequential", "exllm-watched", f),
+        get("main", "whole, sequential", "exllm", f),
+        1.05,
+    );
+    target(
+        "exllm telemetry on vs off, whole 32 in flight",
+        get("main", "whole, 32 in flight", "exllm-watched", f),
+        get("main", "whole, 32 in flight", "exllm", f),
+        1.05,
+    );
+    let f = "cpu_ns_per_chunk";
+    target(
+        "exllm telemetry on vs off, stream",
+        get("main", "stream, 200 chunks", "exllm-watched", f),
+        get("main", "stream, 200 chunks", "exllm", f),
+        1.05,
     );
     md.push('\n');
     md

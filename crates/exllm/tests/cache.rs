@@ -340,7 +340,9 @@ impl exllm::telemetry::Callback for Ears {
     ) -> BoxFuture<'a, ()> {
         self.0.responses.fetch_add(1, Ordering::SeqCst);
         let out = r.usage.as_ref().and_then(|u| u.output_tokens).unwrap_or(0);
-        self.0.output_tokens.fetch_add(out as usize, Ordering::SeqCst);
+        self.0
+            .output_tokens
+            .fetch_add(out as usize, Ordering::SeqCst);
         Box::pin(async {})
     }
     fn on_stream_event<'a>(

@@ -112,7 +112,9 @@ impl Client {
             return stream;
         };
         let pricing = stream.pricing().cloned();
-        let state = Recovering {
+        // Boxed: `unfold` moves its state into a new future for every event, and this one
+        // (request, collected answer, inner stream) is large; a box moves in 8 bytes.
+        let state = Box::new(Recovering {
             client: self.clone(),
             req,
             store,
@@ -122,7 +124,7 @@ impl Client {
             base: None,
             trim_next: false,
             done: false,
-        };
+        });
         let events = futures_util::stream::unfold(state, |mut st| async move {
             let item = st.next_event().await?;
             Some((item, st))

@@ -133,7 +133,8 @@ impl Client {
         parse: Parse<T>,
     ) -> StructuredStream<T> {
         plan.apply(&mut req);
-        let state = State {
+        // Boxed: `unfold` moves its state into a new future for every event.
+        let state = Box::new(State {
             client: self.clone(),
             req,
             plan,
@@ -144,7 +145,7 @@ impl Client {
             cost: None,
             current: None,
             done: false,
-        };
+        });
         StructuredStream {
             inner: Box::pin(futures_util::stream::unfold(state, |mut st| async move {
                 let item = st.next_event().await?;

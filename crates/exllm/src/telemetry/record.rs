@@ -12,7 +12,6 @@ use futures_util::StreamExt;
 use metrics::{Label, SharedString};
 use std::sync::Arc;
 use tracing::field::Empty;
-use tracing::Instrument;
 
 /// What a stream has shown so far, enough for the span and the metrics.
 #[derive(Debug, Default)]
@@ -200,19 +199,27 @@ impl Watch {
     pub fn stream(self, inner: ChatStream) -> ChatStream {
         let pricing = inner.pricing().cloned();
         let collect = !self.callbacks.is_empty() || self.opts.record_content;
-        let state = (
+        // Boxed: `unfold` moves its state into a new future for every event.
+        let state = Box::new((
             self,
             inner,
             Tally::default(),
             collect.then(Collector::new),
             false,
-        );
+        ));
         let events = futures_util::stream::unfold(state, |mut st| async move {
-            let (watch, inner, tally, collector, done) = &mut st;
+            let (watch, inner, tally, collector, done) = &mut *st;
             if *done {
                 return None;
             }
-            let item = inner.next().instrument(watch.span.clone()).await;
+            // The inner stream polls inside the span; entering per poll costs less than the
+            // span clone (a registry round trip) that `.instrument` would need per event.
+            let span = &watch.span;
+            let item = futures_util::future::poll_fn(|cx| {
+                let _in = span.enter();
+                inner.poll_next_unpin(cx)
+            })
+            .await;
             match &item {
                 Some(Ok(ev)) => {
                     tally.see(ev, watch);
