@@ -47,6 +47,15 @@ fi
 
 target/release/exllm-bench suite "${suite_args[@]}"
 
+instr_md=""
+if [ "$quick" = 0 ]; then
+  if command -v valgrind >/dev/null 2>&1; then
+    instr_md=$(bench/instructions.sh)
+  else
+    echo "note: valgrind missing; instruction counts skipped (apt-get install valgrind)" >&2
+  fi
+fi
+
 micro_md=""
 if [ "$micro" = 1 ]; then
   # criterion's --quick: a few samples each, enough for orders of magnitude.
@@ -58,7 +67,15 @@ import re, sys, glob, os
 rows = []
 for f in sorted(glob.glob(os.path.join(sys.argv[1], "criterion-*.txt"))):
     name = None
+    skip = False
     for line in open(f):
+        # criterion's "change:" block (against the last run) repeats time and thrpt lines.
+        if "change:" in line:
+            skip = True
+            continue
+        if skip and re.match(r"^\s+(time|thrpt):", line):
+            continue
+        skip = False
         m = re.match(r"^(\S.*?)\s+time:\s+\[\S+ \S+ (\S+) (\S+)", line)
         if m:
             name = m.group(1).strip(); rows.append([name, m.group(2) + " " + m.group(3), ""]); continue
@@ -102,6 +119,7 @@ and a minimal SSE splitter. "exllm" is the default client (retry, circuit breake
 text, they do not keep it. Whole calls return a ~1 KB chat completion; stream chunks are ~260 bytes.
 
 $(cat "$out/summary.md")
+$( [ -n "$instr_md" ] && printf '### Instructions per call and per chunk (`bench/instructions.sh`, callgrind)\n\nCPU time on this shared VM moves by 10-30 %% between runs; instruction counts do not. Each\nfigure is a long run minus a short run of the same client, so start-up cancels out.\n\n%s\n' "$instr_md" )
 $( [ -n "$micro_md" ] && printf '### Micro-benchmarks (criterion `--quick`, `crates/exllm/benches/`)\n\n%s\n' "$micro_md" )
 
 Reproduce: \`bench/run.sh\` (full, ~15 min), \`bench/run.sh --quick\` (~2 min), add \`--python\` for
