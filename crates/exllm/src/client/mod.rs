@@ -184,10 +184,20 @@ impl Client {
         })
     }
 
+    /// The catalog entry of `provider/model`: from the builder's catalog when one was given,
+    /// else from [`Catalog::shared_model`] (which parses only that provider's embedded file
+    /// unless user catalog files apply).
+    pub(crate) fn model_entry(&self, name: &str) -> Option<&crate::catalog::ModelEntry> {
+        match &self.inner.builder.catalog {
+            Some(c) => c.model(name),
+            None => Catalog::shared_model(name),
+        }
+    }
+
     /// The catalog entry of the request's model, after checking that the model supports
     /// what the request uses (tools, images, PDFs) where the catalog says it does not.
     fn checked_entry(&self, req: &ChatRequest) -> Result<Option<&crate::catalog::ModelEntry>> {
-        let entry = self.catalog().model(&req.model);
+        let entry = self.model_entry(&req.model);
         if let Some(m) = entry {
             capabilities::check(m, req)?;
         }

@@ -70,7 +70,7 @@ impl Client {
             (None, false) => kept,
         };
         let mut out = merge(&it.partial, &shown, cont, extra.as_ref());
-        if let (Some(m), Some(u)) = (self.catalog().model(&it.request.model), &out.usage) {
+        if let (Some(m), Some(u)) = (self.model_entry(&it.request.model), &out.usage) {
             out.cost = Some(m.cost(u, Default::default()));
         }
         out.provider_meta
@@ -92,8 +92,7 @@ impl Client {
     /// `supports_assistant_prefill`, else Anthropic's API does).
     fn prefills(&self, model: &str) -> bool {
         if let Some(flag) = self
-            .catalog()
-            .model(model)
+            .model_entry(model)
             .and_then(|m| m.supports("assistant_prefill"))
         {
             return flag;

@@ -137,7 +137,7 @@ impl Budget {
     /// The budget for `model` under `opts`; `exact` says whether counts are exact (which
     /// decides the default margin). Fails when the window is unknown.
     pub fn resolve(model: &str, opts: &FitOptions, exact: bool) -> Result<Budget> {
-        let entry = Catalog::embedded().model(model);
+        let entry = Catalog::shared_model(model);
         let window = opts
             .context_window
             .or_else(|| entry.and_then(|e| e.context_window.or(e.max_input_tokens)))

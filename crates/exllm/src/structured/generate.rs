@@ -81,7 +81,7 @@ impl Client {
         let api = self.provider(provider)?.api();
         let strategy = opts
             .strategy
-            .unwrap_or_else(|| OutputStrategy::choose(api, self.catalog().model(model)));
+            .unwrap_or_else(|| OutputStrategy::choose(api, self.model_entry(model)));
         Plan::new(schema, strategy, api, opts)
     }
 
