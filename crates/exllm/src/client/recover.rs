@@ -9,7 +9,11 @@ use crate::recovery::{
 };
 use crate::types::{ChatRequest, ChatResponse, FinishKind, FinishReason, StreamEvent, Usage};
 use crate::Collector;
-use futures_util::StreamExt;
+use futures_core::Stream;
+use futures_util::future::BoxFuture;
+use futures_util::{ready, StreamExt};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 /// The `provider_meta` key naming the recovery id a resumed answer continues.
 pub const RESUMED_FROM: &str = "exllm_resumed_from";
@@ -111,9 +115,7 @@ impl Client {
             return stream;
         };
         let pricing = stream.pricing().cloned();
-        // Boxed: `unfold` moves its state into a new future for every event, and this one
-        // (request, collected answer, inner stream) is large; a box moves in 8 bytes.
-        let state = Box::new(Recovering {
+        let out = ChatStream::new(Recovering {
             client: self.clone(),
             req,
             store,
@@ -122,13 +124,9 @@ impl Client {
             resumes_left: self.inner.builder.auto_resume,
             base: None,
             trim_next: false,
+            resuming: None,
             done: false,
         });
-        let events = futures_util::stream::unfold(state, |mut st| async move {
-            let item = st.next_event().await?;
-            Some((item, st))
-        });
-        let out = ChatStream::new(events);
         match pricing {
             Some(m) => out.priced_by(m),
             None => out,
@@ -153,6 +151,9 @@ fn offset(mut u: Usage, base: &Usage) -> Usage {
     u
 }
 
+/// A stream that keeps what it passed on and, when it breaks, stores it and (with
+/// auto-resume) continues from a new request. A hand-written `Stream`: the per-event path is
+/// a poll, an adjustment and an append, with no future built per event.
 struct Recovering {
     client: Client,
     req: ChatRequest,
@@ -165,35 +166,76 @@ struct Recovering {
     base: Option<Usage>,
     /// The kept text ended in whitespace the prefill dropped: trim it off the continuation.
     trim_next: bool,
+    /// The continuation being requested after a break.
+    resuming: Option<Resuming>,
     done: bool,
 }
 
-impl Recovering {
-    async fn next_event(&mut self) -> Option<Result<StreamEvent>> {
+/// A continuation request in flight, and what to do with its answer.
+struct Resuming {
+    call: BoxFuture<'static, Result<ChatStream>>,
+    id: String,
+    partial: ChatResponse,
+    trim_next: bool,
+}
+
+impl Stream for Recovering {
+    type Item = Result<StreamEvent>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
         loop {
-            if self.done {
-                return None;
+            if this.done {
+                return Poll::Ready(None);
             }
-            match self.inner.next().await {
+            if let Some(r) = &mut this.resuming {
+                let answer = ready!(r.call.as_mut().poll(cx));
+                let r = this.resuming.take().expect("polled above");
+                match answer {
+                    Ok(next) => {
+                        this.inner = next;
+                        this.base = r.partial.usage;
+                        this.trim_next = r.trim_next;
+                        this.store.remove(&r.id);
+                    }
+                    Err(again) => {
+                        this.done = true;
+                        let e = again.with_recovery_id(r.id).with_partial(r.partial);
+                        return Poll::Ready(Some(Err(e)));
+                    }
+                }
+            }
+            let polled = this.inner.poll_next_unpin(cx);
+            // Before any resume there is nothing to adjust: keep the event and hand the poll
+            // on as it came (no moves of the event in and out).
+            if let Poll::Ready(Some(Ok(event))) = &polled {
+                if this.base.is_none() && !this.trim_next {
+                    this.seen.push_ref(event);
+                    return polled;
+                }
+            }
+            match ready!(polled) {
                 Some(Ok(event)) => {
-                    let Some(event) = self.adjust(event) else {
+                    let Some(event) = this.adjust(event) else {
                         continue;
                     };
-                    self.seen.push_ref(&event);
-                    return Some(Ok(event));
+                    this.seen.push_ref(&event);
+                    return Poll::Ready(Some(Ok(event)));
                 }
-                Some(Err(e)) => match self.broken(e).await {
-                    Ok(()) => continue,
+                Some(Err(e)) => match this.broken(e) {
+                    Ok(r) => this.resuming = Some(r),
                     Err(e) => {
-                        self.done = true;
-                        return Some(Err(e));
+                        this.done = true;
+                        return Poll::Ready(Some(Err(e)));
                     }
                 },
-                None => return None,
+                None => return Poll::Ready(None),
             }
         }
     }
+}
 
+impl Recovering {
     /// Usage of a continuation counts the broken segments too; the whitespace a prefill
     /// dropped is not repeated.
     fn adjust(&mut self, event: StreamEvent) -> Option<StreamEvent> {
@@ -214,8 +256,8 @@ impl Recovering {
         }
     }
 
-    /// Records the break; continues the stream when auto-resume allows, else the error.
-    async fn broken(&mut self, e: Error) -> Result<()> {
+    /// Records the break; starts the continuation when auto-resume allows, else the error.
+    fn broken(&mut self, e: Error) -> Result<Resuming> {
         let partial = self.seen.snapshot();
         if !self.seen.has_content() {
             return Err(e);
@@ -245,15 +287,11 @@ impl Recovering {
         let req = continuation(&self.req, &kept, prefill, None, budget);
         tracing::warn!(recovery_id = %id, reason = %e, "stream broke; resuming");
         let (provider, routed) = self.client.route(req)?;
-        match provider.chat_stream(routed).await {
-            Ok(next) => {
-                self.inner = next;
-                self.base = partial.usage;
-                self.trim_next = prefill && kept.ends_with(char::is_whitespace);
-                self.store.remove(&id);
-                Ok(())
-            }
-            Err(again) => Err(again.with_recovery_id(id).with_partial(partial)),
-        }
+        Ok(Resuming {
+            call: provider.chat_stream(routed),
+            id,
+            trim_next: prefill && kept.ends_with(char::is_whitespace),
+            partial,
+        })
     }
 }
