@@ -481,75 +481,38 @@ fn report(
     }
     // Targets.
     md.push_str("### Targets (same run)\n\n| target | measured | met |\n|---|---|---|\n");
-    let mut target = |name: &str, a: Option<f64>, b: Option<f64>, limit: f64| {
-        if let (Some(a), Some(b)) = (a, b) {
-            let r = a / b;
-            md.push_str(&format!(
-                "| {name} ≤ {limit}× | {r:.3}× | {} |\n",
-                if r <= limit { "yes" } else { "**no**" }
-            ));
+    // (what, client, against, limit): each over the three main scenarios; against raw, each
+    // scenario has its own limit.
+    const TARGETS: [(&str, &str, &str, Option<f64>); 3] = [
+        ("exllm vs raw", "exllm", "raw", None),
+        ("exllm layers on vs off", "exllm", "exllm-off", Some(1.1)),
+        (
+            "exllm telemetry on vs off",
+            "exllm-watched",
+            "exllm",
+            Some(1.05),
+        ),
+    ];
+    const SCENARIOS: [(&str, &str, f64); 3] = [
+        ("whole, sequential", "cpu_us_per_call", 1.2),
+        ("whole, 32 in flight", "cpu_us_per_call", 1.2),
+        ("stream, 200 chunks", "cpu_ns_per_chunk", 1.3),
+    ];
+    for (what, client, against, limit) in TARGETS {
+        for (scenario, field, vs_raw) in SCENARIOS {
+            let limit = limit.unwrap_or(vs_raw);
+            if let (Some(a), Some(b)) = (
+                get("main", scenario, client, field),
+                get("main", scenario, against, field),
+            ) {
+                let r = a / b;
+                md.push_str(&format!(
+                    "| {what}, {scenario}: CPU ≤ {limit}× | {r:.3}× | {} |\n",
+                    if r <= limit { "yes" } else { "**no**" }
+                ));
+            }
         }
-    };
-    let f = "cpu_us_per_call";
-    target(
-        "exllm whole, sequential: CPU/call vs raw",
-        get("main", "whole, sequential", "exllm", f),
-        get("main", "whole, sequential", "raw", f),
-        1.2,
-    );
-    target(
-        "exllm whole, 32 in flight: CPU/call vs raw",
-        get("main", "whole, 32 in flight", "exllm", f),
-        get("main", "whole, 32 in flight", "raw", f),
-        1.2,
-    );
-    let f = "cpu_ns_per_chunk";
-    target(
-        "exllm stream: CPU/chunk vs raw",
-        get("main", "stream, 200 chunks", "exllm", f),
-        get("main", "stream, 200 chunks", "raw", f),
-        1.3,
-    );
-    let f = "cpu_us_per_call";
-    target(
-        "exllm layers on vs off, whole sequential",
-        get("main", "whole, sequential", "exllm", f),
-        get("main", "whole, sequential", "exllm-off", f),
-        1.1,
-    );
-    target(
-        "exllm layers on vs off, whole 32 in flight",
-        get("main", "whole, 32 in flight", "exllm", f),
-        get("main", "whole, 32 in flight", "exllm-off", f),
-        1.1,
-    );
-    let f = "cpu_ns_per_chunk";
-    target(
-        "exllm layers on vs off, stream",
-        get("main", "stream, 200 chunks", "exllm", f),
-        get("main", "stream, 200 chunks", "exllm-off", f),
-        1.1,
-    );
-    let f = "cpu_us_per_call";
-    target(
-        "exllm telemetry on vs off, whole sequential",
-        get("main", "whole, sequential", "exllm-watched", f),
-        get("main", "whole, sequential", "exllm", f),
-        1.05,
-    );
-    target(
-        "exllm telemetry on vs off, whole 32 in flight",
-        get("main", "whole, 32 in flight", "exllm-watched", f),
-        get("main", "whole, 32 in flight", "exllm", f),
-        1.05,
-    );
-    let f = "cpu_ns_per_chunk";
-    target(
-        "exllm telemetry on vs off, stream",
-        get("main", "stream, 200 chunks", "exllm-watched", f),
-        get("main", "stream, 200 chunks", "exllm", f),
-        1.05,
-    );
+    }
     md.push('\n');
     md
 }
