@@ -5,8 +5,6 @@
 //! partial answer and recovery id of a broken stream, auto-resume. Each test prints one line
 //! per row (`| fault | provider | outcome |`); run with `--nocapture` to see the table.
 
-#[cfg(feature = "bedrock")]
-#[allow(dead_code)]
 use crate::fault_kit as faults;
 use crate::matrix;
 use crate::support;

@@ -4,6 +4,7 @@
 
 mod support;
 
+#[cfg(feature = "bedrock")]
 #[path = "bedrock/wire.rs"]
 mod bedrock_wire;
 #[path = "../../../fuzz/dispatch.rs"]

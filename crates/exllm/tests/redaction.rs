@@ -4,8 +4,6 @@
 //! e-mail address) is redacted from logged bodies too. A test binary of its own: the
 //! subscriber must see every call site.
 
-#[cfg(feature = "bedrock")]
-#[allow(dead_code)]
 use crate::matrix;
 use crate::support;
 

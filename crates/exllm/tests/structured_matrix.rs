@@ -4,8 +4,6 @@
 //! second answer is taken; the same streamed, with partial values; and the error once the
 //! retries are used up.
 
-#[cfg(feature = "bedrock")]
-#[allow(dead_code)]
 use crate::matrix;
 use crate::support;
 

@@ -4,8 +4,6 @@
 //! assembling into the non-streamed result, a three-step `run_tools` loop with a call whose
 //! arguments fail the tool's schema, and embeddings batches larger than the provider's limit.
 
-#[cfg(feature = "bedrock")]
-#[allow(dead_code)]
 use crate::matrix;
 use crate::support;
 

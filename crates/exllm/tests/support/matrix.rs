@@ -6,8 +6,8 @@
 //! same usage ([`USAGE_IN`] input and [`USAGE_OUT`] output tokens), so sums are easy to check.
 //!
 //! The test files declare `mod support;` and this file with
-//! `#[path = "support/matrix.rs"] mod matrix;`; with the `bedrock` feature they also declare
-//! `#[path = "bedrock/wire.rs"] mod bedrock_wire;` for the AWS event-stream encoder.
+//! `crate::matrix` (declared in `tests/main.rs`); with the `bedrock` feature, `crate::bedrock_wire`
+//! is the AWS event-stream encoder.
 
 #![allow(dead_code)]
 
