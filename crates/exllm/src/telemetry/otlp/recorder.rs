@@ -8,7 +8,7 @@ use crate::telemetry::metric;
 use metrics::{
     CounterFn, GaugeFn, HistogramFn, Key, KeyName, Metadata, Recorder, SharedString, Unit,
 };
-use opentelemetry::metrics::{Counter, Gauge, Histogram, Meter};
+use opentelemetry::metrics::{Counter, Gauge, Histogram, InstrumentBuilder, Meter};
 use opentelemetry::KeyValue;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -200,6 +200,33 @@ impl HistogramFn for HistogramHandle {
     }
 }
 
+/// The instrument named `name`: the one made before, or a new one from `build`.
+fn made<I: Clone>(
+    instruments: &mut HashMap<String, I>,
+    name: &str,
+    build: impl FnOnce() -> I,
+) -> I {
+    if let Some(i) = instruments.get(name) {
+        return i.clone();
+    }
+    let i = build();
+    instruments.insert(name.to_owned(), i.clone());
+    i
+}
+
+impl Shape {
+    /// Unit and description on a counter or gauge builder.
+    fn apply<'a, T>(&self, mut b: InstrumentBuilder<'a, T>) -> InstrumentBuilder<'a, T> {
+        if let Some(u) = self.unit {
+            b = b.with_unit(u);
+        }
+        if let Some(d) = &self.description {
+            b = b.with_description(d.clone());
+        }
+        b
+    }
+}
+
 impl Recorder for OtlpRecorder {
     fn describe_counter(&self, key: KeyName, unit: Option<Unit>, description: SharedString) {
         self.describe(key, unit, description);
@@ -219,22 +246,10 @@ impl Recorder for OtlpRecorder {
             return metrics::Counter::from_arc(h.clone());
         }
         let name = key.name();
-        let counter = match st.counters.get(name) {
-            Some(c) => c.clone(),
-            None => {
-                let shape = st.shape(name);
-                let mut b = self.meter.u64_counter(name.to_owned());
-                if let Some(u) = shape.unit {
-                    b = b.with_unit(u);
-                }
-                if let Some(d) = shape.description {
-                    b = b.with_description(d);
-                }
-                let c = b.build();
-                st.counters.insert(name.to_owned(), c.clone());
-                c
-            }
-        };
+        let shape = st.shape(name);
+        let counter = made(&mut st.counters, name, || {
+            shape.apply(self.meter.u64_counter(name.to_owned())).build()
+        });
         let handle = Arc::new(CounterHandle {
             counter,
             attrs: attributes(key),
@@ -250,22 +265,10 @@ impl Recorder for OtlpRecorder {
             return metrics::Gauge::from_arc(h.clone());
         }
         let name = key.name();
-        let gauge = match st.gauges.get(name) {
-            Some(g) => g.clone(),
-            None => {
-                let shape = st.shape(name);
-                let mut b = self.meter.f64_gauge(name.to_owned());
-                if let Some(u) = shape.unit {
-                    b = b.with_unit(u);
-                }
-                if let Some(d) = shape.description {
-                    b = b.with_description(d);
-                }
-                let g = b.build();
-                st.gauges.insert(name.to_owned(), g.clone());
-                g
-            }
-        };
+        let shape = st.shape(name);
+        let gauge = made(&mut st.gauges, name, || {
+            shape.apply(self.meter.f64_gauge(name.to_owned())).build()
+        });
         let handle = Arc::new(GaugeHandle {
             gauge,
             attrs: attributes(key),
@@ -281,25 +284,20 @@ impl Recorder for OtlpRecorder {
             return metrics::Histogram::from_arc(h.clone());
         }
         let name = key.name();
-        let histogram = match st.histograms.get(name) {
-            Some(h) => h.clone(),
-            None => {
-                let shape = st.shape(name);
-                let mut b = self.meter.f64_histogram(name.to_owned());
-                if let Some(u) = shape.unit {
-                    b = b.with_unit(u);
-                }
-                if let Some(d) = shape.description {
-                    b = b.with_description(d);
-                }
-                if let Some(bounds) = shape.buckets {
-                    b = b.with_boundaries(bounds);
-                }
-                let h = b.build();
-                st.histograms.insert(name.to_owned(), h.clone());
-                h
+        let shape = st.shape(name);
+        let histogram = made(&mut st.histograms, name, || {
+            let mut b = self.meter.f64_histogram(name.to_owned());
+            if let Some(u) = shape.unit {
+                b = b.with_unit(u);
             }
-        };
+            if let Some(d) = &shape.description {
+                b = b.with_description(d.clone());
+            }
+            if let Some(bounds) = shape.buckets.clone() {
+                b = b.with_boundaries(bounds);
+            }
+            b.build()
+        });
         let handle = Arc::new(HistogramHandle {
             histogram,
             attrs: attributes(key),
