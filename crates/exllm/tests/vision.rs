@@ -179,8 +179,8 @@ async fn gemini_image_from_a_file_and_a_url() {
         json!([
             {"text": "Describe."},
             {"inlineData": {"mimeType": "image/png", "data": b64(&tiny_png())}},
-            // The type of a URL is unknown until fetched; Gemini is told so.
-            {"fileData": {"mimeType": "application/octet-stream", "fileUri": URL}},
+            // Gemini needs a type; a URL given without one gets its extension's.
+            {"fileData": {"mimeType": "image/png", "fileUri": URL}},
         ])
     );
 }

@@ -17,6 +17,37 @@ pub struct ImageInfo {
     pub height: Option<u32>,
 }
 
+/// The media type a URL's file extension names, for a remote file exllm does not download
+/// (the bytes are not at hand, so the name is all there is). Query and fragment are ignored.
+///
+/// ```
+/// assert_eq!(exllm::media::type_from_url("https://x.dev/a/cat.PNG?w=2"), Some("image/png"));
+/// assert_eq!(exllm::media::type_from_url("gs://bucket/report.pdf"), Some("application/pdf"));
+/// assert_eq!(exllm::media::type_from_url("https://example.com/dog"), None);
+/// ```
+pub fn type_from_url(url: &str) -> Option<&'static str> {
+    let path = url.split(['?', '#']).next().unwrap_or(url);
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let (_, ext) = name.rsplit_once('.')?;
+    Some(match ext.to_ascii_lowercase().as_str() {
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "heic" => "image/heic",
+        "heif" => "image/heif",
+        "pdf" => "application/pdf",
+        "txt" => "text/plain",
+        "mp3" => "audio/mpeg",
+        "wav" => "audio/wav",
+        "flac" => "audio/flac",
+        "mp4" => "video/mp4",
+        "mov" => "video/quicktime",
+        "webm" => "video/webm",
+        _ => return None,
+    })
+}
+
 /// The media type of `bytes` from their magic number: JPEG, PNG, GIF, WebP or PDF.
 ///
 /// ```

@@ -25,7 +25,7 @@ mod detect;
 mod limits;
 mod load;
 
-pub use detect::{image_info, sniff, ImageInfo};
+pub use detect::{image_info, sniff, type_from_url, ImageInfo};
 pub use limits::{check_request, MediaLimits};
 pub(crate) use load::parse_data_url;
 pub use load::{from_bytes, from_path, from_path_or_url, from_url};

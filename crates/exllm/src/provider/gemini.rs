@@ -233,7 +233,18 @@ fn encode_contents(req: &ChatRequest, warnings: &mut Vec<Warning>) -> (Vec<Value
                 | Part::File {
                     source, media_type, ..
                 } => {
-                    let mime = media_type.as_deref().unwrap_or("application/octet-stream");
+                    // Gemini needs a type for every file; for a URL given without one, its
+                    // extension is the best evidence there is.
+                    let guessed = match source {
+                        MediaSource::Url(u) | MediaSource::FileId(u) => {
+                            crate::media::type_from_url(u)
+                        }
+                        MediaSource::Base64(_) => None,
+                    };
+                    let mime = media_type
+                        .as_deref()
+                        .or(guessed)
+                        .unwrap_or("application/octet-stream");
                     match source {
                         MediaSource::Base64(d) => {
                             json!({"inlineData": {"mimeType": mime, "data": d}})
