@@ -147,14 +147,7 @@ impl Client {
     pub async fn whole(&self, model: &str) -> Result<Seen, BoxError> {
         match self {
             Client::Raw { http, url } => {
-                let body = RawRequest::new(model, false);
-                let resp = http
-                    .post(url)
-                    .bearer_auth("sk-bench")
-                    .json(&body)
-                    .send()
-                    .await?
-                    .error_for_status()?;
+                let resp = raw_post(http, url, model, false).await?;
                 let bytes = resp.bytes().await?;
                 let r: RawResponse = serde_json::from_slice(&bytes)?;
                 let text = r.choices.first().and_then(|c| c.message.content.as_deref());
@@ -197,14 +190,7 @@ impl Client {
         let mut seen = Seen::default();
         match self {
             Client::Raw { http, url } => {
-                let body = RawRequest::new(model, true);
-                let resp = http
-                    .post(url)
-                    .bearer_auth("sk-bench")
-                    .json(&body)
-                    .send()
-                    .await?
-                    .error_for_status()?;
+                let resp = raw_post(http, url, model, true).await?;
                 let mut body = resp.bytes_stream();
                 let mut buf: Vec<u8> = Vec::new();
                 let mut usage = None;
@@ -284,6 +270,22 @@ impl Client {
         }
         Ok(seen)
     }
+}
+
+/// The raw floor's request: a typed body, sent as it would be by hand.
+async fn raw_post(
+    http: &reqwest::Client,
+    url: &str,
+    model: &str,
+    stream: bool,
+) -> Result<reqwest::Response, BoxError> {
+    Ok(http
+        .post(url)
+        .bearer_auth("sk-bench")
+        .json(&RawRequest::new(model, stream))
+        .send()
+        .await?
+        .error_for_status()?)
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {

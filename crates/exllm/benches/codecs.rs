@@ -254,17 +254,7 @@ fn collector(c: &mut Criterion) {
     let mut g = c.benchmark_group("collector");
     g.throughput(Throughput::Elements(events.len() as u64));
     g.bench_function("openai_stream_200", |b| {
-        b.iter_batched(
-            || events.clone(),
-            |events| {
-                let mut col = Collector::new();
-                for e in events {
-                    col.push(e);
-                }
-                col.finish()
-            },
-            BatchSize::SmallInput,
-        )
+        b.iter_batched(|| events.clone(), Collector::collect, BatchSize::SmallInput)
     });
     g.finish();
 }

@@ -65,11 +65,7 @@ fn bench(c: &mut Criterion) {
         b.iter_batched(
             || events.clone(),
             |events| {
-                let mut col = Collector::new();
-                for e in events {
-                    col.push(e);
-                }
-                let resp = col.finish();
+                let resp = Collector::collect(events);
                 assert_eq!(resp.tool_calls().len(), 1);
                 black_box(resp)
             },

@@ -166,6 +166,14 @@ impl Collector {
         }
     }
 
+    /// The response a whole sequence of events collects into (a decoder that reads a whole
+    /// body as its stream events, a test, a benchmark).
+    pub fn collect(events: impl IntoIterator<Item = StreamEvent>) -> ChatResponse {
+        let mut c = Collector::new();
+        events.into_iter().for_each(|e| c.push(e));
+        c.finish()
+    }
+
     /// Adds an event the caller keeps (a layer that watches a stream it passes on): text and
     /// argument fragments are appended from the borrow; only other events are cloned.
     pub fn push_ref(&mut self, event: &StreamEvent) {

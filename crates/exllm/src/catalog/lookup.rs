@@ -91,11 +91,8 @@ impl Catalog {
     pub fn shared_model(name: &str) -> Option<&'static ModelEntry> {
         static USER_FILES: OnceLock<bool> = OnceLock::new();
         if *USER_FILES.get_or_init(|| user_source().is_some()) {
-            // A user file may add or change any model: look in the merged catalog, kept for
-            // the life of the process like the embedded one.
-            static MERGED: OnceLock<Arc<Catalog>> = OnceLock::new();
-            let merged: &'static Catalog = MERGED.get_or_init(Catalog::shared);
-            return merged.model(name);
+            // A user file may add or change any model: look in the merged catalog.
+            return Self::shared_arc().model(name);
         }
         let (provider, _) = name.split_once('/')?;
         Catalog::embedded_provider(provider)?.model(name)
@@ -105,22 +102,24 @@ impl Catalog {
     /// catalog of its own: without user files it is the embedded catalog itself, not a copy.
     /// A broken user file is logged and the embedded catalog used.
     pub fn shared() -> Arc<Catalog> {
+        Self::shared_arc().clone()
+    }
+
+    fn shared_arc() -> &'static Arc<Catalog> {
         static SHARED: OnceLock<Arc<Catalog>> = OnceLock::new();
-        SHARED
-            .get_or_init(|| match user_source() {
-                None => Self::embedded_arc().clone(),
-                Some(path) => {
-                    let mut c = Catalog::embedded().clone();
-                    match c.apply_path(&path) {
-                        Ok(()) => Arc::new(c),
-                        Err(e) => {
-                            tracing::warn!("user catalog files ignored: {e}");
-                            Self::embedded_arc().clone()
-                        }
+        SHARED.get_or_init(|| match user_source() {
+            None => Self::embedded_arc().clone(),
+            Some(path) => {
+                let mut c = Catalog::embedded().clone();
+                match c.apply_path(&path) {
+                    Ok(()) => Arc::new(c),
+                    Err(e) => {
+                        tracing::warn!("user catalog files ignored: {e}");
+                        Self::embedded_arc().clone()
                     }
                 }
-            })
-            .clone()
+            }
+        })
     }
 
     /// The embedded catalog with the user's files applied: `EXLLM_CATALOG` (a file or a

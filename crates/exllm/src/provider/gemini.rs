@@ -136,11 +136,7 @@ impl Codec for GeminiCodec {
         let mut events = Vec::new();
         d.chunk(body, &mut events)?;
         d.flush(&mut events);
-        let mut c = Collector::new();
-        for e in events {
-            c.push(e);
-        }
-        Ok(c.finish())
+        Ok(Collector::collect(events))
     }
 
     fn stream_decoder(&self) -> Box<dyn StreamDecoder> {

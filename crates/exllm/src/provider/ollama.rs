@@ -117,11 +117,7 @@ impl Codec for OllamaCodec {
         let mut events = Vec::new();
         d.line(body, &mut events)?;
         d.finish(&mut events)?;
-        let mut c = Collector::new();
-        for e in events {
-            c.push(e);
-        }
-        Ok(c.finish())
+        Ok(Collector::collect(events))
     }
 
     fn framing(&self) -> Framing {

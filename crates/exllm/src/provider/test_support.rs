@@ -226,9 +226,7 @@ pub(crate) fn data_frames<T: Display>(data: &[T]) -> Vec<(String, String)> {
 
 /// The response stream events collect into.
 pub(crate) fn collect(events: Vec<StreamEvent>) -> ChatResponse {
-    let mut c = Collector::new();
-    events.into_iter().for_each(|e| c.push(e));
-    c.finish()
+    Collector::collect(events)
 }
 
 /// The settings warnings name, in the order they were given.
