@@ -149,7 +149,7 @@ pub fn generate(
     send!(StreamEvent::Usage(Usage {
         input_tokens: Some(prompt.len() as u64),
         output_tokens: Some(generated as u64),
-        raw: Some(json!({"prompt_tokens": prompt.len(), "completion_tokens": generated})),
+        raw: Some(json!({"prompt_tokens": prompt.len(), "completion_tokens": generated}).into()),
         ..Default::default()
     }));
     send!(StreamEvent::Finish(finish));

@@ -33,7 +33,7 @@ fn check_usage(resp: &ChatResponse) {
     assert_eq!(u.reasoning_tokens, Some(12));
     assert_eq!(u.cache_read_tokens, Some(4));
     assert_eq!(u.cache_write_tokens, None, "unknown is not zero");
-    assert_eq!(u.raw.as_ref(), Some(&usage_metadata()));
+    assert_eq!(u.raw, Some(usage_metadata().into()));
 }
 
 fn check_key(r: &support::Recorded) {

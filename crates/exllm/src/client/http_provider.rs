@@ -231,7 +231,7 @@ impl HttpProvider {
                 t.timeouts.first_byte,
                 TimeoutKind::FirstByte,
                 &ep.provider,
-                s.transport.send(request, &ep.provider),
+                Box::pin(s.transport.send(request, &ep.provider)),
             );
             match sent.await {
                 Ok(resp) => {

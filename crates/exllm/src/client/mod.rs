@@ -94,6 +94,7 @@ struct Inner {
     transport: crate::transport::HttpTransport,
     providers: RwLock<HashMap<String, Arc<dyn ChatProvider>>>,
     catalog: OnceLock<Arc<Catalog>>,
+    metrics: crate::telemetry::InstrumentCache,
 }
 
 impl Client {
@@ -119,6 +120,7 @@ impl Client {
                 transport,
                 providers: RwLock::new(providers),
                 catalog: OnceLock::new(),
+                metrics: Default::default(),
             }),
         }
     }
@@ -169,6 +171,7 @@ impl Client {
             req,
             b.callbacks.clone(),
             b.telemetry,
+            self.inner.metrics.get(provider, model),
         ))
     }
 
@@ -331,10 +334,11 @@ impl Client {
     }
 
     fn route(&self, mut req: ChatRequest) -> Result<(Arc<dyn ChatProvider>, ChatRequest)> {
-        let (provider, model) = split_model(&req.model)?;
+        let (provider, _) = split_model(&req.model)?;
+        let prefix = provider.len() + 1;
         let provider = self.provider(provider)?;
-        let model = model.to_owned();
-        req.model = model;
+        // The model name without `provider/`, in place (no new string).
+        req.model.replace_range(..prefix, "");
         Ok((provider, req))
     }
 }

@@ -258,7 +258,7 @@ fn usage(raw: Value) -> Usage {
         cache_read_tokens: read,
         cache_write_tokens: write,
         reasoning_tokens: None,
-        raw: Some(raw),
+        raw: Some(raw.into()),
     }
 }
 

@@ -311,7 +311,7 @@ fn usage(raw: Value) -> Usage {
             .get("cached_tokens")
             .and_then(Value::as_f64)
             .map(|f| f as u64),
-        raw: Some(raw),
+        raw: Some(raw.into()),
         ..Default::default()
     }
 }

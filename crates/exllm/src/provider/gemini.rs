@@ -354,7 +354,7 @@ fn usage(raw: Value) -> Usage {
         cache_read_tokens: n("cachedContentTokenCount"),
         cache_write_tokens: None,
         reasoning_tokens: n("thoughtsTokenCount"),
-        raw: Some(raw),
+        raw: Some(raw.into()),
     }
 }
 

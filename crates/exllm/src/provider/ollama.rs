@@ -346,7 +346,7 @@ impl OllamaStreamDecoder {
             out.push(StreamEvent::Usage(Usage {
                 input_tokens: Some(line.prompt_eval_count.unwrap_or(0)),
                 output_tokens: Some(line.eval_count.unwrap_or(0)),
-                raw: Some(Value::Object(raw)),
+                raw: Some(Value::Object(raw).into()),
                 ..Default::default()
             }));
             if let Some(r) = line.done_reason.filter(|r| !r.is_empty()) {

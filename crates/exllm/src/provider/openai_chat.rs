@@ -4,21 +4,19 @@
 //! tolerance for each one's extras (`reasoning_content`, `reasoning`, Mistral content lists,
 //! `x_groq.usage`, Perplexity citations, usage chunks with no choices).
 
-use super::encode::{dropped, function_tools};
 use super::errors::response_error;
-use super::wire::{self, data_url, merge_options, put};
-use super::{Api, Codec, Encoded, Endpoint, Quirks, StreamDecoder};
+use super::wire::{self, Count};
+use super::{Api, Codec, Encoded, Endpoint, StreamDecoder};
 use crate::error::{Error, ErrorKind, Result};
 use crate::transport::Frame;
 use crate::types::{
-    ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, FinishKind, FinishReason, JsonMap,
-    MediaSource, Message, Part, ResponseFormat, Role, StreamEvent, ToolCall, ToolChoice, Usage,
-    Warning,
+    ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, FinishKind, FinishReason, RawJson,
+    StreamEvent, ToolCall, Usage,
 };
 use crate::Collector;
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::borrow::Cow;
 
 /// The Chat Completions codec.
@@ -46,95 +44,7 @@ impl Codec for OpenAiChatCodec {
         ep: &Endpoint,
         stream: bool,
     ) -> Result<Encoded> {
-        let mut warnings = Vec::new();
-        let q = ep.quirks;
-        let mut body = JsonMap::new();
-        body.insert("model".into(), model.into());
-        body.insert(
-            "messages".into(),
-            Value::Array(encode_messages(&req.messages, q, &mut warnings)),
-        );
-        if !req.tools.is_empty() {
-            body.insert("tools".into(), function_tools(&req.tools, true));
-        }
-        if let Some(c) = &req.tool_choice {
-            body.insert(
-                "tool_choice".into(),
-                match c {
-                    ToolChoice::Auto => "auto".into(),
-                    ToolChoice::None => "none".into(),
-                    ToolChoice::Required => "required".into(),
-                    ToolChoice::Tool(name) => {
-                        json!({"type": "function", "function": {"name": name}})
-                    }
-                },
-            );
-        }
-        put(&mut body, "parallel_tool_calls", req.parallel_tool_calls);
-        put(&mut body, "temperature", req.temperature);
-        put(&mut body, "top_p", req.top_p);
-        if req.top_k.is_some() {
-            if q.top_k {
-                put(&mut body, "top_k", req.top_k);
-            } else {
-                warnings.push(Warning::unsupported("top_k", &ep.provider));
-            }
-        }
-        let max_key = if q.max_completion_tokens {
-            "max_completion_tokens"
-        } else {
-            "max_tokens"
-        };
-        put(&mut body, max_key, req.max_tokens);
-        if !req.stop.is_empty() {
-            body.insert("stop".into(), json!(req.stop));
-        }
-        put(&mut body, "seed", req.seed);
-        put(&mut body, "n", req.n);
-        put(&mut body, "frequency_penalty", req.frequency_penalty);
-        put(&mut body, "presence_penalty", req.presence_penalty);
-        put(&mut body, "service_tier", req.service_tier.clone());
-        put(&mut body, "user", req.user.clone());
-        put(&mut body, "logprobs", req.logprobs);
-        put(&mut body, "top_logprobs", req.top_logprobs);
-        if let Some(f) = &req.response_format {
-            body.insert("response_format".into(), response_format(f));
-        }
-        if let Some(r) = &req.reasoning {
-            match (r.effort, q.reasoning_effort) {
-                (Some(e), true) => {
-                    body.insert("reasoning_effort".into(), e.as_str().into());
-                }
-                (Some(_), false) => {
-                    warnings.push(Warning::unsupported("reasoning.effort", &ep.provider))
-                }
-                (None, _) => {}
-            }
-            if r.budget_tokens.is_some() {
-                warnings.push(Warning::unsupported(
-                    "reasoning.budget_tokens",
-                    &ep.provider,
-                ));
-            }
-            if r.summary.is_some() {
-                warnings.push(Warning::unsupported("reasoning.summary", &ep.provider));
-            }
-        }
-        if stream {
-            body.insert("stream".into(), true.into());
-            if q.stream_usage {
-                body.insert("stream_options".into(), json!({"include_usage": true}));
-            }
-        }
-        merge_options(&mut body, &req.provider_options);
-        let path = if q.deployment_path {
-            body.remove("model");
-            format!("/deployments/{model}/chat/completions")
-        } else {
-            "/chat/completions".to_owned()
-        };
-        let request = wire::post_json(ep, &path, &Value::Object(body), stream)?;
-        Ok(Encoded { request, warnings })
+        request::encode(req, model, ep, stream)
     }
 
     fn decode(&self, body: &[u8]) -> Result<ChatResponse> {
@@ -204,160 +114,6 @@ impl Codec for OpenAiChatCodec {
     }
 }
 
-fn encode_messages(messages: &[Message], q: Quirks, warnings: &mut Vec<Warning>) -> Vec<Value> {
-    let mut out = Vec::with_capacity(messages.len());
-    for m in messages {
-        match m.role {
-            Role::System | Role::Developer => {
-                let role = if m.role == Role::Developer && q.developer_role {
-                    "developer"
-                } else {
-                    "system"
-                };
-                out.push(json!({"role": role, "content": m.text()}));
-            }
-            Role::User | Role::Tool => {
-                let mut parts = Vec::new();
-                for p in &m.content {
-                    match p {
-                        Part::ToolResult(r) => out.push(json!({
-                            "role": "tool",
-                            "tool_call_id": r.call_id,
-                            "content": r.text_content(),
-                        })),
-                        Part::CacheBreakpoint(_) => {}
-                        other => {
-                            if let Some(v) = user_part(other, warnings) {
-                                parts.push(v);
-                            }
-                        }
-                    }
-                }
-                if parts.is_empty() {
-                    continue;
-                }
-                let content = match parts.as_slice() {
-                    [one] if one["type"] == "text" => one["text"].clone(),
-                    _ => Value::Array(parts),
-                };
-                let mut msg = json!({"role": "user", "content": content});
-                if let Some(n) = &m.name {
-                    msg["name"] = n.as_str().into();
-                }
-                out.push(msg);
-            }
-            Role::Assistant => out.push(assistant_message(m)),
-        }
-    }
-    out
-}
-
-fn user_part(p: &Part, warnings: &mut Vec<Warning>) -> Option<Value> {
-    Some(match p {
-        Part::Text { text } => json!({"type": "text", "text": text}),
-        Part::Image {
-            source,
-            media_type,
-            detail,
-        } => {
-            let url = match source {
-                MediaSource::Url(u) => u.clone(),
-                MediaSource::Base64(d) => data_url(media_type.as_deref(), d),
-                MediaSource::FileId(id) => {
-                    return Some(json!({"type": "file", "file": {"file_id": id}}))
-                }
-            };
-            let mut image = json!({"url": url});
-            if let Some(d) = detail {
-                image["detail"] = d.as_str().into();
-            }
-            json!({"type": "image_url", "image_url": image})
-        }
-        Part::File {
-            source,
-            media_type,
-            filename,
-        } => {
-            let mut file = match source {
-                MediaSource::Base64(d) => json!({"file_data": data_url(media_type.as_deref(), d)}),
-                MediaSource::FileId(id) => json!({"file_id": id}),
-                MediaSource::Url(u) if crate::media::parse_data_url(u).is_some() => {
-                    json!({"file_data": u})
-                }
-                MediaSource::Url(_) => {
-                    warnings.push(Warning {
-                        setting: Some("file".into()),
-                        message: "Chat Completions takes files as data or file ids, not URLs; the file was not sent".into(),
-                    });
-                    return None;
-                }
-            };
-            if let Some(f) = filename {
-                file["filename"] = f.as_str().into();
-            }
-            json!({"type": "file", "file": file})
-        }
-        other => {
-            warnings.push(dropped(other, "a Chat Completions user message"));
-            return None;
-        }
-    })
-}
-
-fn assistant_message(m: &Message) -> Value {
-    let mut text = String::new();
-    let mut calls = Vec::new();
-    let mut refusal = None;
-    for p in &m.content {
-        match p {
-            Part::Text { text: t } => text.push_str(t),
-            Part::Refusal { text: t } => refusal = Some(t.clone()),
-            Part::ToolCall(c) => calls.push(json!({
-                "id": c.id,
-                "type": "function",
-                "function": {"name": c.name, "arguments": c.arguments_text()},
-            })),
-            // Reasoning and provider-run items of other APIs have no place in this format.
-            _ => {}
-        }
-    }
-    let mut msg = json!({"role": "assistant"});
-    msg["content"] = if text.is_empty() && !calls.is_empty() {
-        Value::Null
-    } else {
-        text.into()
-    };
-    if !calls.is_empty() {
-        msg["tool_calls"] = Value::Array(calls);
-    }
-    if let Some(r) = refusal {
-        msg["refusal"] = r.into();
-    }
-    msg
-}
-
-fn response_format(f: &ResponseFormat) -> Value {
-    match f {
-        ResponseFormat::Text => json!({"type": "text"}),
-        ResponseFormat::JsonObject => json!({"type": "json_object"}),
-        ResponseFormat::JsonSchema {
-            name,
-            schema,
-            description,
-            strict,
-        } => {
-            let mut s = json!({"name": name, "schema": schema});
-            if let Some(d) = description {
-                s["description"] = d.as_str().into();
-            }
-            if let Some(st) = strict {
-                s["strict"] = (*st).into();
-            }
-            json!({"type": "json_schema", "json_schema": s})
-        }
-    }
-}
-
 /// Maps a Chat Completions finish reason.
 pub(crate) fn finish_reason(raw: &str) -> FinishReason {
     let kind = match raw {
@@ -372,19 +128,16 @@ pub(crate) fn finish_reason(raw: &str) -> FinishReason {
     FinishReason::new(kind, raw)
 }
 
-/// Maps a Chat Completions usage object. When `total_tokens` shows reasoning tokens counted
-/// outside `completion_tokens` (xAI), they are added to the output.
-pub(crate) fn usage(raw: Value) -> Usage {
-    let n = |v: &Value, path: &[&str]| {
-        path.iter()
-            .try_fold(v, |v, k| v.get(k))
-            .and_then(Value::as_u64)
-    };
-    let input = n(&raw, &["prompt_tokens"]);
-    let completion = n(&raw, &["completion_tokens"]);
-    let reasoning = n(&raw, &["completion_tokens_details", "reasoning_tokens"]);
-    let total = n(&raw, &["total_tokens"]);
-    let output = match (input, completion, reasoning, total) {
+/// Maps a Chat Completions usage object, kept as sent. When `total_tokens` shows reasoning
+/// tokens counted outside `completion_tokens` (xAI), they are added to the output. Counts
+/// that are not whole numbers are unknown; an object of another shape keeps only its text.
+pub(crate) fn usage(raw: RawJson) -> Usage {
+    let w: WireUsage = raw.parse().unwrap_or_default();
+    let input = w.prompt_tokens.0;
+    let completion = w.completion_tokens.0;
+    let detail = |d: &Option<Details>, f: fn(&Details) -> Count| d.as_ref().and_then(|d| f(d).0);
+    let reasoning = detail(&w.completion_tokens_details, |d| d.reasoning_tokens);
+    let output = match (input, completion, reasoning, w.total_tokens.0) {
         (Some(i), Some(c), Some(r), Some(t))
             if r > 0 && i.checked_add(c).and_then(|x| x.checked_add(r)) == Some(t) =>
         {
@@ -395,12 +148,37 @@ pub(crate) fn usage(raw: Value) -> Usage {
     Usage {
         input_tokens: input,
         output_tokens: output,
-        cache_read_tokens: n(&raw, &["prompt_tokens_details", "cached_tokens"])
-            .or_else(|| n(&raw, &["prompt_cache_hit_tokens"])),
+        cache_read_tokens: detail(&w.prompt_tokens_details, |d| d.cached_tokens)
+            .or(w.prompt_cache_hit_tokens.0),
         cache_write_tokens: None,
         reasoning_tokens: reasoning,
         raw: Some(raw),
     }
+}
+
+/// The counts of a usage object that [`usage`] reads.
+#[derive(Deserialize, Default)]
+struct WireUsage {
+    #[serde(default)]
+    prompt_tokens: Count,
+    #[serde(default)]
+    completion_tokens: Count,
+    #[serde(default)]
+    total_tokens: Count,
+    /// DeepSeek's cache hits.
+    #[serde(default)]
+    prompt_cache_hit_tokens: Count,
+    #[serde(default)]
+    prompt_tokens_details: Option<Details>,
+    #[serde(default)]
+    completion_tokens_details: Option<Details>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Details {
+    cached_tokens: Count,
+    reasoning_tokens: Count,
 }
 
 fn push_reasoning(c: &mut Collector, text: Option<String>) {
@@ -457,11 +235,11 @@ struct Envelope<'a, C> {
     model: Option<Cow<'a, str>>,
     #[serde(default = "Vec::new")]
     choices: Vec<C>,
-    #[serde(default)]
-    usage: Option<Value>,
+    #[serde(default, borrow)]
+    usage: Option<&'a RawValue>,
     /// Groq streams put usage here.
-    #[serde(default)]
-    x_groq: Option<XGroq>,
+    #[serde(default, borrow)]
+    x_groq: Option<XGroq<'a>>,
     #[serde(default)]
     error: Option<Value>,
     /// The [`META_KEYS`] fields, unparsed: streams repeat them in every chunk, so they are
@@ -479,9 +257,9 @@ struct Envelope<'a, C> {
 }
 
 #[derive(Deserialize)]
-struct XGroq {
-    #[serde(default)]
-    usage: Option<Value>,
+struct XGroq<'a> {
+    #[serde(default, borrow)]
+    usage: Option<&'a RawValue>,
 }
 
 impl<'a, C> Envelope<'a, C> {
@@ -498,12 +276,12 @@ impl<'a, C> Envelope<'a, C> {
     }
 
     /// The usage object, top-level or Groq's.
-    fn take_usage(&mut self) -> Option<Value> {
-        self.usage
-            .take()
-            .filter(|u| !u.is_null())
-            .or_else(|| self.x_groq.take().and_then(|x| x.usage))
-            .filter(|u| !u.is_null())
+    fn take_usage(&mut self) -> Option<RawJson> {
+        let present = |u: &&RawValue| u.get() != "null";
+        let top = self.usage.take().filter(present);
+        top.or_else(|| self.x_groq.take().and_then(|x| x.usage))
+            .filter(present)
+            .map(RawJson::from_raw)
     }
 }
 
@@ -602,6 +380,7 @@ struct WireFunction {
     arguments: Option<Value>,
 }
 
+mod request;
 mod stream;
 use stream::ChatStreamDecoder;
 

@@ -398,7 +398,7 @@ fn usage(raw: Value) -> Usage {
         cache_read_tokens: n(&["input_tokens_details", "cached_tokens"]),
         cache_write_tokens: None,
         reasoning_tokens: n(&["output_tokens_details", "reasoning_tokens"]),
-        raw: Some(raw),
+        raw: Some(raw.into()),
     }
 }
 

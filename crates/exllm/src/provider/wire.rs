@@ -93,7 +93,7 @@ fn apply(ep: &Endpoint, mut b: http::request::Builder) -> Result<http::request::
 pub(crate) fn post_json(
     ep: &Endpoint,
     path: &str,
-    body: &Value,
+    body: &impl serde::Serialize,
     stream: bool,
 ) -> Result<http::Request<Bytes>> {
     post_json_accepting(
@@ -112,15 +112,18 @@ pub(crate) fn post_json(
 pub(crate) fn post_json_accepting(
     ep: &Endpoint,
     path: &str,
-    body: &Value,
+    body: &impl serde::Serialize,
     accept: &str,
 ) -> Result<http::Request<Bytes>> {
     let b = http::Request::post(url(ep, path))
         .header(CONTENT_TYPE, "application/json")
         .header(ACCEPT, accept);
-    let body = serde_json::to_vec(body).map_err(|e| {
+    // Most bodies fit: growing the buffer from empty reallocated it five times per call.
+    let mut bytes = Vec::with_capacity(512);
+    serde_json::to_writer(&mut bytes, body).map_err(|e| {
         Error::new(ErrorKind::InvalidInput, "cannot encode the request").with_source(e)
     })?;
+    let body = bytes;
     apply(ep, b)?
         .body(Bytes::from(body))
         .map_err(|e| config_error(ep, e))
@@ -258,5 +261,68 @@ mod tests {
         let r = post_json(&ep, "/chat", &json!({}), false).unwrap();
         assert_eq!(r.uri(), "http://h/v1/chat");
         assert!(r.headers()[AUTHORIZATION].is_sensitive());
+    }
+}
+
+/// A token count read leniently: a whole number is `Some`, anything else (a float, a string,
+/// `null`, an object) is unknown rather than an error, so an odd usage field never fails the
+/// decoding of an answer.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Count(pub Option<u64>);
+
+impl<'de> serde::Deserialize<'de> for Count {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Count;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a token count")
+            }
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<Count, E> {
+                Ok(Count(Some(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<Count, E> {
+                Ok(Count(u64::try_from(v).ok()))
+            }
+            fn visit_f64<E>(self, _: f64) -> std::result::Result<Count, E> {
+                Ok(Count(None))
+            }
+            fn visit_bool<E>(self, _: bool) -> std::result::Result<Count, E> {
+                Ok(Count(None))
+            }
+            fn visit_str<E>(self, _: &str) -> std::result::Result<Count, E> {
+                Ok(Count(None))
+            }
+            fn visit_unit<E>(self) -> std::result::Result<Count, E> {
+                Ok(Count(None))
+            }
+            fn visit_none<E>(self) -> std::result::Result<Count, E> {
+                Ok(Count(None))
+            }
+            fn visit_some<D2: serde::Deserializer<'de>>(
+                self,
+                d: D2,
+            ) -> std::result::Result<Count, D2::Error> {
+                serde::Deserialize::deserialize(d)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<Count, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Count(None))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Count, A::Error> {
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(Count(None))
+            }
+        }
+        d.deserialize_any(V)
     }
 }

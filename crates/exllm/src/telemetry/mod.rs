@@ -5,12 +5,14 @@
 //! the caller opts in.
 
 mod callbacks;
+mod instruments;
 #[cfg(feature = "otlp")]
 pub mod otlp;
 mod record;
 mod redact;
 
 pub use callbacks::{CallInfo, Callback, Callbacks, RetryInfo};
+pub(crate) use instruments::InstrumentCache;
 pub(crate) use record::Watch;
 pub use redact::{Redactor, SENSITIVE_HEADERS};
 

@@ -3,13 +3,13 @@
 //! and the metrics; for a stream it watches every event on the way through.
 
 use super::callbacks::{CallInfo, Callbacks};
-use super::{metric, TelemetryOptions};
+use super::instruments::Instruments;
+use super::TelemetryOptions;
 use crate::client::ChatStream;
 use crate::error::Error;
 use crate::types::{ChatRequest, ChatResponse, FinishKind, StreamEvent, Usage};
 use crate::Collector;
 use futures_util::StreamExt;
-use metrics::{Label, SharedString};
 use std::sync::Arc;
 use tracing::field::Empty;
 
@@ -29,9 +29,8 @@ pub(crate) struct Watch {
     span: tracing::Span,
     callbacks: Callbacks,
     opts: TelemetryOptions,
-    /// Provider, model and operation labels, built once: the strings are shared, so each
-    /// metric clones reference counts rather than strings.
-    labels: [Label; 3],
+    /// The model's metric handles, shared by the client's calls.
+    metrics: Arc<Instruments>,
 }
 
 /// What a finished call reports: borrowed from a whole response or a stream's [`Tally`].
@@ -52,6 +51,7 @@ impl Watch {
         req: &ChatRequest,
         callbacks: Callbacks,
         opts: TelemetryOptions,
+        metrics: Arc<Instruments>,
     ) -> Self {
         let span = tracing::info_span!(
             "gen_ai",
@@ -78,17 +78,12 @@ impl Watch {
             let prompt: Vec<String> = req.messages.iter().map(|m| m.text()).collect();
             span.record("gen_ai.prompt", prompt.join("\n").as_str());
         }
-        let shared = |s: &str| SharedString::from_shared(Arc::<str>::from(s));
         Watch {
             call: CallInfo::new(operation, provider, model),
             span,
             callbacks,
             opts,
-            labels: [
-                Label::new("gen_ai.provider.name", shared(provider)),
-                Label::new("gen_ai.request.model", shared(model)),
-                Label::new("gen_ai.operation.name", "chat"),
-            ],
+            metrics,
         }
     }
 
@@ -107,14 +102,6 @@ impl Watch {
         self.callbacks.request(&self.call, req).await;
     }
 
-    /// The call's labels plus one more.
-    fn labels_with(&self, key: &'static str, value: &'static str) -> Vec<Label> {
-        let mut l = Vec::with_capacity(4);
-        l.extend(self.labels.iter().cloned());
-        l.push(Label::new(key, value));
-        l
-    }
-
     fn record(&self, t: Outcome<'_>) {
         let s = &self.span;
         if let Some(id) = t.id {
@@ -126,26 +113,29 @@ impl Watch {
         if let Some(f) = t.finish {
             s.record("gen_ai.response.finish_reasons", f.as_str());
         }
-        let labels = &self.labels[..];
+        let m = &self.metrics;
         let cost = t.cost;
         if let Some(u) = t.usage {
-            for (kind, n, field) in [
-                ("input", u.input_tokens, "gen_ai.usage.input_tokens"),
-                ("output", u.output_tokens, "gen_ai.usage.output_tokens"),
+            for (counter, n, field) in [
+                (&m.input_tokens, u.input_tokens, "gen_ai.usage.input_tokens"),
+                (
+                    &m.output_tokens,
+                    u.output_tokens,
+                    "gen_ai.usage.output_tokens",
+                ),
             ] {
                 if let Some(n) = n {
                     s.record(field, n);
-                    metrics::counter!(metric::TOKENS, self.labels_with("gen_ai.token.type", kind))
-                        .increment(n);
+                    counter.increment(n);
                 }
             }
         }
         if let Some(c) = cost {
             s.record("exllm.cost_usd", c);
-            metrics::histogram!(metric::COST, labels.to_vec()).record(c);
+            m.cost.record(c);
         }
         let elapsed = self.call.started.elapsed();
-        metrics::histogram!(metric::DURATION, labels.to_vec()).record(elapsed.as_secs_f64());
+        m.duration.record(elapsed.as_secs_f64());
         let usage = t.usage;
         tracing::info!(
             provider = %self.call.provider,
@@ -158,7 +148,7 @@ impl Watch {
             "{}",
             self.call.operation
         );
-        metrics::counter!(metric::REQUESTS, self.labels_with("outcome", "ok")).increment(1);
+        m.ok.increment(1);
     }
 
     /// Records a whole answer and runs the response hooks.
@@ -190,7 +180,7 @@ impl Watch {
         );
         self.span
             .record("error.type", format!("{:?}", e.kind()).as_str());
-        metrics::counter!(metric::REQUESTS, self.labels_with("outcome", "error")).increment(1);
+        self.metrics.error.increment(1);
         self.callbacks.error(&self.call, e).await;
     }
 
@@ -286,7 +276,9 @@ impl Tally {
                 if !self.first_token =>
             {
                 self.first_token = true;
-                metrics::histogram!(metric::TIME_TO_FIRST_TOKEN, watch.labels[..2].to_vec())
+                watch
+                    .metrics
+                    .time_to_first_token
                     .record(watch.call.started.elapsed().as_secs_f64());
             }
             _ => {}

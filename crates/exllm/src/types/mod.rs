@@ -8,6 +8,7 @@ mod embed;
 mod finish;
 mod message;
 mod part;
+mod raw_json;
 mod request;
 mod rerank;
 mod response;
@@ -21,6 +22,7 @@ pub use message::{Message, Role};
 pub use part::{
     CacheBreakpoint, ImageDetail, MediaSource, Part, ProviderItem, Reasoning, ToolCall, ToolResult,
 };
+pub use raw_json::RawJson;
 pub use request::{
     ChatRequest, ReasoningConfig, ReasoningEffort, ResponseFormat, Tool, ToolChoice,
 };

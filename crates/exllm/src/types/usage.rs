@@ -24,9 +24,9 @@ pub struct Usage {
     /// Reasoning tokens (part of `output_tokens`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning_tokens: Option<u64>,
-    /// The provider's usage object as sent.
+    /// The provider's usage object as sent (its text; [`super::RawJson::value`] parses it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub raw: Option<serde_json::Value>,
+    pub raw: Option<super::RawJson>,
 }
 
 impl Usage {

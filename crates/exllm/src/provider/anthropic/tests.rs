@@ -550,7 +550,7 @@ fn decode_thinking_and_text() {
     assert_eq!(u.cache_read_tokens, Some(2000));
     assert_eq!(u.output_tokens, Some(70));
     assert_eq!(u.reasoning_tokens, None);
-    assert_eq!(u.raw.as_ref().unwrap()["service_tier"], "standard");
+    assert_eq!(u.raw.as_ref().unwrap().value()["service_tier"], "standard");
     // A null stop_sequence adds no metadata.
     assert!(r.provider_meta.is_empty());
 }
@@ -637,7 +637,7 @@ fn decode_server_tools_and_citations() {
     // Server tool calls alone do not turn the finish into tool_calls.
     assert_eq!(finish_of(&r), (FinishKind::Stop, Some("end_turn")));
     assert_eq!(
-        r.usage.unwrap().raw.unwrap()["server_tool_use"]["web_search_requests"],
+        r.usage.unwrap().raw.unwrap().value()["server_tool_use"]["web_search_requests"],
         1
     );
 }

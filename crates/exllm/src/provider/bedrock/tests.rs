@@ -306,7 +306,7 @@ fn decode_reasoning_text_usage_and_metrics() {
         (Some(1024), Some(200))
     );
     assert_eq!(u.reasoning_tokens, None);
-    assert_eq!(u.raw.as_ref().unwrap()["totalTokens"], 1338);
+    assert_eq!(u.raw.as_ref().unwrap().value()["totalTokens"], 1338);
     assert_eq!(r.provider_meta["metrics"], json!({"latencyMs": 2411}));
     assert_eq!((r.id.as_ref(), r.model.as_ref()), (None, None));
 }

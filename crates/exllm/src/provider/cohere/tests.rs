@@ -257,7 +257,10 @@ fn decode_usage_prefers_processed_tokens_over_billed_units() {
         .unwrap();
     assert_eq!((u.input_tokens, u.output_tokens), (Some(712), Some(61)));
     assert_eq!(u.cache_read_tokens, Some(512));
-    assert_eq!(u.raw.as_ref().unwrap()["billed_units"]["input_tokens"], 31);
+    assert_eq!(
+        u.raw.as_ref().unwrap().value()["billed_units"]["input_tokens"],
+        31
+    );
 
     let usage = |v: Value| {
         CODEC

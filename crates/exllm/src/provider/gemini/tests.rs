@@ -312,7 +312,7 @@ fn decode_thinking_and_signed_text() {
     assert_eq!(u.output_tokens, Some(75), "candidates 15 + thoughts 60");
     assert_eq!(u.reasoning_tokens, Some(60));
     assert_eq!((u.cache_read_tokens, u.cache_write_tokens), (None, None));
-    assert_eq!(u.raw.as_ref().unwrap()["totalTokenCount"], 87);
+    assert_eq!(u.raw.as_ref().unwrap().value()["totalTokenCount"], 87);
     assert!(r.provider_meta.is_empty() && r.error.is_none());
 }
 

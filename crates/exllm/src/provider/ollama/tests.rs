@@ -249,7 +249,7 @@ fn decode_thinking_answer_with_counts_and_timings() {
     assert_eq!((u.reasoning_tokens, u.cache_read_tokens), (None, None));
     assert_eq!(
         u.raw,
-        Some(json!({"prompt_eval_count": 26, "eval_count": 290}))
+        Some(json!({"prompt_eval_count": 26, "eval_count": 290}).into())
     );
     let meta = &r.provider_meta;
     assert_eq!(meta["created_at"], "2025-06-01T10:00:02.123456Z");
@@ -299,7 +299,7 @@ fn decode_absent_counts_are_zero() {
         CODEC.decode(r#"{"model":"m","message":{"role":"assistant","content":"ok"},"done":true}"#);
     let u = r.usage.unwrap();
     assert_eq!((u.input_tokens, u.output_tokens), (Some(0), Some(0)));
-    assert_eq!(u.raw, Some(json!({})));
+    assert_eq!(u.raw, Some(json!({}).into()));
     assert_eq!(r.finish, None, "no done_reason, no finish reason");
     assert!(r.provider_meta.is_empty());
 }

@@ -25,7 +25,7 @@ pub(super) struct ChatStreamDecoder {
     /// and parsed.
     meta: [Option<(String, Value)>; 5],
     logprobs: Vec<Value>,
-    usage: Option<Value>,
+    usage: Option<RawJson>,
 }
 
 impl ChatStreamDecoder {

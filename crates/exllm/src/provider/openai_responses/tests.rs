@@ -470,7 +470,7 @@ fn decode_reasoning_and_text() {
     assert_eq!(u.cache_read_tokens, Some(0));
     assert_eq!(u.cache_write_tokens, None);
     assert_eq!(u.reasoning_tokens, Some(384));
-    assert_eq!(u.raw.as_ref().unwrap()["total_tokens"], 430);
+    assert_eq!(u.raw.as_ref().unwrap().value()["total_tokens"], 430);
     // Empty annotation lists add no metadata.
     assert!(r.provider_meta.is_empty());
     assert!(r.error.is_none());

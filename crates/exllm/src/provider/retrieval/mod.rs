@@ -24,7 +24,7 @@ pub(crate) fn input_usage(n: Option<u64>, raw: Option<Value>) -> Option<Usage> {
     n.map(|n| Usage {
         input_tokens: Some(n),
         output_tokens: Some(0),
-        raw,
+        raw: raw.map(Into::into),
         ..Default::default()
     })
 }

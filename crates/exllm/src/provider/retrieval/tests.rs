@@ -91,7 +91,10 @@ fn openai_decode_orders_by_index_and_reads_usage() {
     assert_eq!(r.model.as_deref(), Some("text-embedding-3-small"));
     let u = r.usage.unwrap();
     assert_eq!((u.input_tokens, u.output_tokens), (Some(8), Some(0)));
-    assert_eq!(u.raw, Some(json!({"prompt_tokens": 8, "total_tokens": 8})));
+    assert_eq!(
+        u.raw,
+        Some(json!({"prompt_tokens": 8, "total_tokens": 8}).into())
+    );
 
     // Without indexes, the list order counts; without usage, usage is unknown.
     let body = json!({"data": [{"embedding": [1]}, {"embedding": [2]}]});
@@ -159,7 +162,7 @@ fn cohere_embed_decode_v2_and_v1_shapes() {
     assert_eq!(r.embeddings, vec![vec![0.5, -0.5], vec![1.0, 2.0]]);
     let u = r.usage.unwrap();
     assert_eq!((u.input_tokens, u.output_tokens), (Some(4), Some(0)));
-    assert_eq!(u.raw, Some(json!({"input_tokens": 4})));
+    assert_eq!(u.raw, Some(json!({"input_tokens": 4}).into()));
 
     let v1 = json!({"id": "emb-2", "embeddings": [[0.25]], "response_type": "embeddings_floats"});
     let r = CohereCodec.decode_embed(v1.to_string().as_bytes()).unwrap();
@@ -233,7 +236,10 @@ fn cohere_rerank_decode_orders_by_score() {
         r.results,
         vec![result(1, 0.98), result(0, 0.5), result(2, 0.12)]
     );
-    assert_eq!(r.usage.unwrap().raw, Some(json!({"search_units": 1})));
+    assert_eq!(
+        r.usage.unwrap().raw,
+        Some(json!({"search_units": 1}).into())
+    );
 
     let empty = cohere::decode_rerank(br#"{"results": []}"#).unwrap();
     assert!(empty.results.is_empty() && empty.usage.is_none() && empty.id.is_none());

@@ -2,6 +2,34 @@
 
 use super::*;
 
+fn usage_of(v: Value) -> Usage {
+    usage(RawJson::from(v))
+}
+
+#[test]
+fn usage_of_odd_shapes_is_unknown_not_an_error() {
+    // Counts that are not whole numbers, and details that are null or not objects.
+    let u = usage_of(json!({
+        "prompt_tokens": 12.5, "completion_tokens": "7", "total_tokens": -1,
+        "prompt_tokens_details": null, "completion_tokens_details": {"reasoning_tokens": [1]}
+    }));
+    assert_eq!(
+        (u.input_tokens, u.output_tokens, u.reasoning_tokens),
+        (None, None, None)
+    );
+    let u = usage_of(json!({"prompt_tokens": 3, "prompt_tokens_details": 5}));
+    assert_eq!(
+        u.input_tokens, None,
+        "an object of another shape keeps only its text"
+    );
+    assert_eq!(u.raw.unwrap().value()["prompt_tokens_details"], 5);
+    let r = CODEC.decode(
+        r#"{"choices":[{"message":{"content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":{"n":1},"completion_tokens":2}}"#,
+    );
+    let u = r.usage.expect("usage");
+    assert_eq!((u.input_tokens, u.output_tokens), (None, Some(2)));
+}
+
 #[test]
 fn decode_text_answer() {
     let r = CODEC.decode(include_str!("../fixtures/text.json"));
@@ -18,7 +46,7 @@ fn decode_text_answer() {
     assert_eq!(u.cache_read_tokens, Some(1024));
     assert_eq!(u.cache_write_tokens, None);
     assert_eq!(u.reasoning_tokens, Some(0));
-    assert_eq!(u.raw.as_ref().unwrap()["total_tokens"], 1125);
+    assert_eq!(u.raw.as_ref().unwrap().value()["total_tokens"], 1125);
     assert_eq!(r.provider_meta["system_fingerprint"], "fp_exllm_01");
     assert!(r.error.is_none());
     assert!(r.warnings.is_empty());
@@ -187,7 +215,7 @@ fn decode_without_finish_reason_or_usage_leaves_them_unknown() {
 #[test]
 fn usage_reasoning_inside_completion_is_not_added() {
     // OpenAI: reasoning tokens are part of completion_tokens (total = prompt + completion).
-    let u = usage(json!({
+    let u = usage_of(json!({
         "prompt_tokens": 10, "completion_tokens": 120, "total_tokens": 130,
         "completion_tokens_details": {"reasoning_tokens": 64}
     }));
@@ -199,7 +227,7 @@ fn usage_reasoning_inside_completion_is_not_added() {
 #[test]
 fn usage_xai_reasoning_outside_completion_is_added() {
     // xAI: total = prompt + completion + reasoning, so reasoning was not in completion.
-    let u = usage(json!({
+    let u = usage_of(json!({
         "prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 35,
         "prompt_tokens_details": {"text_tokens": 10, "cached_tokens": 3, "image_tokens": 0, "audio_tokens": 0},
         "completion_tokens_details": {"reasoning_tokens": 20, "audio_tokens": 0}
@@ -213,14 +241,14 @@ fn usage_xai_reasoning_outside_completion_is_added() {
 
 #[test]
 fn usage_missing_counts_stay_unknown() {
-    let u = usage(json!({"prompt_tokens": 7}));
+    let u = usage_of(json!({"prompt_tokens": 7}));
     assert_eq!(u.input_tokens, Some(7));
     assert_eq!(u.output_tokens, None);
     assert_eq!(u.reasoning_tokens, None);
     assert_eq!(u.cache_read_tokens, None);
     assert_eq!(u.total_tokens(), None);
     // A total that does not match is not used to invent reasoning.
-    let u = usage(json!({
+    let u = usage_of(json!({
         "prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 99,
         "completion_tokens_details": {"reasoning_tokens": 20}
     }));
@@ -252,7 +280,10 @@ fn decode_perplexity_citations_and_search_results() {
         2
     );
     assert!(!r.provider_meta.contains_key("images"));
-    assert_eq!(r.usage.unwrap().raw.unwrap()["search_context_size"], "low");
+    assert_eq!(
+        r.usage.unwrap().raw.unwrap().value()["search_context_size"],
+        "low"
+    );
 }
 
 #[test]

@@ -4,9 +4,10 @@ use crate::provider::test_support::{
 };
 use crate::provider::Auth;
 use crate::types::{
-    CacheBreakpoint, ImageDetail, ProviderItem, Reasoning, ReasoningConfig, ReasoningEffort,
-    Secret, Tool, ToolResult,
+    CacheBreakpoint, ImageDetail, MediaSource, Message, Part, ProviderItem, Reasoning,
+    ReasoningConfig, ReasoningEffort, ResponseFormat, Role, Secret, Tool, ToolChoice, ToolResult,
 };
+use serde_json::json;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
