@@ -279,3 +279,35 @@ async fn nothing_received_means_nothing_to_recover() {
     assert!(err.recovery_id().is_none(), "{err:?}");
     assert_eq!(server.request_count(), 1);
 }
+
+#[tokio::test]
+async fn a_stream_past_the_kept_limit_is_not_kept() {
+    // 10 bytes kept at most: the first stream stays within it, the second passes it.
+    let store = exllm::recovery::RecoveryStore::default().with_max_kept_bytes(10);
+    let server = TestServer::start(vec![
+        cut(openai(&["0123", "4567"], false, 0)),
+        cut(openai(&["0123", "4567", "89ab"], false, 0)),
+    ])
+    .await;
+    let c = sharing(&server, store.clone());
+    let within = support::streamed(&c, ask("openai/gpt-4o-mini"))
+        .await
+        .unwrap_err();
+    assert!(within.recovery_id().is_some(), "{within:?}");
+    assert_eq!(within.partial().unwrap().text(), "01234567");
+    let past = support::streamed(&c, ask("openai/gpt-4o-mini"))
+        .await
+        .unwrap_err();
+    assert_eq!(past.kind(), ErrorKind::Network, "{past:?}");
+    assert!(
+        past.recovery_id().is_none(),
+        "past the limit nothing is kept"
+    );
+    // The caller still got every event.
+    assert_eq!(past.partial().unwrap().text(), "0123456789ab");
+    assert_eq!(store.len(), 1, "only the first break was stored");
+    assert_eq!(
+        exllm::recovery::RecoveryStore::default().max_kept_bytes(),
+        exllm::recovery::DEFAULT_MAX_KEPT_BYTES
+    );
+}

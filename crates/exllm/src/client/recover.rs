@@ -121,6 +121,7 @@ impl Client {
             store,
             inner: stream,
             seen: Collector::new(),
+            kept: 0,
             resumes_left: self.inner.builder.auto_resume,
             base: None,
             trim_next: false,
@@ -159,8 +160,11 @@ struct Recovering {
     req: ChatRequest,
     store: RecoveryStore,
     inner: ChatStream,
-    /// Everything passed on so far, across resumes.
+    /// Everything passed on so far, across resumes, while it is within the store's
+    /// [`RecoveryStore::max_kept_bytes`].
     seen: Collector,
+    /// Bytes of text in `seen`; past the limit it is dropped (`usize::MAX`: no longer kept).
+    kept: usize,
     resumes_left: u32,
     /// Usage of the broken segments, added to the continuation's reports.
     base: Option<Usage>,
@@ -210,7 +214,7 @@ impl Stream for Recovering {
             // on as it came (no moves of the event in and out).
             if let Poll::Ready(Some(Ok(event))) = &polled {
                 if this.base.is_none() && !this.trim_next {
-                    this.seen.push_ref(event);
+                    this.keep(event);
                     return polled;
                 }
             }
@@ -219,7 +223,7 @@ impl Stream for Recovering {
                     let Some(event) = this.adjust(event) else {
                         continue;
                     };
-                    this.seen.push_ref(&event);
+                    this.keep(&event);
                     return Poll::Ready(Some(Ok(event)));
                 }
                 Some(Err(e)) => match this.broken(e) {
@@ -236,6 +240,28 @@ impl Stream for Recovering {
 }
 
 impl Recovering {
+    /// Keeps an event for resuming, until the stream's text passes the store's limit.
+    fn keep(&mut self, event: &StreamEvent) {
+        if self.kept == usize::MAX {
+            return;
+        }
+        self.kept += match event {
+            StreamEvent::TextDelta(t) | StreamEvent::ReasoningDelta(t) => t.len(),
+            StreamEvent::ToolCallDelta { arguments, .. } => arguments.len(),
+            _ => 0,
+        };
+        if self.kept > self.store.max_kept_bytes() {
+            tracing::warn!(
+                limit = self.store.max_kept_bytes(),
+                "stream passed the recovery limit; it can no longer be resumed if it breaks"
+            );
+            self.kept = usize::MAX;
+            self.seen = Collector::new();
+            return;
+        }
+        self.seen.push_ref(event);
+    }
+
     /// Usage of a continuation counts the broken segments too; the whitespace a prefill
     /// dropped is not repeated.
     fn adjust(&mut self, event: StreamEvent) -> Option<StreamEvent> {
@@ -258,10 +284,10 @@ impl Recovering {
 
     /// Records the break; starts the continuation when auto-resume allows, else the error.
     fn broken(&mut self, e: Error) -> Result<Resuming> {
-        let partial = self.seen.snapshot();
-        if !self.seen.has_content() {
+        if self.kept == usize::MAX || !self.seen.has_content() {
             return Err(e);
         }
+        let partial = self.seen.snapshot();
         let id = self
             .store
             .save(self.req.clone(), partial.clone(), e.kind(), e.to_string());

@@ -8,7 +8,7 @@ mod resume;
 mod store;
 
 pub(crate) use resume::{budget_left, continuation, kept_text, merge, summary_request};
-pub use store::{Interrupted, RecoveryStore};
+pub use store::{Interrupted, RecoveryStore, DEFAULT_MAX_KEPT_BYTES};
 
 use serde::{Deserialize, Serialize};
 

@@ -9,6 +9,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// What a stream keeps for resuming unless told otherwise.
+pub const DEFAULT_MAX_KEPT_BYTES: usize = 16 << 20;
+
 /// An answer whose stream broke, with the request that asked for it.
 #[derive(Debug, Clone)]
 pub struct Interrupted {
@@ -37,6 +40,8 @@ pub struct Interrupted {
 #[derive(Debug, Clone)]
 pub struct RecoveryStore {
     inner: Arc<Inner>,
+    /// Per clone: a setting of the streams that save here, not of the entries.
+    max_kept_bytes: usize,
 }
 
 #[derive(Debug)]
@@ -64,7 +69,27 @@ impl RecoveryStore {
                 max_entries: 1000,
                 next: AtomicU64::new(1),
             }),
+            max_kept_bytes: DEFAULT_MAX_KEPT_BYTES,
         }
+    }
+
+    /// Keeps at most `bytes` of a stream's text, reasoning and tool arguments for resuming
+    /// (default 16 MiB, far more than any model writes in one answer). A stream that passes
+    /// it goes on but is no longer kept, so memory stays bounded however long it runs; if it
+    /// breaks after that, its error has no recovery id.
+    ///
+    /// ```
+    /// let store = exllm::recovery::RecoveryStore::default().with_max_kept_bytes(1 << 20);
+    /// assert_eq!(store.max_kept_bytes(), 1 << 20);
+    /// ```
+    pub fn with_max_kept_bytes(mut self, bytes: usize) -> Self {
+        self.max_kept_bytes = bytes;
+        self
+    }
+
+    /// How much of one stream is kept for resuming.
+    pub fn max_kept_bytes(&self) -> usize {
+        self.max_kept_bytes
     }
 
     fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, Interrupted>> {
