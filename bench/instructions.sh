@@ -6,12 +6,12 @@
 # markdown table on stdout; needs valgrind (`apt-get install valgrind`) and a built
 # target/release/exllm-bench. Takes ~4 minutes.
 #
-#   bench/instructions.sh [clients...]    default: raw exllm exllm-off exllm-watched async-openai genai
+#   bench/instructions.sh [clients...]    default: raw exllm exllm-off exllm-traced exllm-watched async-openai genai
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=target/release/exllm-bench
 clients=("$@")
-[ ${#clients[@]} = 0 ] && clients=(raw exllm exllm-off exllm-watched async-openai genai)
+[ ${#clients[@]} = 0 ] && clients=(raw exllm exllm-off exllm-traced exllm-watched async-openai genai)
 work=$(mktemp -d)
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
 "$bin" serve --idle 120 --max 1800 >"$work/addr" &

@@ -65,7 +65,7 @@ pub enum Client {
 }
 
 impl Client {
-    /// Builds client `name` (`raw`, `exllm`, `exllm-off`, `exllm-watched`, `async-openai`,
+    /// Builds client `name` (`raw`, `exllm`, `exllm-off`, `exllm-traced`, `exllm-watched`, `async-openai`,
     /// `genai`) for the mock
     /// at `addr` speaking `format`.
     pub fn new(name: &str, addr: &str, format: Format) -> Result<Client, BoxError> {
@@ -84,7 +84,7 @@ impl Client {
                     url: format!("http://{addr}/v1/chat/completions"),
                 })
             }
-            "exllm" | "exllm-off" | "exllm-watched" => {
+            "exllm" | "exllm-off" | "exllm-traced" | "exllm-watched" => {
                 let base = match format {
                     Format::Gemini => format!("http://{addr}/v1beta"),
                     _ => format!("http://{addr}/v1"),
@@ -93,8 +93,10 @@ impl Client {
                     .env_lookup(|_| None)
                     .base_url(provider, base)
                     .api_key(provider, "sk-bench");
-                if name == "exllm-watched" {
-                    b = crate::watched::watch(b);
+                match name {
+                    "exllm-traced" => b = crate::watched::watch(b, false),
+                    "exllm-watched" => b = crate::watched::watch(b, true),
+                    _ => {}
                 }
                 if name == "exllm-off" {
                     b = b

@@ -1,9 +1,9 @@
-//! The `exllm-watched` client: exllm with telemetry on, as a user who watches calls runs it —
-//! a `tracing` subscriber that stores spans and reads every field of every span and event at
-//! INFO, a
-//! `metrics` recorder that keeps every counter and histogram (metrics-util's registry, what
-//! exporters build on), and one callback that sees each response and stream event. Against
-//! `exllm` (the same client with nothing listening) it gives the cost of telemetry.
+//! The `exllm-traced` and `exllm-watched` clients: exllm with telemetry on, as a user who
+//! watches calls runs it — a `tracing` subscriber that stores spans and reads every field of
+//! every span and event at INFO, and a `metrics` recorder that keeps every counter and
+//! histogram (metrics-util's registry, what exporters build on). `exllm-watched` adds one
+//! callback that sees each response and stream event. Against `exllm` (the same client with
+//! nothing listening) they give the cost of telemetry, and of telemetry plus a callback.
 
 use exllm::telemetry::{CallInfo, Callback};
 use exllm::{ChatResponse, StreamEvent};
@@ -17,15 +17,20 @@ use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::Layer;
 
-/// Adds the subscriber, the recorder (both process-wide) and the callback to a client.
-pub fn watch(b: exllm::ClientBuilder) -> exllm::ClientBuilder {
+/// Adds the subscriber, the recorder (both process-wide) and, with `callback`, the callback to
+/// a client.
+pub fn watch(b: exllm::ClientBuilder, callback: bool) -> exllm::ClientBuilder {
     let fields = Arc::new(AtomicU64::new(0));
     // At INFO, as the CLI and most services log; DEBUG adds request and response bodies.
     let subscriber =
         tracing_subscriber::registry().with(Fields(fields).with_filter(LevelFilter::INFO));
     let _ = tracing::subscriber::set_global_default(subscriber);
     let _ = metrics::set_global_recorder(Kept(Registry::atomic()));
-    b.callback(Seen::default())
+    if callback {
+        b.callback(Seen::default())
+    } else {
+        b
+    }
 }
 
 /// Reads every field it is shown.

@@ -59,7 +59,8 @@ fn url(ep: &Endpoint, path: &str) -> String {
     url
 }
 
-fn apply(ep: &Endpoint, mut b: http::request::Builder) -> Result<http::request::Builder> {
+/// Adds the endpoint's auth and extra headers.
+fn apply(ep: &Endpoint, headers: &mut http::HeaderMap) -> Result<()> {
     let bad = |what: &str| {
         Error::new(ErrorKind::Config, format!("invalid {what} header value"))
             .with_provider(ep.provider.clone())
@@ -71,21 +72,53 @@ fn apply(ep: &Endpoint, mut b: http::request::Builder) -> Result<http::request::
             let mut v = HeaderValue::from_str(&format!("Bearer {}", key.expose()))
                 .map_err(|_| bad("Authorization"))?;
             v.set_sensitive(true);
-            b = b.header(AUTHORIZATION, v);
+            headers.insert(AUTHORIZATION, v);
         }
         Auth::Header { name, value } => {
             let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad(name))?;
             let mut v = HeaderValue::from_str(value.expose()).map_err(|_| bad(name.as_str()))?;
             v.set_sensitive(true);
-            b = b.header(name, v);
+            headers.insert(name, v);
         }
     }
     for (k, v) in &ep.headers {
         let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| bad(k))?;
         let value = HeaderValue::from_str(v).map_err(|_| bad(k))?;
-        b = b.header(name, value);
+        headers.append(name, value);
     }
-    Ok(b)
+    Ok(())
+}
+
+/// A request to `base_url + path` with auth, the endpoint's headers and these. Built field by
+/// field: `http::request::Builder` moves the whole request through a closure per call, which
+/// profiled at 1.5k instructions of a 5k-instruction build.
+fn build(
+    ep: &Endpoint,
+    method: http::Method,
+    path: &str,
+    json: Option<&'static str>,
+    body: Bytes,
+) -> Result<http::Request<Bytes>> {
+    let uri: http::Uri = url(ep, path)
+        .try_into()
+        .map_err(|e: http::uri::InvalidUri| {
+            Error::new(
+                ErrorKind::Config,
+                format!("invalid request for base URL `{}`", ep.base_url),
+            )
+            .with_provider(ep.provider.clone())
+            .with_source(e)
+        })?;
+    let mut r = http::Request::new(body);
+    *r.method_mut() = method;
+    *r.uri_mut() = uri;
+    let h = r.headers_mut();
+    if let Some(accept) = json {
+        h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        h.insert(ACCEPT, HeaderValue::from_static(accept));
+    }
+    apply(ep, h)?;
+    Ok(r)
 }
 
 /// A JSON `POST` to `base_url + path`, with auth and the endpoint's headers; a stream
@@ -113,20 +146,25 @@ pub(crate) fn post_json_accepting(
     ep: &Endpoint,
     path: &str,
     body: &impl serde::Serialize,
-    accept: &str,
+    accept: &'static str,
 ) -> Result<http::Request<Bytes>> {
-    let b = http::Request::post(url(ep, path))
-        .header(CONTENT_TYPE, "application/json")
-        .header(ACCEPT, accept);
+    build(
+        ep,
+        http::Method::POST,
+        path,
+        Some(accept),
+        json_bytes(body)?,
+    )
+}
+
+/// The JSON text of a request body.
+fn json_bytes(body: &impl serde::Serialize) -> Result<Bytes> {
     // Most bodies fit: growing the buffer from empty reallocated it five times per call.
     let mut bytes = Vec::with_capacity(512);
     serde_json::to_writer(&mut bytes, body).map_err(|e| {
         Error::new(ErrorKind::InvalidInput, "cannot encode the request").with_source(e)
     })?;
-    let body = bytes;
-    apply(ep, b)?
-        .body(Bytes::from(body))
-        .map_err(|e| config_error(ep, e))
+    Ok(Bytes::from(bytes))
 }
 
 /// A `GET` of `base_url + path`, with auth and the endpoint's headers.
@@ -141,26 +179,15 @@ pub(crate) fn request(
     path: &str,
     body: Option<&Value>,
 ) -> Result<http::Request<Bytes>> {
-    let mut b = http::Request::builder().method(method).uri(url(ep, path));
-    let bytes = match body {
+    match body {
         Some(v) => {
-            b = b.header(CONTENT_TYPE, "application/json");
-            Bytes::from(serde_json::to_vec(v).map_err(|e| {
-                Error::new(ErrorKind::InvalidInput, "cannot encode the request").with_source(e)
-            })?)
+            let mut r = build(ep, method, path, None, json_bytes(v)?)?;
+            r.headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            Ok(r)
         }
-        None => Bytes::new(),
-    };
-    apply(ep, b)?.body(bytes).map_err(|e| config_error(ep, e))
-}
-
-fn config_error(ep: &Endpoint, e: http::Error) -> Error {
-    Error::new(
-        ErrorKind::Config,
-        format!("invalid request for base URL `{}`", ep.base_url),
-    )
-    .with_provider(ep.provider.clone())
-    .with_source(e)
+        None => build(ep, method, path, None, Bytes::new()),
+    }
 }
 
 /// Merges `provider_options` into a request body: objects merge key by key, anything else

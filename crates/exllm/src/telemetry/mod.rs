@@ -10,6 +10,7 @@ mod instruments;
 pub mod otlp;
 mod record;
 mod redact;
+mod watched;
 
 pub use callbacks::{CallInfo, Callback, Callbacks, RetryInfo};
 pub(crate) use instruments::InstrumentCache;

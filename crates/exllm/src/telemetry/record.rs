@@ -5,41 +5,45 @@
 use super::callbacks::{CallInfo, Callbacks};
 use super::instruments::Instruments;
 use super::TelemetryOptions;
-use crate::client::ChatStream;
 use crate::error::Error;
 use crate::types::{ChatRequest, ChatResponse, FinishKind, StreamEvent, Usage};
-use crate::Collector;
-use futures_util::StreamExt;
 use std::sync::Arc;
 use tracing::field::Empty;
 
 /// What a stream has shown so far, enough for the span and the metrics.
 #[derive(Debug, Default)]
 pub(crate) struct Tally {
-    usage: Option<Usage>,
-    finish: Option<FinishKind>,
-    id: Option<String>,
-    model: Option<String>,
+    pub(super) usage: Option<Usage>,
+    pub(super) finish: Option<FinishKind>,
+    pub(super) id: Option<String>,
+    pub(super) model: Option<String>,
     first_token: bool,
 }
 
 /// Watches one call.
 pub(crate) struct Watch {
-    call: CallInfo,
-    span: tracing::Span,
-    callbacks: Callbacks,
-    opts: TelemetryOptions,
+    pub(super) call: Arc<CallInfo>,
+    pub(super) span: tracing::Span,
+    pub(super) callbacks: Callbacks,
+    pub(super) opts: TelemetryOptions,
     /// The model's metric handles, shared by the client's calls.
-    metrics: Arc<Instruments>,
+    pub(super) metrics: Arc<Instruments>,
+}
+
+/// A span field's value.
+enum Recorded<'a> {
+    Str(&'a str),
+    U64(u64),
+    F64(f64),
 }
 
 /// What a finished call reports: borrowed from a whole response or a stream's [`Tally`].
-struct Outcome<'a> {
-    id: Option<&'a str>,
-    model: Option<&'a str>,
-    finish: Option<FinishKind>,
-    usage: Option<&'a Usage>,
-    cost: Option<f64>,
+pub(super) struct Outcome<'a> {
+    pub id: Option<&'a str>,
+    pub model: Option<&'a str>,
+    pub finish: Option<FinishKind>,
+    pub usage: Option<&'a Usage>,
+    pub cost: Option<f64>,
 }
 
 impl Watch {
@@ -79,7 +83,7 @@ impl Watch {
             span.record("gen_ai.prompt", prompt.join("\n").as_str());
         }
         Watch {
-            call: CallInfo::new(operation, provider, model),
+            call: Arc::new(CallInfo::new(operation, provider, model)),
             span,
             callbacks,
             opts,
@@ -102,53 +106,74 @@ impl Watch {
         self.callbacks.request(&self.call, req).await;
     }
 
-    fn record(&self, t: Outcome<'_>) {
-        let s = &self.span;
-        if let Some(id) = t.id {
-            s.record("gen_ai.response.id", id);
-        }
-        if let Some(m) = t.model {
-            s.record("gen_ai.response.model", m);
-        }
-        if let Some(f) = t.finish {
-            s.record("gen_ai.response.finish_reasons", f.as_str());
-        }
+    pub(super) fn record(&self, t: Outcome<'_>) {
         let m = &self.metrics;
         let cost = t.cost;
-        if let Some(u) = t.usage {
-            for (counter, n, field) in [
-                (&m.input_tokens, u.input_tokens, "gen_ai.usage.input_tokens"),
-                (
-                    &m.output_tokens,
-                    u.output_tokens,
-                    "gen_ai.usage.output_tokens",
-                ),
-            ] {
-                if let Some(n) = n {
-                    s.record(field, n);
-                    counter.increment(n);
-                }
-            }
+        let input = t.usage.and_then(|u| u.input_tokens);
+        let output = t.usage.and_then(|u| u.output_tokens);
+        self.record_fields([
+            ("gen_ai.response.id", t.id.map(Recorded::Str)),
+            ("gen_ai.response.model", t.model.map(Recorded::Str)),
+            (
+                "gen_ai.response.finish_reasons",
+                t.finish.map(|f| Recorded::Str(f.as_str())),
+            ),
+            ("gen_ai.usage.input_tokens", input.map(Recorded::U64)),
+            ("gen_ai.usage.output_tokens", output.map(Recorded::U64)),
+            ("exllm.cost_usd", cost.map(Recorded::F64)),
+        ]);
+        if let Some(n) = input {
+            m.input_tokens.increment(n);
+        }
+        if let Some(n) = output {
+            m.output_tokens.increment(n);
         }
         if let Some(c) = cost {
-            s.record("exllm.cost_usd", c);
             m.cost.record(c);
         }
         let elapsed = self.call.started.elapsed();
         m.duration.record(elapsed.as_secs_f64());
-        let usage = t.usage;
         tracing::info!(
             provider = %self.call.provider,
             model = %self.call.model,
             status = "ok",
-            input_tokens = usage.and_then(|u| u.input_tokens),
-            output_tokens = usage.and_then(|u| u.output_tokens),
+            input_tokens = input,
+            output_tokens = output,
             cost_usd = cost,
             latency_ms = elapsed.as_millis() as u64,
             "{}",
             self.call.operation
         );
         m.ok.increment(1);
+    }
+
+    /// Records these span fields in one dispatch (the subscriber sees one `record` rather than
+    /// one per field); fields without a value are left as they are.
+    fn record_fields<const N: usize>(&self, fields: [(&'static str, Option<Recorded<'_>>); N]) {
+        let Some(meta) = self.span.metadata() else {
+            return; // no subscriber wants the span
+        };
+        let set = meta.fields();
+        // Every name was declared when the span was opened; were one not, it would be passed
+        // as some other field with no value, which records nothing.
+        let Some(any) = set.iter().next() else {
+            return;
+        };
+        let found = fields.map(|(name, v)| (set.field(name), v));
+        let keys = found
+            .each_ref()
+            .map(|(f, _)| f.clone().unwrap_or_else(|| any.clone()));
+        let values: [(&tracing::field::Field, Option<&dyn tracing::Value>); N] =
+            std::array::from_fn(|i| {
+                let v = match &found[i] {
+                    (Some(_), Some(Recorded::Str(s))) => Some(s as &dyn tracing::Value),
+                    (Some(_), Some(Recorded::U64(n))) => Some(n as &dyn tracing::Value),
+                    (Some(_), Some(Recorded::F64(x))) => Some(x as &dyn tracing::Value),
+                    _ => None,
+                };
+                (&keys[i], v)
+            });
+        self.span.record_all(&set.value_set(&values));
     }
 
     /// Records a whole answer and runs the response hooks.
@@ -168,6 +193,12 @@ impl Watch {
 
     /// Records a failure and runs the error hooks.
     pub async fn err(&self, e: &Error) {
+        self.record_err(e);
+        self.callbacks.error(&self.call, e).await;
+    }
+
+    /// Records a failure in the log, the span and the metrics.
+    pub(super) fn record_err(&self, e: &Error) {
         tracing::info!(
             provider = %self.call.provider,
             model = %self.call.model,
@@ -181,84 +212,11 @@ impl Watch {
         self.span
             .record("error.type", format!("{:?}", e.kind()).as_str());
         self.metrics.error.increment(1);
-        self.callbacks.error(&self.call, e).await;
-    }
-
-    /// Watches a stream: each event goes to the hooks in order; at the end the span and
-    /// metrics get the stream's usage and finish, and the response hooks the collected answer.
-    pub fn stream(self, inner: ChatStream) -> ChatStream {
-        let pricing = inner.pricing().cloned();
-        let collect = !self.callbacks.is_empty() || self.opts.record_content;
-        // Boxed: `unfold` moves its state into a new future for every event.
-        let state = Box::new((
-            self,
-            inner,
-            Tally::default(),
-            collect.then(Collector::new),
-            false,
-        ));
-        let events = futures_util::stream::unfold(state, |mut st| async move {
-            let (watch, inner, tally, collector, done) = &mut *st;
-            if *done {
-                return None;
-            }
-            // The inner stream polls inside the span; entering per poll costs less than the
-            // span clone (a registry round trip) that `.instrument` would need per event.
-            let span = &watch.span;
-            let item = futures_util::future::poll_fn(|cx| {
-                let _in = span.enter();
-                inner.poll_next_unpin(cx)
-            })
-            .await;
-            match &item {
-                Some(Ok(ev)) => {
-                    tally.see(ev, watch);
-                    watch.callbacks.event(&watch.call, ev).await;
-                    if let Some(c) = collector {
-                        c.push_ref(ev);
-                    }
-                }
-                Some(Err(e)) => {
-                    *done = true;
-                    watch.err(e).await;
-                }
-                None => {
-                    *done = true;
-                    let cost = tally
-                        .usage
-                        .as_ref()
-                        .and_then(|u| inner.cost_of(u))
-                        .map(|c| c.total);
-                    watch.record(Outcome {
-                        id: tally.id.as_deref(),
-                        model: tally.model.as_deref(),
-                        finish: tally.finish,
-                        usage: tally.usage.as_ref(),
-                        cost,
-                    });
-                    if let Some(c) = collector.take() {
-                        let mut resp = c.finish();
-                        resp.cost = resp.usage.as_ref().and_then(|u| inner.cost_of(u));
-                        if watch.opts.record_content {
-                            watch.span.record("gen_ai.completion", resp.text().as_str());
-                        }
-                        watch.callbacks.response(&watch.call, &resp).await;
-                    }
-                    return None;
-                }
-            }
-            item.map(|i| (i, st))
-        });
-        let out = ChatStream::new(events);
-        match pricing {
-            Some(m) => out.priced_by(m),
-            None => out,
-        }
     }
 }
 
 impl Tally {
-    fn see(&mut self, ev: &StreamEvent, watch: &Watch) {
+    pub(super) fn see(&mut self, ev: &StreamEvent, watch: &Watch) {
         match ev {
             StreamEvent::Start { id, model } => {
                 self.id = id.clone().or(self.id.take());
