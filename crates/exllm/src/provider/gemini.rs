@@ -7,11 +7,10 @@
 use super::encode::{args_object, dropped, push_turn, tool_name, warn_unsupported};
 use super::wire::{self, merge_options, put};
 use super::{Api, Codec, Encoded, Endpoint, ModelEntry, StreamDecoder};
-use crate::error::{Error, ErrorKind, Result};
-use crate::transport::Frame;
+use crate::error::Result;
 use crate::types::{
-    ChatRequest, ChatResponse, FinishKind, FinishReason, JsonMap, MediaSource, Part, ProviderItem,
-    ReasoningEffort, ResponseFormat, Role, StreamEvent, ToolCall, ToolChoice, Usage, Warning,
+    ChatRequest, ChatResponse, FinishKind, FinishReason, JsonMap, MediaSource, Part,
+    ReasoningEffort, ResponseFormat, Role, ToolChoice, Warning,
 };
 use crate::Collector;
 use serde::Deserialize;
@@ -22,15 +21,6 @@ use serde_json::{json, Value};
 pub struct GeminiCodec;
 
 const API: &str = "gemini";
-/// Response fields kept in `provider_meta` (the latest chunk's value counts).
-const META_KEYS: [&str; 5] = [
-    "groundingMetadata",
-    "safetyRatings",
-    "citationMetadata",
-    "urlContextMetadata",
-    "promptFeedback",
-];
-
 impl Codec for GeminiCodec {
     fn api(&self) -> Api {
         Api::Gemini
@@ -343,203 +333,8 @@ fn finish_reason(raw: &str) -> FinishReason {
     FinishReason::new(kind, raw)
 }
 
-/// Input is prompt + tool-use prompt tokens (cached ones are inside the prompt count);
-/// output is candidates + thoughts.
-fn usage(raw: Value) -> Usage {
-    let n = |k: &str| raw.get(k).and_then(Value::as_u64);
-    let sum = |a: Option<u64>, b: Option<u64>| Usage::sum_known(&[a, b]);
-    Usage {
-        input_tokens: sum(n("promptTokenCount"), n("toolUsePromptTokenCount")),
-        output_tokens: sum(n("candidatesTokenCount"), n("thoughtsTokenCount")),
-        cache_read_tokens: n("cachedContentTokenCount"),
-        cache_write_tokens: None,
-        reasoning_tokens: n("thoughtsTokenCount"),
-        raw: Some(raw.into()),
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct WireChunk {
-    #[serde(default)]
-    candidates: Vec<Candidate>,
-    #[serde(default)]
-    usage_metadata: Option<Value>,
-    #[serde(default)]
-    model_version: Option<String>,
-    #[serde(default)]
-    response_id: Option<String>,
-    #[serde(default)]
-    prompt_feedback: Option<Value>,
-    #[serde(default)]
-    error: Option<Value>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Candidate {
-    #[serde(default)]
-    index: u32,
-    #[serde(default)]
-    content: Option<Content>,
-    #[serde(default)]
-    finish_reason: Option<String>,
-    #[serde(flatten)]
-    rest: JsonMap,
-}
-
-#[derive(Deserialize)]
-struct Content {
-    #[serde(default)]
-    parts: Vec<Value>,
-}
-
-#[derive(Default)]
-struct GeminiStreamDecoder {
-    ids: wire::CallIds,
-    started: bool,
-    finished: bool,
-    meta: JsonMap,
-    usage: Option<Value>,
-}
-
-impl GeminiStreamDecoder {
-    fn chunk(&mut self, data: &[u8], out: &mut Vec<StreamEvent>) -> Result<()> {
-        let chunk: WireChunk = serde_json::from_slice(data)
-            .map_err(|e| wire::decode_error("Gemini response", data, e))?;
-        if let Some(e) = chunk.error {
-            self.finished = true;
-            out.push(StreamEvent::Error(super::errors::response_error(
-                &json!({ "error": e }),
-            )));
-            return Ok(());
-        }
-        if !self.started && (chunk.response_id.is_some() || chunk.model_version.is_some()) {
-            self.started = true;
-            out.push(StreamEvent::Start {
-                id: chunk.response_id,
-                model: chunk.model_version,
-            });
-        }
-        if let Some(u) = chunk.usage_metadata {
-            self.usage = Some(u);
-        }
-        if let Some(pf) = chunk.prompt_feedback {
-            if let Some(reason) = pf.get("blockReason").and_then(Value::as_str) {
-                self.finished = true;
-                out.push(StreamEvent::Finish(FinishReason::new(
-                    FinishKind::ContentFilter,
-                    reason,
-                )));
-            }
-            self.meta.insert("promptFeedback".into(), pf);
-        }
-        for cand in chunk.candidates.into_iter().filter(|c| c.index == 0) {
-            for part in cand.content.map(|c| c.parts).unwrap_or_default() {
-                part_events(part, &mut self.ids, out);
-            }
-            for k in META_KEYS {
-                if let Some(v) = cand.rest.get(k) {
-                    self.meta.insert(k.into(), v.clone());
-                }
-            }
-            if let Some(r) = cand.finish_reason {
-                self.finished = true;
-                out.push(StreamEvent::Finish(finish_reason(&r)));
-            }
-        }
-        Ok(())
-    }
-
-    fn flush(&mut self, out: &mut Vec<StreamEvent>) {
-        for (key, value) in std::mem::take(&mut self.meta) {
-            out.push(StreamEvent::Metadata { key, value });
-        }
-        if let Some(u) = self.usage.take() {
-            out.push(StreamEvent::Usage(usage(u)));
-        }
-    }
-}
-
-fn part_events(part: Value, ids: &mut wire::CallIds, out: &mut Vec<StreamEvent>) {
-    let signature = part
-        .get("thoughtSignature")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    if let Some(call) = part.get("functionCall") {
-        out.push(StreamEvent::ToolCall(ToolCall {
-            id: ids.next(call.get("id").and_then(Value::as_str)),
-            name: call
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned(),
-            arguments: match call.get("args") {
-                None | Some(Value::Null) => json!({}),
-                Some(v) => v.clone(),
-            },
-            provider_meta: signature.map(|s| json!({ "thoughtSignature": s })),
-        }));
-        return;
-    }
-    if let Some(text) = part.get("text").and_then(Value::as_str) {
-        if part.get("thought").and_then(Value::as_bool) == Some(true) {
-            if !text.is_empty() {
-                out.push(StreamEvent::ReasoningDelta(text.to_owned()));
-            }
-            if signature.is_some() {
-                out.push(StreamEvent::ReasoningDone {
-                    signature,
-                    encrypted: None,
-                    id: None,
-                });
-            }
-        } else {
-            if !text.is_empty() {
-                out.push(StreamEvent::TextDelta(text.to_owned()));
-            }
-            if signature.is_some() {
-                out.push(StreamEvent::ReasoningDone {
-                    signature,
-                    encrypted: None,
-                    id: None,
-                });
-            }
-        }
-        return;
-    }
-    let kind = part
-        .as_object()
-        .and_then(|o| o.keys().find(|k| *k != "thoughtSignature").cloned())
-        .unwrap_or_default();
-    out.push(StreamEvent::ProviderItem(ProviderItem {
-        api: API.into(),
-        item_type: kind,
-        raw: part,
-    }));
-}
-
-impl StreamDecoder for GeminiStreamDecoder {
-    fn decode(&mut self, frame: Frame<'_>, out: &mut Vec<StreamEvent>) -> Result<()> {
-        let data = frame.data.trim_ascii();
-        if data.is_empty() {
-            return Ok(());
-        }
-        self.chunk(data, out)
-    }
-
-    fn finish(&mut self, out: &mut Vec<StreamEvent>) -> Result<()> {
-        self.flush(out);
-        if self.finished {
-            Ok(())
-        } else {
-            Err(Error::new(
-                ErrorKind::Truncated,
-                "the stream ended before a finishReason",
-            ))
-        }
-    }
-}
+mod decode;
+use decode::GeminiStreamDecoder;
 
 #[cfg(test)]
 mod tests;

@@ -1,8 +1,10 @@
 use super::*;
+use crate::error::ErrorKind;
 use crate::provider::test_support::{
     collect, finish_of, fixture_pair, header_key, sse_data, TestCodec,
 };
 use crate::types::{CacheBreakpoint, Message, Reasoning, ReasoningConfig, Tool, ToolResult};
+use crate::types::{ProviderItem, StreamEvent, ToolCall};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -531,4 +533,41 @@ fn stream_malformed_json_is_a_decode_error() {
         assert_eq!(end.unwrap_err().kind(), ErrorKind::Decode, "{bad}");
         assert_eq!(events, [StreamEvent::TextDelta("ok".into())]);
     }
+}
+
+#[test]
+fn decode_odd_parts_keep_their_fields() {
+    // A signature alone, a text that is not a string, a function call that is not an
+    // object, and a part whose first field (alphabetically) is `thought`.
+    let r = CODEC.decode(
+        r#"{"candidates":[{"content":{"role":"model","parts":[
+            {"thoughtSignature":"c2ln"},
+            {"text":5},
+            {"functionCall":"nope"},
+            {"videoMetadata":{"fps":1},"thought":false},
+            {"text":"ok","unknownField":1}
+        ]},"finishReason":"STOP","safetyRatings":[{"category":"X"}]}],
+        "usageMetadata":{"promptTokenCount":2.5,"candidatesTokenCount":3}}"#,
+    );
+    let items: Vec<_> = r
+        .content
+        .iter()
+        .filter_map(|p| match p {
+            Part::ProviderItem(i) => Some((i.item_type.as_str(), i.raw.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        items,
+        vec![
+            ("", json!({"thoughtSignature": "c2ln"})),
+            ("text", json!({"text": 5})),
+            ("functionCall", json!({"functionCall": "nope"})),
+            ("thought", json!({"videoMetadata": {"fps": 1}, "thought": false})),
+        ]
+    );
+    assert_eq!(r.text(), "ok");
+    let u = r.usage.unwrap();
+    assert_eq!((u.input_tokens, u.output_tokens), (None, Some(3)));
+    assert_eq!(r.provider_meta["safetyRatings"], json!([{"category": "X"}]));
 }

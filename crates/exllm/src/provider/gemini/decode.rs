@@ -1,0 +1,315 @@
+//! Decoding Gemini responses and stream chunks. Typed and borrowing: a part is read field by
+//! field (a `Value` tree is built only for parts other than text, thoughts and function
+//! calls), metadata and usage are kept as raw text and parsed only when they change — Gemini
+//! repeats `usageMetadata` and `safetyRatings` in every chunk. The `Value`-based decoder this
+//! replaces cost twice the OpenAI floor per chunk.
+
+use super::super::errors::response_error;
+use super::super::wire::{self, Count};
+use super::super::StreamDecoder;
+use super::{finish_reason, API};
+use crate::error::{Error, ErrorKind, Result};
+use crate::transport::Frame;
+use crate::types::{
+    FinishKind, FinishReason, JsonMap, ProviderItem, RawJson, StreamEvent, ToolCall, Usage,
+};
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
+use serde_json::{json, Value};
+use std::borrow::Cow;
+
+/// Candidate fields kept in `provider_meta` (the latest chunk's value counts).
+const META_KEYS: [&str; 4] = [
+    "groundingMetadata",
+    "safetyRatings",
+    "citationMetadata",
+    "urlContextMetadata",
+];
+
+/// Input is prompt + tool-use prompt tokens (cached ones are inside the prompt count);
+/// output is candidates + thoughts.
+pub(super) fn usage(raw: RawJson) -> Usage {
+    #[derive(Deserialize, Default)]
+    #[serde(rename_all = "camelCase", default)]
+    struct W {
+        prompt_token_count: Count,
+        tool_use_prompt_token_count: Count,
+        candidates_token_count: Count,
+        thoughts_token_count: Count,
+        cached_content_token_count: Count,
+    }
+    let w: W = raw.parse().unwrap_or_default();
+    let sum = |a: Count, b: Count| Usage::sum_known(&[a.0, b.0]);
+    Usage {
+        input_tokens: sum(w.prompt_token_count, w.tool_use_prompt_token_count),
+        output_tokens: sum(w.candidates_token_count, w.thoughts_token_count),
+        cache_read_tokens: w.cached_content_token_count.0,
+        cache_write_tokens: None,
+        reasoning_tokens: w.thoughts_token_count.0,
+        raw: Some(raw),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireChunk<'a> {
+    #[serde(default, borrow)]
+    candidates: Vec<Candidate<'a>>,
+    #[serde(default, borrow)]
+    usage_metadata: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    model_version: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    response_id: Option<Cow<'a, str>>,
+    #[serde(default)]
+    prompt_feedback: Option<Value>,
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Candidate<'a> {
+    #[serde(default)]
+    index: u32,
+    #[serde(default)]
+    content: Option<Content>,
+    #[serde(default)]
+    finish_reason: Option<String>,
+    #[serde(default, borrow)]
+    grounding_metadata: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    safety_ratings: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    citation_metadata: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    url_context_metadata: Option<&'a RawValue>,
+}
+
+impl<'a> Candidate<'a> {
+    /// The [`META_KEYS`] fields, in that order.
+    fn meta(&self) -> [Option<&'a RawValue>; 4] {
+        [
+            self.grounding_metadata,
+            self.safety_ratings,
+            self.citation_metadata,
+            self.url_context_metadata,
+        ]
+    }
+}
+
+#[derive(Deserialize)]
+struct Content {
+    #[serde(default)]
+    parts: Vec<WirePart>,
+}
+
+/// One part, read field by field: text, thought flag and signature, function call, and any
+/// other field (which makes it a provider item).
+#[derive(Default)]
+struct WirePart {
+    text: Option<String>,
+    thought: Option<bool>,
+    signature: Option<String>,
+    function_call: Option<Value>,
+    /// Every other field, and the known ones when they had an unexpected type.
+    other: JsonMap,
+}
+
+impl<'de> Deserialize<'de> for WirePart {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = WirePart;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a Gemini part object")
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<WirePart, A::Error> {
+                let mut p = WirePart::default();
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    let v: Value = map.next_value()?;
+                    match (key.as_ref(), v) {
+                        ("text", Value::String(s)) => p.text = Some(s),
+                        ("thought", Value::Bool(b)) => p.thought = Some(b),
+                        ("thoughtSignature", Value::String(s)) => p.signature = Some(s),
+                        ("functionCall", v) if v.is_object() => p.function_call = Some(v),
+                        (_, v) => {
+                            p.other.insert(key.into_owned(), v);
+                        }
+                    }
+                }
+                Ok(p)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+impl WirePart {
+    /// The part as the provider sent it, and its type (its first field other than the
+    /// signature), for a provider item.
+    fn into_raw(self) -> (String, Value) {
+        let mut o = self.other;
+        if let Some(t) = self.text {
+            o.insert("text".into(), t.into());
+        }
+        if let Some(t) = self.thought {
+            o.insert("thought".into(), t.into());
+        }
+        if let Some(s) = self.signature {
+            o.insert("thoughtSignature".into(), s.into());
+        }
+        if let Some(c) = self.function_call {
+            o.insert("functionCall".into(), c);
+        }
+        let kind = o.keys().find(|k| *k != "thoughtSignature").cloned();
+        (kind.unwrap_or_default(), Value::Object(o))
+    }
+}
+
+#[derive(Default)]
+pub(super) struct GeminiStreamDecoder {
+    ids: wire::CallIds,
+    started: bool,
+    finished: bool,
+    /// The last raw text of each [`META_KEYS`] field, to parse only what changed.
+    meta_seen: [Option<String>; 4],
+    meta: JsonMap,
+    usage: Option<RawJson>,
+}
+
+impl GeminiStreamDecoder {
+    pub(super) fn chunk(&mut self, data: &[u8], out: &mut Vec<StreamEvent>) -> Result<()> {
+        let chunk: WireChunk = serde_json::from_slice(data)
+            .map_err(|e| wire::decode_error("Gemini response", data, e))?;
+        if let Some(e) = chunk.error {
+            self.finished = true;
+            out.push(StreamEvent::Error(response_error(&json!({ "error": e }))));
+            return Ok(());
+        }
+        if !self.started && (chunk.response_id.is_some() || chunk.model_version.is_some()) {
+            self.started = true;
+            out.push(StreamEvent::Start {
+                id: chunk.response_id.map(Cow::into_owned),
+                model: chunk.model_version.map(Cow::into_owned),
+            });
+        }
+        if let Some(u) = chunk.usage_metadata.filter(|u| u.get() != "null") {
+            if self.usage.as_ref().map(RawJson::get) != Some(u.get()) {
+                self.usage = Some(RawJson::from_raw(u));
+            }
+        }
+        if let Some(pf) = chunk.prompt_feedback {
+            if let Some(reason) = pf.get("blockReason").and_then(Value::as_str) {
+                self.finished = true;
+                out.push(StreamEvent::Finish(FinishReason::new(
+                    FinishKind::ContentFilter,
+                    reason,
+                )));
+            }
+            self.meta.insert("promptFeedback".into(), pf);
+        }
+        for cand in chunk.candidates.into_iter().filter(|c| c.index == 0) {
+            for (i, raw) in cand.meta().into_iter().enumerate() {
+                self.see_meta(i, raw);
+            }
+            for part in cand.content.map(|c| c.parts).unwrap_or_default() {
+                self.part_events(part, out);
+            }
+            if let Some(r) = cand.finish_reason {
+                self.finished = true;
+                out.push(StreamEvent::Finish(finish_reason(&r)));
+            }
+        }
+        Ok(())
+    }
+
+    /// Keeps metadata field `i` when it changed.
+    fn see_meta(&mut self, i: usize, raw: Option<&RawValue>) {
+        let Some(raw) = raw.filter(|r| r.get() != "null") else {
+            return;
+        };
+        if self.meta_seen[i].as_deref() == Some(raw.get()) {
+            return;
+        }
+        if let Ok(v) = serde_json::from_str::<Value>(raw.get()) {
+            self.meta.insert(META_KEYS[i].into(), v);
+        }
+        self.meta_seen[i] = Some(raw.get().to_owned());
+    }
+
+    pub(super) fn flush(&mut self, out: &mut Vec<StreamEvent>) {
+        for (key, value) in std::mem::take(&mut self.meta) {
+            out.push(StreamEvent::Metadata { key, value });
+        }
+        if let Some(u) = self.usage.take() {
+            out.push(StreamEvent::Usage(usage(u)));
+        }
+    }
+
+    fn part_events(&mut self, part: WirePart, out: &mut Vec<StreamEvent>) {
+        if part.function_call.is_none() && part.text.is_none() {
+            let (item_type, raw) = part.into_raw();
+            out.push(StreamEvent::ProviderItem(ProviderItem {
+                api: API.into(),
+                item_type,
+                raw,
+            }));
+            return;
+        }
+        let signature = part.signature;
+        if let Some(call) = part.function_call {
+            out.push(StreamEvent::ToolCall(ToolCall {
+                id: self.ids.next(call.get("id").and_then(Value::as_str)),
+                name: wire::str_at(&call, "name"),
+                arguments: match call.get("args") {
+                    None | Some(Value::Null) => json!({}),
+                    Some(v) => v.clone(),
+                },
+                provider_meta: signature.map(|s| json!({ "thoughtSignature": s })),
+            }));
+            return;
+        }
+        let text = part.text.unwrap_or_default();
+        if !text.is_empty() {
+            out.push(if part.thought == Some(true) {
+                StreamEvent::ReasoningDelta(text)
+            } else {
+                StreamEvent::TextDelta(text)
+            });
+        }
+        if signature.is_some() {
+            out.push(StreamEvent::ReasoningDone {
+                signature,
+                encrypted: None,
+                id: None,
+            });
+        }
+    }
+}
+
+impl StreamDecoder for GeminiStreamDecoder {
+    fn decode(&mut self, frame: Frame<'_>, out: &mut Vec<StreamEvent>) -> Result<()> {
+        let data = frame.data.trim_ascii();
+        if data.is_empty() {
+            return Ok(());
+        }
+        self.chunk(data, out)
+    }
+
+    fn finish(&mut self, out: &mut Vec<StreamEvent>) -> Result<()> {
+        self.flush(out);
+        if self.finished {
+            Ok(())
+        } else {
+            Err(Error::new(
+                ErrorKind::Truncated,
+                "the stream ended before a finishReason",
+            ))
+        }
+    }
+}
