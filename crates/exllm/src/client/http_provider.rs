@@ -7,8 +7,7 @@ use crate::error::{Error, ErrorKind, Result, TimeoutKind};
 use crate::provider::{Auth, Codec, Encoded, Endpoint, ModelEntry};
 use crate::telemetry::{Callbacks, Redactor, RetryInfo};
 use crate::transport::{
-    clone_request, limit, Breaker, BreakerPolicy, BreakerState, FramedStream, HttpTransport,
-    RetryPolicy, Timeouts,
+    limit, Breaker, BreakerPolicy, BreakerState, FramedStream, HttpTransport, RetryPolicy, Timeouts,
 };
 use crate::types::{
     ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, RerankRequest, RerankResponse,
@@ -191,7 +190,7 @@ impl HttpProvider {
     async fn send(
         &self,
         t: &CallPolicy,
-        encode: impl FnOnce(&Endpoint) -> Result<Encoded>,
+        encode: impl Fn(&Endpoint) -> Result<Encoded>,
     ) -> Result<(reqwest::Response, Notes)> {
         self.send_once(t, encode).await.map_err(|e| self.redact(e))
     }
@@ -201,11 +200,15 @@ impl HttpProvider {
     async fn send_once(
         &self,
         t: &CallPolicy,
-        encode: impl FnOnce(&Endpoint) -> Result<Encoded>,
+        encode: impl Fn(&Endpoint) -> Result<Encoded>,
     ) -> Result<(reqwest::Response, Notes)> {
         let s = &self.inner;
         let ep = self.resolved().await?;
-        let enc = encode(ep)?;
+        // Each attempt sends a request of its own, encoded anew for a retry (encoding is pure
+        // and cheap next to a retry's wait): the first attempt moves the request into the
+        // transport rather than copying its headers, and a signer signs each attempt afresh
+        // (signatures and tokens expire).
+        let mut next = Some(encode(ep)?);
         let mut retry = 0;
         let mut last: Option<Error> = None;
         loop {
@@ -213,19 +216,19 @@ impl HttpProvider {
                 // Within a call's retries the last real error says more than "circuit open".
                 return Err(last.unwrap_or_else(|| circuit_open(&ep.provider, wait)));
             }
-            let signed;
-            let request = match &ep.auth {
-                Auth::Signer(signer) => {
-                    // Each attempt is signed anew: signatures and tokens expire.
-                    let mut r = clone_request(&enc.request);
-                    signer.sign(&mut r).await?;
-                    signed = r;
-                    &signed
-                }
-                _ => &enc.request,
+            let enc = match next.take() {
+                Some(enc) => enc,
+                None => encode(ep)?,
             };
+            let Encoded {
+                mut request,
+                warnings,
+            } = enc;
+            if let Auth::Signer(signer) = &ep.auth {
+                signer.sign(&mut request).await?;
+            }
             if tracing::enabled!(tracing::Level::DEBUG) {
-                self.log_request(request);
+                self.log_request(&request);
             }
             let sent = limit(
                 t.timeouts.first_byte,
@@ -237,7 +240,7 @@ impl HttpProvider {
                 Ok(resp) => {
                     s.breaker.success();
                     let notes = Notes {
-                        warnings: enc.warnings,
+                        warnings,
                         retries: retry,
                     };
                     return Ok((resp, notes));
@@ -275,7 +278,7 @@ impl HttpProvider {
     /// Sends a non-streaming request and decodes its body.
     async fn call<T>(
         &self,
-        encode: impl FnOnce(&Endpoint) -> Result<Encoded>,
+        encode: impl Fn(&Endpoint) -> Result<Encoded>,
         decode: impl FnOnce(&[u8]) -> Result<T>,
     ) -> Result<(T, Notes)> {
         self.call_within(&self.policy(None), encode, decode).await
@@ -285,7 +288,7 @@ impl HttpProvider {
     async fn call_within<T>(
         &self,
         t: &CallPolicy,
-        encode: impl FnOnce(&Endpoint) -> Result<Encoded>,
+        encode: impl Fn(&Endpoint) -> Result<Encoded>,
         decode: impl FnOnce(&[u8]) -> Result<T>,
     ) -> Result<(T, Notes)> {
         let provider = &self.inner.endpoint.provider;

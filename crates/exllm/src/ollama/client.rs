@@ -80,14 +80,14 @@ impl Ollama {
         body: Option<&Value>,
     ) -> Result<T> {
         let req = wire::request(&self.endpoint, method, path, body)?;
-        let resp = self.transport.send(&req, PROVIDER).await?;
+        let resp = self.transport.send(req, PROVIDER).await?;
         let bytes = self.transport.read_body(resp, PROVIDER).await?;
         wire::parse(&bytes, "Ollama response").map_err(|e| e.with_provider(PROVIDER))
     }
 
     async fn empty(&self, method: Method, path: &str, body: &Value) -> Result<()> {
         let req = wire::request(&self.endpoint, method, path, Some(body))?;
-        self.transport.send(&req, PROVIDER).await.map(drop)
+        self.transport.send(req, PROVIDER).await.map(drop)
     }
 
     async fn lines<T>(
@@ -100,7 +100,7 @@ impl Ollama {
         T: DeserializeOwned + Send + Unpin + 'static,
     {
         let req = wire::post_json_accepting(&self.endpoint, path, body, "application/x-ndjson")?;
-        let resp = self.transport.send(&req, PROVIDER).await?;
+        let resp = self.transport.send(req, PROVIDER).await?;
         Ok(Box::pin(FramedStream::new(
             resp,
             Framing::Ndjson.framer(),
@@ -229,7 +229,7 @@ impl Ollama {
             &format!("/api/blobs/{digest}"),
             None,
         )?;
-        match self.transport.send(&req, PROVIDER).await {
+        match self.transport.send(req, PROVIDER).await {
             Ok(_) => Ok(true),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
             Err(e) => Err(e),

@@ -51,12 +51,13 @@ impl HttpTransport {
     /// Sends the request; a non-2xx status becomes a typed error carrying the provider's message.
     pub async fn send(
         &self,
-        req: &http::Request<Bytes>,
+        req: http::Request<Bytes>,
         provider: &str,
     ) -> Result<reqwest::Response> {
-        let mut r = reqwest::Request::new(req.method().clone(), self.url(req.uri(), provider)?);
-        *r.headers_mut() = req.headers().clone();
-        *r.body_mut() = Some(req.body().clone().into());
+        let (head, body) = req.into_parts();
+        let mut r = reqwest::Request::new(head.method, self.url(&head.uri, provider)?);
+        *r.headers_mut() = head.headers;
+        *r.body_mut() = Some(body.into());
         let resp = self
             .client
             .execute(r)

@@ -27,7 +27,6 @@ pub use google::GoogleAuth;
 pub use http::HttpTransport;
 pub use ndjson::NdjsonFramer;
 pub use retry::RetryPolicy;
-pub(crate) use signer::clone_request;
 pub use signer::Signer;
 #[cfg(feature = "bedrock")]
 pub use sigv4::SigV4Auth;

@@ -17,12 +17,3 @@ pub trait Signer: Send + Sync + fmt::Debug {
         Box::pin(async { Ok(None) })
     }
 }
-
-/// A copy of a request (bodies are reference-counted, so this copies no payload).
-pub(crate) fn clone_request(r: &http::Request<Bytes>) -> http::Request<Bytes> {
-    let mut out = http::Request::new(r.body().clone());
-    *out.method_mut() = r.method().clone();
-    *out.uri_mut() = r.uri().clone();
-    *out.headers_mut() = r.headers().clone();
-    out
-}

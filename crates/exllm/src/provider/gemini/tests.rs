@@ -563,7 +563,10 @@ fn decode_odd_parts_keep_their_fields() {
             ("", json!({"thoughtSignature": "c2ln"})),
             ("text", json!({"text": 5})),
             ("functionCall", json!({"functionCall": "nope"})),
-            ("thought", json!({"videoMetadata": {"fps": 1}, "thought": false})),
+            (
+                "thought",
+                json!({"videoMetadata": {"fps": 1}, "thought": false})
+            ),
         ]
     );
     assert_eq!(r.text(), "ok");
