@@ -7,8 +7,8 @@ use super::instruments::Instruments;
 use super::TelemetryOptions;
 use crate::error::Error;
 use crate::types::{ChatRequest, ChatResponse, FinishKind, StreamEvent, Usage};
-use std::sync::Arc;
-use tracing::field::Empty;
+use std::sync::{Arc, OnceLock};
+use tracing::field::{Empty, Field};
 
 /// What a stream has shown so far, enough for the span and the metrics.
 #[derive(Debug, Default)]
@@ -29,6 +29,16 @@ pub(crate) struct Watch {
     /// The model's metric handles, shared by the client's calls.
     pub(super) metrics: Arc<Instruments>,
 }
+
+/// The span fields a finished call records, in [`Watch::record_outcome`]'s order.
+const OUTCOME: [&str; 6] = [
+    "gen_ai.response.id",
+    "gen_ai.response.model",
+    "gen_ai.response.finish_reasons",
+    "gen_ai.usage.input_tokens",
+    "gen_ai.usage.output_tokens",
+    "exllm.cost_usd",
+];
 
 /// A span field's value.
 enum Recorded<'a> {
@@ -111,16 +121,13 @@ impl Watch {
         let cost = t.cost;
         let input = t.usage.and_then(|u| u.input_tokens);
         let output = t.usage.and_then(|u| u.output_tokens);
-        self.record_fields([
-            ("gen_ai.response.id", t.id.map(Recorded::Str)),
-            ("gen_ai.response.model", t.model.map(Recorded::Str)),
-            (
-                "gen_ai.response.finish_reasons",
-                t.finish.map(|f| Recorded::Str(f.as_str())),
-            ),
-            ("gen_ai.usage.input_tokens", input.map(Recorded::U64)),
-            ("gen_ai.usage.output_tokens", output.map(Recorded::U64)),
-            ("exllm.cost_usd", cost.map(Recorded::F64)),
+        self.record_outcome([
+            t.id.map(Recorded::Str),
+            t.model.map(Recorded::Str),
+            t.finish.map(|f| Recorded::Str(f.as_str())),
+            input.map(Recorded::U64),
+            output.map(Recorded::U64),
+            cost.map(Recorded::F64),
         ]);
         if let Some(n) = input {
             m.input_tokens.increment(n);
@@ -147,33 +154,35 @@ impl Watch {
         m.ok.increment(1);
     }
 
-    /// Records these span fields in one dispatch (the subscriber sees one `record` rather than
-    /// one per field); fields without a value are left as they are.
-    fn record_fields<const N: usize>(&self, fields: [(&'static str, Option<Recorded<'_>>); N]) {
+    /// Records the [`OUTCOME`] fields in one dispatch (the subscriber sees one `record`
+    /// rather than one per field); fields without a value are left as they are.
+    fn record_outcome(&self, values: [Option<Recorded<'_>>; 6]) {
         let Some(meta) = self.span.metadata() else {
             return; // no subscriber wants the span
         };
-        let set = meta.fields();
-        // Every name was declared when the span was opened; were one not, it would be passed
-        // as some other field with no value, which records nothing.
-        let Some(any) = set.iter().next() else {
+        // Every span comes from the one callsite in `start`, so the fields are looked up by
+        // name once per process.
+        static FIELDS: OnceLock<Option<[Field; 6]>> = OnceLock::new();
+        let fields = FIELDS.get_or_init(|| {
+            let found: Option<Vec<Field>> =
+                OUTCOME.iter().map(|n| meta.fields().field(n)).collect();
+            found.and_then(|f| <[Field; 6]>::try_from(f).ok())
+        });
+        let Some(keys) = fields
+            .as_ref()
+            .filter(|k| k[0].callsite() == meta.callsite())
+        else {
             return;
         };
-        let found = fields.map(|(name, v)| (set.field(name), v));
-        let keys = found
-            .each_ref()
-            .map(|(f, _)| f.clone().unwrap_or_else(|| any.clone()));
-        let values: [(&tracing::field::Field, Option<&dyn tracing::Value>); N] =
-            std::array::from_fn(|i| {
-                let v = match &found[i] {
-                    (Some(_), Some(Recorded::Str(s))) => Some(s as &dyn tracing::Value),
-                    (Some(_), Some(Recorded::U64(n))) => Some(n as &dyn tracing::Value),
-                    (Some(_), Some(Recorded::F64(x))) => Some(x as &dyn tracing::Value),
-                    _ => None,
-                };
-                (&keys[i], v)
+        let entries: [(&Field, Option<&dyn tracing::Value>); 6] = std::array::from_fn(|i| {
+            let v = values[i].as_ref().map(|v| match v {
+                Recorded::Str(s) => s as &dyn tracing::Value,
+                Recorded::U64(n) => n as &dyn tracing::Value,
+                Recorded::F64(x) => x as &dyn tracing::Value,
             });
-        self.span.record_all(&set.value_set(&values));
+            (&keys[i], v)
+        });
+        self.span.record_all(&meta.fields().value_set(&entries));
     }
 
     /// Records a whole answer and runs the response hooks.
