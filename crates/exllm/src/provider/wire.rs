@@ -45,7 +45,15 @@ pub(crate) fn opt_str(v: &Value, key: &str) -> Option<String> {
 
 fn url(ep: &Endpoint, path: &str) -> String {
     let base = ep.base_url.trim_end_matches('/');
-    let mut url = format!("{base}{path}");
+    // Sized up front: growing a `format!` string reallocated it per call.
+    let query: usize = ep
+        .query
+        .iter()
+        .map(|(k, v)| 2 + 3 * (k.len() + v.len()))
+        .sum();
+    let mut url = String::with_capacity(base.len() + path.len() + query);
+    url.push_str(base);
+    url.push_str(path);
     for (i, (k, v)) in ep.query.iter().enumerate() {
         let sep = if i == 0 && !url.contains('?') {
             '?'
@@ -54,7 +62,8 @@ fn url(ep: &Endpoint, path: &str) -> String {
         };
         let k = percent_encoding::utf8_percent_encode(k, QUERY);
         let v = percent_encoding::utf8_percent_encode(v, QUERY);
-        url.push_str(&format!("{sep}{k}={v}"));
+        use std::fmt::Write;
+        let _ = write!(url, "{sep}{k}={v}");
     }
     url
 }
@@ -69,8 +78,10 @@ fn apply(ep: &Endpoint, headers: &mut http::HeaderMap) -> Result<()> {
         Auth::None => {}
         Auth::Signer(_) => {}
         Auth::Bearer(key) => {
-            let mut v = HeaderValue::from_str(&format!("Bearer {}", key.expose()))
-                .map_err(|_| bad("Authorization"))?;
+            let mut bearer = String::with_capacity(7 + key.expose().len());
+            bearer.push_str("Bearer ");
+            bearer.push_str(key.expose());
+            let mut v = HeaderValue::try_from(bearer).map_err(|_| bad("Authorization"))?;
             v.set_sensitive(true);
             headers.insert(AUTHORIZATION, v);
         }

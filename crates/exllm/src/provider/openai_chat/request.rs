@@ -210,6 +210,11 @@ fn encode_messages<'a>(
                 out.push(WireMessage::text(role, text_of(m), None));
             }
             Role::User | Role::Tool => {
+                let name = m.name.as_deref();
+                if let [Part::Text { text }] = m.content.as_slice() {
+                    out.push(WireMessage::text("user", Cow::Borrowed(text), name));
+                    continue;
+                }
                 let mut parts: Vec<&Part> = Vec::new();
                 for p in &m.content {
                     match p {
@@ -222,7 +227,6 @@ fn encode_messages<'a>(
                         other => parts.push(other),
                     }
                 }
-                let name = m.name.as_deref();
                 if let [Part::Text { text }] = parts.as_slice() {
                     out.push(WireMessage::text("user", Cow::Borrowed(text), name));
                     continue;
