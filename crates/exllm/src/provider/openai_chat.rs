@@ -59,7 +59,7 @@ impl Codec for OpenAiChatCodec {
         if let Some(e) = resp.error {
             c.push(StreamEvent::Error(response_error(&e)));
         }
-        if let Some(choice) = resp.choices.into_iter().next() {
+        if let Some(choice) = resp.choices.into_iter().flatten().next() {
             if let Some(m) = choice.message {
                 push_reasoning(&mut c, m.reasoning_content.or(m.reasoning));
                 if let Some(content) = m.content {
@@ -233,8 +233,9 @@ struct Envelope<'a, C> {
     id: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     model: Option<Cow<'a, str>>,
-    #[serde(default = "Vec::new")]
-    choices: Vec<C>,
+    /// `null` is taken as none.
+    #[serde(default = "Option::default")]
+    choices: Option<Vec<C>>,
     #[serde(default, borrow)]
     usage: Option<&'a RawValue>,
     /// Groq streams put usage here.

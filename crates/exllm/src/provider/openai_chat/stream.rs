@@ -93,6 +93,7 @@ impl StreamDecoder for ChatStreamDecoder {
         }
         for choice in std::mem::take(&mut chunk.choices)
             .into_iter()
+            .flatten()
             .filter(|c| c.index == 0)
         {
             if let Some(d) = choice.delta {

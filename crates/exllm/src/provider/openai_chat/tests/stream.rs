@@ -302,3 +302,21 @@ fn stream_azure_prompt_filter_chunk_does_not_blank_id_and_model() {
     assert_eq!(streamed.id.as_deref(), Some("chatcmpl-az1"));
     assert_eq!(streamed.model.as_deref(), Some("gpt-4o-2024-11-20"));
 }
+
+#[test]
+fn only_choice_zero_is_read_wherever_it_is() {
+    let (events, end) = CODEC.stream_events(&data_frames(&[
+        r#"{"id":"c","choices":[{"index":1,"delta":{"content":"other"}},{"index":0,"delta":{"content":"mine"}},{"index":2,"delta":{"content":"x"}}]}"#,
+        r#"{"id":"c","choices":null}"#,
+        r#"{"id":"c","choices":[]}"#,
+        r#"{"id":"c","choices":[{"index":1,"delta":{"content":"!"},"finish_reason":"stop"}]}"#,
+        r#"{"id":"c","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#,
+    ]));
+    end.unwrap();
+    assert_eq!(collect(events).text(), "mine");
+    // A whole answer takes its first choice.
+    let r = CODEC.decode(
+        r#"{"choices":[{"index":0,"message":{"content":"first"}},{"index":1,"message":{"content":"second"}}]}"#,
+    );
+    assert_eq!(r.text(), "first");
+}
