@@ -196,14 +196,7 @@ impl<T: serde::de::DeserializeOwned + Send> StreamDecoder<T> for LineDecoder<T> 
     }
 
     fn finish(&mut self, _out: &mut Vec<T>) -> Result<()> {
-        if self.ended {
-            Ok(())
-        } else {
-            Err(Error::new(
-                ErrorKind::Truncated,
-                "the Ollama stream ended before its last line",
-            )
-            .with_provider("ollama"))
-        }
+        crate::provider::decode::ended(self.ended, "the Ollama stream ended before its last line")
+            .map_err(|e| e.with_provider("ollama"))
     }
 }

@@ -7,7 +7,7 @@
 use super::encode::{args_object, dropped, warn_unsupported};
 use super::wire::{self, merge_options, opt_str, put, str_at};
 use super::{Api, Codec, Encoded, Endpoint, ModelEntry, StreamDecoder};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::Result;
 use crate::transport::Frame;
 use crate::types::{
     ChatRequest, ChatResponse, FinishKind, FinishReason, JsonMap, MediaSource, Message, Part,

@@ -3,10 +3,11 @@
 //! tools) is neither text nor reasoning and is kept in `provider_meta`, as are citations.
 //! Streams are typed SSE events (`content-delta`, `tool-call-start`, `message-end`, ...).
 
+use super::decode::ended;
 use super::encode::{dropped, function_tools, warn_unsupported};
 use super::wire::{self, data_url, merge_options, put};
 use super::{Api, Codec, Encoded, Endpoint, StreamDecoder};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::Result;
 use crate::transport::Frame;
 use crate::types::{
     ChatRequest, ChatResponse, FinishKind, FinishReason, JsonMap, MediaSource, Part,
@@ -456,14 +457,7 @@ impl StreamDecoder for CohereStreamDecoder {
 
     fn finish(&mut self, out: &mut Vec<StreamEvent>) -> Result<()> {
         self.meta.emit(&mut |e| out.push(e));
-        if self.finished {
-            Ok(())
-        } else {
-            Err(Error::new(
-                ErrorKind::Truncated,
-                "the stream ended before message-end",
-            ))
-        }
+        ended(self.finished, "the stream ended before message-end")
     }
 }
 

@@ -7,6 +7,7 @@ mod anthropic;
 mod bedrock;
 pub mod capabilities;
 mod cohere;
+pub(crate) mod decode;
 mod encode;
 pub(crate) mod errors;
 pub use errors::error_from_response;

@@ -3,10 +3,11 @@
 //! carries the finish reason, the token counts and the timings, which are kept in
 //! `provider_meta`. A line `{"error": "..."}` inside a stream ends the answer with an error.
 
+use super::decode::ended;
 use super::encode::{args_object, dropped, function_tools, tool_name, warn_unsupported};
 use super::wire::{self, merge_options, put};
 use super::{Api, Codec, Encoded, Endpoint, ModelEntry, StreamDecoder};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::Result;
 use crate::transport::{Frame, Framing};
 use crate::types::{
     ChatRequest, ChatResponse, FinishKind, FinishReason, JsonMap, MediaSource, Part,
@@ -368,14 +369,10 @@ impl StreamDecoder for OllamaStreamDecoder {
     }
 
     fn finish(&mut self, _out: &mut Vec<StreamEvent>) -> Result<()> {
-        if self.done {
-            Ok(())
-        } else {
-            Err(Error::new(
-                ErrorKind::Truncated,
-                "the stream ended before the object with \"done\": true",
-            ))
-        }
+        ended(
+            self.done,
+            "the stream ended before the object with \"done\": true",
+        )
     }
 }
 

@@ -4,10 +4,11 @@
 //! tolerance for each one's extras (`reasoning_content`, `reasoning`, Mistral content lists,
 //! `x_groq.usage`, Perplexity citations, usage chunks with no choices).
 
+use super::decode::{parse_raw, Count};
 use super::errors::response_error;
-use super::wire::{self, Count};
+use super::wire;
 use super::{Api, Codec, Encoded, Endpoint, StreamDecoder};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::Result;
 use crate::transport::Frame;
 use crate::types::{
     ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, FinishKind, FinishReason, RawJson,
@@ -284,11 +285,6 @@ impl<'a, C> Envelope<'a, C> {
             .filter(present)
             .map(RawJson::from_raw)
     }
-}
-
-/// A raw JSON value as a [`Value`] (it was valid JSON when it was read).
-fn parse_raw(raw: &RawValue) -> Option<Value> {
-    serde_json::from_str(raw.get()).ok()
 }
 
 type Completion<'a> = Envelope<'a, Choice>;

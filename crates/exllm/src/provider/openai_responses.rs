@@ -7,7 +7,7 @@
 use super::encode::{dropped, warn_unsupported};
 use super::wire::{self, data_url, merge_options, put, str_at};
 use super::{Api, Codec, Encoded, Endpoint, StreamDecoder};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::Result;
 use crate::transport::Frame;
 use crate::types::{
     ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, FinishKind, FinishReason, JsonMap,

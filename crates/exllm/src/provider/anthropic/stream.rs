@@ -2,6 +2,7 @@
 //! (text, thinking with signature deltas, tool input JSON fragments, provider-run blocks).
 
 use super::*;
+use crate::provider::decode::ended;
 
 #[derive(Deserialize)]
 struct WireEvent {
@@ -237,13 +238,9 @@ impl StreamDecoder for AnthropicStreamDecoder {
 
     fn finish(&mut self, out: &mut Vec<StreamEvent>) -> Result<()> {
         self.flush(out);
-        if self.finished || self.stopped {
-            Ok(())
-        } else {
-            Err(Error::new(
-                ErrorKind::Truncated,
-                "the stream ended before message_delta / message_stop",
-            ))
-        }
+        ended(
+            self.finished || self.stopped,
+            "the stream ended before message_delta / message_stop",
+        )
     }
 }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::error::ErrorKind;
 use crate::provider::test_support::{
     call, collect, finish_of, header_key, settings, sse, typed_frames, TestCodec,
 };

@@ -2,6 +2,7 @@
 //! blocks by index, exceptions as errors in the answer.
 
 use super::*;
+use crate::provider::decode::ended;
 
 #[derive(Default)]
 pub(super) struct BedrockStreamDecoder {
@@ -155,13 +156,6 @@ impl StreamDecoder for BedrockStreamDecoder {
         for (key, value) in std::mem::take(&mut self.meta) {
             out.push(StreamEvent::Metadata { key, value });
         }
-        if self.finished {
-            Ok(())
-        } else {
-            Err(Error::new(
-                ErrorKind::Truncated,
-                "the stream ended before messageStop",
-            ))
-        }
+        ended(self.finished, "the stream ended before messageStop")
     }
 }

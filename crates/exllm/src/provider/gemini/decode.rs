@@ -4,11 +4,12 @@
 //! repeats `usageMetadata` and `safetyRatings` in every chunk. The `Value`-based decoder this
 //! replaces cost twice the OpenAI floor per chunk.
 
+use super::super::decode::{ended, Count, Latest};
 use super::super::errors::response_error;
-use super::super::wire::{self, Count};
+use super::super::wire;
 use super::super::StreamDecoder;
 use super::{finish_reason, API};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::Result;
 use crate::transport::Frame;
 use crate::types::{
     FinishKind, FinishReason, JsonMap, ProviderItem, RawJson, StreamEvent, ToolCall, Usage,
@@ -176,9 +177,9 @@ pub(super) struct GeminiStreamDecoder {
     ids: wire::CallIds,
     started: bool,
     finished: bool,
-    /// The last raw text of each [`META_KEYS`] field, to parse only what changed.
-    meta_seen: [Option<String>; 4],
-    meta: JsonMap,
+    /// The latest value of each [`META_KEYS`] field.
+    meta: [Latest; 4],
+    prompt_feedback: Option<Value>,
     usage: Option<RawJson>,
 }
 
@@ -211,11 +212,11 @@ impl GeminiStreamDecoder {
                     reason,
                 )));
             }
-            self.meta.insert("promptFeedback".into(), pf);
+            self.prompt_feedback = Some(pf);
         }
         for cand in chunk.candidates.into_iter().filter(|c| c.index == 0) {
-            for (i, raw) in cand.meta().into_iter().enumerate() {
-                self.see_meta(i, raw);
+            for (slot, raw) in self.meta.iter_mut().zip(cand.meta()) {
+                slot.see(raw);
             }
             for part in cand.content.map(|c| c.parts).unwrap_or_default() {
                 self.part_events(part, out);
@@ -228,22 +229,17 @@ impl GeminiStreamDecoder {
         Ok(())
     }
 
-    /// Keeps metadata field `i` when it changed.
-    fn see_meta(&mut self, i: usize, raw: Option<&RawValue>) {
-        let Some(raw) = raw.filter(|r| r.get() != "null") else {
-            return;
-        };
-        if self.meta_seen[i].as_deref() == Some(raw.get()) {
-            return;
-        }
-        if let Ok(v) = serde_json::from_str::<Value>(raw.get()) {
-            self.meta.insert(META_KEYS[i].into(), v);
-        }
-        self.meta_seen[i] = Some(raw.get().to_owned());
-    }
-
     pub(super) fn flush(&mut self, out: &mut Vec<StreamEvent>) {
-        for (key, value) in std::mem::take(&mut self.meta) {
+        // In key order, as one map of them.
+        let mut meta: JsonMap = META_KEYS
+            .iter()
+            .zip(&mut self.meta)
+            .filter_map(|(k, v)| Some(((*k).to_owned(), v.take()?)))
+            .collect();
+        if let Some(pf) = self.prompt_feedback.take() {
+            meta.insert("promptFeedback".into(), pf);
+        }
+        for (key, value) in meta {
             out.push(StreamEvent::Metadata { key, value });
         }
         if let Some(u) = self.usage.take() {
@@ -303,13 +299,6 @@ impl StreamDecoder for GeminiStreamDecoder {
 
     fn finish(&mut self, out: &mut Vec<StreamEvent>) -> Result<()> {
         self.flush(out);
-        if self.finished {
-            Ok(())
-        } else {
-            Err(Error::new(
-                ErrorKind::Truncated,
-                "the stream ended before a finishReason",
-            ))
-        }
+        ended(self.finished, "the stream ended before a finishReason")
     }
 }

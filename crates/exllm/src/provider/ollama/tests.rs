@@ -1,4 +1,5 @@
 use super::*;
+use crate::error::ErrorKind;
 use crate::provider::test_support::{collect, finish_of, fixture_pair, sorted_settings, TestCodec};
 use crate::provider::Auth;
 use crate::types::{Message, ProviderItem, ReasoningConfig, Secret, Tool, ToolChoice};

@@ -2,6 +2,7 @@
 //! fragments by index, a usage chunk with no choices, and `[DONE]`.
 
 use super::*;
+use crate::provider::decode::{ended, Latest};
 
 #[derive(Deserialize)]
 struct ChunkChoice<'a> {
@@ -23,9 +24,8 @@ pub(super) struct ChatStreamDecoder {
     started: bool,
     done: bool,
     finished: bool,
-    /// The latest value of each [`META_KEYS`] field, raw (to see whether a chunk changed it)
-    /// and parsed.
-    meta: [Option<(String, Value)>; 5],
+    /// The latest value of each [`META_KEYS`] field.
+    meta: [Latest; 5],
     logprobs: Vec<Value>,
     usage: Option<RawJson>,
 }
@@ -38,8 +38,8 @@ impl ChatStreamDecoder {
                 value: Value::Array(std::mem::take(&mut self.logprobs)),
             });
         }
-        for (k, v) in META_KEYS.iter().zip(std::mem::take(&mut self.meta)) {
-            if let Some((_, v)) = v {
+        for (k, v) in META_KEYS.iter().zip(&mut self.meta) {
+            if let Some(v) = v.take() {
                 out.push(StreamEvent::Metadata {
                     key: (*k).into(),
                     value: v,
@@ -81,13 +81,7 @@ impl StreamDecoder for ChatStreamDecoder {
             self.finished = true;
         }
         for (slot, raw) in self.meta.iter_mut().zip(chunk.raw_meta()) {
-            let Some(raw) = raw else { continue };
-            if slot.as_ref().is_some_and(|(seen, _)| seen == raw.get()) {
-                continue;
-            }
-            if let Some(v) = parse_raw(raw) {
-                *slot = Some((raw.get().to_owned(), v));
-            }
+            slot.see(raw);
         }
         // Later usage reports replace earlier ones (Perplexity repeats a running total).
         if let Some(u) = chunk.take_usage() {
@@ -163,13 +157,9 @@ impl StreamDecoder for ChatStreamDecoder {
 
     fn finish(&mut self, out: &mut Vec<StreamEvent>) -> Result<()> {
         self.flush(out);
-        if self.done || self.finished {
-            Ok(())
-        } else {
-            Err(Error::new(
-                ErrorKind::Truncated,
-                "the stream ended before the answer was complete (no finish reason, no [DONE])",
-            ))
-        }
+        ended(
+            self.done || self.finished,
+            "the stream ended before the answer was complete (no finish reason, no [DONE])",
+        )
     }
 }

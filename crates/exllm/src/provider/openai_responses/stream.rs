@@ -2,6 +2,7 @@
 //! with a part's whole text kept when it came without deltas.
 
 use super::*;
+use crate::provider::decode::ended;
 
 #[derive(Deserialize)]
 struct WireEvent {
@@ -175,14 +176,7 @@ impl StreamDecoder for ResponsesStreamDecoder {
 
     fn finish(&mut self, out: &mut Vec<StreamEvent>) -> Result<()> {
         self.flush(out);
-        if self.finished {
-            Ok(())
-        } else {
-            Err(Error::new(
-                ErrorKind::Truncated,
-                "the stream ended before response.completed",
-            ))
-        }
+        ended(self.finished, "the stream ended before response.completed")
     }
 }
 

@@ -1,4 +1,5 @@
 use super::*;
+use crate::error::ErrorKind;
 use crate::provider::test_support::{
     bearer, call, collect, finish_of, settings, sse, typed_frames, TestCodec,
 };

@@ -1,4 +1,5 @@
 use super::*;
+use crate::error::ErrorKind;
 use crate::provider::test_support::{
     bearer, call, collect, data_frames, finish_of, settings, sse, TestCodec,
 };

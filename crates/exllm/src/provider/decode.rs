@@ -1,0 +1,109 @@
+//! Helpers every decoder shares: lenient token counts, metadata that streams repeat in every
+//! chunk (kept raw, parsed only when it changes), and the check that a stream reached its end.
+
+use crate::error::{Error, ErrorKind, Result};
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+/// A raw JSON value as a [`Value`] (it was valid JSON when it was read).
+pub(crate) fn parse_raw(raw: &RawValue) -> Option<Value> {
+    serde_json::from_str(raw.get()).ok()
+}
+
+/// The latest value of a field a stream may repeat in every chunk (citations, safety
+/// ratings, ...): the raw text last seen, and its parse, redone only when a chunk changes it.
+#[derive(Debug, Default)]
+pub(crate) struct Latest(Option<(String, Value)>);
+
+impl Latest {
+    /// Takes a chunk's value; absent or `null` leaves the last one.
+    pub(crate) fn see(&mut self, raw: Option<&RawValue>) {
+        let Some(raw) = raw.filter(|r| r.get() != "null") else {
+            return;
+        };
+        if self.0.as_ref().is_some_and(|(seen, _)| seen == raw.get()) {
+            return;
+        }
+        if let Some(v) = parse_raw(raw) {
+            self.0 = Some((raw.get().to_owned(), v));
+        }
+    }
+
+    /// The value, taken (for the end of a stream).
+    pub(crate) fn take(&mut self) -> Option<Value> {
+        self.0.take().map(|(_, v)| v)
+    }
+}
+
+/// `Ok` when a stream reached its end (a finish reason, a done marker, ...), else a
+/// [`ErrorKind::Truncated`] error saying what never came.
+pub(crate) fn ended(complete: bool, missing: &'static str) -> Result<()> {
+    if complete {
+        Ok(())
+    } else {
+        Err(Error::new(ErrorKind::Truncated, missing))
+    }
+}
+
+/// A token count read leniently: a whole number is `Some`, anything else (a float, a string,
+/// `null`, an object) is unknown rather than an error, so an odd usage field never fails the
+/// decoding of an answer.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Count(pub Option<u64>);
+
+impl<'de> serde::Deserialize<'de> for Count {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Count;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a token count")
+            }
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<Count, E> {
+                Ok(Count(Some(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<Count, E> {
+                Ok(Count(u64::try_from(v).ok()))
+            }
+            fn visit_f64<E>(self, _: f64) -> std::result::Result<Count, E> {
+                Ok(Count(None))
+            }
+            fn visit_bool<E>(self, _: bool) -> std::result::Result<Count, E> {
+                Ok(Count(None))
+            }
+            fn visit_str<E>(self, _: &str) -> std::result::Result<Count, E> {
+                Ok(Count(None))
+            }
+            fn visit_unit<E>(self) -> std::result::Result<Count, E> {
+                Ok(Count(None))
+            }
+            fn visit_none<E>(self) -> std::result::Result<Count, E> {
+                Ok(Count(None))
+            }
+            fn visit_some<D2: serde::Deserializer<'de>>(
+                self,
+                d: D2,
+            ) -> std::result::Result<Count, D2::Error> {
+                serde::Deserialize::deserialize(d)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<Count, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Count(None))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Count, A::Error> {
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(Count(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
