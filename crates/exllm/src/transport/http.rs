@@ -55,15 +55,8 @@ impl HttpTransport {
         provider: &str,
     ) -> Result<reqwest::Response> {
         let (head, body) = req.into_parts();
-        let mut r = reqwest::Request::new(head.method, self.url(&head.uri, provider)?);
-        *r.headers_mut() = head.headers;
-        *r.body_mut() = Some(body.into());
-        let resp = self
-            .client
-            .execute(r)
+        self.execute(head.method, &head.uri, head.headers, body.into(), provider)
             .await
-            .map_err(|e| network_error(e, provider))?;
-        self.checked(resp, provider).await
     }
 
     /// Sends a request whose body is streamed (a file upload); statuses are handled like
@@ -74,8 +67,21 @@ impl HttpTransport {
         body: reqwest::Body,
         provider: &str,
     ) -> Result<reqwest::Response> {
-        let mut r = reqwest::Request::new(head.method().clone(), self.url(head.uri(), provider)?);
-        *r.headers_mut() = head.headers().clone();
+        let (method, headers) = (head.method().clone(), head.headers().clone());
+        self.execute(method, head.uri(), headers, body, provider)
+            .await
+    }
+
+    async fn execute(
+        &self,
+        method: http::Method,
+        uri: &http::Uri,
+        headers: http::HeaderMap,
+        body: reqwest::Body,
+        provider: &str,
+    ) -> Result<reqwest::Response> {
+        let mut r = reqwest::Request::new(method, self.url(uri, provider)?);
+        *r.headers_mut() = headers;
         *r.body_mut() = Some(body);
         let resp = self
             .client
@@ -122,12 +128,7 @@ impl HttpTransport {
             .send()
             .await
             .map_err(|e| network_error(e, "http"))?;
-        if !resp.status().is_success() {
-            let status = resp.status().as_u16();
-            let headers = resp.headers().clone();
-            let body = self.read_body(resp, "http").await.unwrap_or_default();
-            return Err(error_from_http("http", status, &headers, &body));
-        }
+        let resp = self.checked(resp, "http").await?;
         let body = self.read_body(resp, "http").await?;
         String::from_utf8(body.to_vec())
             .map_err(|_| Error::new(ErrorKind::Decode, format!("{url} is not UTF-8 text")))
