@@ -2,8 +2,39 @@
 //! provider cannot take, tool-call arguments as objects, merging consecutive turns of one role,
 //! and finding the tool a result answers.
 
-use crate::types::{Message, Part, Tool, ToolCall, Warning};
+use crate::types::{Message, Part, ResponseFormat, Tool, ToolCall, Warning};
 use serde_json::{json, Value};
+
+/// A response format as OpenAI takes it: `{"type": "text"}`, `{"type": "json_object"}`, or
+/// `{"type": "json_schema", ...}` with the schema's `name`, `schema`, `description` and
+/// `strict` nested under `json_schema` (Chat Completions, `nested`) or beside `type`
+/// (Responses).
+pub(crate) fn openai_response_format(f: &ResponseFormat, nested: bool) -> Value {
+    match f {
+        ResponseFormat::Text => json!({"type": "text"}),
+        ResponseFormat::JsonObject => json!({"type": "json_object"}),
+        ResponseFormat::JsonSchema {
+            name,
+            schema,
+            description,
+            strict,
+        } => {
+            let mut s = json!({"name": name, "schema": schema});
+            if let Some(d) = description {
+                s["description"] = d.as_str().into();
+            }
+            if let Some(st) = strict {
+                s["strict"] = (*st).into();
+            }
+            if nested {
+                json!({"type": "json_schema", "json_schema": s})
+            } else {
+                s["type"] = "json_schema".into();
+                s
+            }
+        }
+    }
+}
 
 /// Tools as `[{"type": "function", "function": {name, description, parameters}}]`, the shape
 /// OpenAI Chat Completions, Cohere and Ollama share; `strict` goes on each function when

@@ -4,15 +4,14 @@
 //! item (web search, file search, code interpreter, MCP, shell, ...) is run by the provider and
 //! kept verbatim as a [`ProviderItem`].
 
-use super::encode::{dropped, warn_unsupported};
+use super::encode::{dropped, openai_response_format, warn_unsupported};
 use super::wire::{self, data_url, merge_options, put, str_at};
 use super::{Api, Codec, Encoded, Endpoint, StreamDecoder};
 use crate::error::Result;
 use crate::transport::Frame;
 use crate::types::{
     ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, FinishKind, FinishReason, JsonMap,
-    MediaSource, Part, ProviderItem, ResponseFormat, Role, StreamEvent, ToolCall, ToolChoice,
-    Usage, Warning,
+    MediaSource, Part, ProviderItem, Role, StreamEvent, ToolCall, ToolChoice, Usage, Warning,
 };
 use crate::Collector;
 use serde::Deserialize;
@@ -94,25 +93,7 @@ impl Codec for OpenAiResponsesCodec {
             ],
         );
         if let Some(f) = &req.response_format {
-            let format = match f {
-                ResponseFormat::Text => json!({"type": "text"}),
-                ResponseFormat::JsonObject => json!({"type": "json_object"}),
-                ResponseFormat::JsonSchema {
-                    name,
-                    schema,
-                    description,
-                    strict,
-                } => {
-                    let mut s = json!({"type": "json_schema", "name": name, "schema": schema});
-                    if let Some(d) = description {
-                        s["description"] = d.as_str().into();
-                    }
-                    if let Some(st) = strict {
-                        s["strict"] = (*st).into();
-                    }
-                    s
-                }
-            };
+            let format = openai_response_format(f, false);
             body.insert("text".into(), json!({"format": format}));
         }
         if let Some(r) = &req.reasoning {

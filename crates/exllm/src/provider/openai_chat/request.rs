@@ -3,13 +3,11 @@
 //! profiled at about three quarters of the encoding cost. A tree is built only to merge
 //! `provider_options` into it, or for the rarer message shapes (media, tool calls).
 
-use super::super::encode::{dropped, function_tools};
+use super::super::encode::{dropped, function_tools, openai_response_format};
 use super::super::wire::{self, data_url, merge_options};
 use super::super::{Encoded, Endpoint, Quirks};
 use crate::error::{Error, ErrorKind, Result};
-use crate::types::{
-    ChatRequest, MediaSource, Message, Part, ResponseFormat, Role, ToolChoice, Warning,
-};
+use crate::types::{ChatRequest, MediaSource, Message, Part, Role, ToolChoice, Warning};
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::borrow::Cow;
@@ -127,7 +125,10 @@ pub(super) fn encode(
         user: req.user.as_deref(),
         logprobs: req.logprobs,
         top_logprobs: req.top_logprobs,
-        response_format: req.response_format.as_ref().map(response_format),
+        response_format: req
+            .response_format
+            .as_ref()
+            .map(|f| openai_response_format(f, true)),
         reasoning_effort: None,
         stream: stream.then_some(true),
         stream_options: (stream && q.stream_usage).then_some(StreamOptions {
@@ -352,26 +353,4 @@ fn assistant_message(m: &Message) -> Value {
         msg["refusal"] = r.into();
     }
     msg
-}
-
-fn response_format(f: &ResponseFormat) -> Value {
-    match f {
-        ResponseFormat::Text => json!({"type": "text"}),
-        ResponseFormat::JsonObject => json!({"type": "json_object"}),
-        ResponseFormat::JsonSchema {
-            name,
-            schema,
-            description,
-            strict,
-        } => {
-            let mut s = json!({"name": name, "schema": schema});
-            if let Some(d) = description {
-                s["description"] = d.as_str().into();
-            }
-            if let Some(st) = strict {
-                s["strict"] = (*st).into();
-            }
-            json!({"type": "json_schema", "json_schema": s})
-        }
-    }
 }

@@ -3,6 +3,7 @@ use crate::error::ErrorKind;
 use crate::provider::test_support::{
     bearer, call, collect, finish_of, settings, sse, typed_frames, TestCodec,
 };
+use crate::types::ResponseFormat;
 use crate::types::{
     CacheBreakpoint, ImageDetail, Message, Reasoning, ReasoningConfig, ReasoningEffort, Tool,
     ToolResult,
