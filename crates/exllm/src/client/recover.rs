@@ -121,7 +121,7 @@ impl Client {
             store,
             inner: stream,
             seen: Collector::new(),
-            kept: 0,
+            kept: Some(0),
             resumes_left: self.inner.builder.auto_resume,
             base: None,
             trim_next: false,
@@ -163,8 +163,8 @@ struct Recovering {
     /// Everything passed on so far, across resumes, while it is within the store's
     /// [`RecoveryStore::max_kept_bytes`].
     seen: Collector,
-    /// Bytes of text in `seen`; past the limit it is dropped (`usize::MAX`: no longer kept).
-    kept: usize,
+    /// Bytes of text in `seen`; `None` once the limit was passed and `seen` dropped.
+    kept: Option<usize>,
     resumes_left: u32,
     /// Usage of the broken segments, added to the continuation's reports.
     base: Option<Usage>,
@@ -242,23 +242,24 @@ impl Stream for Recovering {
 impl Recovering {
     /// Keeps an event for resuming, until the stream's text passes the store's limit.
     fn keep(&mut self, event: &StreamEvent) {
-        if self.kept == usize::MAX {
+        let Some(kept) = self.kept else {
             return;
-        }
-        self.kept += match event {
+        };
+        let kept = kept.saturating_add(match event {
             StreamEvent::TextDelta(t) | StreamEvent::ReasoningDelta(t) => t.len(),
             StreamEvent::ToolCallDelta { arguments, .. } => arguments.len(),
             _ => 0,
-        };
-        if self.kept > self.store.max_kept_bytes() {
+        });
+        if kept > self.store.max_kept_bytes() {
             tracing::warn!(
                 limit = self.store.max_kept_bytes(),
                 "stream passed the recovery limit; it can no longer be resumed if it breaks"
             );
-            self.kept = usize::MAX;
+            self.kept = None;
             self.seen = Collector::new();
             return;
         }
+        self.kept = Some(kept);
         self.seen.push_ref(event);
     }
 
@@ -284,7 +285,7 @@ impl Recovering {
 
     /// Records the break; starts the continuation when auto-resume allows, else the error.
     fn broken(&mut self, e: Error) -> Result<Resuming> {
-        if self.kept == usize::MAX || !self.seen.has_content() {
+        if self.kept.is_none() || !self.seen.has_content() {
             return Err(e);
         }
         let partial = self.seen.snapshot();
