@@ -378,13 +378,7 @@ async fn callbacks_hear_hits_as_calls_with_zero_usage() {
     // A streamed hit replays through the hooks, event by event.
     let mut req = ask("q");
     req.cache = Some(CachePolicy::default().with_stream(true));
-    let again = c
-        .chat_stream(req)
-        .await
-        .unwrap()
-        .collect_response()
-        .await
-        .unwrap();
+    let again = crate::support::streamed(&c, req).await.unwrap();
     assert_eq!(again.provider_meta[HIT_KEY], "hit");
     assert_eq!(mock.requests().len(), 1);
     assert_eq!(heard.requests.load(Ordering::SeqCst), 3);

@@ -276,13 +276,7 @@ async fn responses_carry_their_cost_streamed_or_not() {
     let whole = c.chat(req.clone()).await.unwrap();
     let cost = whole.cost.clone().expect("a cost");
     assert!((cost.total - 0.003).abs() < 1e-12, "{cost:?}");
-    let streamed = c
-        .chat_stream(req)
-        .await
-        .unwrap()
-        .collect_response()
-        .await
-        .unwrap();
+    let streamed = crate::support::streamed(&c, req).await.unwrap();
     assert_eq!(streamed.cost, Some(cost));
     // An unknown model has no cost.
     let mock = MockProvider::new().with_response(text("hi", 1000));
