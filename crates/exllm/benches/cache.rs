@@ -4,7 +4,7 @@
 //! encode and store), plus the key alone. The difference to "no cache" is the overhead.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use exllm::cache::{chat_key, Cache};
+use exllm::cache::{Cache, CacheScope};
 use exllm::{ChatRequest, Client, Message, MockProvider};
 use std::hint::black_box;
 use std::sync::Arc;
@@ -60,7 +60,12 @@ fn bench(c: &mut Criterion) {
     });
 
     let req = request(0);
-    g.bench_function("key", |b| b.iter(|| chat_key(black_box(&req))));
+    let keys = Cache::memory();
+    let scope = CacheScope::new("openai", "https://api.openai.com/v1", "openai-chat")
+        .with_credential(Some("sk-bench".into()));
+    g.bench_function("key", |b| {
+        b.iter(|| keys.chat_key(black_box(&scope), black_box(&req)))
+    });
     g.finish();
 }
 

@@ -2,7 +2,7 @@
 //! TTLs expire, sampling, streams and tool steps follow the policy, streamed hits replay,
 //! embeddings are cached, and the statistics add up.
 
-use exllm::cache::{chat_key, Cache, CachePolicy, MemoryBackend, HIT_KEY, SAVED_KEY};
+use exllm::cache::{Cache, CachePolicy, CacheScope, MemoryBackend, HIT_KEY, SAVED_KEY};
 use exllm::catalog::Cost;
 use exllm::client::ChatStream;
 use exllm::{
@@ -202,13 +202,11 @@ async fn delete_and_clear_forget_entries_and_evictions_are_counted() {
     let c = client(&mock, &cache);
     c.chat(ask("a")).await.unwrap();
     c.chat(ask("b")).await.unwrap();
-    assert!(cache
-        .get_chat(&chat_key(&ask("a")))
-        .await
-        .unwrap()
-        .is_some());
-    assert!(cache.delete(&chat_key(&ask("a"))).await.unwrap());
-    assert!(!cache.delete(&chat_key(&ask("a"))).await.unwrap());
+    let scope = c.cache_scope("mock/m").await.unwrap();
+    let key = cache.chat_key(&scope, &ask("a")).unwrap();
+    assert!(cache.get_chat(&key).await.unwrap().is_some());
+    assert!(cache.delete(&key).await.unwrap());
+    assert!(!cache.delete(&key).await.unwrap());
     c.chat(ask("a")).await.unwrap();
     c.chat(ask("b")).await.unwrap();
     assert_eq!(mock.requests().len(), 3);
@@ -304,11 +302,15 @@ fn keys_are_stable_across_processes_and_map_order() {
     b.provider_options.insert("a".into(), json!(true));
     b.provider_options
         .insert("b".into(), json!({"x": [1, 2], "y": 1}));
-    assert_eq!(chat_key(&a), chat_key(&b));
-    // Fixed for key format v1: a change here invalidates every shared (Redis) cache.
+    let cache = Cache::memory();
+    let scope = CacheScope::new("mock", "http://127.0.0.1:1/v1", "openai-chat")
+        .with_credential(Some("sk-test".into()));
+    let key = cache.chat_key(&scope, &a).unwrap();
+    assert_eq!(key, cache.chat_key(&scope, &b).unwrap());
+    // Fixed for key format v2: a change here invalidates every shared (Redis) cache.
     assert_eq!(
-        chat_key(&a),
-        "exllm:v1:chat:8f1e396d2f3b5767a777f350ad0cd7740660e855741f362a41f7743db9afbfed"
+        key,
+        "exllm:v2:chat:ba1dc5662d8282e9f7b1aad3dea25157e015534b2574930f77bc6dd30b9592e4"
     );
 }
 

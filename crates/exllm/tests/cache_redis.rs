@@ -3,7 +3,7 @@
 //! answers. Skipped with a notice when `redis-server` is not installed or does not start.
 #![cfg(feature = "redis")]
 
-use exllm::cache::{chat_key, Cache, CacheBackend, RedisBackend, HIT_KEY};
+use exllm::cache::{Cache, CacheBackend, RedisBackend, HIT_KEY};
 use exllm::{ChatRequest, Client, Message, MockProvider};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -86,17 +86,20 @@ async fn two_clients_share_one_redis_cache() {
     assert_eq!(cache_b.stats().await.hits, 1);
 
     // Another prefix is another cache; delete and clear act on one prefix only.
+    let key = cache_b
+        .chat_key(&b.cache_scope("mock/m").await.unwrap(), &req)
+        .unwrap();
     let other = backend(&server, "t2:");
-    assert!(other.get(&chat_key(&req)).await.unwrap().is_none());
+    assert!(other.get(&key).await.unwrap().is_none());
     other
         .put("k", b"v".to_vec(), Duration::from_secs(60))
         .await
         .unwrap();
-    assert!(cache_b.delete(&chat_key(&req)).await.unwrap());
+    assert!(cache_b.delete(&key).await.unwrap());
     b.chat(req.clone()).await.unwrap();
     assert_eq!(mock_b.requests().len(), 1);
     cache_b.clear().await.unwrap();
-    assert!(cache_b.get_chat(&chat_key(&req)).await.unwrap().is_none());
+    assert!(cache_b.get_chat(&key).await.unwrap().is_none());
     assert_eq!(other.get("k").await.unwrap(), Some(b"v".to_vec()));
 }
 

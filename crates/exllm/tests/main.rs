@@ -22,6 +22,7 @@ mod bedrock;
 mod breaker;
 mod cache;
 mod cache_redis;
+mod cache_scope;
 mod cohere;
 mod compat;
 mod errors;

@@ -1,43 +1,172 @@
-//! Cache keys: a SHA-256 of the request written as canonical JSON (object keys sorted, no
-//! whitespace), so the same request gives the same key in every process and on every
-//! machine, whatever order its maps were filled in. Only the wire request is hashed: the
-//! `provider/model` string, messages, tools, every parameter and `provider_options`. API
-//! keys never reach it (they live in the client, not the request), nor do the call's
-//! timeouts, retry or cache policy (`#[serde(skip)]` fields).
+//! Cache keys: a SHA-256 over who answers (the [`CacheScope`]: provider, resolved base URL,
+//! wire API and a keyed hash of the credential) and the request written as canonical JSON
+//! (object keys sorted, no whitespace), so the same call gives the same key in every process
+//! and on every machine, while two servers, two API keys or two tenants sharing one backend
+//! never see each other's answers. The credential itself never reaches the key: only an
+//! HMAC-SHA256 of it under the cache's own secret is hashed in. The call's timeouts, retry
+//! and cache policy (`#[serde(skip)]` fields) are not part of the request's JSON.
 
-use crate::types::{ChatRequest, EmbedRequest};
+use crate::error::{Error, ErrorKind, Result};
+use crate::types::{ChatRequest, EmbedRequest, Secret};
+use hmac::{Hmac, KeyInit, Mac};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use std::fmt::Write;
+use std::fmt::{self, Write};
 
 /// The version of the key format; bump it when what is hashed changes.
-const VERSION: &str = "v1";
+const VERSION: &str = "v2";
 
-/// The cache key of a chat request (`exllm:v1:chat:<sha256 hex>`).
-pub fn chat_key(req: &ChatRequest) -> String {
-    key("chat", req)
+/// The HMAC key used for credentials when the cache was given no secret of its own. Keys
+/// stay unreadable either way (the credential is hashed twice into a SHA-256); a secret of
+/// the deployment's own ([`crate::cache::Cache::with_secret`]) also keeps a party that can
+/// read the backend from testing guessed credentials against it.
+const DEFAULT_SECRET: &[u8] = b"exllm cache credential scope";
+
+/// Who answers a call: what, besides the request, decides the answer. Two calls share a cached
+/// answer only when their scopes are equal.
+#[derive(Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CacheScope {
+    /// The provider's name (`openai`, `ollama`, a custom provider's name).
+    pub provider: String,
+    /// The base URL requests go to, after the caller's overrides and placeholders.
+    pub base_url: String,
+    /// The wire API (`openai-chat`, ...); empty for providers that are not HTTP.
+    pub api: String,
+    /// The credential requests carry (never written anywhere: only its keyed hash is used).
+    pub credential: Option<Secret>,
 }
 
-/// The cache key of an embeddings request (`exllm:v1:embed:<sha256 hex>`).
-pub fn embed_key(req: &EmbedRequest) -> String {
-    key("embed", req)
-}
-
-fn key(kind: &str, value: &impl Serialize) -> String {
-    let json = serde_json::to_value(value).unwrap_or(Value::Null);
-    let mut hasher = HashWriter(Sha256::new());
-    canonical(&json, &mut hasher);
-    let digest = hasher.0.finalize();
-    let mut out = format!("exllm:{VERSION}:{kind}:");
-    for b in digest.iter() {
-        let _ = write!(out, "{b:02x}");
+impl CacheScope {
+    /// A scope for a provider reached at `base_url` through `api`.
+    pub fn new(
+        provider: impl Into<String>,
+        base_url: impl Into<String>,
+        api: impl Into<String>,
+    ) -> Self {
+        CacheScope {
+            provider: provider.into(),
+            base_url: base_url.into(),
+            api: api.into(),
+            credential: None,
+        }
     }
-    out
+
+    /// Sets the credential whose keyed hash separates callers with different keys.
+    pub fn with_credential(mut self, credential: Option<Secret>) -> Self {
+        self.credential = credential.filter(|c| !c.is_empty());
+        self
+    }
+}
+
+impl fmt::Debug for CacheScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CacheScope")
+            .field("provider", &self.provider)
+            .field("base_url", &self.base_url)
+            .field("api", &self.api)
+            .field("credential", &self.credential.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+/// Computes keys for one cache: its namespace (a tenant) and its credential secret.
+#[derive(Clone)]
+pub(crate) struct KeyMaker {
+    pub(crate) namespace: String,
+    pub(crate) secret: Secret,
+}
+
+impl Default for KeyMaker {
+    fn default() -> Self {
+        KeyMaker {
+            namespace: String::new(),
+            secret: Secret::new(String::from_utf8_lossy(DEFAULT_SECRET).into_owned()),
+        }
+    }
+}
+
+impl KeyMaker {
+    /// The key of a chat request sent in `scope` (`exllm:v2:chat:<sha256 hex>`).
+    pub(crate) fn chat(&self, scope: &CacheScope, req: &ChatRequest) -> Result<String> {
+        finite(req)?;
+        self.key("chat", scope, req)
+    }
+
+    /// The key of an embeddings request sent in `scope` (`exllm:v2:embed:<sha256 hex>`).
+    pub(crate) fn embed(&self, scope: &CacheScope, req: &EmbedRequest) -> Result<String> {
+        self.key("embed", scope, req)
+    }
+
+    fn key(&self, kind: &str, scope: &CacheScope, value: &impl Serialize) -> Result<String> {
+        let json = serde_json::to_value(value).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("the request cannot be written as JSON for its cache key: {e}"),
+            )
+        })?;
+        let mut hasher = HashWriter(Sha256::new());
+        // Each part is length-prefixed so that no two different scopes hash alike.
+        for part in [
+            VERSION,
+            kind,
+            &self.namespace,
+            &scope.provider,
+            &scope.base_url,
+            &scope.api,
+        ] {
+            hasher.part(part.as_bytes());
+        }
+        match &scope.credential {
+            Some(c) => {
+                let mut mac =
+                    <Hmac<Sha256> as KeyInit>::new_from_slice(self.secret.expose().as_bytes())
+                        .map_err(|e| Error::new(ErrorKind::Config, format!("cache secret: {e}")))?;
+                mac.update(c.expose().as_bytes());
+                hasher.part(&mac.finalize().into_bytes());
+            }
+            None => hasher.part(b""),
+        }
+        canonical(&json, &mut hasher);
+        let digest = hasher.0.finalize();
+        let mut out = format!("exllm:{VERSION}:{kind}:");
+        for b in digest.iter() {
+            let _ = write!(out, "{b:02x}");
+        }
+        Ok(out)
+    }
+}
+
+/// Refuses a request whose numbers JSON cannot carry: `serde_json` writes NaN and infinities
+/// as `null`, so such a request would share its key with the one that leaves the field out.
+fn finite(req: &ChatRequest) -> Result<()> {
+    let fields = [
+        ("temperature", req.temperature),
+        ("top_p", req.top_p),
+        ("frequency_penalty", req.frequency_penalty),
+        ("presence_penalty", req.presence_penalty),
+    ];
+    for (name, v) in fields {
+        if v.is_some_and(|v| !v.is_finite()) {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!("`{name}` is not a finite number; the request has no cache key"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Feeds written bytes straight into the hash (no intermediate string).
 struct HashWriter(Sha256);
+
+impl HashWriter {
+    fn part(&mut self, bytes: &[u8]) {
+        self.0.update((bytes.len() as u64).to_le_bytes());
+        self.0.update(bytes);
+    }
+}
 
 impl std::io::Write for HashWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -85,30 +214,4 @@ pub fn canonical(v: &Value, out: &mut impl std::io::Write) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::types::Message;
-
-    #[test]
-    fn key_order_does_not_matter() {
-        let a: Value = serde_json::json!({"b": 1, "a": {"y": [1, 2], "x": "s"}});
-        let b: Value = serde_json::json!({"a": {"x": "s", "y": [1, 2]}, "b": 1});
-        let (mut sa, mut sb) = (Vec::new(), Vec::new());
-        canonical(&a, &mut sa);
-        canonical(&b, &mut sb);
-        assert_eq!(sa, sb);
-        assert_eq!(sa, br#"{"a":{"x":"s","y":[1,2]},"b":1}"#);
-    }
-
-    #[test]
-    fn keys_follow_the_request_not_its_settings() {
-        let req = ChatRequest::new("openai/gpt-4o-mini", vec![Message::user("Hi")]);
-        let mut other = req.clone();
-        other.retry = Some(crate::transport::RetryPolicy::none());
-        assert_eq!(chat_key(&req), chat_key(&other));
-        other.model = "anthropic/gpt-4o-mini".into();
-        assert_ne!(chat_key(&req), chat_key(&other));
-        assert!(chat_key(&req).starts_with("exllm:v1:chat:"));
-        assert_eq!(chat_key(&req).len(), "exllm:v1:chat:".len() + 64);
-    }
-}
+mod tests;

@@ -2,7 +2,7 @@
 //! answer after, and turn a stored answer into a hit (zero usage and cost, marked in
 //! `provider_meta`). Kept here so the client only needs a few lines per call.
 
-use super::{key, stats::Counters, Cache};
+use super::{stats::Counters, Cache, CacheScope};
 use crate::catalog::{Cost, ModelEntry};
 use crate::client::ChatStream;
 use crate::types::{
@@ -90,6 +90,7 @@ impl Cached for EmbedResponse {
 /// Looks a chat call up (`streaming` for `chat_stream`).
 pub(crate) async fn chat_lookup(
     cache: Option<&Cache>,
+    scope: &CacheScope,
     req: &ChatRequest,
     streaming: bool,
 ) -> Lookup<ChatResponse> {
@@ -102,12 +103,16 @@ pub(crate) async fn chat_lookup(
         return Lookup::Miss(Pending(None));
     }
     let ttl = policy.ttl.unwrap_or(cache.ttl);
-    lookup(cache, key::chat_key(req), ttl).await
+    match cache.keys.chat(scope, req) {
+        Ok(key) => lookup(cache, key, ttl).await,
+        Err(e) => unkeyed(cache, e),
+    }
 }
 
 /// Looks an embeddings call up.
 pub(crate) async fn embed_lookup(
     cache: Option<&Cache>,
+    scope: &CacheScope,
     req: &EmbedRequest,
 ) -> Lookup<EmbedResponse> {
     let Some(cache) = cache else {
@@ -118,7 +123,18 @@ pub(crate) async fn embed_lookup(
         return Lookup::Miss(Pending(None));
     }
     let ttl = cache.policy.ttl.unwrap_or(cache.ttl);
-    lookup(cache, key::embed_key(req), ttl).await
+    match cache.keys.embed(scope, req) {
+        Ok(key) => lookup(cache, key, ttl).await,
+        Err(e) => unkeyed(cache, e),
+    }
+}
+
+/// A request with no key is neither looked up nor stored (it must not share a key with
+/// others); the cache never fails the call, so it goes to the provider.
+fn unkeyed<T>(cache: &Cache, e: crate::Error) -> Lookup<T> {
+    tracing::warn!("response not cached: {e}");
+    Counters::bump(&cache.counters.errors);
+    Lookup::Miss(Pending(None))
 }
 
 async fn lookup<T: Cached>(cache: &Cache, key: String, ttl: Duration) -> Lookup<T> {
@@ -141,6 +157,16 @@ async fn lookup<T: Cached>(cache: &Cache, key: String, ttl: Duration) -> Lookup<
         }
     }
     Lookup::Miss(Pending(Some((cache.clone(), key, ttl))))
+}
+
+impl<T> Lookup<T> {
+    /// The pending store of a miss (nothing for a hit).
+    pub(crate) fn into_pending(self) -> Pending {
+        match self {
+            Lookup::Miss(p) => p,
+            Lookup::Hit(_) => Pending(None),
+        }
+    }
 }
 
 impl Pending {

@@ -3,8 +3,10 @@
 //! given to [`crate::ClientBuilder::cache`]; the client then consults it in `chat`,
 //! `chat_stream` and `embed`.
 //!
-//! * **Key**: SHA-256 of the canonical JSON of the request ([`chat_key`]), the same in every
-//!   process, never including API keys.
+//! * **Key**: SHA-256 of who answers ([`CacheScope`]: provider, resolved base URL, API and
+//!   a keyed hash of the credential) and the canonical JSON of the request, the same in every
+//!   process; never the API key itself. [`Cache::with_namespace`] separates tenants that
+//!   share a backend.
 //! * **Backends**: [`MemoryBackend`] (moka, size-bounded, TTL per entry) by default;
 //!   `RedisBackend` (feature `redis`) to share answers between processes; or any
 //!   [`CacheBackend`].
@@ -29,7 +31,8 @@ mod redis;
 mod stats;
 
 pub use backend::CacheBackend;
-pub use key::{chat_key, embed_key};
+pub use key::CacheScope;
+pub(crate) use key::KeyMaker;
 pub(crate) use lookup::{chat_lookup, embed_lookup, replay, Lookup};
 pub use lookup::{HIT_KEY, SAVED_KEY};
 pub use memory::{MemoryBackend, DEFAULT_MAX_BYTES};
@@ -39,7 +42,7 @@ pub use redis::RedisBackend;
 pub use stats::CacheStats;
 
 use crate::error::Result;
-use crate::types::{ChatResponse, EmbedResponse};
+use crate::types::{ChatRequest, ChatResponse, EmbedRequest, EmbedResponse};
 use stats::Counters;
 use std::sync::Arc;
 use std::time::Duration;
@@ -63,6 +66,7 @@ pub struct Cache {
     policy: CachePolicy,
     ttl: Duration,
     counters: Arc<Counters>,
+    keys: KeyMaker,
 }
 
 impl std::fmt::Debug for Cache {
@@ -70,6 +74,7 @@ impl std::fmt::Debug for Cache {
         f.debug_struct("Cache")
             .field("policy", &self.policy)
             .field("ttl", &self.ttl)
+            .field("namespace", &self.keys.namespace)
             .finish_non_exhaustive()
     }
 }
@@ -82,7 +87,34 @@ impl Cache {
             policy: CachePolicy::default(),
             ttl: DEFAULT_TTL,
             counters: Arc::default(),
+            keys: KeyMaker::default(),
         }
+    }
+
+    /// Keys this cache's entries under a namespace of their own (a tenant, a team), so
+    /// caches with different namespaces never share answers, whatever backend they share.
+    pub fn with_namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.keys.namespace = namespace.into();
+        self
+    }
+
+    /// Sets the secret under which credentials are hashed into keys (HMAC-SHA256). The key
+    /// itself never reaches the cache either way; a secret of the deployment's own also
+    /// keeps whoever can read the backend from checking guessed keys against it.
+    pub fn with_secret(mut self, secret: impl Into<crate::types::Secret>) -> Self {
+        self.keys.secret = secret.into();
+        self
+    }
+
+    /// The key a chat request sent in `scope` is stored under (see
+    /// [`crate::Client::cache_scope`]); an error when the request cannot be written as JSON.
+    pub fn chat_key(&self, scope: &CacheScope, req: &ChatRequest) -> Result<String> {
+        self.keys.chat(scope, req)
+    }
+
+    /// The key an embeddings request sent in `scope` is stored under.
+    pub fn embed_key(&self, scope: &CacheScope, req: &EmbedRequest) -> Result<String> {
+        self.keys.embed(scope, req)
     }
 
     /// An in-memory cache of [`DEFAULT_MAX_BYTES`].
@@ -117,7 +149,8 @@ impl Cache {
         self.backend.clear().await
     }
 
-    /// Removes one entry by key ([`chat_key`], [`embed_key`]); true when it was present.
+    /// Removes one entry by key ([`Cache::chat_key`], [`Cache::embed_key`]); true when it
+    /// was present.
     pub async fn delete(&self, key: &str) -> Result<bool> {
         self.backend.delete(key).await
     }

@@ -344,6 +344,40 @@ impl ChatProvider for HttpProvider {
         Some(self.inner.breaker.state())
     }
 
+    fn cache_scope(&self) -> BoxFuture<'_, Result<crate::cache::CacheScope>> {
+        Box::pin(async move {
+            let ep = self.resolved().await?;
+            let mut base = ep.base_url.clone();
+            for (k, v) in &ep.query {
+                base.push_str(&format!("\n{k}={v}"));
+            }
+            // The key and every extra header (which may carry keys, organisations, betas)
+            // count as the credential: only their keyed hash reaches the cache key.
+            let mut credential = String::new();
+            match &ep.auth {
+                Auth::Bearer(k) => credential.push_str(k.expose()),
+                Auth::Header { name, value } => {
+                    credential.push_str(name);
+                    credential.push(':');
+                    credential.push_str(value.expose());
+                }
+                Auth::Signer(s) => credential.push_str(&format!("{s:?}")),
+                _ => {}
+            }
+            let mut headers: Vec<_> = ep.headers.iter().collect();
+            headers.sort();
+            for (k, v) in headers {
+                credential.push_str(&format!("\n{}:{v}", k.to_ascii_lowercase()));
+            }
+            Ok(crate::cache::CacheScope::new(
+                ep.provider.clone(),
+                base,
+                self.inner.codec.api().as_str(),
+            )
+            .with_credential(Some(credential.into())))
+        })
+    }
+
     fn chat(&self, req: ChatRequest) -> BoxFuture<'static, Result<ChatResponse>> {
         let this = self.clone();
         Box::pin(async move {

@@ -18,7 +18,7 @@ pub use stream::ChatStream;
 pub(crate) use tools::tally;
 pub use tools::{ToolRun, ToolSet};
 
-use crate::cache::Lookup;
+use crate::cache::{CacheScope, Lookup};
 use crate::catalog::Catalog;
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::ModelEntry;
@@ -69,6 +69,12 @@ pub trait ChatProvider: Send + Sync + 'static {
     /// from it); `None` for others.
     fn api(&self) -> Option<crate::provider::Api> {
         None
+    }
+    /// Who answers, for the response cache: the endpoint, API and credential that decide the
+    /// answer besides the request. The default (an empty scope, to which the client adds the
+    /// provider's name) suits providers with a single identity, such as the mock.
+    fn cache_scope(&self) -> BoxFuture<'_, Result<CacheScope>> {
+        Box::pin(async { Ok(CacheScope::default()) })
     }
 }
 
@@ -129,8 +135,7 @@ impl Client {
     /// the catalog prices the model.
     pub async fn chat(&self, req: ChatRequest) -> Result<ChatResponse> {
         let entry = self.checked_entry(&req)?;
-        let cache = self.inner.builder.cache.as_ref();
-        let lookup = crate::cache::chat_lookup(cache, &req, false).await;
+        let lookup = self.chat_lookup(&req, false).await?;
         let watch = self.watch("chat", &req)?;
         let cache = match lookup {
             Lookup::Hit(hit) => {
@@ -158,6 +163,29 @@ impl Client {
                 Err(e)
             }
         }
+    }
+
+    /// Looks a chat call up in the client's cache, in the scope of the provider that would
+    /// answer it.
+    async fn chat_lookup(
+        &self,
+        req: &ChatRequest,
+        streaming: bool,
+    ) -> Result<Lookup<ChatResponse>> {
+        let cache = self.inner.builder.cache.as_ref();
+        let scope = match cache {
+            Some(_) => self.cache_scope(&req.model).await?,
+            None => CacheScope::default(),
+        };
+        Ok(crate::cache::chat_lookup(cache, &scope, req, streaming).await)
+    }
+
+    /// The cache scope of calls to `provider/model`'s provider: what, besides the request,
+    /// its cached answers are keyed on ([`crate::cache::Cache::chat_key`]).
+    pub async fn cache_scope(&self, model: &str) -> Result<CacheScope> {
+        let (name, _) = split_model(model)?;
+        let provider = self.provider(name)?;
+        Ok(scoped(name, provider.cache_scope().await?))
     }
 
     /// Opens the telemetry of a call of `req`.
@@ -226,8 +254,7 @@ impl Client {
     /// ```
     pub async fn chat_stream(&self, req: ChatRequest) -> Result<ChatStream> {
         let entry = self.checked_entry(&req)?.cloned();
-        let cache = self.inner.builder.cache.as_ref();
-        let lookup = crate::cache::chat_lookup(cache, &req, true).await;
+        let lookup = self.chat_lookup(&req, true).await?;
         let watch = self.watch("chat_stream", &req)?;
         let cache = match lookup {
             Lookup::Hit(hit) => {
@@ -271,13 +298,20 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn embed(&self, mut req: EmbedRequest) -> Result<EmbedResponse> {
-        let cache = self.inner.builder.cache.as_ref();
-        let cache = match crate::cache::embed_lookup(cache, &req).await {
-            Lookup::Hit(hit) => return Ok(*hit),
-            Lookup::Miss(pending) => pending,
+        let (name, model) = split_model(&req.model)?;
+        let provider = self.provider(name)?;
+        let cache = match self.inner.builder.cache.as_ref() {
+            Some(c) => {
+                let scope = scoped(name, provider.cache_scope().await?);
+                match crate::cache::embed_lookup(Some(c), &scope, &req).await {
+                    Lookup::Hit(hit) => return Ok(*hit),
+                    Lookup::Miss(pending) => pending,
+                }
+            }
+            None => crate::cache::embed_lookup(None, &CacheScope::default(), &req)
+                .await
+                .into_pending(),
         };
-        let (provider, model) = split_model(&req.model)?;
-        let provider = self.provider(provider)?;
         req.model = model.to_owned();
         let resp = provider.embed(req).await?;
         cache.store_embed(&resp).await;
@@ -341,6 +375,14 @@ impl Client {
         req.model.replace_range(..prefix, "");
         Ok((provider, req))
     }
+}
+
+/// A provider's scope with its name filled in when it left it out.
+fn scoped(name: &str, mut scope: CacheScope) -> CacheScope {
+    if scope.provider.is_empty() {
+        scope.provider = name.to_owned();
+    }
+    scope
 }
 
 /// Splits `provider/model` at the first `/` (the model may contain more).
