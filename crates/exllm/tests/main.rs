@@ -25,6 +25,7 @@ mod cache_redis;
 mod cache_scope;
 mod cohere;
 mod compat;
+mod debug_secrets;
 mod errors;
 mod faults;
 mod fuzz_corpus;

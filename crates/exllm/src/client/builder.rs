@@ -22,8 +22,8 @@ pub struct ProviderConfig {
     pub base_url: Option<String>,
     /// The API key (else read from the provider's environment variables).
     pub api_key: Option<Secret>,
-    /// Extra headers.
-    pub headers: Vec<(String, String)>,
+    /// Extra headers (values hidden from `Debug`: a header may carry a key).
+    pub headers: Vec<(String, Secret)>,
     /// A wire API other than the provider's default.
     pub api: Option<Api>,
     /// The cloud region (AWS Bedrock), replacing `AWS_REGION` and the profile's.
@@ -66,6 +66,22 @@ pub struct ClientBuilder {
     pub(crate) telemetry: TelemetryOptions,
     pub(crate) redactor: Redactor,
     pub(crate) cache: Option<crate::cache::Cache>,
+}
+
+/// Shows the configuration with every key and header value hidden.
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut custom: Vec<&String> = self.custom.keys().collect();
+        custom.sort();
+        f.debug_struct("ClientBuilder")
+            .field("configs", &self.configs)
+            .field("providers", &custom)
+            .field("retry", &self.retry)
+            .field("timeouts", &self.timeouts)
+            .field("redactor", &self.redactor)
+            .field("cache", &self.cache)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for ClientBuilder {
@@ -113,7 +129,7 @@ impl ClientBuilder {
         mut self,
         provider: &str,
         name: impl Into<String>,
-        value: impl Into<String>,
+        value: impl Into<Secret>,
     ) -> Self {
         self.config(provider)
             .headers

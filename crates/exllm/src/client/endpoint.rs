@@ -88,11 +88,11 @@ pub(crate) fn build(name: &str, b: &ClientBuilder) -> Result<(Endpoint, Api)> {
         }
     }
     // The caller's headers replace the registry's of the same name.
-    let mut headers: Vec<(String, String)> = spec
+    let mut headers: Vec<(String, crate::types::Secret)> = spec
         .headers
         .iter()
         .filter(|(k, _)| !cfg.headers.iter().any(|(c, _)| c.eq_ignore_ascii_case(k)))
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .map(|(k, v)| ((*k).to_owned(), crate::types::Secret::from(*v)))
         .collect();
     headers.extend(cfg.headers.iter().cloned());
     let endpoint = Endpoint {

@@ -35,6 +35,17 @@ struct Shared {
     breaker: Breaker,
 }
 
+/// Shows the API and endpoint (its key and header values hidden).
+impl std::fmt::Debug for HttpProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpProvider")
+            .field("api", &self.inner.codec.api())
+            .field("endpoint", &self.inner.endpoint)
+            .field("timeouts", &self.timeouts)
+            .finish_non_exhaustive()
+    }
+}
+
 impl HttpProvider {
     /// A provider speaking `codec` at `endpoint`, with the default circuit breaker.
     pub fn new(
@@ -73,11 +84,17 @@ impl HttpProvider {
     /// Sets what debug logs of requests and responses redact (the endpoint's key is always
     /// added).
     pub fn with_redactor(mut self, redactor: Redactor) -> Self {
-        let redactor = match &self.inner.endpoint.auth {
+        let ep = &self.inner.endpoint;
+        let mut redactor = match &ep.auth {
             Auth::Bearer(k) => redactor.with_secret(k.expose()),
             Auth::Header { value, .. } => redactor.with_secret(value.expose()),
             _ => redactor,
         };
+        for (name, value) in &ep.headers {
+            if crate::types::is_credential_header(name) {
+                redactor = redactor.with_secret(value.expose());
+            }
+        }
         self.redactor = Arc::new(redactor);
         self
     }
@@ -365,9 +382,9 @@ impl ChatProvider for HttpProvider {
                 _ => {}
             }
             let mut headers: Vec<_> = ep.headers.iter().collect();
-            headers.sort();
+            headers.sort_by(|a, b| a.0.cmp(&b.0));
             for (k, v) in headers {
-                credential.push_str(&format!("\n{}:{v}", k.to_ascii_lowercase()));
+                credential.push_str(&format!("\n{}:{}", k.to_ascii_lowercase(), v.expose()));
             }
             Ok(crate::cache::CacheScope::new(
                 ep.provider.clone(),

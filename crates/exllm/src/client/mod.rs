@@ -103,6 +103,15 @@ struct Inner {
     metrics: crate::telemetry::InstrumentCache,
 }
 
+/// Shows the builder's configuration (keys and header values hidden) and the providers in use.
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("config", &self.inner.builder)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Client {
     /// A client configured from the environment (API keys and base URLs from the usual
     /// variables: `OPENAI_API_KEY`, `ANTHROPIC_API_KEY`, ...).

@@ -194,8 +194,10 @@ pub struct Endpoint {
     pub base_url: String,
     /// Credentials.
     pub auth: Auth,
-    /// Extra headers sent with every request.
-    pub headers: Vec<(String, String)>,
+    /// Extra headers sent with every request. Their values are [`Secret`]s: a header may
+    /// carry a key, so `Debug` never shows them, and credential-like ones are marked
+    /// sensitive on the wire.
+    pub headers: Vec<(String, Secret)>,
     /// Query parameters added to every URL (Azure's `api-version`).
     pub query: Vec<(String, String)>,
     /// Server differences.

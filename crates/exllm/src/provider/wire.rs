@@ -96,7 +96,8 @@ fn apply(ep: &Endpoint, headers: &mut http::HeaderMap) -> Result<()> {
     }
     for (k, v) in &ep.headers {
         let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| bad(k))?;
-        let value = HeaderValue::from_str(v).map_err(|_| bad(k))?;
+        let mut value = HeaderValue::from_str(v.expose()).map_err(|_| bad(k))?;
+        value.set_sensitive(crate::types::is_credential_header(k));
         headers.append(name, value);
     }
     Ok(())

@@ -31,10 +31,20 @@ const SENSITIVE_QUERY: &[&str] = &["key", "api-key", "api_key", "access_token", 
 ///     .with_pattern(regex::Regex::new(r"[\w.+-]+@[\w-]+\.[\w.]+").unwrap());
 /// assert_eq!(r.redact("key sk-live-123456 for ada@example.com"), "key *** for ***");
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Redactor {
     secrets: Vec<String>,
     patterns: Vec<Regex>,
+}
+
+/// Shows how many secrets it holds, never the secrets.
+impl std::fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Redactor")
+            .field("secrets", &self.secrets.len())
+            .field("patterns", &self.patterns)
+            .finish()
+    }
 }
 
 impl Redactor {
@@ -73,7 +83,9 @@ impl Redactor {
     pub fn headers(&self, headers: &HeaderMap) -> String {
         let mut out = String::new();
         for (name, value) in headers {
-            let shown = if SENSITIVE_HEADERS.contains(&name.as_str()) {
+            let shown = if SENSITIVE_HEADERS.contains(&name.as_str())
+                || crate::types::is_credential_header(name.as_str())
+            {
                 Cow::Borrowed("***")
             } else {
                 self.redact(value.to_str().unwrap_or("<binary>"))

@@ -28,7 +28,7 @@ pub use request::{
 };
 pub use rerank::{RerankRequest, RerankResponse, RerankResult};
 pub use response::{ChatResponse, ResponseError, Warning};
-pub use secret::Secret;
+pub use secret::{is_credential_header, Secret};
 pub use stream::{response_to_events, StreamEvent};
 pub use usage::Usage;
 

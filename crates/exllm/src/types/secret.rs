@@ -25,6 +25,29 @@ impl Secret {
     }
 }
 
+/// Whether a header of this name carries a credential: the well-known ones (`Authorization`,
+/// `x-api-key`, `api-key`, cookies, AWS session tokens) and any whose name says key, token,
+/// secret, password, signature or auth. Their values are marked sensitive on the wire (never
+/// indexed by HTTP/2 header compression) and redacted from logs.
+pub fn is_credential_header(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    matches!(
+        n.as_str(),
+        "authorization" | "proxy-authorization" | "cookie" | "set-cookie" | "x-amz-security-token"
+    ) || [
+        "key",
+        "token",
+        "secret",
+        "password",
+        "passwd",
+        "signature",
+        "auth",
+        "credential",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(***)")
