@@ -15,7 +15,10 @@ pub const DEFAULT_MODEL: Option<&str> = None;
 pub fn register(b: ClientBuilder) -> ClientBuilder {
     b.provider(
         "local",
-        std::sync::Arc::new(exllm_local::LocalProvider::default()),
+        // The CLI's user names models on their own machine: paths are theirs to give.
+        std::sync::Arc::new(exllm_local::LocalProvider::new(
+            exllm_local::LocalConfig::default().with_paths(true),
+        )),
     )
 }
 
@@ -90,7 +93,7 @@ mod commands {
                 0
             }
             LocalCommand::Pull { model } => {
-                let p = LocalProvider::default();
+                let p = LocalProvider::new(exllm_local::LocalConfig::default().with_paths(true));
                 match tokio::task::spawn_blocking(move || p.resolve(&model)).await {
                     Ok(Ok(path)) => {
                         println!("{}", path.display());

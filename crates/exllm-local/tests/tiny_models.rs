@@ -39,11 +39,11 @@ fn byte_chars() -> Vec<String> {
         .collect()
 }
 
-fn write_model(arch: &str, pre: &str) -> PathBuf {
+pub(crate) fn write_model(arch: &str, pre: &str) -> PathBuf {
     write_model_in(arch, pre, "gpt2", "default")
 }
 
-fn write_model_in(arch: &str, pre: &str, tokenizer_model: &str, dir_name: &str) -> PathBuf {
+pub(crate) fn write_model_in(arch: &str, pre: &str, tokenizer_model: &str, dir_name: &str) -> PathBuf {
     let dev = Device::Cpu;
     let mut tokens = byte_chars();
     tokens.push("he".into());
@@ -144,7 +144,8 @@ async fn run(arch: &str, pre: &str) {
     let p = LocalProvider::new(
         LocalConfig::default()
             .with_threads(1)
-            .with_sources(vec![Source::Cache]),
+            .with_sources(vec![Source::Cache])
+            .with_paths(true),
     );
     let model = path.to_str().unwrap().to_owned();
     let mut req = ChatRequest::new(
@@ -199,7 +200,8 @@ async fn tokenizer_json_is_the_fallback() {
     let p = LocalProvider::new(
         LocalConfig::default()
             .with_threads(1)
-            .with_sources(vec![Source::Cache]),
+            .with_sources(vec![Source::Cache])
+            .with_paths(true),
     );
     let e = p
         .load_chat(path.to_str().unwrap())

@@ -24,6 +24,8 @@ pub struct Collector {
     /// Whether the last reasoning part is still open for deltas.
     reasoning_open: bool,
     events: usize,
+    /// Bytes of text, reasoning, refusal and argument deltas folded in so far.
+    bytes: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -49,9 +51,16 @@ impl Collector {
         !self.resp.content.is_empty() || self.resp.usage.is_some() || self.resp.finish.is_some()
     }
 
+    /// Bytes of text, reasoning, refusals and tool-call arguments collected so far (what
+    /// grows with the answer; other events are small).
+    pub fn collected_bytes(&self) -> usize {
+        self.bytes
+    }
+
     /// Folds one event in.
     pub fn push(&mut self, event: StreamEvent) {
         self.events += 1;
+        self.bytes += delta_len(&event);
         match event {
             StreamEvent::Start { id, model } => {
                 if id.is_some() {
@@ -182,6 +191,7 @@ impl Collector {
                 if matches!(self.resp.content.last(), Some(Part::Text { .. })) =>
             {
                 self.events += 1;
+                self.bytes += t.len();
                 self.reasoning_open = false;
                 if let Some(Part::Text { text }) = self.resp.content.last_mut() {
                     text.push_str(t);
@@ -192,6 +202,7 @@ impl Collector {
                     && matches!(self.resp.content.last(), Some(Part::Reasoning(_))) =>
             {
                 self.events += 1;
+                self.bytes += t.len();
                 if let Some(Part::Reasoning(r)) = self.resp.content.last_mut() {
                     r.text.push_str(t);
                 }
@@ -200,6 +211,7 @@ impl Collector {
                 if self.calls.iter().any(|c| c.index == *index) =>
             {
                 self.events += 1;
+                self.bytes += arguments.len();
                 if let Some(c) = self.calls.iter_mut().find(|c| c.index == *index) {
                     c.args.push_str(arguments);
                 }
@@ -258,6 +270,18 @@ impl Collector {
         if let Some(Part::ToolCall(c)) = self.resp.content.get_mut(call.part) {
             c.arguments = ToolCall::parse_arguments(&call.args);
         }
+    }
+}
+
+/// The size an event adds to the answer.
+fn delta_len(event: &StreamEvent) -> usize {
+    match event {
+        StreamEvent::TextDelta(t)
+        | StreamEvent::ReasoningDelta(t)
+        | StreamEvent::RefusalDelta(t) => t.len(),
+        StreamEvent::ToolCallDelta { arguments, .. } => arguments.len(),
+        StreamEvent::ToolCall(c) => c.arguments.to_string().len(),
+        _ => 0,
     }
 }
 

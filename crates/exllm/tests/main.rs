@@ -30,6 +30,7 @@ mod errors;
 mod faults;
 mod fuzz_corpus;
 mod gemini;
+mod limits;
 mod mock;
 mod models;
 mod ollama;

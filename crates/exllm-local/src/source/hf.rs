@@ -28,6 +28,10 @@ pub fn fetch(repo: &str, files: &[&str], dest: &Path) -> Result<()> {
                 format!("Hugging Face download of {file} failed: {e}"),
             )
         })?;
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| config(&format!("cannot create {}", parent.display()), e))?;
+        }
         let part = dest.join(format!("{file}.{}.part", std::process::id()));
         std::fs::copy(&got, &part)
             .and_then(|_| std::fs::rename(&part, &target))

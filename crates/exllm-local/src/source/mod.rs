@@ -104,15 +104,20 @@ pub fn fetch(model: &KnownModel, chain: &[Source]) -> Result<PathBuf> {
 }
 
 /// Fetches `owner/repo/file.gguf` from the Hugging Face Hub into the cache (no sha256 is known
-/// for arbitrary files; the GGUF checks at load still apply) and returns the file's path.
+/// for arbitrary files; the GGUF checks at load still apply) and returns the file's path. The
+/// name is checked first (plain names only), so the file lands inside the cache.
 pub fn fetch_hf_file(spec: &str) -> Result<PathBuf> {
-    let mut parts = spec.splitn(3, '/');
-    let (Some(owner), Some(repo), Some(file)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(err(
+    match crate::names::parse(&format!("hf:{spec}"), false)? {
+        crate::names::ModelRef::Hub { owner, repo, file } => hub_file(&owner, &repo, &file),
+        _ => Err(err(
             ErrorKind::InvalidInput,
-            format!("`hf:{spec}` must be hf:owner/repo/file.gguf"),
-        ));
-    };
+            "expected hf:owner/repo/file.gguf",
+        )),
+    }
+}
+
+/// [`fetch_hf_file`] of parts already checked by [`crate::names::parse`].
+pub(crate) fn hub_file(owner: &str, repo: &str, file: &str) -> Result<PathBuf> {
     let dir = hf_dir(owner, repo)?;
     if !dir.join(file).is_file() {
         hf::fetch(&format!("{owner}/{repo}"), &[file], &dir)?;

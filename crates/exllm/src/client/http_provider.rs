@@ -309,17 +309,23 @@ impl HttpProvider {
         decode: impl FnOnce(&[u8]) -> Result<T>,
     ) -> Result<(T, Notes)> {
         let provider = &self.inner.endpoint.provider;
-        limit(t.timeouts.total, TimeoutKind::Total, provider, async {
-            let (resp, notes) = self.send(t, encode).await?;
-            let body = self.inner.transport.read_body(resp, provider).await?;
-            tracing::debug!(
-                provider = %provider,
-                body = %self.redactor.redact(&String::from_utf8_lossy(&body)),
-                "response"
-            );
-            let out = decode(&body).map_err(|e| self.redact(e.with_provider(provider.clone())))?;
-            Ok((out, notes))
-        })
+        limit(
+            t.timeouts.whole_call(),
+            TimeoutKind::Total,
+            provider,
+            async {
+                let (resp, notes) = self.send(t, encode).await?;
+                let body = self.inner.transport.read_body(resp, provider).await?;
+                tracing::debug!(
+                    provider = %provider,
+                    body = %self.redactor.redact(&String::from_utf8_lossy(&body)),
+                    "response"
+                );
+                let out =
+                    decode(&body).map_err(|e| self.redact(e.with_provider(provider.clone())))?;
+                Ok((out, notes))
+            },
+        )
         .await
     }
 }

@@ -14,7 +14,7 @@ mod tools;
 pub use builder::{ClientBuilder, ProviderConfig};
 pub use http_provider::{HttpProvider, RETRIES};
 pub use recover::RESUMED_FROM;
-pub use stream::ChatStream;
+pub use stream::{ChatStream, DEFAULT_MAX_COLLECTED_BYTES};
 pub(crate) use tools::tally;
 pub use tools::{ToolRun, ToolSet};
 

@@ -10,10 +10,16 @@ use futures_util::StreamExt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+/// How much text (answer, reasoning, tool arguments) [`ChatStream::collect_response`] keeps
+/// by default before it gives up with [`crate::ErrorKind::TooLarge`]: 64 MiB, far past any
+/// real answer, so that a server trickling an endless answer cannot exhaust memory.
+pub const DEFAULT_MAX_COLLECTED_BYTES: usize = 64 << 20;
+
 /// A stream of [`StreamEvent`]s.
 pub struct ChatStream {
     inner: Pin<Box<dyn Stream<Item = Result<StreamEvent>> + Send>>,
     pricing: Option<ModelEntry>,
+    max_collected: usize,
 }
 
 impl ChatStream {
@@ -22,7 +28,14 @@ impl ChatStream {
         ChatStream {
             inner: Box::pin(stream),
             pricing: None,
+            max_collected: DEFAULT_MAX_COLLECTED_BYTES,
         }
+    }
+
+    /// Sets how many bytes of answer [`ChatStream::collect_response`] keeps before failing.
+    pub fn with_max_collected(mut self, bytes: usize) -> Self {
+        self.max_collected = bytes;
+        self
     }
 
     /// Prices the collected response with this catalog entry.
@@ -37,12 +50,26 @@ impl ChatStream {
     }
 
     /// Folds the whole stream into a response. If the stream fails, the error carries what had
-    /// arrived ([`crate::Error::partial`]).
+    /// arrived ([`crate::Error::partial`]); an answer past the collection limit
+    /// ([`DEFAULT_MAX_COLLECTED_BYTES`], [`ChatStream::with_max_collected`]) fails with
+    /// [`crate::ErrorKind::TooLarge`] carrying what was collected.
     pub async fn collect_response(mut self) -> Result<ChatResponse> {
         let mut c = Collector::new();
         while let Some(item) = self.next().await {
             match item {
-                Ok(e) => c.push(e),
+                Ok(e) => {
+                    c.push(e);
+                    if c.collected_bytes() > self.max_collected {
+                        let e = crate::Error::new(
+                            crate::ErrorKind::TooLarge,
+                            format!(
+                                "the answer passed {} bytes; stopped collecting it",
+                                self.max_collected
+                            ),
+                        );
+                        return Err(e.with_partial(c.finish()));
+                    }
+                }
                 Err(e) => {
                     return Err(if c.has_content() || c.event_count() > 0 {
                         e.with_partial(c.finish())

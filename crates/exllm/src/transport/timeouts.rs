@@ -24,8 +24,12 @@ pub struct Timeouts {
     pub first_byte: Option<Duration>,
     /// Longest gap between two pieces of a body or stream. Default 5 minutes.
     pub stall: Option<Duration>,
-    /// The whole call, retries and the body included. Default none.
+    /// The whole call, retries and the body included. Default none: a stream may run as
+    /// long as it keeps moving.
     pub total: Option<Duration>,
+    /// The whole of a non-streamed call when `total` is not set. Default 15 minutes (past
+    /// `first_byte`), so a server that trickles a body forever cannot hold a call forever.
+    pub whole: Option<Duration>,
 }
 
 impl Default for Timeouts {
@@ -35,6 +39,7 @@ impl Default for Timeouts {
             first_byte: Some(Duration::from_secs(600)),
             stall: Some(Duration::from_secs(300)),
             total: None,
+            whole: Some(Duration::from_secs(900)),
         }
     }
 }
@@ -47,6 +52,7 @@ impl Timeouts {
             first_byte: None,
             stall: None,
             total: None,
+            whole: None,
         }
     }
 
@@ -72,6 +78,17 @@ impl Timeouts {
     pub fn with_total(mut self, d: Duration) -> Self {
         self.total = Some(d);
         self
+    }
+
+    /// Sets the limit of a whole non-streamed call (used when `total` is not set).
+    pub fn with_whole(mut self, d: Duration) -> Self {
+        self.whole = Some(d);
+        self
+    }
+
+    /// The limit of a whole non-streamed call: `total`, else `whole`.
+    pub fn whole_call(&self) -> Option<Duration> {
+        self.total.or(self.whole)
     }
 }
 
