@@ -463,6 +463,23 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         "meta-llama/llama-3.3-70b-instruct",
         TOP_K,
     ),
+    // Replicate: predictions of a model, polled or streamed (its own API, not OpenAI's).
+    ProviderSpec {
+        name: "replicate",
+        api: Api::Replicate,
+        other_apis: &[],
+        base_url: "https://api.replicate.com/v1",
+        base_url_env: &["REPLICATE_BASE_URL"],
+        key_env: &["REPLICATE_API_TOKEN", "REPLICATE_API_KEY"],
+        key_required: true,
+        auth: AuthStyle::Bearer,
+        headers: &[],
+        quirks: COMPAT,
+        default_model: "meta/meta-llama-3-8b-instruct",
+        vars: &[],
+        query: &[],
+        bearer_env: &[],
+    },
     local(
         "lmstudio",
         "http://localhost:1234/v1",
