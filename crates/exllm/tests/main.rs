@@ -37,6 +37,7 @@ mod openai_responses;
 mod otlp;
 mod recovery;
 mod redaction;
+mod replicate;
 mod roundtrip;
 mod session;
 mod streaming;
