@@ -24,6 +24,7 @@ mod cache;
 mod cache_redis;
 mod cohere;
 mod compat;
+mod compat_rows;
 mod errors;
 mod faults;
 mod fuzz_corpus;
