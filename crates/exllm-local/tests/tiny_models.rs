@@ -43,7 +43,12 @@ pub(crate) fn write_model(arch: &str, pre: &str) -> PathBuf {
     write_model_in(arch, pre, "gpt2", "default")
 }
 
-pub(crate) fn write_model_in(arch: &str, pre: &str, tokenizer_model: &str, dir_name: &str) -> PathBuf {
+pub(crate) fn write_model_in(
+    arch: &str,
+    pre: &str,
+    tokenizer_model: &str,
+    dir_name: &str,
+) -> PathBuf {
     let dev = Device::Cpu;
     let mut tokens = byte_chars();
     tokens.push("he".into());

@@ -512,6 +512,12 @@ impl Answer {
                               "totalTokens": self.input + self.output}
                 })
             }
+            // Replicate predictions carry text only: answers with tool calls skip it.
+            Api::Replicate => json!({
+                "id": "rt", "model": "m", "status": "succeeded", "output": [self.text],
+                "error": null,
+                "metrics": {"input_token_count": self.input, "output_token_count": self.output}
+            }),
             other => panic!("no answer shape for {other}"),
         }
     }
@@ -641,6 +647,9 @@ proptest! {
     #[test]
     fn an_answer_in_each_wire_format_decodes_to_itself(answer in answer()) {
         for api in Api::ALL {
+            if api == Api::Replicate && !answer.calls.is_empty() {
+                continue;
+            }
             let body = serde_json::to_vec(&answer.wire(api)).unwrap();
             let resp = api.codec().decode(&body);
             prop_assert!(resp.is_ok(), "{} does not decode: {:?}", api, resp.err());

@@ -52,10 +52,19 @@ pub(crate) fn build(name: &str, b: &ClientBuilder) -> Result<(Endpoint, Api)> {
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
+    // The caller's headers replace the registry's of the same name.
+    let mut headers: Vec<(String, String)> = spec
+        .headers
+        .iter()
+        .filter(|(k, _)| !cfg.headers.iter().any(|(c, _)| c.eq_ignore_ascii_case(k)))
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
     for var in spec.vars {
         let placeholder = format!("{{{}}}", var.name);
-        if !base_url.contains(&placeholder) && !query.iter().any(|(_, v)| v.contains(&placeholder))
-        {
+        let in_url =
+            base_url.contains(&placeholder) || query.iter().any(|(_, v)| v.contains(&placeholder));
+        let in_headers = headers.iter().any(|(_, v)| v.contains(&placeholder));
+        if !in_url && !in_headers {
             continue;
         }
         let value = cfg
@@ -69,10 +78,12 @@ pub(crate) fn build(name: &str, b: &ClientBuilder) -> Result<(Endpoint, Api)> {
         match value {
             Some(value) => {
                 base_url = base_url.replace(&placeholder, &value);
-                for (_, v) in &mut query {
+                for (_, v) in query.iter_mut().chain(headers.iter_mut()) {
                     *v = v.replace(&placeholder, &value);
                 }
             }
+            // A header whose value is unset is optional (OpenRouter's attribution): not sent.
+            None if !in_url => headers.retain(|(_, v)| !v.contains(&placeholder)),
             // A signer may know it (a Google project from the credentials file).
             None if matches!(auth, Auth::Signer(_)) => {}
             None => {
@@ -87,13 +98,10 @@ pub(crate) fn build(name: &str, b: &ClientBuilder) -> Result<(Endpoint, Api)> {
             }
         }
     }
-    // The caller's headers replace the registry's of the same name.
-    let mut headers: Vec<(String, crate::types::Secret)> = spec
-        .headers
-        .iter()
-        .filter(|(k, _)| !cfg.headers.iter().any(|(c, _)| c.eq_ignore_ascii_case(k)))
-        .map(|(k, v)| ((*k).to_owned(), crate::types::Secret::from(*v)))
-        .collect();
+    // Registry header values may hold keys once their placeholders are filled: from here
+    // on they are secrets, like the caller's own headers.
+    let mut headers: Vec<(String, crate::types::Secret)> =
+        headers.into_iter().map(|(k, v)| (k, v.into())).collect();
     headers.extend(cfg.headers.iter().cloned());
     let endpoint = Endpoint {
         provider: name.to_owned(),

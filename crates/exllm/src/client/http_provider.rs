@@ -17,6 +17,8 @@ use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
 use std::sync::Arc;
 
+mod steps;
+
 /// A provider reached over HTTP through a codec.
 #[derive(Clone)]
 pub struct HttpProvider {
@@ -407,13 +409,16 @@ impl ChatProvider for HttpProvider {
             let codec = this.inner.codec;
             this.check_media(&req)?;
             let t = this.policy(Some(&req));
-            let (mut out, notes) = this
-                .call_within(
+            let (mut out, notes) = if codec.has_steps() {
+                this.chat_steps(&t, &req).await?
+            } else {
+                this.call_within(
                     &t,
                     |ep| codec.encode(&req, &req.model, ep, false),
                     |b| codec.decode(b),
                 )
-                .await?;
+                .await?
+            };
             if notes.retries > 0 {
                 out.provider_meta
                     .insert(RETRIES.into(), notes.retries.into());
@@ -429,6 +434,9 @@ impl ChatProvider for HttpProvider {
             let s = &this.inner;
             this.check_media(&req)?;
             let t = this.policy(Some(&req));
+            if s.codec.has_steps() {
+                return this.stream_steps(&t, &req).await;
+            }
             let deadline = t.timeouts.total.map(|d| tokio::time::Instant::now() + d);
             let send = this.send(&t, |ep| s.codec.encode(&req, &req.model, ep, true));
             let (resp, notes) = limit(

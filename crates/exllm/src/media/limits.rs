@@ -103,6 +103,12 @@ impl MediaLimits {
                 max_documents: Some(0),
                 ..none
             },
+            // One image, as the model's `image` input; no documents.
+            Api::Replicate => MediaLimits {
+                max_images: Some(1),
+                max_documents: Some(0),
+                ..none
+            },
         }
     }
 }

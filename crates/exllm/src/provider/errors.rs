@@ -8,7 +8,8 @@ use serde_json::Value;
 use std::time::{Duration, SystemTime};
 
 /// Message and code from an error body: `{"error": {"message", "type"|"code"|"status"}}`,
-/// `{"error": "text"}`, `{"message": ...}`, `{"detail": ...}`, or a list of those (Gemini).
+/// `{"error": "text"}`, `{"message": ...}`, `{"detail": ...}`, or a list of those (Gemini, or
+/// Cloudflare's `{"errors": [...]}`).
 pub(crate) fn parse_error_body(body: &[u8]) -> (Option<String>, Option<String>) {
     let Ok(v) = serde_json::from_slice::<Value>(body) else {
         let text = String::from_utf8_lossy(body).trim().to_owned();
@@ -20,6 +21,11 @@ pub(crate) fn parse_error_body(body: &[u8]) -> (Option<String>, Option<String>) 
 
 /// Message and code of an error value (also used for errors inside streams).
 pub(crate) fn error_fields(v: &Value) -> (Option<String>, Option<String>) {
+    // A list of errors (Gemini), or one under `errors` (Cloudflare's v4 envelope): the first.
+    let v = match v.get("errors").filter(|_| v.get("error").is_none()) {
+        Some(list @ Value::Array(_)) => list,
+        _ => v,
+    };
     let v = match v {
         Value::Array(items) => match items.first() {
             Some(first) => first,

@@ -10,7 +10,10 @@ mod cohere;
 pub(crate) mod decode;
 mod encode;
 pub(crate) mod errors;
+mod follow;
 pub use errors::error_from_response;
+pub(crate) use follow::copy_request;
+pub use follow::Step;
 pub(crate) use wire::decode_error;
 mod gemini;
 mod mock;
@@ -19,6 +22,7 @@ mod openai_chat;
 mod openai_responses;
 mod rate_limit;
 pub mod registry;
+mod replicate;
 mod retrieval;
 #[cfg(test)]
 pub(crate) mod test_support;
@@ -32,6 +36,7 @@ pub use mock::MockProvider;
 pub use ollama::OllamaCodec;
 pub use openai_chat::OpenAiChatCodec;
 pub use openai_responses::OpenAiResponsesCodec;
+pub use replicate::ReplicateCodec;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::transport::{Frame, Framing};
@@ -61,6 +66,8 @@ pub enum Api {
     Ollama,
     /// AWS Bedrock Converse / ConverseStream.
     Bedrock,
+    /// Replicate predictions (`/models/{owner}/{name}/predictions`), polled or streamed.
+    Replicate,
 }
 
 impl Api {
@@ -74,11 +81,12 @@ impl Api {
             Api::Cohere => "cohere",
             Api::Ollama => "ollama",
             Api::Bedrock => "bedrock",
+            Api::Replicate => "replicate",
         }
     }
 
     /// Every API, for listings and parsing.
-    pub const ALL: [Api; 7] = [
+    pub const ALL: [Api; 8] = [
         Api::OpenAiChat,
         Api::OpenAiResponses,
         Api::Anthropic,
@@ -86,6 +94,7 @@ impl Api {
         Api::Cohere,
         Api::Ollama,
         Api::Bedrock,
+        Api::Replicate,
     ];
 
     /// The codec for this API.
@@ -98,6 +107,7 @@ impl Api {
             Api::Cohere => &CohereCodec,
             Api::Ollama => &OllamaCodec,
             Api::Bedrock => &BedrockCodec,
+            Api::Replicate => &ReplicateCodec,
         }
     }
 }
@@ -262,6 +272,20 @@ pub trait Codec: Send + Sync {
 
     /// A fresh decoder for one streamed body.
     fn stream_decoder(&self) -> Box<dyn StreamDecoder>;
+
+    /// Whether a whole answer may not be the end of the call (a job to poll, a stream to
+    /// open elsewhere): then every whole answer goes through [`Codec::decode_step`], and the
+    /// answer to a streaming request is read whole too rather than as the stream.
+    fn has_steps(&self) -> bool {
+        false
+    }
+
+    /// Decodes a whole answer of an API with [`Codec::has_steps`]: the response, or the next
+    /// request. `stream` says whether the caller asked for a stream, `polls` how many
+    /// [`Step::Poll`] requests were sent so far.
+    fn decode_step(&self, body: &[u8], _ep: &Endpoint, _stream: bool, _polls: u32) -> Result<Step> {
+        self.decode(body).map(|r| Step::Done(Box::new(r)))
+    }
 
     /// The request that lists the provider's models (OpenAI style `GET /models` by default).
     fn list_models(&self, ep: &Endpoint) -> Result<http::Request<Bytes>> {

@@ -42,8 +42,9 @@ pub struct ProviderSpec {
     pub quirks: Quirks,
     /// The model `exllm chat` uses when only this provider is configured.
     pub default_model: &'static str,
-    /// Placeholders in `base_url` and `query` values: `{name}` is filled from the first set
-    /// environment variable, else the default.
+    /// Placeholders in `base_url`, `query` and `headers` values: `{name}` is filled from the
+    /// first set environment variable, else the default. A header whose placeholder has no
+    /// value is not sent.
     pub vars: &'static [Var],
     /// Query parameters sent with every request (values may hold placeholders).
     pub query: &'static [(&'static str, &'static str)],
@@ -392,13 +393,29 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         "deepseek-chat",
         NO_REASONING_EFFORT,
     ),
-    compat(
-        "openrouter",
-        "https://openrouter.ai/api/v1",
-        &["OPENROUTER_API_KEY"],
-        "openai/gpt-4o-mini",
-        TOP_K,
-    ),
+    // OpenRouter attributes calls to an app by two optional headers.
+    ProviderSpec {
+        headers: &[("HTTP-Referer", "{site_url}"), ("X-Title", "{app_name}")],
+        vars: &[
+            Var {
+                name: "site_url",
+                env: &["OPENROUTER_SITE_URL", "OR_SITE_URL"],
+                default: None,
+            },
+            Var {
+                name: "app_name",
+                env: &["OPENROUTER_APP_NAME", "OR_APP_NAME"],
+                default: None,
+            },
+        ],
+        ..compat(
+            "openrouter",
+            "https://openrouter.ai/api/v1",
+            &["OPENROUTER_API_KEY"],
+            "openai/gpt-4o-mini",
+            TOP_K,
+        )
+    },
     compat(
         "together",
         "https://api.together.xyz/v1",
@@ -462,6 +479,107 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         &["NOVITA_API_KEY"],
         "meta-llama/llama-3.3-70b-instruct",
         TOP_K,
+    ),
+    // Replicate: predictions of a model, polled or streamed (its own API, not OpenAI's).
+    ProviderSpec {
+        name: "replicate",
+        api: Api::Replicate,
+        other_apis: &[],
+        base_url: "https://api.replicate.com/v1",
+        base_url_env: &["REPLICATE_BASE_URL"],
+        key_env: &["REPLICATE_API_TOKEN", "REPLICATE_API_KEY"],
+        key_required: true,
+        auth: AuthStyle::Bearer,
+        headers: &[],
+        quirks: COMPAT,
+        default_model: "meta/meta-llama-3-8b-instruct",
+        vars: &[],
+        query: &[],
+        bearer_env: &[],
+    },
+    compat(
+        "nvidia",
+        "https://integrate.api.nvidia.com/v1",
+        &["NVIDIA_API_KEY", "NVIDIA_NIM_API_KEY"],
+        "meta/llama-3.3-70b-instruct",
+        COMPAT,
+    ),
+    // Workers AI through Cloudflare's OpenAI-compatible endpoint of an account.
+    ProviderSpec {
+        vars: &[Var {
+            name: "account_id",
+            env: &["CLOUDFLARE_ACCOUNT_ID"],
+            default: None,
+        }],
+        ..compat(
+            "cloudflare",
+            "https://api.cloudflare.com/client/v4/accounts/{account_id}/ai/v1",
+            &["CLOUDFLARE_API_TOKEN", "CLOUDFLARE_API_KEY"],
+            "@cf/meta/llama-3.3-70b-instruct-fp8-fast",
+            NO_REASONING_EFFORT,
+        )
+    },
+    ProviderSpec {
+        headers: &[("X-GitHub-Api-Version", "2022-11-28")],
+        ..compat(
+            "github",
+            "https://models.github.ai/inference",
+            &["GITHUB_TOKEN"],
+            "openai/gpt-4.1-mini",
+            COMPAT,
+        )
+    },
+    compat(
+        "moonshot",
+        "https://api.moonshot.ai/v1",
+        &["MOONSHOT_API_KEY"],
+        "kimi-k2.6",
+        NO_REASONING_EFFORT,
+    ),
+    // Alibaba Model Studio (DashScope), international endpoint, OpenAI-compatible mode.
+    compat(
+        "dashscope",
+        "https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
+        &["DASHSCOPE_API_KEY"],
+        "qwen-plus",
+        Quirks {
+            top_k: true,
+            ..NO_REASONING_EFFORT
+        },
+    ),
+    // Zhipu GLM, international endpoint (Z.ai).
+    compat(
+        "zai",
+        "https://api.z.ai/api/paas/v4",
+        &["ZAI_API_KEY", "ZHIPUAI_API_KEY"],
+        "glm-4.6",
+        NO_REASONING_EFFORT,
+    ),
+    // MiniMax deprecates `max_tokens` for `max_completion_tokens`.
+    compat(
+        "minimax",
+        "https://api.minimax.io/v1",
+        &["MINIMAX_API_KEY"],
+        "MiniMax-M2.7",
+        Quirks {
+            max_completion_tokens: true,
+            ..NO_REASONING_EFFORT
+        },
+    ),
+    compat(
+        "featherless",
+        "https://api.featherless.ai/v1",
+        &["FEATHERLESS_API_KEY", "FEATHERLESSAI_API_KEY"],
+        "Qwen/Qwen2.5-7B-Instruct",
+        TOP_K,
+    ),
+    // Baseten Model APIs (shared deployments of open models).
+    compat(
+        "baseten",
+        "https://inference.baseten.co/v1",
+        &["BASETEN_API_KEY"],
+        "deepseek-ai/DeepSeek-V3.1",
+        COMPAT,
     ),
     local(
         "lmstudio",
