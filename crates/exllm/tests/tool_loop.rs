@@ -129,3 +129,60 @@ async fn stops_at_the_step_limit() {
     assert_eq!(run.responses.len(), 3);
     assert_eq!(mock.requests().len(), 3);
 }
+
+/// A tool that counts how many of its calls run at once.
+fn counting(
+    now: Arc<std::sync::atomic::AtomicUsize>,
+    peak: Arc<std::sync::atomic::AtomicUsize>,
+) -> ToolSet {
+    use std::sync::atomic::Ordering::SeqCst;
+    ToolSet::new().with(tool("slow"), move |_| {
+        let (now, peak) = (now.clone(), peak.clone());
+        async move {
+            let n = now.fetch_add(1, SeqCst) + 1;
+            peak.fetch_max(n, SeqCst);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            now.fetch_sub(1, SeqCst);
+            Ok("done".to_owned())
+        }
+    })
+}
+
+#[tokio::test]
+async fn calls_of_one_step_run_at_most_the_concurrency_limit_at_once() {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    let calls: Vec<_> = (0..12).map(|i| ("slow", json!({"i": i}))).collect();
+    let mock = MockProvider::new().with_tool_calls(calls).with_text("ok");
+    let (now, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let set = counting(now, peak.clone()).with_concurrency(3);
+    let req = ChatRequest::new("mock/m", vec![Message::user("go")]);
+    let run = client(&mock).run_tools(req, &set, 4).await.unwrap();
+    assert_eq!(
+        peak.load(SeqCst),
+        3,
+        "at most three at once, and three did run together"
+    );
+    let results = run
+        .messages
+        .iter()
+        .find(|m| m.role == Role::Tool)
+        .unwrap()
+        .content
+        .len();
+    assert_eq!(results, 12);
+}
+
+#[tokio::test]
+async fn an_answer_asking_for_too_many_calls_is_an_error_and_runs_none() {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    let calls: Vec<_> = (0..5).map(|i| ("slow", json!({"i": i}))).collect();
+    let mock = MockProvider::new().with_tool_calls(calls).with_text("ok");
+    let (now, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let set = counting(now, peak.clone()).with_max_calls_per_step(4);
+    let req = ChatRequest::new("mock/m", vec![Message::user("go")]);
+    let e = client(&mock).run_tools(req, &set, 4).await.unwrap_err();
+    assert_eq!(e.kind(), exllm::ErrorKind::InvalidInput);
+    assert_eq!(e.code(), Some("too_many_tool_calls"));
+    assert_eq!(e.partial().unwrap().tool_calls().len(), 5);
+    assert_eq!(peak.load(SeqCst), 0, "no call ran");
+}

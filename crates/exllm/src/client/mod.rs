@@ -16,7 +16,7 @@ pub use http_provider::{HttpProvider, RETRIES};
 pub use recover::RESUMED_FROM;
 pub use stream::{ChatStream, DEFAULT_MAX_COLLECTED_BYTES};
 pub(crate) use tools::tally;
-pub use tools::{ToolRun, ToolSet};
+pub use tools::{ToolRun, ToolSet, DEFAULT_MAX_TOOL_CALLS_PER_STEP, DEFAULT_TOOL_CONCURRENCY};
 
 use crate::cache::{CacheScope, Lookup};
 use crate::catalog::Catalog;

@@ -5,13 +5,14 @@
 
 use super::Client;
 use crate::catalog::Cost;
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::structured::Validator;
 use crate::types::{
     ChatRequest, ChatResponse, Message, Part, Role, Tool, ToolCall, ToolResult, Usage,
 };
-use futures_util::future::{join_all, BoxFuture};
+use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
+use futures_util::StreamExt;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -46,15 +47,48 @@ struct Entry {
 /// );
 /// assert_eq!(tools.tools().len(), 1);
 /// ```
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct ToolSet {
     tools: Vec<Entry>,
+    concurrency: usize,
+    max_calls: usize,
+}
+
+/// How many tool calls of one step run at once by default.
+pub const DEFAULT_TOOL_CONCURRENCY: usize = 8;
+/// How many tool calls one model answer may ask for by default; past it the loop stops with
+/// an error rather than run them.
+pub const DEFAULT_MAX_TOOL_CALLS_PER_STEP: usize = 64;
+
+impl Default for ToolSet {
+    fn default() -> Self {
+        ToolSet {
+            tools: Vec::new(),
+            concurrency: DEFAULT_TOOL_CONCURRENCY,
+            max_calls: DEFAULT_MAX_TOOL_CALLS_PER_STEP,
+        }
+    }
 }
 
 impl ToolSet {
     /// No tools.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Sets how many calls of one step run at once (at least 1); the rest wait their turn and
+    /// results keep the order of the calls.
+    pub fn with_concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// Sets how many calls one answer may ask for; an answer asking for more ends the loop
+    /// with [`crate::ErrorKind::InvalidInput`] (code `too_many_tool_calls`) carrying that
+    /// answer, and runs none of them.
+    pub fn with_max_calls_per_step(mut self, n: usize) -> Self {
+        self.max_calls = n;
+        self
     }
 
     /// Adds a tool run by `f` (arguments in, result text or error text out). Arguments that
@@ -209,11 +243,27 @@ impl Client {
             run.messages
                 .push(Message::new(Role::Assistant, resp.content.clone()));
             let calls: Vec<ToolCall> = resp.tool_calls().into_iter().cloned().collect();
+            if calls.len() > tools.max_calls {
+                return Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    format!(
+                        "the model asked for {} tool calls in one answer; at most {} run per step",
+                        calls.len(),
+                        tools.max_calls
+                    ),
+                )
+                .with_code("too_many_tool_calls")
+                .with_partial(resp));
+            }
             run.responses.push(resp);
             if calls.is_empty() {
                 return Ok(run);
             }
-            let results = join_all(calls.iter().map(|c| tools.run(c))).await;
+            let results: Vec<ToolResult> =
+                futures_util::stream::iter(calls.iter().map(|c| tools.run(c)))
+                    .buffered(tools.concurrency)
+                    .collect()
+                    .await;
             run.messages.push(Message::new(
                 Role::Tool,
                 results.into_iter().map(Part::ToolResult).collect(),
