@@ -89,24 +89,51 @@ fn cpu_features() -> Vec<&'static str> {
 }
 
 /// The device to run on: CUDA or Metal when candle was built with them (its `cuda` / `metal`
-/// features, switched on by a dependent crate) and a device is present, else the CPU.
+/// features, switched on by a dependent crate) and a device actually opens, else the CPU.
 pub fn device() -> Device {
-    if candle_core::utils::cuda_is_available() {
+    open_device().0
+}
+
+/// What trying the accelerators found: whether each back end is compiled in and whether a
+/// device of it opened. candle's `cuda_is_available()` / `metal_is_available()` only say the
+/// feature is compiled, so a device counts as available only once one has been opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Probe {
+    built: bool,
+    opened: bool,
+}
+
+fn open_device() -> (Device, Probe, Probe) {
+    let mut cuda = Probe {
+        built: candle_core::utils::cuda_is_available(),
+        opened: false,
+    };
+    let mut metal = Probe {
+        built: candle_core::utils::metal_is_available(),
+        opened: false,
+    };
+    if cuda.built {
         if let Ok(d) = Device::new_cuda(0) {
-            return d;
+            cuda.opened = true;
+            return (d, cuda, metal);
         }
     }
-    if candle_core::utils::metal_is_available() {
+    if metal.built {
         if let Ok(d) = Device::new_metal(0) {
-            return d;
+            metal.opened = true;
+            return (d, cuda, metal);
         }
     }
-    Device::Cpu
+    (Device::Cpu, cuda, metal)
 }
 
 /// Detects the hardware.
 pub fn detect() -> HardwareInfo {
-    let dev = device();
+    let (dev, cuda, metal) = open_device();
+    report(&dev, cuda, metal)
+}
+
+fn report(dev: &Device, cuda: Probe, metal: Probe) -> HardwareInfo {
     HardwareInfo {
         arch: std::env::consts::ARCH,
         os: std::env::consts::OS,
@@ -117,10 +144,10 @@ pub fn detect() -> HardwareInfo {
             .get()
             .copied()
             .unwrap_or_else(|| configure_threads(None)),
-        cuda_built: candle_core::utils::cuda_is_available(),
-        cuda_available: candle_core::utils::cuda_is_available(),
-        metal_built: candle_core::utils::metal_is_available(),
-        metal_available: candle_core::utils::metal_is_available(),
+        cuda_built: cuda.built,
+        cuda_available: cuda.opened,
+        metal_built: metal.built,
+        metal_available: metal.opened,
         device: match dev {
             Device::Cpu => "cpu".to_owned(),
             Device::Cuda(_) => "cuda:0".to_owned(),
@@ -166,5 +193,36 @@ impl std::fmt::Display for HardwareInfo {
             gpu(self.metal_built, self.metal_available)
         )?;
         write!(f, "device:     {}", self.device)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_compiled_back_end_without_a_device_is_not_available() {
+        let built_only = Probe {
+            built: true,
+            opened: false,
+        };
+        let info = report(&Device::Cpu, built_only, Probe::default());
+        assert!(info.cuda_built && !info.cuda_available);
+        assert!(!info.metal_built && !info.metal_available);
+        assert_eq!(info.device, "cpu");
+        let shown = info.to_string();
+        assert!(
+            shown.contains("cuda:       built, no device found"),
+            "{shown}"
+        );
+        assert!(shown.contains("metal:      not built"), "{shown}");
+    }
+
+    #[test]
+    fn this_machine_reports_what_it_opened() {
+        let info = detect();
+        // No accelerator is compiled into the test build: nothing may claim to be available.
+        assert_eq!(info.cuda_available, info.device.starts_with("cuda"));
+        assert_eq!(info.metal_available, info.device.starts_with("metal"));
     }
 }
