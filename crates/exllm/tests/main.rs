@@ -50,5 +50,6 @@ mod structured_matrix;
 mod telemetry;
 mod tool_loop;
 mod tools_matrix;
+mod unknown_events;
 mod vertex;
 mod vision;

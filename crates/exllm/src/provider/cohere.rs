@@ -3,7 +3,7 @@
 //! tools) is neither text nor reasoning and is kept in `provider_meta`, as are citations.
 //! Streams are typed SSE events (`content-delta`, `tool-call-start`, `message-end`, ...).
 
-use super::decode::ended;
+use super::decode::{ended, event, index_field, str_field};
 use super::encode::{dropped, function_tools, warn_unsupported};
 use super::wire::{self, data_url, merge_options, put};
 use super::{Api, Codec, Encoded, Endpoint, StreamDecoder};
@@ -388,8 +388,14 @@ impl StreamDecoder for CohereStreamDecoder {
         if data.is_empty() || data == b"[DONE]" {
             return Ok(());
         }
-        let ev: WireEvent = serde_json::from_slice(data)
-            .map_err(|e| wire::decode_error("Cohere stream event", data, e))?;
+        let ev: WireEvent = event(data, "Cohere stream event", |v| {
+            Some(WireEvent {
+                kind: str_field(v, "type").unwrap_or_default(),
+                id: str_field(v, "id"),
+                index: index_field(v, "index"),
+                delta: v.get("delta").cloned(),
+            })
+        })?;
         let delta = ev.delta.unwrap_or(Value::Null);
         let message = &delta["message"];
         let index = ev.index.unwrap_or(0);

@@ -5,6 +5,45 @@ use crate::error::{Error, ErrorKind, Result};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
+/// Parses one typed stream event. The typed parse is the fast path; an event it refuses —
+/// an event type exllm does not model whose `delta` is an object, a field exllm does not use
+/// in an unexpected shape — is read again as a JSON object and rebuilt by `lenient`, which
+/// reads each field only if it has the expected shape (else it is absent). The decoder then
+/// dispatches on the type as usual, so unknown types are skipped and known ones keep what
+/// they use. Bytes that are not a JSON object are an error, and so is an event `lenient`
+/// refuses (`None`: a field its type cannot do without is unreadable).
+pub(crate) fn event<'a, T: serde::Deserialize<'a>>(
+    data: &'a [u8],
+    what: &str,
+    lenient: impl FnOnce(&Value) -> Option<T>,
+) -> Result<T> {
+    match serde_json::from_slice::<T>(data) {
+        Ok(ev) => Ok(ev),
+        Err(typed) => match serde_json::from_slice::<Value>(data) {
+            Ok(v) if v.is_object() => match lenient(&v) {
+                Some(ev) => {
+                    tracing::debug!(what, "stream event read leniently: {typed}");
+                    Ok(ev)
+                }
+                None => Err(crate::provider::wire::decode_error(what, data, typed)),
+            },
+            _ => Err(crate::provider::wire::decode_error(what, data, typed)),
+        },
+    }
+}
+
+/// The string at `key`, if it is one.
+pub(crate) fn str_field(v: &Value, key: &str) -> Option<String> {
+    v.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+/// The index at `key`, if it is a whole number that fits.
+pub(crate) fn index_field(v: &Value, key: &str) -> Option<u32> {
+    v.get(key)
+        .and_then(Value::as_u64)
+        .and_then(|n| u32::try_from(n).ok())
+}
+
 /// A raw JSON value as a [`Value`] (it was valid JSON when it was read).
 pub(crate) fn parse_raw(raw: &RawValue) -> Option<Value> {
     serde_json::from_str(raw.get()).ok()

@@ -2,7 +2,7 @@
 //! (text, thinking with signature deltas, tool input JSON fragments, provider-run blocks).
 
 use super::*;
-use crate::provider::decode::ended;
+use crate::provider::decode::{ended, event, index_field, str_field};
 
 #[derive(Deserialize)]
 struct WireEvent {
@@ -20,6 +20,21 @@ struct WireEvent {
     usage: Option<Value>,
     #[serde(default)]
     error: Option<Value>,
+}
+
+impl WireEvent {
+    /// The event with each field read only if it has the expected shape.
+    fn lenient(v: &Value) -> Option<Self> {
+        Some(WireEvent {
+            kind: str_field(v, "type").unwrap_or_default(),
+            index: index_field(v, "index"),
+            message: v.get("message").cloned(),
+            content_block: v.get("content_block").cloned(),
+            delta: v.get("delta").cloned(),
+            usage: v.get("usage").cloned(),
+            error: v.get("error").cloned(),
+        })
+    }
 }
 
 /// What an open content block is, by its index.
@@ -73,8 +88,7 @@ impl StreamDecoder for AnthropicStreamDecoder {
         if data.is_empty() {
             return Ok(());
         }
-        let ev: WireEvent = serde_json::from_slice(data)
-            .map_err(|e| wire::decode_error("Anthropic stream event", data, e))?;
+        let ev: WireEvent = event(data, "Anthropic stream event", WireEvent::lenient)?;
         let index = ev.index.unwrap_or(0);
         match ev.kind.as_str() {
             "message_start" => {

@@ -914,11 +914,25 @@ fn stream_malformed_json_is_a_decode_error() {
     for bad in [
         "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":",
         "event: ping",
-        "{\"type\":[]}",
-        "{\"type\":\"content_block_delta\",\"index\":-3}",
-        "{\"type\":\"message_start\",\"message\":{},\"index\":\"zero\"}",
+        "[1, 2]",
     ] {
         let (_, end) = CODEC.stream_events(&typed_frames(&[START, bad]));
         assert_eq!(end.unwrap_err().kind(), ErrorKind::Decode, "{bad}");
+    }
+}
+
+#[test]
+fn stream_events_of_odd_shapes_are_read_leniently() {
+    // Valid JSON objects whose fields have unexpected shapes are not decode errors: an
+    // unknown type is skipped, a known one keeps what it can read.
+    for odd in [
+        "{\"type\":[]}",
+        "{\"type\":\"content_block_delta\",\"index\":-3}",
+        "{\"type\":\"message_start\",\"message\":{},\"index\":\"zero\"}",
+        "{\"type\":\"future_event\",\"index\":\"x\",\"delta\":{\"stdout\":1}}",
+    ] {
+        let (events, end) = CODEC.stream_events(&typed_frames(&[START, odd, END_TURN, STOP]));
+        end.unwrap_or_else(|e| panic!("{odd}: {e}"));
+        assert_eq!(finish_of(&collect(events)).0, FinishKind::Stop, "{odd}");
     }
 }

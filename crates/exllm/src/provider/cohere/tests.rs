@@ -458,7 +458,7 @@ fn stream_ignores_done_keepalives_and_unknown_events() {
 
 #[test]
 fn stream_malformed_json_is_a_decode_error() {
-    for bad in ["{\"type\":", "{\"type\": 5}", "[]x"] {
+    for bad in ["{\"type\":", "[]x", "[1]"] {
         let mut all = data_frames(&[json!({"type": "message-start", "id": "m"})]);
         all.push(("content-delta".into(), bad.into()));
         let (events, end) = CODEC.stream_events(&all);

@@ -2,7 +2,7 @@
 //! with a part's whole text kept when it came without deltas.
 
 use super::*;
-use crate::provider::decode::ended;
+use crate::provider::decode::{ended, event, index_field, str_field};
 
 #[derive(Deserialize)]
 struct WireEvent {
@@ -32,6 +32,45 @@ struct WireEvent {
     message: Option<String>,
 }
 
+impl WireEvent {
+    /// The event with each field read only if it has the expected shape; `None` for an event
+    /// that ends the answer whose `response` is unreadable (its finish and usage would be
+    /// lost without a word).
+    fn lenient(v: &Value) -> Option<Self> {
+        let kind = str_field(v, "type").unwrap_or_default();
+        let response: Option<WireResponse> = match v.get("response") {
+            Some(r) => match serde_json::from_value(r.clone()) {
+                Ok(r) => Some(r),
+                Err(_) if ENDS.contains(&kind.as_str()) => return None,
+                Err(_) => None,
+            },
+            None => None,
+        };
+        Some(WireEvent {
+            kind,
+            output_index: index_field(v, "output_index"),
+            content_index: index_field(v, "content_index"),
+            delta: str_field(v, "delta"),
+            text: str_field(v, "text"),
+            item: v.get("item").cloned(),
+            response,
+            annotation: v.get("annotation").cloned(),
+            logprobs: v.get("logprobs").cloned(),
+            error: v.get("error").cloned(),
+            code: str_field(v, "code"),
+            message: str_field(v, "message"),
+        })
+    }
+}
+
+/// The events that end an answer.
+const ENDS: &[&str] = &[
+    "response.completed",
+    "response.incomplete",
+    "response.failed",
+    "response.cancelled",
+];
+
 #[derive(Default)]
 pub(super) struct ResponsesStreamDecoder {
     started: bool,
@@ -51,8 +90,7 @@ impl StreamDecoder for ResponsesStreamDecoder {
         if data.is_empty() || data == b"[DONE]" {
             return Ok(());
         }
-        let ev: WireEvent = serde_json::from_slice(data)
-            .map_err(|e| wire::decode_error("Responses stream event", data, e))?;
+        let ev: WireEvent = event(data, "Responses stream event", WireEvent::lenient)?;
         let oi = ev.output_index.unwrap_or(0);
         let key = (oi, ev.content_index.unwrap_or(0));
         match ev.kind.as_str() {
@@ -149,10 +187,7 @@ impl StreamDecoder for ResponsesStreamDecoder {
                     _ => out.push(provider_item(&item)),
                 }
             }
-            "response.completed"
-            | "response.incomplete"
-            | "response.failed"
-            | "response.cancelled" => {
+            kind if ENDS.contains(&kind) => {
                 self.finished = true;
                 if let Some(r) = &ev.response {
                     self.flush(out);
