@@ -1,4 +1,6 @@
-//! OpenAI `/embeddings`, also served by most OpenAI-compatible providers.
+//! OpenAI `/embeddings`, also served by most OpenAI-compatible providers and by Voyage and
+//! Jina. No `encoding_format` is sent: floats are every server's default (Voyage refuses the
+//! value `float`), and base64 answers, when a caller asks for them, decode too.
 
 use super::super::wire::{self, merge_options, put};
 use super::super::{Encoded, Endpoint};
@@ -11,7 +13,6 @@ pub(crate) fn encode(req: &EmbedRequest, model: &str, ep: &Endpoint) -> Result<E
     let mut body = JsonMap::new();
     body.insert("model".into(), model.into());
     body.insert("input".into(), req.inputs.clone().into());
-    body.insert("encoding_format".into(), "float".into());
     put(&mut body, "dimensions", req.dimensions);
     let mut warnings = Vec::new();
     if req.input_type.is_some() {
@@ -44,7 +45,10 @@ pub(crate) fn decode(body: &[u8]) -> Result<EmbedResponse> {
             .map(|x| x as usize)
             .unwrap_or(i);
         let vec = d.get("embedding").and_then(vector).ok_or_else(|| {
-            Error::new(ErrorKind::Decode, "an embedding is not a list of numbers")
+            Error::new(
+                ErrorKind::Decode,
+                "an embedding is neither a list of numbers nor base64 f32s",
+            )
         })?;
         items.push((index, vec));
     }
@@ -54,9 +58,10 @@ pub(crate) fn decode(body: &[u8]) -> Result<EmbedResponse> {
         model: v.get("model").and_then(Value::as_str).map(str::to_owned),
         embeddings: items.into_iter().map(|(_, e)| e).collect(),
         usage: input_usage(
+            // Voyage reports only `total_tokens` (all of them input).
             usage
                 .as_ref()
-                .and_then(|u| u.get("prompt_tokens"))
+                .and_then(|u| u.get("prompt_tokens").or_else(|| u.get("total_tokens")))
                 .and_then(Value::as_u64),
             usage,
         ),
