@@ -7,6 +7,7 @@ mod builder;
 mod capabilities;
 mod endpoint;
 mod http_provider;
+mod media;
 mod recover;
 mod stream;
 mod tools;
@@ -24,7 +25,9 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::provider::ModelEntry;
 use crate::telemetry::Watch;
 use crate::types::{
-    ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, RerankRequest, RerankResponse,
+    ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, ImageRequest, ImageResponse,
+    ModerationRequest, ModerationResponse, RerankRequest, RerankResponse, SpeechRequest,
+    SpeechResponse, Transcription, TranscriptionRequest,
 };
 use futures_util::future::BoxFuture;
 use std::collections::HashMap;
@@ -60,6 +63,22 @@ pub trait ChatProvider: Send + Sync + 'static {
                 "this provider has no reranking",
             ))
         })
+    }
+    /// Generates images.
+    fn generate_image(&self, _req: ImageRequest) -> BoxFuture<'static, Result<ImageResponse>> {
+        unsupported("image generation")
+    }
+    /// Transcribes (or translates) audio.
+    fn transcribe(&self, _req: TranscriptionRequest) -> BoxFuture<'static, Result<Transcription>> {
+        unsupported("transcription")
+    }
+    /// Speaks text.
+    fn speak(&self, _req: SpeechRequest) -> BoxFuture<'static, Result<SpeechResponse>> {
+        unsupported("speech")
+    }
+    /// Classifies content.
+    fn moderate(&self, _req: ModerationRequest) -> BoxFuture<'static, Result<ModerationResponse>> {
+        unsupported("moderation")
     }
     /// The state of the provider's circuit breaker, if it has one.
     fn health(&self) -> Option<crate::transport::BreakerState> {
@@ -341,6 +360,16 @@ impl Client {
         req.model.replace_range(..prefix, "");
         Ok((provider, req))
     }
+}
+
+/// The answer of a provider without `what`.
+fn unsupported<T: Send + 'static>(what: &'static str) -> BoxFuture<'static, Result<T>> {
+    Box::pin(async move {
+        Err(Error::new(
+            ErrorKind::Unsupported,
+            format!("this provider has no {what}"),
+        ))
+    })
 }
 
 /// Splits `provider/model` at the first `/` (the model may contain more).
