@@ -298,12 +298,13 @@ fn derive(spec: &ProviderSpec) -> ProviderCapabilities {
                     from(can_embed && known(Mode::Embedding), has(Mode::Embedding))
                 }
                 EndpointKind::Rerank => from(can_rerank && known(Mode::Rerank), has(Mode::Rerank)),
-                EndpointKind::Images => from(can_image && known(Mode::Image), has(Mode::Image)),
-                EndpointKind::Audio => from(can_audio && known(Mode::Audio), has(Mode::Audio)),
-                EndpointKind::Moderation => from(
-                    can_moderate && known(Mode::Moderation),
-                    has(Mode::Moderation),
-                ),
+                // Every OpenAI-compatible server "speaks" the media endpoints, but few serve
+                // them: only the catalog's models say which do.
+                EndpointKind::Images => from(can_image && has(Mode::Image), has(Mode::Image)),
+                EndpointKind::Audio => from(can_audio && has(Mode::Audio), has(Mode::Audio)),
+                EndpointKind::Moderation => {
+                    from(can_moderate && has(Mode::Moderation), has(Mode::Moderation))
+                }
                 EndpointKind::Files => from(false, files_api(spec.name)),
                 EndpointKind::Batch => from(false, batch_prices || batch_api(spec.name)),
             };
@@ -375,6 +376,9 @@ mod tests {
         let voyage = provider_capabilities("voyage").unwrap();
         assert_eq!(voyage.endpoint(EndpointKind::Chat), Support::Unknown);
         assert_eq!(voyage.endpoint(EndpointKind::Embeddings), Support::Exllm);
+        let jina = provider_capabilities("jina").unwrap();
+        assert_eq!(jina.endpoint(EndpointKind::Rerank), Support::Exllm);
+        assert_eq!(jina.endpoint(EndpointKind::Images), Support::Unknown);
         assert!(openai.has_cost_data() && openai.live_models);
         assert!(openai
             .rate_limit_headers
