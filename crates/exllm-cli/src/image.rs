@@ -103,7 +103,7 @@ pub async fn run(args: ImageArgs) -> u8 {
             .usage
             .as_ref()
             .map(|u| json!({"input_tokens": u.input_tokens, "output_tokens": u.output_tokens}));
-        output::emit(json!({"images": images, "usage": usage}));
+        output::emit(json!({"images": images, "usage": usage, "cost_usd": resp.cost_usd}));
         return 0;
     }
     for (img, path) in resp.images.iter().zip(&saved) {

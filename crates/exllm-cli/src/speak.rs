@@ -84,6 +84,7 @@ pub async fn run(args: SpeakArgs) -> u8 {
             "sha256": sha256_hex(&speech.audio),
             "path": path,
             "content_type": speech.content_type,
+            "cost_usd": speech.cost_usd,
         }));
     } else {
         let kind = speech.content_type.as_deref().unwrap_or("audio");

@@ -92,6 +92,7 @@ pub async fn run(args: TranscribeArgs) -> u8 {
             "duration": t.duration,
             "segments": t.segments.len(),
             "words": t.words.len(),
+            "cost_usd": t.cost_usd,
         }));
         return 0;
     }

@@ -124,6 +124,31 @@ async fn a_translation_is_retried_after_a_429() {
 }
 
 #[tokio::test]
+async fn whisper_is_priced_by_the_seconds_billed() {
+    let body = r#"{"text":"Hi.","usage":{"type":"duration","seconds":37}}"#;
+    let server = TestServer::start(vec![Reply::json(200, body)]).await;
+    let client = client_for("openai", &server, 0);
+    let t = client
+        .transcribe(TranscriptionRequest::new("openai/whisper-1", "a.wav", WAV))
+        .await
+        .unwrap();
+    assert_eq!(t.billed_seconds, Some(37.0));
+    let per_second = client
+        .catalog()
+        .model("openai/whisper-1")
+        .unwrap()
+        .prices
+        .base
+        .input_per_second;
+    let want = per_second.unwrap() * 37.0;
+    assert!(
+        (t.cost_usd.unwrap() - want).abs() < 1e-12,
+        "{:?}",
+        t.cost_usd
+    );
+}
+
+#[tokio::test]
 async fn subtitles_come_back_as_text_and_errors_are_typed() {
     let srt = "1\n00:00:00,000 --> 00:00:01,500\nHello\n";
     let server = TestServer::start(vec![
@@ -157,8 +182,23 @@ async fn speech_returns_the_bytes_served() {
     let mut req = SpeechRequest::new("openai/tts-1", "Hello from exllm.", "nova");
     req.format = Some(AudioFormat::Mp3);
     req.speed = Some(1.5);
-    let s = client_for("openai", &server, 2).speak(req).await.unwrap();
+    let client = client_for("openai", &server, 2);
+    let s = client.speak(req).await.unwrap();
     assert_eq!(s.audio, audio);
+    // tts-1 is priced per input character.
+    let per_char = client
+        .catalog()
+        .model("openai/tts-1")
+        .unwrap()
+        .prices
+        .base
+        .input_per_character;
+    let want = per_char.unwrap() * "Hello from exllm.".len() as f64;
+    assert!(
+        (s.cost_usd.unwrap() - want).abs() < 1e-12,
+        "{:?}",
+        s.cost_usd
+    );
     assert_eq!(s.content_type.as_deref(), Some("audio/mpeg"));
     let r = server.requests().pop().unwrap();
     assert_eq!(r.path, "/v1/audio/speech");

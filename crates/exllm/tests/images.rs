@@ -50,6 +50,38 @@ async fn base64_images_come_back_as_bytes() {
 }
 
 #[tokio::test]
+async fn token_priced_images_carry_their_cost() {
+    let body = json!({"data": [{"b64_json": PNG_B64}],
+                      "usage": {"input_tokens": 50, "output_tokens": 4160}});
+    let server = TestServer::start(vec![Reply::json(200, body.to_string())]).await;
+    let client = client_for("openai", &server, 0);
+    let resp = client
+        .generate_image(ImageRequest::new("openai/gpt-image-1", "a kite"))
+        .await
+        .unwrap();
+    let prices = &client
+        .catalog()
+        .model("openai/gpt-image-1")
+        .unwrap()
+        .prices
+        .base;
+    let want = 50.0 * prices.input.unwrap() + 4160.0 * prices.output_image_token.unwrap();
+    assert!(
+        (resp.cost_usd.unwrap() - want).abs() < 1e-12,
+        "{:?}",
+        resp.cost_usd
+    );
+
+    // A model the catalog does not know has no cost, rather than a made-up one.
+    let server = TestServer::start(vec![Reply::json(200, body.to_string())]).await;
+    let resp = client_for("together", &server, 0)
+        .generate_image(ImageRequest::new("together/no-such-model", "a kite"))
+        .await
+        .unwrap();
+    assert_eq!(resp.cost_usd, None);
+}
+
+#[tokio::test]
 async fn url_images_and_a_retried_rate_limit() {
     let limited =
         json!({"error": {"message": "Rate limit reached for images", "type": "requests"}});

@@ -1,12 +1,14 @@
 //! The client's calls other than chat and embeddings: image generation, transcription,
-//! speech and moderation. Each picks the provider from `provider/model` like chat and hands
-//! it the request with the bare model name; typed errors come back as they are.
+//! speech and moderation. Each picks the provider from `provider/model` like chat, hands it the
+//! request with the bare model name, and prices the answer from the catalog where the model
+//! has a price for what it measures (images, seconds, characters, tokens).
 
 use super::{split_model, Client};
+use crate::catalog::{ModelEntry, PriceSet};
 use crate::error::Result;
 use crate::types::{
     ImageRequest, ImageResponse, ModerationRequest, ModerationResponse, SpeechRequest,
-    SpeechResponse, Transcription, TranscriptionRequest,
+    SpeechResponse, Transcription, TranscriptionRequest, Usage,
 };
 
 impl Client {
@@ -21,8 +23,11 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn generate_image(&self, mut req: ImageRequest) -> Result<ImageResponse> {
+        let entry = self.model_entry(&req.model);
         let provider = self.bare(&mut req.model)?;
-        provider.generate_image(req).await
+        let mut resp = provider.generate_image(req).await?;
+        resp.cost_usd = entry.and_then(|m| image_cost(m, &resp));
+        Ok(resp)
     }
 
     /// Transcribes audio (or, with `translate`, translates it into English).
@@ -37,8 +42,11 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn transcribe(&self, mut req: TranscriptionRequest) -> Result<Transcription> {
+        let entry = self.model_entry(&req.model);
         let provider = self.bare(&mut req.model)?;
-        provider.transcribe(req).await
+        let mut t = provider.transcribe(req).await?;
+        t.cost_usd = entry.and_then(|m| transcription_cost(m, &t));
+        Ok(t)
     }
 
     /// Speaks text with a voice; the audio comes back as served.
@@ -52,8 +60,12 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn speak(&self, mut req: SpeechRequest) -> Result<SpeechResponse> {
+        let entry = self.model_entry(&req.model);
+        let characters = req.input.chars().count() as f64;
         let provider = self.bare(&mut req.model)?;
-        provider.speak(req).await
+        let mut resp = provider.speak(req).await?;
+        resp.cost_usd = entry.and_then(|m| Some(price(m, |p| p.input_per_character)? * characters));
+        Ok(resp)
     }
 
     /// Classifies texts (and images) against the provider's content policy.
@@ -70,4 +82,35 @@ impl Client {
         *model = name;
         Ok(provider)
     }
+}
+
+fn price(m: &ModelEntry, field: impl Fn(&PriceSet) -> Option<f64>) -> Option<f64> {
+    m.price(0, false, field)
+}
+
+/// Input tokens at `input`, output tokens at `output`; `None` unless both counts and prices
+/// are known (a part left out would understate the cost).
+fn token_cost(usage: &Usage, input: Option<f64>, output: Option<f64>) -> Option<f64> {
+    Some(usage.input_tokens? as f64 * input? + usage.output_tokens? as f64 * output?)
+}
+
+/// Per image where the catalog says so, else by tokens (gpt-image models).
+fn image_cost(m: &ModelEntry, resp: &ImageResponse) -> Option<f64> {
+    if let Some(p) = price(m, |p| p.output_image) {
+        return Some(p * resp.images.len() as f64);
+    }
+    let output = price(m, |p| p.output_image_token).or_else(|| price(m, |p| p.output));
+    token_cost(resp.usage.as_ref()?, price(m, |p| p.input), output)
+}
+
+/// Per second of audio (the seconds billed, else the duration) where the catalog says so, else
+/// by tokens.
+fn transcription_cost(m: &ModelEntry, t: &Transcription) -> Option<f64> {
+    let per_second =
+        price(m, |p| p.input_per_second).or_else(|| price(m, |p| p.input_audio_per_second));
+    if let (Some(p), Some(s)) = (per_second, t.billed_seconds.or(t.duration)) {
+        return Some(p * s);
+    }
+    let input = price(m, |p| p.input_audio).or_else(|| price(m, |p| p.input));
+    token_cost(t.usage.as_ref()?, input, price(m, |p| p.output))
 }

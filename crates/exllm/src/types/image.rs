@@ -86,6 +86,8 @@ pub struct ImageResponse {
     pub images: Vec<GeneratedImage>,
     /// Token usage (token-priced image models), when reported.
     pub usage: Option<Usage>,
+    /// The price in USD, when the catalog prices the model per image or per token.
+    pub cost_usd: Option<f64>,
     /// Settings the provider could not honour.
     pub warnings: Vec<Warning>,
 }

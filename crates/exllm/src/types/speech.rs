@@ -116,6 +116,8 @@ pub struct SpeechResponse {
     pub audio: Bytes,
     /// The response's `Content-Type`, when sent.
     pub content_type: Option<String>,
+    /// The price in USD, when the catalog prices the model per input character.
+    pub cost_usd: Option<f64>,
     /// Settings the provider could not honour.
     pub warnings: Vec<Warning>,
 }

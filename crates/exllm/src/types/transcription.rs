@@ -151,6 +151,10 @@ pub struct Transcription {
     pub words: Vec<TranscriptWord>,
     /// Token usage (token-priced models), when reported.
     pub usage: Option<Usage>,
+    /// The seconds billed, when the server says (Whisper's `usage.seconds`).
+    pub billed_seconds: Option<f64>,
+    /// The price in USD, when the catalog prices the model per second or per token.
+    pub cost_usd: Option<f64>,
     /// The body as the server sent it.
     pub raw: String,
     /// Settings the provider could not honour.

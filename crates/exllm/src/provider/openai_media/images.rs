@@ -63,7 +63,7 @@ pub(crate) fn decode(body: &[u8]) -> Result<ImageResponse> {
         created: v.get("created").and_then(Value::as_u64),
         images,
         usage: v.get("usage").map(usage),
-        warnings: Vec::new(),
+        ..Default::default()
     })
 }
 

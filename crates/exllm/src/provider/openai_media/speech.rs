@@ -43,6 +43,6 @@ pub(crate) fn decode(body: Bytes, content_type: Option<&str>) -> Result<SpeechRe
     Ok(SpeechResponse {
         audio: body,
         content_type: content_type.map(str::to_owned),
-        warnings: Vec::new(),
+        ..Default::default()
     })
 }

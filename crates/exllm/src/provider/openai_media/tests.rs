@@ -300,6 +300,7 @@ fn transcription_decode_reads_verbose_segments_and_words() {
     assert_eq!(t.words.len(), 2);
     assert_eq!((t.words[1].word.as_str(), t.words[1].end), ("was", 0.9));
     assert!(t.usage.is_none(), "seconds are not tokens");
+    assert_eq!(t.billed_seconds, Some(37.0));
     assert_eq!(t.raw.as_bytes(), body);
 
     // Mistral: segments with speakers, a null language; token usage.

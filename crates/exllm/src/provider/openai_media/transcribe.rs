@@ -182,6 +182,10 @@ pub(crate) fn decode(body: &[u8], format: Option<TranscriptFormat>) -> Result<Tr
             raw: Some(u.clone().into()),
             ..Default::default()
         });
+    let billed_seconds = v
+        .get("usage")
+        .filter(|u| u.get("type").and_then(Value::as_str) == Some("duration"))
+        .and_then(|u| num(u, "seconds"));
     Ok(Transcription {
         text: text.to_owned(),
         language: wire::opt_str(&v, "language"),
@@ -189,7 +193,8 @@ pub(crate) fn decode(body: &[u8], format: Option<TranscriptFormat>) -> Result<Tr
         segments,
         words,
         usage,
+        billed_seconds,
         raw,
-        warnings: Vec::new(),
+        ..Default::default()
     })
 }
