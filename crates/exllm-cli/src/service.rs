@@ -56,10 +56,14 @@ pub fn client_for(
 /// The SHA-256 of `bytes`, in lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
+    hex(&sha2::Sha256::digest(bytes))
+}
+
+/// Bytes in lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    let digest = sha2::Sha256::digest(bytes);
-    let mut out = String::with_capacity(64);
-    for b in digest.iter() {
+    let mut out = String::with_capacity(2 * bytes.len());
+    for b in bytes {
         let _ = write!(out, "{b:02x}");
     }
     out

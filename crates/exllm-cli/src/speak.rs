@@ -1,13 +1,18 @@
-//! `exllm speak`: text to an audio file, described as a line or as the kit's
-//! `{"bytes", "sha256", "path"}`. The format follows `--format`, else the file's extension.
+//! `exllm speak`: text to an audio file, written as it downloads and described as a line or
+//! as the kit's `{"bytes", "sha256", "path"}`. The format follows `--format`, else the file's
+//! extension.
 
 use crate::output;
-use crate::service::{sha256_hex, ServiceArgs};
+use crate::service::{hex, ServiceArgs};
 use clap::Args;
+use exllm::client::SpeechStream;
 use exllm::provider::Task;
-use exllm::{AudioFormat, SpeechRequest};
+use exllm::{AudioFormat, Error, ErrorKind, SpeechRequest};
+use futures_util::StreamExt;
 use serde_json::json;
-use std::path::PathBuf;
+use sha2::Digest;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 #[derive(Args)]
 pub struct SpeakArgs {
@@ -61,37 +66,66 @@ pub async fn run(args: SpeakArgs) -> u8 {
     let result = match (audio_format(&args), args.service.client(Task::Speech)) {
         (Ok(format), Ok(client)) => {
             req.format = format;
-            client.speak(req).await
+            client.speak_stream(req).await
         }
         (Err(e), _) | (_, Err(e)) => Err(e),
     };
-    let speech = match result {
+    let mut speech = match result {
         Ok(s) => s,
         Err(e) => return output::report(&e, json),
     };
-    // The transport's buffer is written as it is, with no copy.
-    if let Err(e) = std::fs::write(&args.out, &speech.audio) {
-        let e = exllm::Error::new(
-            exllm::ErrorKind::InvalidInput,
-            format!("cannot write {}: {e}", args.out.display()),
-        );
-        return output::report(&e, json);
-    }
+    let (bytes, sha256) = match save(&mut speech, &args.out).await {
+        Ok(x) => x,
+        Err(e) => return output::report(&e, json),
+    };
     let path = args.out.display().to_string();
     if json {
         output::emit(json!({
-            "bytes": speech.audio.len(),
-            "sha256": sha256_hex(&speech.audio),
+            "bytes": bytes,
+            "sha256": sha256,
             "path": path,
             "content_type": speech.content_type,
             "cost_usd": speech.cost_usd,
         }));
     } else {
         let kind = speech.content_type.as_deref().unwrap_or("audio");
-        output::emit(format!(
-            "saved {path} ({} bytes, {kind})",
-            speech.audio.len()
-        ));
+        output::emit(format!("saved {path} ({bytes} bytes, {kind})"));
     }
     0
+}
+
+/// Writes the audio to `out` chunk by chunk as it arrives, hashing it on the way: its size
+/// and SHA-256. A failed download leaves no partial file behind.
+async fn save(speech: &mut SpeechStream, out: &Path) -> Result<(u64, String), Error> {
+    let cannot = |e: std::io::Error| {
+        Error::new(
+            ErrorKind::InvalidInput,
+            format!("cannot write {}: {e}", out.display()),
+        )
+    };
+    let mut file = std::fs::File::create(out).map_err(cannot)?;
+    let mut hash = sha2::Sha256::new();
+    let mut bytes = 0u64;
+    while let Some(chunk) = speech.next().await {
+        let chunk = match chunk {
+            Ok(c) => c,
+            Err(e) => {
+                drop(file);
+                let _ = std::fs::remove_file(out);
+                return Err(e);
+            }
+        };
+        file.write_all(&chunk).map_err(cannot)?;
+        hash.update(&chunk);
+        bytes += chunk.len() as u64;
+    }
+    file.flush().map_err(cannot)?;
+    if bytes == 0 {
+        let _ = std::fs::remove_file(out);
+        return Err(Error::new(
+            ErrorKind::Decode,
+            "the speech endpoint sent no audio",
+        ));
+    }
+    Ok((bytes, hex(&hash.finalize())))
 }

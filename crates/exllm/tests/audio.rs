@@ -2,11 +2,12 @@
 //! upload as the server receives it, verbose answers, translations, the audio bytes of speech,
 //! error statuses, and 429s retried.
 
-use crate::support::{assert_no_key, client_for, Reply, TestServer, KEY};
+use crate::support::{assert_no_key, client_for, split_every, Ending, Reply, TestServer, KEY};
 use exllm::{
     AudioFormat, ErrorKind, SpeechRequest, TimestampGranularity, TranscriptFormat,
     TranscriptionRequest,
 };
+use futures_util::StreamExt;
 use serde_json::json;
 
 const WAV: &[u8] = b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\r\n--x\r\n";
@@ -233,4 +234,57 @@ async fn speech_errors_are_typed_and_json_is_no_audio() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Decode);
     assert_eq!(err.provider(), Some("openai"));
+}
+
+#[tokio::test]
+async fn streamed_speech_hands_over_each_chunk_after_a_retried_429() {
+    let audio: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
+    let server = TestServer::start(vec![
+        Reply::json(429, r#"{"error":{"message":"slow down"}}"#).header("retry-after", "0"),
+        Reply::stream("audio/mpeg", split_every(&audio, 100)),
+    ])
+    .await;
+    let mut stream = client_for("openai", &server, 2)
+        .speak_stream(SpeechRequest::new("openai/tts-1", "Hello", "alloy"))
+        .await
+        .unwrap();
+    assert_eq!(stream.content_type.as_deref(), Some("audio/mpeg"));
+    assert!(stream.cost_usd.is_some(), "tts-1 is priced per character");
+    let mut got = Vec::new();
+    let mut chunks = 0;
+    while let Some(chunk) = stream.next().await {
+        got.extend_from_slice(&chunk.unwrap());
+        chunks += 1;
+    }
+    assert_eq!(got, audio);
+    assert!(chunks > 1, "the audio arrived in pieces, not as one buffer");
+    assert_eq!(server.request_count(), 2);
+}
+
+#[tokio::test]
+async fn streamed_speech_reports_a_cut_and_refuses_json() {
+    let server = TestServer::start(vec![
+        Reply::stream("audio/mpeg", vec![b"ID3".to_vec()]).ending(Ending::Close),
+        Reply::json(200, r#"{"error":{"message":"no audio for you"}}"#),
+    ])
+    .await;
+    let client = client_for("openai", &server, 0);
+    let mut stream = client
+        .speak_stream(SpeechRequest::new("openai/tts-1", "Hi", "alloy"))
+        .await
+        .unwrap();
+    let mut outcome = Ok(());
+    while let Some(chunk) = stream.next().await {
+        if let Err(e) = chunk {
+            outcome = Err(e);
+        }
+    }
+    let err = outcome.expect_err("a body cut short is an error");
+    assert_no_key(&err);
+    let err = client
+        .speak_stream(SpeechRequest::new("openai/tts-1", "Hi", "alloy"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    assert!(err.message().contains("no audio for you"), "{err}");
 }

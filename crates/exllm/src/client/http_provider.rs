@@ -178,7 +178,12 @@ impl HttpProvider {
     /// embeddings service) and media the API cannot take.
     fn check_media(&self, req: &ChatRequest) -> Result<()> {
         if !self.inner.endpoint.quirks.chat {
-            return Err(crate::provider::unsupported(&self.inner.endpoint, "chat"));
+            let name = &self.inner.endpoint.provider;
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!("{name} has no chat API (it serves embeddings and reranking)"),
+            )
+            .with_provider(name.clone()));
         }
         crate::media::check_request(self.inner.codec.api(), req)
             .map_err(|e| e.with_provider(self.inner.endpoint.provider.clone()))
@@ -505,6 +510,11 @@ impl ChatProvider for HttpProvider {
     fn speak(&self, req: SpeechRequest) -> BoxFuture<'static, Result<SpeechResponse>> {
         let this = self.clone();
         Box::pin(async move { this.speech_call(req).await })
+    }
+
+    fn speak_stream(&self, req: SpeechRequest) -> BoxFuture<'static, Result<super::SpeechStream>> {
+        let this = self.clone();
+        Box::pin(async move { this.speech_stream_call(req).await })
     }
 
     fn moderate(&self, req: ModerationRequest) -> BoxFuture<'static, Result<ModerationResponse>> {

@@ -3,7 +3,7 @@
 //! request with the bare model name, and prices the answer from the catalog where the model
 //! has a price for what it measures (images, seconds, characters, tokens).
 
-use super::{split_model, Client};
+use super::{split_model, Client, SpeechStream};
 use crate::catalog::{ModelEntry, PriceSet};
 use crate::error::Result;
 use crate::types::{
@@ -66,6 +66,18 @@ impl Client {
         let mut resp = provider.speak(req).await?;
         resp.cost_usd = entry.and_then(|m| Some(price(m, |p| p.input_per_character)? * characters));
         Ok(resp)
+    }
+
+    /// Speaks text with a voice, handing the audio over as it downloads (to write or play it
+    /// without holding the whole file). Retries happen before the first byte, as for chat.
+    pub async fn speak_stream(&self, mut req: SpeechRequest) -> Result<SpeechStream> {
+        let entry = self.model_entry(&req.model);
+        let characters = req.input.chars().count() as f64;
+        let provider = self.bare(&mut req.model)?;
+        let mut stream = provider.speak_stream(req).await?;
+        stream.cost_usd =
+            entry.and_then(|m| Some(price(m, |p| p.input_per_character)? * characters));
+        Ok(stream)
     }
 
     /// Classifies texts (and images) against the provider's content policy.

@@ -9,12 +9,14 @@ mod endpoint;
 mod http_provider;
 mod media;
 mod recover;
+mod speech_stream;
 mod stream;
 mod tools;
 
 pub use builder::{ClientBuilder, ProviderConfig};
 pub use http_provider::{HttpProvider, RETRIES};
 pub use recover::RESUMED_FROM;
+pub use speech_stream::SpeechStream;
 pub use stream::ChatStream;
 pub(crate) use tools::tally;
 pub use tools::{ToolRun, ToolSet};
@@ -74,6 +76,10 @@ pub trait ChatProvider: Send + Sync + 'static {
     }
     /// Speaks text.
     fn speak(&self, _req: SpeechRequest) -> BoxFuture<'static, Result<SpeechResponse>> {
+        unsupported("speech")
+    }
+    /// Speaks text, handing the audio over as it downloads.
+    fn speak_stream(&self, _req: SpeechRequest) -> BoxFuture<'static, Result<SpeechStream>> {
         unsupported("speech")
     }
     /// Classifies content.

@@ -3,8 +3,9 @@
 //! same `send` as chat, so retries, timeouts, the breaker, redaction and logging apply alike.
 
 use super::HttpProvider;
-use crate::error::{Result, TimeoutKind};
-use crate::transport::limit;
+use crate::client::SpeechStream;
+use crate::error::{Error, ErrorKind, Result, TimeoutKind};
+use crate::transport::{limit, HttpTransport};
 use crate::types::{
     ImageRequest, ImageResponse, ModerationRequest, ModerationResponse, SpeechRequest,
     SpeechResponse, Transcription, TranscriptionRequest,
@@ -45,6 +46,39 @@ impl HttpProvider {
             )
             .await?;
         Ok(out)
+    }
+
+    /// Speech handed over as it downloads. A JSON answer is read whole and refused the way
+    /// [`HttpProvider::speech_call`] refuses it, so a stream only ever carries audio.
+    pub(super) async fn speech_stream_call(&self, req: SpeechRequest) -> Result<SpeechStream> {
+        let codec = self.inner.codec;
+        let provider = &self.inner.endpoint.provider;
+        let t = self.policy(None);
+        let deadline = t.timeouts.total.map(|d| tokio::time::Instant::now() + d);
+        let send = self.send(&t, |ep| codec.encode_speech(&req, &req.model, ep));
+        let (resp, notes) = limit(t.timeouts.total, TimeoutKind::Total, provider, send).await?;
+        let content_type = resp
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        if content_type
+            .as_deref()
+            .is_some_and(|c| c.trim_start().starts_with("application/json"))
+        {
+            let body = self.inner.transport.read_body(resp, provider).await?;
+            let e = codec
+                .decode_speech(body, content_type.as_deref())
+                .err()
+                .unwrap_or_else(|| {
+                    Error::new(ErrorKind::Decode, "the speech endpoint answered JSON")
+                });
+            return Err(self.redact(e.with_provider(provider.clone())));
+        }
+        let chunks = HttpTransport::body_chunks(resp, provider.clone(), t.timeouts.stall, deadline);
+        let mut stream = SpeechStream::new(chunks, content_type);
+        stream.warnings = notes.warnings;
+        Ok(stream)
     }
 
     /// Speech needs the response's `Content-Type` besides its body, so it reads the body
