@@ -1,22 +1,47 @@
 //! OpenAI `/embeddings`, also served by most OpenAI-compatible providers and by Voyage and
 //! Jina. No `encoding_format` is sent: floats are every server's default (Voyage refuses the
-//! value `float`), and base64 answers, when a caller asks for them, decode too.
+//! value `float`), and base64 answers, when a caller asks for them, decode too. Voyage and
+//! Jina take what the vectors are for, and Voyage the dimensions, under names of their own.
 
 use super::super::wire::{self, merge_options, put};
 use super::super::{Encoded, Endpoint};
 use super::{input_usage, vector};
 use crate::error::{Error, ErrorKind, Result};
-use crate::types::{EmbedRequest, EmbedResponse, JsonMap, Warning};
+use crate::types::{EmbedInputType, EmbedRequest, EmbedResponse, JsonMap, Warning};
 use serde_json::Value;
+
+/// The field and value that say what the vectors are for, at hosts that take it.
+fn purpose(provider: &str, t: EmbedInputType) -> Option<(&'static str, &'static str)> {
+    use EmbedInputType::*;
+    Some(match (provider, t) {
+        ("voyage", SearchQuery) => ("input_type", "query"),
+        ("voyage", SearchDocument) => ("input_type", "document"),
+        ("jina", SearchQuery) => ("task", "retrieval.query"),
+        ("jina", SearchDocument) => ("task", "retrieval.passage"),
+        ("jina", Classification) => ("task", "classification"),
+        ("jina", Clustering) => ("task", "separation"),
+        _ => return None,
+    })
+}
 
 pub(crate) fn encode(req: &EmbedRequest, model: &str, ep: &Endpoint) -> Result<Encoded> {
     let mut body = JsonMap::new();
     body.insert("model".into(), model.into());
     body.insert("input".into(), req.inputs.clone().into());
-    put(&mut body, "dimensions", req.dimensions);
+    let dimensions = if ep.provider == "voyage" {
+        "output_dimension"
+    } else {
+        "dimensions"
+    };
+    put(&mut body, dimensions, req.dimensions);
     let mut warnings = Vec::new();
-    if req.input_type.is_some() {
-        warnings.push(Warning::unsupported("input_type", &ep.provider));
+    if let Some(t) = req.input_type {
+        match purpose(&ep.provider, t) {
+            Some((field, value)) => {
+                body.insert(field.into(), value.into());
+            }
+            None => warnings.push(Warning::unsupported("input_type", &ep.provider)),
+        }
     }
     merge_options(&mut body, &req.provider_options);
     let path = if ep.quirks.deployment_path {

@@ -3,7 +3,7 @@
 use super::*;
 use crate::error::ErrorKind;
 use crate::provider::test_support::{bearer, split};
-use crate::types::{RerankRequest, RerankResult};
+use crate::types::{EmbedInputType, EmbedRequest, RerankRequest, RerankResult};
 use serde_json::json;
 
 fn request(top_n: Option<u32>) -> RerankRequest {
@@ -126,4 +126,31 @@ fn embeddings_decode_base64_little_endian_floats() {
         "five bytes are not whole floats"
     );
     assert_eq!(vector(&json!(7)), None);
+}
+
+#[test]
+fn voyage_and_jina_embeddings_take_the_purpose_under_their_names() {
+    let mut req = EmbedRequest::new("p/m", ["a"]);
+    req.input_type = Some(EmbedInputType::SearchQuery);
+    req.dimensions = Some(256);
+    let voyage = bearer("voyage", "https://api.voyageai.com/v1", "k");
+    let (r, body, warnings) = split(openai::encode(&req, "voyage-3.5", &voyage).unwrap());
+    assert_eq!(r.uri(), "https://api.voyageai.com/v1/embeddings");
+    assert_eq!(
+        body,
+        json!({"model": "voyage-3.5", "input": ["a"], "input_type": "query", "output_dimension": 256})
+    );
+    assert!(warnings.is_empty());
+
+    let jina = bearer("jina", "https://api.jina.ai/v1", "k");
+    req.input_type = Some(EmbedInputType::SearchDocument);
+    let (_, body, _) = split(openai::encode(&req, "jina-embeddings-v3", &jina).unwrap());
+    assert_eq!(body["task"], "retrieval.passage");
+    assert_eq!(body["dimensions"], 256);
+
+    // Voyage has no classification purpose: a warning, nothing sent.
+    req.input_type = Some(EmbedInputType::Classification);
+    let (_, body, warnings) = split(openai::encode(&req, "voyage-3.5", &voyage).unwrap());
+    assert!(body.get("input_type").is_none());
+    assert_eq!(warnings[0].setting.as_deref(), Some("input_type"));
 }
