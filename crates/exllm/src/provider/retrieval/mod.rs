@@ -43,6 +43,6 @@ pub(crate) fn input_usage(n: Option<u64>, raw: Option<Value>) -> Option<Usage> {
 }
 
 #[cfg(test)]
-mod rerank_tests;
+mod compat_tests;
 #[cfg(test)]
 mod tests;

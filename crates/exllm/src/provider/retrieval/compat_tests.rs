@@ -1,4 +1,5 @@
-//! The generic `/rerank` codec and base64 embeddings, on wire bytes.
+//! What the OpenAI-compatible hosts add, on wire bytes: the generic `/rerank` codec, base64
+//! embeddings, and the Voyage and Jina embedding parameters.
 
 use super::*;
 use crate::error::ErrorKind;
