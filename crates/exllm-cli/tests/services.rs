@@ -280,3 +280,38 @@ fn similar_refuses_an_answer_with_too_few_vectors() {
     assert_eq!(json(&out)["error"]["kind"], "Decode");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn api_names_the_wire_format_of_the_call() {
+    let body = br#"{"id":"r","results":[{"index":0,"relevance_score":0.9}],"meta":{"billed_units":{"search_units":1}}}"#;
+    let server = serve(vec![(200, "application/json", body.to_vec())]);
+    let out = exllm(&[
+        "rerank",
+        "-m",
+        "openai/some-reranker",
+        "--base-url",
+        &server.url,
+        "--api",
+        "cohere-rerank",
+        "-q",
+        "q",
+        "--json",
+        "doc",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(json(&out)["results"][0]["index"], 0);
+    assert!(server.requests()[0].head.starts_with("post /rerank "));
+
+    // An API of another kind of call is refused before anything is sent.
+    let out = exllm(&["embed", "-m", "openai/e", "--api", "rerank", "--json", "a"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let v = json(&out);
+    assert_eq!(v["error"]["kind"], "Config");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("openai-embed"),
+        "{v}"
+    );
+}
