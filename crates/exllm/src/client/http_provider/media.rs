@@ -49,7 +49,7 @@ impl HttpProvider {
     }
 
     /// Speech handed over as it downloads. A JSON answer is read whole and refused the way
-    /// [`HttpProvider::speech_call`] refuses it, so a stream only ever carries audio.
+    /// `speech_call` refuses it, so a stream only ever carries audio.
     pub(super) async fn speech_stream_call(&self, req: SpeechRequest) -> Result<SpeechStream> {
         let codec = self.inner.codec;
         let provider = &self.inner.endpoint.provider;
