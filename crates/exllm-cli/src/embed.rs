@@ -1,9 +1,12 @@
 //! `exllm embed`: embeddings from any provider (the local model when none is named), printed
-//! as JSON, one object per text.
+//! as JSON, one object per text (with `--json`, the kit's `{"embeddings", "usage"}`); and
+//! `exllm similar`, which ranks a file's lines by embedding similarity to a query.
 
 use crate::output;
 use clap::Args;
-use exllm::{Client, EmbedRequest};
+use exllm::provider::Task;
+use exllm::{EmbedRequest, EmbedResponse, Error, ErrorKind};
+use serde_json::json;
 
 #[derive(Args)]
 pub struct EmbedArgs {
@@ -19,6 +22,13 @@ pub struct EmbedArgs {
     /// The provider's base URL.
     #[arg(long)]
     base_url: Option<String>,
+    /// Wire API: openai-embed, gemini-embed, cohere-embed or ollama-embed (default: the
+    /// provider's own).
+    #[arg(long)]
+    api: Option<String>,
+    /// Print one JSON object: `{"embeddings": [[...], ...], "usage": {"input_tokens"} | null}`.
+    #[arg(long)]
+    json: bool,
 }
 
 pub async fn run(args: EmbedArgs) -> u8 {
@@ -33,17 +43,30 @@ pub async fn run(args: EmbedArgs) -> u8 {
         );
         return output::report(&e, true);
     };
-    let mut b = crate::local::register(Client::builder());
-    if let (Some(url), Ok((provider, _))) = (&args.base_url, exllm::client::split_model(&model)) {
-        b = b.base_url(provider, url.clone());
-    }
+    let client = crate::service::client_for(
+        &model,
+        args.base_url.as_deref(),
+        args.api.as_deref(),
+        Task::Embed,
+    );
     let mut req = EmbedRequest::new(model, args.texts.clone());
     req.dimensions = args.dimensions;
-    let result = match b.build() {
+    let result = match client {
         Ok(client) => client.embed(req).await,
         Err(e) => Err(e),
     };
     match result {
+        Ok(resp) if args.json => {
+            let usage = resp
+                .usage
+                .as_ref()
+                .map(|u| json!({"input_tokens": u.input_tokens}));
+            output::emit(json!({"embeddings": resp.embeddings, "usage": usage}));
+            for w in &resp.warnings {
+                eprintln!("exllm: warning: {}", w.message);
+            }
+            0
+        }
         Ok(resp) => {
             let rows: Vec<_> = args
                 .texts
@@ -77,6 +100,27 @@ pub struct SimilarArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+    /// The provider's base URL.
+    #[arg(long)]
+    base_url: Option<String>,
+    /// Wire API (as for `exllm embed`).
+    #[arg(long)]
+    api: Option<String>,
+}
+
+/// One vector per input, or an error saying how many came back: the vectors are matched to
+/// the inputs by position, so a short or long answer cannot be used.
+fn checked(resp: EmbedResponse, inputs: usize) -> Result<Vec<Vec<f32>>, Error> {
+    if resp.embeddings.len() != inputs {
+        return Err(Error::new(
+            ErrorKind::Decode,
+            format!(
+                "asked for {inputs} embeddings (the query and each line), got {}",
+                resp.embeddings.len()
+            ),
+        ));
+    }
+    Ok(resp.embeddings)
 }
 
 /// `exllm similar`: the lines of a file most similar to a query, by embedding cosine.
@@ -105,30 +149,41 @@ pub async fn similar(args: SimilarArgs) -> u8 {
     let docs: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     let mut inputs = vec![args.query.clone()];
     inputs.extend(docs.iter().map(|d| (*d).to_owned()));
-    let result = match crate::local::register(Client::builder()).build() {
+    let count = inputs.len();
+    let client = crate::service::client_for(
+        &model,
+        args.base_url.as_deref(),
+        args.api.as_deref(),
+        Task::Embed,
+    );
+    let result = match client {
         Ok(client) => client.embed(EmbedRequest::new(model, inputs)).await,
         Err(e) => Err(e),
     };
-    let resp = match result {
-        Ok(r) => r,
+    let vectors = match result.and_then(|r| checked(r, count)) {
+        Ok(v) => v,
         Err(e) => return output::report(&e, args.json),
     };
-    let Some((query, corpus)) = resp.embeddings.split_first() else {
+    let Some((query, corpus)) = vectors.split_first() else {
         return output::report(
-            &exllm::Error::new(exllm::ErrorKind::Decode, "no embeddings came back"),
+            &Error::new(ErrorKind::Decode, "no embeddings came back"),
             args.json,
         );
     };
     let best = exllm::similarity::find_similar(query, corpus, args.k);
+    // `checked` matched the corpus to the lines one for one; `get` keeps it that way should
+    // that ever change.
+    let hits = best
+        .iter()
+        .filter_map(|m| docs.get(m.index).map(|d| (m, *d)));
     if args.json {
-        let rows: Vec<_> = best
-            .iter()
-            .map(|m| serde_json::json!({"index": m.index, "score": m.score, "text": docs[m.index]}))
+        let rows: Vec<_> = hits
+            .map(|(m, d)| json!({"index": m.index, "score": m.score, "text": d}))
             .collect();
         println!("{}", serde_json::Value::Array(rows));
     } else {
-        for m in &best {
-            println!("{:.4}  {}", m.score, docs[m.index]);
+        for (m, d) in hits {
+            println!("{:.4}  {d}", m.score);
         }
     }
     0

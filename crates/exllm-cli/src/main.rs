@@ -3,12 +3,18 @@
 mod catalog;
 mod chat;
 mod embed;
+mod image;
 mod local;
 mod models;
+mod moderate;
 mod ollama;
 mod output;
 mod repl;
+mod rerank;
+mod service;
 mod session;
+mod speak;
+mod transcribe;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -53,6 +59,16 @@ enum Command {
     Embed(embed::EmbedArgs),
     /// The lines of a file most similar to a query (embedding cosine similarity).
     Similar(embed::SimilarArgs),
+    /// Order documents by relevance to a query (Cohere, Voyage, Jina, Together, ...).
+    Rerank(rerank::RerankArgs),
+    /// Generate images from a prompt.
+    Image(image::ImageArgs),
+    /// Transcribe (or translate into English) an audio file.
+    Transcribe(transcribe::TranscribeArgs),
+    /// Speak text into an audio file.
+    Speak(speak::SpeakArgs),
+    /// Check texts against the provider's content policy.
+    Moderate(moderate::ModerateArgs),
     /// The model catalog: sync it from LiteLLM's data, show an entry.
     Catalog(catalog::CatalogArgs),
     /// Price a call from its token counts.
@@ -137,6 +153,11 @@ fn main() -> ExitCode {
             Command::Embed(args) => embed::run(args).await,
             Command::Ollama(args) => ollama::run(args).await,
             Command::Similar(args) => embed::similar(args).await,
+            Command::Rerank(args) => rerank::run(args).await,
+            Command::Image(args) => image::run(args).await,
+            Command::Transcribe(args) => transcribe::run(args).await,
+            Command::Speak(args) => speak::run(args).await,
+            Command::Moderate(args) => moderate::run(args).await,
             Command::Catalog(args) => catalog::run(args).await,
             Command::Cost(args) => catalog::cost(args).await,
             Command::Session(args) => session::run(args).await,

@@ -10,13 +10,15 @@ use crate::transport::{
     limit, Breaker, BreakerPolicy, BreakerState, FramedStream, HttpTransport, RetryPolicy, Timeouts,
 };
 use crate::types::{
-    ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, RerankRequest, RerankResponse,
-    StreamEvent, Warning,
+    ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, ImageRequest, ImageResponse,
+    ModerationRequest, ModerationResponse, RerankRequest, RerankResponse, SpeechRequest,
+    SpeechResponse, StreamEvent, Transcription, TranscriptionRequest, Warning,
 };
 use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
 use std::sync::Arc;
 
+mod media;
 mod steps;
 
 /// A provider reached over HTTP through a codec.
@@ -190,8 +192,17 @@ impl HttpProvider {
         );
     }
 
-    /// Refuses media the API cannot take before anything is encoded or sent.
+    /// Refuses, before anything is encoded or sent, chat on a server without chat (an
+    /// embeddings service) and media the API cannot take.
     fn check_media(&self, req: &ChatRequest) -> Result<()> {
+        if !self.inner.endpoint.quirks.chat {
+            let name = &self.inner.endpoint.provider;
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!("{name} has no chat API (it serves embeddings and reranking)"),
+            )
+            .with_provider(name.clone()));
+        }
         crate::media::check_request(self.inner.codec.api(), req)
             .map_err(|e| e.with_provider(self.inner.endpoint.provider.clone()))
     }
@@ -548,5 +559,30 @@ impl ChatProvider for HttpProvider {
                 .await?
                 .0)
         })
+    }
+
+    fn generate_image(&self, req: ImageRequest) -> BoxFuture<'static, Result<ImageResponse>> {
+        let this = self.clone();
+        Box::pin(async move { this.image_call(req).await })
+    }
+
+    fn transcribe(&self, req: TranscriptionRequest) -> BoxFuture<'static, Result<Transcription>> {
+        let this = self.clone();
+        Box::pin(async move { this.transcribe_call(req).await })
+    }
+
+    fn speak(&self, req: SpeechRequest) -> BoxFuture<'static, Result<SpeechResponse>> {
+        let this = self.clone();
+        Box::pin(async move { this.speech_call(req).await })
+    }
+
+    fn speak_stream(&self, req: SpeechRequest) -> BoxFuture<'static, Result<super::SpeechStream>> {
+        let this = self.clone();
+        Box::pin(async move { this.speech_stream_call(req).await })
+    }
+
+    fn moderate(&self, req: ModerationRequest) -> BoxFuture<'static, Result<ModerationResponse>> {
+        let this = self.clone();
+        Box::pin(async move { this.moderate_call(req).await })
     }
 }

@@ -7,13 +7,16 @@ mod builder;
 mod capabilities;
 mod endpoint;
 mod http_provider;
+mod media;
 mod recover;
+mod speech_stream;
 mod stream;
 mod tools;
 
 pub use builder::{ClientBuilder, ProviderConfig};
 pub use http_provider::{HttpProvider, RETRIES};
 pub use recover::RESUMED_FROM;
+pub use speech_stream::SpeechStream;
 pub use stream::{ChatStream, DEFAULT_MAX_COLLECTED_BYTES};
 pub(crate) use tools::tally;
 pub use tools::{ToolRun, ToolSet, DEFAULT_MAX_TOOL_CALLS_PER_STEP, DEFAULT_TOOL_CONCURRENCY};
@@ -24,7 +27,9 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::provider::ModelEntry;
 use crate::telemetry::Watch;
 use crate::types::{
-    ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, RerankRequest, RerankResponse,
+    ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, ImageRequest, ImageResponse,
+    ModerationRequest, ModerationResponse, RerankRequest, RerankResponse, SpeechRequest,
+    SpeechResponse, Transcription, TranscriptionRequest,
 };
 use futures_util::future::BoxFuture;
 use std::collections::HashMap;
@@ -60,6 +65,26 @@ pub trait ChatProvider: Send + Sync + 'static {
                 "this provider has no reranking",
             ))
         })
+    }
+    /// Generates images.
+    fn generate_image(&self, _req: ImageRequest) -> BoxFuture<'static, Result<ImageResponse>> {
+        unsupported("image generation")
+    }
+    /// Transcribes (or translates) audio.
+    fn transcribe(&self, _req: TranscriptionRequest) -> BoxFuture<'static, Result<Transcription>> {
+        unsupported("transcription")
+    }
+    /// Speaks text.
+    fn speak(&self, _req: SpeechRequest) -> BoxFuture<'static, Result<SpeechResponse>> {
+        unsupported("speech")
+    }
+    /// Speaks text, handing the audio over as it downloads.
+    fn speak_stream(&self, _req: SpeechRequest) -> BoxFuture<'static, Result<SpeechStream>> {
+        unsupported("speech")
+    }
+    /// Classifies content.
+    fn moderate(&self, _req: ModerationRequest) -> BoxFuture<'static, Result<ModerationResponse>> {
+        unsupported("moderation")
     }
     /// The state of the provider's circuit breaker, if it has one.
     fn health(&self) -> Option<crate::transport::BreakerState> {
@@ -392,6 +417,16 @@ fn scoped(name: &str, mut scope: CacheScope) -> CacheScope {
         scope.provider = name.to_owned();
     }
     scope
+}
+
+/// The answer of a provider without `what`.
+fn unsupported<T: Send + 'static>(what: &'static str) -> BoxFuture<'static, Result<T>> {
+    Box::pin(async move {
+        Err(Error::new(
+            ErrorKind::Unsupported,
+            format!("this provider has no {what}"),
+        ))
+    })
 }
 
 /// Splits `provider/model` at the first `/` (the model may contain more).

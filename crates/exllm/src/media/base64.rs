@@ -1,6 +1,7 @@
 //! Standard base64 (RFC 4648 §4), written here because the crate has no base64 dependency and
-//! media loading needs only three small operations: encode bytes, measure the decoded size of
-//! inline data without decoding it, and decode a short prefix to sniff its format.
+//! media loading needs only a few small operations: encode bytes, measure the decoded size of
+//! inline data without decoding it, decode a short prefix to sniff its format, and decode whole
+//! payloads that providers send base64 (embedding vectors, generated images).
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -75,6 +76,20 @@ pub(crate) fn decode_prefix(data: &str, max: usize) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Decodes all of `data` (whitespace ignored, padding optional); `None` when it is not base64:
+/// a foreign character, text after the padding, or a dangling sixth of a byte.
+pub(crate) fn decode(data: &str) -> Option<Vec<u8>> {
+    let body = data.trim_end().trim_end_matches('=');
+    if body.contains('=') {
+        return None;
+    }
+    let n = body.bytes().filter(|c| !c.is_ascii_whitespace()).count();
+    if n % 4 == 1 {
+        return None;
+    }
+    decode_prefix(body, usize::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,5 +116,16 @@ mod tests {
         assert!(!is_valid("Zm9v*"));
         let all: Vec<u8> = (0..=255).collect();
         assert_eq!(decode_prefix(&encode(&all), 1000).unwrap(), all);
+    }
+
+    #[test]
+    fn whole_decoding_refuses_what_is_not_base64() {
+        let all: Vec<u8> = (0..=255).collect();
+        assert_eq!(decode(&encode(&all)).unwrap(), all);
+        assert_eq!(decode("Zm9vYg").unwrap(), b"foob", "padding is optional");
+        assert_eq!(decode("Zm9v\nYmFy\n").unwrap(), b"foobar");
+        assert!(decode("Zm9v*").is_none());
+        assert!(decode("Zg==Zm9v").is_none(), "text after the padding");
+        assert!(decode("Zm9vY").is_none(), "a dangling character");
     }
 }

@@ -1,10 +1,11 @@
 //! What each registry provider offers, and what of it exllm can call: endpoints, auth,
 //! streaming, live model listing, cost data and rate-limit headers.
 //!
-//! Most answers are derived rather than written down, so they cannot drift: auth from the
-//! [`ProviderSpec`] row, streaming, embeddings, reranking and model listing from asking the
-//! provider's codecs (a codec without an operation answers `Unsupported`), and images, audio,
-//! moderation, batch prices and cost data from the catalog's models for that provider. Only
+//! Most answers are derived rather than written down, so they cannot drift: auth and chat
+//! from the [`ProviderSpec`] row, streaming, embeddings, reranking, images, audio, moderation
+//! and model listing from asking the provider's codecs (a codec without an operation answers
+//! `Unsupported`), checked against the catalog's models for that provider, and batch prices
+//! and cost data from the catalog. Only
 //! facts neither place holds are tables here: which providers have a files or batch API, and
 //! the rate-limit headers each sends. Where nothing is known the answer says so
 //! ([`Support::Unknown`], an empty header list) rather than guessing "no".
@@ -14,7 +15,10 @@ use super::{Api, Endpoint};
 use crate::catalog::{Catalog, Mode};
 use crate::error::ErrorKind;
 use crate::transport::Framing;
-use crate::types::{EmbedRequest, RerankRequest};
+use crate::types::{
+    EmbedRequest, ImageRequest, ModerationRequest, RerankRequest, SpeechRequest,
+    TranscriptionRequest,
+};
 
 macro_rules! endpoint_kinds {
     ($($kind:ident => $name:literal, $doc:literal;)*) => {
@@ -246,6 +250,24 @@ fn derive(spec: &ProviderSpec) -> ProviderCapabilities {
         c.encode_rerank(&rerank, "m", &ep)
             .map_or_else(offered, |_| true)
     });
+    let image = ImageRequest::new("m", "x");
+    let can_image = codecs().any(|c| {
+        c.encode_image(&image, "m", &ep)
+            .map_or_else(offered, |_| true)
+    });
+    let audio = TranscriptionRequest::new("m", "a.wav", &b"x"[..]);
+    let speech = SpeechRequest::new("m", "x", "v");
+    let can_audio = codecs().any(|c| {
+        c.encode_transcription(&audio, "m", &ep)
+            .map_or_else(offered, |_| true)
+            || c.encode_speech(&speech, "m", &ep)
+                .map_or_else(offered, |_| true)
+    });
+    let moderation = ModerationRequest::new("m", ["x"]);
+    let can_moderate = codecs().any(|c| {
+        c.encode_moderation(&moderation, "m", &ep)
+            .map_or_else(offered, |_| true)
+    });
 
     let catalog = Catalog::embedded();
     let mut modes = Vec::new();
@@ -270,14 +292,19 @@ fn derive(spec: &ProviderSpec) -> ProviderCapabilities {
         .iter()
         .map(|&k| {
             let s = match k {
-                EndpointKind::Chat => Support::Exllm,
+                EndpointKind::Chat if spec.quirks.chat => Support::Exllm,
+                EndpointKind::Chat => Support::Unknown,
                 EndpointKind::Embeddings => {
                     from(can_embed && known(Mode::Embedding), has(Mode::Embedding))
                 }
                 EndpointKind::Rerank => from(can_rerank && known(Mode::Rerank), has(Mode::Rerank)),
-                EndpointKind::Images => from(false, has(Mode::Image)),
-                EndpointKind::Audio => from(false, has(Mode::Audio)),
-                EndpointKind::Moderation => from(false, has(Mode::Moderation)),
+                // Every OpenAI-compatible server "speaks" the media endpoints, but few serve
+                // them: only the catalog's models say which do.
+                EndpointKind::Images => from(can_image && has(Mode::Image), has(Mode::Image)),
+                EndpointKind::Audio => from(can_audio && has(Mode::Audio), has(Mode::Audio)),
+                EndpointKind::Moderation => {
+                    from(can_moderate && has(Mode::Moderation), has(Mode::Moderation))
+                }
                 EndpointKind::Files => from(false, files_api(spec.name)),
                 EndpointKind::Batch => from(false, batch_prices || batch_api(spec.name)),
             };
@@ -343,7 +370,15 @@ mod tests {
         let openai = provider_capabilities("openai").unwrap();
         assert_eq!(openai.endpoint(EndpointKind::Chat), Support::Exllm);
         assert_eq!(openai.endpoint(EndpointKind::Embeddings), Support::Exllm);
-        assert_eq!(openai.endpoint(EndpointKind::Images), Support::Provider);
+        assert_eq!(openai.endpoint(EndpointKind::Images), Support::Exllm);
+        assert_eq!(openai.endpoint(EndpointKind::Audio), Support::Exllm);
+        assert_eq!(openai.endpoint(EndpointKind::Moderation), Support::Exllm);
+        let voyage = provider_capabilities("voyage").unwrap();
+        assert_eq!(voyage.endpoint(EndpointKind::Chat), Support::Unknown);
+        assert_eq!(voyage.endpoint(EndpointKind::Embeddings), Support::Exllm);
+        let jina = provider_capabilities("jina").unwrap();
+        assert_eq!(jina.endpoint(EndpointKind::Rerank), Support::Exllm);
+        assert_eq!(jina.endpoint(EndpointKind::Images), Support::Unknown);
         assert!(openai.has_cost_data() && openai.live_models);
         assert!(openai
             .rate_limit_headers
@@ -360,6 +395,7 @@ mod tests {
             anthropic.endpoint(EndpointKind::Embeddings),
             Support::Unknown
         );
+        assert_eq!(anthropic.endpoint(EndpointKind::Images), Support::Unknown);
         assert!(anthropic.auth[0].to_string().contains("x-api-key"));
         let vllm = provider_capabilities("vllm").unwrap();
         assert!(vllm.auth.contains(&AuthMethod::None) && !vllm.has_cost_data());

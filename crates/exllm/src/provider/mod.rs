@@ -19,11 +19,14 @@ mod gemini;
 mod mock;
 mod ollama;
 mod openai_chat;
+mod openai_media;
 mod openai_responses;
 mod rate_limit;
 pub mod registry;
 mod replicate;
 mod retrieval;
+mod service_api;
+pub use service_api::{ServiceApi, Task};
 #[cfg(test)]
 pub(crate) mod test_support;
 pub(crate) mod wire;
@@ -41,8 +44,9 @@ pub use replicate::ReplicateCodec;
 use crate::error::{Error, ErrorKind, Result};
 use crate::transport::{Frame, Framing};
 use crate::types::{
-    ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, RerankRequest, RerankResponse, Secret,
-    StreamEvent, Warning,
+    ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, ImageRequest, ImageResponse,
+    ModerationRequest, ModerationResponse, RerankRequest, RerankResponse, Secret, SpeechRequest,
+    SpeechResponse, StreamEvent, TranscriptFormat, Transcription, TranscriptionRequest, Warning,
 };
 use bytes::Bytes;
 use std::fmt;
@@ -179,6 +183,9 @@ pub struct Quirks {
     /// Anthropic on Vertex AI: `:rawPredict` / `:streamRawPredict` paths and the
     /// `anthropic_version` in the body instead of a model.
     pub vertex: bool,
+    /// The server answers chat requests (false for embeddings and rerank services such as
+    /// Voyage and Jina, so a chat call fails as unsupported before anything is sent).
+    pub chat: bool,
 }
 
 impl Default for Quirks {
@@ -191,6 +198,7 @@ impl Default for Quirks {
             top_k: false,
             deployment_path: false,
             vertex: false,
+            chat: true,
         }
     }
 }
@@ -332,11 +340,67 @@ pub trait Codec: Send + Sync {
 
     /// Decodes a rerank response.
     fn decode_rerank(&self, _body: &[u8]) -> Result<RerankResponse> {
-        Err(Error::new(
-            ErrorKind::Unsupported,
-            "this API has no reranking",
-        ))
+        Err(none("reranking"))
     }
+
+    /// Encodes an image generation request (unsupported unless the API has one).
+    fn encode_image(&self, _req: &ImageRequest, _model: &str, ep: &Endpoint) -> Result<Encoded> {
+        Err(unsupported(ep, "image generation"))
+    }
+
+    /// Decodes an image generation response.
+    fn decode_image(&self, _body: &[u8]) -> Result<ImageResponse> {
+        Err(none("image generation"))
+    }
+
+    /// Encodes a transcription or translation request (unsupported unless the API has one).
+    fn encode_transcription(
+        &self,
+        _req: &TranscriptionRequest,
+        _model: &str,
+        ep: &Endpoint,
+    ) -> Result<Encoded> {
+        Err(unsupported(ep, "transcription"))
+    }
+
+    /// Decodes a transcription answered in `format` (`None`: the server's default).
+    fn decode_transcription(
+        &self,
+        _body: &[u8],
+        _format: Option<TranscriptFormat>,
+    ) -> Result<Transcription> {
+        Err(none("transcription"))
+    }
+
+    /// Encodes a speech request (unsupported unless the API has one).
+    fn encode_speech(&self, _req: &SpeechRequest, _model: &str, ep: &Endpoint) -> Result<Encoded> {
+        Err(unsupported(ep, "speech"))
+    }
+
+    /// Takes the audio of a speech response and its `Content-Type`.
+    fn decode_speech(&self, _body: Bytes, _content_type: Option<&str>) -> Result<SpeechResponse> {
+        Err(none("speech"))
+    }
+
+    /// Encodes a moderation request (unsupported unless the API has one).
+    fn encode_moderation(
+        &self,
+        _req: &ModerationRequest,
+        _model: &str,
+        ep: &Endpoint,
+    ) -> Result<Encoded> {
+        Err(unsupported(ep, "moderation"))
+    }
+
+    /// Decodes a moderation response.
+    fn decode_moderation(&self, _body: &[u8]) -> Result<ModerationResponse> {
+        Err(none("moderation"))
+    }
+}
+
+/// The error of decoding for an operation the API does not have.
+fn none(what: &str) -> Error {
+    Error::new(ErrorKind::Unsupported, format!("this API has no {what}"))
 }
 
 /// The error for an operation an API does not offer.

@@ -6,15 +6,19 @@
 
 use super::decode::{parse_raw, Count};
 use super::errors::response_error;
+use super::openai_media as media;
 use super::wire;
 use super::{Api, Codec, Encoded, Endpoint, StreamDecoder};
 use crate::error::Result;
 use crate::transport::Frame;
 use crate::types::{
-    ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, FinishKind, FinishReason, RawJson,
-    StreamEvent, ToolCall, Usage,
+    ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, FinishKind, FinishReason, ImageRequest,
+    ImageResponse, ModerationRequest, ModerationResponse, RawJson, RerankRequest, RerankResponse,
+    SpeechRequest, SpeechResponse, StreamEvent, ToolCall, TranscriptFormat, Transcription,
+    TranscriptionRequest, Usage,
 };
 use crate::Collector;
+use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -112,6 +116,63 @@ impl Codec for OpenAiChatCodec {
 
     fn decode_embed(&self, body: &[u8]) -> Result<EmbedResponse> {
         super::retrieval::openai::decode(body)
+    }
+
+    // The endpoints below are OpenAI's, also served by hosts copying them (`/rerank` is
+    // Jina's, served by Voyage, Together and others); each delegates to its own codec file.
+
+    fn encode_rerank(&self, req: &RerankRequest, model: &str, ep: &Endpoint) -> Result<Encoded> {
+        super::retrieval::rerank::encode(req, model, ep)
+    }
+
+    fn decode_rerank(&self, body: &[u8]) -> Result<RerankResponse> {
+        super::retrieval::rerank::decode(body)
+    }
+
+    fn encode_image(&self, req: &ImageRequest, model: &str, ep: &Endpoint) -> Result<Encoded> {
+        media::images::encode(req, model, ep)
+    }
+
+    fn decode_image(&self, body: &[u8]) -> Result<ImageResponse> {
+        media::images::decode(body)
+    }
+
+    fn encode_transcription(
+        &self,
+        req: &TranscriptionRequest,
+        model: &str,
+        ep: &Endpoint,
+    ) -> Result<Encoded> {
+        media::transcribe::encode(req, model, ep)
+    }
+
+    fn decode_transcription(
+        &self,
+        body: &[u8],
+        format: Option<TranscriptFormat>,
+    ) -> Result<Transcription> {
+        media::transcribe::decode(body, format)
+    }
+
+    fn encode_speech(&self, req: &SpeechRequest, model: &str, ep: &Endpoint) -> Result<Encoded> {
+        media::speech::encode(req, model, ep)
+    }
+
+    fn decode_speech(&self, body: Bytes, content_type: Option<&str>) -> Result<SpeechResponse> {
+        media::speech::decode(body, content_type)
+    }
+
+    fn encode_moderation(
+        &self,
+        req: &ModerationRequest,
+        model: &str,
+        ep: &Endpoint,
+    ) -> Result<Encoded> {
+        media::moderation::encode(req, model, ep)
+    }
+
+    fn decode_moderation(&self, body: &[u8]) -> Result<ModerationResponse> {
+        media::moderation::decode(body)
     }
 }
 

@@ -79,6 +79,7 @@ const COMPAT: Quirks = Quirks {
     top_k: false,
     deployment_path: false,
     vertex: false,
+    chat: true,
 };
 
 const fn compat(
@@ -155,6 +156,12 @@ const VERTEX_VARS: &[Var] = &[
 
 const NO_REASONING_EFFORT: Quirks = Quirks {
     reasoning_effort: false,
+    ..COMPAT
+};
+
+/// A host serving embeddings and reranking but no chat.
+const NO_CHAT: Quirks = Quirks {
+    chat: false,
     ..COMPAT
 };
 
@@ -599,6 +606,21 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         &["OPENAI_COMPATIBLE_API_KEY"],
         &["OPENAI_COMPATIBLE_BASE_URL"],
     ),
+    // Embeddings and rerank services: OpenAI-style `/embeddings` and the `/rerank` API, no chat.
+    compat(
+        "voyage",
+        "https://api.voyageai.com/v1",
+        &["VOYAGE_API_KEY"],
+        "",
+        NO_CHAT,
+    ),
+    compat(
+        "jina",
+        "https://api.jina.ai/v1",
+        &["JINA_API_KEY"],
+        "",
+        NO_CHAT,
+    ),
 ];
 
 /// The provider named `name`.
@@ -622,5 +644,10 @@ mod tests {
         }
         assert!(find("openai").unwrap().speaks(Api::OpenAiResponses));
         assert!(!find("groq").unwrap().speaks(Api::OpenAiResponses));
+        assert!(find("openai").unwrap().quirks.chat);
+        for name in ["voyage", "jina"] {
+            let p = find(name).unwrap();
+            assert!(!p.quirks.chat && p.default_model.is_empty(), "{name}");
+        }
     }
 }

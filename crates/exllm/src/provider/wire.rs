@@ -161,6 +161,25 @@ pub(crate) fn post_json_accepting(
     build(ep, http::Method::POST, path, &headers, json_bytes(body)?)
 }
 
+/// A `POST` of ready-made body bytes of `content_type` (a multipart form), accepting JSON.
+pub(crate) fn post_bytes(
+    ep: &Endpoint,
+    path: &str,
+    content_type: &str,
+    body: Bytes,
+) -> Result<http::Request<Bytes>> {
+    let value = HeaderValue::from_str(content_type).map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidInput,
+            "invalid Content-Type for a request body",
+        )
+        .with_provider(ep.provider.clone())
+    })?;
+    let mut r = build(ep, http::Method::POST, path, &[(ACCEPT, JSON)], body)?;
+    r.headers_mut().insert(CONTENT_TYPE, value);
+    Ok(r)
+}
+
 /// The JSON text of a request body.
 fn json_bytes(body: &impl serde::Serialize) -> Result<Bytes> {
     // Most bodies fit: growing the buffer from empty reallocated it five times per call.

@@ -134,6 +134,42 @@ impl HttpTransport {
             .map_err(|_| Error::new(ErrorKind::Decode, format!("{url} is not UTF-8 text")))
     }
 
+    /// A body's chunks as they arrive (audio written to a file while it downloads), each
+    /// within the `stall` timeout and all of them before `deadline`; unlike
+    /// [`HttpTransport::read_body`] there is no size cap, since nothing is held.
+    pub fn body_chunks(
+        resp: reqwest::Response,
+        provider: String,
+        stall: Option<Duration>,
+        deadline: Option<tokio::time::Instant>,
+    ) -> impl futures_core::Stream<Item = Result<Bytes>> + Send + 'static {
+        futures_util::stream::unfold(Some(resp), move |state| {
+            let provider = provider.clone();
+            async move {
+                let mut resp = state?;
+                let now = tokio::time::Instant::now();
+                let left = deadline.map(|d| d.saturating_duration_since(now));
+                let (wait, kind) = match (stall, left) {
+                    (Some(s), Some(l)) if l < s => (Some(l), TimeoutKind::Total),
+                    (Some(s), _) => (Some(s), TimeoutKind::Stall),
+                    (None, l) => (l, TimeoutKind::Total),
+                };
+                let next = match wait {
+                    Some(d) => match tokio::time::timeout(d, resp.chunk()).await {
+                        Ok(r) => r,
+                        Err(_) => return Some((Err(expired(kind, Some(d), &provider)), None)),
+                    },
+                    None => resp.chunk().await,
+                };
+                match next {
+                    Ok(Some(chunk)) => Some((Ok(chunk), Some(resp))),
+                    Ok(None) => None,
+                    Err(e) => Some((Err(network_error(e, &provider)), None)),
+                }
+            }
+        })
+    }
+
     /// Reads a whole body, refusing one over [`HttpTransport::max_body_bytes`].
     pub async fn read_body(&self, mut resp: reqwest::Response, provider: &str) -> Result<Bytes> {
         let declared = resp.content_length().unwrap_or(0);

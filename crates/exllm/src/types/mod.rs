@@ -6,19 +6,25 @@
 
 mod embed;
 mod finish;
+mod image;
 mod message;
+mod moderation;
 mod part;
 mod raw_json;
 mod request;
 mod rerank;
 mod response;
 mod secret;
+mod speech;
 mod stream;
+mod transcription;
 mod usage;
 
 pub use embed::{EmbedInputType, EmbedRequest, EmbedResponse};
 pub use finish::{FinishKind, FinishReason};
+pub use image::{GeneratedImage, ImageOutput, ImageRequest, ImageResponse};
 pub use message::{Message, Role};
+pub use moderation::{ModerationCategory, ModerationRequest, ModerationResponse, ModerationResult};
 pub use part::{
     CacheBreakpoint, ImageDetail, MediaSource, Part, ProviderItem, Reasoning, ToolCall, ToolResult,
 };
@@ -29,7 +35,12 @@ pub use request::{
 pub use rerank::{RerankRequest, RerankResponse, RerankResult};
 pub use response::{ChatResponse, ResponseError, Warning};
 pub use secret::{is_credential_header, Secret};
+pub use speech::{AudioFormat, SpeechRequest, SpeechResponse};
 pub use stream::{response_to_events, StreamEvent};
+pub use transcription::{
+    TimestampGranularity, TranscriptFormat, TranscriptSegment, TranscriptWord, Transcription,
+    TranscriptionRequest,
+};
 pub use usage::Usage;
 
 /// A JSON object, used for `provider_options` and `provider_meta`.

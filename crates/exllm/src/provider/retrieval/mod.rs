@@ -1,4 +1,5 @@
-//! Embeddings and reranking codecs, one file per wire format. Pure functions like the chat
+//! Embeddings and reranking codecs, one file per wire format (`rerank` is the
+//! Jina / Voyage / Together `/rerank` that OpenAI-compatible hosts serve). Pure functions like the chat
 //! codecs; each chat codec's `encode_embed` / `decode_embed` / `encode_rerank` delegate here so
 //! the chat files stay about chat.
 
@@ -7,16 +8,28 @@ pub(crate) mod cohere;
 pub(crate) mod gemini;
 pub(crate) mod ollama;
 pub(crate) mod openai;
+pub(crate) mod rerank;
 
 use crate::types::Usage;
 use serde_json::Value;
 
-/// Reads a JSON array of numbers as an `f32` vector.
+/// Reads an embedding: a JSON array of numbers, or a base64 string of little-endian `f32`s
+/// (what `encoding_format: "base64"` asks for, and Voyage or OpenAI clients often do).
 pub(crate) fn vector(v: &Value) -> Option<Vec<f32>> {
-    v.as_array()?
-        .iter()
-        .map(|x| x.as_f64().map(|f| f as f32))
-        .collect()
+    match v {
+        Value::Array(a) => a.iter().map(|x| x.as_f64().map(|f| f as f32)).collect(),
+        Value::String(s) => {
+            let bytes = crate::media::base64::decode(s)?;
+            if bytes.len() % 4 != 0 {
+                return None;
+            }
+            let floats = bytes
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+            Some(floats.collect())
+        }
+        _ => None,
+    }
 }
 
 /// Usage with only an input count.
@@ -29,5 +42,7 @@ pub(crate) fn input_usage(n: Option<u64>, raw: Option<Value>) -> Option<Usage> {
     })
 }
 
+#[cfg(test)]
+mod compat_tests;
 #[cfg(test)]
 mod tests;

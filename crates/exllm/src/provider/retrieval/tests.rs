@@ -49,7 +49,7 @@ fn openai_encode_body_path_and_warnings() {
     assert_eq!(
         body,
         json!({"model": "text-embedding-3-small", "input": ["cat", "kitten"],
-               "encoding_format": "float", "dimensions": 256, "user": "u-1"})
+               "dimensions": 256, "user": "u-1"})
     );
     assert_eq!(warnings, ["input_type"]);
 
@@ -107,7 +107,8 @@ fn openai_decode_orders_by_index_and_reads_usage() {
 fn openai_decode_rejects_malformed_vectors() {
     for bad in [
         json!({"data": [{"index": 0, "embedding": [1, "x"]}]}),
-        json!({"data": [{"index": 0, "embedding": "AAAAPw=="}]}),
+        json!({"data": [{"index": 0, "embedding": "AAAAPw*="}]}),
+        json!({"data": [{"index": 0, "embedding": "AAAA"}]}),
         json!({"data": [{"index": 0}]}),
     ] {
         let kind = decode_err(openai::decode(bad.to_string().as_bytes()));
