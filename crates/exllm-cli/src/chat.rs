@@ -49,8 +49,9 @@ pub struct ChatArgs {
     /// (`exllm session` lists them).
     #[arg(long, value_name = "NAME")]
     pub(crate) session: Option<String>,
-    /// Interactive: read prompts line by line from stdin (/model, /system, /save, /cost,
-    /// /quit); with --session, saved after every turn.
+    /// Interactive: a conversation with line editing and history (prompts line by line when
+    /// stdin is a pipe); /model, /system, /save, /cost, /quit; Ctrl-C stops an answer, Ctrl-D
+    /// quits. With --session, saved after every turn.
     #[arg(short = 'i', long)]
     pub(crate) interactive: bool,
 }
