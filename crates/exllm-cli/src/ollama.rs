@@ -17,7 +17,7 @@ pub struct OllamaArgs {
     /// The server (default: OLLAMA_HOST, else http://localhost:11434).
     #[arg(long, global = true)]
     host: Option<String>,
-    /// Print JSON instead of tables and bars.
+    /// Print one JSON object instead of tables and bars.
     #[arg(long, global = true)]
     json: bool,
     #[command(subcommand)]
@@ -108,15 +108,13 @@ fn bar(json: bool) -> ProgressBar {
     bar
 }
 
-/// Follows a progress stream, drawing one bar per layer.
+/// Follows a progress stream, drawing one bar per layer (none with `--json`, which prints
+/// only the final status, as one object like every other command).
 async fn follow(mut stream: ProgressStream, json: bool) -> Result<Value, Error> {
     let bar = bar(json);
     let mut last = String::new();
     while let Some(p) = stream.next().await {
         let p = p?;
-        if json {
-            println!("{}", serde_json::to_string(&p).unwrap_or_default());
-        }
         match (p.total, p.completed) {
             (Some(t), c) => {
                 bar.set_length(t);
@@ -253,15 +251,8 @@ pub async fn run(args: OllamaArgs) -> u8 {
     };
     match result {
         Ok(v) => {
-            if args.json
-                && !matches!(
-                    args.command,
-                    OllamaCommand::Pull { .. }
-                        | OllamaCommand::Push { .. }
-                        | OllamaCommand::Create { .. }
-                )
-            {
-                println!("{v}");
+            if args.json {
+                output::emit(v);
             }
             0
         }

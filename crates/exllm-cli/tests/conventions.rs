@@ -156,8 +156,14 @@ fn the_manual_page_is_roff() {
 
 #[test]
 fn ollama_list_and_show_print_for_people() {
-    let url = serve(4, |body| {
-        if body.is_null() {
+    let url = serve(5, |body| {
+        if body.get("insecure").is_some() {
+            Reply::ndjson(&[
+                r#"{"status": "pulling manifest"}"#,
+                r#"{"status": "pulling abc", "digest": "sha256:abc", "total": 100, "completed": 50}"#,
+                r#"{"status": "success"}"#,
+            ])
+        } else if body.is_null() {
             Reply::json(
                 r#"{"models": [{"name": "llama3:8b", "modified_at": "2025-01-02T03:04:05Z",
                     "size": 4661224676, "digest": "abc",
@@ -214,4 +220,10 @@ fn ollama_list_and_show_print_for_people() {
     let out = ollama(&["show", "llama3:8b", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["details"]["family"], "llama");
+    // Progress is for people: --json prints the outcome, one object.
+    let out = ollama(&["pull", "llama3:8b", "--json"]);
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not one JSON object ({e}): {}", text(&out)));
+    assert_eq!(v["status"], "success");
 }
