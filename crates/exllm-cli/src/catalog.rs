@@ -1,10 +1,10 @@
-//! `exllm catalog sync` and `exllm cost`: refresh the model catalog from LiteLLM's data, and
-//! price a call from token counts.
+//! `exllm catalog sync` and `exllm catalog show`: refresh the user's model catalog from
+//! LiteLLM's data (written where the library reads it), and show one entry.
 
 use crate::output;
 use clap::{Args, Subcommand};
-use exllm::catalog::{Catalog, CostOptions};
-use exllm::{Error, ErrorKind, Usage};
+use exllm::catalog::{Catalog, ModelEntry};
+use exllm::{Error, ErrorKind};
 use std::path::{Path, PathBuf};
 
 #[derive(Args)]
@@ -21,41 +21,20 @@ enum CatalogCommand {
         /// The LiteLLM JSON file or URL.
         #[arg(long)]
         from: String,
-        /// Where to write (default: ~/.config/exllm/models, which overrides the built-in
-        /// catalog at run time).
+        /// Where to write (default: where the catalog is read from at run time, overriding
+        /// the built-in one: EXLLM_CATALOG, else $XDG_CONFIG_HOME/exllm/models, else
+        /// ~/.config/exllm/models).
         #[arg(long)]
         out: Option<PathBuf>,
     },
     /// Show one model's catalog entry.
     Show {
-        /// provider/model.
+        /// provider/model, provider/alias or a bare model id.
         model: String,
+        /// Print the whole entry as one JSON object.
+        #[arg(long)]
+        json: bool,
     },
-}
-
-#[derive(Args)]
-pub struct CostArgs {
-    /// provider/model.
-    #[arg(short, long)]
-    model: String,
-    /// Prompt tokens, cached ones included.
-    #[arg(long, default_value_t = 0)]
-    input: u64,
-    /// Generated tokens, reasoning included.
-    #[arg(long, default_value_t = 0)]
-    output: u64,
-    /// Prompt tokens read from the cache.
-    #[arg(long)]
-    cached: Option<u64>,
-    /// Prompt tokens written to the cache.
-    #[arg(long)]
-    cache_write: Option<u64>,
-    /// Reasoning tokens.
-    #[arg(long)]
-    reasoning: Option<u64>,
-    /// Priced as a batch call.
-    #[arg(long)]
-    batch: bool,
 }
 
 async fn read_source(from: &str) -> Result<String, Error> {
@@ -87,19 +66,33 @@ fn write_atomic(path: &Path, text: &str) -> Result<(), Error> {
     std::fs::rename(&tmp, path).map_err(io)
 }
 
-fn user_dir() -> Option<PathBuf> {
-    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config/exllm/models"))
+/// The directory `sync` writes when no `--out` is given: the one the library reads.
+fn default_dir() -> Result<PathBuf, Error> {
+    let dir = exllm::catalog::user_catalog_path().ok_or_else(|| {
+        Error::new(
+            ErrorKind::Config,
+            "no --out, and no EXLLM_CATALOG, XDG_CONFIG_HOME or HOME to say where the catalog lives",
+        )
+    })?;
+    if dir.is_file() {
+        return Err(Error::new(
+            ErrorKind::Config,
+            format!(
+                "EXLLM_CATALOG names a file ({}); sync writes a directory: pass --out DIR or point EXLLM_CATALOG at a directory",
+                dir.display()
+            ),
+        ));
+    }
+    Ok(dir)
 }
 
 async fn sync(from: &str, out: Option<PathBuf>) -> Result<(), Error> {
     let text = read_source(from).await?;
     let files = exllm::catalog::sync(&text)?;
-    let dir = out.or_else(user_dir).ok_or_else(|| {
-        Error::new(
-            ErrorKind::Config,
-            "no --out and no HOME to write ~/.config/exllm/models",
-        )
-    })?;
+    let dir = match out {
+        Some(d) => d,
+        None => default_dir()?,
+    };
     std::fs::create_dir_all(&dir).map_err(|e| {
         Error::new(
             ErrorKind::Config,
@@ -118,56 +111,59 @@ async fn sync(from: &str, out: Option<PathBuf>) -> Result<(), Error> {
 }
 
 pub async fn run(args: CatalogArgs) -> u8 {
-    let result = match args.command {
-        CatalogCommand::Sync { from, out } => sync(&from, out).await,
-        CatalogCommand::Show { model } => Catalog::load().and_then(|c| {
-            let m = c.model(&model).ok_or_else(|| {
-                Error::new(
-                    ErrorKind::NotFound,
-                    format!("`{model}` is not in the catalog"),
-                )
-            })?;
-            println!("{}", serde_json::to_string_pretty(m).unwrap_or_default());
-            Ok(())
-        }),
+    let (result, json) = match args.command {
+        CatalogCommand::Sync { from, out } => (sync(&from, out).await, false),
+        CatalogCommand::Show { model, json } => (show(&model, json), json),
     };
     match result {
         Ok(()) => 0,
-        Err(e) => output::report(&e, false),
+        Err(e) => output::report(&e, json),
     }
 }
 
-pub async fn cost(args: CostArgs) -> u8 {
-    let usage = Usage {
-        input_tokens: Some(args.input),
-        output_tokens: Some(args.output),
-        cache_read_tokens: args.cached,
-        cache_write_tokens: args.cache_write,
-        reasoning_tokens: args.reasoning,
-        raw: None,
-    };
-    let opts = CostOptions {
-        batch: args.batch,
-        ..Default::default()
-    };
-    match Catalog::load() {
-        Ok(c) => match c.model(&args.model) {
-            Some(m) => {
-                let cost = m.cost(&usage, opts);
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&cost).unwrap_or_default()
-                );
-                0
-            }
-            None => output::report(
-                &Error::new(
-                    ErrorKind::NotFound,
-                    format!("`{}` is not in the catalog", args.model),
-                ),
-                false,
-            ),
-        },
-        Err(e) => output::report(&e, false),
+fn show(name: &str, json: bool) -> Result<(), Error> {
+    let catalog = Catalog::load()?;
+    let m = catalog.model(name).ok_or_else(|| {
+        Error::new(
+            ErrorKind::NotFound,
+            format!("`{name}` is not in the catalog"),
+        )
+    })?;
+    if json {
+        let mut v = serde_json::to_value(m).unwrap_or_default();
+        crate::money::round_json(&mut v);
+        output::emit(v);
+    } else {
+        describe(m);
+    }
+    Ok(())
+}
+
+/// An entry for people: one `field: value` line each, known values only.
+fn describe(m: &ModelEntry) {
+    let info = m.info();
+    let tokens = |n: Option<u64>| n.map(|n| format!("{n} tokens"));
+    let per_1m = |p: Option<f64>| p.map(|p| format!("{} $/1M tokens", crate::money::amount(p)));
+    let list = |v: &[String]| (!v.is_empty()).then(|| v.join(", "));
+    let rows = [
+        ("model", Some(info.name.clone())),
+        ("aliases", list(&m.aliases)),
+        ("mode", info.mode.clone()),
+        ("context", tokens(info.context_window)),
+        ("max output", tokens(info.max_output_tokens)),
+        ("input", per_1m(info.input_per_1m)),
+        ("cached input", per_1m(info.cached_input_per_1m)),
+        ("output", per_1m(info.output_per_1m)),
+        ("features", list(&info.features)),
+        ("lacks", list(&info.lacks)),
+        ("retires", info.deprecation_date.clone()),
+        ("successor", m.successor_model.clone()),
+        ("source", m.source.clone()),
+    ];
+    let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 1;
+    for (key, value) in rows {
+        if let Some(v) = value {
+            output::emit(format!("{:<width$} {v}", format!("{key}:")));
+        }
     }
 }

@@ -49,8 +49,9 @@ pub struct ChatArgs {
     /// (`exllm session` lists them).
     #[arg(long, value_name = "NAME")]
     pub(crate) session: Option<String>,
-    /// Interactive: read prompts line by line from stdin (/model, /system, /save, /cost,
-    /// /quit); with --session, saved after every turn.
+    /// Interactive: a conversation with line editing and history (prompts line by line when
+    /// stdin is a pipe); /model, /system, /save, /cost, /quit; Ctrl-C stops an answer, Ctrl-D
+    /// quits. With --session, saved after every turn.
     #[arg(short = 'i', long)]
     pub(crate) interactive: bool,
 }
@@ -163,38 +164,42 @@ pub async fn run(args: ChatArgs) -> u8 {
             for w in &resp.warnings {
                 eprintln!("exllm: warning: {}", w.message);
             }
-            if let Some(e) = &resp.error {
-                eprintln!("exllm: the provider reported an error: {}", e.message);
+            match output::answer_error(&resp) {
+                Some(e) => {
+                    eprintln!("exllm: the provider reported an error: {e}");
+                    crate::EXIT_FAILURE
+                }
+                None => 0,
             }
-            0
         }
-        Err(mut e) => match e.take_partial() {
-            // The stream broke: show what arrived, marked as an error, and fail.
-            Some(mut partial) if args.json => {
-                partial.finish = Some(exllm::FinishReason::new(
-                    exllm::FinishKind::Error,
-                    format!("{:?}", e.kind()),
-                ));
-                let mut v = output::response_json(&partial);
-                v["error"] = output::error_json(&e)["error"].clone();
-                println!("{v}");
-                eprintln!("exllm: {e}");
-                output::exit_code(&e)
-            }
-            _ => output::report(&e, args.json),
-        },
+        Err(e) => report_broken(e, args.json),
+    }
+}
+
+/// Reports a failed call; with `--json`, a stream that broke is shown with what arrived,
+/// marked as an error.
+pub(crate) fn report_broken(mut e: Error, json: bool) -> u8 {
+    match e.take_partial() {
+        Some(mut partial) if json => {
+            partial.finish = Some(exllm::FinishReason::new(
+                exllm::FinishKind::Error,
+                format!("{:?}", e.kind()),
+            ));
+            let mut v = output::response_json(&partial);
+            v["error"] = output::error_json(&e)["error"].clone();
+            println!("{v}");
+            eprintln!("exllm: {e}");
+            output::exit_code(&e)
+        }
+        _ => output::report(&e, json),
     }
 }
 
 /// The response as JSON, with its price when the catalog knows the model.
 pub(crate) fn response_json(resp: &exllm::ChatResponse) -> serde_json::Value {
     let mut v = output::response_json(resp);
-    if let Some(cost) = resp
-        .cost
-        .as_ref()
-        .and_then(|c| serde_json::to_value(c).ok())
-    {
-        v["cost"] = cost;
+    if let Some(cost) = &resp.cost {
+        v["cost"] = crate::money::cost_json(cost);
     }
     v
 }

@@ -73,6 +73,9 @@ mod commands {
         Pull {
             /// Model name (see `exllm models --provider local`).
             model: String,
+            /// Print one JSON object (the model and where its files are).
+            #[arg(long)]
+            json: bool,
         },
     }
 
@@ -82,7 +85,7 @@ mod commands {
                 exllm_local::hardware::configure_threads(LocalProvider::default().config().threads);
                 let info = exllm_local::hardware::detect();
                 if json {
-                    println!("{}", serde_json::to_value(&info).unwrap_or_default());
+                    output::emit(serde_json::to_value(&info).unwrap_or_default());
                 } else {
                     println!("{info}");
                     match exllm_local::cache_root() {
@@ -92,14 +95,19 @@ mod commands {
                 }
                 0
             }
-            LocalCommand::Pull { model } => {
+            LocalCommand::Pull { model, json } => {
                 let p = LocalProvider::new(exllm_local::LocalConfig::default().with_paths(true));
-                match tokio::task::spawn_blocking(move || p.resolve(&model)).await {
-                    Ok(Ok(path)) => {
-                        println!("{}", path.display());
+                let name = model.clone();
+                match tokio::task::spawn_blocking(move || p.resolve(&name)).await {
+                    Ok(Ok(path)) if json => {
+                        output::emit(serde_json::json!({"model": model, "path": path}));
                         0
                     }
-                    Ok(Err(e)) => output::report(&e, false),
+                    Ok(Ok(path)) => {
+                        output::emit(path.display());
+                        0
+                    }
+                    Ok(Err(e)) => output::report(&e, json),
                     Err(e) => {
                         eprintln!("exllm: {e}");
                         crate::EXIT_FAILURE

@@ -2,21 +2,26 @@
 
 mod catalog;
 mod chat;
+mod cost;
 mod embed;
 mod image;
 mod local;
 mod models;
 mod moderate;
+mod money;
 mod ollama;
+mod ollama_print;
 mod output;
 mod repl;
+mod repl_input;
 mod rerank;
 mod service;
 mod session;
+mod shell;
 mod speak;
 mod transcribe;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
 
 /// Talk to any large-language-model provider through one interface.
@@ -32,12 +37,14 @@ use std::process::ExitCode;
   exllm local info                                    CPU features, threads, CUDA/Metal
   exllm chat --session work \"Go on\"                   continue a saved conversation
   exllm chat -i -m openai/gpt-4o-mini                 interactive (/model, /system, /save, /cost, /quit)
+  exllm completions bash > ~/.local/share/bash-completion/completions/exllm
 
 Environment: OPENAI_API_KEY, ANTHROPIC_API_KEY, GROQ_API_KEY, ... select and authenticate
 providers; EXLLM_MODEL sets the default model; EXLLM_LOG=debug shows what happens;
 EXLLM_SESSIONS_DIR holds saved sessions; EXLLM_CACHE_DIR holds local model weights;
 EXLLM_LOCAL_THREADS sets their CPU threads; OTEL_EXPORTER_OTLP_ENDPOINT exports spans and
-metrics to an OpenTelemetry collector (builds with the `otlp` feature).")]
+metrics to an OpenTelemetry collector (builds with the `otlp` feature); EXLLM_HISTORY is the
+`chat -i` history file; NO_COLOR turns colour off.")]
 struct Cli {
     /// More logging on stderr (-v info, -vv debug).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -72,11 +79,15 @@ enum Command {
     /// The model catalog: sync it from LiteLLM's data, show an entry.
     Catalog(catalog::CatalogArgs),
     /// Price a call from its token counts.
-    Cost(catalog::CostArgs),
+    Cost(cost::CostArgs),
     /// Manage an Ollama server's models: list, show, pull, push, copy, delete, ps, create, blobs.
     Ollama(ollama::OllamaArgs),
     /// Saved conversations (`exllm chat --session NAME`): list, show, delete, export.
     Session(session::SessionArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(shell::CompletionsArgs),
+    /// Print the manual page (roff), or write one per subcommand with --out DIR.
+    Man(shell::ManArgs),
 }
 
 /// Exit code for usage and configuration errors (missing key, unknown provider).
@@ -107,6 +118,7 @@ fn init_logging(verbose: u8) -> Export {
     let logs = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_target(false)
+        .with_ansi(output::stderr_color())
         .with_filter(level);
     let registry = tracing_subscriber::registry().with(logs);
     #[cfg(feature = "otlp")]
@@ -159,8 +171,10 @@ fn main() -> ExitCode {
             Command::Speak(args) => speak::run(args).await,
             Command::Moderate(args) => moderate::run(args).await,
             Command::Catalog(args) => catalog::run(args).await,
-            Command::Cost(args) => catalog::cost(args).await,
+            Command::Cost(args) => cost::run(args).await,
             Command::Session(args) => session::run(args).await,
+            Command::Completions(args) => shell::completions(args, Cli::command()),
+            Command::Man(args) => shell::man(args, Cli::command()),
         }
     });
     ExitCode::from(code)

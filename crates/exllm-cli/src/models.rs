@@ -191,6 +191,7 @@ fn row_json(r: &Row, live: bool) -> Value {
         Some(m) => serde_json::to_value(m.info()).unwrap_or(Value::Null),
         None => json!({"name": r.name}),
     };
+    crate::money::round_json(&mut v);
     if live {
         v["in_catalog"] = r.entry.is_some().into();
         v["name"] = r.name.clone().into();

@@ -1,6 +1,7 @@
 //! `exllm ollama ...`: Ollama's model management from the command line, with progress bars for
 //! pull, push, create and blob uploads.
 
+use crate::ollama_print as print;
 use crate::output;
 use clap::{Args, Subcommand};
 use exllm::ollama::{describe, Ollama, ProgressStream};
@@ -16,7 +17,7 @@ pub struct OllamaArgs {
     /// The server (default: OLLAMA_HOST, else http://localhost:11434).
     #[arg(long, global = true)]
     host: Option<String>,
-    /// Print JSON instead of tables and bars.
+    /// Print one JSON object instead of tables and bars.
     #[arg(long, global = true)]
     json: bool,
     #[command(subcommand)]
@@ -35,9 +36,10 @@ enum OllamaCommand {
     Show {
         /// The model.
         model: String,
-        /// Include the full model info.
+        /// Include the full model info (named apart from the global -v/--verbose, whose
+        /// name it shared and which made `show` panic).
         #[arg(long)]
-        verbose: bool,
+        full: bool,
     },
     /// Download a model.
     Pull {
@@ -106,15 +108,13 @@ fn bar(json: bool) -> ProgressBar {
     bar
 }
 
-/// Follows a progress stream, drawing one bar per layer.
+/// Follows a progress stream, drawing one bar per layer (none with `--json`, which prints
+/// only the final status, as one object like every other command).
 async fn follow(mut stream: ProgressStream, json: bool) -> Result<Value, Error> {
     let bar = bar(json);
     let mut last = String::new();
     while let Some(p) = stream.next().await {
         let p = p?;
-        if json {
-            println!("{}", serde_json::to_string(&p).unwrap_or_default());
-        }
         match (p.total, p.completed) {
             (Some(t), c) => {
                 bar.set_length(t);
@@ -149,28 +149,14 @@ async fn exec(args: &OllamaArgs, ollama: &Ollama) -> Result<Value, Error> {
         OllamaCommand::List => {
             let models = ollama.list().await?;
             if !json {
-                for m in &models {
-                    println!(
-                        "{:<40} {:>12} {}",
-                        m.name,
-                        m.size.map(human).unwrap_or_default(),
-                        m.modified_at.clone().unwrap_or_default()
-                    );
-                }
+                print::list(&models);
             }
             serde_json::to_value(models).unwrap_or_default()
         }
         OllamaCommand::Ps => {
             let models = ollama.ps().await?;
             if !json {
-                for m in &models {
-                    println!(
-                        "{:<40} {:>12} until {}",
-                        m.name,
-                        m.size.map(human).unwrap_or_default(),
-                        m.expires_at.clone().unwrap_or_default()
-                    );
-                }
+                print::ps(&models);
             }
             serde_json::to_value(models).unwrap_or_default()
         }
@@ -181,10 +167,10 @@ async fn exec(args: &OllamaArgs, ollama: &Ollama) -> Result<Value, Error> {
             }
             json!({ "version": v })
         }
-        OllamaCommand::Show { model, verbose } => {
-            let v = ollama.show(model, *verbose).await?;
+        OllamaCommand::Show { model, full } => {
+            let v = ollama.show(model, *full).await?;
             if !json {
-                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+                print::show(&v);
             }
             v
         }
@@ -199,10 +185,16 @@ async fn exec(args: &OllamaArgs, ollama: &Ollama) -> Result<Value, Error> {
             destination,
         } => {
             ollama.copy(source, destination).await?;
+            if !json {
+                output::emit(format!("copied {source} to {destination}"));
+            }
             json!({ "copied": destination })
         }
         OllamaCommand::Delete { model } => {
             ollama.delete(model).await?;
+            if !json {
+                output::emit(format!("deleted {model}"));
+            }
             json!({ "deleted": model })
         }
         OllamaCommand::Create {
@@ -248,17 +240,6 @@ async fn exec(args: &OllamaArgs, ollama: &Ollama) -> Result<Value, Error> {
     })
 }
 
-fn human(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut v = bytes as f64;
-    let mut u = 0;
-    while v >= 1000.0 && u < UNITS.len() - 1 {
-        v /= 1000.0;
-        u += 1;
-    }
-    format!("{v:.1} {}", UNITS[u])
-}
-
 pub async fn run(args: OllamaArgs) -> u8 {
     let ollama = match &args.host {
         Some(h) => Ollama::new(h.clone()),
@@ -270,15 +251,8 @@ pub async fn run(args: OllamaArgs) -> u8 {
     };
     match result {
         Ok(v) => {
-            if args.json
-                && !matches!(
-                    args.command,
-                    OllamaCommand::Pull { .. }
-                        | OllamaCommand::Push { .. }
-                        | OllamaCommand::Create { .. }
-                )
-            {
-                println!("{v}");
+            if args.json {
+                output::emit(v);
             }
             0
         }

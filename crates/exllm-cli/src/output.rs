@@ -59,6 +59,23 @@ pub fn error_json(e: &Error) -> Value {
     }})
 }
 
+/// The error an answer ended with, when the provider reported one inside a successful
+/// response (an `error` event in a 200 stream, a failed Responses call): such an answer is
+/// printed like any other but the command fails.
+pub fn answer_error(resp: &ChatResponse) -> Option<String> {
+    if let Some(e) = &resp.error {
+        return Some(match &e.code {
+            Some(code) => format!("{} ({code})", e.message),
+            None => e.message.clone(),
+        });
+    }
+    let finish = resp.finish.as_ref()?;
+    (finish.kind == exllm::FinishKind::Error).then(|| match &finish.raw {
+        Some(raw) => format!("the answer ended in an error ({raw})"),
+        None => "the answer ended in an error".to_owned(),
+    })
+}
+
 /// Exit code for an error.
 pub fn exit_code(e: &Error) -> u8 {
     match e.kind() {
@@ -74,6 +91,13 @@ pub fn report(e: &Error, json: bool) -> u8 {
     }
     eprintln!("exllm: {e}");
     exit_code(e)
+}
+
+/// Whether stderr gets ANSI colour: only on a terminal, and never with `NO_COLOR` set to
+/// anything but the empty string (no-color.org).
+pub fn stderr_color() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// Prints one line on stdout. A closed pipe (`exllm models | head`) ends the output quietly
@@ -121,14 +145,9 @@ pub fn table(head: &[&str], rows: &[Vec<String>]) {
     }
 }
 
-/// A price in USD per million tokens for a table cell (`-` when unknown).
+/// A price in USD per million tokens for a table cell (`-` when unknown), every digit kept.
 pub fn price(usd_per_1m: Option<f64>) -> String {
-    match usd_per_1m {
-        None => "-".into(),
-        Some(p) if p >= 100.0 => format!("{p:.0}"),
-        Some(p) if p >= 1.0 => format!("{p:.2}"),
-        Some(p) => format!("{p:.3}"),
-    }
+    usd_per_1m.map_or_else(|| "-".into(), crate::money::amount)
 }
 
 /// `exllm models --providers`: what each registry provider offers.

@@ -1,61 +1,70 @@
-//! `exllm chat -i`: an interactive conversation, one prompt per stdin line.
+//! `exllm chat -i`: an interactive conversation.
 //!
-//! The loop is a thin shell over a library [`exllm::session::Session`]: each line is a streamed
-//! turn, and slash commands change the model or system prompt, save, or show the running
-//! cost. Reading plain lines (no line editor) keeps it scriptable: piping a file of prompts
-//! into it is how it is tested. With `--session NAME` (or after `/save NAME`) every turn is
-//! saved, so quitting at any moment loses nothing.
+//! The loop is a thin shell over a library [`exllm::session::Session`]: each entry (read by
+//! [`crate::repl_input`], with line editing and history on a terminal, plain lines from a
+//! pipe) is a streamed turn, and slash commands change the model or system prompt, save, or
+//! show the running cost. On a terminal Ctrl-C stops the answer being generated and returns
+//! to the prompt (the stopped turn is not kept), Ctrl-C at the prompt drops what was typed,
+//! and Ctrl-D quits. With `--session NAME` (or after `/save NAME`) every turn is saved, so
+//! quitting at any moment loses nothing.
 
 use crate::chat::ChatArgs;
 use crate::output;
+use crate::repl_input::{Input, Reader};
 use crate::session::{open, print_stream, store, totals};
 use exllm::session::Session;
 use exllm::{Client, Error};
 use std::io::IsTerminal;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 const HELP: &str = "commands: /model PROVIDER/MODEL, /system TEXT (empty clears), /save NAME, \
-/cost, /help, /quit";
+/cost, /help, /quit; end a line with \\ to go on, or put a block between \"\"\" lines; \
+Ctrl-C stops an answer, Ctrl-D quits";
 
-/// Runs the loop until `/quit` or the end of stdin.
+/// Runs the loop until `/quit` or the end of input.
 pub async fn run(args: ChatArgs) -> u8 {
     let (client, session) = match open(&args) {
         Ok(x) => x,
         Err(e) => return output::report(&e, false),
     };
+    let tty = std::io::stdin().is_terminal();
+    let mut reader = match Reader::new(tty) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("exllm: cannot read the terminal: {e}");
+            return crate::EXIT_FAILURE;
+        }
+    };
     let mut repl = Repl {
         client,
         session,
         name: args.session.clone(),
+        tty,
     };
-    let tty = std::io::stdin().is_terminal();
     if tty {
         eprintln!("exllm: chatting with {} ({HELP})", repl.session.model);
     }
-    let mut lines = BufReader::new(tokio::io::stdin()).lines();
     loop {
-        if tty {
-            eprint!("> ");
-        }
-        let line = match lines.next_line().await {
-            Ok(Some(l)) => l,
-            Ok(None) => return 0,
+        // The editor blocks on the terminal; this worker thread may block while it does.
+        let entry = match tokio::task::block_in_place(|| reader.read()) {
+            Ok(Input::Entry(e)) => e,
+            Ok(Input::Interrupted) => continue,
+            Ok(Input::Eof) => return 0,
             Err(e) => {
-                eprintln!("exllm: cannot read stdin: {e}");
+                eprintln!("exllm: cannot read the input: {e}");
                 return crate::EXIT_FAILURE;
             }
         };
-        let line = line.trim();
-        if line.is_empty() {
+        let entry = entry.trim();
+        if entry.is_empty() {
             continue;
         }
-        if let Some(cmd) = line.strip_prefix('/') {
+        if let Some(cmd) = entry.strip_prefix('/') {
             if !repl.command(cmd) {
                 return 0;
             }
             continue;
         }
-        if let Err(e) = repl.turn(line).await {
+        if let Err(e) = repl.turn(entry).await {
             eprintln!("exllm: {e}");
         }
     }
@@ -66,6 +75,8 @@ struct Repl {
     session: Session,
     /// Where every turn is saved, once named.
     name: Option<String>,
+    /// Input is a terminal: Ctrl-C stops an answer instead of ending the process.
+    tty: bool,
 }
 
 impl Repl {
@@ -121,13 +132,41 @@ impl Repl {
         store()?.save(name, &self.session)
     }
 
-    /// One streamed turn, saved afterwards when the session has a name.
+    /// One streamed turn, saved afterwards when the session has a name. A turn stopped with
+    /// Ctrl-C, or whose answer ended in an error, leaves the conversation as it was.
     async fn turn(&mut self, text: &str) -> Result<(), Error> {
-        let s = self.session.chat_stream(&self.client, text).await?;
-        print_stream(s, true).await?;
+        let before = self.session.clone();
+        let (session, client) = (&mut self.session, &self.client);
+        let answer = async {
+            let s = session.chat_stream(client, text).await?;
+            print_stream(s, true).await
+        };
+        let resp = tokio::select! {
+            r = answer => r?,
+            () = interrupted(self.tty) => {
+                println!();
+                eprintln!("exllm: stopped");
+                self.session = before;
+                return Ok(());
+            }
+        };
+        if let Some(e) = output::answer_error(&resp) {
+            self.session = before;
+            eprintln!("exllm: the provider reported an error: {e}");
+            return Ok(());
+        }
         if let Some(n) = &self.name {
             self.save(n)?;
         }
         Ok(())
     }
+}
+
+/// Resolves on Ctrl-C when input is a terminal; never otherwise, so that Ctrl-C ends a
+/// scripted run as usual.
+async fn interrupted(tty: bool) {
+    if tty && tokio::signal::ctrl_c().await.is_ok() {
+        return;
+    }
+    std::future::pending().await
 }

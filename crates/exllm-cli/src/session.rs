@@ -98,7 +98,7 @@ fn manage(cmd: SessionCommand) -> Result<(), Error> {
         SessionCommand::Show { name, json } => {
             let s = store.load(&name)?;
             if json {
-                output::emit(pretty(&s.to_json()?));
+                output::emit(pretty(&file_json(&s)?));
             } else {
                 show(&name, &s);
             }
@@ -110,12 +110,26 @@ fn manage(cmd: SessionCommand) -> Result<(), Error> {
         SessionCommand::Export { name, format } => {
             let s = store.load(&name)?;
             match format {
-                ExportFormat::Json => output::emit(pretty(&s.to_json()?)),
+                ExportFormat::Json => output::emit(pretty(&file_json(&s)?)),
                 ExportFormat::Markdown => output::emit(markdown(&name, &s)),
             }
         }
     }
     Ok(())
+}
+
+/// The session file's JSON with its costs (the total and each turn's) rounded for reading.
+fn file_json(s: &Session) -> Result<serde_json::Value, Error> {
+    let mut v = s.to_json()?;
+    if let Some(c) = v.get_mut("cost") {
+        crate::money::round_json(c);
+    }
+    if let Some(turns) = v.get_mut("turns").and_then(|t| t.as_array_mut()) {
+        for c in turns.iter_mut().filter_map(|t| t.get_mut("cost")) {
+            crate::money::round_json(c);
+        }
+    }
+    Ok(v)
 }
 
 fn pretty(v: &serde_json::Value) -> String {
@@ -157,7 +171,7 @@ pub fn totals(s: &Session) -> String {
     let cost = s
         .cost
         .as_ref()
-        .map_or("cost unknown".into(), |c| format!("${:.6}", c.total));
+        .map_or("cost unknown".into(), |c| crate::money::dollars(c.total));
     format!(
         "{} in, {} out, {cost}",
         n(s.usage.input_tokens),
@@ -232,8 +246,8 @@ pub async fn chat(args: ChatArgs) -> u8 {
         return crate::repl::run(args).await;
     }
     match chat_once(&args).await {
-        Ok(()) => 0,
-        Err(e) => output::report(&e, args.json),
+        Ok(code) => code,
+        Err(e) => crate::chat::report_broken(e, args.json),
     }
 }
 
@@ -292,7 +306,7 @@ pub fn open(args: &ChatArgs) -> Result<(Client, Session), Error> {
     Ok((client, session))
 }
 
-async fn chat_once(args: &ChatArgs) -> Result<(), Error> {
+async fn chat_once(args: &ChatArgs) -> Result<u8, Error> {
     let (client, mut session) = open(args)?;
     let mut user = Message::user(crate::chat::prompt(args)?);
     for image in &args.image {
@@ -304,7 +318,10 @@ async fn chat_once(args: &ChatArgs) -> Result<(), Error> {
     } else {
         session.chat_message(&client, user).await?
     };
-    if let Some(name) = &args.session {
+    let failed = output::answer_error(&resp);
+    // An answer that ended in an error is shown but not kept: the saved conversation stays
+    // as it was, so running the same prompt again continues it cleanly.
+    if let (Some(name), None) = (&args.session, &failed) {
         store()?.save(name, &session)?;
     }
     if args.json {
@@ -315,7 +332,13 @@ async fn chat_once(args: &ChatArgs) -> Result<(), Error> {
     for w in &resp.warnings {
         eprintln!("exllm: warning: {}", w.message);
     }
-    Ok(())
+    match failed {
+        Some(e) => {
+            eprintln!("exllm: the provider reported an error: {e}");
+            Ok(crate::EXIT_FAILURE)
+        }
+        None => Ok(0),
+    }
 }
 
 /// Prints a session's streamed turn as it arrives (text on stdout, reasoning on stderr) when

@@ -60,6 +60,7 @@ fn cost_prices_cached_and_plain_tokens() {
         "2000",
         "--cached",
         "4000",
+        "--json",
     ]);
     assert!(out.status.success(), "{out:?}");
     let v = json(&out);

@@ -3,12 +3,13 @@
 //!
 //! The embedded catalog is parsed once per process (on first use) and shared; [`Catalog::load`]
 //! clones it and applies user files from `EXLLM_CATALOG` (a file or a directory) or else
-//! `~/.config/exllm/models/` (JSON or YAML; see `user.rs`). Lookups are one `HashMap` probe
+//! `$XDG_CONFIG_HOME/exllm/models/` or `~/.config/exllm/models/` (JSON or YAML; see `user.rs`,
+//! whose `user_catalog_path` also tells `exllm catalog sync` where to write). Lookups are one `HashMap` probe
 //! on the name as given, with no allocation.
 
 use super::embedded_index::FILES;
 use super::model::{CatalogFile, ModelEntry};
-use super::user::user_dir;
+use super::user::{explicit_path, user_catalog_path};
 use crate::{Error, ErrorKind, Result};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -123,7 +124,8 @@ impl Catalog {
     }
 
     /// The embedded catalog with the user's files applied: `EXLLM_CATALOG` (a file or a
-    /// directory) when set, else `~/.config/exllm/models/` when it exists.
+    /// directory) when set, else the user directory ([`super::user_catalog_path`]) when it
+    /// exists.
     pub fn load() -> Result<Catalog> {
         let mut c = Catalog::embedded().clone();
         if let Some(p) = user_source() {
@@ -181,12 +183,10 @@ impl Catalog {
     }
 }
 
-/// The user's catalog files: `EXLLM_CATALOG` when set, else the user directory when it exists.
+/// The user's catalog files ([`user_catalog_path`]): `EXLLM_CATALOG` when set, else the user
+/// directory when it exists.
 fn user_source() -> Option<PathBuf> {
-    match std::env::var_os("EXLLM_CATALOG").filter(|p| !p.is_empty()) {
-        Some(p) => Some(PathBuf::from(p)),
-        None => user_dir().filter(|d| d.is_dir()),
-    }
+    explicit_path().or_else(|| user_catalog_path().filter(|d| d.is_dir()))
 }
 
 #[cfg(test)]

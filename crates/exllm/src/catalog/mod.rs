@@ -39,3 +39,4 @@ pub use parse::split_price_key;
 pub use recommend::{blended_per_1m, Comparison, Recommendation, Requirements};
 pub use sync::sync;
 pub use tracker::{Budget, BudgetAction, BudgetHit, BudgetScope, Call, CostTracker, Totals};
+pub use user::user_catalog_path;

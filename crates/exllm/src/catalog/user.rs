@@ -288,8 +288,24 @@ fn merge(base: &mut Value, over: Value) {
     }
 }
 
+/// Where the user's catalog files live: `EXLLM_CATALOG` when set (a file or a directory),
+/// else `$XDG_CONFIG_HOME/exllm/models`, else `~/.config/exllm/models`; `None` when none of
+/// these variables is set. [`Catalog::load`](super::Catalog::load) reads from here and
+/// `exllm catalog sync` writes here, so both follow the same variables.
+pub fn user_catalog_path() -> Option<PathBuf> {
+    explicit_path().or_else(user_dir)
+}
+
+/// `EXLLM_CATALOG`, when set: read even when missing (an error), unlike the default
+/// directory, which is read only when it exists.
+pub(super) fn explicit_path() -> Option<PathBuf> {
+    std::env::var_os("EXLLM_CATALOG")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+}
+
 /// `$XDG_CONFIG_HOME/exllm/models`, else `~/.config/exllm/models`.
-pub(super) fn user_dir() -> Option<PathBuf> {
+fn user_dir() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CONFIG_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
