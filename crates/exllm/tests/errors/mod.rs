@@ -13,11 +13,11 @@ use support::{
     assert_no_key, client_for, fast_retry, hello_messages, Ending, Reply, TestServer, KEY,
 };
 
-mod statuses;
-mod retries;
 mod bodies;
-mod timeouts;
 mod config;
+mod retries;
+mod statuses;
+mod timeouts;
 
 fn openai_request() -> ChatRequest {
     ChatRequest::new("openai/gpt-4o-mini", hello_messages()).with_max_tokens(64)
@@ -47,3 +47,5 @@ fn client_with_timeouts(provider: &str, server: &TestServer, retries: u32, t: Ti
         .build()
         .unwrap()
 }
+
+const OPENAI_401: &str = r#"{"error":{"message":"Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}"#;

@@ -1,4 +1,4 @@
-//! Fault injection across every provider row of `support/matrix.rs`: each test plays one fault
+//! Fault injection across every provider row of `support/matrix/`: each test plays one fault
 //! (error statuses, resets, malformed bodies and frames, split and invalid UTF-8, stalls,
 //! endless and trickling streams, huge bodies) against a loopback server for all rows at once
 //! and checks the outcome each row must have: the error kind and timeout kind, retries, the
@@ -20,10 +20,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::{fast_retry, Ending, Reply, TestServer};
 
-mod statuses;
 mod connections;
 mod malformed;
 mod slow;
+mod statuses;
 
 /// The deltas of the streamed answers; a fault placed after the event carrying `MARK` leaves
 /// [`PARTIAL`] received.
