@@ -20,9 +20,9 @@
 //!
 //! ## What is stable
 //!
-//! The crate is at 0.1; within 0.1.x these are meant to keep their shape (additions only — the
-//! public enums are `#[non_exhaustive]` and the structs have `Default`, so new variants and
-//! fields are not breaking):
+//! The crate is at 0.1; within 0.1.x these are meant to keep their shape, changing only by
+//! additions (the public enums are `#[non_exhaustive]`, and the structs have `Default`: fill
+//! them with `..Default::default()` and a new field breaks nothing):
 //!
 //! - the canonical types ([`types`], re-exported at the root): [`ChatRequest`], [`Message`],
 //!   [`Part`], [`ChatResponse`], [`StreamEvent`], [`Usage`], [`EmbedRequest`], ...;
