@@ -160,7 +160,7 @@ def corpus():
     sources = sorted(glob.glob(os.path.join(ROOT, "**", "*.md"), recursive=True))[:40]
     sources += sorted(glob.glob(os.path.join(ROOT, "crates", "exllm", "src", "**", "*.rs"),
                                 recursive=True))[:60]
-    sources += sorted(glob.glob(os.path.join(ROOT, "catalog", "*.json")))[:10]
+    sources += sorted(glob.glob(os.path.join(ROOT, "crates", "exllm", "catalog", "*.json")))[:10]
     py = os.path.dirname(os.__file__)
     sources += [os.path.join(py, m) for m in ("json/encoder.py", "textwrap.py", "argparse.py")]
     for path in sources:

@@ -36,8 +36,7 @@ pub const EXACT_PREFILL_AUTO_LIMIT: u64 = 1 << 30;
 pub struct LoadOptions {
     /// Re-encode Q4_1 / Q5_x tensors to Q8_0 (faster on CPU).
     pub reencode_q8_0: bool,
-    /// Run prompts on an F32 copy of the weights (`None`: when that copy is at most
-    /// [`EXACT_PREFILL_AUTO_LIMIT`]).
+    /// Run prompts on an F32 copy of the weights (`None`: when that copy is at most 1 GiB).
     pub exact_prefill: Option<bool>,
 }
 

@@ -17,6 +17,34 @@
 //! println!("{} ({:?})", resp.text(), resp.usage);
 //! # Ok(()) }
 //! ```
+//!
+//! ## What is stable
+//!
+//! The crate is at 0.1; within 0.1.x these are meant to keep their shape, changing only by
+//! additions (the public enums are `#[non_exhaustive]`, and the structs have `Default`: fill
+//! them with `..Default::default()` and a new field breaks nothing):
+//!
+//! - the canonical types ([`types`], re-exported at the root): [`ChatRequest`], [`Message`],
+//!   [`Part`], [`ChatResponse`], [`StreamEvent`], [`Usage`], [`EmbedRequest`], ...;
+//! - the client: [`Client`], [`ClientBuilder`], [`ChatStream`], [`Collector`],
+//!   [`client::ToolSet`], and the `provider/model` naming of models;
+//! - [`Error`] with its [`ErrorKind`] and accessors;
+//! - the catalog's lookups, [`catalog::Cost`] and [`catalog::CostTracker`]; [`cache::Cache`];
+//!   [`session::Session`] and its versioned file format; [`ollama::Ollama`];
+//! - the configuration structs the builder takes: [`transport::RetryPolicy`],
+//!   [`transport::Timeouts`], [`transport::BreakerPolicy`].
+//!
+//! Still moving, and free to change in any release:
+//!
+//! - [`provider`]: the [`provider::Codec`] and [`provider::StreamDecoder`] traits, the codecs
+//!   themselves, [`provider::Endpoint`], [`provider::Quirks`] and the [`provider::registry`]
+//!   rows;
+//! - [`transport`] internals: the framers, [`transport::HttpTransport`], the signers
+//!   ([`transport::Signer`], SigV4 and Google OAuth);
+//! - [`telemetry`]: span and metric names follow the still-experimental OpenTelemetry GenAI
+//!   conventions, and the `telemetry::otlp` exporter (feature `otlp`) follows the
+//!   `opentelemetry` crates;
+//! - [`tokens`] counting rules and estimates, [`context`] strategies, [`recovery`] internals.
 
 #![warn(missing_docs)]
 

@@ -11,7 +11,7 @@ mod bedrock_wire;
 mod dispatch;
 #[path = "support/faults.rs"]
 mod fault_kit;
-#[path = "support/matrix.rs"]
+#[path = "support/matrix/mod.rs"]
 mod matrix;
 #[path = "ollama/wire.rs"]
 mod ollama_wire;

@@ -1,5 +1,5 @@
 //! Structured output across every provider, one test body per scenario over the provider table
-//! in `support/matrix.rs`: an answer that fails the schema is sent back once (as a user message
+//! in `support/matrix/`: an answer that fails the schema is sent back once (as a user message
 //! for the native-schema strategy, as an error tool result for the tool-call strategy) and the
 //! second answer is taken; the same streamed, with partial values; and the error once the
 //! retries are used up.

@@ -1,5 +1,5 @@
 //! Tool calling across every provider, one test body per scenario over the provider table in
-//! `support/matrix.rs`: a single call and the request's tool format and tool-choice encoding,
+//! `support/matrix/`: a single call and the request's tool format and tool-choice encoding,
 //! parallel calls, streamed calls (arguments in many deltas, or whole in one event, or empty)
 //! assembling into the non-streamed result, a three-step `run_tools` loop with a call whose
 //! arguments fail the tool's schema, and embeddings batches larger than the provider's limit.

@@ -33,6 +33,18 @@ impl CostOptions {
 }
 
 /// The cost of a call in USD, by part.
+///
+/// ```
+/// use exllm::catalog::{Catalog, Cost, CostOptions};
+/// use exllm::Usage;
+/// let model = Catalog::embedded().model("openai/gpt-4o-mini").expect("known model");
+/// let usage = Usage { input_tokens: Some(10_000), output_tokens: Some(500), ..Default::default() };
+/// let cost: Cost = model.cost(&usage, CostOptions::default());
+/// assert!(cost.total > 0.0 && cost.missing_prices.is_empty());
+/// println!("${:.6} (input ${:.6}, output ${:.6})", cost.total, cost.input, cost.output);
+/// ```
+///
+/// Every priced [`crate::ChatResponse`] carries its cost in `cost`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Cost {
     /// Prompt tokens neither read from nor written to the cache.

@@ -4,10 +4,7 @@
 
 macro_rules! catalog_file {
     ($p:literal) => {
-        (
-            $p,
-            include_str!(concat!("../../../../catalog/", $p, ".json")),
-        )
+        ($p, include_str!(concat!("../../catalog/", $p, ".json")))
     };
 }
 

@@ -74,7 +74,8 @@ impl Catalog {
     }
 
     /// The embedded file of one provider, parsed on its first use. A call needs only its own
-    /// provider's models: parsing all of them took ~116 M instructions and most of 30 MB.
+    /// provider's models, and parsing every file would dominate a short program's start-up
+    /// time and memory.
     pub fn embedded_provider(provider: &str) -> Option<&'static Catalog> {
         static PARSED: OnceLock<Vec<OnceLock<Catalog>>> = OnceLock::new();
         let slots = PARSED.get_or_init(|| FILES.iter().map(|_| OnceLock::new()).collect());

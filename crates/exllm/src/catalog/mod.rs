@@ -1,7 +1,7 @@
 //! The model catalog: what each model is, what it can do and what it costs.
 //!
 //! The data comes from LiteLLM's `model_prices_and_context_window.json`, synced by
-//! [`sync::sync`] into one human-readable JSON file per provider under the workspace's
+//! [`sync::sync`] into one human-readable JSON file per provider under the crate's
 //! `catalog/` folder. Those files are committed and compiled into the library, so a price
 //! lookup needs no network and no file; a user's own files can override or extend them at run
 //! time ([`Catalog::load`]). Cost ([`cost()`]) and budgets ([`CostTracker`]) build on the

@@ -227,10 +227,7 @@ pub fn render_index<'a>(providers: impl IntoIterator<Item = &'a str>) -> String 
          //! `EXLLM_CATALOG_REGENERATE=1 cargo test -p exllm --lib catalog::sync_tests::regenerate`).\n\n\
          macro_rules! catalog_file {\n    \
          ($p:literal) => {\n        \
-         (\n            \
-         $p,\n            \
-         include_str!(concat!(\"../../../../catalog/\", $p, \".json\")),\n        \
-         )\n    \
+         ($p, include_str!(concat!(\"../../catalog/\", $p, \".json\")))\n    \
          };\n\
          }\n\n\
          /// `(provider, file text)` for every file of `catalog/`.\n\

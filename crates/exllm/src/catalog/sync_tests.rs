@@ -17,6 +17,11 @@ fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The committed catalog files: inside the crate, so a packaged `exllm` carries them.
+fn catalog_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("catalog")
+}
+
 fn index_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/catalog/embedded_index.rs")
 }
@@ -44,7 +49,7 @@ fn regenerate() {
     }
     let input =
         workspace().join("../shared/data/litellm/model_prices_and_context_window_backup.json");
-    let n = write_catalog(&input, &workspace().join("catalog"), &index_path()).unwrap();
+    let n = write_catalog(&input, &catalog_dir(), &index_path()).unwrap();
     eprintln!("wrote {n} catalog files");
 }
 
@@ -52,7 +57,7 @@ fn regenerate() {
 fn committed_catalog_is_a_fresh_sync() {
     let Some(input) = shared_input() else { return };
     let files = sync(&input).unwrap();
-    let dir = workspace().join("catalog");
+    let dir = catalog_dir();
     let mut committed: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .flatten()

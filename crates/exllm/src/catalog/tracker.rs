@@ -97,6 +97,20 @@ impl BudgetHit {
 }
 
 /// Sums of cost and usage, and the budgets that guard them.
+///
+/// ```
+/// use exllm::catalog::{BudgetAction, BudgetScope, Call, Cost, CostTracker};
+/// use exllm::Usage;
+/// let mut tracker = CostTracker::new().with_budget(BudgetScope::Total, 1.0, BudgetAction::Refuse);
+/// let call = Call { provider: "openai", model: "gpt-4o-mini", session: None };
+/// // Before a call: would its estimated cost go over a budget?
+/// tracker.check(call, 0.25).unwrap();
+/// // After it: record what it used and cost (from `ChatResponse::usage` and `cost`).
+/// let usage = Usage { input_tokens: Some(1_000), output_tokens: Some(100), ..Default::default() };
+/// tracker.record(call, &usage, &Cost { total: 0.9, ..Default::default() });
+/// assert_eq!(tracker.total.calls, 1);
+/// assert!(tracker.check(call, 0.25).is_err());
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct CostTracker {
     /// Every call.

@@ -38,6 +38,22 @@ use crate::{Client, Result};
 use serde::{Deserialize, Serialize};
 
 /// A conversation with its history, totals and settings.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use exllm::session::Session;
+/// use exllm::Client;
+/// let client = Client::builder().build().unwrap();
+/// let mut session = Session::new("mock/echo").with_system("Be brief.").with_max_tokens(200);
+/// session.chat(&client, "Hello").await.unwrap();
+/// session.chat(&client, "And again").await.unwrap();
+/// assert_eq!(session.messages.len(), 4); // two user turns, two answers
+/// let path = std::env::temp_dir().join(format!("exllm-doc-session-{}.json", std::process::id()));
+/// session.save(&path).unwrap();
+/// assert_eq!(Session::load(&path).unwrap(), session);
+/// # std::fs::remove_file(&path).unwrap();
+/// # });
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Session {
     /// The `provider/model` the next turn goes to.

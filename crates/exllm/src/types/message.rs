@@ -21,6 +21,20 @@ pub enum Role {
 }
 
 /// One message of a conversation.
+///
+/// ```
+/// use exllm::{Message, Part, Role};
+/// let question = Message::new(
+///     Role::User,
+///     vec![
+///         Part::text("What is in this picture?"),
+///         Part::image_url("https://example.com/cat.png"),
+///     ],
+/// );
+/// assert_eq!(question.text(), "What is in this picture?");
+/// let history = vec![Message::system("Be brief."), question, Message::assistant("A cat.")];
+/// assert_eq!(history[2].role, Role::Assistant);
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Message {
     /// Who speaks.

@@ -5,6 +5,22 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// One piece of a message's content.
+///
+/// ```
+/// use exllm::{ChatResponse, Part};
+/// let resp = ChatResponse {
+///     content: vec![Part::text("It is "), Part::text("sunny.")],
+///     ..Default::default()
+/// };
+/// for part in &resp.content {
+///     match part {
+///         Part::Text { text } => print!("{text}"),
+///         Part::ToolCall(call) => println!("call {}({})", call.name, call.arguments),
+///         _ => {} // images, reasoning, refusals, provider items, ...
+///     }
+/// }
+/// assert_eq!(resp.content[0].as_text(), Some("It is "));
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]

@@ -1,9 +1,8 @@
 //! A provider's JSON kept as the text it sent.
 //!
-//! Usage objects come back on every call; building a `serde_json::Value` tree for one costs
-//! more than decoding the rest of a typical answer (it profiled at ~10k instructions of a
-//! ~25k-instruction decode). The text is kept instead, exactly as sent, and parsed only when
-//! someone asks for it.
+//! Usage objects come back on every call, and building a `serde_json::Value` tree for one (a
+//! map and a string per key) costs more than decoding the rest of a typical answer. The text
+//! is kept instead, exactly as sent, and parsed only when someone asks for it.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;

@@ -8,6 +8,22 @@ use super::JsonMap;
 use serde::{Deserialize, Serialize};
 
 /// A chat response. Streaming and non-streaming calls of the same answer give equal values.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use exllm::{ChatRequest, Client, FinishKind, Message};
+/// // The built-in `mock` provider echoes the last user message, without a network.
+/// let client = Client::builder().build().unwrap();
+/// let req = ChatRequest::new("mock/echo", vec![Message::user("Hello")]);
+/// let resp = client.chat(req).await.unwrap();
+/// assert_eq!(resp.text(), "Hello");
+/// assert_eq!(resp.finish_kind(), Some(FinishKind::Stop));
+/// assert!(resp.tool_calls().is_empty());
+/// if let Some(usage) = &resp.usage {
+///     println!("{:?} tokens in, {:?} out", usage.input_tokens, usage.output_tokens);
+/// }
+/// # });
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ChatResponse {
     /// The provider's response id.

@@ -9,6 +9,25 @@ use serde_json::Value;
 
 /// One increment of a streamed answer. Fold them with [`crate::Collector`] to get the same
 /// [`ChatResponse`] a non-streaming call returns.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use exllm::{ChatRequest, Client, Collector, Message, StreamEvent};
+/// use futures_util::StreamExt;
+/// let client = Client::builder().build().unwrap();
+/// let req = ChatRequest::new("mock/echo", vec![Message::user("Hello there")]);
+/// let mut stream = client.chat_stream(req).await.unwrap();
+/// let mut collector = Collector::new();
+/// while let Some(event) = stream.next().await {
+///     let event = event.unwrap();
+///     if let StreamEvent::TextDelta(text) = &event {
+///         print!("{text}");
+///     }
+///     collector.push(event);
+/// }
+/// assert_eq!(collector.finish().text(), "Hello there");
+/// # });
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum StreamEvent {

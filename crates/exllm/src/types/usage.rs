@@ -6,7 +6,19 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Token counts of one response.
+/// Token counts of one response. A count the provider did not report is `None`, never a
+/// made-up zero.
+///
+/// ```
+/// use exllm::Usage;
+/// let mut total = Usage::default();
+/// let first = Usage { input_tokens: Some(120), output_tokens: Some(30), ..Default::default() };
+/// let second = Usage { input_tokens: Some(200), output_tokens: Some(45), ..Default::default() };
+/// total.add(&first);
+/// total.add(&second);
+/// assert_eq!(total.total_tokens(), Some(395));
+/// assert_eq!(total.reasoning_tokens, None);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Usage {
     /// All prompt tokens, cached and cache-write ones included.

@@ -1,4 +1,4 @@
-//! Fault builders for `tests/faults.rs`: a client for any provider row of `support/matrix.rs`
+//! Fault builders for `tests/faults/`: a client for any provider row of `support/matrix/`
 //! with chosen retries, timeouts and auto-resume; the event boundaries of a row's streamed
 //! answer (SSE, NDJSON or AWS event stream), so a fault can be placed right after some
 //! content; provider-shaped error bodies; and raw socket scripts for faults the scripted

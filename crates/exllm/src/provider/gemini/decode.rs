@@ -1,8 +1,8 @@
 //! Decoding Gemini responses and stream chunks. Typed and borrowing: a part is read field by
 //! field (a `Value` tree is built only for parts other than text, thoughts and function
 //! calls), metadata and usage are kept as raw text and parsed only when they change — Gemini
-//! repeats `usageMetadata` and `safetyRatings` in every chunk. The `Value`-based decoder this
-//! replaces cost twice the OpenAI floor per chunk.
+//! repeats `usageMetadata` and `safetyRatings` in every chunk, so parsing them again for
+//! each chunk would be most of the work.
 
 use super::super::decode::{ended, Count, Latest};
 use super::super::errors::response_error;

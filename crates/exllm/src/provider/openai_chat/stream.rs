@@ -87,8 +87,8 @@ impl StreamDecoder for ChatStreamDecoder {
         if let Some(u) = chunk.take_usage() {
             self.usage = Some(u);
         }
-        // Fields are taken out of the choice one by one: moving whole choices and deltas
-        // (~200 and ~130 bytes) compiled to a `memcpy` call each, several per chunk.
+        // Fields are taken out of the choice one by one: moving whole choices and deltas (large
+        // structs) compiled to a `memcpy` call each, several per chunk.
         for choice in chunk.choices.iter_mut().flatten().filter(|c| c.index == 0) {
             if let Some(d) = &mut choice.delta {
                 if let Some(t) = d
