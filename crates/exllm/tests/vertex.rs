@@ -14,7 +14,7 @@ use support::{fast_retry, Reply, TestServer};
 const TOKEN: &str = "ya29.test-access-token";
 
 /// Writes a service-account file whose key is a fresh RSA key and whose token endpoint is
-/// `token_uri`; `None` when openssl is missing.
+/// `token_uri` (openssl is required: the test fails without it).
 fn service_account(dir: &Path, token_uri: &str, project: &str) -> Option<PathBuf> {
     let key = dir.join("key.pem");
     let ok = std::process::Command::new("openssl")
@@ -31,10 +31,10 @@ fn service_account(dir: &Path, token_uri: &str, project: &str) -> Option<PathBuf
         .status()
         .map(|s| s.success())
         .unwrap_or(false);
-    if !ok {
-        eprintln!("notice: openssl could not make an RSA key; Vertex OAuth test skipped");
-        return None;
-    }
+    assert!(
+        ok,
+        "openssl could not make an RSA key (scripts/setup installs openssl)"
+    );
     let pem = std::fs::read_to_string(&key).ok()?;
     let sa = json!({
         "type": "service_account",
