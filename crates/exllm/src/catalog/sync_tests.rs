@@ -5,9 +5,8 @@
 
 use super::model::{ModelEntry, PriceSet, PriceTable};
 use super::parse::{count, number, split_price_key};
-use super::sync::{render_index, sync, sync_models, write_catalog};
-use super::{Catalog, CostOptions};
-use crate::Usage;
+use super::sync::{render_index, sync, sync_models};
+use super::Catalog;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::PathBuf;

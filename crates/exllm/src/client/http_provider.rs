@@ -358,6 +358,25 @@ struct Notes {
     retries: u32,
 }
 
+/// A stream that opens with what sending learnt: the encoder's warnings and the retries it
+/// took.
+fn noted(
+    notes: Notes,
+    events: impl futures_core::Stream<Item = Result<StreamEvent>> + Send + 'static,
+) -> ChatStream {
+    let retries = (notes.retries > 0).then(|| StreamEvent::Metadata {
+        key: RETRIES.into(),
+        value: notes.retries.into(),
+    });
+    let head = notes
+        .warnings
+        .into_iter()
+        .map(StreamEvent::Warning)
+        .chain(retries)
+        .map(Ok);
+    ChatStream::new(futures_util::stream::iter(head).chain(events))
+}
+
 /// The error of a call the open breaker refused.
 fn circuit_open(provider: &str, wait: std::time::Duration) -> Error {
     Error::new(
@@ -465,19 +484,7 @@ impl ChatProvider for HttpProvider {
             )
             .with_limits(t.timeouts.stall, deadline)
             .complete_after(|e| matches!(e, StreamEvent::Finish(_)));
-            let retries = (notes.retries > 0).then(|| StreamEvent::Metadata {
-                key: RETRIES.into(),
-                value: notes.retries.into(),
-            });
-            let head = notes
-                .warnings
-                .into_iter()
-                .map(StreamEvent::Warning)
-                .chain(retries)
-                .map(Ok);
-            Ok(ChatStream::new(
-                futures_util::stream::iter(head).chain(events),
-            ))
+            Ok(noted(notes, events))
         })
     }
 

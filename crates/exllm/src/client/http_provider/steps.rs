@@ -92,19 +92,7 @@ impl HttpProvider {
             }
             Step::Poll(_) => return Err(unsettled(provider)),
         };
-        let retries = (notes.retries > 0).then(|| StreamEvent::Metadata {
-            key: super::RETRIES.into(),
-            value: notes.retries.into(),
-        });
-        let head = notes
-            .warnings
-            .into_iter()
-            .map(StreamEvent::Warning)
-            .chain(retries)
-            .map(Ok);
-        Ok(ChatStream::new(
-            futures_util::stream::iter(head).chain(events),
-        ))
+        Ok(super::noted(notes, events))
     }
 
     /// Sends the request and polls until the codec's step is no longer a poll.
