@@ -6,7 +6,8 @@ use exllm::provider::registry::{ProviderSpec, PROVIDERS};
 use exllm::{ChatResponse, Error, ErrorKind};
 use serde_json::{json, Value};
 
-/// The `--json` object: text, reasoning, tool calls, finish reason and usage, always present.
+/// The `--json` object: text, reasoning, tool calls, finish reason, usage and the cited sources
+/// (`[]` when none), always present.
 pub fn response_json(resp: &ChatResponse) -> Value {
     let calls: Vec<Value> = resp
         .tool_calls()
@@ -22,12 +23,18 @@ pub fn response_json(resp: &ChatResponse) -> Value {
             "reasoning_tokens": u.reasoning_tokens,
         })
     });
+    let citations: Vec<Value> = resp
+        .citations
+        .iter()
+        .map(|c| json!({"url": c.url, "title": c.title}))
+        .collect();
     let mut v = json!({
         "text": resp.text(),
         "reasoning": resp.reasoning_text(),
         "tool_calls": calls,
         "finish_reason": resp.finish.as_ref().map(|f| f.kind.as_str()),
         "usage": usage,
+        "citations": citations,
         "id": resp.id,
         "model": resp.model,
     });

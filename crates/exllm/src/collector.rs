@@ -1,10 +1,11 @@
 //! The collector folds stream events into a [`ChatResponse`]. Non-streaming decoders build
 //! their responses through it too, so a streamed and a non-streamed answer are equal by
 //! construction: adjacent text merges, tool-call fragments assemble by index, ids are made up
-//! where the provider sent none, and `stop` with tool calls becomes `tool_calls`.
+//! where the provider sent none, cited sources are kept one per url, and `stop` with tool calls
+//! becomes `tool_calls`.
 
 use crate::types::{
-    ChatResponse, FinishKind, FinishReason, Part, Reasoning, StreamEvent, ToolCall,
+    ChatResponse, Citation, FinishKind, FinishReason, Part, Reasoning, StreamEvent, ToolCall,
 };
 
 /// Folds [`StreamEvent`]s into a [`ChatResponse`].
@@ -156,6 +157,7 @@ impl Collector {
                 self.reasoning_open = false;
                 self.resp.content.push(Part::ProviderItem(item));
             }
+            StreamEvent::Citation(cite) => Citation::add_to(&mut self.resp.citations, cite),
             StreamEvent::Usage(u) => match &mut self.resp.usage {
                 Some(old) => old.merge(u),
                 None => self.resp.usage = Some(u),
@@ -320,6 +322,10 @@ mod tests {
                 output_tokens: Some(4),
                 ..Default::default()
             }),
+            citations: vec![
+                Citation::new("https://a", Some("A".into())),
+                Citation::new("https://b", None),
+            ],
             provider_meta: [("citations".to_string(), json!(["u"]))]
                 .into_iter()
                 .collect(),

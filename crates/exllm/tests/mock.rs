@@ -220,6 +220,10 @@ fn rich_response() -> ChatResponse {
         warnings: vec![Warning::unsupported("top_k", "mock")],
         error: None,
         cost: None,
+        citations: vec![exllm::Citation::new(
+            "https://example.invalid",
+            Some("Example".into()),
+        )],
     }
 }
 

@@ -4,6 +4,7 @@
 //! `*_tool_result`, MCP, ...) which are kept verbatim. Input tokens are reported in three parts
 //! (plain, cache write, cache read) and summed into `input_tokens`.
 
+use super::citations;
 use super::encode::{args_object, dropped, warn_unsupported};
 use super::wire::{self, merge_options, opt_str, put, str_at};
 use super::{Api, Codec, Encoded, Endpoint, ModelEntry, StreamDecoder};
@@ -282,6 +283,10 @@ impl Meta {
 
     fn events(&mut self) -> Vec<StreamEvent> {
         let mut out = Vec::new();
+        // Web-search result locations carry url and title; document locations carry none.
+        for c in &self.citations {
+            out.extend(citations::from_object(c).map(StreamEvent::Citation));
+        }
         if !self.citations.is_empty() {
             out.push(StreamEvent::Metadata {
                 key: "citations".into(),

@@ -2,8 +2,10 @@
 //! Mistral, Perplexity, DeepSeek, OpenRouter, Together, Fireworks, DeepInfra, LM Studio, vLLM
 //! and any compatible server; their differences are [`Quirks`] flags and the decoder's
 //! tolerance for each one's extras (`reasoning_content`, `reasoning`, Mistral content lists,
-//! `x_groq.usage`, Perplexity citations, usage chunks with no choices).
+//! `x_groq.usage`, Perplexity citations, usage chunks with no choices). Cited sources (url
+//! annotations, Perplexity search results) also become the canonical citation list.
 
+use super::citations;
 use super::decode::{parse_raw, Count};
 use super::errors::response_error;
 use super::wire;
@@ -69,6 +71,7 @@ impl Codec for OpenAiChatCodec {
                 if let Some(r) = m.refusal {
                     c.push(StreamEvent::RefusalDelta(r));
                 }
+                citations::events(m.annotations.as_ref()).for_each(|e| c.push(e));
                 for call in m.tool_calls.unwrap_or_default() {
                     let f = call.function.unwrap_or_default();
                     c.push(StreamEvent::ToolCall(ToolCall {
@@ -89,6 +92,7 @@ impl Codec for OpenAiChatCodec {
                 c.push(StreamEvent::Finish(finish_reason(&f)));
             }
         }
+        perplexity_citations(&meta).for_each(|e| c.push(e));
         for (k, v) in META_KEYS.iter().zip(meta) {
             if let Some(v) = v {
                 c.push(StreamEvent::Metadata {
@@ -115,10 +119,17 @@ impl Codec for OpenAiChatCodec {
     }
 }
 
+/// Perplexity's sources, from the [`META_KEYS`] values: `search_results` (url and title)
+/// first, then the bare urls of `citations`.
+fn perplexity_citations(meta: &[Option<Value>; 5]) -> impl Iterator<Item = StreamEvent> + '_ {
+    citations::events(meta[1].as_ref()).chain(citations::events(meta[0].as_ref()))
+}
+
 /// Maps a Chat Completions finish reason.
 pub(crate) fn finish_reason(raw: &str) -> FinishReason {
     let kind = match raw {
-        "stop" => FinishKind::Stop,
+        // Together ends a natural stop with `eos` (end of sequence).
+        "stop" | "eos" => FinishKind::Stop,
         "length" => FinishKind::Length,
         "tool_calls" | "function_call" => FinishKind::ToolCalls,
         "content_filter" => FinishKind::ContentFilter,
@@ -311,6 +322,9 @@ struct ChoiceMessage {
     refusal: Option<String>,
     #[serde(default)]
     tool_calls: Option<Vec<WireToolCall>>,
+    /// `url_citation` annotations (web search).
+    #[serde(default)]
+    annotations: Option<Value>,
 }
 
 /// `content`: a string or a list of parts. Deserialised by hand: `#[serde(untagged)]` would

@@ -4,6 +4,7 @@
 //! item (web search, file search, code interpreter, MCP, shell, ...) is run by the provider and
 //! kept verbatim as a [`ProviderItem`].
 
+use super::citations;
 use super::encode::{dropped, openai_response_format, warn_unsupported};
 use super::wire::{self, data_url, merge_options, put, str_at};
 use super::{Api, Codec, Encoded, Endpoint, StreamDecoder};
@@ -139,6 +140,7 @@ impl Codec for OpenAiResponsesCodec {
                         match part.get("type").and_then(Value::as_str) {
                             Some("output_text") => {
                                 c.push(StreamEvent::TextDelta(str_at(part, "text")));
+                                citations::events(part.get("annotations")).for_each(|e| c.push(e));
                                 if let Some(Value::Array(a)) = part.get("annotations") {
                                     annotations.extend(a.iter().cloned());
                                 }

@@ -4,6 +4,7 @@
 //! here, one concept per file. Nothing in this module knows about HTTP or any provider's wire
 //! format, so the same values flow through every codec, the collector and the CLI.
 
+mod citation;
 mod embed;
 mod finish;
 mod message;
@@ -16,6 +17,7 @@ mod secret;
 mod stream;
 mod usage;
 
+pub use citation::Citation;
 pub use embed::{EmbedInputType, EmbedRequest, EmbedResponse};
 pub use finish::{FinishKind, FinishReason};
 pub use message::{Message, Role};

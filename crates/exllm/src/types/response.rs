@@ -1,6 +1,8 @@
 //! A chat response in canonical form: content parts in order, finish reason, usage, and what the
-//! provider sent beyond that (citations, logprobs, ids) in `provider_meta`.
+//! cited sources, and what the provider sent beyond that (raw citation objects, logprobs,
+//! ids) in `provider_meta`.
 
+use super::citation::Citation;
 use super::finish::{FinishKind, FinishReason};
 use super::part::{Part, ToolCall};
 use super::usage::Usage;
@@ -28,6 +30,10 @@ pub struct ChatResponse {
     /// known (codecs leave it `None`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost: Option<crate::catalog::Cost>,
+    /// The sources the answer cites (web search, grounding), one per url in order of first
+    /// appearance; the provider's own citation objects stay in `provider_meta`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub citations: Vec<Citation>,
     /// Everything else the provider sent that has no canonical field: citations, logprobs,
     /// search results, timings, system fingerprint, ...
     #[serde(default, skip_serializing_if = "JsonMap::is_empty")]

@@ -1,6 +1,7 @@
 //! Stream events: the increments a streamed answer arrives in, and the inverse
 //! ([`response_to_events`]) for replaying a finished answer as a stream (mock, cache).
 
+use super::citation::Citation;
 use super::finish::FinishReason;
 use super::part::{Part, ProviderItem, Reasoning, ToolCall};
 use super::response::{ChatResponse, ResponseError, Warning};
@@ -59,6 +60,8 @@ pub enum StreamEvent {
     },
     /// A whole tool call at once (providers that do not stream arguments).
     ToolCall(ToolCall),
+    /// A source the answer cites; the collector keeps one per url (the first title wins).
+    Citation(Citation),
     /// A provider-run item, whole.
     ProviderItem(ProviderItem),
     /// Usage so far; the last report of each field counts.
@@ -131,6 +134,7 @@ pub fn response_to_events(resp: &ChatResponse) -> Vec<StreamEvent> {
             }),
         }
     }
+    out.extend(resp.citations.iter().cloned().map(StreamEvent::Citation));
     for (key, value) in &resp.provider_meta {
         out.push(StreamEvent::Metadata {
             key: key.clone(),

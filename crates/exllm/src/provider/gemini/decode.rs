@@ -4,6 +4,7 @@
 //! repeats `usageMetadata` and `safetyRatings` in every chunk. The `Value`-based decoder this
 //! replaces cost twice the OpenAI floor per chunk.
 
+use super::super::citations;
 use super::super::decode::{ended, Count, Latest};
 use super::super::errors::response_error;
 use super::super::wire;
@@ -215,8 +216,13 @@ impl GeminiStreamDecoder {
             self.prompt_feedback = Some(pf);
         }
         for cand in chunk.candidates.into_iter().filter(|c| c.index == 0) {
-            for (slot, raw) in self.meta.iter_mut().zip(cand.meta()) {
-                slot.see(raw);
+            for ((key, slot), raw) in META_KEYS.iter().zip(&mut self.meta).zip(cand.meta()) {
+                let new = slot.see(raw);
+                // A stream may send grounding in several chunks: each new value's sources
+                // are read; the collector keeps one entry per url.
+                if let (&"groundingMetadata", Some(grounding)) = (key, new) {
+                    out.extend(citations::gemini_grounding(grounding));
+                }
             }
             for part in cand.content.map(|c| c.parts).unwrap_or_default() {
                 self.part_events(part, out);

@@ -38,8 +38,10 @@ impl ChatStreamDecoder {
                 value: Value::Array(std::mem::take(&mut self.logprobs)),
             });
         }
-        for (k, v) in META_KEYS.iter().zip(&mut self.meta) {
-            if let Some(v) = v.take() {
+        let meta = self.meta.each_mut().map(Latest::take);
+        out.extend(perplexity_citations(&meta));
+        for (k, v) in META_KEYS.iter().zip(meta) {
+            if let Some(v) = v {
                 out.push(StreamEvent::Metadata {
                     key: (*k).into(),
                     value: v,
@@ -122,6 +124,7 @@ impl StreamDecoder for ChatStreamDecoder {
                 if let Some(r) = d.refusal.take().filter(|r| !r.is_empty()) {
                     out.push(StreamEvent::RefusalDelta(r));
                 }
+                out.extend(citations::events(d.annotations.as_ref()));
                 for call in d.tool_calls.take().unwrap_or_default() {
                     let index = call.index.unwrap_or(0);
                     let f = call.function.unwrap_or_default();

@@ -5,7 +5,7 @@ use crate::provider::test_support::{
 };
 use crate::provider::Auth;
 use crate::types::{
-    CacheBreakpoint, ImageDetail, MediaSource, Message, Part, ProviderItem, Reasoning,
+    CacheBreakpoint, Citation, ImageDetail, MediaSource, Message, Part, ProviderItem, Reasoning,
     ReasoningConfig, ReasoningEffort, ResponseFormat, Role, Secret, Tool, ToolChoice, ToolResult,
 };
 use serde_json::json;

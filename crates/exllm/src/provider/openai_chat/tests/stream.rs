@@ -320,3 +320,24 @@ fn only_choice_zero_is_read_wherever_it_is() {
     );
     assert_eq!(r.text(), "first");
 }
+
+#[test]
+fn stream_url_citation_annotations_equal_decode() {
+    // OpenRouter sends each annotation in its own delta, after the text.
+    let chunks = [
+        json!({"id":"gen-1","model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"See [a] and [b]."}}]}),
+        json!({"id":"gen-1","model":"m","choices":[{"index":0,"delta":{"content":"","annotations":[
+            {"type":"url_citation","url_citation":{"url":"https://a.example/","title":"A","start_index":4,"end_index":7,"content":"..."}},
+            {"type":"url_citation","url_citation":{"url":"https://b.example/","title":"","start_index":12,"end_index":15}}]}}]}),
+        json!({"id":"gen-1","model":"m","choices":[{"index":0,"delta":{"annotations":[
+            {"type":"file","file":{"hash":"h","name":"doc.pdf"}},
+            {"type":"url_citation","url_citation":{"url":"https://a.example/","title":"A again"}}]}}]}),
+        json!({"id":"gen-1","model":"m","choices":[{"index":0,"delta":{"annotations":[
+            {"type":"url_citation","url_citation":{"url":"https://c.example/"}}]},"finish_reason":"stop"}]}),
+    ];
+    let mut frames = data_frames(&chunks);
+    frames.extend(data_frames(&["[DONE]"]));
+    let streamed = CODEC.stream(&frames);
+    assert_eq!(streamed, CODEC.decode(super::decode::ANNOTATED));
+    assert_eq!(streamed.citations.len(), 3);
+}
