@@ -1,7 +1,7 @@
 use super::*;
 use crate::error::ErrorKind;
 use crate::provider::test_support::{
-    bearer, call, collect, data_frames, finish_of, settings, sse, TestCodec,
+    bearer, call, collect, data_frames, finish_of, settings, split, sse, TestCodec,
 };
 use crate::provider::Auth;
 use crate::types::{
