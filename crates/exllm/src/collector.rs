@@ -158,6 +158,8 @@ impl Collector {
                 self.resp.content.push(Part::ProviderItem(item));
             }
             StreamEvent::Citation(cite) => Citation::add_to(&mut self.resp.citations, cite),
+            StreamEvent::Alternative(a) => self.resp.alternatives.push(a),
+            StreamEvent::ServiceTier(t) => self.resp.service_tier = Some(t),
             StreamEvent::Usage(u) => match &mut self.resp.usage {
                 Some(old) => old.merge(u),
                 None => self.resp.usage = Some(u),
@@ -290,7 +292,7 @@ fn delta_len(event: &StreamEvent) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::{response_to_events, ProviderItem, Usage};
+    use crate::types::{response_to_events, Alternative, ProviderItem, Usage};
     use serde_json::json;
 
     fn sample() -> ChatResponse {
@@ -322,6 +324,12 @@ mod tests {
                 output_tokens: Some(4),
                 ..Default::default()
             }),
+            alternatives: vec![Alternative {
+                index: 1,
+                content: vec![Part::text("Other")],
+                finish: Some(FinishReason::new(FinishKind::Length, "length")),
+            }],
+            service_tier: Some("flex".into()),
             citations: vec![
                 Citation::new("https://a", Some("A".into())),
                 Citation::new("https://b", None),

@@ -13,8 +13,8 @@ use super::{Api, Codec, Encoded, Endpoint, StreamDecoder};
 use crate::error::Result;
 use crate::transport::Frame;
 use crate::types::{
-    ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, FinishKind, FinishReason, RawJson,
-    StreamEvent, ToolCall, Usage,
+    Alternative, ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, FinishKind, FinishReason,
+    RawJson, StreamEvent, ToolCall, Usage,
 };
 use crate::Collector;
 use serde::Deserialize;
@@ -62,25 +62,13 @@ impl Codec for OpenAiChatCodec {
         if let Some(e) = resp.error {
             c.push(StreamEvent::Error(response_error(&e)));
         }
-        if let Some(choice) = resp.choices.into_iter().flatten().next() {
+        if let Some(tier) = resp.service_tier.take().filter(|t| !t.is_empty()) {
+            c.push(StreamEvent::ServiceTier(tier.into_owned()));
+        }
+        let mut choices = resp.choices.into_iter().flatten();
+        if let Some(choice) = choices.next() {
             if let Some(m) = choice.message {
-                push_reasoning(&mut c, m.reasoning_content.or(m.reasoning));
-                if let Some(content) = m.content {
-                    push_content(&mut c, content);
-                }
-                if let Some(r) = m.refusal {
-                    c.push(StreamEvent::RefusalDelta(r));
-                }
-                citations::events(m.annotations.as_ref()).for_each(|e| c.push(e));
-                for call in m.tool_calls.unwrap_or_default() {
-                    let f = call.function.unwrap_or_default();
-                    c.push(StreamEvent::ToolCall(ToolCall {
-                        id: call.id.unwrap_or_default(),
-                        name: f.name.unwrap_or_default(),
-                        arguments: ToolCall::parse_arguments(&args_text(f.arguments)),
-                        provider_meta: None,
-                    }));
-                }
+                push_message(&mut c, m);
             }
             if let Some(lp) = choice.logprobs.and_then(|l| l.get("content").cloned()) {
                 c.push(StreamEvent::Metadata {
@@ -91,6 +79,17 @@ impl Codec for OpenAiChatCodec {
             if let Some(f) = choice.finish_reason {
                 c.push(StreamEvent::Finish(finish_reason(&f)));
             }
+        }
+        // The other choices (`n` > 1), each folded on its own.
+        for (pos, choice) in (1u32..).zip(choices) {
+            let mut alt = Collector::new();
+            if let Some(m) = choice.message {
+                push_message(&mut alt, m);
+            }
+            if let Some(f) = choice.finish_reason {
+                alt.push(StreamEvent::Finish(finish_reason(&f)));
+            }
+            c.push(alternative(choice.index.unwrap_or(pos), alt));
         }
         perplexity_citations(&meta).for_each(|e| c.push(e));
         for (k, v) in META_KEYS.iter().zip(meta) {
@@ -193,6 +192,37 @@ struct Details {
     reasoning_tokens: Count,
 }
 
+/// A whole message's parts: reasoning, content, refusal, cited sources, tool calls.
+fn push_message(c: &mut Collector, m: ChoiceMessage) {
+    push_reasoning(c, m.reasoning_content.or(m.reasoning));
+    if let Some(content) = m.content {
+        push_content(c, content);
+    }
+    if let Some(r) = m.refusal {
+        c.push(StreamEvent::RefusalDelta(r));
+    }
+    citations::events(m.annotations.as_ref()).for_each(|e| c.push(e));
+    for call in m.tool_calls.unwrap_or_default() {
+        let f = call.function.unwrap_or_default();
+        c.push(StreamEvent::ToolCall(ToolCall {
+            id: call.id.unwrap_or_default(),
+            name: f.name.unwrap_or_default(),
+            arguments: ToolCall::parse_arguments(&args_text(f.arguments)),
+            provider_meta: None,
+        }));
+    }
+}
+
+/// The event carrying another choice, from what its collector gathered.
+fn alternative(index: u32, choice: Collector) -> StreamEvent {
+    let r = choice.finish();
+    StreamEvent::Alternative(Alternative {
+        index,
+        content: r.content,
+        finish: r.finish,
+    })
+}
+
 fn push_reasoning(c: &mut Collector, text: Option<String>) {
     if let Some(t) = text.filter(|t| !t.is_empty()) {
         c.push(StreamEvent::ReasoningDelta(t));
@@ -255,6 +285,9 @@ struct Envelope<'a, C> {
     x_groq: Option<XGroq<'a>>,
     #[serde(default)]
     error: Option<Value>,
+    /// The tier that served the request (OpenAI, Groq); streams repeat it in every chunk.
+    #[serde(default, borrow)]
+    service_tier: Option<Cow<'a, str>>,
     /// The [`META_KEYS`] fields, unparsed: streams repeat them in every chunk, so they are
     /// parsed only when they change.
     #[serde(default, borrow)]
@@ -302,6 +335,8 @@ type Completion<'a> = Envelope<'a, Choice>;
 
 #[derive(Deserialize)]
 struct Choice {
+    #[serde(default)]
+    index: Option<u32>,
     #[serde(default)]
     message: Option<ChoiceMessage>,
     #[serde(default)]

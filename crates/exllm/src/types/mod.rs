@@ -29,7 +29,7 @@ pub use request::{
     ChatRequest, ReasoningConfig, ReasoningEffort, ResponseFormat, Tool, ToolChoice,
 };
 pub use rerank::{RerankRequest, RerankResponse, RerankResult};
-pub use response::{ChatResponse, ResponseError, Warning};
+pub use response::{Alternative, ChatResponse, ResponseError, Warning};
 pub use secret::{is_credential_header, Secret};
 pub use stream::{response_to_events, StreamEvent};
 pub use usage::Usage;

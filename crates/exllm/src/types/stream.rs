@@ -4,7 +4,7 @@
 use super::citation::Citation;
 use super::finish::FinishReason;
 use super::part::{Part, ProviderItem, Reasoning, ToolCall};
-use super::response::{ChatResponse, ResponseError, Warning};
+use super::response::{Alternative, ChatResponse, ResponseError, Warning};
 use super::usage::Usage;
 use serde_json::Value;
 
@@ -62,6 +62,10 @@ pub enum StreamEvent {
     ToolCall(ToolCall),
     /// A source the answer cites; the collector keeps one per url (the first title wins).
     Citation(Citation),
+    /// Another choice (`n` > 1), whole: decoders fold each one's increments themselves.
+    Alternative(Alternative),
+    /// The service tier that served the request.
+    ServiceTier(String),
     /// A provider-run item, whole.
     ProviderItem(ProviderItem),
     /// Usage so far; the last report of each field counts.
@@ -135,6 +139,13 @@ pub fn response_to_events(resp: &ChatResponse) -> Vec<StreamEvent> {
         }
     }
     out.extend(resp.citations.iter().cloned().map(StreamEvent::Citation));
+    out.extend(
+        resp.alternatives
+            .iter()
+            .cloned()
+            .map(StreamEvent::Alternative),
+    );
+    out.extend(resp.service_tier.clone().map(StreamEvent::ServiceTier));
     for (key, value) in &resp.provider_meta {
         out.push(StreamEvent::Metadata {
             key: key.clone(),

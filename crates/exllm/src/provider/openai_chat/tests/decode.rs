@@ -357,3 +357,20 @@ fn decode_url_citation_annotations_as_citations() {
     );
     assert_eq!(finish_of(&r), (FinishKind::Stop, Some("stop")));
 }
+
+#[test]
+fn decode_one_choice_has_no_alternatives_and_a_null_tier_is_none() {
+    let r = CODEC.decode(
+        r#"{"id":"c","service_tier":null,"choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"x"}}]}"#,
+    );
+    assert!(r.alternatives.is_empty());
+    assert_eq!(r.service_tier, None);
+    let r = CODEC.decode(
+        r#"{"id":"c","service_tier":"flex","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"x"}},
+            {"finish_reason":"stop","message":{"role":"assistant","content":"y"}}]}"#,
+    );
+    assert_eq!(r.service_tier.as_deref(), Some("flex"));
+    // A choice without an index takes its position.
+    assert_eq!(r.alternatives[0].index, 1);
+    assert_eq!(r.alternatives[0].text(), "y");
+}

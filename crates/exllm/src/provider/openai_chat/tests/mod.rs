@@ -5,8 +5,9 @@ use crate::provider::test_support::{
 };
 use crate::provider::Auth;
 use crate::types::{
-    CacheBreakpoint, Citation, ImageDetail, MediaSource, Message, Part, ProviderItem, Reasoning,
-    ReasoningConfig, ReasoningEffort, ResponseFormat, Role, Secret, Tool, ToolChoice, ToolResult,
+    Alternative, CacheBreakpoint, Citation, ImageDetail, MediaSource, Message, Part, ProviderItem,
+    Reasoning, ReasoningConfig, ReasoningEffort, ResponseFormat, Role, Secret, Tool, ToolChoice,
+    ToolResult,
 };
 use serde_json::json;
 
