@@ -7,7 +7,8 @@ use exllm::{ChatResponse, Error, ErrorKind};
 use serde_json::{json, Value};
 
 /// The `--json` object: text, reasoning, tool calls, finish reason, usage and the cited sources
-/// (`[]` when none), always present.
+/// (`[]` when none), always present; the service tier and the other choices (`n` > 1) when
+/// there are.
 pub fn response_json(resp: &ChatResponse) -> Value {
     let calls: Vec<Value> = resp
         .tool_calls()
@@ -40,6 +41,33 @@ pub fn response_json(resp: &ChatResponse) -> Value {
     });
     if let Some(raw) = resp.finish.as_ref().and_then(|f| f.raw.as_deref()) {
         v["finish_reason_raw"] = raw.into();
+    }
+    if let Some(t) = &resp.service_tier {
+        v["service_tier"] = t.as_str().into();
+    }
+    if !resp.alternatives.is_empty() {
+        v["alternatives"] = resp
+            .alternatives
+            .iter()
+            .map(|a| {
+                let calls: Vec<Value> = a
+                    .content
+                    .iter()
+                    .filter_map(|p| match p {
+                        exllm::Part::ToolCall(c) => {
+                            Some(json!({"id": c.id, "name": c.name, "arguments": c.arguments}))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                json!({
+                    "index": a.index,
+                    "text": a.text(),
+                    "tool_calls": calls,
+                    "finish_reason": a.finish.as_ref().map(|f| f.kind.as_str()),
+                })
+            })
+            .collect();
     }
     if let Some(e) = &resp.error {
         v["error"] = json!({"code": e.code, "message": e.message});

@@ -191,6 +191,36 @@ fn chat_json_prints_the_cited_sources() {
 }
 
 #[test]
+fn chat_json_prints_other_choices_and_the_service_tier() {
+    let url = serve_json(
+        r#"{"id":"c","model":"gpt-4o-mini","service_tier":"default","choices":[
+            {"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"One"}},
+            {"index":1,"finish_reason":"length","message":{"role":"assistant","content":"Two"}}]}"#,
+        1,
+    );
+    let out = exllm_with(
+        &[
+            "chat",
+            "-m",
+            "openai/gpt-4o-mini",
+            "--base-url",
+            &url,
+            "--json",
+            "q",
+        ],
+        &[("OPENAI_API_KEY", "sk-test")],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let v = json(&out);
+    assert_eq!(v["text"], "One");
+    assert_eq!(v["service_tier"], "default");
+    assert_eq!(
+        v["alternatives"],
+        serde_json::json!([{"index": 1, "text": "Two", "tool_calls": [], "finish_reason": "length"}])
+    );
+}
+
+#[test]
 fn models_filters_list_the_catalog() {
     let out = exllm(&[
         "models",

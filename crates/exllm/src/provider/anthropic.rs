@@ -187,6 +187,7 @@ impl Codec for AnthropicCodec {
             c.push(e);
         }
         if let Some(u) = msg.usage {
+            service_tier(&u).into_iter().for_each(|e| c.push(e));
             c.push(StreamEvent::Usage(usage(u)));
         }
         if let Some(r) = msg.stop_reason {
@@ -244,6 +245,15 @@ fn finish_reason(raw: &str) -> FinishReason {
         _ => FinishKind::Other,
     };
     FinishReason::new(kind, raw)
+}
+
+/// The tier that served the request, which Anthropic reports inside `usage`.
+fn service_tier(usage: &Value) -> Option<StreamEvent> {
+    let tier = usage
+        .get("service_tier")?
+        .as_str()
+        .filter(|t| !t.is_empty())?;
+    Some(StreamEvent::ServiceTier(tier.to_owned()))
 }
 
 /// Maps a usage object: input is plain + cache write + cache read.

@@ -334,6 +334,9 @@ fn provider_item(item: &Value) -> StreamEvent {
 
 /// Usage, finish reason and error of a finished (or failed) response.
 fn finish_events(resp: &WireResponse, emit: &mut dyn FnMut(StreamEvent)) {
+    if let Some(t) = resp.service_tier.as_ref().filter(|t| !t.is_empty()) {
+        emit(StreamEvent::ServiceTier(t.clone()));
+    }
     if let Some(u) = resp.usage.as_ref().filter(|u| !u.is_null()) {
         emit(StreamEvent::Usage(usage(u.clone())));
     }
@@ -401,6 +404,8 @@ struct WireResponse {
     error: Option<Value>,
     #[serde(default)]
     incomplete_details: Option<Value>,
+    #[serde(default)]
+    service_tier: Option<String>,
 }
 
 /// One streamed event; only the fields exllm reads.
