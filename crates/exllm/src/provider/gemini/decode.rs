@@ -13,8 +13,10 @@ use super::{finish_reason, API};
 use crate::error::Result;
 use crate::transport::Frame;
 use crate::types::{
-    FinishKind, FinishReason, JsonMap, ProviderItem, RawJson, StreamEvent, ToolCall, Usage,
+    Alternative, FinishKind, FinishReason, JsonMap, ProviderItem, RawJson, StreamEvent, ToolCall,
+    Usage,
 };
+use crate::Collector;
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
@@ -182,6 +184,8 @@ pub(super) struct GeminiStreamDecoder {
     meta: [Latest; 4],
     prompt_feedback: Option<Value>,
     usage: Option<RawJson>,
+    /// The other candidates (`candidateCount` > 1) by index, each folded on its own.
+    others: Vec<(u32, Collector)>,
 }
 
 impl GeminiStreamDecoder {
@@ -215,7 +219,11 @@ impl GeminiStreamDecoder {
             }
             self.prompt_feedback = Some(pf);
         }
-        for cand in chunk.candidates.into_iter().filter(|c| c.index == 0) {
+        for cand in chunk.candidates {
+            if cand.index != 0 {
+                self.other_candidate(cand);
+                continue;
+            }
             for ((key, slot), raw) in META_KEYS.iter().zip(&mut self.meta).zip(cand.meta()) {
                 let new = slot.see(raw);
                 // A stream may send grounding in several chunks: each new value's sources
@@ -235,7 +243,37 @@ impl GeminiStreamDecoder {
         Ok(())
     }
 
+    /// Folds a candidate other than the first into that candidate's collector.
+    fn other_candidate(&mut self, cand: Candidate<'_>) {
+        let mut events = Vec::new();
+        for part in cand.content.map(|c| c.parts).unwrap_or_default() {
+            self.part_events(part, &mut events);
+        }
+        if let Some(r) = cand.finish_reason {
+            events.push(StreamEvent::Finish(finish_reason(&r)));
+        }
+        let pos = match self.others.iter().position(|(i, _)| *i == cand.index) {
+            Some(pos) => pos,
+            None => {
+                self.others.push((cand.index, Collector::new()));
+                self.others.len() - 1
+            }
+        };
+        let collector = &mut self.others[pos].1;
+        events.into_iter().for_each(|e| collector.push(e));
+    }
+
     pub(super) fn flush(&mut self, out: &mut Vec<StreamEvent>) {
+        let mut others = std::mem::take(&mut self.others);
+        others.sort_by_key(|(i, _)| *i);
+        for (index, c) in others {
+            let r = c.finish();
+            out.push(StreamEvent::Alternative(Alternative {
+                index,
+                content: r.content,
+                finish: r.finish,
+            }));
+        }
         // In key order, as one map of them.
         let mut meta: JsonMap = META_KEYS
             .iter()
