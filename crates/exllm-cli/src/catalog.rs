@@ -144,6 +144,7 @@ pub async fn cost(args: CostArgs) -> u8 {
         cache_read_tokens: args.cached,
         cache_write_tokens: args.cache_write,
         reasoning_tokens: args.reasoning,
+        details: Default::default(),
         raw: None,
     };
     let opts = CostOptions {

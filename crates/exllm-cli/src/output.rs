@@ -16,13 +16,17 @@ pub fn response_json(resp: &ChatResponse) -> Value {
         .map(|c| json!({"id": c.id, "name": c.name, "arguments": c.arguments}))
         .collect();
     let usage = resp.usage.as_ref().map(|u| {
-        json!({
+        let mut v = json!({
             "input_tokens": u.input_tokens,
             "output_tokens": u.output_tokens,
             "cache_read_tokens": u.cache_read_tokens,
             "cache_write_tokens": u.cache_write_tokens,
             "reasoning_tokens": u.reasoning_tokens,
-        })
+        });
+        if !u.details.is_empty() {
+            v["details"] = serde_json::to_value(u.details).unwrap_or(Value::Null);
+        }
+        v
     });
     let citations: Vec<Value> = resp
         .citations

@@ -195,7 +195,9 @@ fn chat_json_prints_other_choices_and_the_service_tier() {
     let url = serve_json(
         r#"{"id":"c","model":"gpt-4o-mini","service_tier":"default","choices":[
             {"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"One"}},
-            {"index":1,"finish_reason":"length","message":{"role":"assistant","content":"Two"}}]}"#,
+            {"index":1,"finish_reason":"length","message":{"role":"assistant","content":"Two"}}],
+            "usage":{"prompt_tokens":9,"completion_tokens":4,"total_tokens":13,
+              "completion_tokens_details":{"accepted_prediction_tokens":3,"rejected_prediction_tokens":1}}}"#,
         1,
     );
     let out = exllm_with(
@@ -214,6 +216,10 @@ fn chat_json_prints_other_choices_and_the_service_tier() {
     let v = json(&out);
     assert_eq!(v["text"], "One");
     assert_eq!(v["service_tier"], "default");
+    assert_eq!(
+        v["usage"]["details"],
+        serde_json::json!({"accepted_prediction_tokens": 3, "rejected_prediction_tokens": 1})
+    );
     assert_eq!(
         v["alternatives"],
         serde_json::json!([{"index": 1, "text": "Two", "tool_calls": [], "finish_reason": "length"}])

@@ -138,6 +138,7 @@ fn usage() -> impl Strategy<Value = Usage> {
             cache_read_tokens: read,
             cache_write_tokens: write,
             reasoning_tokens: reasoning,
+            details: Default::default(),
             raw: raw.map(Into::into),
         },
     )

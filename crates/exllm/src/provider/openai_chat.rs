@@ -14,7 +14,7 @@ use crate::error::Result;
 use crate::transport::Frame;
 use crate::types::{
     Alternative, ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, FinishKind, FinishReason,
-    RawJson, StreamEvent, ToolCall, Usage,
+    RawJson, StreamEvent, ToolCall, Usage, UsageDetails,
 };
 use crate::Collector;
 use serde::Deserialize;
@@ -163,6 +163,16 @@ pub(crate) fn usage(raw: RawJson) -> Usage {
             .or(w.prompt_cache_hit_tokens.0),
         cache_write_tokens: None,
         reasoning_tokens: reasoning,
+        details: UsageDetails {
+            audio_input_tokens: detail(&w.prompt_tokens_details, |d| d.audio_tokens),
+            audio_output_tokens: detail(&w.completion_tokens_details, |d| d.audio_tokens),
+            accepted_prediction_tokens: detail(&w.completion_tokens_details, |d| {
+                d.accepted_prediction_tokens
+            }),
+            rejected_prediction_tokens: detail(&w.completion_tokens_details, |d| {
+                d.rejected_prediction_tokens
+            }),
+        },
         raw: Some(raw),
     }
 }
@@ -190,6 +200,9 @@ struct WireUsage {
 struct Details {
     cached_tokens: Count,
     reasoning_tokens: Count,
+    audio_tokens: Count,
+    accepted_prediction_tokens: Count,
+    rejected_prediction_tokens: Count,
 }
 
 /// A whole message's parts: reasoning, content, refusal, cited sources, tool calls.

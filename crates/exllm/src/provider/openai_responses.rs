@@ -12,7 +12,8 @@ use crate::error::Result;
 use crate::transport::Frame;
 use crate::types::{
     ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, FinishKind, FinishReason, JsonMap,
-    MediaSource, Part, ProviderItem, Role, StreamEvent, ToolCall, ToolChoice, Usage, Warning,
+    MediaSource, Part, ProviderItem, Role, StreamEvent, ToolCall, ToolChoice, Usage, UsageDetails,
+    Warning,
 };
 use crate::Collector;
 use serde::Deserialize;
@@ -89,6 +90,7 @@ impl Codec for OpenAiResponsesCodec {
                 (!req.stop.is_empty(), "stop"),
                 (req.seed.is_some(), "seed"),
                 (req.n.is_some(), "n"),
+                (req.prediction.is_some(), "prediction"),
                 (req.frequency_penalty.is_some(), "frequency_penalty"),
                 (req.presence_penalty.is_some(), "presence_penalty"),
             ],
@@ -384,6 +386,11 @@ fn usage(raw: Value) -> Usage {
         cache_read_tokens: n(&["input_tokens_details", "cached_tokens"]),
         cache_write_tokens: None,
         reasoning_tokens: n(&["output_tokens_details", "reasoning_tokens"]),
+        details: UsageDetails {
+            audio_input_tokens: n(&["input_tokens_details", "audio_tokens"]),
+            audio_output_tokens: n(&["output_tokens_details", "audio_tokens"]),
+            ..Default::default()
+        },
         raw: Some(raw.into()),
     }
 }

@@ -32,7 +32,7 @@ pub use rerank::{RerankRequest, RerankResponse, RerankResult};
 pub use response::{Alternative, ChatResponse, ResponseError, Warning};
 pub use secret::{is_credential_header, Secret};
 pub use stream::{response_to_events, StreamEvent};
-pub use usage::Usage;
+pub use usage::{Usage, UsageDetails};
 
 /// A JSON object, used for `provider_options` and `provider_meta`.
 pub type JsonMap = serde_json::Map<String, serde_json::Value>;

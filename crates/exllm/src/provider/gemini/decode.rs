@@ -51,6 +51,7 @@ pub(super) fn usage(raw: RawJson) -> Usage {
         cache_read_tokens: w.cached_content_token_count.0,
         cache_write_tokens: None,
         reasoning_tokens: w.thoughts_token_count.0,
+        details: Default::default(),
         raw: Some(raw),
     }
 }

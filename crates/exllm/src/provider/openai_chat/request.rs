@@ -50,6 +50,8 @@ struct Body<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     user: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    prediction: Option<Prediction<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     logprobs: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     top_logprobs: Option<u8>,
@@ -61,6 +63,14 @@ struct Body<'a> {
     stream: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     stream_options: Option<StreamOptions>,
+}
+
+/// A predicted output, as static content.
+#[derive(Serialize)]
+struct Prediction<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    content: &'a str,
 }
 
 #[derive(Serialize)]
@@ -124,6 +134,10 @@ pub(super) fn encode(
         presence_penalty: req.presence_penalty,
         service_tier: req.service_tier.as_deref(),
         user: req.user.as_deref(),
+        prediction: req.prediction.as_deref().map(|content| Prediction {
+            kind: "content",
+            content,
+        }),
         logprobs: req.logprobs,
         top_logprobs: req.top_logprobs,
         response_format: req

@@ -946,3 +946,12 @@ fn service_tier_is_reported_whole_and_streamed() {
     r.service_tier = Some("auto".into());
     assert_eq!(CODEC.body_of(&r)["service_tier"], "auto");
 }
+
+#[test]
+fn a_prediction_is_not_sent_and_warned() {
+    let mut r = CODEC.hi();
+    r.prediction = Some("draft".into());
+    let (_, body, warnings) = CODEC.encode_with(&r, false);
+    assert!(body.get("prediction").is_none());
+    assert_eq!(settings(&warnings), ["prediction"]);
+}

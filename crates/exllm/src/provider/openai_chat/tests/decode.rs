@@ -374,3 +374,31 @@ fn decode_one_choice_has_no_alternatives_and_a_null_tier_is_none() {
     assert_eq!(r.alternatives[0].index, 1);
     assert_eq!(r.alternatives[0].text(), "y");
 }
+
+#[test]
+fn decode_audio_and_prediction_token_details() {
+    let r = CODEC.decode(
+        r#"{"choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"x"}}],
+            "usage":{"prompt_tokens":120,"completion_tokens":80,"total_tokens":200,
+              "prompt_tokens_details":{"cached_tokens":64,"audio_tokens":30},
+              "completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":12,
+                "accepted_prediction_tokens":40,"rejected_prediction_tokens":9}}}"#,
+    );
+    let u = r.usage.unwrap();
+    assert_eq!((u.input_tokens, u.output_tokens), (Some(120), Some(80)));
+    assert_eq!(u.cache_read_tokens, Some(64));
+    assert_eq!(
+        u.details,
+        UsageDetails {
+            audio_input_tokens: Some(30),
+            audio_output_tokens: Some(12),
+            accepted_prediction_tokens: Some(40),
+            rejected_prediction_tokens: Some(9),
+        }
+    );
+    // Providers without details leave them unknown.
+    let r = CODEC.decode(
+        r#"{"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}"#,
+    );
+    assert!(r.usage.unwrap().details.is_empty());
+}

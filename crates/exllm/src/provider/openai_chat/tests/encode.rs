@@ -583,3 +583,16 @@ fn encode_reasoning_models_take_max_completion_tokens_and_developer_text() {
     );
     assert_eq!(sent.1["max_completion_tokens"], 64);
 }
+
+#[test]
+fn encode_prediction_as_static_content() {
+    let mut r = CODEC.hi();
+    assert!(CODEC.body_of(&r).get("prediction").is_none());
+    r.prediction = Some("fn main() {}\n".into());
+    let (_, body, warnings) = CODEC.encode_with(&r, false);
+    assert_eq!(
+        body["prediction"],
+        json!({"type": "content", "content": "fn main() {}\n"})
+    );
+    assert!(warnings.is_empty());
+}
