@@ -56,7 +56,8 @@ impl UsageDetails {
         *self == UsageDetails::default()
     }
 
-    fn counts(&mut self) -> [&mut Option<u64>; 4] {
+    /// The counts, for code that treats them alike (merging, offsetting).
+    pub(crate) fn counts(&mut self) -> [&mut Option<u64>; 4] {
         [
             &mut self.audio_input_tokens,
             &mut self.audio_output_tokens,
