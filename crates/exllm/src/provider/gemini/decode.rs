@@ -14,7 +14,7 @@ use crate::error::Result;
 use crate::transport::Frame;
 use crate::types::{
     Alternative, FinishKind, FinishReason, JsonMap, ProviderItem, RawJson, StreamEvent, ToolCall,
-    Usage,
+    Usage, UsageDetails,
 };
 use crate::Collector;
 use serde::de::{MapAccess, Visitor};
@@ -42,8 +42,19 @@ pub(super) fn usage(raw: RawJson) -> Usage {
         candidates_token_count: Count,
         thoughts_token_count: Count,
         cached_content_token_count: Count,
+        /// Per-modality counts, read leniently (any shape parses).
+        prompt_tokens_details: Value,
+        candidates_tokens_details: Value,
     }
     let w: W = raw.parse().unwrap_or_default();
+    // `[{"modality": "AUDIO", "tokenCount": n}, ...]`
+    let audio = |details: &Value| {
+        let audio = details
+            .as_array()?
+            .iter()
+            .find(|d| d["modality"] == "AUDIO")?;
+        audio.get("tokenCount")?.as_u64()
+    };
     let sum = |a: Count, b: Count| Usage::sum_known(&[a.0, b.0]);
     Usage {
         input_tokens: sum(w.prompt_token_count, w.tool_use_prompt_token_count),
@@ -51,7 +62,11 @@ pub(super) fn usage(raw: RawJson) -> Usage {
         cache_read_tokens: w.cached_content_token_count.0,
         cache_write_tokens: None,
         reasoning_tokens: w.thoughts_token_count.0,
-        details: Default::default(),
+        details: UsageDetails {
+            audio_input_tokens: audio(&w.prompt_tokens_details),
+            audio_output_tokens: audio(&w.candidates_tokens_details),
+            ..Default::default()
+        },
         raw: Some(raw),
     }
 }

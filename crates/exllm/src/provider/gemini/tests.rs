@@ -617,3 +617,26 @@ fn several_candidates_become_alternatives_whole_and_streamed() {
     assert_eq!(streamed.alternatives[0], alts[0]);
     assert_eq!(streamed.alternatives[1].finish, alts[1].finish);
 }
+
+#[test]
+fn usage_reads_audio_modality_counts() {
+    let r = CODEC.decode(
+        &json!({"candidates": [{"content": {"role": "model", "parts": [{"text": "ok"}]}, "finishReason": "STOP"}],
+            "usageMetadata": {"promptTokenCount": 40, "candidatesTokenCount": 12, "totalTokenCount": 52,
+                "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 10}, {"modality": "AUDIO", "tokenCount": 30}],
+                "candidatesTokensDetails": [{"modality": "AUDIO", "tokenCount": 12}]}})
+        .to_string(),
+    );
+    let u = r.usage.unwrap();
+    assert_eq!((u.input_tokens, u.output_tokens), (Some(40), Some(12)));
+    assert_eq!(u.details.audio_input_tokens, Some(30));
+    assert_eq!(u.details.audio_output_tokens, Some(12));
+    // Details of an odd shape are unknown; the counts still read.
+    let r = CODEC.decode(
+        &json!({"candidates": [], "usageMetadata": {"promptTokenCount": 4, "promptTokensDetails": "?"}})
+            .to_string(),
+    );
+    let u = r.usage.unwrap();
+    assert_eq!(u.input_tokens, Some(4));
+    assert!(u.details.is_empty());
+}
