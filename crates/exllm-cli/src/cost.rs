@@ -62,6 +62,7 @@ fn price(args: &CostArgs) -> Result<Cost, Error> {
         cache_read_tokens: args.cached,
         cache_write_tokens: args.cache_write,
         reasoning_tokens: args.reasoning,
+        details: Default::default(),
         raw: None,
     };
     let opts = CostOptions {

@@ -6,7 +6,9 @@ use exllm::provider::registry::{ProviderSpec, PROVIDERS};
 use exllm::{ChatResponse, Error, ErrorKind};
 use serde_json::{json, Value};
 
-/// The `--json` object: text, reasoning, tool calls, finish reason and usage, always present.
+/// The `--json` object: text, reasoning, tool calls, finish reason, usage and the cited sources
+/// (`[]` when none), always present; the service tier and the other choices (`n` > 1) when
+/// there are.
 pub fn response_json(resp: &ChatResponse) -> Value {
     let calls: Vec<Value> = resp
         .tool_calls()
@@ -14,25 +16,62 @@ pub fn response_json(resp: &ChatResponse) -> Value {
         .map(|c| json!({"id": c.id, "name": c.name, "arguments": c.arguments}))
         .collect();
     let usage = resp.usage.as_ref().map(|u| {
-        json!({
+        let mut v = json!({
             "input_tokens": u.input_tokens,
             "output_tokens": u.output_tokens,
             "cache_read_tokens": u.cache_read_tokens,
             "cache_write_tokens": u.cache_write_tokens,
             "reasoning_tokens": u.reasoning_tokens,
-        })
+        });
+        if !u.details.is_empty() {
+            v["details"] = serde_json::to_value(u.details).unwrap_or(Value::Null);
+        }
+        v
     });
+    let citations: Vec<Value> = resp
+        .citations
+        .iter()
+        .map(|c| json!({"url": c.url, "title": c.title}))
+        .collect();
     let mut v = json!({
         "text": resp.text(),
         "reasoning": resp.reasoning_text(),
         "tool_calls": calls,
         "finish_reason": resp.finish.as_ref().map(|f| f.kind.as_str()),
         "usage": usage,
+        "citations": citations,
         "id": resp.id,
         "model": resp.model,
     });
     if let Some(raw) = resp.finish.as_ref().and_then(|f| f.raw.as_deref()) {
         v["finish_reason_raw"] = raw.into();
+    }
+    if let Some(t) = &resp.service_tier {
+        v["service_tier"] = t.as_str().into();
+    }
+    if !resp.alternatives.is_empty() {
+        v["alternatives"] = resp
+            .alternatives
+            .iter()
+            .map(|a| {
+                let calls: Vec<Value> = a
+                    .content
+                    .iter()
+                    .filter_map(|p| match p {
+                        exllm::Part::ToolCall(c) => {
+                            Some(json!({"id": c.id, "name": c.name, "arguments": c.arguments}))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                json!({
+                    "index": a.index,
+                    "text": a.text(),
+                    "tool_calls": calls,
+                    "finish_reason": a.finish.as_ref().map(|f| f.kind.as_str()),
+                })
+            })
+            .collect();
     }
     if let Some(e) = &resp.error {
         v["error"] = json!({"code": e.code, "message": e.message});

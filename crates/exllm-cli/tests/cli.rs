@@ -34,6 +34,7 @@ fn mock_chat_prints_one_json_object() {
     assert_eq!(v["finish_reason"], "stop");
     assert_eq!(v["tool_calls"], serde_json::json!([]));
     assert_eq!(v["usage"]["output_tokens"], 2);
+    assert_eq!(v["citations"], serde_json::json!([]));
 }
 
 #[test]
@@ -157,6 +158,73 @@ fn serve_json(body: &'static str, count: usize) -> String {
         }
     });
     format!("http://{addr}/v1")
+}
+
+#[test]
+fn chat_json_prints_the_cited_sources() {
+    // Perplexity: titled search results first, then the bare url list.
+    let url = serve_json(
+        r#"{"id":"p1","model":"sonar","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Cited [1][2]."}}],
+            "search_results":[{"title":"Two","url":"https://two.example/"}],
+            "citations":["https://one.example/","https://two.example/"]}"#,
+        1,
+    );
+    let out = exllm_with(
+        &[
+            "chat",
+            "-m",
+            "perplexity/sonar",
+            "--base-url",
+            &url,
+            "--json",
+            "q",
+        ],
+        &[("PERPLEXITY_API_KEY", "pplx-test")],
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        json(&out)["citations"],
+        serde_json::json!([
+            {"url": "https://two.example/", "title": "Two"},
+            {"url": "https://one.example/", "title": null}
+        ])
+    );
+}
+
+#[test]
+fn chat_json_prints_other_choices_and_the_service_tier() {
+    let url = serve_json(
+        r#"{"id":"c","model":"gpt-4o-mini","service_tier":"default","choices":[
+            {"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"One"}},
+            {"index":1,"finish_reason":"length","message":{"role":"assistant","content":"Two"}}],
+            "usage":{"prompt_tokens":9,"completion_tokens":4,"total_tokens":13,
+              "completion_tokens_details":{"accepted_prediction_tokens":3,"rejected_prediction_tokens":1}}}"#,
+        1,
+    );
+    let out = exllm_with(
+        &[
+            "chat",
+            "-m",
+            "openai/gpt-4o-mini",
+            "--base-url",
+            &url,
+            "--json",
+            "q",
+        ],
+        &[("OPENAI_API_KEY", "sk-test")],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let v = json(&out);
+    assert_eq!(v["text"], "One");
+    assert_eq!(v["service_tier"], "default");
+    assert_eq!(
+        v["usage"]["details"],
+        serde_json::json!({"accepted_prediction_tokens": 3, "rejected_prediction_tokens": 1})
+    );
+    assert_eq!(
+        v["alternatives"],
+        serde_json::json!([{"index": 1, "text": "Two", "tool_calls": [], "finish_reason": "length"}])
+    );
 }
 
 #[test]

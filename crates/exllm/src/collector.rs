@@ -1,10 +1,11 @@
 //! The collector folds stream events into a [`ChatResponse`]. Non-streaming decoders build
 //! their responses through it too, so a streamed and a non-streamed answer are equal by
 //! construction: adjacent text merges, tool-call fragments assemble by index, ids are made up
-//! where the provider sent none, and `stop` with tool calls becomes `tool_calls`.
+//! where the provider sent none, cited sources are kept one per url, and `stop` with tool calls
+//! becomes `tool_calls`.
 
 use crate::types::{
-    ChatResponse, FinishKind, FinishReason, Part, Reasoning, StreamEvent, ToolCall,
+    ChatResponse, Citation, FinishKind, FinishReason, Part, Reasoning, StreamEvent, ToolCall,
 };
 
 /// Folds [`StreamEvent`]s into a [`ChatResponse`].
@@ -156,6 +157,9 @@ impl Collector {
                 self.reasoning_open = false;
                 self.resp.content.push(Part::ProviderItem(item));
             }
+            StreamEvent::Citation(cite) => Citation::add_to(&mut self.resp.citations, cite),
+            StreamEvent::Alternative(a) => self.resp.alternatives.push(a),
+            StreamEvent::ServiceTier(t) => self.resp.service_tier = Some(t),
             StreamEvent::Usage(u) => match &mut self.resp.usage {
                 Some(old) => old.merge(u),
                 None => self.resp.usage = Some(u),
@@ -288,7 +292,7 @@ fn delta_len(event: &StreamEvent) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::{response_to_events, ProviderItem, Usage};
+    use crate::types::{response_to_events, Alternative, ProviderItem, Usage};
     use serde_json::json;
 
     fn sample() -> ChatResponse {
@@ -320,6 +324,16 @@ mod tests {
                 output_tokens: Some(4),
                 ..Default::default()
             }),
+            alternatives: vec![Alternative {
+                index: 1,
+                content: vec![Part::text("Other")],
+                finish: Some(FinishReason::new(FinishKind::Length, "length")),
+            }],
+            service_tier: Some("flex".into()),
+            citations: vec![
+                Citation::new("https://a", Some("A".into())),
+                Citation::new("https://b", None),
+            ],
             provider_meta: [("citations".to_string(), json!(["u"]))]
                 .into_iter()
                 .collect(),

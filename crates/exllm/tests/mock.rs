@@ -220,6 +220,16 @@ fn rich_response() -> ChatResponse {
         warnings: vec![Warning::unsupported("top_k", "mock")],
         error: None,
         cost: None,
+        alternatives: vec![exllm::Alternative {
+            index: 1,
+            content: vec![Part::text("Another answer.")],
+            finish: Some(FinishReason::new(FinishKind::Stop, "stop")),
+        }],
+        service_tier: Some("default".into()),
+        citations: vec![exllm::Citation::new(
+            "https://example.invalid",
+            Some("Example".into()),
+        )],
     }
 }
 

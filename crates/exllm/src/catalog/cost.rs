@@ -175,6 +175,7 @@ mod tests {
             cache_write_tokens: Some(write),
             output_tokens: Some(output),
             reasoning_tokens: Some(reasoning),
+            details: Default::default(),
             raw: None,
         }
     }

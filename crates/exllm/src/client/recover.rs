@@ -149,6 +149,12 @@ fn offset(mut u: Usage, base: &Usage) -> Usage {
             *v += add.unwrap_or(0);
         }
     }
+    let mut base_details = base.details;
+    for (field, add) in u.details.counts().into_iter().zip(base_details.counts()) {
+        if let Some(v) = field {
+            *v += add.unwrap_or(0);
+        }
+    }
     u
 }
 

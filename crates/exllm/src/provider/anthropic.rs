@@ -4,6 +4,7 @@
 //! `*_tool_result`, MCP, ...) which are kept verbatim. Input tokens are reported in three parts
 //! (plain, cache write, cache read) and summed into `input_tokens`.
 
+use super::citations;
 use super::encode::{args_object, dropped, warn_unsupported};
 use super::wire::{self, merge_options, opt_str, put, str_at};
 use super::{Api, Codec, Encoded, Endpoint, ModelEntry, StreamDecoder};
@@ -109,6 +110,7 @@ impl Codec for AnthropicCodec {
             &[
                 (req.seed.is_some(), "seed"),
                 (req.n.is_some(), "n"),
+                (req.prediction.is_some(), "prediction"),
                 (req.frequency_penalty.is_some(), "frequency_penalty"),
                 (req.presence_penalty.is_some(), "presence_penalty"),
                 (req.logprobs.is_some(), "logprobs"),
@@ -186,6 +188,7 @@ impl Codec for AnthropicCodec {
             c.push(e);
         }
         if let Some(u) = msg.usage {
+            service_tier(&u).into_iter().for_each(|e| c.push(e));
             c.push(StreamEvent::Usage(usage(u)));
         }
         if let Some(r) = msg.stop_reason {
@@ -245,6 +248,15 @@ fn finish_reason(raw: &str) -> FinishReason {
     FinishReason::new(kind, raw)
 }
 
+/// The tier that served the request, which Anthropic reports inside `usage`.
+fn service_tier(usage: &Value) -> Option<StreamEvent> {
+    let tier = usage
+        .get("service_tier")?
+        .as_str()
+        .filter(|t| !t.is_empty())?;
+    Some(StreamEvent::ServiceTier(tier.to_owned()))
+}
+
 /// Maps a usage object: input is plain + cache write + cache read.
 fn usage(raw: Value) -> Usage {
     let n = |k: &str| raw.get(k).and_then(Value::as_u64);
@@ -258,6 +270,7 @@ fn usage(raw: Value) -> Usage {
         cache_read_tokens: read,
         cache_write_tokens: write,
         reasoning_tokens: None,
+        details: Default::default(),
         raw: Some(raw.into()),
     }
 }
@@ -282,6 +295,10 @@ impl Meta {
 
     fn events(&mut self) -> Vec<StreamEvent> {
         let mut out = Vec::new();
+        // Web-search result locations carry url and title; document locations carry none.
+        for c in &self.citations {
+            out.extend(citations::from_object(c).map(StreamEvent::Citation));
+        }
         if !self.citations.is_empty() {
             out.push(StreamEvent::Metadata {
                 key: "citations".into(),

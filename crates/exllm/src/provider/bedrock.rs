@@ -120,6 +120,7 @@ impl Codec for BedrockCodec {
             &[
                 (req.seed.is_some(), "seed"),
                 (req.n.is_some(), "n"),
+                (req.prediction.is_some(), "prediction"),
                 (req.frequency_penalty.is_some(), "frequency_penalty"),
                 (req.presence_penalty.is_some(), "presence_penalty"),
                 (req.logprobs.is_some(), "logprobs"),
@@ -300,6 +301,7 @@ fn usage(raw: Value) -> Usage {
         cache_read_tokens: read,
         cache_write_tokens: write,
         reasoning_tokens: None,
+        details: Default::default(),
         raw: Some(raw.into()),
     }
 }

@@ -97,6 +97,7 @@ impl Codec for CohereCodec {
             &ep.provider,
             &[
                 (req.n.is_some(), "n"),
+                (req.prediction.is_some(), "prediction"),
                 (req.parallel_tool_calls.is_some(), "parallel_tool_calls"),
                 (req.top_logprobs.is_some(), "top_logprobs"),
                 (req.service_tier.is_some(), "service_tier"),

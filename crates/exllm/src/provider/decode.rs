@@ -55,17 +55,16 @@ pub(crate) fn parse_raw(raw: &RawValue) -> Option<Value> {
 pub(crate) struct Latest(Option<(String, Value)>);
 
 impl Latest {
-    /// Takes a chunk's value; absent or `null` leaves the last one.
-    pub(crate) fn see(&mut self, raw: Option<&RawValue>) {
-        let Some(raw) = raw.filter(|r| r.get() != "null") else {
-            return;
-        };
+    /// Takes a chunk's value; absent or `null` leaves the last one. Returns the new value
+    /// when it changed (for a decoder that reads something out of each new value).
+    pub(crate) fn see(&mut self, raw: Option<&RawValue>) -> Option<&Value> {
+        let raw = raw.filter(|r| r.get() != "null")?;
         if self.0.as_ref().is_some_and(|(seen, _)| seen == raw.get()) {
-            return;
+            return None;
         }
-        if let Some(v) = parse_raw(raw) {
-            self.0 = Some((raw.get().to_owned(), v));
-        }
+        let v = parse_raw(raw)?;
+        self.0 = Some((raw.get().to_owned(), v));
+        self.0.as_ref().map(|(_, v)| v)
     }
 
     /// The value, taken (for the end of a stream).

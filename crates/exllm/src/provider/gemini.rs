@@ -108,6 +108,7 @@ impl Codec for GeminiCodec {
                 (req.parallel_tool_calls.is_some(), "parallel_tool_calls"),
                 (req.service_tier.is_some(), "service_tier"),
                 (req.user.is_some(), "user"),
+                (req.prediction.is_some(), "prediction"),
             ],
         );
         merge_options(&mut body, &req.provider_options);

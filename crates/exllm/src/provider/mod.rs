@@ -6,6 +6,7 @@
 mod anthropic;
 mod bedrock;
 pub mod capabilities;
+pub(crate) mod citations;
 mod cohere;
 pub(crate) mod decode;
 mod encode;

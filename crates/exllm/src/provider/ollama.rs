@@ -94,6 +94,7 @@ impl Codec for OllamaCodec {
             &ep.provider,
             &[
                 (req.n.is_some(), "n"),
+                (req.prediction.is_some(), "prediction"),
                 (req.logprobs.is_some(), "logprobs"),
                 (req.top_logprobs.is_some(), "top_logprobs"),
                 (req.parallel_tool_calls.is_some(), "parallel_tool_calls"),

@@ -2,8 +2,10 @@
 //! Mistral, Perplexity, DeepSeek, OpenRouter, Together, Fireworks, DeepInfra, LM Studio, vLLM
 //! and any compatible server; their differences are [`Quirks`] flags and the decoder's
 //! tolerance for each one's extras (`reasoning_content`, `reasoning`, Mistral content lists,
-//! `x_groq.usage`, Perplexity citations, usage chunks with no choices).
+//! `x_groq.usage`, Perplexity citations, usage chunks with no choices). Cited sources (url
+//! annotations, Perplexity search results) also become the canonical citation list.
 
+use super::citations;
 use super::decode::{parse_raw, Count};
 use super::errors::response_error;
 use super::openai_media as media;
@@ -12,10 +14,10 @@ use super::{Api, Codec, Encoded, Endpoint, StreamDecoder};
 use crate::error::Result;
 use crate::transport::Frame;
 use crate::types::{
-    ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, FinishKind, FinishReason, ImageRequest,
-    ImageResponse, ModerationRequest, ModerationResponse, RawJson, RerankRequest, RerankResponse,
-    SpeechRequest, SpeechResponse, StreamEvent, ToolCall, TranscriptFormat, Transcription,
-    TranscriptionRequest, Usage,
+    Alternative, ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, FinishKind, FinishReason,
+    ImageRequest, ImageResponse, ModerationRequest, ModerationResponse, RawJson, RerankRequest,
+    RerankResponse, SpeechRequest, SpeechResponse, StreamEvent, ToolCall, TranscriptFormat,
+    Transcription, TranscriptionRequest, Usage, UsageDetails,
 };
 use crate::Collector;
 use bytes::Bytes;
@@ -64,24 +66,13 @@ impl Codec for OpenAiChatCodec {
         if let Some(e) = resp.error {
             c.push(StreamEvent::Error(response_error(&e)));
         }
-        if let Some(choice) = resp.choices.into_iter().flatten().next() {
+        if let Some(tier) = resp.service_tier.take().filter(|t| !t.is_empty()) {
+            c.push(StreamEvent::ServiceTier(tier.into_owned()));
+        }
+        let mut choices = resp.choices.into_iter().flatten();
+        if let Some(choice) = choices.next() {
             if let Some(m) = choice.message {
-                push_reasoning(&mut c, m.reasoning_content.or(m.reasoning));
-                if let Some(content) = m.content {
-                    push_content(&mut c, content);
-                }
-                if let Some(r) = m.refusal {
-                    c.push(StreamEvent::RefusalDelta(r));
-                }
-                for call in m.tool_calls.unwrap_or_default() {
-                    let f = call.function.unwrap_or_default();
-                    c.push(StreamEvent::ToolCall(ToolCall {
-                        id: call.id.unwrap_or_default(),
-                        name: f.name.unwrap_or_default(),
-                        arguments: ToolCall::parse_arguments(&args_text(f.arguments)),
-                        provider_meta: None,
-                    }));
-                }
+                push_message(&mut c, m);
             }
             if let Some(lp) = choice.logprobs.and_then(|l| l.get("content").cloned()) {
                 c.push(StreamEvent::Metadata {
@@ -93,6 +84,18 @@ impl Codec for OpenAiChatCodec {
                 c.push(StreamEvent::Finish(finish_reason(&f)));
             }
         }
+        // The other choices (`n` > 1), each folded on its own.
+        for (pos, choice) in (1u32..).zip(choices) {
+            let mut alt = Collector::new();
+            if let Some(m) = choice.message {
+                push_message(&mut alt, m);
+            }
+            if let Some(f) = choice.finish_reason {
+                alt.push(StreamEvent::Finish(finish_reason(&f)));
+            }
+            c.push(alternative(choice.index.unwrap_or(pos), alt));
+        }
+        perplexity_citations(&meta).for_each(|e| c.push(e));
         for (k, v) in META_KEYS.iter().zip(meta) {
             if let Some(v) = v {
                 c.push(StreamEvent::Metadata {
@@ -176,10 +179,17 @@ impl Codec for OpenAiChatCodec {
     }
 }
 
+/// Perplexity's sources, from the [`META_KEYS`] values: `search_results` (url and title)
+/// first, then the bare urls of `citations`.
+fn perplexity_citations(meta: &[Option<Value>; 5]) -> impl Iterator<Item = StreamEvent> + '_ {
+    citations::events(meta[1].as_ref()).chain(citations::events(meta[0].as_ref()))
+}
+
 /// Maps a Chat Completions finish reason.
 pub(crate) fn finish_reason(raw: &str) -> FinishReason {
     let kind = match raw {
-        "stop" => FinishKind::Stop,
+        // Together ends a natural stop with `eos` (end of sequence).
+        "stop" | "eos" => FinishKind::Stop,
         "length" => FinishKind::Length,
         "tool_calls" | "function_call" => FinishKind::ToolCalls,
         "content_filter" => FinishKind::ContentFilter,
@@ -214,6 +224,16 @@ pub(crate) fn usage(raw: RawJson) -> Usage {
             .or(w.prompt_cache_hit_tokens.0),
         cache_write_tokens: None,
         reasoning_tokens: reasoning,
+        details: UsageDetails {
+            audio_input_tokens: detail(&w.prompt_tokens_details, |d| d.audio_tokens),
+            audio_output_tokens: detail(&w.completion_tokens_details, |d| d.audio_tokens),
+            accepted_prediction_tokens: detail(&w.completion_tokens_details, |d| {
+                d.accepted_prediction_tokens
+            }),
+            rejected_prediction_tokens: detail(&w.completion_tokens_details, |d| {
+                d.rejected_prediction_tokens
+            }),
+        },
         raw: Some(raw),
     }
 }
@@ -241,6 +261,40 @@ struct WireUsage {
 struct Details {
     cached_tokens: Count,
     reasoning_tokens: Count,
+    audio_tokens: Count,
+    accepted_prediction_tokens: Count,
+    rejected_prediction_tokens: Count,
+}
+
+/// A whole message's parts: reasoning, content, refusal, cited sources, tool calls.
+fn push_message(c: &mut Collector, m: ChoiceMessage) {
+    push_reasoning(c, m.reasoning_content.or(m.reasoning));
+    if let Some(content) = m.content {
+        push_content(c, content);
+    }
+    if let Some(r) = m.refusal {
+        c.push(StreamEvent::RefusalDelta(r));
+    }
+    citations::events(m.annotations.as_ref()).for_each(|e| c.push(e));
+    for call in m.tool_calls.unwrap_or_default() {
+        let f = call.function.unwrap_or_default();
+        c.push(StreamEvent::ToolCall(ToolCall {
+            id: call.id.unwrap_or_default(),
+            name: f.name.unwrap_or_default(),
+            arguments: ToolCall::parse_arguments(&args_text(f.arguments)),
+            provider_meta: None,
+        }));
+    }
+}
+
+/// The event carrying another choice, from what its collector gathered.
+fn alternative(index: u32, choice: Collector) -> StreamEvent {
+    let r = choice.finish();
+    StreamEvent::Alternative(Alternative {
+        index,
+        content: r.content,
+        finish: r.finish,
+    })
 }
 
 fn push_reasoning(c: &mut Collector, text: Option<String>) {
@@ -305,6 +359,9 @@ struct Envelope<'a, C> {
     x_groq: Option<XGroq<'a>>,
     #[serde(default)]
     error: Option<Value>,
+    /// The tier that served the request (OpenAI, Groq); streams repeat it in every chunk.
+    #[serde(default, borrow)]
+    service_tier: Option<Cow<'a, str>>,
     /// The [`META_KEYS`] fields, unparsed: streams repeat them in every chunk, so they are
     /// parsed only when they change.
     #[serde(default, borrow)]
@@ -353,6 +410,8 @@ type Completion<'a> = Envelope<'a, Choice>;
 #[derive(Deserialize)]
 struct Choice {
     #[serde(default)]
+    index: Option<u32>,
+    #[serde(default)]
     message: Option<ChoiceMessage>,
     #[serde(default)]
     finish_reason: Option<String>,
@@ -372,6 +431,9 @@ struct ChoiceMessage {
     refusal: Option<String>,
     #[serde(default)]
     tool_calls: Option<Vec<WireToolCall>>,
+    /// `url_citation` annotations (web search).
+    #[serde(default)]
+    annotations: Option<Value>,
 }
 
 /// `content`: a string or a list of parts. Deserialised by hand: `#[serde(untagged)]` would

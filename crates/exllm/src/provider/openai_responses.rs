@@ -4,6 +4,7 @@
 //! item (web search, file search, code interpreter, MCP, shell, ...) is run by the provider and
 //! kept verbatim as a [`ProviderItem`].
 
+use super::citations;
 use super::encode::{dropped, openai_response_format, warn_unsupported};
 use super::wire::{self, data_url, merge_options, put, str_at};
 use super::{Api, Codec, Encoded, Endpoint, StreamDecoder};
@@ -11,7 +12,8 @@ use crate::error::Result;
 use crate::transport::Frame;
 use crate::types::{
     ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, FinishKind, FinishReason, JsonMap,
-    MediaSource, Part, ProviderItem, Role, StreamEvent, ToolCall, ToolChoice, Usage, Warning,
+    MediaSource, Part, ProviderItem, Role, StreamEvent, ToolCall, ToolChoice, Usage, UsageDetails,
+    Warning,
 };
 use crate::Collector;
 use serde::Deserialize;
@@ -88,6 +90,7 @@ impl Codec for OpenAiResponsesCodec {
                 (!req.stop.is_empty(), "stop"),
                 (req.seed.is_some(), "seed"),
                 (req.n.is_some(), "n"),
+                (req.prediction.is_some(), "prediction"),
                 (req.frequency_penalty.is_some(), "frequency_penalty"),
                 (req.presence_penalty.is_some(), "presence_penalty"),
             ],
@@ -139,6 +142,7 @@ impl Codec for OpenAiResponsesCodec {
                         match part.get("type").and_then(Value::as_str) {
                             Some("output_text") => {
                                 c.push(StreamEvent::TextDelta(str_at(part, "text")));
+                                citations::events(part.get("annotations")).for_each(|e| c.push(e));
                                 if let Some(Value::Array(a)) = part.get("annotations") {
                                     annotations.extend(a.iter().cloned());
                                 }
@@ -332,6 +336,9 @@ fn provider_item(item: &Value) -> StreamEvent {
 
 /// Usage, finish reason and error of a finished (or failed) response.
 fn finish_events(resp: &WireResponse, emit: &mut dyn FnMut(StreamEvent)) {
+    if let Some(t) = resp.service_tier.as_ref().filter(|t| !t.is_empty()) {
+        emit(StreamEvent::ServiceTier(t.clone()));
+    }
     if let Some(u) = resp.usage.as_ref().filter(|u| !u.is_null()) {
         emit(StreamEvent::Usage(usage(u.clone())));
     }
@@ -379,6 +386,11 @@ fn usage(raw: Value) -> Usage {
         cache_read_tokens: n(&["input_tokens_details", "cached_tokens"]),
         cache_write_tokens: None,
         reasoning_tokens: n(&["output_tokens_details", "reasoning_tokens"]),
+        details: UsageDetails {
+            audio_input_tokens: n(&["input_tokens_details", "audio_tokens"]),
+            audio_output_tokens: n(&["output_tokens_details", "audio_tokens"]),
+            ..Default::default()
+        },
         raw: Some(raw.into()),
     }
 }
@@ -399,6 +411,8 @@ struct WireResponse {
     error: Option<Value>,
     #[serde(default)]
     incomplete_details: Option<Value>,
+    #[serde(default)]
+    service_tier: Option<String>,
 }
 
 /// One streamed event; only the fields exllm reads.

@@ -72,6 +72,7 @@ impl Codec for ReplicateCodec {
                 (req.response_format.is_some(), "response_format"),
                 (req.reasoning.is_some(), "reasoning"),
                 (req.n.is_some(), "n"),
+                (req.prediction.is_some(), "prediction"),
                 (req.logprobs.is_some(), "logprobs"),
                 (req.top_logprobs.is_some(), "top_logprobs"),
                 (req.service_tier.is_some(), "service_tier"),

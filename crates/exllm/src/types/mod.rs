@@ -4,6 +4,7 @@
 //! here, one concept per file. Nothing in this module knows about HTTP or any provider's wire
 //! format, so the same values flow through every codec, the collector and the CLI.
 
+mod citation;
 mod embed;
 mod finish;
 mod image;
@@ -20,6 +21,7 @@ mod stream;
 mod transcription;
 mod usage;
 
+pub use citation::Citation;
 pub use embed::{EmbedInputType, EmbedRequest, EmbedResponse};
 pub use finish::{FinishKind, FinishReason};
 pub use image::{GeneratedImage, ImageOutput, ImageRequest, ImageResponse};
@@ -33,7 +35,7 @@ pub use request::{
     ChatRequest, ReasoningConfig, ReasoningEffort, ResponseFormat, Tool, ToolChoice,
 };
 pub use rerank::{RerankRequest, RerankResponse, RerankResult};
-pub use response::{ChatResponse, ResponseError, Warning};
+pub use response::{Alternative, ChatResponse, ResponseError, Warning};
 pub use secret::{is_credential_header, Secret};
 pub use speech::{AudioFormat, SpeechRequest, SpeechResponse};
 pub use stream::{response_to_events, StreamEvent};
@@ -41,7 +43,7 @@ pub use transcription::{
     TimestampGranularity, TranscriptFormat, TranscriptSegment, TranscriptWord, Transcription,
     TranscriptionRequest,
 };
-pub use usage::Usage;
+pub use usage::{Usage, UsageDetails};
 
 /// A JSON object, used for `provider_options` and `provider_meta`.
 pub type JsonMap = serde_json::Map<String, serde_json::Value>;

@@ -67,6 +67,11 @@ pub struct ChatRequest {
     /// Service tier (`auto`, `flex`, `priority`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_tier: Option<String>,
+    /// A predicted output: text most of the answer is expected to repeat (a file being
+    /// edited), which lets the provider generate faster (OpenAI Chat Completions
+    /// `prediction`; other APIs warn that it was not sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prediction: Option<String>,
     /// An end-user id for abuse monitoring.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,

@@ -1,6 +1,8 @@
 //! A chat response in canonical form: content parts in order, finish reason, usage, and what the
-//! provider sent beyond that (citations, logprobs, ids) in `provider_meta`.
+//! cited sources, and what the provider sent beyond that (raw citation objects, logprobs,
+//! ids) in `provider_meta`.
 
+use super::citation::Citation;
 use super::finish::{FinishKind, FinishReason};
 use super::part::{Part, ToolCall};
 use super::usage::Usage;
@@ -44,6 +46,18 @@ pub struct ChatResponse {
     /// known (codecs leave it `None`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost: Option<crate::catalog::Cost>,
+    /// The other choices when several were asked for (`n` > 1): index 1 onward, in order.
+    /// The first choice is the response itself.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alternatives: Vec<Alternative>,
+    /// The service tier that served the request, as the provider names it (`default`,
+    /// `flex`, `priority`, `standard`, ...), when it says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_tier: Option<String>,
+    /// The sources the answer cites (web search, grounding), one per url in order of first
+    /// appearance; the provider's own citation objects stay in `provider_meta`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub citations: Vec<Citation>,
     /// Everything else the provider sent that has no canonical field: citations, logprobs,
     /// search results, timings, system fingerprint, ...
     #[serde(default, skip_serializing_if = "JsonMap::is_empty")]
@@ -88,6 +102,25 @@ impl ChatResponse {
     /// The normalised finish kind, if any.
     pub fn finish_kind(&self) -> Option<FinishKind> {
         self.finish.as_ref().map(|f| f.kind)
+    }
+}
+
+/// Another choice of the same request (`n` > 1): its parts and why it ended.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Alternative {
+    /// The provider's index of the choice (1 and up; 0 is the response itself).
+    pub index: u32,
+    /// The choice's parts in order.
+    pub content: Vec<Part>,
+    /// Why the choice ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish: Option<FinishReason>,
+}
+
+impl Alternative {
+    /// The choice's visible text.
+    pub fn text(&self) -> String {
+        self.content.iter().filter_map(Part::as_text).collect()
     }
 }
 

@@ -1,9 +1,10 @@
 //! Stream events: the increments a streamed answer arrives in, and the inverse
 //! ([`response_to_events`]) for replaying a finished answer as a stream (mock, cache).
 
+use super::citation::Citation;
 use super::finish::FinishReason;
 use super::part::{Part, ProviderItem, Reasoning, ToolCall};
-use super::response::{ChatResponse, ResponseError, Warning};
+use super::response::{Alternative, ChatResponse, ResponseError, Warning};
 use super::usage::Usage;
 use serde_json::Value;
 
@@ -78,6 +79,12 @@ pub enum StreamEvent {
     },
     /// A whole tool call at once (providers that do not stream arguments).
     ToolCall(ToolCall),
+    /// A source the answer cites; the collector keeps one per url (the first title wins).
+    Citation(Citation),
+    /// Another choice (`n` > 1), whole: decoders fold each one's increments themselves.
+    Alternative(Alternative),
+    /// The service tier that served the request.
+    ServiceTier(String),
     /// A provider-run item, whole.
     ProviderItem(ProviderItem),
     /// Usage so far; the last report of each field counts.
@@ -150,6 +157,14 @@ pub fn response_to_events(resp: &ChatResponse) -> Vec<StreamEvent> {
             }),
         }
     }
+    out.extend(resp.citations.iter().cloned().map(StreamEvent::Citation));
+    out.extend(
+        resp.alternatives
+            .iter()
+            .cloned()
+            .map(StreamEvent::Alternative),
+    );
+    out.extend(resp.service_tier.clone().map(StreamEvent::ServiceTier));
     for (key, value) in &resp.provider_meta {
         out.push(StreamEvent::Metadata {
             key: key.clone(),

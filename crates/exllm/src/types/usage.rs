@@ -36,9 +36,47 @@ pub struct Usage {
     /// Reasoning tokens (part of `output_tokens`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning_tokens: Option<u64>,
+    /// Finer counts some providers report (audio, predicted outputs).
+    #[serde(default, skip_serializing_if = "UsageDetails::is_empty")]
+    pub details: UsageDetails,
     /// The provider's usage object as sent (its text; [`super::RawJson::value`] parses it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw: Option<super::RawJson>,
+}
+
+/// Counts inside the main ones that only some providers report (OpenAI's `*_tokens_details`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageDetails {
+    /// Audio prompt tokens (part of `input_tokens`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio_input_tokens: Option<u64>,
+    /// Audio output tokens (part of `output_tokens`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio_output_tokens: Option<u64>,
+    /// Tokens of a predicted output that appeared in the answer (part of `output_tokens`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted_prediction_tokens: Option<u64>,
+    /// Tokens of a predicted output that did not appear but are billed as output (part of
+    /// `output_tokens`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejected_prediction_tokens: Option<u64>,
+}
+
+impl UsageDetails {
+    /// Whether no count is known.
+    pub fn is_empty(&self) -> bool {
+        *self == UsageDetails::default()
+    }
+
+    /// The counts, for code that treats them alike (merging, offsetting).
+    pub(crate) fn counts(&mut self) -> [&mut Option<u64>; 4] {
+        [
+            &mut self.audio_input_tokens,
+            &mut self.audio_output_tokens,
+            &mut self.accepted_prediction_tokens,
+            &mut self.rejected_prediction_tokens,
+        ]
+    }
 }
 
 impl Usage {
@@ -74,6 +112,15 @@ impl Usage {
         take(&mut self.cache_read_tokens, newer.cache_read_tokens);
         take(&mut self.cache_write_tokens, newer.cache_write_tokens);
         take(&mut self.reasoning_tokens, newer.reasoning_tokens);
+        let mut newer_details = newer.details;
+        for (old, new) in self
+            .details
+            .counts()
+            .into_iter()
+            .zip(newer_details.counts())
+        {
+            take(old, *new);
+        }
         if newer.raw.is_some() {
             self.raw = newer.raw;
         }
@@ -90,6 +137,10 @@ impl Usage {
         sum(&mut self.cache_read_tokens, other.cache_read_tokens);
         sum(&mut self.cache_write_tokens, other.cache_write_tokens);
         sum(&mut self.reasoning_tokens, other.reasoning_tokens);
+        let mut theirs = other.details;
+        for (a, b) in self.details.counts().into_iter().zip(theirs.counts()) {
+            sum(a, *b);
+        }
         self.raw = None;
     }
 }
@@ -113,6 +164,31 @@ mod tests {
         assert_eq!(u.output_tokens, Some(7));
         assert_eq!(u.cache_read_tokens, Some(4));
         assert_eq!(u.total_tokens(), Some(17));
+    }
+
+    #[test]
+    fn details_merge_and_add_field_by_field() {
+        let details = |audio_in, accepted| UsageDetails {
+            audio_input_tokens: audio_in,
+            accepted_prediction_tokens: accepted,
+            ..Default::default()
+        };
+        let mut u = Usage {
+            details: details(Some(5), None),
+            ..Default::default()
+        };
+        u.merge(Usage {
+            details: details(None, Some(7)),
+            ..Default::default()
+        });
+        assert_eq!(u.details, details(Some(5), Some(7)));
+        u.add(&Usage {
+            details: details(Some(1), None),
+            ..Default::default()
+        });
+        assert_eq!(u.details, details(Some(6), Some(7)));
+        assert!(!u.details.is_empty());
+        assert!(UsageDetails::default().is_empty());
     }
 
     #[test]

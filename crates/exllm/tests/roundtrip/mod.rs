@@ -138,16 +138,48 @@ fn finish() -> impl Strategy<Value = FinishReason> {
 
 fn usage() -> impl Strategy<Value = Usage> {
     let n = || option::of(0u64..1_000_000);
-    (n(), n(), n(), n(), n(), option::of(some_json())).prop_map(
-        |(input, output, read, write, reasoning, raw)| Usage {
+    let details = (n(), n(), n(), n()).prop_map(|(ai, ao, acc, rej)| exllm::UsageDetails {
+        audio_input_tokens: ai,
+        audio_output_tokens: ao,
+        accepted_prediction_tokens: acc,
+        rejected_prediction_tokens: rej,
+    });
+    (n(), n(), n(), n(), n(), details, option::of(some_json())).prop_map(
+        |(input, output, read, write, reasoning, details, raw)| Usage {
             input_tokens: input,
             output_tokens: output,
             cache_read_tokens: read,
             cache_write_tokens: write,
             reasoning_tokens: reasoning,
+            details,
             raw: raw.map(Into::into),
         },
     )
+}
+
+/// Cited sources as the collector keeps them: one per url.
+fn citations() -> impl Strategy<Value = Vec<exllm::Citation>> {
+    vec(("[a-c]{1,2}", option::of(text())), 0..5).prop_map(|cites| {
+        let mut out = Vec::new();
+        for (host, title) in cites {
+            let url = format!("https://{host}.invalid/");
+            exllm::Citation::add_to(&mut out, exllm::Citation::new(url, title));
+        }
+        out
+    })
+}
+
+fn alternatives() -> impl Strategy<Value = Vec<exllm::Alternative>> {
+    vec((vec(answer_part(), 0..3), option::of(finish())), 0..3).prop_map(|alts| {
+        (1u32..)
+            .zip(alts)
+            .map(|(index, (content, finish))| exllm::Alternative {
+                index,
+                content,
+                finish,
+            })
+            .collect()
+    })
 }
 
 fn warning() -> impl Strategy<Value = Warning> {
@@ -171,9 +203,20 @@ fn response() -> impl Strategy<Value = ChatResponse> {
         json_object(),
         vec(warning(), 0..2),
         option::of(response_error()),
+        (citations(), alternatives(), option::of(ident())),
     )
         .prop_map(
-            |(id, model, parts, finish, usage, provider_meta, warnings, error)| {
+            |(
+                id,
+                model,
+                parts,
+                finish,
+                usage,
+                provider_meta,
+                warnings,
+                error,
+                (citations, alternatives, service_tier),
+            )| {
                 let mut content: Vec<Part> = Vec::new();
                 for part in parts {
                     let merges = matches!(
@@ -206,6 +249,9 @@ fn response() -> impl Strategy<Value = ChatResponse> {
                     provider_meta,
                     warnings,
                     error,
+                    citations,
+                    alternatives,
+                    service_tier,
                     ..Default::default()
                 }
             },
@@ -339,11 +385,22 @@ fn request() -> impl Strategy<Value = ChatRequest> {
         option::of(ident()),
         option::of(any::<u8>()),
         json_object(),
+        (option::of(text()), option::of(1u32..4), option::of(ident())),
     );
     (head, tail).prop_map(
         |(
             (model, messages, tools, tool_choice, parallel, temperature, top_p, top_k),
-            (max_tokens, stop, seed, response_format, reasoning, user, top_logprobs, options),
+            (
+                max_tokens,
+                stop,
+                seed,
+                response_format,
+                reasoning,
+                user,
+                top_logprobs,
+                options,
+                (prediction, n, service_tier),
+            ),
         )| ChatRequest {
             tools,
             tool_choice,
@@ -358,6 +415,9 @@ fn request() -> impl Strategy<Value = ChatRequest> {
             reasoning,
             user,
             top_logprobs,
+            prediction,
+            n,
+            service_tier,
             provider_options: options,
             ..ChatRequest::new(model, messages)
         },

@@ -65,9 +65,9 @@ impl AnthropicStreamDecoder {
     fn flush(&mut self, out: &mut Vec<StreamEvent>) {
         out.extend(self.meta.events());
         if !self.usage.is_empty() {
-            out.push(StreamEvent::Usage(usage(Value::Object(std::mem::take(
-                &mut self.usage,
-            )))));
+            let u = Value::Object(std::mem::take(&mut self.usage));
+            out.extend(service_tier(&u));
+            out.push(StreamEvent::Usage(usage(u)));
         }
     }
 

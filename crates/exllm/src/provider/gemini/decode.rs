@@ -4,6 +4,7 @@
 //! repeats `usageMetadata` and `safetyRatings` in every chunk, so parsing them again for
 //! each chunk would be most of the work.
 
+use super::super::citations;
 use super::super::decode::{ended, Count, Latest};
 use super::super::errors::response_error;
 use super::super::wire;
@@ -12,8 +13,10 @@ use super::{finish_reason, API};
 use crate::error::Result;
 use crate::transport::Frame;
 use crate::types::{
-    FinishKind, FinishReason, JsonMap, ProviderItem, RawJson, StreamEvent, ToolCall, Usage,
+    Alternative, FinishKind, FinishReason, JsonMap, ProviderItem, RawJson, StreamEvent, ToolCall,
+    Usage, UsageDetails,
 };
+use crate::Collector;
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
@@ -39,8 +42,19 @@ pub(super) fn usage(raw: RawJson) -> Usage {
         candidates_token_count: Count,
         thoughts_token_count: Count,
         cached_content_token_count: Count,
+        /// Per-modality counts, read leniently (any shape parses).
+        prompt_tokens_details: Value,
+        candidates_tokens_details: Value,
     }
     let w: W = raw.parse().unwrap_or_default();
+    // `[{"modality": "AUDIO", "tokenCount": n}, ...]`
+    let audio = |details: &Value| {
+        let audio = details
+            .as_array()?
+            .iter()
+            .find(|d| d["modality"] == "AUDIO")?;
+        audio.get("tokenCount")?.as_u64()
+    };
     let sum = |a: Count, b: Count| Usage::sum_known(&[a.0, b.0]);
     Usage {
         input_tokens: sum(w.prompt_token_count, w.tool_use_prompt_token_count),
@@ -48,6 +62,11 @@ pub(super) fn usage(raw: RawJson) -> Usage {
         cache_read_tokens: w.cached_content_token_count.0,
         cache_write_tokens: None,
         reasoning_tokens: w.thoughts_token_count.0,
+        details: UsageDetails {
+            audio_input_tokens: audio(&w.prompt_tokens_details),
+            audio_output_tokens: audio(&w.candidates_tokens_details),
+            ..Default::default()
+        },
         raw: Some(raw),
     }
 }
@@ -181,6 +200,8 @@ pub(super) struct GeminiStreamDecoder {
     meta: [Latest; 4],
     prompt_feedback: Option<Value>,
     usage: Option<RawJson>,
+    /// The other candidates (`candidateCount` > 1) by index, each folded on its own.
+    others: Vec<(u32, Collector)>,
 }
 
 impl GeminiStreamDecoder {
@@ -214,9 +235,18 @@ impl GeminiStreamDecoder {
             }
             self.prompt_feedback = Some(pf);
         }
-        for cand in chunk.candidates.into_iter().filter(|c| c.index == 0) {
-            for (slot, raw) in self.meta.iter_mut().zip(cand.meta()) {
-                slot.see(raw);
+        for cand in chunk.candidates {
+            if cand.index != 0 {
+                self.other_candidate(cand);
+                continue;
+            }
+            for ((key, slot), raw) in META_KEYS.iter().zip(&mut self.meta).zip(cand.meta()) {
+                let new = slot.see(raw);
+                // A stream may send grounding in several chunks: each new value's sources
+                // are read; the collector keeps one entry per url.
+                if let (&"groundingMetadata", Some(grounding)) = (key, new) {
+                    out.extend(citations::gemini_grounding(grounding));
+                }
             }
             for part in cand.content.map(|c| c.parts).unwrap_or_default() {
                 self.part_events(part, out);
@@ -229,7 +259,37 @@ impl GeminiStreamDecoder {
         Ok(())
     }
 
+    /// Folds a candidate other than the first into that candidate's collector.
+    fn other_candidate(&mut self, cand: Candidate<'_>) {
+        let mut events = Vec::new();
+        for part in cand.content.map(|c| c.parts).unwrap_or_default() {
+            self.part_events(part, &mut events);
+        }
+        if let Some(r) = cand.finish_reason {
+            events.push(StreamEvent::Finish(finish_reason(&r)));
+        }
+        let pos = match self.others.iter().position(|(i, _)| *i == cand.index) {
+            Some(pos) => pos,
+            None => {
+                self.others.push((cand.index, Collector::new()));
+                self.others.len() - 1
+            }
+        };
+        let collector = &mut self.others[pos].1;
+        events.into_iter().for_each(|e| collector.push(e));
+    }
+
     pub(super) fn flush(&mut self, out: &mut Vec<StreamEvent>) {
+        let mut others = std::mem::take(&mut self.others);
+        others.sort_by_key(|(i, _)| *i);
+        for (index, c) in others {
+            let r = c.finish();
+            out.push(StreamEvent::Alternative(Alternative {
+                index,
+                content: r.content,
+                finish: r.finish,
+            }));
+        }
         // In key order, as one map of them.
         let mut meta: JsonMap = META_KEYS
             .iter()

@@ -1,7 +1,7 @@
 use super::*;
 use crate::error::ErrorKind;
 use crate::provider::test_support::{
-    collect, finish_of, fixture_pair, header_key, sse_data, TestCodec,
+    collect, data_frames, finish_of, fixture_pair, header_key, sse_data, TestCodec,
 };
 use crate::types::{CacheBreakpoint, Message, Reasoning, ReasoningConfig, Tool, ToolResult};
 use crate::types::{ProviderItem, StreamEvent, ToolCall};
@@ -573,4 +573,70 @@ fn decode_odd_parts_keep_their_fields() {
     let u = r.usage.unwrap();
     assert_eq!((u.input_tokens, u.output_tokens), (None, Some(3)));
     assert_eq!(r.provider_meta["safetyRatings"], json!([{"category": "X"}]));
+}
+
+#[test]
+fn several_candidates_become_alternatives_whole_and_streamed() {
+    let cand = |i: u32, text: &str, finish: Option<&str>| {
+        let mut c = json!({"index": i, "content": {"role": "model", "parts": [{"text": text}]}});
+        if let Some(f) = finish {
+            c["finishReason"] = f.into();
+        }
+        c
+    };
+    let whole = CODEC.decode(
+        &json!({"candidates": [
+            {"content": {"role": "model", "parts": [{"text": "Red."}]}, "finishReason": "STOP"},
+            cand(1, "Blue sky.", Some("MAX_TOKENS")),
+            {"index": 2, "content": {"role": "model", "parts": [{"functionCall": {"name": "pick", "args": {"c": 1}}}]},
+             "finishReason": "STOP"}],
+            "modelVersion": "gemini-2.5-flash"})
+        .to_string(),
+    );
+    assert_eq!(whole.text(), "Red.");
+    let alts = &whole.alternatives;
+    assert_eq!(alts.len(), 2);
+    assert_eq!((alts[0].index, alts[0].text()), (1, "Blue sky.".to_owned()));
+    assert_eq!(alts[0].finish.as_ref().unwrap().kind, FinishKind::Length);
+    assert_eq!(alts[1].index, 2);
+    // A tool call and STOP is a tool-calls finish, in an alternative as in the response.
+    assert_eq!(alts[1].finish.as_ref().unwrap().kind, FinishKind::ToolCalls);
+    assert!(
+        matches!(&alts[1].content[..], [Part::ToolCall(c)] if c.name == "pick" && !c.id.is_empty())
+    );
+
+    let chunk = |cands: Value| json!({"candidates": cands, "modelVersion": "gemini-2.5-flash"});
+    let streamed = CODEC.stream(&data_frames(&[
+        chunk(json!([cand(1, "Blue ", None), cand(0, "Red.", None)])),
+        chunk(json!([cand(1, "sky.", Some("MAX_TOKENS")), {"index": 2, "content": {"role": "model",
+            "parts": [{"functionCall": {"name": "pick", "args": {"c": 1}}}]}, "finishReason": "STOP"}])),
+        chunk(json!([{"content": {"role": "model", "parts": [{"text": ""}]}, "finishReason": "STOP"}])),
+    ]));
+    assert_eq!(streamed.text(), "Red.");
+    assert_eq!(streamed.alternatives.len(), 2);
+    assert_eq!(streamed.alternatives[0], alts[0]);
+    assert_eq!(streamed.alternatives[1].finish, alts[1].finish);
+}
+
+#[test]
+fn usage_reads_audio_modality_counts() {
+    let r = CODEC.decode(
+        &json!({"candidates": [{"content": {"role": "model", "parts": [{"text": "ok"}]}, "finishReason": "STOP"}],
+            "usageMetadata": {"promptTokenCount": 40, "candidatesTokenCount": 12, "totalTokenCount": 52,
+                "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 10}, {"modality": "AUDIO", "tokenCount": 30}],
+                "candidatesTokensDetails": [{"modality": "AUDIO", "tokenCount": 12}]}})
+        .to_string(),
+    );
+    let u = r.usage.unwrap();
+    assert_eq!((u.input_tokens, u.output_tokens), (Some(40), Some(12)));
+    assert_eq!(u.details.audio_input_tokens, Some(30));
+    assert_eq!(u.details.audio_output_tokens, Some(12));
+    // Details of an odd shape are unknown; the counts still read.
+    let r = CODEC.decode(
+        &json!({"candidates": [], "usageMetadata": {"promptTokenCount": 4, "promptTokensDetails": "?"}})
+            .to_string(),
+    );
+    let u = r.usage.unwrap();
+    assert_eq!(u.input_tokens, Some(4));
+    assert!(u.details.is_empty());
 }

@@ -50,6 +50,8 @@ struct Body<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     user: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    prediction: Option<Prediction<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     logprobs: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     top_logprobs: Option<u8>,
@@ -61,6 +63,14 @@ struct Body<'a> {
     stream: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     stream_options: Option<StreamOptions>,
+}
+
+/// A predicted output, as static content.
+#[derive(Serialize)]
+struct Prediction<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    content: &'a str,
 }
 
 #[derive(Serialize)]
@@ -100,9 +110,10 @@ pub(super) fn encode(
 ) -> Result<Encoded> {
     let mut warnings = Vec::new();
     let q = ep.quirks;
+    let reasoning_model = openai_reasoning_model(model);
     let mut body = Body {
         model: (!q.deployment_path).then_some(model),
-        messages: encode_messages(&req.messages, q, &mut warnings),
+        messages: encode_messages(&req.messages, q, reasoning_model, &mut warnings),
         tools: (!req.tools.is_empty()).then(|| function_tools(&req.tools, true)),
         tool_choice: req.tool_choice.as_ref().map(|c| match c {
             ToolChoice::Auto => "auto".into(),
@@ -123,6 +134,10 @@ pub(super) fn encode(
         presence_penalty: req.presence_penalty,
         service_tier: req.service_tier.as_deref(),
         user: req.user.as_deref(),
+        prediction: req.prediction.as_deref().map(|content| Prediction {
+            kind: "content",
+            content,
+        }),
         logprobs: req.logprobs,
         top_logprobs: req.top_logprobs,
         response_format: req
@@ -142,7 +157,8 @@ pub(super) fn encode(
             warnings.push(Warning::unsupported("top_k", &ep.provider));
         }
     }
-    if q.max_completion_tokens {
+    // OpenAI's reasoning models refuse `max_tokens`, wherever they are served.
+    if q.max_completion_tokens || reasoning_model {
         body.max_completion_tokens = req.max_tokens;
     } else {
         body.max_tokens = req.max_tokens;
@@ -193,17 +209,39 @@ pub(super) fn encode(
     Ok(Encoded { request, warnings })
 }
 
-/// The messages in this format: text-only ones as borrowed text, the rest as JSON.
+/// Whether `model` (the last part of a `vendor/model` name) is one of OpenAI's reasoning
+/// families (o1, o3, o4-mini, gpt-5, codex-mini), which take `max_completion_tokens` and
+/// developer instead of system messages.
+pub(crate) fn openai_reasoning_model(model: &str) -> bool {
+    let name = model
+        .rsplit('/')
+        .next()
+        .unwrap_or(model)
+        .to_ascii_lowercase();
+    // `o` and digits, alone or before a `-` (o1, o3-mini, o4-mini-2025-04-16; not omni-*).
+    let o_series = name.strip_prefix('o').is_some_and(|rest| {
+        let after = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+        after.len() < rest.len() && (after.is_empty() || after.starts_with('-'))
+    });
+    let gpt5 = name.starts_with("gpt-5") && !name.starts_with("gpt-5-chat");
+    o_series || gpt5 || name.starts_with("codex-mini")
+}
+
+/// The messages in this format: text-only ones as borrowed text, the rest as JSON. Where the
+/// server knows the developer role, a reasoning model gets system text as developer text (its
+/// name for the same instructions).
 fn encode_messages<'a>(
     messages: &'a [Message],
     q: Quirks,
+    reasoning_model: bool,
     warnings: &mut Vec<Warning>,
 ) -> Vec<WireMessage<'a>> {
     let mut out = Vec::with_capacity(messages.len());
     for m in messages {
         match m.role {
             Role::System | Role::Developer => {
-                let role = if m.role == Role::Developer && q.developer_role {
+                let developer = m.role == Role::Developer || reasoning_model;
+                let role = if developer && q.developer_role {
                     "developer"
                 } else {
                     "system"

@@ -117,7 +117,12 @@ impl StreamDecoder for ResponsesStreamDecoder {
                 self.text_with_deltas.push(key);
                 out.push(StreamEvent::TextDelta(ev.text.unwrap_or_default()));
             }
-            "response.output_text.annotation.added" => self.annotations.extend(ev.annotation),
+            "response.output_text.annotation.added" => {
+                if let Some(a) = ev.annotation {
+                    out.extend(citations::from_object(&a).map(StreamEvent::Citation));
+                    self.annotations.push(a);
+                }
+            }
             "response.refusal.delta" => {
                 out.push(StreamEvent::RefusalDelta(ev.delta.unwrap_or_default()))
             }
@@ -152,6 +157,9 @@ impl StreamDecoder for ResponsesStreamDecoder {
                     "message" => {
                         let parts = item.get("content").and_then(Value::as_array);
                         for (ci, part) in parts.into_iter().flatten().enumerate() {
+                            // Annotations that came without `annotation.added` events; the
+                            // collector drops the urls it already has.
+                            out.extend(citations::events(part.get("annotations")));
                             let key = (oi, ci as u32);
                             if part["type"] == "output_text"
                                 && !self.text_with_deltas.contains(&key)

@@ -28,6 +28,7 @@ fn decode_thinking_and_text() {
     assert_eq!(u.output_tokens, Some(70));
     assert_eq!(u.reasoning_tokens, None);
     assert_eq!(u.raw.as_ref().unwrap().value()["service_tier"], "standard");
+    assert_eq!(r.service_tier.as_deref(), Some("standard"));
     // A null stop_sequence adds no metadata.
     assert!(r.provider_meta.is_empty());
 }

@@ -190,7 +190,7 @@ fn decode_finish_reasons() {
         ("function_call", FinishKind::ToolCalls),
         ("content_filter", FinishKind::ContentFilter),
         ("error", FinishKind::Error),
-        ("eos", FinishKind::Other),
+        ("eos", FinishKind::Stop),
         ("insufficient_system_resource", FinishKind::Other),
     ];
     for (raw, kind) in cases {
@@ -275,6 +275,14 @@ fn decode_perplexity_citations_and_search_results() {
         json!(["https://example.org/rust", "https://example.org/llm"])
     );
     assert_eq!(r.provider_meta["search_results"][0]["title"], "Rust");
+    // The canonical list: search results (with titles) first, the bare urls add nothing new.
+    assert_eq!(
+        r.citations,
+        [
+            Citation::new("https://example.org/rust", Some("Rust".into())),
+            Citation::new("https://example.org/llm", Some("LLM".into())),
+        ]
+    );
     assert_eq!(
         r.provider_meta["search_results"].as_array().unwrap().len(),
         2
@@ -323,4 +331,74 @@ fn decode_malformed_body_is_a_decode_error() {
         let err = OpenAiChatCodec.decode(body.as_bytes()).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Decode, "{body}");
     }
+}
+
+/// A message citing three sources in four `url_citation` annotations (one url twice, one with
+/// no title), plus an annotation of another kind.
+pub(super) const ANNOTATED: &str = r#"{"id":"gen-1","model":"m","choices":[{"index":0,"finish_reason":"stop",
+    "message":{"role":"assistant","content":"See [a] and [b].","annotations":[
+        {"type":"url_citation","url_citation":{"url":"https://a.example/","title":"A","start_index":4,"end_index":7,"content":"..."}},
+        {"type":"url_citation","url_citation":{"url":"https://b.example/","title":"","start_index":12,"end_index":15}},
+        {"type":"file","file":{"hash":"h","name":"doc.pdf"}},
+        {"type":"url_citation","url_citation":{"url":"https://a.example/","title":"A again"}},
+        {"type":"url_citation","url_citation":{"url":"https://c.example/"}}]}}]}"#;
+
+#[test]
+fn decode_url_citation_annotations_as_citations() {
+    let r = CODEC.decode(ANNOTATED);
+    assert_eq!(r.text(), "See [a] and [b].");
+    assert_eq!(
+        r.citations,
+        [
+            Citation::new("https://a.example/", Some("A".into())),
+            Citation::new("https://b.example/", Some(String::new())),
+            Citation::new("https://c.example/", None),
+        ]
+    );
+    assert_eq!(finish_of(&r), (FinishKind::Stop, Some("stop")));
+}
+
+#[test]
+fn decode_one_choice_has_no_alternatives_and_a_null_tier_is_none() {
+    let r = CODEC.decode(
+        r#"{"id":"c","service_tier":null,"choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"x"}}]}"#,
+    );
+    assert!(r.alternatives.is_empty());
+    assert_eq!(r.service_tier, None);
+    let r = CODEC.decode(
+        r#"{"id":"c","service_tier":"flex","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"x"}},
+            {"finish_reason":"stop","message":{"role":"assistant","content":"y"}}]}"#,
+    );
+    assert_eq!(r.service_tier.as_deref(), Some("flex"));
+    // A choice without an index takes its position.
+    assert_eq!(r.alternatives[0].index, 1);
+    assert_eq!(r.alternatives[0].text(), "y");
+}
+
+#[test]
+fn decode_audio_and_prediction_token_details() {
+    let r = CODEC.decode(
+        r#"{"choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"x"}}],
+            "usage":{"prompt_tokens":120,"completion_tokens":80,"total_tokens":200,
+              "prompt_tokens_details":{"cached_tokens":64,"audio_tokens":30},
+              "completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":12,
+                "accepted_prediction_tokens":40,"rejected_prediction_tokens":9}}}"#,
+    );
+    let u = r.usage.unwrap();
+    assert_eq!((u.input_tokens, u.output_tokens), (Some(120), Some(80)));
+    assert_eq!(u.cache_read_tokens, Some(64));
+    assert_eq!(
+        u.details,
+        UsageDetails {
+            audio_input_tokens: Some(30),
+            audio_output_tokens: Some(12),
+            accepted_prediction_tokens: Some(40),
+            rejected_prediction_tokens: Some(9),
+        }
+    );
+    // Providers without details leave them unknown.
+    let r = CODEC.decode(
+        r#"{"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}"#,
+    );
+    assert!(r.usage.unwrap().details.is_empty());
 }

@@ -533,3 +533,66 @@ fn encode_provider_options_merge_deeply() {
     assert_eq!(body["prediction"]["type"], "content");
     assert_eq!(body["model"], "gpt-4o-mini");
 }
+
+#[test]
+fn encode_reasoning_models_take_max_completion_tokens_and_developer_text() {
+    for (model, reasoning) in [
+        ("o1", true),
+        ("o3-mini", true),
+        ("o4-mini-2025-04-16", true),
+        ("openai/o3", true),
+        ("gpt-5", true),
+        ("gpt-5-mini-2025-08-07", true),
+        ("codex-mini-latest", true),
+        ("gpt-5-chat-latest", false),
+        ("gpt-4o-mini", false),
+        ("omni-moderation-latest", false),
+        ("o", false),
+        ("oss-20b", false),
+        ("llama-3.3-70b", false),
+    ] {
+        assert_eq!(request::openai_reasoning_model(model), reasoning, "{model}");
+    }
+    let r = CODEC
+        .req(vec![Message::system("Be brief."), Message::user("Hi")])
+        .with_max_tokens(64);
+    // A server without the quirks still gets `max_completion_tokens` for a reasoning model;
+    // without the developer role, system stays system.
+    let mut ep = endpoint();
+    ep.quirks.max_completion_tokens = false;
+    ep.quirks.developer_role = false;
+    let (_, body, _) = CODEC.encode_to(&r, &ep, false);
+    assert_eq!(body["max_tokens"], 64);
+    assert_eq!(body["messages"][0]["role"], "system");
+    let (_, body, _) = CODEC.encode_model(&r, "openai/o3-mini", false);
+    assert_eq!(body["max_completion_tokens"], 64);
+    assert!(body.get("max_tokens").is_none());
+    ep.quirks.developer_role = true;
+    let (_, body, _) = CODEC.encode_to(&r, &ep, false);
+    assert_eq!(body["messages"][0]["role"], "system");
+    let mut o3 = ep.clone();
+    o3.quirks.max_completion_tokens = false;
+    let sent = split(
+        OpenAiChatCodec
+            .encode(&r, "o3", &o3, false)
+            .expect("the request encodes"),
+    );
+    assert_eq!(
+        sent.1["messages"][0],
+        json!({"role": "developer", "content": "Be brief."})
+    );
+    assert_eq!(sent.1["max_completion_tokens"], 64);
+}
+
+#[test]
+fn encode_prediction_as_static_content() {
+    let mut r = CODEC.hi();
+    assert!(CODEC.body_of(&r).get("prediction").is_none());
+    r.prediction = Some("fn main() {}\n".into());
+    let (_, body, warnings) = CODEC.encode_with(&r, false);
+    assert_eq!(
+        body["prediction"],
+        json!({"type": "content", "content": "fn main() {}\n"})
+    );
+    assert!(warnings.is_empty());
+}

@@ -1,12 +1,13 @@
 use super::*;
 use crate::error::ErrorKind;
 use crate::provider::test_support::{
-    bearer, call, collect, data_frames, finish_of, settings, sse, TestCodec,
+    bearer, call, collect, data_frames, finish_of, settings, split, sse, TestCodec,
 };
 use crate::provider::Auth;
 use crate::types::{
-    CacheBreakpoint, ImageDetail, MediaSource, Message, Part, ProviderItem, Reasoning,
-    ReasoningConfig, ReasoningEffort, ResponseFormat, Role, Secret, Tool, ToolChoice, ToolResult,
+    Alternative, CacheBreakpoint, Citation, ImageDetail, MediaSource, Message, Part, ProviderItem,
+    Reasoning, ReasoningConfig, ReasoningEffort, ResponseFormat, Role, Secret, Tool, ToolChoice,
+    ToolResult,
 };
 use serde_json::json;
 

@@ -178,7 +178,7 @@ fn stream_without_usage_leaves_usage_unknown() {
 }
 
 #[test]
-fn stream_ignores_other_choices_keepalives_and_unknown_parts() {
+fn stream_keeps_other_choices_apart_and_skips_keepalives_and_unknown_parts() {
     let streamed = CODEC.stream(&data_frames(&[
         "",
         "   ",
@@ -191,6 +191,73 @@ fn stream_ignores_other_choices_keepalives_and_unknown_parts() {
     ]));
     assert_eq!(streamed.content, vec![Part::text("first choice")]);
     assert_eq!(finish_of(&streamed), (FinishKind::Stop, Some("stop")));
+    assert_eq!(
+        streamed.alternatives,
+        [Alternative {
+            index: 1,
+            content: vec![Part::text("second choice")],
+            finish: Some(FinishReason::new(FinishKind::Length, "length")),
+        }]
+    );
+}
+
+#[test]
+fn stream_several_choices_and_service_tier_equal_decode() {
+    // n = 3: the choices' deltas interleave; choice 2 calls a tool.
+    let chunk = |choices: Value| json!({"id": "c1", "model": "gpt-4o-mini", "service_tier": "default", "choices": choices});
+    let text = |i: u32, t: &str| json!({"index": i, "delta": {"content": t}});
+    let end = |i: u32, r: &str| json!({"index": i, "delta": {}, "finish_reason": r});
+    let frames = data_frames(&[
+        chunk(json!([text(0, "Red"), text(1, "Blue")])),
+        chunk(
+            json!([{"index": 2, "delta": {"tool_calls": [{"index": 0, "id": "call_9",
+            "type": "function", "function": {"name": "pick", "arguments": "{\"c\":"}}]}}]),
+        ),
+        chunk(
+            json!([text(1, " sky"), {"index": 2, "delta": {"tool_calls": [{"index": 0,
+            "function": {"arguments": "1}"}}]}}]),
+        ),
+        chunk(json!([
+            end(2, "tool_calls"),
+            end(1, "length"),
+            end(0, "stop")
+        ])),
+        json!({"id": "c1", "model": "gpt-4o-mini", "service_tier": "default", "choices": [],
+               "usage": {"prompt_tokens": 5, "completion_tokens": 9, "total_tokens": 14}}),
+    ]);
+    let streamed = CODEC.stream(&frames);
+    let whole = CODEC.decode(
+        &json!({"id": "c1", "model": "gpt-4o-mini", "service_tier": "default",
+            "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": "Red"}, "finish_reason": "stop"},
+                {"index": 1, "message": {"role": "assistant", "content": "Blue sky"}, "finish_reason": "length"},
+                {"index": 2, "message": {"role": "assistant", "content": null, "tool_calls": [
+                    {"id": "call_9", "type": "function", "function": {"name": "pick", "arguments": "{\"c\":1}"}}]},
+                 "finish_reason": "tool_calls"}],
+            "usage": {"prompt_tokens": 5, "completion_tokens": 9, "total_tokens": 14}})
+        .to_string(),
+    );
+    assert_eq!(streamed, whole);
+    assert_eq!(whole.text(), "Red");
+    assert_eq!(whole.service_tier.as_deref(), Some("default"));
+    let alts = &whole.alternatives;
+    assert_eq!(alts.len(), 2);
+    assert_eq!((alts[0].index, alts[0].text()), (1, "Blue sky".to_owned()));
+    assert_eq!(
+        alts[0].finish,
+        Some(FinishReason::new(FinishKind::Length, "length"))
+    );
+    assert_eq!(alts[1].index, 2);
+    assert_eq!(
+        alts[1].content,
+        [Part::ToolCall(ToolCall {
+            id: "call_9".into(),
+            name: "pick".into(),
+            arguments: json!({"c": 1}),
+            provider_meta: None,
+        })]
+    );
+    assert_eq!(alts[1].finish.as_ref().unwrap().kind, FinishKind::ToolCalls);
 }
 
 #[test]
@@ -319,4 +386,25 @@ fn only_choice_zero_is_read_wherever_it_is() {
         r#"{"choices":[{"index":0,"message":{"content":"first"}},{"index":1,"message":{"content":"second"}}]}"#,
     );
     assert_eq!(r.text(), "first");
+}
+
+#[test]
+fn stream_url_citation_annotations_equal_decode() {
+    // OpenRouter sends each annotation in its own delta, after the text.
+    let chunks = [
+        json!({"id":"gen-1","model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"See [a] and [b]."}}]}),
+        json!({"id":"gen-1","model":"m","choices":[{"index":0,"delta":{"content":"","annotations":[
+            {"type":"url_citation","url_citation":{"url":"https://a.example/","title":"A","start_index":4,"end_index":7,"content":"..."}},
+            {"type":"url_citation","url_citation":{"url":"https://b.example/","title":"","start_index":12,"end_index":15}}]}}]}),
+        json!({"id":"gen-1","model":"m","choices":[{"index":0,"delta":{"annotations":[
+            {"type":"file","file":{"hash":"h","name":"doc.pdf"}},
+            {"type":"url_citation","url_citation":{"url":"https://a.example/","title":"A again"}}]}}]}),
+        json!({"id":"gen-1","model":"m","choices":[{"index":0,"delta":{"annotations":[
+            {"type":"url_citation","url_citation":{"url":"https://c.example/"}}]},"finish_reason":"stop"}]}),
+    ];
+    let mut frames = data_frames(&chunks);
+    frames.extend(data_frames(&["[DONE]"]));
+    let streamed = CODEC.stream(&frames);
+    assert_eq!(streamed, CODEC.decode(super::decode::ANNOTATED));
+    assert_eq!(streamed.citations.len(), 3);
 }

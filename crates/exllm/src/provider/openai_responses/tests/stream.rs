@@ -258,3 +258,30 @@ fn message_text_arriving_only_in_the_item_done_event_is_kept() {
     events.into_iter().for_each(|e| c.push(e));
     assert_eq!(c.finish().text(), "whole text");
 }
+
+#[test]
+fn service_tier_is_reported_whole_and_streamed() {
+    let response = json!({"id": "resp_t", "object": "response", "model": "gpt-4.1",
+        "status": "completed", "service_tier": "flex",
+        "output": [{"type": "message", "id": "m", "role": "assistant",
+            "content": [{"type": "output_text", "text": "Hi", "annotations": []}]}],
+        "usage": {"input_tokens": 3, "output_tokens": 1, "total_tokens": 4}});
+    let whole = CODEC.decode(&response.to_string());
+    assert_eq!(whole.service_tier.as_deref(), Some("flex"));
+    let done = json!({"type": "response.completed", "response": response}).to_string();
+    let streamed = CODEC.stream(&typed_frames(&[CREATED, &done]));
+    assert_eq!(streamed.service_tier.as_deref(), Some("flex"));
+    // `auto` asked, `default` served: the served tier is what is reported.
+    let mut r = CODEC.hi();
+    r.service_tier = Some("auto".into());
+    assert_eq!(CODEC.body_of(&r)["service_tier"], "auto");
+}
+
+#[test]
+fn a_prediction_is_not_sent_and_warned() {
+    let mut r = CODEC.hi();
+    r.prediction = Some("draft".into());
+    let (_, body, warnings) = CODEC.encode_with(&r, false);
+    assert!(body.get("prediction").is_none());
+    assert_eq!(settings(&warnings), ["prediction"]);
+}
