@@ -47,6 +47,8 @@ mod redaction;
 mod replicate;
 mod rerank_api;
 mod roundtrip;
+mod router;
+mod router_limits;
 mod session;
 mod streaming;
 mod structured;

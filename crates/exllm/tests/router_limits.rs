@@ -1,0 +1,121 @@
+//! Router limits under concurrency, counted on loopback servers: 64 callers at once never
+//! get more requests through than a deployment's RPM, nor spend past a budget, because both
+//! are reserved before the call and reconciled after it.
+
+use crate::router::{ask, dep, ok};
+use crate::support::fixtures::chat;
+use crate::support::{Reply, TestServer};
+use exllm::catalog::{BudgetAction, Catalog, ModelEntry, PriceSet, PriceTable};
+use exllm::router::{Budget, BudgetScope, Router, RouterSettings};
+use exllm::ErrorKind;
+use std::time::Duration;
+
+const CALLERS: usize = 64;
+
+async fn run_all(r: &Router) -> Vec<exllm::Result<exllm::ChatResponse>> {
+    let tasks: Vec<_> = (0..CALLERS)
+        .map(|_| {
+            let r = r.clone();
+            tokio::spawn(async move { r.chat(ask("g")).await })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.expect("task"));
+    }
+    out
+}
+
+fn slow_ok() -> Reply {
+    Reply::from_fn(|_| ok())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixty_four_callers_never_exceed_a_deployments_rpm() {
+    let a = TestServer::start((0..CALLERS).map(|_| slow_ok()).collect()).await;
+    let b = TestServer::start((0..CALLERS).map(|_| slow_ok()).collect()).await;
+    let settings = RouterSettings {
+        max_wait: Duration::ZERO,
+        seed: Some(5),
+        ..Default::default()
+    };
+    let r = Router::builder()
+        .deployment(dep("g", &a).rpm(10))
+        .deployment(dep("g", &b).rpm(7))
+        .settings(settings)
+        .env_lookup(|_| None)
+        .build()
+        .unwrap();
+    let results = run_all(&r).await;
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!((a.request_count(), b.request_count()), (10, 7));
+    assert_eq!(ok, 17);
+    for e in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert_eq!(e.kind(), ErrorKind::RateLimit, "{e}");
+        assert!(e.retry_after().is_some());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixty_four_callers_never_spend_past_a_budget() {
+    let server = TestServer::start((0..CALLERS).map(|_| slow_ok()).collect()).await;
+    // $1 per thousand tokens in and out: the fixture's 14 + 6 tokens cost $0.020.
+    let priced = ModelEntry {
+        provider: "openai".into(),
+        id: "gpt-4o-mini".into(),
+        mode: Some("chat".into()),
+        context_window: Some(128_000),
+        prices: PriceTable {
+            base: PriceSet {
+                input: Some(0.001),
+                output: Some(0.001),
+                ..Default::default()
+            },
+            tiers: Vec::new(),
+        },
+        ..Default::default()
+    };
+    let limit = 0.1;
+    let settings = RouterSettings {
+        max_wait: Duration::ZERO,
+        budgets: vec![Budget {
+            scope: BudgetScope::Group("g".into()),
+            limit_usd: limit,
+            period: Duration::from_secs(3600),
+            action: BudgetAction::Refuse,
+        }],
+        ..Default::default()
+    };
+    let r = Router::builder()
+        .deployment(dep("g", &server))
+        .settings(settings)
+        .client_template(exllm::Client::builder().catalog(Catalog::from_models(vec![priced])))
+        .env_lookup(|_| None)
+        .build()
+        .unwrap();
+    let results = run_all(&r).await;
+    let sent = server.request_count();
+    let answered = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(sent, answered);
+    assert!(sent >= 3, "the budget lets some calls through: {sent}");
+    let per_call: f64 = results
+        .iter()
+        .flatten()
+        .map(|r| r.cost.as_ref().unwrap().total)
+        .next()
+        .unwrap();
+    assert!((per_call - 0.020).abs() < 1e-9, "{per_call}");
+    assert!(
+        sent as f64 * per_call <= limit + 1e-9,
+        "{sent} calls overspend"
+    );
+    let spent = r.state().spent("group:g");
+    assert!(
+        (spent - sent as f64 * per_call).abs() < 1e-9,
+        "reconciled: {spent}"
+    );
+    for e in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert_eq!(e.kind(), ErrorKind::QuotaExceeded, "{e}");
+    }
+    let _ = chat::ID;
+}
