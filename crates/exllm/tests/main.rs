@@ -49,6 +49,7 @@ mod rerank_api;
 mod roundtrip;
 mod router;
 mod router_limits;
+mod router_picks;
 mod session;
 mod streaming;
 mod structured;

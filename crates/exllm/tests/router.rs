@@ -7,7 +7,7 @@
 use crate::support::fixtures::chat;
 use crate::support::{self, Ending, Reply, TestServer, KEY};
 use exllm::router::{Deployment, Route, Router, RouterSettings};
-use exllm::{ChatRequest, ErrorKind, Message};
+use exllm::{ChatRequest, ErrorKind};
 use std::time::{Duration, Instant};
 
 const MODEL: &str = "gpt-4o-mini";

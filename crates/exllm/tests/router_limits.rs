@@ -3,7 +3,6 @@
 //! are reserved before the call and reconciled after it.
 
 use crate::router::{ask, dep, ok};
-use crate::support::fixtures::chat;
 use crate::support::{Reply, TestServer};
 use exllm::catalog::{BudgetAction, Catalog, ModelEntry, PriceSet, PriceTable};
 use exllm::router::{Budget, BudgetScope, Router, RouterSettings};
@@ -117,5 +116,4 @@ async fn sixty_four_callers_never_spend_past_a_budget() {
     for e in results.iter().filter_map(|r| r.as_ref().err()) {
         assert_eq!(e.kind(), ErrorKind::QuotaExceeded, "{e}");
     }
-    let _ = chat::ID;
 }

@@ -84,7 +84,7 @@ impl Router {
     pub async fn chat(&self, req: ChatRequest) -> Result<ChatResponse> {
         let mut plan = Plan::new(self, &req)?;
         loop {
-            let (i, reservation) = plan.next(self, &req, false).await?;
+            let (i, reservation) = plan.next(self, &req).await?;
             plan.attempts += 1;
             let slot = &self.inner.slots[i];
             let mut ticket = Ticket::new(self.inner.state.clone(), reservation);

@@ -36,6 +36,7 @@ pub(crate) struct Plan {
     tried: Vec<usize>,
     pub(crate) attempts: u32,
     waited: Duration,
+    rounds: u32,
     pub(crate) route: Route,
     last: Option<Error>,
     needs: Needs,
@@ -57,6 +58,7 @@ impl Plan {
             tried: Vec::new(),
             attempts: 0,
             waited: Duration::ZERO,
+            rounds: 0,
             route: Route {
                 group: req.model.clone(),
                 attempts: Vec::new(),
@@ -93,7 +95,6 @@ impl Plan {
         &mut self,
         router: &Router,
         req: &ChatRequest,
-        streaming: bool,
     ) -> Result<(usize, Reservation)> {
         loop {
             if self.attempts >= router.inner.settings.max_attempts.max(1) {
@@ -101,7 +102,7 @@ impl Plan {
                     Error::new(ErrorKind::Config, "the router's attempt cap is 0")
                 }));
             }
-            match self.select(router, streaming) {
+            match self.select(router) {
                 Ok(picked) => return Ok(picked),
                 Err(Blocked::Busy { retry_in, cooling }) => {
                     let left = router.inner.settings.max_wait.saturating_sub(self.waited);
@@ -142,6 +143,13 @@ impl Plan {
                     if cause == Cause::Deployment {
                         self.last = Some(e);
                         if self.select_would_wait(router) {
+                            // A short, growing pause before the same deployments again
+                            // (counted in the bounded wait), so a failing one is not hammered.
+                            self.rounds += 1;
+                            let left = router.inner.settings.max_wait.saturating_sub(self.waited);
+                            let pause = (Duration::from_millis(50) * self.rounds.min(8)).min(left);
+                            tokio::time::sleep(pause).await;
+                            self.waited += pause;
                             continue;
                         }
                         let e = self.last.take().expect("set above");
@@ -225,13 +233,8 @@ impl Plan {
     }
 
     /// Picks and admits a deployment of the current group.
-    fn select(
-        &mut self,
-        router: &Router,
-        streaming: bool,
-    ) -> Result<(usize, Reservation), Blocked> {
+    fn select(&mut self, router: &Router) -> Result<(usize, Reservation), Blocked> {
         let inner = &router.inner;
-        let _ = streaming;
         let now = Instant::now();
         let mut unfit: Vec<String> = Vec::new();
         let mut all_window = true;

@@ -73,7 +73,7 @@ impl Router {
     pub async fn chat_stream(&self, req: ChatRequest) -> Result<ChatStream> {
         let mut plan = Plan::new(self, &req)?;
         loop {
-            let (i, reservation) = plan.next(self, &req, true).await?;
+            let (i, reservation) = plan.next(self, &req).await?;
             plan.attempts += 1;
             let slot = &self.inner.slots[i];
             let mut ticket = Ticket::new(self.inner.state.clone(), reservation);
