@@ -237,3 +237,63 @@ async fn the_callers_own_cancellation_cools_nothing_and_releases_its_slot() {
     let route = Route::of(&resp).unwrap();
     assert_eq!(route.attempts.len(), 1, "{route:?}");
 }
+
+#[tokio::test]
+async fn a_content_policy_refusal_goes_to_its_own_fallbacks_and_others_to_the_generic_ones() {
+    let strict = TestServer::start(vec![Reply::json(
+        400,
+        r#"{"error":{"message":"Your request was rejected as a result of our safety system.","type":"invalid_request_error","code":"content_policy_violation"}}"#,
+    )])
+    .await;
+    let lenient = TestServer::start(vec![ok()]).await;
+    let other = TestServer::start(vec![]).await;
+    let mut settings = seeded();
+    settings
+        .content_policy_fallbacks
+        .insert("strict".into(), vec!["lenient".into()]);
+    settings
+        .fallbacks
+        .insert("strict".into(), vec!["other".into()]);
+    let r = router(
+        vec![
+            dep("strict", &strict),
+            dep("lenient", &lenient),
+            dep("other", &other),
+        ],
+        settings,
+    );
+    let resp = r.chat(ask("strict")).await.unwrap();
+    assert_eq!(Route::of(&resp).unwrap().answered_by(), Some("lenient#0"));
+    assert_eq!(other.request_count(), 0);
+}
+
+#[tokio::test]
+async fn server_errors_try_every_deployment_then_the_fallbacks_within_the_attempt_cap() {
+    let err = || Reply::json(500, r#"{"error":{"message":"boom","type":"server_error"}}"#);
+    let a = TestServer::start(vec![err(), err()]).await;
+    let b = TestServer::start(vec![err(), err()]).await;
+    let c = TestServer::start(vec![ok()]).await;
+    let mut settings = RouterSettings {
+        max_attempts: 3,
+        max_wait: Duration::ZERO,
+        ..seeded()
+    };
+    settings.fallbacks.insert("g".into(), vec!["spare".into()]);
+    let r = router(
+        vec![dep("g", &a), dep("g", &b), dep("spare", &c)],
+        settings.clone(),
+    );
+    let resp = r.chat(ask("g")).await.unwrap();
+    let route = Route::of(&resp).unwrap();
+    assert_eq!(route.attempts.len(), 3);
+    assert_eq!(route.answered_by(), Some("spare#0"));
+    assert_eq!((a.request_count(), b.request_count()), (1, 1));
+
+    // With a cap of 2 and no fallback, the last error comes back after two calls.
+    settings.fallbacks.clear();
+    settings.max_attempts = 2;
+    let r = router(vec![dep("g", &a), dep("g", &b)], settings);
+    let e = r.chat(ask("g")).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Server);
+    assert_eq!(a.request_count() + b.request_count(), 4);
+}

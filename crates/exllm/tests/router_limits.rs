@@ -56,6 +56,34 @@ async fn sixty_four_callers_never_exceed_a_deployments_rpm() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixty_four_callers_never_exceed_a_deployments_tpm() {
+    let server = TestServer::start((0..CALLERS).map(|_| slow_ok()).collect()).await;
+    let settings = RouterSettings {
+        max_wait: Duration::ZERO,
+        ..Default::default()
+    };
+    let tpm = 100;
+    let r = Router::builder()
+        .deployment(dep("g", &server).tpm(tpm))
+        .settings(settings)
+        .env_lookup(|_| None)
+        .build()
+        .unwrap();
+    let results = run_all(&r).await;
+    let sent = server.request_count();
+    let used: u64 = results
+        .iter()
+        .flatten()
+        .map(|r| r.usage.as_ref().unwrap().total_tokens().unwrap())
+        .sum();
+    assert_eq!(sent, results.iter().filter(|r| r.is_ok()).count());
+    assert!(sent >= 2, "{sent}");
+    // What the servers saw used stays within the minute's tokens (plus the refill of the
+    // test's own second).
+    assert!(used <= tpm + 2, "{sent} calls used {used} tokens");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sixty_four_callers_never_spend_past_a_budget() {
     let server = TestServer::start((0..CALLERS).map(|_| slow_ok()).collect()).await;
     // $1 per thousand tokens in and out: the fixture's 14 + 6 tokens cost $0.020.

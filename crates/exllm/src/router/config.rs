@@ -28,7 +28,8 @@
 //! action = "refuse"             # or "warn"
 //! ```
 
-use super::config_schema::{lite, ours, walk_unknown};
+use super::config_litellm as lite;
+use super::config_schema::{ours, walk_unknown};
 use super::deployment::Deployment;
 use super::settings::RouterSettings;
 use crate::{Error, ErrorKind, Result};

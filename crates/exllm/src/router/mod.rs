@@ -27,6 +27,7 @@ mod builder;
 mod call;
 mod checks;
 mod config;
+mod config_litellm;
 mod config_schema;
 mod deployment;
 mod memory;

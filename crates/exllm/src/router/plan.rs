@@ -142,7 +142,8 @@ impl Plan {
                     let cause = super::route::cause_of(&e);
                     if cause == Cause::Deployment {
                         self.last = Some(e);
-                        if self.select_would_wait(router) {
+                        // Fallback groups first; the same deployments again only without one.
+                        if !self.has_fallback(router, cause) && self.select_would_wait(router) {
                             // A short, growing pause before the same deployments again
                             // (counted in the bounded wait), so a failing one is not hammered.
                             self.rounds += 1;
@@ -202,20 +203,7 @@ impl Plan {
         e: Error,
         cause: Cause,
     ) -> Result<()> {
-        let s = &router.inner.settings;
-        let queue = self.queue.get_or_insert_with(|| {
-            let specific = match cause {
-                Cause::ContextWindow => s.context_window_fallbacks.get(&self.original),
-                Cause::ContentPolicy => s.content_policy_fallbacks.get(&self.original),
-                _ => None,
-            };
-            specific
-                .filter(|l| !l.is_empty())
-                .or_else(|| s.fallbacks.get(&self.original))
-                .cloned()
-                .unwrap_or_default()
-                .into()
-        });
+        let queue = self.queue_for(router, cause);
         let next = loop {
             match queue.pop_front() {
                 Some(g) if router.has_group(&g) => break g,
@@ -230,6 +218,32 @@ impl Plan {
         self.last = Some(e);
         self.estimate = self.estimate_for(router, req);
         Ok(())
+    }
+
+    /// Whether a fallback group is left for a failure of this cause.
+    fn has_fallback(&mut self, router: &Router, cause: Cause) -> bool {
+        self.queue_for(router, cause)
+            .iter()
+            .any(|g| router.has_group(g))
+    }
+
+    /// The fallback groups left, chosen by the cause of the first group failure: the
+    /// cause's own list, else the generic `fallbacks`.
+    fn queue_for(&mut self, router: &Router, cause: Cause) -> &mut VecDeque<String> {
+        let s = &router.inner.settings;
+        self.queue.get_or_insert_with(|| {
+            let specific = match cause {
+                Cause::ContextWindow => s.context_window_fallbacks.get(&self.original),
+                Cause::ContentPolicy => s.content_policy_fallbacks.get(&self.original),
+                _ => None,
+            };
+            specific
+                .filter(|l| !l.is_empty())
+                .or_else(|| s.fallbacks.get(&self.original))
+                .cloned()
+                .unwrap_or_default()
+                .into()
+        })
     }
 
     /// Picks and admits a deployment of the current group.

@@ -75,9 +75,16 @@ fn is_content_policy(e: &Error) -> bool {
         return true;
     }
     let msg = e.message().to_ascii_lowercase();
-    msg.contains("content policy")
+    if msg.contains("content policy")
         || msg.contains("content management policy")
-        || msg.contains("content_policy_violation")
+        || msg.contains("safety system")
+    {
+        return true;
+    }
+    // The code may sit beside the `type` the error kept (OpenAI sends both).
+    e.body().is_some_and(|b| {
+        b.contains("\"content_policy_violation\"") || b.contains("\"content_filter\"")
+    })
 }
 
 pub(crate) fn cause_of(e: &Error) -> Cause {
