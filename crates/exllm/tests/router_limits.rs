@@ -86,22 +86,7 @@ async fn sixty_four_callers_never_exceed_a_deployments_tpm() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sixty_four_callers_never_spend_past_a_budget() {
     let server = TestServer::start((0..CALLERS).map(|_| slow_ok()).collect()).await;
-    // $1 per thousand tokens in and out: the fixture's 14 + 6 tokens cost $0.020.
-    let priced = ModelEntry {
-        provider: "openai".into(),
-        id: "gpt-4o-mini".into(),
-        mode: Some("chat".into()),
-        context_window: Some(128_000),
-        prices: PriceTable {
-            base: PriceSet {
-                input: Some(0.001),
-                output: Some(0.001),
-                ..Default::default()
-            },
-            tiers: Vec::new(),
-        },
-        ..Default::default()
-    };
+    let priced = priced();
     let limit = 0.1;
     let settings = RouterSettings {
         max_wait: Duration::ZERO,
@@ -144,4 +129,78 @@ async fn sixty_four_callers_never_spend_past_a_budget() {
     for e in results.iter().filter_map(|r| r.as_ref().err()) {
         assert_eq!(e.kind(), ErrorKind::QuotaExceeded, "{e}");
     }
+}
+
+/// `openai/gpt-4o-mini` at $1 per thousand tokens in and out: the fixture's 14 + 6 tokens
+/// cost $0.020.
+fn priced() -> ModelEntry {
+    ModelEntry {
+        provider: "openai".into(),
+        id: "gpt-4o-mini".into(),
+        mode: Some("chat".into()),
+        context_window: Some(128_000),
+        prices: PriceTable {
+            base: PriceSet {
+                input: Some(0.001),
+                output: Some(0.001),
+                ..Default::default()
+            },
+            tiers: Vec::new(),
+        },
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn a_stream_dropped_mid_answer_is_reconciled_with_what_it_used() {
+    use futures_util::StreamExt;
+    let body = crate::support::fixtures::chat::text_stream("gpt-4o-mini");
+    let server = TestServer::start(vec![
+        Reply::sse_split(&body, 1 << 20),
+        Reply::sse_split(&body, 1 << 20),
+    ])
+    .await;
+    let settings = RouterSettings {
+        budgets: vec![Budget {
+            scope: BudgetScope::Group("g".into()),
+            limit_usd: 10.0,
+            period: Duration::from_secs(3600),
+            action: BudgetAction::Refuse,
+        }],
+        ..Default::default()
+    };
+    let r = Router::builder()
+        .deployment(dep("g", &server))
+        .settings(settings)
+        .client_template(exllm::Client::builder().catalog(Catalog::from_models(vec![priced()])))
+        .env_lookup(|_| None)
+        .build()
+        .unwrap();
+    // Read to the end: the provider's usage is charged.
+    let resp = r
+        .chat_stream(ask("g"))
+        .await
+        .unwrap()
+        .collect_response()
+        .await
+        .unwrap();
+    assert_eq!(resp.usage.as_ref().unwrap().total_tokens(), Some(20));
+    assert!((r.state().spent("group:g") - 0.020).abs() < 1e-9);
+    // Dropped after the first text: the prompt estimate and the tokens of the text seen.
+    let mut s = r.chat_stream(ask("g")).await.unwrap();
+    let first_text = loop {
+        match s.next().await.unwrap().unwrap() {
+            exllm::StreamEvent::TextDelta(t) => break t,
+            _ => continue,
+        }
+    };
+    drop(s);
+    let req = ask("g");
+    let prompt = exllm::tokens::count_messages("openai/gpt-4o-mini", &req.messages, &[]).tokens;
+    let seen = exllm::tokens::count_text("openai/gpt-4o-mini", &first_text).tokens;
+    let expected = 0.020 + (prompt + seen) as f64 * 0.001;
+    let spent = r.state().spent("group:g");
+    assert!((spent - expected).abs() < 1e-9, "{spent} != {expected}");
+    assert_eq!(r.stats("g#0").unwrap().in_flight, 0);
+    assert_eq!(r.stats("g#0").unwrap().cooling_until, None);
 }
