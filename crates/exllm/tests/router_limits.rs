@@ -121,7 +121,7 @@ async fn sixty_four_callers_never_spend_past_a_budget() {
         sent as f64 * per_call <= limit + 1e-9,
         "{sent} calls overspend"
     );
-    let spent = r.state().spent("group:g");
+    let spent = r.state().spent("group:g").await;
     assert!(
         (spent - sent as f64 * per_call).abs() < 1e-9,
         "reconciled: {spent}"
@@ -185,7 +185,7 @@ async fn a_stream_dropped_mid_answer_is_reconciled_with_what_it_used() {
         .await
         .unwrap();
     assert_eq!(resp.usage.as_ref().unwrap().total_tokens(), Some(20));
-    assert!((r.state().spent("group:g") - 0.020).abs() < 1e-9);
+    assert!((r.state().spent("group:g").await - 0.020).abs() < 1e-9);
     // Dropped after the first text: the prompt estimate and the tokens of the text seen.
     let mut s = r.chat_stream(ask("g")).await.unwrap();
     let first_text = loop {
@@ -199,7 +199,7 @@ async fn a_stream_dropped_mid_answer_is_reconciled_with_what_it_used() {
     let prompt = exllm::tokens::count_messages("openai/gpt-4o-mini", &req.messages, &[]).tokens;
     let seen = exllm::tokens::count_text("openai/gpt-4o-mini", &first_text).tokens;
     let expected = 0.020 + (prompt + seen) as f64 * 0.001;
-    let spent = r.state().spent("group:g");
+    let spent = r.state().spent("group:g").await;
     assert!((spent - expected).abs() < 1e-9, "{spent} != {expected}");
     assert_eq!(r.stats("g#0").unwrap().in_flight, 0);
     assert_eq!(r.stats("g#0").unwrap().cooling_until, None);

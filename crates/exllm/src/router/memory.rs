@@ -7,6 +7,7 @@ use super::state::{
 };
 use crate::catalog::BudgetAction;
 use crate::transport::{Breaker, BreakerPolicy, BreakerState};
+use futures_util::future::BoxFuture;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -103,7 +104,26 @@ impl RouterState for MemoryState {
         }
     }
 
-    fn admit(&self, call: &Admission<'_>) -> Result<Reservation, Refusal> {
+    fn admit<'a>(&'a self, call: &'a Admission<'a>) -> BoxFuture<'a, Result<Reservation, Refusal>> {
+        Box::pin(std::future::ready(self.admit_now(call)))
+    }
+
+    fn settle(&self, r: Reservation, s: Settlement) {
+        self.settle_now(r, s);
+    }
+
+    fn spent<'a>(&'a self, budget_key: &'a str) -> BoxFuture<'a, f64> {
+        let spent = self
+            .lock()
+            .spend
+            .get(budget_key)
+            .map_or(0.0, |(s, _)| s.total());
+        Box::pin(std::future::ready(spent))
+    }
+}
+
+impl MemoryState {
+    fn admit_now(&self, call: &Admission<'_>) -> Result<Reservation, Refusal> {
         let now = Instant::now();
         let mut g = self.lock();
         let inner = &mut *g;
@@ -185,7 +205,7 @@ impl RouterState for MemoryState {
         })
     }
 
-    fn settle(&self, r: Reservation, s: Settlement) {
+    fn settle_now(&self, r: Reservation, s: Settlement) {
         let now = Instant::now();
         let mut g = self.lock();
         let inner = &mut *g;
@@ -228,12 +248,5 @@ impl RouterState for MemoryState {
                 spend.settled += spent;
             }
         }
-    }
-
-    fn spent(&self, budget_key: &str) -> f64 {
-        self.lock()
-            .spend
-            .get(budget_key)
-            .map_or(0.0, |(s, _)| s.total())
     }
 }

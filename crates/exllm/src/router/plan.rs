@@ -102,7 +102,7 @@ impl Plan {
                     Error::new(ErrorKind::Config, "the router's attempt cap is 0")
                 }));
             }
-            match self.select(router) {
+            match self.select(router).await {
                 Ok(picked) => return Ok(picked),
                 Err(Blocked::Busy { retry_in, cooling }) => {
                     let left = router.inner.settings.max_wait.saturating_sub(self.waited);
@@ -247,7 +247,7 @@ impl Plan {
     }
 
     /// Picks and admits a deployment of the current group.
-    fn select(&mut self, router: &Router) -> Result<(usize, Reservation), Blocked> {
+    async fn select(&mut self, router: &Router) -> Result<(usize, Reservation), Blocked> {
         let inner = &router.inner;
         let now = Instant::now();
         let mut unfit: Vec<String> = Vec::new();
@@ -344,7 +344,7 @@ impl Plan {
                 budgets: &budgets,
                 cooldown: &inner.settings.cooldown,
             };
-            match inner.state.admit(&admission) {
+            match inner.state.admit(&admission).await {
                 Ok(r) => {
                     self.tried.push(chosen);
                     return Ok((chosen, r));

@@ -8,6 +8,7 @@
 
 use super::settings::{Budget, CooldownPolicy};
 use crate::ErrorKind;
+use futures_util::future::BoxFuture;
 use std::time::{Duration, Instant};
 
 /// What a call asks of a deployment before it is sent.
@@ -112,15 +113,20 @@ pub struct DeploymentStats {
 
 /// The router's state. Each method is one atomic step: `admit` checks the cooldown, the RPM
 /// and TPM buckets and the budgets and reserves all of them, or none.
+///
+/// `admit` is the only call on a request's path that must wait for the store (a shared store
+/// makes it its one round trip). `stats` reads what the strategies rank by and may answer from
+/// a local view; `settle` must not block: it also runs when a caller drops a call, so a
+/// shared store sends it off the request's path.
 pub trait RouterState: Send + Sync + 'static {
     /// A deployment's state now.
     fn stats(&self, deployment: &str, rpm: Option<u32>, tpm: Option<u64>) -> DeploymentStats;
     /// Reserves what the call needs, or says why not.
-    fn admit(&self, call: &Admission<'_>) -> Result<Reservation, Refusal>;
+    fn admit<'a>(&'a self, call: &'a Admission<'a>) -> BoxFuture<'a, Result<Reservation, Refusal>>;
     /// Gives back what was reserved, charges what was used, records latency and the verdict.
     fn settle(&self, reservation: Reservation, settlement: Settlement);
     /// Spent in a budget's current period (settled and reserved), in USD.
-    fn spent(&self, budget_key: &str) -> f64;
+    fn spent<'a>(&'a self, budget_key: &'a str) -> BoxFuture<'a, f64>;
 }
 
 /// The verdict of an error: how long it cools the deployment, if at all.

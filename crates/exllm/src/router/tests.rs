@@ -260,6 +260,11 @@ fn weighted_least_busy_usage_and_cost() {
     assert_eq!(StrategyKind::LowestCost.build(Some(1), 0.1).pick(&cost), 2);
 }
 
+/// The value of a future that is ready at once (the memory state's).
+fn ready<T>(f: impl std::future::Future<Output = T>) -> T {
+    futures_util::FutureExt::now_or_never(f).expect("the memory state answers at once")
+}
+
 fn admission<'a>(
     budgets: &'a [&'a Budget],
     policy: &'a CooldownPolicy,
@@ -291,14 +296,14 @@ fn memory_state_reserves_then_reconciles() {
     };
     let budgets = [&budget];
     // TPM: 600 reserved leaves room for no second 600 until reconciled.
-    let r1 = st.admit(&admission(&budgets, &policy, 600, 0.6)).unwrap();
+    let r1 = ready(st.admit(&admission(&budgets, &policy, 600, 0.6))).unwrap();
     assert!(matches!(
-        st.admit(&admission(&budgets, &policy, 600, 0.1)),
+        ready(st.admit(&admission(&budgets, &policy, 600, 0.1))),
         Err(Refusal::RateLimited { .. })
     ));
     // Budget: 0.6 reserved + 0.5 > 1.0.
     assert!(matches!(
-        st.admit(&admission(&budgets, &policy, 10, 0.5)),
+        ready(st.admit(&admission(&budgets, &policy, 10, 0.5))),
         Err(Refusal::Budget { .. })
     ));
     st.settle(
@@ -310,12 +315,12 @@ fn memory_state_reserves_then_reconciles() {
             verdict: Verdict::Success,
         },
     );
-    assert!((st.spent("group:g") - 0.1).abs() < 1e-9);
-    let r2 = st.admit(&admission(&budgets, &policy, 600, 0.5)).unwrap();
+    assert!((ready(st.spent("group:g")) - 0.1).abs() < 1e-9);
+    let r2 = ready(st.admit(&admission(&budgets, &policy, 600, 0.5))).unwrap();
     // RPM 3: the third request of the minute is the last.
-    let r3 = st.admit(&admission(&budgets, &policy, 10, 0.0)).unwrap();
+    let r3 = ready(st.admit(&admission(&budgets, &policy, 10, 0.0))).unwrap();
     assert!(matches!(
-        st.admit(&admission(&budgets, &policy, 10, 0.0)),
+        ready(st.admit(&admission(&budgets, &policy, 10, 0.0))),
         Err(Refusal::RateLimited { .. })
     ));
     let stats = st.stats("d", Some(3), Some(1000));
@@ -346,7 +351,7 @@ fn memory_state_reserves_then_reconciles() {
         Some(until)
     );
     assert!(matches!(
-        st.admit(&admission(&budgets, &policy, 1, 0.0)),
+        ready(st.admit(&admission(&budgets, &policy, 1, 0.0))),
         Err(Refusal::Cooling { .. })
     ));
 }
@@ -378,7 +383,7 @@ fn failures_in_a_window_cool_and_caller_timeouts_do_not() {
     let st = MemoryState::default();
     let none: [&Budget; 0] = [];
     for _ in 0..2 {
-        let r = st.admit(&admission(&none, &policy, 1, 0.0)).unwrap();
+        let r = ready(st.admit(&admission(&none, &policy, 1, 0.0))).unwrap();
         st.settle(
             r,
             Settlement {
