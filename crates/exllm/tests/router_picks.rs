@@ -47,7 +47,12 @@ async fn lowest_latency_settles_on_the_faster_deployment() {
     assert_eq!(slow.request_count(), 1);
     assert_eq!(fast.request_count(), CALLS - 1);
     let (s, f) = (r.stats("g#0").unwrap(), r.stats("g#1").unwrap());
-    assert!(s.latency_ms.unwrap() > f.latency_ms.unwrap() * 1.1);
+    assert!(s.per_token_ms.unwrap() > f.per_token_ms.unwrap() * 1.1);
+    assert_eq!(
+        (s.ttft_ms, f.ttft_ms),
+        (None, None),
+        "no stream was measured"
+    );
 }
 
 fn model(id: &str, window: u64, tools: Option<bool>) -> ModelEntry {
@@ -124,4 +129,50 @@ async fn pre_call_checks_remove_what_cannot_serve_before_sending() {
     assert_eq!(route.answered_by(), Some("big#0"));
     assert_eq!(tiny.request_count(), 0);
     assert_eq!(no_tools.request_count(), 1);
+}
+
+#[tokio::test]
+async fn streams_are_ranked_by_their_time_to_first_content() {
+    let body = chat::text_stream("gpt-4o-mini");
+    let late = || {
+        let (a, b) = body.split_at(5);
+        Reply::sse(vec![a.as_bytes().to_vec(), b.as_bytes().to_vec()])
+            .delay(Duration::from_millis(120))
+    };
+    let quick = || Reply::sse(vec![body.as_bytes().to_vec()]);
+    let slow = TestServer::start((0..8).map(|_| late()).collect()).await;
+    let fast = TestServer::start((0..8).map(|_| quick()).collect()).await;
+    let settings = RouterSettings {
+        strategy: StrategyKind::LowestLatency,
+        seed: Some(9),
+        ..Default::default()
+    };
+    let dep = |s: &TestServer| {
+        Deployment::new("g", "openai/gpt-4o-mini")
+            .api_base(s.url())
+            .api_key(KEY)
+    };
+    let r = Router::builder()
+        .deployment(dep(&slow))
+        .deployment(dep(&fast))
+        .settings(settings)
+        .env_lookup(|_| None)
+        .build()
+        .unwrap();
+    for _ in 0..8 {
+        let resp = r
+            .chat_stream(ask("g"))
+            .await
+            .unwrap()
+            .collect_response()
+            .await
+            .unwrap();
+        assert_eq!(resp.text(), support::fixtures::TEXT);
+    }
+    assert_eq!((slow.request_count(), fast.request_count()), (1, 7));
+    let (s, f) = (r.stats("g#0").unwrap(), r.stats("g#1").unwrap());
+    assert!(
+        s.ttft_ms.unwrap() > f.ttft_ms.unwrap() + 50.0,
+        "{s:?} {f:?}"
+    );
 }

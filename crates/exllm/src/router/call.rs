@@ -40,7 +40,8 @@ impl Drop for Ticket {
         self.settle(Settlement {
             tokens: None,
             cost_usd: None,
-            latency_ms: None,
+            ttft_ms: None,
+            per_token_ms: None,
             verdict: Verdict::Neutral,
         });
     }
@@ -54,7 +55,8 @@ pub(crate) fn failed(router: &Router, e: &Error) -> Settlement {
         // The caller's own timeout may have cut a call the provider bills: keep the estimate.
         tokens: if caller { None } else { Some(0) },
         cost_usd: if caller { None } else { Some(0.0) },
-        latency_ms: None,
+        ttft_ms: None,
+        per_token_ms: None,
         verdict,
     }
 }
@@ -82,7 +84,7 @@ impl Router {
     /// others and falling back to other groups as configured. The answer's `provider_meta`
     /// holds the route under [`ROUTE_KEY`] ([`super::Route::of`] reads it).
     pub async fn chat(&self, req: ChatRequest) -> Result<ChatResponse> {
-        let mut plan = Plan::new(self, &req)?;
+        let mut plan = Plan::new(self, &req, false)?;
         loop {
             let (i, reservation) = plan.next(self, &req).await?;
             plan.attempts += 1;
@@ -94,10 +96,12 @@ impl Router {
             match slot.client.chat(call).await {
                 Ok(mut resp) => {
                     let ms = t0.elapsed().as_secs_f64() * 1000.0;
+                    let out = resp.usage.as_ref().and_then(|u| u.output_tokens);
                     ticket.settle(Settlement {
                         tokens: resp.usage.as_ref().and_then(|u| u.total_tokens()),
                         cost_usd: resp.cost.as_ref().map(|c| c.total),
-                        latency_ms: Some(ms),
+                        ttft_ms: None,
+                        per_token_ms: Some(ms / out.unwrap_or(1).max(1) as f64),
                         verdict: Verdict::Success,
                     });
                     let a = attempt(&plan, self, i, t0, None);

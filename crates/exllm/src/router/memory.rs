@@ -19,7 +19,28 @@ struct Dep {
     in_flight: u32,
     rpm: Option<Bucket>,
     tpm: Option<Bucket>,
-    latency: VecDeque<f64>,
+    ttft: Window,
+    per_token: Window,
+}
+
+/// The last samples of a latency (a true rolling window: the oldest leaves as one arrives).
+#[derive(Debug, Default)]
+struct Window(VecDeque<f64>);
+
+impl Window {
+    fn push(&mut self, sample: Option<f64>, size: usize) {
+        let Some(v) = sample.filter(|v| v.is_finite() && *v >= 0.0) else {
+            return;
+        };
+        if self.0.len() >= size {
+            self.0.pop_front();
+        }
+        self.0.push_back(v);
+    }
+
+    fn mean(&self) -> Option<f64> {
+        (!self.0.is_empty()).then(|| self.0.iter().sum::<f64>() / self.0.len() as f64)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -88,8 +109,6 @@ impl RouterState for MemoryState {
                 ..Default::default()
             };
         };
-        let latency =
-            (!d.latency.is_empty()).then(|| d.latency.iter().sum::<f64>() / d.latency.len() as f64);
         let r = bucket(&mut d.rpm, rpm.map(f64::from), now).map(|b| b.headroom(now));
         let t = bucket(&mut d.tpm, tpm.map(|t| t as f64), now).map(|b| b.headroom(now));
         let headroom = match (r, t) {
@@ -98,7 +117,8 @@ impl RouterState for MemoryState {
         };
         DeploymentStats {
             in_flight: d.in_flight,
-            latency_ms: latency,
+            ttft_ms: d.ttft.mean(),
+            per_token_ms: d.per_token.mean(),
             headroom,
             cooling_until: cooling(&d.breaker, now),
         }
@@ -139,7 +159,8 @@ impl MemoryState {
                 in_flight: 0,
                 rpm: None,
                 tpm: None,
-                latency: VecDeque::new(),
+                ttft: Window::default(),
+                per_token: Window::default(),
             });
         if let Some(until) = cooling(&d.breaker, now) {
             return Err(Refusal::Cooling { until });
@@ -223,12 +244,8 @@ impl MemoryState {
             match s.verdict {
                 Verdict::Success => {
                     d.breaker.success();
-                    if let Some(ms) = s.latency_ms {
-                        if d.latency.len() >= self.window {
-                            d.latency.pop_front();
-                        }
-                        d.latency.push_back(ms);
-                    }
+                    d.ttft.push(s.ttft_ms, self.window);
+                    d.per_token.push(s.per_token_ms, self.window);
                 }
                 Verdict::Failure => d.breaker.failure(now),
                 Verdict::CoolUntil(until) => d.breaker.trip(until),

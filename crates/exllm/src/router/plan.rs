@@ -40,11 +40,12 @@ pub(crate) struct Plan {
     pub(crate) route: Route,
     last: Option<Error>,
     needs: Needs,
+    streaming: bool,
     pub(crate) estimate: Estimate,
 }
 
 impl Plan {
-    pub(crate) fn new(router: &Router, req: &ChatRequest) -> Result<Plan> {
+    pub(crate) fn new(router: &Router, req: &ChatRequest, streaming: bool) -> Result<Plan> {
         if !router.has_group(&req.model) {
             return Err(Error::new(
                 ErrorKind::Config,
@@ -65,6 +66,7 @@ impl Plan {
             },
             last: None,
             needs: Needs::of(req),
+            streaming,
             estimate: Estimate {
                 prompt: 0,
                 output: 0,
@@ -312,7 +314,7 @@ impl Plan {
                         Candidate {
                             deployment: &slot.dep,
                             in_flight: st.in_flight,
-                            latency_ms: st.latency_ms,
+                            latency_ms: self.expected_latency(st),
                             headroom: st.headroom,
                             estimated_cost: self.cost_on(slot),
                         },
@@ -359,6 +361,17 @@ impl Plan {
             (Some(retry_in), _) => Err(Blocked::Busy { retry_in, cooling }),
             (None, Some(msg)) => Err(Blocked::Budget(msg)),
             (None, None) => Err(Blocked::Exhausted),
+        }
+    }
+
+    /// What the strategies compare: time to first content for a stream, time per output
+    /// token times the output expected for a whole answer.
+    fn expected_latency(&self, st: &super::state::DeploymentStats) -> Option<f64> {
+        if self.streaming {
+            st.ttft_ms
+        } else {
+            st.per_token_ms
+                .map(|t| t * self.estimate.output.max(1) as f64)
         }
     }
 

@@ -92,8 +92,11 @@ pub struct Settlement {
     pub tokens: Option<u64>,
     /// USD really spent (`None`: keep what was reserved).
     pub cost_usd: Option<f64>,
-    /// Latency sample in ms (time to first token for streams, to the answer otherwise).
-    pub latency_ms: Option<f64>,
+    /// Time to the first content in ms (streams).
+    pub ttft_ms: Option<f64>,
+    /// Time per output token in ms (the whole answer's time over its output tokens; for a
+    /// stream, the time after the first content).
+    pub per_token_ms: Option<f64>,
     /// How it went.
     pub verdict: Verdict,
 }
@@ -103,8 +106,10 @@ pub struct Settlement {
 pub struct DeploymentStats {
     /// Requests in flight.
     pub in_flight: u32,
-    /// Mean of the recent latency samples in ms.
-    pub latency_ms: Option<f64>,
+    /// Mean time to first content over the recent streams, in ms.
+    pub ttft_ms: Option<f64>,
+    /// Mean time per output token over the recent answers, in ms.
+    pub per_token_ms: Option<f64>,
     /// Fraction of RPM/TPM left (the smaller; `None` without limits).
     pub headroom: Option<f64>,
     /// Cooling until then.

@@ -12,8 +12,9 @@ pub struct Candidate<'a> {
     pub deployment: &'a Deployment,
     /// Requests in flight on it now.
     pub in_flight: u32,
-    /// Its recent latency in milliseconds (time to first token for streams, to the whole
-    /// answer otherwise; `None` before any sample).
+    /// Its expected latency in milliseconds from its recent samples: time to first content
+    /// for a stream, time per output token times the expected output otherwise (`None`
+    /// before any sample).
     pub latency_ms: Option<f64>,
     /// Fraction of its RPM and TPM limits left (the smaller of the two; `None` without limits).
     pub headroom: Option<f64>,

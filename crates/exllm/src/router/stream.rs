@@ -71,7 +71,7 @@ impl Router {
     /// content event move to another deployment or group like [`Router::chat`]; the route is
     /// the stream's first event (`Metadata` under [`ROUTE_KEY`]).
     pub async fn chat_stream(&self, req: ChatRequest) -> Result<ChatStream> {
-        let mut plan = Plan::new(self, &req)?;
+        let mut plan = Plan::new(self, &req, true)?;
         loop {
             let (i, reservation) = plan.next(self, &req).await?;
             plan.attempts += 1;
@@ -96,6 +96,7 @@ impl Router {
                         seen,
                         ticket,
                         ttft,
+                        first: Instant::now(),
                         prompt: plan.estimate.prompt,
                         model: slot.dep.model.clone(),
                         entry: slot.entry.clone(),
@@ -128,6 +129,8 @@ struct Routed {
     seen: Collector,
     ticket: Ticket,
     ttft: f64,
+    /// When the first content was read.
+    first: Instant,
     prompt: u64,
     model: String,
     entry: Option<ModelEntry>,
@@ -138,7 +141,7 @@ struct Routed {
 impl Routed {
     /// What the stream used: the provider's usage when it reported it, else the prompt
     /// estimate plus the tokens of the text seen.
-    fn used(&self) -> (u64, Option<f64>) {
+    fn used(&self) -> (u64, u64, Option<f64>) {
         let answer = self.seen.snapshot();
         let usage = match &answer.usage {
             Some(u) if u.total_tokens().is_some() => u.clone(),
@@ -155,18 +158,25 @@ impl Routed {
             .entry
             .as_ref()
             .map(|m| m.cost(&usage, Default::default()).total);
-        (usage.total_tokens().unwrap_or(0), cost)
+        (
+            usage.total_tokens().unwrap_or(0),
+            usage.output_tokens.unwrap_or(0),
+            cost,
+        )
     }
 
     fn finish(&mut self, verdict: Verdict) {
         if !self.ticket.is_open() {
             return;
         }
-        let (tokens, cost) = self.used();
+        let (tokens, output, cost) = self.used();
+        let ok = verdict == Verdict::Success;
+        let after = self.first.elapsed().as_secs_f64() * 1000.0;
         self.ticket.settle(Settlement {
             tokens: Some(tokens),
             cost_usd: cost,
-            latency_ms: (verdict == Verdict::Success).then_some(self.ttft),
+            ttft_ms: ok.then_some(self.ttft),
+            per_token_ms: (ok && output > 0).then(|| after / output as f64),
             verdict,
         });
     }

@@ -311,7 +311,8 @@ fn memory_state_reserves_then_reconciles() {
         Settlement {
             tokens: Some(100),
             cost_usd: Some(0.1),
-            latency_ms: Some(5.0),
+            ttft_ms: None,
+            per_token_ms: Some(5.0),
             verdict: Verdict::Success,
         },
     );
@@ -325,7 +326,7 @@ fn memory_state_reserves_then_reconciles() {
     ));
     let stats = st.stats("d", Some(3), Some(1000));
     assert_eq!(stats.in_flight, 2);
-    assert_eq!(stats.latency_ms, Some(5.0));
+    assert_eq!((stats.ttft_ms, stats.per_token_ms), (None, Some(5.0)));
     // A rate limit cools until its reset; a neutral end leaves no mark.
     let until = r2.started + Duration::from_secs(30);
     st.settle(
@@ -333,7 +334,8 @@ fn memory_state_reserves_then_reconciles() {
         Settlement {
             tokens: Some(0),
             cost_usd: Some(0.0),
-            latency_ms: None,
+            ttft_ms: None,
+            per_token_ms: None,
             verdict: Verdict::CoolUntil(until),
         },
     );
@@ -342,7 +344,8 @@ fn memory_state_reserves_then_reconciles() {
         Settlement {
             tokens: None,
             cost_usd: None,
-            latency_ms: None,
+            ttft_ms: None,
+            per_token_ms: None,
             verdict: Verdict::Neutral,
         },
     );
@@ -389,7 +392,8 @@ fn failures_in_a_window_cool_and_caller_timeouts_do_not() {
             Settlement {
                 tokens: Some(0),
                 cost_usd: Some(0.0),
-                latency_ms: None,
+                ttft_ms: None,
+                per_token_ms: None,
                 verdict: Verdict::Failure,
             },
         );
