@@ -297,3 +297,25 @@ async fn server_errors_try_every_deployment_then_the_fallbacks_within_the_attemp
     assert_eq!(e.kind(), ErrorKind::Server);
     assert_eq!(a.request_count() + b.request_count(), 4);
 }
+
+#[tokio::test]
+async fn a_failed_deployment_is_tried_again_when_the_rest_of_its_group_cools() {
+    let err = Reply::json(500, r#"{"error":{"message":"boom","type":"server_error"}}"#);
+    let a = TestServer::start(vec![ok(), err, ok()]).await;
+    let b = TestServer::start(vec![Reply::json(
+        429,
+        r#"{"error":{"message":"slow down"}}"#,
+    )
+    .header("retry-after", "30")])
+    .await;
+    let r = router(vec![dep("g", &a).order(2), dep("g", &b).order(1)], seeded());
+    let first = r.chat(ask("g")).await.unwrap();
+    assert_eq!(Route::of(&first).unwrap().answered_by(), Some("g#0"));
+    // `b` cools; `a` fails once, and is the only one left: it is tried again.
+    let second = r.chat(ask("g")).await.unwrap();
+    assert_eq!(
+        kinds(&Route::of(&second).unwrap()),
+        vec![("g#0".into(), Some("Server".into())), ("g#0".into(), None)]
+    );
+    assert_eq!((a.request_count(), b.request_count()), (3, 1));
+}

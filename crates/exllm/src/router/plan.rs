@@ -106,6 +106,10 @@ impl Plan {
             }
             match self.select(router).await {
                 Ok(picked) => return Ok(picked),
+                Err(Blocked::Busy { .. }) if !self.tried.is_empty() && self.last.is_some() => {
+                    // Deployments tried in this call are not in the pick: look at them again.
+                    self.go_round(router, req).await?;
+                }
                 Err(Blocked::Busy { retry_in, cooling }) => {
                     let left = router.inner.settings.max_wait.saturating_sub(self.waited);
                     if retry_in <= left {
@@ -134,35 +138,35 @@ impl Plan {
                     self.group_failed(router, req, e, Cause::Deployment)?;
                 }
                 Err(Blocked::Unfit(e, cause)) => self.group_failed(router, req, e, cause)?,
-                Err(Blocked::Exhausted) => {
-                    // Every deployment was tried once: go round again (the cooldowns and the
-                    // attempt cap bound it) unless the last failure was the request's.
-                    self.tried.clear();
-                    let e = self.last.take().unwrap_or_else(|| {
-                        Error::new(ErrorKind::Config, "no deployment could be tried")
-                    });
-                    let cause = super::route::cause_of(&e);
-                    if cause == Cause::Deployment {
-                        self.last = Some(e);
-                        // Fallback groups first; the same deployments again only without one.
-                        if !self.has_fallback(router, cause) && self.select_would_wait(router) {
-                            // A short, growing pause before the same deployments again
-                            // (counted in the bounded wait), so a failing one is not hammered.
-                            self.rounds += 1;
-                            let left = router.inner.settings.max_wait.saturating_sub(self.waited);
-                            let pause = (Duration::from_millis(50) * self.rounds.min(8)).min(left);
-                            tokio::time::sleep(pause).await;
-                            self.waited += pause;
-                            continue;
-                        }
-                        let e = self.last.take().expect("set above");
-                        self.group_failed(router, req, e, cause)?;
-                    } else {
-                        self.group_failed(router, req, e, cause)?;
-                    }
-                }
+                Err(Blocked::Exhausted) => self.go_round(router, req).await?,
             }
         }
+    }
+
+    /// Every deployment of the group was tried (or the untried ones are busy): go round the
+    /// group again after a short, growing pause counted in the bounded wait — the cooldowns
+    /// and the attempt cap bound it — unless a fallback group is left or the last failure was
+    /// the request's own.
+    async fn go_round(&mut self, router: &Router, req: &ChatRequest) -> Result<()> {
+        self.tried.clear();
+        let e = self
+            .last
+            .take()
+            .unwrap_or_else(|| Error::new(ErrorKind::Config, "no deployment could be tried"));
+        let cause = super::route::cause_of(&e);
+        if cause != Cause::Deployment
+            || self.has_fallback(router, cause)
+            || !self.select_would_wait(router)
+        {
+            return self.group_failed(router, req, e, cause);
+        }
+        self.last = Some(e);
+        self.rounds += 1;
+        let left = router.inner.settings.max_wait.saturating_sub(self.waited);
+        let pause = (Duration::from_millis(50) * self.rounds.min(8)).min(left);
+        tokio::time::sleep(pause).await;
+        self.waited += pause;
+        Ok(())
     }
 
     /// Whether going round the group again is worth it: some deployment is not cooling, or
