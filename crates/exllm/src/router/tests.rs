@@ -116,6 +116,12 @@ fn litellm_model_list_and_our_toml_give_the_same_router() {
     assert_eq!(ids(&ra), vec!["fast-a", "fast#1", "smart#0"]);
     assert_eq!(ids(&ra), ids(&rb));
     assert_eq!(ra.settings(), rb.settings());
+    // Keys never show in Debug.
+    let shown = format!("{ra:?} {rb:?}");
+    assert!(
+        !shown.contains("sk-plain") && !shown.contains("sk-fast"),
+        "{shown}"
+    );
 }
 
 #[test]
