@@ -319,3 +319,22 @@ async fn a_failed_deployment_is_tried_again_when_the_rest_of_its_group_cools() {
     );
     assert_eq!((a.request_count(), b.request_count()), (3, 1));
 }
+
+#[tokio::test]
+async fn a_rejected_key_cools_the_deployment_for_longer() {
+    let a = TestServer::start(vec![Reply::json(
+        401,
+        r#"{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}}"#,
+    )])
+    .await;
+    let b = TestServer::start(vec![ok()]).await;
+    let r = router(vec![dep("g", &a).order(1), dep("g", &b).order(2)], seeded());
+    let resp = r.chat(ask("g")).await.unwrap();
+    assert_eq!(
+        kinds(&Route::of(&resp).unwrap())[0],
+        ("g#0".into(), Some("Auth".into()))
+    );
+    let until = r.stats("g#0").unwrap().cooling_until.expect("cooling");
+    let rejected = r.settings().cooldown.rejected;
+    assert!(until > Instant::now() + rejected - Duration::from_secs(5));
+}

@@ -406,3 +406,44 @@ fn failures_in_a_window_cool_and_caller_timeouts_do_not() {
     }
     assert!(st.stats("d", None, None).cooling_until.is_some());
 }
+
+#[test]
+fn toml_budgets_and_durations() {
+    let text = format!(
+        "{TOML}\n[[budgets]]\ngroup = \"fast\"\nusd = 2.5\nperiod = \"1d\"\naction = \"warn\"\n\n[[budgets]]\ntag = \"prod\"\nusd = 1\nperiod = 3600\n"
+    );
+    let c = RouterConfig::from_toml(&text, "r.toml").unwrap();
+    assert_eq!(
+        c.settings.budgets,
+        vec![
+            Budget {
+                scope: BudgetScope::Group("fast".into()),
+                limit_usd: 2.5,
+                period: Duration::from_secs(86_400),
+                action: crate::catalog::BudgetAction::Warn,
+            },
+            Budget {
+                scope: BudgetScope::Tag("prod".into()),
+                limit_usd: 1.0,
+                period: Duration::from_secs(3600),
+                action: crate::catalog::BudgetAction::Refuse,
+            },
+        ]
+    );
+    let bad = text.replace("tag = \"prod\"", "tag = \"prod\"\ngroup = \"fast\"");
+    let m = RouterConfig::from_toml(&bad, "r.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        m.contains("r.toml: line") && m.contains("exactly one of"),
+        "{m}"
+    );
+    let bad = text.replace("period = \"1d\"", "period = \"soon\"");
+    let m = RouterConfig::from_toml(&bad, "r.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        m.contains("field `period`") && m.contains("bad duration `soon`"),
+        "{m}"
+    );
+}
