@@ -29,6 +29,8 @@ mod checks;
 mod config;
 mod config_litellm;
 mod config_schema;
+#[cfg(test)]
+mod config_tests;
 mod deployment;
 mod memory;
 mod plan;
