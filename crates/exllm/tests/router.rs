@@ -338,3 +338,30 @@ async fn a_rejected_key_cools_the_deployment_for_longer() {
     let rejected = r.settings().cooldown.rejected;
     assert!(until > Instant::now() + rejected - Duration::from_secs(5));
 }
+
+#[tokio::test]
+async fn deployments_of_a_registered_provider_route_like_http_ones() {
+    let mock = exllm::MockProvider::new()
+        .with_error(exllm::Error::new(ErrorKind::Overloaded, "busy").with_status(529))
+        .with_text("from the mock");
+    let r = Router::builder()
+        .deployment(Deployment::new("m", "mock/first").order(1))
+        .deployment(Deployment::new("m", "mock/second").order(2))
+        .client_template(
+            exllm::Client::builder().provider("mock", std::sync::Arc::new(mock.clone())),
+        )
+        .settings(seeded())
+        .build()
+        .unwrap();
+    let resp = r.chat(ask("m")).await.unwrap();
+    assert_eq!(resp.text(), "from the mock");
+    let models: Vec<String> = mock.requests().into_iter().map(|q| q.model).collect();
+    assert_eq!(models, vec!["first", "second"]);
+    assert_eq!(
+        kinds(&Route::of(&resp).unwrap()),
+        vec![
+            ("m#0".into(), Some("Overloaded".into())),
+            ("m#1".into(), None)
+        ]
+    );
+}
