@@ -365,3 +365,27 @@ async fn deployments_of_a_registered_provider_route_like_http_ones() {
         ]
     );
 }
+
+#[tokio::test]
+async fn the_callers_own_time_limit_ends_the_call_without_cooling_or_moving_on() {
+    let a = TestServer::start(vec![Reply::stall(Duration::from_secs(3))]).await;
+    let b = TestServer::start(vec![ok()]).await;
+    let r = router(vec![dep("g", &a).order(1), dep("g", &b).order(2)], seeded());
+    // Warm the token counter so the limit is spent on the call, not on counting.
+    let _ = exllm::tokens::count_messages("openai/gpt-4o-mini", &support::hello_messages(), &[]);
+    let mut req = ask("g");
+    req.timeouts = Some(exllm::transport::Timeouts {
+        total: Some(Duration::from_millis(300)),
+        ..Default::default()
+    });
+    let e = r.chat(req).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    assert_eq!(e.timeout_kind(), Some(exllm::TimeoutKind::Total));
+    assert_eq!(
+        b.request_count(),
+        0,
+        "the caller's time is spent: no other deployment"
+    );
+    let stats = r.stats("g#0").unwrap();
+    assert_eq!((stats.in_flight, stats.cooling_until), (0, None));
+}
