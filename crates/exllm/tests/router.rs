@@ -293,9 +293,15 @@ async fn server_errors_try_every_deployment_then_the_fallbacks_within_the_attemp
     settings.fallbacks.clear();
     settings.max_attempts = 2;
     let r = router(vec![dep("g", &a), dep("g", &b)], settings);
-    let e = r.chat(ask("g")).await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Server);
+    let (e, route) = r.chat_routed(ask("g")).await;
+    assert_eq!(e.unwrap_err().kind(), ErrorKind::Server);
     assert_eq!(a.request_count() + b.request_count(), 4);
+    // The route of a failed call: both attempts, with their errors.
+    assert_eq!(route.attempts.len(), 2);
+    assert!(route
+        .attempts
+        .iter()
+        .all(|a| a.error.as_deref() == Some("Server") && a.status == Some(500)));
 }
 
 #[tokio::test]

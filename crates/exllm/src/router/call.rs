@@ -84,7 +84,21 @@ impl Router {
     /// others and falling back to other groups as configured. The answer's `provider_meta`
     /// holds the route under [`ROUTE_KEY`] ([`super::Route::of`] reads it).
     pub async fn chat(&self, req: ChatRequest) -> Result<ChatResponse> {
-        let mut plan = Plan::new(self, &req, false)?;
+        self.chat_routed(req).await.0
+    }
+
+    /// [`Router::chat`], with the route also when the call fails (every attempt, its
+    /// deployment, error kind and latency; empty when nothing was sent).
+    pub async fn chat_routed(&self, req: ChatRequest) -> (Result<ChatResponse>, super::Route) {
+        let mut plan = match Plan::new(self, &req, false) {
+            Ok(p) => p,
+            Err(e) => return (Err(e), super::Route::default()),
+        };
+        let out = self.chat_planned(&mut plan, &req).await;
+        (out, std::mem::take(&mut plan.route))
+    }
+
+    async fn chat_planned(&self, plan: &mut Plan, req: &ChatRequest) -> Result<ChatResponse> {
         loop {
             let (i, reservation) = plan.next(self, &req).await?;
             plan.attempts += 1;
@@ -104,7 +118,7 @@ impl Router {
                         per_token_ms: Some(ms / out.unwrap_or(1).max(1) as f64),
                         verdict: Verdict::Success,
                     });
-                    let a = attempt(&plan, self, i, t0, None);
+                    let a = attempt(plan, self, i, t0, None);
                     plan.route.attempts.push(a);
                     resp.provider_meta
                         .insert(ROUTE_KEY.into(), plan.route.to_value());
@@ -112,7 +126,7 @@ impl Router {
                 }
                 Err(e) => {
                     ticket.settle(failed(self, &e));
-                    let a = attempt(&plan, self, i, t0, Some(&e));
+                    let a = attempt(plan, self, i, t0, Some(&e));
                     plan.route.attempts.push(a);
                     tracing::warn!(deployment = %slot.dep.id, error = %e, "routed attempt failed");
                     plan.attempt_failed(self, &req, e)?;

@@ -71,7 +71,21 @@ impl Router {
     /// content event move to another deployment or group like [`Router::chat`]; the route is
     /// the stream's first event (`Metadata` under [`ROUTE_KEY`]).
     pub async fn chat_stream(&self, req: ChatRequest) -> Result<ChatStream> {
-        let mut plan = Plan::new(self, &req, true)?;
+        self.chat_stream_routed(req).await.0
+    }
+
+    /// [`Router::chat_stream`], with the route of the attempts made before the stream was
+    /// handed over (or before the call failed).
+    pub async fn chat_stream_routed(&self, req: ChatRequest) -> (Result<ChatStream>, super::Route) {
+        let mut plan = match Plan::new(self, &req, true) {
+            Ok(p) => p,
+            Err(e) => return (Err(e), super::Route::default()),
+        };
+        let out = self.stream_planned(&mut plan, &req).await;
+        (out, std::mem::take(&mut plan.route))
+    }
+
+    async fn stream_planned(&self, plan: &mut Plan, req: &ChatRequest) -> Result<ChatStream> {
         loop {
             let (i, reservation) = plan.next(self, &req).await?;
             plan.attempts += 1;
@@ -83,7 +97,7 @@ impl Router {
             match open(slot, call).await {
                 Ok((inner, mut head, ended)) => {
                     let ttft = t0.elapsed().as_secs_f64() * 1000.0;
-                    plan.route.attempts.push(attempt(&plan, self, i, t0, None));
+                    plan.route.attempts.push(attempt(plan, self, i, t0, None));
                     head.push_front(StreamEvent::Metadata {
                         key: ROUTE_KEY.into(),
                         value: plan.route.to_value(),
@@ -113,7 +127,7 @@ impl Router {
                     ticket.settle(failed(self, &e));
                     plan.route
                         .attempts
-                        .push(attempt(&plan, self, i, t0, Some(&e)));
+                        .push(attempt(plan, self, i, t0, Some(&e)));
                     tracing::warn!(deployment = %slot.dep.id, error = %e, "routed stream failed before content");
                     plan.attempt_failed(self, &req, e)?;
                 }
