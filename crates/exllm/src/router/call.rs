@@ -100,7 +100,7 @@ impl Router {
 
     async fn chat_planned(&self, plan: &mut Plan, req: &ChatRequest) -> Result<ChatResponse> {
         loop {
-            let (i, reservation) = plan.next(self, &req).await?;
+            let (i, reservation) = plan.next(self, req).await?;
             plan.attempts += 1;
             let slot = &self.inner.slots[i];
             let mut ticket = Ticket::new(self.inner.state.clone(), reservation);
@@ -129,7 +129,7 @@ impl Router {
                     let a = attempt(plan, self, i, t0, Some(&e));
                     plan.route.attempts.push(a);
                     tracing::warn!(deployment = %slot.dep.id, error = %e, "routed attempt failed");
-                    plan.attempt_failed(self, &req, e)?;
+                    plan.attempt_failed(self, req, e)?;
                 }
             }
         }

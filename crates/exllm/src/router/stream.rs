@@ -87,7 +87,7 @@ impl Router {
 
     async fn stream_planned(&self, plan: &mut Plan, req: &ChatRequest) -> Result<ChatStream> {
         loop {
-            let (i, reservation) = plan.next(self, &req).await?;
+            let (i, reservation) = plan.next(self, req).await?;
             plan.attempts += 1;
             let slot = &self.inner.slots[i];
             let mut ticket = Ticket::new(self.inner.state.clone(), reservation);
@@ -129,7 +129,7 @@ impl Router {
                         .attempts
                         .push(attempt(plan, self, i, t0, Some(&e)));
                     tracing::warn!(deployment = %slot.dep.id, error = %e, "routed stream failed before content");
-                    plan.attempt_failed(self, &req, e)?;
+                    plan.attempt_failed(self, req, e)?;
                 }
             }
         }
