@@ -58,6 +58,7 @@ pub mod media;
 pub mod ollama;
 pub mod provider;
 pub mod recovery;
+pub mod router;
 pub mod session;
 pub mod similarity;
 pub mod structured;

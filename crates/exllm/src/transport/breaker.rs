@@ -88,9 +88,6 @@ impl Breaker {
 
     /// Asks to make a call at `now`: `Err(wait)` when the breaker refuses it.
     pub fn admit(&self, now: Instant) -> Result<(), Duration> {
-        if self.policy.failure_threshold == 0 {
-            return Ok(());
-        }
         let mut g = self.lock();
         match g.state {
             BreakerState::Closed => Ok(()),
@@ -108,6 +105,18 @@ impl Breaker {
         let mut g = self.lock();
         g.failures.clear();
         g.state = BreakerState::Closed;
+    }
+
+    /// Opens the breaker until `until` whatever its failure count (a rate limit that names its
+    /// reset, a rejected key): a later `until` than the current one wins, an earlier one is
+    /// ignored. A breaker with the policy [`BreakerPolicy::off`] is tripped too: the caller
+    /// asked for this cooldown explicitly.
+    pub fn trip(&self, until: Instant) {
+        let mut g = self.lock();
+        match g.state {
+            BreakerState::Open { until: old } if old >= until => {}
+            _ => g.state = BreakerState::Open { until },
+        }
     }
 
     /// A call failed with a retryable error at `now`.

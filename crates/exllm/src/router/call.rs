@@ -1,0 +1,137 @@
+//! [`Router::chat`]: the attempt loop of a whole answer, and the ticket that settles a
+//! reservation however the call ends (answered, failed, or dropped by the caller).
+
+use super::plan::Plan;
+use super::route::{kind_name, Attempt, ROUTE_KEY};
+use super::state::{Reservation, RouterState, Settlement, Verdict};
+use super::Router;
+use crate::{ChatRequest, ChatResponse, Error, Result};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// A reservation that is settled exactly once: explicitly, or on drop (the caller dropped the
+/// call) with what was reserved kept and no verdict against the deployment.
+pub(crate) struct Ticket {
+    state: Arc<dyn RouterState>,
+    reservation: Option<Reservation>,
+}
+
+impl Ticket {
+    pub(crate) fn new(state: Arc<dyn RouterState>, r: Reservation) -> Self {
+        Ticket {
+            state,
+            reservation: Some(r),
+        }
+    }
+
+    pub(crate) fn settle(&mut self, s: Settlement) {
+        if let Some(r) = self.reservation.take() {
+            self.state.settle(r, s);
+        }
+    }
+
+    pub(crate) fn is_open(&self) -> bool {
+        self.reservation.is_some()
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        self.settle(Settlement {
+            tokens: None,
+            cost_usd: None,
+            ttft_ms: None,
+            per_token_ms: None,
+            verdict: Verdict::Neutral,
+        });
+    }
+}
+
+/// The settlement of a failed attempt: a refused request uses no tokens.
+pub(crate) fn failed(router: &Router, e: &Error) -> Settlement {
+    let verdict = super::state::verdict_of(e, &router.inner.settings.cooldown, Instant::now());
+    let caller = verdict == Verdict::Neutral && e.timeout_kind() == Some(crate::TimeoutKind::Total);
+    Settlement {
+        // The caller's own timeout may have cut a call the provider bills: keep the estimate.
+        tokens: if caller { None } else { Some(0) },
+        cost_usd: if caller { None } else { Some(0.0) },
+        ttft_ms: None,
+        per_token_ms: None,
+        verdict,
+    }
+}
+
+pub(crate) fn attempt(
+    plan: &Plan,
+    router: &Router,
+    i: usize,
+    t0: Instant,
+    e: Option<&Error>,
+) -> Attempt {
+    let dep = &router.inner.slots[i].dep;
+    Attempt {
+        group: plan.group.clone(),
+        deployment: dep.id.clone(),
+        model: dep.model.clone(),
+        error: e.map(|e| kind_name(e.kind())),
+        status: e.and_then(Error::status),
+        latency_ms: t0.elapsed().as_millis().min(u128::from(u64::MAX)) as u64,
+    }
+}
+
+impl Router {
+    /// Sends `req` (its `model` names a group) to a deployment of the group, retrying on
+    /// others and falling back to other groups as configured. The answer's `provider_meta`
+    /// holds the route under [`ROUTE_KEY`] ([`super::Route::of`] reads it).
+    pub async fn chat(&self, req: ChatRequest) -> Result<ChatResponse> {
+        self.chat_routed(req).await.0
+    }
+
+    /// [`Router::chat`], with the route also when the call fails (every attempt, its
+    /// deployment, error kind and latency; empty when nothing was sent).
+    pub async fn chat_routed(&self, req: ChatRequest) -> (Result<ChatResponse>, super::Route) {
+        let mut plan = match Plan::new(self, &req, false) {
+            Ok(p) => p,
+            Err(e) => return (Err(e), super::Route::default()),
+        };
+        let out = self.chat_planned(&mut plan, &req).await;
+        (out, std::mem::take(&mut plan.route))
+    }
+
+    async fn chat_planned(&self, plan: &mut Plan, req: &ChatRequest) -> Result<ChatResponse> {
+        loop {
+            let (i, reservation) = plan.next(self, req).await?;
+            plan.attempts += 1;
+            let slot = &self.inner.slots[i];
+            let mut ticket = Ticket::new(self.inner.state.clone(), reservation);
+            let mut call = req.clone();
+            call.model.clone_from(&slot.dep.model);
+            let t0 = Instant::now();
+            match slot.client.chat(call).await {
+                Ok(mut resp) => {
+                    let ms = t0.elapsed().as_secs_f64() * 1000.0;
+                    let out = resp.usage.as_ref().and_then(|u| u.output_tokens);
+                    ticket.settle(Settlement {
+                        tokens: resp.usage.as_ref().and_then(|u| u.total_tokens()),
+                        cost_usd: resp.cost.as_ref().map(|c| c.total),
+                        ttft_ms: None,
+                        per_token_ms: Some(ms / out.unwrap_or(1).max(1) as f64),
+                        verdict: Verdict::Success,
+                    });
+                    let a = attempt(plan, self, i, t0, None);
+                    plan.route.attempts.push(a);
+                    resp.provider_meta
+                        .insert(ROUTE_KEY.into(), plan.route.to_value());
+                    return Ok(resp);
+                }
+                Err(e) => {
+                    ticket.settle(failed(self, &e));
+                    let a = attempt(plan, self, i, t0, Some(&e));
+                    plan.route.attempts.push(a);
+                    tracing::warn!(deployment = %slot.dep.id, error = %e, "routed attempt failed");
+                    plan.attempt_failed(self, req, e)?;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! [`MemoryState`]: the router's state in this process, under one lock so that admitting a
+//! call (cooldown, RPM, TPM, budgets) is one atomic step.
+
+use super::bucket::{Bucket, Spend};
+use super::state::{
+    Admission, DeploymentStats, Refusal, Reservation, RouterState, Settlement, Verdict,
+};
+use crate::catalog::BudgetAction;
+use crate::transport::{Breaker, BreakerPolicy, BreakerState};
+use futures_util::future::BoxFuture;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// One deployment's state.
+#[derive(Debug)]
+struct Dep {
+    breaker: Breaker,
+    in_flight: u32,
+    rpm: Option<Bucket>,
+    tpm: Option<Bucket>,
+    ttft: Window,
+    per_token: Window,
+}
+
+/// The last samples of a latency (a true rolling window: the oldest leaves as one arrives).
+#[derive(Debug, Default)]
+struct Window(VecDeque<f64>);
+
+impl Window {
+    fn push(&mut self, sample: Option<f64>, size: usize) {
+        let Some(v) = sample.filter(|v| v.is_finite() && *v >= 0.0) else {
+            return;
+        };
+        if self.0.len() >= size {
+            self.0.pop_front();
+        }
+        self.0.push_back(v);
+    }
+
+    fn mean(&self) -> Option<f64> {
+        (!self.0.is_empty()).then(|| self.0.iter().sum::<f64>() / self.0.len() as f64)
+    }
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    deps: HashMap<String, Dep>,
+    spend: HashMap<String, (Spend, Duration)>,
+}
+
+/// The router's state in memory (the default).
+#[derive(Debug)]
+pub struct MemoryState {
+    inner: Mutex<Inner>,
+    window: usize,
+}
+
+impl Default for MemoryState {
+    fn default() -> Self {
+        Self::new(32)
+    }
+}
+
+impl MemoryState {
+    /// A state keeping `latency_window` latency samples per deployment.
+    pub fn new(latency_window: usize) -> Self {
+        MemoryState {
+            inner: Mutex::new(Inner::default()),
+            window: latency_window.max(1),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn bucket(slot: &mut Option<Bucket>, limit: Option<f64>, now: Instant) -> Option<&mut Bucket> {
+    match limit {
+        None => {
+            *slot = None;
+            None
+        }
+        Some(cap) => {
+            let b = slot.get_or_insert_with(|| Bucket::new(cap, now));
+            b.resize(cap);
+            Some(b)
+        }
+    }
+}
+
+fn cooling(b: &Breaker, now: Instant) -> Option<Instant> {
+    match b.state() {
+        BreakerState::Open { until } if until > now => Some(until),
+        // A probe is in flight: the others wait for its outcome.
+        BreakerState::HalfOpen => Some(now + Duration::from_millis(100)),
+        _ => None,
+    }
+}
+
+impl RouterState for MemoryState {
+    fn stats(&self, deployment: &str, rpm: Option<u32>, tpm: Option<u64>) -> DeploymentStats {
+        let now = Instant::now();
+        let mut g = self.lock();
+        let Some(d) = g.deps.get_mut(deployment) else {
+            return DeploymentStats {
+                headroom: (rpm.is_some() || tpm.is_some()).then_some(1.0),
+                ..Default::default()
+            };
+        };
+        let r = bucket(&mut d.rpm, rpm.map(f64::from), now).map(|b| b.headroom(now));
+        let t = bucket(&mut d.tpm, tpm.map(|t| t as f64), now).map(|b| b.headroom(now));
+        let headroom = match (r, t) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        DeploymentStats {
+            in_flight: d.in_flight,
+            ttft_ms: d.ttft.mean(),
+            per_token_ms: d.per_token.mean(),
+            headroom,
+            cooling_until: cooling(&d.breaker, now),
+        }
+    }
+
+    fn admit<'a>(&'a self, call: &'a Admission<'a>) -> BoxFuture<'a, Result<Reservation, Refusal>> {
+        Box::pin(std::future::ready(self.admit_now(call)))
+    }
+
+    fn settle(&self, r: Reservation, s: Settlement) {
+        self.settle_now(r, s);
+    }
+
+    fn spent<'a>(&'a self, budget_key: &'a str) -> BoxFuture<'a, f64> {
+        let spent = self
+            .lock()
+            .spend
+            .get(budget_key)
+            .map_or(0.0, |(s, _)| s.total());
+        Box::pin(std::future::ready(spent))
+    }
+}
+
+impl MemoryState {
+    fn admit_now(&self, call: &Admission<'_>) -> Result<Reservation, Refusal> {
+        let now = Instant::now();
+        let mut g = self.lock();
+        let inner = &mut *g;
+        let d = inner
+            .deps
+            .entry(call.deployment.to_owned())
+            .or_insert_with(|| Dep {
+                breaker: Breaker::new(BreakerPolicy {
+                    failure_threshold: call.cooldown.allowed_fails,
+                    window: call.cooldown.window,
+                    open_for: call.cooldown.cooldown,
+                }),
+                in_flight: 0,
+                rpm: None,
+                tpm: None,
+                ttft: Window::default(),
+                per_token: Window::default(),
+            });
+        if let Some(until) = cooling(&d.breaker, now) {
+            return Err(Refusal::Cooling { until });
+        }
+        let tokens = call.tokens as f64;
+        let mut wait = Duration::ZERO;
+        if let Some(b) = bucket(&mut d.rpm, call.rpm.map(f64::from), now) {
+            wait = wait.max(b.wait_for(1.0, now));
+        }
+        if let Some(b) = bucket(&mut d.tpm, call.tpm.map(|t| t as f64), now) {
+            wait = wait.max(b.wait_for(tokens, now));
+        }
+        if !wait.is_zero() {
+            return Err(Refusal::RateLimited { retry_in: wait });
+        }
+        let mut keys = Vec::with_capacity(call.budgets.len());
+        for budget in call.budgets {
+            let key = budget.scope.key();
+            let (spend, period) = inner
+                .spend
+                .entry(key.clone())
+                .or_insert_with(|| (Spend::new(now), budget.period));
+            *period = budget.period;
+            spend.roll(budget.period, now);
+            if spend.total() + call.cost_usd > budget.limit_usd {
+                let message = format!(
+                    "budget {key} of ${:.6} would be exceeded: ${:.6} spent or reserved + ${:.6} estimated",
+                    budget.limit_usd,
+                    spend.total(),
+                    call.cost_usd
+                );
+                if budget.action == BudgetAction::Refuse {
+                    return Err(Refusal::Budget { message });
+                }
+                tracing::warn!(budget = %key, "{message}");
+            }
+            keys.push(key);
+        }
+        // Every check passed: reserve everything at once.
+        if d.breaker.admit(now).is_err() {
+            return Err(Refusal::Cooling {
+                until: now + call.cooldown.cooldown,
+            });
+        }
+        if let Some(b) = d.rpm.as_mut() {
+            b.take(1.0);
+        }
+        if let Some(b) = d.tpm.as_mut() {
+            b.take(tokens);
+        }
+        d.in_flight += 1;
+        for key in &keys {
+            if let Some((s, _)) = inner.spend.get_mut(key) {
+                s.reserved += call.cost_usd;
+            }
+        }
+        Ok(Reservation {
+            deployment: call.deployment.to_owned(),
+            tokens: call.tokens,
+            cost_usd: call.cost_usd,
+            budgets: keys,
+            started: now,
+        })
+    }
+
+    fn settle_now(&self, r: Reservation, s: Settlement) {
+        let now = Instant::now();
+        let mut g = self.lock();
+        let inner = &mut *g;
+        if let Some(d) = inner.deps.get_mut(&r.deployment) {
+            d.in_flight = d.in_flight.saturating_sub(1);
+            if let (Some(b), Some(used)) = (d.tpm.as_mut(), s.tokens) {
+                // Reconcile: give back what was not used, or charge the overrun.
+                let diff = r.tokens as f64 - used as f64;
+                if diff >= 0.0 {
+                    b.give(diff);
+                } else {
+                    b.take(-diff);
+                }
+            }
+            match s.verdict {
+                Verdict::Success => {
+                    d.breaker.success();
+                    d.ttft.push(s.ttft_ms, self.window);
+                    d.per_token.push(s.per_token_ms, self.window);
+                }
+                Verdict::Failure => d.breaker.failure(now),
+                Verdict::CoolUntil(until) => d.breaker.trip(until),
+                Verdict::Neutral => {
+                    // A half-open probe that ended without a verdict lets the next one try.
+                    if d.breaker.state() == BreakerState::HalfOpen {
+                        d.breaker.trip(now);
+                    }
+                }
+            }
+        }
+        let spent = s.cost_usd.unwrap_or(r.cost_usd);
+        for key in &r.budgets {
+            if let Some((spend, period)) = inner.spend.get_mut(key) {
+                spend.reserved = (spend.reserved - r.cost_usd).max(0.0);
+                spend.roll(*period, now);
+                spend.settled += spent;
+            }
+        }
+    }
+}

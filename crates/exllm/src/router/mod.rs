@@ -1,0 +1,140 @@
+//! The router: a group name (`fast`, `smart`, a public model name) stands for several
+//! deployments of a model; the router picks one per call with a [`Strategy`], skips those that
+//! cannot serve the request or are cooling, retries on another deployment of the group, then
+//! falls back to other groups by cause, and holds RPM/TPM limits and USD budgets by reserving
+//! an estimate before each call and reconciling it after.
+//!
+//! It is a layer over the public [`Client`]: each deployment gets a client configured with its
+//! endpoint and key (the client's own retries and breaker are off — the router retries on
+//! another deployment and keeps the cooldowns in its [`RouterState`]). The client knows
+//! nothing of the router.
+//!
+//! ```no_run
+//! # async fn run() -> exllm::Result<()> {
+//! use exllm::router::{Deployment, Router};
+//! use exllm::{ChatRequest, Message};
+//! let router = Router::builder()
+//!     .deployment(Deployment::new("fast", "openai/gpt-4o-mini").api_key_env("OPENAI_API_KEY").rpm(500))
+//!     .deployment(Deployment::new("fast", "groq/llama-3.1-8b-instant").api_key_env("GROQ_API_KEY"))
+//!     .build()?;
+//! let resp = router.chat(ChatRequest::new("fast", vec![Message::user("Hi")])).await?;
+//! println!("{} via {:?}", resp.text(), exllm::router::Route::of(&resp).and_then(|r| r.answered_by().map(str::to_owned)));
+//! # Ok(()) }
+//! ```
+
+mod bucket;
+mod builder;
+mod call;
+mod checks;
+mod config;
+mod config_litellm;
+mod config_schema;
+#[cfg(test)]
+mod config_tests;
+mod deployment;
+mod memory;
+mod plan;
+mod route;
+mod settings;
+mod state;
+mod strategy;
+mod stream;
+#[cfg(test)]
+mod tests;
+
+pub use builder::RouterBuilder;
+pub use config::RouterConfig;
+pub use deployment::{Deployment, KeySource};
+pub use memory::MemoryState;
+pub use route::{Attempt, Route, ROUTE_KEY};
+pub use settings::{Budget, BudgetScope, CooldownPolicy, Fallbacks, RouterSettings};
+pub use state::{
+    Admission, DeploymentStats, Refusal, Reservation, RouterState, Settlement, Verdict,
+};
+pub use strategy::{Candidate, Strategy, StrategyKind};
+
+use crate::catalog::ModelEntry;
+use crate::Client;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A router over groups of deployments. Cheap to clone; clones share state.
+#[derive(Clone)]
+pub struct Router {
+    inner: Arc<Inner>,
+}
+
+/// A deployment with its client and catalog entry.
+struct Slot {
+    dep: Deployment,
+    client: Client,
+    entry: Option<ModelEntry>,
+}
+
+struct Inner {
+    slots: Vec<Slot>,
+    groups: HashMap<String, Vec<usize>>,
+    settings: RouterSettings,
+    strategy: Arc<dyn Strategy>,
+    state: Arc<dyn RouterState>,
+}
+
+/// Shows the deployments (keys hidden) and settings.
+impl std::fmt::Debug for Router {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Router")
+            .field("deployments", &self.deployments().collect::<Vec<_>>())
+            .field("settings", &self.inner.settings)
+            .field("strategy", &self.inner.strategy.name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Router {
+    /// A builder.
+    pub fn builder() -> RouterBuilder {
+        RouterBuilder::default()
+    }
+
+    /// A router from a config file: our TOML (`.toml`) or LiteLLM's YAML (`.yaml`, `.yml`).
+    pub fn from_file(path: impl AsRef<std::path::Path>) -> crate::Result<Router> {
+        RouterBuilder::from_config(RouterConfig::load(path.as_ref())?).build()
+    }
+
+    /// Whether `name` is a group of this router.
+    pub fn has_group(&self, name: &str) -> bool {
+        self.inner.groups.contains_key(name)
+    }
+
+    /// The group names, sorted.
+    pub fn groups(&self) -> Vec<&str> {
+        let mut g: Vec<&str> = self.inner.groups.keys().map(String::as_str).collect();
+        g.sort_unstable();
+        g
+    }
+
+    /// Every deployment, in configuration order.
+    pub fn deployments(&self) -> impl Iterator<Item = &Deployment> {
+        self.inner.slots.iter().map(|s| &s.dep)
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &RouterSettings {
+        &self.inner.settings
+    }
+
+    /// The state (cooldowns, limits, spend).
+    pub fn state(&self) -> &Arc<dyn RouterState> {
+        &self.inner.state
+    }
+
+    /// A deployment's state now.
+    pub fn stats(&self, deployment_id: &str) -> Option<DeploymentStats> {
+        let s = self
+            .inner
+            .slots
+            .iter()
+            .find(|s| s.dep.id == deployment_id)?;
+        Some(self.inner.state.stats(&s.dep.id, s.dep.rpm, s.dep.tpm))
+    }
+}
