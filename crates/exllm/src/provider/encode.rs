@@ -57,10 +57,13 @@ pub(crate) fn function_tools(tools: &[Tool], strict_inline: bool) -> Value {
         .collect()
 }
 
+/// Whether a request sets one setting.
+pub(crate) type IsSet = fn(&ChatRequest) -> bool;
+
 /// Every optional setting of a chat request a codec may be unable to honour: the name its
 /// warning uses, and whether a request sets it. Codecs name theirs in
 /// [`super::Codec::unsupported_settings`]; this one table says what each name means.
-pub(crate) const SETTINGS: &[(&str, fn(&ChatRequest) -> bool)] = &[
+pub(crate) const SETTINGS: &[(&str, IsSet)] = &[
     ("tools", |r| !r.tools.is_empty()),
     ("tool_choice", |r| r.tool_choice.is_some()),
     ("parallel_tool_calls", |r| r.parallel_tool_calls.is_some()),
