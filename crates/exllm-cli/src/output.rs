@@ -213,6 +213,7 @@ pub fn print_providers(json: bool) {
                     "priced_models": p.priced_models,
                     "cost_data": p.has_cost_data(),
                     "rate_limit_headers": p.rate_limit_headers,
+                    "unsupported_settings": p.unsupported_settings,
                 })
             })
             .collect();

@@ -5,8 +5,8 @@
 //! (plain, cache write, cache read) and summed into `input_tokens`.
 
 use super::citations;
-use super::encode::{args_object, dropped, warn_unsupported};
-use super::wire::{self, merge_options, opt_str, put, str_at};
+use super::encode::{args_object, dropped, settle};
+use super::wire::{self, opt_str, put, str_at};
 use super::{Api, Codec, Encoded, Endpoint, ModelEntry, StreamDecoder};
 use crate::error::Result;
 use crate::transport::Frame;
@@ -30,6 +30,18 @@ const VERTEX_VERSION: &str = "vertex-2023-10-16";
 pub const DEFAULT_MAX_TOKENS: u32 = 4096;
 
 impl Codec for AnthropicCodec {
+    fn unsupported_settings(&self) -> &'static [&'static str] {
+        &[
+            "seed",
+            "n",
+            "prediction",
+            "frequency_penalty",
+            "presence_penalty",
+            "logprobs",
+            "response_format",
+        ]
+    }
+
     fn api(&self) -> Api {
         Api::Anthropic
     }
@@ -104,23 +116,16 @@ impl Codec for AnthropicCodec {
         if let Some(u) = &req.user {
             body.insert("metadata".into(), json!({"user_id": u}));
         }
-        warn_unsupported(
-            &mut warnings,
-            &ep.provider,
-            &[
-                (req.seed.is_some(), "seed"),
-                (req.n.is_some(), "n"),
-                (req.prediction.is_some(), "prediction"),
-                (req.frequency_penalty.is_some(), "frequency_penalty"),
-                (req.presence_penalty.is_some(), "presence_penalty"),
-                (req.logprobs.is_some(), "logprobs"),
-                (req.response_format.is_some(), "response_format"),
-            ],
-        );
         if stream {
             body.insert("stream".into(), true.into());
         }
-        merge_options(&mut body, &req.provider_options);
+        settle(
+            &mut body,
+            &mut warnings,
+            req,
+            ep,
+            self.unsupported_settings(),
+        );
         let path = if ep.quirks.vertex {
             // Vertex names the model in the path and the API version in the body.
             body.remove("model");

@@ -4,8 +4,8 @@
 //! are percent-encoded into the path (SigV4 then encodes the canonical path again, as AWS
 //! requires). Exception messages inside a stream end the answer with an error.
 
-use super::encode::{args_object, dropped, push_turn, warn_unsupported};
-use super::wire::{self, merge_options, put, str_at};
+use super::encode::{args_object, dropped, push_turn, settle};
+use super::wire::{self, put, str_at};
 use super::{Api, Codec, Encoded, Endpoint, StreamDecoder};
 use crate::error::{Error, ErrorKind, Result};
 use crate::transport::{Frame, Framing};
@@ -34,6 +34,21 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 const EXCEPTION_PREFIX: &str = "exception:";
 
 impl Codec for BedrockCodec {
+    fn unsupported_settings(&self) -> &'static [&'static str] {
+        &[
+            "seed",
+            "n",
+            "prediction",
+            "frequency_penalty",
+            "presence_penalty",
+            "logprobs",
+            "top_logprobs",
+            "response_format",
+            "parallel_tool_calls",
+            "user",
+        ]
+    }
+
     fn api(&self) -> Api {
         Api::Bedrock
     }
@@ -114,26 +129,16 @@ impl Codec for BedrockCodec {
         if !extra.is_empty() {
             body.insert("additionalModelRequestFields".into(), Value::Object(extra));
         }
-        warn_unsupported(
-            &mut warnings,
-            &ep.provider,
-            &[
-                (req.seed.is_some(), "seed"),
-                (req.n.is_some(), "n"),
-                (req.prediction.is_some(), "prediction"),
-                (req.frequency_penalty.is_some(), "frequency_penalty"),
-                (req.presence_penalty.is_some(), "presence_penalty"),
-                (req.logprobs.is_some(), "logprobs"),
-                (req.top_logprobs.is_some(), "top_logprobs"),
-                (req.response_format.is_some(), "response_format"),
-                (req.parallel_tool_calls.is_some(), "parallel_tool_calls"),
-                (req.user.is_some(), "user"),
-            ],
-        );
         if let Some(tier) = &req.service_tier {
             body.insert("serviceTier".into(), json!({ "type": tier }));
         }
-        merge_options(&mut body, &req.provider_options);
+        settle(
+            &mut body,
+            &mut warnings,
+            req,
+            ep,
+            self.unsupported_settings(),
+        );
         let id = path_id(model);
         let (path, accept) = if stream {
             (

@@ -131,6 +131,8 @@ pub struct ProviderCapabilities {
     pub priced_models: usize,
     /// Rate-limit headers it sends on responses; empty when none are known.
     pub rate_limit_headers: &'static [&'static str],
+    /// Request settings its default API cannot honour (warned of, not sent), from the codec.
+    pub unsupported_settings: &'static [&'static str],
 }
 
 impl ProviderCapabilities {
@@ -326,6 +328,7 @@ fn derive(spec: &ProviderSpec) -> ProviderCapabilities {
         catalog_models: listed,
         priced_models: priced,
         rate_limit_headers: rate_limit_headers(spec.name),
+        unsupported_settings: codec.unsupported_settings(),
         apis,
     }
 }

@@ -4,8 +4,8 @@
 //! Streams are typed SSE events (`content-delta`, `tool-call-start`, `message-end`, ...).
 
 use super::decode::{ended, event, index_field, str_field};
-use super::encode::{dropped, function_tools, warn_unsupported};
-use super::wire::{self, data_url, merge_options, put};
+use super::encode::{dropped, function_tools, settle};
+use super::wire::{self, data_url, put};
 use super::{Api, Codec, Encoded, Endpoint, StreamDecoder};
 use crate::error::Result;
 use crate::transport::Frame;
@@ -23,6 +23,17 @@ use serde_json::{json, Value};
 pub struct CohereCodec;
 
 impl Codec for CohereCodec {
+    fn unsupported_settings(&self) -> &'static [&'static str] {
+        &[
+            "n",
+            "prediction",
+            "parallel_tool_calls",
+            "top_logprobs",
+            "service_tier",
+            "user",
+        ]
+    }
+
     fn api(&self) -> Api {
         Api::Cohere
     }
@@ -92,22 +103,16 @@ impl Codec for CohereCodec {
             }
             body.insert("thinking".into(), t);
         }
-        warn_unsupported(
-            &mut warnings,
-            &ep.provider,
-            &[
-                (req.n.is_some(), "n"),
-                (req.prediction.is_some(), "prediction"),
-                (req.parallel_tool_calls.is_some(), "parallel_tool_calls"),
-                (req.top_logprobs.is_some(), "top_logprobs"),
-                (req.service_tier.is_some(), "service_tier"),
-                (req.user.is_some(), "user"),
-            ],
-        );
         if stream {
             body.insert("stream".into(), true.into());
         }
-        merge_options(&mut body, &req.provider_options);
+        settle(
+            &mut body,
+            &mut warnings,
+            req,
+            ep,
+            self.unsupported_settings(),
+        );
         let request = wire::post_json(ep, "/chat", &Value::Object(body), stream)?;
         Ok(Encoded { request, warnings })
     }

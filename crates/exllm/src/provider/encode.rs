@@ -2,7 +2,9 @@
 //! provider cannot take, tool-call arguments as objects, merging consecutive turns of one role,
 //! and finding the tool a result answers.
 
-use crate::types::{Message, Part, ResponseFormat, Tool, ToolCall, Warning};
+use super::wire::merge_options;
+use super::Endpoint;
+use crate::types::{ChatRequest, JsonMap, Message, Part, ResponseFormat, Tool, ToolCall, Warning};
 use serde_json::{json, Value};
 
 /// A response format as OpenAI takes it: `{"type": "text"}`, `{"type": "json_object"}`, or
@@ -55,17 +57,48 @@ pub(crate) fn function_tools(tools: &[Tool], strict_inline: bool) -> Value {
         .collect()
 }
 
-/// Adds an "unsupported" warning for every setting in `settings` that is set.
-pub(crate) fn warn_unsupported(
+/// Whether a request sets one setting.
+pub(crate) type IsSet = fn(&ChatRequest) -> bool;
+
+/// Every optional setting of a chat request a codec may be unable to honour: the name its
+/// warning uses, and whether a request sets it. Codecs name theirs in
+/// [`super::Codec::unsupported_settings`]; this one table says what each name means.
+pub(crate) const SETTINGS: &[(&str, IsSet)] = &[
+    ("tools", |r| !r.tools.is_empty()),
+    ("tool_choice", |r| r.tool_choice.is_some()),
+    ("parallel_tool_calls", |r| r.parallel_tool_calls.is_some()),
+    ("top_k", |r| r.top_k.is_some()),
+    ("stop", |r| !r.stop.is_empty()),
+    ("seed", |r| r.seed.is_some()),
+    ("n", |r| r.n.is_some()),
+    ("frequency_penalty", |r| r.frequency_penalty.is_some()),
+    ("presence_penalty", |r| r.presence_penalty.is_some()),
+    ("response_format", |r| r.response_format.is_some()),
+    ("reasoning", |r| r.reasoning.is_some()),
+    ("service_tier", |r| r.service_tier.is_some()),
+    ("user", |r| r.user.is_some()),
+    ("logprobs", |r| r.logprobs.is_some()),
+    ("top_logprobs", |r| r.top_logprobs.is_some()),
+    ("prediction", |r| r.prediction.is_some()),
+];
+
+/// The end every JSON chat codec's encoding shares: an "unsupported" warning for each
+/// setting in `unsupported` (names of [`SETTINGS`]) that `req` sets, then the caller's
+/// `provider_options` merged over the body (they win, so a caller can send what exllm does
+/// not model).
+pub(crate) fn settle(
+    body: &mut JsonMap,
     warnings: &mut Vec<Warning>,
-    provider: &str,
-    settings: &[(bool, &str)],
+    req: &ChatRequest,
+    ep: &Endpoint,
+    unsupported: &[&str],
 ) {
-    for (set, name) in settings {
-        if *set {
-            warnings.push(Warning::unsupported(name, provider));
+    for (name, set) in SETTINGS {
+        if set(req) && unsupported.contains(name) {
+            warnings.push(Warning::unsupported(name, &ep.provider));
         }
     }
+    merge_options(body, &req.provider_options);
 }
 
 /// The name of a part kind, for warnings.

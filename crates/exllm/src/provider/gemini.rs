@@ -4,8 +4,8 @@
 //! provider runs itself. Thought signatures ride on any part and are kept so the conversation
 //! can be sent back. Every stream chunk is a whole response object with partial candidates.
 
-use super::encode::{args_object, dropped, push_turn, tool_name, warn_unsupported};
-use super::wire::{self, merge_options, put};
+use super::encode::{args_object, dropped, push_turn, settle, tool_name};
+use super::wire::{self, put};
 use super::{Api, Codec, Encoded, Endpoint, ModelEntry, StreamDecoder};
 use crate::error::Result;
 use crate::types::{
@@ -22,6 +22,10 @@ pub struct GeminiCodec;
 
 const API: &str = "gemini";
 impl Codec for GeminiCodec {
+    fn unsupported_settings(&self) -> &'static [&'static str] {
+        &["parallel_tool_calls", "service_tier", "user", "prediction"]
+    }
+
     fn api(&self) -> Api {
         Api::Gemini
     }
@@ -101,17 +105,13 @@ impl Codec for GeminiCodec {
         if !gen.is_empty() {
             body.insert("generationConfig".into(), Value::Object(gen));
         }
-        warn_unsupported(
+        settle(
+            &mut body,
             &mut warnings,
-            &ep.provider,
-            &[
-                (req.parallel_tool_calls.is_some(), "parallel_tool_calls"),
-                (req.service_tier.is_some(), "service_tier"),
-                (req.user.is_some(), "user"),
-                (req.prediction.is_some(), "prediction"),
-            ],
+            req,
+            ep,
+            self.unsupported_settings(),
         );
-        merge_options(&mut body, &req.provider_options);
         let model = model.strip_prefix("models/").unwrap_or(model);
         let path = if stream {
             format!("/models/{model}:streamGenerateContent?alt=sse")

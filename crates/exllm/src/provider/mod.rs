@@ -29,6 +29,8 @@ mod retrieval;
 mod service_api;
 pub use service_api::{ServiceApi, Task};
 #[cfg(test)]
+mod settings_tests;
+#[cfg(test)]
 pub(crate) mod test_support;
 pub(crate) mod wire;
 
@@ -273,6 +275,13 @@ pub trait Codec: Send + Sync {
 
     /// Decodes a whole (non-streaming) response body.
     fn decode(&self, body: &[u8]) -> Result<ChatResponse>;
+
+    /// The request settings this API cannot honour (names of the encoders' settings table):
+    /// a request that sets one gets a warning and the setting is not sent. Listed by
+    /// `exllm models --providers`.
+    fn unsupported_settings(&self) -> &'static [&'static str] {
+        &[]
+    }
 
     /// How streamed bodies are framed.
     fn framing(&self) -> Framing {

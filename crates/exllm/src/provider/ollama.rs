@@ -4,8 +4,8 @@
 //! `provider_meta`. A line `{"error": "..."}` inside a stream ends the answer with an error.
 
 use super::decode::ended;
-use super::encode::{args_object, dropped, function_tools, tool_name, warn_unsupported};
-use super::wire::{self, merge_options, put};
+use super::encode::{args_object, dropped, function_tools, settle, tool_name};
+use super::wire::{self, put};
 use super::{Api, Codec, Encoded, Endpoint, ModelEntry, StreamDecoder};
 use crate::error::Result;
 use crate::transport::{Frame, Framing};
@@ -32,6 +32,18 @@ const META_KEYS: [&str; 6] = [
 ];
 
 impl Codec for OllamaCodec {
+    fn unsupported_settings(&self) -> &'static [&'static str] {
+        &[
+            "n",
+            "prediction",
+            "logprobs",
+            "top_logprobs",
+            "parallel_tool_calls",
+            "service_tier",
+            "user",
+        ]
+    }
+
     fn api(&self) -> Api {
         Api::Ollama
     }
@@ -89,22 +101,15 @@ impl Codec for OllamaCodec {
             };
             body.insert("think".into(), think);
         }
-        warn_unsupported(
-            &mut warnings,
-            &ep.provider,
-            &[
-                (req.n.is_some(), "n"),
-                (req.prediction.is_some(), "prediction"),
-                (req.logprobs.is_some(), "logprobs"),
-                (req.top_logprobs.is_some(), "top_logprobs"),
-                (req.parallel_tool_calls.is_some(), "parallel_tool_calls"),
-                (req.service_tier.is_some(), "service_tier"),
-                (req.user.is_some(), "user"),
-            ],
-        );
         // Ollama streams unless told not to.
         body.insert("stream".into(), stream.into());
-        merge_options(&mut body, &req.provider_options);
+        settle(
+            &mut body,
+            &mut warnings,
+            req,
+            ep,
+            self.unsupported_settings(),
+        );
         let accept = if stream {
             "application/x-ndjson"
         } else {

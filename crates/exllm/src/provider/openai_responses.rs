@@ -5,8 +5,8 @@
 //! kept verbatim as a [`ProviderItem`].
 
 use super::citations;
-use super::encode::{dropped, openai_response_format, warn_unsupported};
-use super::wire::{self, data_url, merge_options, put, str_at};
+use super::encode::{dropped, openai_response_format, settle};
+use super::wire::{self, data_url, put, str_at};
 use super::{Api, Codec, Encoded, Endpoint, StreamDecoder};
 use crate::error::Result;
 use crate::transport::Frame;
@@ -26,6 +26,18 @@ pub struct OpenAiResponsesCodec;
 const API: &str = "openai-responses";
 
 impl Codec for OpenAiResponsesCodec {
+    fn unsupported_settings(&self) -> &'static [&'static str] {
+        &[
+            "top_k",
+            "stop",
+            "seed",
+            "n",
+            "prediction",
+            "frequency_penalty",
+            "presence_penalty",
+        ]
+    }
+
     fn api(&self) -> Api {
         Api::OpenAiResponses
     }
@@ -82,19 +94,6 @@ impl Codec for OpenAiResponsesCodec {
         if req.logprobs == Some(true) {
             body.insert("include".into(), json!(["message.output_text.logprobs"]));
         }
-        warn_unsupported(
-            &mut warnings,
-            "the Responses API",
-            &[
-                (req.top_k.is_some(), "top_k"),
-                (!req.stop.is_empty(), "stop"),
-                (req.seed.is_some(), "seed"),
-                (req.n.is_some(), "n"),
-                (req.prediction.is_some(), "prediction"),
-                (req.frequency_penalty.is_some(), "frequency_penalty"),
-                (req.presence_penalty.is_some(), "presence_penalty"),
-            ],
-        );
         if let Some(f) = &req.response_format {
             let format = openai_response_format(f, false);
             body.insert("text".into(), json!({"format": format}));
@@ -116,7 +115,13 @@ impl Codec for OpenAiResponsesCodec {
         if stream {
             body.insert("stream".into(), true.into());
         }
-        merge_options(&mut body, &req.provider_options);
+        settle(
+            &mut body,
+            &mut warnings,
+            req,
+            ep,
+            self.unsupported_settings(),
+        );
         let request = wire::post_json(ep, "/responses", &Value::Object(body), stream)?;
         Ok(Encoded { request, warnings })
     }

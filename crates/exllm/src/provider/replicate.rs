@@ -24,8 +24,8 @@
 
 mod prediction;
 
-use super::encode::{dropped, warn_unsupported};
-use super::wire::{self, merge_options, put};
+use super::encode::{dropped, settle};
+use super::wire::{self, put};
 use super::{unsupported, Api, Auth, Codec, Encoded, Endpoint, Step, StreamDecoder};
 use crate::error::{Error, ErrorKind, Result};
 use crate::types::{ChatRequest, ChatResponse, JsonMap, MediaSource, Part, Role, Warning};
@@ -48,6 +48,22 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 impl Codec for ReplicateCodec {
+    fn unsupported_settings(&self) -> &'static [&'static str] {
+        &[
+            "tools",
+            "tool_choice",
+            "parallel_tool_calls",
+            "response_format",
+            "reasoning",
+            "n",
+            "prediction",
+            "logprobs",
+            "top_logprobs",
+            "service_tier",
+            "user",
+        ]
+    }
+
     fn api(&self) -> Api {
         Api::Replicate
     }
@@ -61,23 +77,12 @@ impl Codec for ReplicateCodec {
     ) -> Result<Encoded> {
         let mut warnings = Vec::new();
         let mut input = encode_input(req, &mut warnings);
-        merge_options(&mut input, &req.provider_options);
-        warn_unsupported(
+        settle(
+            &mut input,
             &mut warnings,
-            &ep.provider,
-            &[
-                (!req.tools.is_empty(), "tools"),
-                (req.tool_choice.is_some(), "tool_choice"),
-                (req.parallel_tool_calls.is_some(), "parallel_tool_calls"),
-                (req.response_format.is_some(), "response_format"),
-                (req.reasoning.is_some(), "reasoning"),
-                (req.n.is_some(), "n"),
-                (req.prediction.is_some(), "prediction"),
-                (req.logprobs.is_some(), "logprobs"),
-                (req.top_logprobs.is_some(), "top_logprobs"),
-                (req.service_tier.is_some(), "service_tier"),
-                (req.user.is_some(), "user"),
-            ],
+            req,
+            ep,
+            self.unsupported_settings(),
         );
         let (path, version) = target(model, ep)?;
         let mut body = JsonMap::new();

@@ -363,14 +363,14 @@ fn encode_unsupported_settings_warn_and_are_not_sent() {
     r.logprobs = Some(true);
     let (_, body, warnings) = CODEC.encode_with(&r, false);
     assert_eq!(
-        settings(&warnings),
+        sorted_settings(&warnings),
         [
-            "seed",
-            "n",
             "frequency_penalty",
-            "presence_penalty",
             "logprobs",
-            "response_format"
+            "n",
+            "presence_penalty",
+            "response_format",
+            "seed"
         ]
     );
     assert!(warnings[0].message.contains("anthropic"));

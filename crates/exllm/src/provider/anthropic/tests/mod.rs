@@ -1,7 +1,7 @@
 use super::*;
 use crate::error::ErrorKind;
 use crate::provider::test_support::{
-    call, collect, finish_of, header_key, settings, sse, typed_frames, TestCodec,
+    call, collect, finish_of, header_key, sorted_settings, sse, typed_frames, TestCodec,
 };
 use crate::provider::Codec;
 use crate::types::{

@@ -280,15 +280,15 @@ fn encode_unsupported_settings_warn_and_are_not_sent() {
     });
     let (_, body, warnings) = CODEC.encode_with(&r, false);
     assert_eq!(
-        settings(&warnings),
+        sorted_settings(&warnings),
         [
-            "top_k",
-            "stop",
-            "seed",
-            "n",
             "frequency_penalty",
+            "n",
             "presence_penalty",
-            "reasoning.budget_tokens"
+            "reasoning.budget_tokens",
+            "seed",
+            "stop",
+            "top_k"
         ]
     );
     for key in [

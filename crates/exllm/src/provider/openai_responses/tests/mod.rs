@@ -1,7 +1,7 @@
 use super::*;
 use crate::error::ErrorKind;
 use crate::provider::test_support::{
-    bearer, call, collect, finish_of, settings, sse, typed_frames, TestCodec,
+    bearer, call, collect, finish_of, settings, sorted_settings, sse, typed_frames, TestCodec,
 };
 use crate::types::ResponseFormat;
 use crate::types::{
