@@ -142,3 +142,7 @@ impl Router {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+#[path = "explain_tests.rs"]
+mod tests;
