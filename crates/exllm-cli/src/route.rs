@@ -84,7 +84,7 @@ pub async fn run(args: RouteArgs) -> u8 {
             0
         }
         Ok(x) => {
-            print_explanation(&x);
+            print_explanation(&router, &x);
             0
         }
         Err(_) if !router.has_group(&group) => output::report(&no_group(&router, &group), json),
@@ -102,7 +102,7 @@ fn no_group(router: &Router, group: &str) -> Error {
     )
 }
 
-fn print_explanation(x: &Explanation) {
+fn print_explanation(router: &Router, x: &Explanation) {
     output::emit(format_args!(
         "group {}: prompt ~{} tokens, up to {} output tokens; strategy {}",
         x.group, x.prompt_tokens, x.output_tokens, x.strategy
@@ -143,6 +143,14 @@ fn print_explanation(x: &Explanation) {
         None => output::emit(format_args!("choice: none ({})", x.reason)),
     }
     if !x.fallbacks.is_empty() {
-        output::emit(format_args!("fallbacks: {}", x.fallbacks.join(", ")));
+        let names: Vec<String> = x
+            .fallbacks
+            .iter()
+            .map(|g| match router.has_group(g) {
+                true => g.clone(),
+                false => format!("{g} (no such group)"),
+            })
+            .collect();
+        output::emit(format_args!("fallbacks: {}", names.join(", ")));
     }
 }

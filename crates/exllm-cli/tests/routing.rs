@@ -378,3 +378,30 @@ fn a_routed_stream_falls_back_and_json_shows_the_route() {
         "streamed answer"
     );
 }
+
+#[test]
+fn a_group_that_fails_everywhere_reports_the_error_with_its_route() {
+    let home = temp_dir("route-fail");
+    let (first, first_hits) = failing(429);
+    let (second, second_hits) = failing(429);
+    let config = home.join("router.toml");
+    std::fs::write(&config, two_deployments(&first, &second)).unwrap();
+    let out = exllm(&home)
+        .env("EXLLM_ROUTER_CONFIG", &config)
+        .args(["chat", "-m", "fast", "--json", "Hi"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["error"]["kind"].is_string(), "{v}");
+    let ids: Vec<&str> = v["route"]["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["deployment"].as_str())
+        .collect();
+    assert_eq!(ids, ["first", "second"], "{v}");
+    // Both cool for the Retry-After they sent: neither is asked again.
+    assert_eq!(first_hits.load(Ordering::SeqCst), 1);
+    assert_eq!(second_hits.load(Ordering::SeqCst), 1);
+}
