@@ -26,6 +26,16 @@ pub async fn chat(args: &ChatArgs) -> Option<u8> {
         Err(e) => return Some(output::report(&e, args.json)),
     };
     let group = args.model.as_deref().filter(|m| router.has_group(m))?;
+    if args.schema.is_some() {
+        // Not dropped silently: the router has no structured-output loop.
+        let e = Error::new(
+            exllm::ErrorKind::InvalidInput,
+            format!(
+                "--schema is not available for a routed group (`{group}`); name a provider/model"
+            ),
+        );
+        return Some(output::report(&e, args.json));
+    }
     Some(send(&router, args, group).await)
 }
 

@@ -405,3 +405,54 @@ fn a_group_that_fails_everywhere_reports_the_error_with_its_route() {
     assert_eq!(first_hits.load(Ordering::SeqCst), 1);
     assert_eq!(second_hits.load(Ordering::SeqCst), 1);
 }
+
+#[test]
+fn health_probe_asks_each_deployment_once() {
+    let home = temp_dir("route-probe");
+    let (first, first_hits) = failing(429);
+    let second = answering("pong");
+    let config = home.join("router.toml");
+    std::fs::write(&config, two_deployments(&first, &second)).unwrap();
+    let out = exllm(&home)
+        .args(["health", "--probe", "--json", "--router-config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let deps = v["deployments"].as_array().unwrap();
+    assert_eq!(deps[0]["probe"]["error"], "RateLimit", "{v}");
+    assert_eq!(deps[0]["probe"]["status"], 429, "{v}");
+    // The probe fed the state: the 429 cools the first for its Retry-After.
+    assert_eq!(deps[0]["state"], "cooling", "{v}");
+    assert!(deps[0]["cooling_for_s"].as_f64().unwrap() > 20.0, "{v}");
+    assert_eq!(deps[1]["state"], "ok", "{v}");
+    assert!(deps[1]["per_token_ms"].is_f64(), "{v}");
+    assert!(deps[1]["probe"].get("error").is_none(), "{v}");
+    assert!(deps[1]["probe"]["latency_ms"].is_u64(), "{v}");
+    assert_eq!(first_hits.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn a_schema_with_a_group_is_refused_not_ignored() {
+    let home = temp_dir("route-schema");
+    let (first, hits) = failing(429);
+    let config = home.join("router.toml");
+    std::fs::write(&config, two_deployments(&first, &first)).unwrap();
+    let schema = home.join("s.json");
+    std::fs::write(&schema, r#"{"type":"object"}"#).unwrap();
+    let out = exllm(&home)
+        .env("EXLLM_ROUTER_CONFIG", &config)
+        .args(["chat", "-m", "fast", "--schema"])
+        .arg(&schema)
+        .arg("Hi")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--schema"));
+    assert_eq!(hits.load(Ordering::SeqCst), 0);
+}
