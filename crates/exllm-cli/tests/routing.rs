@@ -456,3 +456,35 @@ fn a_schema_with_a_group_is_refused_not_ignored() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--schema"));
     assert_eq!(hits.load(Ordering::SeqCst), 0);
 }
+
+#[test]
+fn route_without_explain_sends_and_an_unknown_group_names_the_groups() {
+    let home = temp_dir("route-send");
+    let (first, _) = failing(429);
+    let second = answering("sent by route");
+    let config = home.join("router.toml");
+    std::fs::write(&config, two_deployments(&first, &second)).unwrap();
+    let out = exllm(&home)
+        .env("EXLLM_ROUTER_CONFIG", &config)
+        .args(["route", "-m", "fast", "Hi"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "sent by route");
+
+    let out = exllm(&home)
+        .env("EXLLM_ROUTER_CONFIG", &config)
+        .args(["route", "--explain", "-m", "slow", "Hi"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no group `slow`") && stderr.contains("fast"),
+        "{stderr}"
+    );
+}
