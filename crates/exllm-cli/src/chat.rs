@@ -54,6 +54,8 @@ pub struct ChatArgs {
     /// quits. With --session, saved after every turn.
     #[arg(short = 'i', long)]
     pub(crate) interactive: bool,
+    #[command(flatten)]
+    pub(crate) router: crate::router_config::RouterArg,
 }
 
 pub(crate) fn default_model() -> Result<String, Error> {
@@ -110,6 +112,11 @@ fn setup(args: &ChatArgs) -> Result<(Client, ChatRequest), Error> {
         }
     };
     let client = client_for(args, &model)?;
+    Ok((client, request(args, model)?))
+}
+
+/// The request: system prompt, the prompt with its images, the sampling options.
+pub(crate) fn request(args: &ChatArgs, model: String) -> Result<ChatRequest, Error> {
     let mut messages = Vec::new();
     if let Some(s) = &args.system {
         messages.push(Message::system(s.clone()));
@@ -122,7 +129,7 @@ fn setup(args: &ChatArgs) -> Result<(Client, ChatRequest), Error> {
     let mut req = ChatRequest::new(model, messages);
     req.max_tokens = args.max_tokens;
     req.temperature = args.temperature;
-    Ok((client, req))
+    Ok(req)
 }
 
 /// The client, with `--base-url` and `--api` applied to `model`'s provider.
@@ -142,6 +149,9 @@ pub async fn run(args: ChatArgs) -> u8 {
     if args.session.is_some() || args.interactive {
         return crate::session::chat(args).await;
     }
+    if let Some(code) = crate::route::chat(&args).await {
+        return code;
+    }
     let (client, req) = match setup(&args) {
         Ok(x) => x,
         Err(e) => return output::report(&e, args.json),
@@ -154,10 +164,23 @@ pub async fn run(args: ChatArgs) -> u8 {
     } else {
         client.chat(req).await
     };
+    finish(result, &args, None)
+}
+
+/// Prints a call's answer or error; `route` (a routed call's attempts) joins the JSON.
+pub(crate) fn finish(
+    result: Result<exllm::ChatResponse, Error>,
+    args: &ChatArgs,
+    route: Option<serde_json::Value>,
+) -> u8 {
     match result {
         Ok(resp) => {
             if args.json {
-                println!("{}", response_json(&resp));
+                let mut v = response_json(&resp);
+                if let Some(r) = route {
+                    v["route"] = r;
+                }
+                println!("{v}");
             } else if !args.stream {
                 print_plain(&resp);
             }
@@ -172,7 +195,16 @@ pub async fn run(args: ChatArgs) -> u8 {
                 None => 0,
             }
         }
-        Err(e) => report_broken(e, args.json),
+        Err(e) => match route {
+            Some(r) if args.json && e.partial().is_none() => {
+                let mut v = output::error_json(&e);
+                v["route"] = r;
+                println!("{v}");
+                eprintln!("exllm: {e}");
+                output::exit_code(&e)
+            }
+            _ => report_broken(e, args.json),
+        },
     }
 }
 
@@ -290,7 +322,14 @@ async fn stream(
     req: ChatRequest,
     live: bool,
 ) -> Result<exllm::ChatResponse, Error> {
-    let mut s = client.chat_stream(req).await?;
+    print_stream(client.chat_stream(req).await?, live).await
+}
+
+/// Collects a stream, printing text as it arrives when `live`.
+pub(crate) async fn print_stream(
+    mut s: exllm::ChatStream,
+    live: bool,
+) -> Result<exllm::ChatResponse, Error> {
     let mut c = exllm::Collector::new();
     let mut out = std::io::stdout();
     while let Some(item) = s.next().await {

@@ -4,6 +4,7 @@ mod catalog;
 mod chat;
 mod cost;
 mod embed;
+mod health;
 mod image;
 mod local;
 mod models;
@@ -15,6 +16,8 @@ mod output;
 mod repl;
 mod repl_input;
 mod rerank;
+mod route;
+mod router_config;
 mod service;
 mod session;
 mod shell;
@@ -82,6 +85,10 @@ enum Command {
     Cost(cost::CostArgs),
     /// Manage an Ollama server's models: list, show, pull, push, copy, delete, ps, create, blobs.
     Ollama(ollama::OllamaArgs),
+    /// Explain how a router config routes a request to a group (`--explain`), or send it.
+    Route(route::RouteArgs),
+    /// Each router deployment's state: cooling or not, in flight, recent latency.
+    Health(health::HealthArgs),
     /// Saved conversations (`exllm chat --session NAME`): list, show, delete, export.
     Session(session::SessionArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -173,6 +180,8 @@ fn main() -> ExitCode {
             Command::Catalog(args) => catalog::run(args).await,
             Command::Cost(args) => cost::run(args).await,
             Command::Session(args) => session::run(args).await,
+            Command::Route(args) => route::run(args).await,
+            Command::Health(args) => health::run(args).await,
             Command::Completions(args) => shell::completions(args, Cli::command()),
             Command::Man(args) => shell::man(args, Cli::command()),
         }

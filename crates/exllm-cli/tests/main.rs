@@ -5,6 +5,7 @@ mod chat_input;
 mod cli;
 mod conventions;
 mod repl_tty;
+mod routing;
 mod services;
 mod session;
 mod stream_errors;

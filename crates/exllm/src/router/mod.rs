@@ -32,6 +32,7 @@ mod config_schema;
 #[cfg(test)]
 mod config_tests;
 mod deployment;
+mod explain;
 mod memory;
 mod plan;
 mod route;
@@ -45,6 +46,7 @@ mod tests;
 pub use builder::RouterBuilder;
 pub use config::RouterConfig;
 pub use deployment::{Deployment, KeySource};
+pub use explain::{Considered, Explanation};
 pub use memory::MemoryState;
 pub use route::{Attempt, Route, ROUTE_KEY};
 pub use settings::{Budget, BudgetScope, CooldownPolicy, Fallbacks, RouterSettings};

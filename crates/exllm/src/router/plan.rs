@@ -370,7 +370,7 @@ impl Plan {
 
     /// What the strategies compare: time to first content for a stream, time per output
     /// token times the output expected for a whole answer.
-    fn expected_latency(&self, st: &super::state::DeploymentStats) -> Option<f64> {
+    pub(crate) fn expected_latency(&self, st: &super::state::DeploymentStats) -> Option<f64> {
         if self.streaming {
             st.ttft_ms
         } else {
@@ -380,7 +380,7 @@ impl Plan {
     }
 
     /// This request's estimated price on a deployment, from the catalog.
-    fn cost_on(&self, slot: &super::Slot) -> Option<f64> {
+    pub(crate) fn cost_on(&self, slot: &super::Slot) -> Option<f64> {
         let m = slot.entry.as_ref()?;
         let input = m.price(self.estimate.prompt, false, |p| p.input)?;
         let output = m.price(self.estimate.prompt, false, |p| p.output)?;
