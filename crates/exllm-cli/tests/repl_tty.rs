@@ -100,6 +100,21 @@ impl Tmux {
         self.wait_for("the prompt", |s| last_line(s) == ">")
     }
 
+    /// What the exit check sees, for failure messages.
+    fn debug_status(&self) -> String {
+        let out = self.run(&[
+            "display-message",
+            "-p",
+            "-t",
+            "t",
+            "#{pane_pid} #{pane_dead} #{pane_dead_status}",
+        ]);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let pid = text.split_whitespace().next().unwrap_or("").to_owned();
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        format!("tmux said {text:?} ({:?}); stat {stat:?}", out.status)
+    }
+
     /// The exit status once the program has ended. A busy tmux can take seconds to reap
     /// its pane's process, so an exited one is also seen as a zombie, whose wait status
     /// Linux keeps in the last field of /proc/PID/stat.
@@ -114,8 +129,9 @@ impl Tmux {
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         let mut words = text.split_whitespace();
         let (pid, dead, status) = (words.next()?, words.next()?, words.next());
-        if dead == "1" {
-            return status?.parse().ok();
+        // tmux may mark the pane dead before it has the wait status: then ask the kernel.
+        if let Some(code) = status.filter(|_| dead == "1").and_then(|s| s.parse().ok()) {
+            return Some(code);
         }
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
         let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
@@ -271,7 +287,8 @@ fn the_repl_edits_lines_keeps_history_and_survives_ctrl_c() {
     while tmux.exit_status().is_none() {
         assert!(
             start.elapsed() < Duration::from_secs(10),
-            "Ctrl-D did not quit:\n{}",
+            "Ctrl-D did not quit ({}):\n{}",
+            tmux.debug_status(),
             tmux.screen(false)
         );
         std::thread::sleep(Duration::from_millis(100));
