@@ -34,6 +34,8 @@ mod config_tests;
 mod deployment;
 mod memory;
 mod plan;
+#[cfg(feature = "redis")]
+mod redis_state;
 mod route;
 mod settings;
 mod state;
@@ -46,6 +48,8 @@ pub use builder::RouterBuilder;
 pub use config::RouterConfig;
 pub use deployment::{Deployment, KeySource};
 pub use memory::MemoryState;
+#[cfg(feature = "redis")]
+pub use redis_state::{FailMode, RedisCounters, RedisState, RedisStateConfig};
 pub use route::{Attempt, Route, ROUTE_KEY};
 pub use settings::{Budget, BudgetScope, CooldownPolicy, Fallbacks, RouterSettings};
 pub use state::{

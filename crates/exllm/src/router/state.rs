@@ -68,6 +68,11 @@ pub enum Refusal {
         /// Which budget and by how much.
         message: String,
     },
+    /// The state's store is out of reach and the router is set to fail closed.
+    Unavailable {
+        /// What went wrong.
+        message: String,
+    },
 }
 
 /// How a call ended, for cooldowns and latency.

@@ -1,0 +1,340 @@
+//! The router's Redis state against a real `redis-server` started on a free local port: two
+//! routers (standing for two processes, each with its own connection and local view) hold one
+//! RPM limit and one budget, counted on the loopback providers; a dropped call's reservation
+//! is reconciled; an unreachable Redis admits (fail open) or refuses with a typed error (fail
+//! closed) within the configured time. A missing `redis-server` fails the tests.
+#![cfg(feature = "redis")]
+
+use crate::router::{ask, dep, ok};
+use crate::router_limits::priced;
+use crate::support::{Reply, TestServer};
+use exllm::catalog::{BudgetAction, Catalog};
+use exllm::router::{
+    Budget, BudgetScope, FailMode, RedisState, RedisStateConfig, Router, RouterSettings,
+};
+use exllm::ErrorKind;
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const CALLERS: usize = 64;
+
+/// A `redis-server` child process, killed when dropped.
+struct Redis {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Redis {
+    fn start() -> Redis {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server must be installed (`.ci/run` installs it)");
+        let server = Redis { child, port };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        server
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// A field of a hash, read with `redis-cli`.
+    fn hget(&self, key: &str, field: &str) -> String {
+        let out = Command::new("redis-cli")
+            .args(["-p", &self.port.to_string(), "HGET", key, field])
+            .output()
+            .expect("redis-cli runs");
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+}
+
+fn config(url: String, prefix: &str) -> RedisStateConfig {
+    RedisStateConfig {
+        url,
+        prefix: prefix.into(),
+        timeout: Duration::from_millis(300),
+        ..Default::default()
+    }
+}
+
+async fn state(redis: &Redis, prefix: &str) -> Arc<RedisState> {
+    let s = Arc::new(RedisState::new(config(redis.url(), prefix)).unwrap());
+    s.connect().await.expect("redis answers");
+    s
+}
+
+/// 64 callers at once, half through each router.
+async fn run_split(a: &Router, b: &Router) -> Vec<exllm::Result<exllm::ChatResponse>> {
+    let tasks: Vec<_> = (0..CALLERS)
+        .map(|i| {
+            let r = if i % 2 == 0 { a.clone() } else { b.clone() };
+            tokio::spawn(async move { r.chat(ask("g")).await })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.expect("task"));
+    }
+    out
+}
+
+fn no_wait() -> RouterSettings {
+    RouterSettings {
+        max_wait: Duration::ZERO,
+        seed: Some(5),
+        ..Default::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_routers_sharing_redis_hold_one_rpm_limit() {
+    let redis = Redis::start();
+    let a = TestServer::start((0..CALLERS).map(|_| ok()).collect()).await;
+    let b = TestServer::start((0..CALLERS).map(|_| ok()).collect()).await;
+    let (s1, s2) = (state(&redis, "rpm:").await, state(&redis, "rpm:").await);
+    let build = |s: Arc<RedisState>| {
+        Router::builder()
+            .deployment(dep("g", &a).rpm(10))
+            .deployment(dep("g", &b).rpm(7))
+            .settings(no_wait())
+            .state(s)
+            .env_lookup(|_| None)
+            .build()
+            .unwrap()
+    };
+    let (r1, r2) = (build(s1.clone()), build(s2.clone()));
+    let results = run_split(&r1, &r2).await;
+    let answered = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!((a.request_count(), b.request_count()), (10, 7));
+    assert_eq!(answered, 17);
+    for e in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert_eq!(e.kind(), ErrorKind::RateLimit, "{e}");
+        assert!(e.retry_after().is_some());
+    }
+    for s in [&s1, &s2] {
+        let c = s.counters();
+        assert!(c.admits > 0);
+        assert_eq!(
+            c.admit_round_trips, c.admits,
+            "one round trip per admit: {c:?}"
+        );
+        assert_eq!((c.unavailable, c.failed_open, c.failed_closed), (0, 0, 0));
+    }
+    // Each router saw both routers' calls: the shared buckets are empty for both, and once
+    // every settlement landed nothing is in flight.
+    s1.flush().await;
+    s2.flush().await;
+    for r in [&r1, &r2] {
+        let stats = r.stats("g#0").unwrap();
+        assert!(stats.headroom.unwrap() < 0.1, "{stats:?}");
+    }
+    assert_eq!(redis.hget("rpm:dep:g#0", "in"), "0");
+    assert_eq!(redis.hget("rpm:dep:g#1", "in"), "0");
+}
+
+fn budget_settings(limit: f64) -> RouterSettings {
+    RouterSettings {
+        budgets: vec![Budget {
+            scope: BudgetScope::Group("g".into()),
+            limit_usd: limit,
+            period: Duration::from_secs(3600),
+            action: BudgetAction::Refuse,
+        }],
+        ..no_wait()
+    }
+}
+
+fn priced_router(server: &TestServer, settings: RouterSettings, s: Arc<RedisState>) -> Router {
+    Router::builder()
+        .deployment(dep("g", server))
+        .settings(settings)
+        .state(s)
+        .client_template(exllm::Client::builder().catalog(Catalog::from_models(vec![priced()])))
+        .env_lookup(|_| None)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_routers_sharing_redis_hold_one_budget() {
+    let redis = Redis::start();
+    let server = TestServer::start((0..CALLERS).map(|_| ok()).collect()).await;
+    let limit = 0.1;
+    let (s1, s2) = (state(&redis, "usd:").await, state(&redis, "usd:").await);
+    let r1 = priced_router(&server, budget_settings(limit), s1.clone());
+    let r2 = priced_router(&server, budget_settings(limit), s2.clone());
+    let results = run_split(&r1, &r2).await;
+    let sent = server.request_count();
+    let answered = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(sent, answered);
+    assert!(sent >= 3, "the budget lets some calls through: {sent}");
+    let per_call = results
+        .iter()
+        .flatten()
+        .map(|r| r.cost.as_ref().unwrap().total)
+        .next()
+        .unwrap();
+    assert!((per_call - 0.020).abs() < 1e-9, "{per_call}");
+    assert!(
+        sent as f64 * per_call <= limit + 1e-9,
+        "{sent} calls overspend"
+    );
+    for e in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert_eq!(e.kind(), ErrorKind::QuotaExceeded, "{e}");
+    }
+    // Reconciled with what the calls cost, seen alike from both routers.
+    s2.flush().await;
+    for r in [&r1, &r2] {
+        let spent = r.state().spent("group:g").await;
+        assert!(
+            (spent - sent as f64 * per_call).abs() < 1e-9,
+            "reconciled: {spent}"
+        );
+    }
+    let reserved: f64 = redis
+        .hget("usd:budget:group:g", "reserved")
+        .parse()
+        .unwrap();
+    assert!(reserved.abs() < 1e-9, "{reserved}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_calls_reservation_is_reconciled() {
+    let redis = Redis::start();
+    let server = TestServer::start(vec![Reply::stall(Duration::from_secs(5))]).await;
+    let s = state(&redis, "drop:").await;
+    let settings = RouterSettings {
+        budgets: budget_settings(10.0).budgets,
+        ..no_wait()
+    };
+    let r = priced_router(&server, settings, s.clone());
+    let call = tokio::spawn({
+        let r = r.clone();
+        async move { r.chat(ask("g")).await }
+    });
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while server.request_count() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the call never reached the server"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let reserved: f64 = redis
+        .hget("drop:budget:group:g", "reserved")
+        .parse()
+        .unwrap();
+    assert!(reserved > 0.0, "reserved while in flight: {reserved}");
+    assert_eq!(redis.hget("drop:dep:g#0", "in"), "1");
+    call.abort();
+    let _ = call.await;
+    s.flush().await;
+    // The dropped call gave its reservation back and kept its estimate as spent (the
+    // provider may bill it); nothing is left in flight and the deployment is not cooled.
+    let left: f64 = redis
+        .hget("drop:budget:group:g", "reserved")
+        .parse()
+        .unwrap();
+    let settled: f64 = redis
+        .hget("drop:budget:group:g", "settled")
+        .parse()
+        .unwrap();
+    assert!(left.abs() < 1e-9, "{left}");
+    assert!((settled - reserved).abs() < 1e-9, "{settled} vs {reserved}");
+    assert_eq!(redis.hget("drop:dep:g#0", "in"), "0");
+    let stats = r.stats("g#0").unwrap();
+    assert_eq!((stats.in_flight, stats.cooling_until), (0, None));
+    assert_eq!(s.counters().settles, 1);
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_fails_open_when_set_so() {
+    let redis = Redis::start();
+    let url = redis.url();
+    let server = TestServer::start(vec![ok()]).await;
+    let s = Arc::new(
+        RedisState::new(RedisStateConfig {
+            on_unavailable: FailMode::Open,
+            ..config(url, "open:")
+        })
+        .unwrap(),
+    );
+    s.connect().await.unwrap();
+    drop(redis);
+    let r = Router::builder()
+        .deployment(dep("g", &server).rpm(1))
+        .settings(no_wait())
+        .state(s.clone())
+        .env_lookup(|_| None)
+        .build()
+        .unwrap();
+    let t0 = Instant::now();
+    let resp = r.chat(ask("g")).await;
+    assert!(resp.is_ok(), "{resp:?}");
+    assert!(t0.elapsed() < Duration::from_secs(2), "{:?}", t0.elapsed());
+    assert_eq!(server.request_count(), 1);
+    s.flush().await;
+    let c = s.counters();
+    assert_eq!((c.failed_open, c.failed_closed), (1, 0), "{c:?}");
+    assert!(c.unavailable >= 1 && c.settles_lost == 1, "{c:?}");
+}
+
+#[tokio::test]
+async fn a_silent_redis_fails_closed_within_the_timeout() {
+    // Accepts connections and never answers: only the timeout ends the round trip.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("redis://{}/", silent.local_addr().unwrap());
+    let server = TestServer::start(vec![ok()]).await;
+    let timeout = Duration::from_millis(300);
+    let s = Arc::new(
+        RedisState::new(RedisStateConfig {
+            on_unavailable: FailMode::Closed,
+            timeout,
+            ..config(url, "closed:")
+        })
+        .unwrap(),
+    );
+    let r = Router::builder()
+        .deployment(dep("g", &server))
+        .settings(no_wait())
+        .state(s.clone())
+        .env_lookup(|_| None)
+        .build()
+        .unwrap();
+    let t0 = Instant::now();
+    let e = r.chat(ask("g")).await.unwrap_err();
+    let took = t0.elapsed();
+    assert_eq!(e.kind(), ErrorKind::Network, "{e}");
+    assert!(e.message().contains("unreachable"), "{e}");
+    assert!(took >= timeout, "{took:?}");
+    assert!(took < timeout * 3, "bounded: {took:?}");
+    assert_eq!(server.request_count(), 0, "nothing sent when refused");
+    let c = s.counters();
+    assert_eq!(
+        (c.failed_open, c.failed_closed, c.unavailable),
+        (0, 1, 1),
+        "{c:?}"
+    );
+}
