@@ -338,3 +338,39 @@ async fn a_silent_redis_fails_closed_within_the_timeout() {
         "{c:?}"
     );
 }
+
+#[tokio::test]
+async fn a_429_seen_by_one_router_cools_the_deployment_for_the_other() {
+    let redis = Redis::start();
+    let a = TestServer::start(vec![
+        Reply::json(429, r#"{"error":{"message":"Rate limit reached"}}"#)
+            .header("retry-after", "30"),
+        ok(),
+    ])
+    .await;
+    let b = TestServer::start(vec![ok(), ok()]).await;
+    let (s1, s2) = (state(&redis, "cool:").await, state(&redis, "cool:").await);
+    let build = |s: Arc<RedisState>| {
+        Router::builder()
+            .deployment(dep("g", &a).order(1))
+            .deployment(dep("g", &b).order(2))
+            .settings(no_wait())
+            .state(s)
+            .env_lookup(|_| None)
+            .build()
+            .unwrap()
+    };
+    let (r1, r2) = (build(s1.clone()), build(s2.clone()));
+    r1.chat(ask("g")).await.unwrap();
+    assert_eq!((a.request_count(), b.request_count()), (1, 1));
+    s1.flush().await;
+    // The second router has never seen `g#0` fail: Redis refuses it, so the call goes to
+    // `g#1` without touching `g#0`, and the second router now knows it cools.
+    r2.chat(ask("g")).await.unwrap();
+    assert_eq!((a.request_count(), b.request_count()), (1, 2));
+    let until = r2.stats("g#0").unwrap().cooling_until.expect("cooling");
+    assert!(
+        until > Instant::now() + Duration::from_secs(25),
+        "{until:?}"
+    );
+}
