@@ -61,8 +61,14 @@ if r then r.level = r.level - 1 end
 if tk then tk.level = tk.level - tokens end
 save(r); save(tk)
 redis.call('HINCRBY', dep, 'in', 1)
+-- A deployment nobody calls for a day is forgotten (with any count a dead process left).
+redis.call('PEXPIRE', dep, 86400000)
 for i = 1, nb do
-  redis.call('HINCRBYFLOAT', KEYS[3 + i], 'reserved', tostring(cost))
+  local key = KEYS[3 + i]
+  redis.call('HINCRBYFLOAT', key, 'reserved', tostring(cost))
+  -- A budget idle for two periods holds nothing a roll would not reset.
+  local period = tonumber(ARGV[5 + 3 * i - 1])
+  if period > 0 then redis.call('PEXPIRE', key, 2 * period + 60000) end
 end
 local extra = { 0, 0 }
 for _, v in ipairs(warned) do extra[#extra + 1] = v end

@@ -29,6 +29,7 @@ if verdict == 's' then
     if v ~= '' then
       redis.call('RPUSH', key, v)
       redis.call('LTRIM', key, -size, -1)
+      redis.call('PEXPIRE', key, 86400000)
     end
   end
 elseif verdict == 'f' then

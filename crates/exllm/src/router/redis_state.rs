@@ -432,12 +432,16 @@ impl RouterState for RedisState {
             self.flush().await;
             let key = self.shared.key("budget", budget_key);
             let work = async {
-                let mut conn = self
-                    .shared
-                    .client
-                    .get_multiplexed_async_connection()
-                    .await
-                    .ok()?;
+                let cached = lock(&self.shared.conn).clone();
+                let mut conn = match cached {
+                    Some(c) => c,
+                    None => self
+                        .shared
+                        .client
+                        .get_multiplexed_async_connection()
+                        .await
+                        .ok()?,
+                };
                 let (a, b): (Option<f64>, Option<f64>) = redis::cmd("HMGET")
                     .arg(&key)
                     .arg("settled")
