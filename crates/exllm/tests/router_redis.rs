@@ -374,3 +374,34 @@ async fn a_429_seen_by_one_router_cools_the_deployment_for_the_other() {
         "{until:?}"
     );
 }
+
+#[tokio::test]
+async fn failures_seen_by_two_routers_add_up_to_one_cooldown() {
+    let redis = Redis::start();
+    let fail = || Reply::json(500, r#"{"error":{"message":"boom"}}"#);
+    let a = TestServer::start(vec![fail(), fail(), ok()]).await;
+    let b = TestServer::start(vec![ok(), ok(), ok()]).await;
+    let (s1, s2) = (state(&redis, "fails:").await, state(&redis, "fails:").await);
+    let mut settings = no_wait();
+    settings.cooldown.allowed_fails = 2;
+    let build = |s: Arc<RedisState>| {
+        Router::builder()
+            .deployment(dep("g", &a).order(1))
+            .deployment(dep("g", &b).order(2))
+            .settings(settings.clone())
+            .state(s)
+            .env_lookup(|_| None)
+            .build()
+            .unwrap()
+    };
+    let (r1, r2) = (build(s1.clone()), build(s2.clone()));
+    // One failure through each router: neither alone reaches two, together they cool `g#0`.
+    r1.chat(ask("g")).await.unwrap();
+    s1.flush().await;
+    r2.chat(ask("g")).await.unwrap();
+    s2.flush().await;
+    assert_eq!((a.request_count(), b.request_count()), (2, 2));
+    r1.chat(ask("g")).await.unwrap();
+    assert_eq!((a.request_count(), b.request_count()), (2, 3));
+    assert!(r1.stats("g#0").unwrap().cooling_until.is_some());
+}
