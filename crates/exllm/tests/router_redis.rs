@@ -405,3 +405,31 @@ async fn failures_seen_by_two_routers_add_up_to_one_cooldown() {
     assert_eq!((a.request_count(), b.request_count()), (2, 3));
     assert!(r1.stats("g#0").unwrap().cooling_until.is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_routers_sharing_redis_hold_one_tpm_limit() {
+    let redis = Redis::start();
+    let server = TestServer::start((0..CALLERS).map(|_| ok()).collect()).await;
+    let tpm = 100;
+    let (s1, s2) = (state(&redis, "tpm:").await, state(&redis, "tpm:").await);
+    let build = |s: Arc<RedisState>| {
+        Router::builder()
+            .deployment(dep("g", &server).tpm(tpm))
+            .settings(no_wait())
+            .state(s)
+            .env_lookup(|_| None)
+            .build()
+            .unwrap()
+    };
+    let results = run_split(&build(s1), &build(s2)).await;
+    let sent = server.request_count();
+    let used: u64 = results
+        .iter()
+        .flatten()
+        .map(|r| r.usage.as_ref().unwrap().total_tokens().unwrap())
+        .sum();
+    assert_eq!(sent, results.iter().filter(|r| r.is_ok()).count());
+    assert!(sent >= 2, "{sent}");
+    // Within the minute's tokens (plus the refill of the test's own second).
+    assert!(used <= tpm + 2, "{sent} calls used {used} tokens");
+}
