@@ -75,6 +75,7 @@ fn config(url: String, prefix: &str) -> RedisStateConfig {
         url,
         prefix: prefix.into(),
         timeout: Duration::from_millis(300),
+        refresh: Duration::from_millis(50),
         ..Default::default()
     }
 }
@@ -432,4 +433,45 @@ async fn two_routers_sharing_redis_hold_one_tpm_limit() {
     assert!(sent >= 2, "{sent}");
     // Within the minute's tokens (plus the refill of the test's own second).
     assert!(used <= tpm + 2, "{sent} calls used {used} tokens");
+}
+
+#[tokio::test]
+async fn a_routers_view_is_refreshed_with_the_others_calls() {
+    let redis = Redis::start();
+    let a = TestServer::start(vec![
+        ok(),
+        Reply::json(429, r#"{"error":{"message":"Rate limit reached"}}"#)
+            .header("retry-after", "30"),
+    ])
+    .await;
+    let b = TestServer::start(vec![ok(), ok()]).await;
+    let (s1, s2) = (state(&redis, "view:").await, state(&redis, "view:").await);
+    let build = |s: Arc<RedisState>| {
+        Router::builder()
+            .deployment(dep("g", &a).order(1))
+            .deployment(dep("g", &b).order(2))
+            .settings(no_wait())
+            .state(s)
+            .env_lookup(|_| None)
+            .build()
+            .unwrap()
+    };
+    let (r1, r2) = (build(s1.clone()), build(s2.clone()));
+    r2.chat(ask("g")).await.unwrap();
+    r1.chat(ask("g")).await.unwrap();
+    assert_eq!((a.request_count(), b.request_count()), (2, 1));
+    s1.flush().await;
+    // The second router learns of the cooldown in the background, without a call of its own.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while r2.stats("g#0").unwrap().cooling_until.is_none() {
+        assert!(Instant::now() < deadline, "the view was never refreshed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // So its next call goes straight to `g#1`: one admission, one round trip.
+    let before = s2.counters();
+    r2.chat(ask("g")).await.unwrap();
+    let after = s2.counters();
+    assert_eq!((a.request_count(), b.request_count()), (2, 2));
+    assert_eq!(after.admits - before.admits, 1);
+    assert_eq!(after.admit_round_trips - before.admit_round_trips, 1);
 }

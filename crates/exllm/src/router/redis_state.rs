@@ -6,7 +6,8 @@
 //! is the only step on a request's path and costs exactly one round trip (an `EVALSHA`; the
 //! scripts are loaded when the connection opens). `settle` is queued to a background task in
 //! call order and never blocks the caller; `stats` answers from the snapshot the last script
-//! returned for the deployment. A round trip is bounded by [`RedisStateConfig::timeout`];
+//! returned for the deployment, refreshed in the background for the other processes' calls
+//! ([`RedisStateConfig::refresh`]). A round trip is bounded by [`RedisStateConfig::timeout`];
 //! when Redis does not answer in time, `admit` fails open or closed as configured and the
 //! outcome is counted in [`RedisState::counters`].
 
@@ -27,6 +28,10 @@ use tokio::sync::{mpsc, oneshot};
 const ADMIT: &str = concat!(
     include_str!("redis_common.lua"),
     include_str!("redis_admit.lua")
+);
+const PEEK: &str = concat!(
+    include_str!("redis_common.lua"),
+    include_str!("redis_peek.lua")
 );
 const SETTLE: &str = concat!(
     include_str!("redis_common.lua"),
@@ -57,6 +62,10 @@ pub struct RedisStateConfig {
     pub on_unavailable: FailMode,
     /// Latency samples kept per deployment.
     pub latency_window: usize,
+    /// How often the view the strategies rank by (`stats`) is refreshed from Redis in the
+    /// background, to see the other processes' calls (zero: only from this process's own
+    /// calls). One pipelined round trip off the request's path.
+    pub refresh: Duration,
 }
 
 impl Default for RedisStateConfig {
@@ -67,6 +76,7 @@ impl Default for RedisStateConfig {
             timeout: Duration::from_millis(250),
             on_unavailable: FailMode::Open,
             latency_window: 32,
+            refresh: Duration::from_secs(1),
         }
     }
 }
@@ -114,6 +124,7 @@ struct Shared {
     cfg: RedisStateConfig,
     admit: Script,
     settle: Script,
+    peek: Script,
     views: Mutex<HashMap<String, View>>,
     /// Calls admitted unchecked: their settlement must not give back what was never taken.
     unchecked: Mutex<HashSet<(String, Instant)>>,
@@ -160,6 +171,7 @@ impl RedisState {
             cfg,
             admit: Script::new(ADMIT),
             settle: Script::new(SETTLE),
+            peek: Script::new(PEEK),
             views: Mutex::new(HashMap::new()),
             unchecked: Mutex::new(HashSet::new()),
             policy: Mutex::new(super::CooldownPolicy::default()),
@@ -193,6 +205,7 @@ impl RedisState {
             let mut c = sh.client.get_multiplexed_async_connection().await?;
             sh.admit.load_async(&mut c).await?;
             sh.settle.load_async(&mut c).await?;
+            sh.peek.load_async(&mut c).await?;
             Ok::<_, redis::RedisError>(c)
         };
         match tokio::time::timeout(sh.cfg.timeout, work).await {
@@ -236,6 +249,71 @@ impl Shared {
         ]
     }
 
+    /// The open connection, or a new one (one round trip, counted in `trips`).
+    async fn conn(&self, trips: &AtomicU64) -> std::result::Result<MultiplexedConnection, String> {
+        let cached = lock(&self.conn).clone();
+        if let Some(c) = cached {
+            return Ok(c);
+        }
+        let c = self
+            .client
+            .get_multiplexed_async_connection()
+            .await
+            .map_err(|e| e.to_string())?;
+        trips.fetch_add(1, Ordering::Relaxed);
+        *lock(&self.conn) = Some(c.clone());
+        Ok(c)
+    }
+
+    /// Refreshes the view of every deployment this process knows, in one pipelined round
+    /// trip: what the other processes' calls did to them (in flight, headroom, cooldowns).
+    async fn refresh(&self) {
+        let deps: Vec<(String, Option<u32>, Option<u64>)> = lock(&self.views)
+            .iter()
+            .map(|(k, v)| (k.clone(), v.rpm, v.tpm))
+            .collect();
+        if deps.is_empty() {
+            return;
+        }
+        let mut pipe = redis::pipe();
+        for (d, rpm, tpm) in &deps {
+            pipe.cmd("EVALSHA")
+                .arg(self.peek.get_hash())
+                .arg(3)
+                .arg(&self.dep_keys(d)[..])
+                .arg(rpm.map_or(-1, i64::from))
+                .arg(tpm.map_or(-1, |t| t.min(i64::MAX as u64) as i64));
+        }
+        let none = AtomicU64::new(0);
+        let work = async {
+            let mut conn = self.conn(&none).await?;
+            match pipe.query_async::<Vec<Vec<String>>>(&mut conn).await {
+                Err(e)
+                    if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) =>
+                {
+                    // Loaded for the next refresh; this one is skipped.
+                    self.peek
+                        .load_async(&mut conn)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    Ok(Vec::new())
+                }
+                other => other.map_err(|e| e.to_string()),
+            }
+        };
+        match tokio::time::timeout(self.cfg.timeout, work).await {
+            Ok(Ok(snaps)) => {
+                for ((d, rpm, tpm), snap) in deps.iter().zip(snaps) {
+                    self.remember(d, &snap, *rpm, *tpm);
+                }
+            }
+            _ => {
+                self.counters.unavailable.fetch_add(1, Ordering::Relaxed);
+                *lock(&self.conn) = None;
+            }
+        }
+    }
+
     /// Runs a script in one round trip (plus one to connect, or to reload the script after a
     /// server restart), within the timeout. `trips` counts the round trips.
     async fn run(
@@ -247,20 +325,7 @@ impl Shared {
         trips: &AtomicU64,
     ) -> std::result::Result<Vec<String>, String> {
         let work = async {
-            let cached = lock(&self.conn).clone();
-            let mut conn = match cached {
-                Some(c) => c,
-                None => {
-                    let c = self
-                        .client
-                        .get_multiplexed_async_connection()
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    trips.fetch_add(1, Ordering::Relaxed);
-                    *lock(&self.conn) = Some(c.clone());
-                    c
-                }
-            };
+            let mut conn = self.conn(trips).await?;
             let mut cmd = redis::cmd("EVALSHA");
             cmd.arg(script.get_hash())
                 .arg(keys.len())
@@ -369,7 +434,26 @@ fn ms(d: Duration) -> u64 {
 /// Sends settlements in the order calls ended, off the request's path.
 async fn settler(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Job>) {
     let none = AtomicU64::new(0);
-    while let Some(job) = rx.recv().await {
+    let mut tick = (!shared.cfg.refresh.is_zero()).then(|| {
+        let mut t = tokio::time::interval(shared.cfg.refresh);
+        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        t
+    });
+    loop {
+        let next = async {
+            match tick.as_mut() {
+                Some(t) => t.tick().await,
+                None => std::future::pending().await,
+            }
+        };
+        let job = tokio::select! {
+            job = rx.recv() => job,
+            _ = next => {
+                shared.refresh().await;
+                continue;
+            }
+        };
+        let Some(job) = job else { break };
         match job {
             Job::Flush(done) => {
                 let _ = done.send(());
