@@ -40,6 +40,10 @@ impl Redis {
             .local_addr()
             .unwrap()
             .port();
+        Redis::start_on(port)
+    }
+
+    fn start_on(port: u16) -> Redis {
         let child = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
@@ -474,4 +478,39 @@ async fn a_routers_view_is_refreshed_with_the_others_calls() {
     assert_eq!((a.request_count(), b.request_count()), (2, 2));
     assert_eq!(after.admits - before.admits, 1);
     assert_eq!(after.admit_round_trips - before.admit_round_trips, 1);
+}
+
+#[tokio::test]
+async fn a_restarted_redis_is_reconnected_within_the_call() {
+    let redis = Redis::start();
+    let port = redis.port;
+    let server = TestServer::start(vec![ok(), ok()]).await;
+    let s = Arc::new(
+        RedisState::new(RedisStateConfig {
+            on_unavailable: FailMode::Closed,
+            timeout: Duration::from_secs(2),
+            ..config(redis.url(), "restart:")
+        })
+        .unwrap(),
+    );
+    s.connect().await.unwrap();
+    let r = Router::builder()
+        .deployment(dep("g", &server))
+        .settings(no_wait())
+        .state(s.clone())
+        .env_lookup(|_| None)
+        .build()
+        .unwrap();
+    r.chat(ask("g")).await.unwrap();
+    s.flush().await;
+    drop(redis);
+    // A new server on the same port, without the scripts: the dropped connection is
+    // replaced and the script sent again, within the call.
+    let redis = Redis::start_on(port);
+    r.chat(ask("g")).await.unwrap();
+    s.flush().await;
+    assert_eq!(server.request_count(), 2);
+    let c = s.counters();
+    assert_eq!((c.failed_open, c.failed_closed), (0, 0), "{c:?}");
+    assert_eq!(redis.hget("restart:dep:g#0", "in"), "0");
 }

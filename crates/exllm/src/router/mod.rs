@@ -35,6 +35,8 @@ mod deployment;
 mod memory;
 mod plan;
 #[cfg(feature = "redis")]
+mod redis_config;
+#[cfg(feature = "redis")]
 mod redis_state;
 mod route;
 mod settings;

@@ -25,6 +25,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
+use super::redis_config::Counters;
+pub use super::redis_config::{FailMode, RedisCounters, RedisStateConfig};
+
 const ADMIT: &str = concat!(
     include_str!("redis_common.lua"),
     include_str!("redis_admit.lua")
@@ -37,79 +40,6 @@ const SETTLE: &str = concat!(
     include_str!("redis_common.lua"),
     include_str!("redis_settle.lua")
 );
-
-/// What `admit` does when Redis does not answer within the timeout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum FailMode {
-    /// Admit the call unchecked (availability over limits).
-    #[default]
-    Open,
-    /// Refuse it with [`Refusal::Unavailable`] (limits and budgets over availability).
-    Closed,
-}
-
-/// Where the state lives and how to behave when it is out of reach.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RedisStateConfig {
-    /// The server (`redis://host:port/db`).
-    pub url: String,
-    /// Prefix of every key (routers sharing a prefix share their state).
-    pub prefix: String,
-    /// The longest one round trip (connecting included) may take.
-    pub timeout: Duration,
-    /// What `admit` does when Redis is unreachable or too slow.
-    pub on_unavailable: FailMode,
-    /// Latency samples kept per deployment.
-    pub latency_window: usize,
-    /// How often the view the strategies rank by (`stats`) is refreshed from Redis in the
-    /// background, to see the other processes' calls (zero: only from this process's own
-    /// calls). One pipelined round trip off the request's path.
-    pub refresh: Duration,
-}
-
-impl Default for RedisStateConfig {
-    fn default() -> Self {
-        RedisStateConfig {
-            url: "redis://127.0.0.1:6379/".into(),
-            prefix: "exllm:router:".into(),
-            timeout: Duration::from_millis(250),
-            on_unavailable: FailMode::Open,
-            latency_window: 32,
-            refresh: Duration::from_secs(1),
-        }
-    }
-}
-
-/// What a [`RedisState`] has done so far.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RedisCounters {
-    /// `admit` calls.
-    pub admits: u64,
-    /// Round trips made by `admit` (one per call; a reconnect or a script reload adds one).
-    pub admit_round_trips: u64,
-    /// Settlements sent (off the request's path).
-    pub settles: u64,
-    /// Round trips that failed or timed out.
-    pub unavailable: u64,
-    /// Calls admitted unchecked because Redis was unreachable.
-    pub failed_open: u64,
-    /// Calls refused because Redis was unreachable.
-    pub failed_closed: u64,
-    /// Settlements lost because Redis was unreachable.
-    pub settles_lost: u64,
-}
-
-#[derive(Default)]
-struct Counters {
-    admits: AtomicU64,
-    admit_round_trips: AtomicU64,
-    settles: AtomicU64,
-    unavailable: AtomicU64,
-    failed_open: AtomicU64,
-    failed_closed: AtomicU64,
-    settles_lost: AtomicU64,
-}
 
 /// What this process last learned of a deployment.
 struct View {
@@ -325,25 +255,18 @@ impl Shared {
         trips: &AtomicU64,
     ) -> std::result::Result<Vec<String>, String> {
         let work = async {
-            let mut conn = self.conn(trips).await?;
-            let mut cmd = redis::cmd("EVALSHA");
-            cmd.arg(script.get_hash())
-                .arg(keys.len())
-                .arg(keys)
-                .arg(args);
-            trips.fetch_add(1, Ordering::Relaxed);
-            match cmd.query_async::<Vec<String>>(&mut conn).await {
-                Err(e)
-                    if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) =>
-                {
-                    trips.fetch_add(1, Ordering::Relaxed);
-                    let mut eval = redis::cmd("EVAL");
-                    eval.arg(src).arg(keys.len()).arg(keys).arg(args);
-                    eval.query_async::<Vec<String>>(&mut conn)
-                        .await
-                        .map_err(|e| e.to_string())
+            let mut fresh = lock(&self.conn).is_none();
+            loop {
+                let mut conn = self.conn(trips).await?;
+                match eval(script, src, keys, args, &mut conn, trips).await {
+                    Err(e) if !fresh && (e.is_io_error() || e.is_connection_dropped()) => {
+                        // A connection the server dropped (a restart): one more try on a new
+                        // one, within the same time limit.
+                        *lock(&self.conn) = None;
+                        fresh = true;
+                    }
+                    other => return other.map_err(|e| e.to_string()),
                 }
-                other => other.map_err(|e| e.to_string()),
             }
         };
         let out = match tokio::time::timeout(self.cfg.timeout, work).await {
@@ -424,6 +347,32 @@ impl Shared {
         let mut keys = self.dep_keys(&r.deployment).to_vec();
         keys.extend(r.budgets.iter().map(|b| self.key("budget", b)));
         (keys, args)
+    }
+}
+
+/// One `EVALSHA` (and an `EVAL` when the server lost the script).
+async fn eval(
+    script: &Script,
+    src: &'static str,
+    keys: &[String],
+    args: &[String],
+    conn: &mut MultiplexedConnection,
+    trips: &AtomicU64,
+) -> redis::RedisResult<Vec<String>> {
+    let mut cmd = redis::cmd("EVALSHA");
+    cmd.arg(script.get_hash())
+        .arg(keys.len())
+        .arg(keys)
+        .arg(args);
+    trips.fetch_add(1, Ordering::Relaxed);
+    match cmd.query_async::<Vec<String>>(conn).await {
+        Err(e) if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) => {
+            trips.fetch_add(1, Ordering::Relaxed);
+            let mut again = redis::cmd("EVAL");
+            again.arg(src).arg(keys.len()).arg(keys).arg(args);
+            again.query_async::<Vec<String>>(conn).await
+        }
+        other => other,
     }
 }
 
