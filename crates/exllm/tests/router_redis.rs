@@ -514,3 +514,11 @@ async fn a_restarted_redis_is_reconnected_within_the_call() {
     assert_eq!((c.failed_open, c.failed_closed), (0, 0), "{c:?}");
     assert_eq!(redis.hget("restart:dep:g#0", "in"), "0");
 }
+
+#[test]
+fn the_config_debug_hides_the_password() {
+    let cfg = config("redis://user:s3cret-pw@127.0.0.1:6379/0".into(), "p:");
+    let shown = format!("{cfg:?}");
+    assert!(!shown.contains("s3cret-pw"), "{shown}");
+    assert!(shown.contains("@127.0.0.1:6379/0"), "{shown}");
+}

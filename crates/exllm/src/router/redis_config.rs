@@ -11,12 +11,13 @@ pub enum FailMode {
     /// Admit the call unchecked (availability over limits).
     #[default]
     Open,
-    /// Refuse it with [`Refusal::Unavailable`] (limits and budgets over availability).
+    /// Refuse it with [`super::Refusal::Unavailable`] (limits and budgets over availability).
     Closed,
 }
 
-/// Where the state lives and how to behave when it is out of reach.
-#[derive(Debug, Clone, PartialEq)]
+/// Where the state lives and how to behave when it is out of reach. Its `Debug` hides the
+/// URL's credentials.
+#[derive(Clone, PartialEq)]
 pub struct RedisStateConfig {
     /// The server (`redis://host:port/db`).
     pub url: String,
@@ -32,6 +33,28 @@ pub struct RedisStateConfig {
     /// background, to see the other processes' calls (zero: only from this process's own
     /// calls). One pipelined round trip off the request's path.
     pub refresh: Duration,
+}
+
+impl std::fmt::Debug for RedisStateConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStateConfig")
+            .field("url", &redacted(&self.url))
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .field("on_unavailable", &self.on_unavailable)
+            .field("latency_window", &self.latency_window)
+            .field("refresh", &self.refresh)
+            .finish()
+    }
+}
+
+/// The URL with any `user:password@` replaced.
+pub(super) fn redacted(url: &str) -> String {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    match url[start..].rfind('@') {
+        Some(at) => format!("{}***{}", &url[..start], &url[start + at..]),
+        None => url.to_owned(),
+    }
 }
 
 impl Default for RedisStateConfig {

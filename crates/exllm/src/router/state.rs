@@ -1,7 +1,7 @@
 //! The router's state behind one trait, [`RouterState`]: cooldowns, requests in flight, RPM and
 //! TPM buckets, reservations, latency windows and spend. [`super::MemoryState`] keeps it in
-//! this process; a shared store (Redis) is meant to implement the same trait so several
-//! processes hold one set of limits.
+//! this process; `RedisState` (feature `redis`) keeps it in Redis so that several processes
+//! hold one set of limits.
 //!
 //! Limits and budgets are *reserved* before a call from an estimate and *reconciled* with the
 //! real usage after it, in one step each, so concurrent callers cannot overshoot.
