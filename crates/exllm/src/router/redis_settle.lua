@@ -13,9 +13,17 @@ if counted then
   local n = tonumber(redis.call('HINCRBY', dep, 'in', -1))
   if n < 0 then redis.call('HSET', dep, 'in', 0) end
 end
-if tk and used >= 0 then
-  -- Reconcile: give back what was not used, or charge the overrun.
-  tk.level = math.min(tk.cap, tk.level + rtok - used)
+if counted then
+  if tk and used >= 0 then
+    -- Reconcile: give back what was not used, or charge the overrun.
+    tk.level = math.min(tk.cap, tk.level + rtok - used)
+  end
+else
+  -- Admitted unchecked while Redis was out of reach: charge what the call really took.
+  if r then r.level = r.level - 1 end
+  if tk then
+    if used >= 0 then tk.level = tk.level - used else tk.level = tk.level - rtok end
+  end
 end
 save(r); save(tk)
 
