@@ -522,3 +522,9 @@ fn the_config_debug_hides_the_password() {
     assert!(!shown.contains("s3cret-pw"), "{shown}");
     assert!(shown.contains("@127.0.0.1:6379/0"), "{shown}");
 }
+
+#[test]
+fn outside_a_runtime_the_state_is_a_config_error() {
+    let e = RedisState::new(RedisStateConfig::default()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Config, "{e}");
+}

@@ -91,8 +91,14 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl RedisState {
     /// A state on the server `cfg.url`; nothing is connected until the first call. Must be
-    /// called within a Tokio runtime.
+    /// called within a Tokio runtime (an error otherwise).
     pub fn new(cfg: RedisStateConfig) -> Result<RedisState> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
+            Error::new(
+                ErrorKind::Config,
+                "the router's Redis state must be created within a Tokio runtime",
+            )
+        })?;
         let client = redis::Client::open(cfg.url.as_str())
             .map_err(|e| Error::new(ErrorKind::Config, format!("redis url: {e}")))?;
         let shared = Arc::new(Shared {
@@ -108,7 +114,7 @@ impl RedisState {
             counters: Counters::default(),
         });
         let (jobs, rx) = mpsc::unbounded_channel();
-        tokio::spawn(settler(shared.clone(), rx));
+        runtime.spawn(settler(shared.clone(), rx));
         Ok(RedisState { shared, jobs })
     }
 
