@@ -528,3 +528,104 @@ fn outside_a_runtime_the_state_is_a_config_error() {
     let e = RedisState::new(RedisStateConfig::default()).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Config, "{e}");
 }
+
+/// Set in the child process of [`two_processes_sharing_redis_hold_one_rpm_limit`]:
+/// `redis-url prefix server-a-url server-b-url`.
+const CHILD: &str = "EXLLM_TEST_ROUTER_REDIS_CHILD";
+
+fn limited(url_a: &str, url_b: &str, s: Arc<RedisState>) -> Router {
+    let d = |url: &str| {
+        exllm::router::Deployment::new("g", "openai/gpt-4o-mini")
+            .api_base(url)
+            .api_key(crate::support::KEY)
+    };
+    Router::builder()
+        .deployment(d(url_a).rpm(10))
+        .deployment(d(url_b).rpm(7))
+        .settings(no_wait())
+        .state(s)
+        .env_lookup(|_| None)
+        .build()
+        .unwrap()
+}
+
+async fn run_calls(r: &Router, n: usize) -> usize {
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let r = r.clone();
+            tokio::spawn(async move { r.chat(ask("g")).await })
+        })
+        .collect();
+    let mut answered = 0;
+    for t in tasks {
+        answered += usize::from(t.await.expect("task").is_ok());
+    }
+    answered
+}
+
+/// A real second process: this test runs its own binary again, as the child, on the same
+/// redis-server and loopback providers; the child calls 32 times while this process does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_processes_sharing_redis_hold_one_rpm_limit() {
+    if let Ok(args) = std::env::var(CHILD) {
+        let args: Vec<&str> = args.split(' ').collect();
+        let s = state_at(args[0], args[1]).await;
+        let answered = run_calls(&limited(args[2], args[3], s.clone()), CALLERS / 2).await;
+        s.flush().await;
+        println!("child answered={answered} admits={}", s.counters().admits);
+        return;
+    }
+    let redis = Redis::start();
+    let a = TestServer::start((0..CALLERS).map(|_| ok()).collect()).await;
+    let b = TestServer::start((0..CALLERS).map(|_| ok()).collect()).await;
+    let child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "router_redis::two_processes_sharing_redis_hold_one_rpm_limit",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(
+            CHILD,
+            format!("{} procs: {} {}", redis.url(), a.url(), b.url()),
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the test binary runs again");
+    let s = state(&redis, "procs:").await;
+    let answered = run_calls(&limited(&a.url(), &b.url(), s), CALLERS / 2).await;
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "child: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    let field = |name: &str| -> usize {
+        let at = said
+            .find(name)
+            .unwrap_or_else(|| panic!("child said: {said}"))
+            + name.len();
+        let digits: String = said[at..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.parse().unwrap()
+    };
+    // The child really called (through its own Redis connection), and both processes
+    // together got exactly the two deployments' RPM through.
+    assert!(field("admits=") >= CALLERS / 2, "{said}");
+    assert_eq!((a.request_count(), b.request_count()), (10, 7));
+    assert_eq!(answered + field("answered="), 17, "{said}");
+    assert_eq!(redis.hget("procs:dep:g#0", "in"), "0");
+}
+
+async fn state_at(url: &str, prefix: &str) -> Arc<RedisState> {
+    let s = Arc::new(RedisState::new(config(url.into(), prefix)).unwrap());
+    s.connect().await.expect("redis answers");
+    s
+}
