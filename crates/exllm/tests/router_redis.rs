@@ -334,7 +334,8 @@ async fn a_silent_redis_fails_closed_within_the_timeout() {
     assert_eq!(e.kind(), ErrorKind::Network, "{e}");
     assert!(e.message().contains("unreachable"), "{e}");
     assert!(took >= timeout, "{took:?}");
-    assert!(took < timeout * 3, "bounded: {took:?}");
+    // Bounded by the timeout (plus slack for a loaded machine), not by TCP.
+    assert!(took < timeout + Duration::from_secs(2), "bounded: {took:?}");
     assert_eq!(server.request_count(), 0, "nothing sent when refused");
     let c = s.counters();
     assert_eq!(
