@@ -70,7 +70,7 @@ impl Default for RedisStateConfig {
     }
 }
 
-/// What a [`RedisState`] has done so far.
+/// What a [`super::RedisState`] has done so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RedisCounters {
     /// `admit` calls.
