@@ -50,6 +50,7 @@ mod roundtrip;
 mod router;
 mod router_limits;
 mod router_picks;
+mod router_redis;
 mod session;
 mod streaming;
 mod structured;

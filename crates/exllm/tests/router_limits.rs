@@ -133,7 +133,7 @@ async fn sixty_four_callers_never_spend_past_a_budget() {
 
 /// `openai/gpt-4o-mini` at $1 per thousand tokens in and out: the fixture's 14 + 6 tokens
 /// cost $0.020.
-fn priced() -> ModelEntry {
+pub fn priced() -> ModelEntry {
     ModelEntry {
         provider: "openai".into(),
         id: "gpt-4o-mini".into(),

@@ -35,6 +35,10 @@ mod deployment;
 mod explain;
 mod memory;
 mod plan;
+#[cfg(feature = "redis")]
+mod redis_config;
+#[cfg(feature = "redis")]
+mod redis_state;
 mod route;
 mod settings;
 mod state;
@@ -48,6 +52,8 @@ pub use config::RouterConfig;
 pub use deployment::{Deployment, KeySource};
 pub use explain::{Considered, Explanation};
 pub use memory::MemoryState;
+#[cfg(feature = "redis")]
+pub use redis_state::{FailMode, RedisCounters, RedisState, RedisStateConfig};
 pub use route::{Attempt, Route, ROUTE_KEY};
 pub use settings::{Budget, BudgetScope, CooldownPolicy, Fallbacks, RouterSettings};
 pub use state::{

@@ -358,6 +358,13 @@ impl Plan {
                 Err(Refusal::Cooling { until }) => note(until.saturating_duration_since(now), true),
                 Err(Refusal::RateLimited { retry_in }) => note(retry_in, false),
                 Err(Refusal::Budget { message }) => budget = Some(message),
+                Err(Refusal::Unavailable { message }) => {
+                    // Every other deployment would meet the same store: end the call now.
+                    return Err(Blocked::Unfit(
+                        Error::new(ErrorKind::Network, message),
+                        Cause::Deployment,
+                    ));
+                }
             }
             open.retain(|(i, _)| *i != chosen);
         }

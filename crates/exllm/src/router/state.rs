@@ -1,7 +1,7 @@
 //! The router's state behind one trait, [`RouterState`]: cooldowns, requests in flight, RPM and
 //! TPM buckets, reservations, latency windows and spend. [`super::MemoryState`] keeps it in
-//! this process; a shared store (Redis) is meant to implement the same trait so several
-//! processes hold one set of limits.
+//! this process; `RedisState` (feature `redis`) keeps it in Redis so that several processes
+//! hold one set of limits.
 //!
 //! Limits and budgets are *reserved* before a call from an estimate and *reconciled* with the
 //! real usage after it, in one step each, so concurrent callers cannot overshoot.
@@ -66,6 +66,11 @@ pub enum Refusal {
     /// A refusing budget would be exceeded.
     Budget {
         /// Which budget and by how much.
+        message: String,
+    },
+    /// The state's store is out of reach and the router is set to fail closed.
+    Unavailable {
+        /// What went wrong.
         message: String,
     },
 }
