@@ -3,59 +3,12 @@
 //! answers. A missing `redis-server` fails the tests (`.ci/run` installs it).
 #![cfg(feature = "redis")]
 
+use crate::support::redis::Redis;
 use exllm::cache::{Cache, CacheBackend, RedisBackend, HIT_KEY};
 use exllm::{ChatRequest, Client, Message, MockProvider};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::net::TcpListener;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-/// A `redis-server` child process, killed when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start() -> Option<Server> {
-    Some(try_start().expect("redis-server must be installed and start (`.ci/run` installs it)"))
-}
-
-fn try_start() -> Option<Server> {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .ok()?
-        .local_addr()
-        .ok()?
-        .port();
-    let child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args(["--save", "", "--appendonly", "no"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn();
-    let server = match child {
-        Ok(child) => Server { child, port },
-        Err(e) => {
-            eprintln!("redis-server cannot be started: {e}");
-            return None;
-        }
-    };
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline {
-        if TcpStream::connect(("127.0.0.1", server.port)).is_ok() {
-            return Some(server);
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
-    eprintln!("redis-server did not accept connections within 5 s");
-    None
-}
+use std::time::Duration;
 
 fn client(mock: &MockProvider, cache: Cache) -> Client {
     Client::builder()
@@ -66,15 +19,15 @@ fn client(mock: &MockProvider, cache: Cache) -> Client {
         .unwrap()
 }
 
-fn backend(server: &Server, prefix: &str) -> RedisBackend {
-    RedisBackend::new(&format!("redis://127.0.0.1:{}/", server.port))
+fn backend(server: &Redis, prefix: &str) -> RedisBackend {
+    RedisBackend::new(&server.url())
         .unwrap()
         .with_prefix(prefix)
 }
 
 #[tokio::test]
 async fn two_clients_share_one_redis_cache() {
-    let Some(server) = start() else { return };
+    let server = Redis::start();
     let (mock_a, mock_b) = (MockProvider::new(), MockProvider::new());
     let a = client(&mock_a, Cache::new(backend(&server, "t1:")));
     let cache_b = Cache::new(backend(&server, "t1:"));
@@ -109,7 +62,7 @@ async fn two_clients_share_one_redis_cache() {
 
 #[tokio::test]
 async fn redis_entries_expire() {
-    let Some(server) = start() else { return };
+    let server = Redis::start();
     let b = backend(&server, "ttl:");
     b.put("k", b"v".to_vec(), Duration::from_millis(50))
         .await

@@ -7,72 +7,19 @@
 
 use crate::router::{ask, dep, ok};
 use crate::router_limits::priced;
+use crate::support::redis::Redis;
 use crate::support::{Reply, TestServer};
 use exllm::catalog::{BudgetAction, Catalog};
 use exllm::router::{
     Budget, BudgetScope, FailMode, RedisState, RedisStateConfig, Router, RouterSettings,
 };
 use exllm::ErrorKind;
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const CALLERS: usize = 64;
-
-/// A `redis-server` child process, killed when dropped.
-struct Redis {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Redis {
-    fn start() -> Redis {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        Redis::start_on(port)
-    }
-
-    fn start_on(port: u16) -> Redis {
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server must be installed (`.ci/run` installs it)");
-        let server = Redis { child, port };
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        server
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
-
-    /// A field of a hash, read with `redis-cli`.
-    fn hget(&self, key: &str, field: &str) -> String {
-        let out = Command::new("redis-cli")
-            .args(["-p", &self.port.to_string(), "HGET", key, field])
-            .output()
-            .expect("redis-cli runs");
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
-    }
-}
 
 fn config(url: String, prefix: &str) -> RedisStateConfig {
     RedisStateConfig {

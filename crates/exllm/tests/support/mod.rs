@@ -15,6 +15,8 @@
 
 pub mod fixtures;
 mod helpers;
+#[cfg(feature = "redis")]
+pub mod redis;
 mod reply;
 
 pub use helpers::*;
