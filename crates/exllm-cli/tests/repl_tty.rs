@@ -102,6 +102,14 @@ impl Tmux {
 
     /// What the exit check sees, for failure messages.
     fn debug_status(&self) -> String {
+        let text = self.pane_status();
+        let pid = text.split_whitespace().next().unwrap_or("").to_owned();
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        format!("tmux said {text:?}; stat {stat:?}")
+    }
+
+    /// `pane_pid pane_dead pane_dead_status`, as tmux reports them.
+    fn pane_status(&self) -> String {
         let out = self.run(&[
             "display-message",
             "-p",
@@ -109,24 +117,14 @@ impl Tmux {
             "t",
             "#{pane_pid} #{pane_dead} #{pane_dead_status}",
         ]);
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        let pid = text.split_whitespace().next().unwrap_or("").to_owned();
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        format!("tmux said {text:?} ({:?}); stat {stat:?}", out.status)
+        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// The exit status once the program has ended. A busy tmux can take seconds to reap
     /// its pane's process, so an exited one is also seen as a zombie, whose wait status
     /// Linux keeps in the last field of /proc/PID/stat.
     fn exit_status(&self) -> Option<i32> {
-        let out = self.run(&[
-            "display-message",
-            "-p",
-            "-t",
-            "t",
-            "#{pane_pid} #{pane_dead} #{pane_dead_status}",
-        ]);
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let text = self.pane_status();
         let mut words = text.split_whitespace();
         let (pid, dead, status) = (words.next()?, words.next()?, words.next());
         // tmux may mark the pane dead before it has the wait status: then ask the kernel.
