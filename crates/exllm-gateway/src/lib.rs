@@ -1,0 +1,12 @@
+//! # exllm-gateway
+//!
+//! `exllm serve`: an HTTP server that speaks the OpenAI and Anthropic APIs to its callers and
+//! any provider exllm supports behind them. A request in either format is decoded into
+//! exllm's canonical types, sent through the library's [`exllm::Client`] (or a router group),
+//! and the answer is encoded back in the caller's format. The format codecs in [`wire`] are
+//! pure functions over bytes and types, like the library's provider codecs, but run the other
+//! way round: they decode requests and encode responses.
+
+#![warn(missing_docs)]
+
+pub mod wire;

@@ -1,0 +1,1 @@
+//! The gateway's integration tests: one binary, one module per topic.
