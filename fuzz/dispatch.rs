@@ -12,7 +12,7 @@
 #![allow(dead_code)]
 
 use exllm::provider::Codec;
-use exllm::transport::{Frame, Framer, Framing};
+use exllm::wire::{Frame, Framer, Framing};
 use exllm::{Api, Collector, StreamEvent};
 
 /// A fuzz target: a decoder family.

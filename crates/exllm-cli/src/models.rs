@@ -105,7 +105,7 @@ pub async fn run(args: ModelsArgs) -> u8 {
 async fn live_models(
     provider: &str,
     args: &ModelsArgs,
-) -> Result<Vec<exllm::provider::ModelEntry>, Error> {
+) -> Result<Vec<exllm::provider::ListedModel>, Error> {
     let mut b = crate::local::register(Client::builder());
     if let Some(url) = &args.base_url {
         b = b.base_url(provider, url.clone());

@@ -1,7 +1,7 @@
 //! What the CLI prints: the one-object JSON form scripts and the conformance kit read, error
 //! reports, the aligned tables listings share, and the provider tables of `exllm models`.
 
-use exllm::provider::capabilities::{all_provider_capabilities, ProviderCapabilities, Support};
+use exllm::catalog::providers::{all_provider_capabilities, ProviderCapabilities, Support};
 use exllm::provider::registry::{ProviderSpec, PROVIDERS};
 use exllm::{ChatResponse, Error, ErrorKind};
 use serde_json::{json, Value};

@@ -3,7 +3,7 @@
 //!
 //! `cargo run -p exllm-local --example ask -- "What is the capital of France?" [--no-reencode]`
 
-use exllm::{ChatProvider, ChatRequest, Message};
+use exllm::{Backend, ChatRequest, Message};
 use exllm_local::{LocalConfig, LocalProvider, DEFAULT_CHAT_MODEL};
 
 #[tokio::main(flavor = "current_thread")]

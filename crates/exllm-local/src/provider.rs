@@ -1,4 +1,4 @@
-//! [`LocalProvider`]: local models behind exllm's `ChatProvider` trait, so `local/<model>`
+//! [`LocalProvider`]: local models behind exllm's `Backend` trait, so `local/<model>`
 //! works through `Client` like any HTTP provider. Models load once per provider (shared by its
 //! clones) and stay until [`LocalProvider::unload`]; generation is CPU-bound and runs on
 //! tokio's blocking pool, streaming events back through a channel.
@@ -12,10 +12,10 @@ use crate::loaded::Lru;
 use crate::model::{ChatModel, LoadOptions};
 use crate::names::{self, ModelRef};
 use crate::source::{self, Source};
-use exllm::provider::ModelEntry;
+use exllm::provider::ListedModel;
 use exllm::{
-    ChatProvider, ChatRequest, ChatResponse, ChatStream, EmbedRequest, EmbedResponse, ErrorKind,
-    Result, StreamEvent,
+    Backend, ChatRequest, ChatResponse, ChatStream, EmbedRequest, EmbedResponse, ErrorKind, Result,
+    StreamEvent,
 };
 use futures_util::future::BoxFuture;
 use std::path::PathBuf;
@@ -305,7 +305,7 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
         .map_err(|e| err(ErrorKind::Server, format!("local model task failed: {e}")))?
 }
 
-impl ChatProvider for LocalProvider {
+impl Backend for LocalProvider {
     fn chat(&self, req: ChatRequest) -> BoxFuture<'static, Result<ChatResponse>> {
         let stream = self.start_stream(req);
         Box::pin(async move { stream.await?.collect_response().await })
@@ -337,11 +337,11 @@ impl ChatProvider for LocalProvider {
         })
     }
 
-    fn list_models(&self) -> BoxFuture<'static, Result<Vec<ModelEntry>>> {
+    fn list_models(&self) -> BoxFuture<'static, Result<Vec<ListedModel>>> {
         Box::pin(async {
             Ok(LocalProvider::known_models()
                 .into_iter()
-                .map(|(m, cached)| ModelEntry {
+                .map(|(m, cached)| ListedModel {
                     id: m.name.to_owned(),
                     display_name: Some(format!(
                         "{}{}",
@@ -354,7 +354,7 @@ impl ChatProvider for LocalProvider {
                     )),
                     owned_by: Some(m.hf_repo.to_owned()),
                 })
-                .chain(source::cached_hf_files().into_iter().map(|id| ModelEntry {
+                .chain(source::cached_hf_files().into_iter().map(|id| ListedModel {
                     id,
                     display_name: Some("GGUF from the Hugging Face Hub [cached]".to_owned()),
                     owned_by: None,

@@ -6,7 +6,7 @@
 use candle_core::quantized::gguf_file::Value;
 use candle_core::quantized::{gguf_file, GgmlDType, QTensor};
 use candle_core::{Device, Tensor};
-use exllm::{ChatProvider, ChatRequest, FinishKind, Message};
+use exllm::{Backend, ChatRequest, FinishKind, Message};
 use exllm_local::{LocalConfig, LocalProvider, Source};
 use std::path::PathBuf;
 

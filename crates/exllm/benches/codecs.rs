@@ -6,7 +6,7 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use exllm::provider::{Codec, Endpoint};
-use exllm::transport::{Frame, Framer, NdjsonFramer, SseFramer};
+use exllm::wire::{Frame, Framer, NdjsonFramer, SseFramer};
 use exllm::{Api, ChatRequest, Collector, Message, StreamEvent};
 use std::hint::black_box;
 

@@ -5,9 +5,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use exllm::telemetry::{CallInfo, Callback};
-use exllm::{
-    ChatProvider, ChatRequest, ChatResponse, ChatStream, Client, Message, MockProvider, Usage,
-};
+use exllm::{Backend, ChatRequest, ChatResponse, ChatStream, Client, Message, MockProvider, Usage};
 use futures_util::future::BoxFuture;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,7 +23,7 @@ impl Callback for Count {
 /// requests, which would grow over millions of iterations).
 struct Fixed(ChatResponse);
 
-impl ChatProvider for Fixed {
+impl Backend for Fixed {
     fn chat(&self, _req: ChatRequest) -> BoxFuture<'static, exllm::Result<ChatResponse>> {
         let r = self.0.clone();
         Box::pin(async move { Ok(r) })

@@ -3,7 +3,7 @@
 //! and the collector. Both must stay linear in the number of deltas.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use exllm::transport::Frame;
+use exllm::wire::Frame;
 use exllm::{Api, Collector, FinishKind, FinishReason, StreamEvent};
 use std::hint::black_box;
 

@@ -31,20 +31,29 @@
 //! - [`Error`] with its [`ErrorKind`] and accessors;
 //! - the catalog's lookups, [`catalog::Cost`] and [`catalog::CostTracker`]; [`cache::Cache`];
 //!   [`session::Session`] and its versioned file format; [`ollama::Ollama`];
-//! - the configuration structs the builder takes: [`transport::RetryPolicy`],
-//!   [`transport::Timeouts`], [`transport::BreakerPolicy`].
+//! - the configuration structs the builder takes: [`RetryPolicy`], [`Timeouts`],
+//!   [`transport::BreakerPolicy`], [`cache::CachePolicy`];
+//! - [`ClientBuilder::http_client`], the one escape hatch to the HTTP stack, with [`reqwest`]
+//!   re-exported for it (its major version may change with exllm's minor version).
 //!
 //! Still moving, and free to change in any release:
 //!
-//! - [`provider`]: the [`provider::Codec`] and [`provider::StreamDecoder`] traits, the codecs
-//!   themselves, [`provider::Endpoint`], [`provider::Quirks`] and the [`provider::registry`]
-//!   rows;
-//! - [`transport`] internals: the framers, [`transport::HttpTransport`], the signers
-//!   ([`transport::Signer`], SigV4 and Google OAuth);
+//! - [`provider`]: the [`provider::Codec`] trait, the codecs themselves,
+//!   [`provider::Endpoint`], [`provider::Quirks`] and the [`provider::registry`] rows;
+//! - [`wire`]: frames and framers, [`wire::StreamDecoder`], [`wire::Signer`];
+//! - [`transport`]: [`transport::HttpTransport`], the credentialed signers (SigV4, Google
+//!   OAuth), the breaker;
 //! - [`telemetry`]: span and metric names follow the still-experimental OpenTelemetry GenAI
 //!   conventions, and the `telemetry::otlp` exporter (feature `otlp`) follows the
 //!   `opentelemetry` crates;
 //! - [`tokens`] counting rules and estimates, [`context`] strategies, [`recovery`] internals.
+//!
+//! ## Layers
+//!
+//! Imports run one way, each layer reaching only those before it:
+//! [`types`] (with [`Error`] and [`Collector`]) → [`wire`] → [`media`] → [`provider`] (pure
+//! codecs) → [`catalog`] → [`stream`] → [`transport`], [`cache`], [`telemetry`], [`recovery`]
+//! → [`client`] → [`structured`], [`session`], [`router`], [`ollama`], [`context`].
 
 #![warn(missing_docs)]
 
@@ -61,14 +70,20 @@ pub mod recovery;
 pub mod router;
 pub mod session;
 pub mod similarity;
+pub mod stream;
 pub mod structured;
 pub mod telemetry;
 pub mod tokens;
 pub mod transport;
 pub mod types;
+pub mod wire;
 
-pub use client::{ChatProvider, ChatStream, Client, ClientBuilder};
+pub use client::{Backend, ChatStream, Client, ClientBuilder, MockProvider};
 pub use collector::Collector;
 pub use error::{Error, ErrorKind, Result, TimeoutKind};
-pub use provider::{Api, MockProvider};
+pub use provider::Api;
 pub use types::*;
+
+/// The reqwest exllm is built on, for [`ClientBuilder::http_client`] (exllm's one escape hatch
+/// to its HTTP stack): build the `reqwest::Client` with this path and the versions match.
+pub use reqwest;

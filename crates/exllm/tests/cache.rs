@@ -6,7 +6,7 @@ use exllm::cache::{Cache, CachePolicy, CacheScope, MemoryBackend, HIT_KEY, SAVED
 use exllm::catalog::Cost;
 use exllm::client::ChatStream;
 use exllm::{
-    ChatProvider, ChatRequest, ChatResponse, Client, EmbedRequest, EmbedResponse, Error, ErrorKind,
+    Backend, ChatRequest, ChatResponse, Client, EmbedRequest, EmbedResponse, Error, ErrorKind,
     Message, MockProvider, ToolResult, Usage,
 };
 use futures_util::future::BoxFuture;
@@ -228,7 +228,7 @@ async fn delete_and_clear_forget_entries_and_evictions_are_counted() {
 #[derive(Clone, Default)]
 struct Embedder(Arc<AtomicUsize>);
 
-impl ChatProvider for Embedder {
+impl Backend for Embedder {
     fn chat(&self, _: ChatRequest) -> BoxFuture<'static, exllm::Result<ChatResponse>> {
         Box::pin(async { Err(Error::new(ErrorKind::Unsupported, "no chat")) })
     }

@@ -3,7 +3,7 @@
 //! and the output holds none of them.
 
 use exllm::cache::{Cache, CacheScope};
-use exllm::client::{HttpProvider, ProviderConfig};
+use exllm::client::{HttpBackend, ProviderConfig};
 use exllm::provider::{Auth, Endpoint};
 use exllm::telemetry::Redactor;
 use exllm::transport::{HttpTransport, RetryPolicy, Timeouts};
@@ -66,8 +66,8 @@ fn no_public_config_or_client_type_shows_a_key() {
     assert_clean("Auth::Header", &format!("{header:?}"));
 
     let transport = HttpTransport::new(Timeouts::default()).unwrap();
-    let provider = HttpProvider::new(Api::OpenAiChat.codec(), ep, transport, RetryPolicy::none());
-    assert_clean("HttpProvider", &format!("{provider:?}"));
+    let provider = HttpBackend::new(Api::OpenAiChat.codec(), ep, transport, RetryPolicy::none());
+    assert_clean("HttpBackend", &format!("{provider:?}"));
 
     let redactor = Redactor::default().with_secret(KEY).with_secret(X_API_KEY);
     assert_clean("Redactor", &format!("{redactor:?}"));

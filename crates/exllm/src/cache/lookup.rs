@@ -4,7 +4,7 @@
 
 use super::{stats::Counters, Cache, CacheScope};
 use crate::catalog::{Cost, ModelEntry};
-use crate::client::ChatStream;
+use crate::stream::ChatStream;
 use crate::types::{
     response_to_events, ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, FinishKind,
     StreamEvent, Usage,

@@ -25,18 +25,17 @@ mod backend;
 mod key;
 mod lookup;
 mod memory;
-mod policy;
 #[cfg(feature = "redis")]
 mod redis;
 mod stats;
 
+pub use crate::types::CachePolicy;
 pub use backend::CacheBackend;
 pub use key::CacheScope;
 pub(crate) use key::KeyMaker;
 pub(crate) use lookup::{chat_lookup, embed_lookup, replay, Lookup};
 pub use lookup::{HIT_KEY, SAVED_KEY};
 pub use memory::{MemoryBackend, DEFAULT_MAX_BYTES};
-pub use policy::CachePolicy;
 #[cfg(feature = "redis")]
 pub use redis::RedisBackend;
 pub use stats::CacheStats;

@@ -24,6 +24,7 @@ mod embedded_index;
 mod lookup;
 mod model;
 mod parse;
+pub mod providers;
 mod recommend;
 pub mod sync;
 #[cfg(test)]

@@ -1,9 +1,10 @@
 //! Client configuration: per-provider base URL, key, headers and API, timeouts, retries, and
 //! providers the caller brings.
 
-use super::{ChatProvider, Client};
+use super::MockProvider;
+use super::{Backend, Client};
 use crate::error::Result;
-use crate::provider::{Api, MockProvider};
+use crate::provider::Api;
 use crate::recovery::RecoveryStore;
 use crate::telemetry::{Callback, Callbacks, Redactor, TelemetryOptions};
 use crate::transport::{HttpTransport, RetryPolicy, Timeouts};
@@ -53,7 +54,7 @@ pub struct ProviderConfig {
 #[derive(Clone)]
 pub struct ClientBuilder {
     pub(crate) configs: HashMap<String, ProviderConfig>,
-    pub(crate) custom: HashMap<String, Arc<dyn ChatProvider>>,
+    pub(crate) custom: HashMap<String, Arc<dyn Backend>>,
     pub(crate) retry: RetryPolicy,
     pub(crate) breaker: crate::transport::BreakerPolicy,
     pub(crate) timeouts: Timeouts,
@@ -86,7 +87,7 @@ impl std::fmt::Debug for ClientBuilder {
 
 impl Default for ClientBuilder {
     fn default() -> Self {
-        let mut custom: HashMap<String, Arc<dyn ChatProvider>> = HashMap::new();
+        let mut custom: HashMap<String, Arc<dyn Backend>> = HashMap::new();
         custom.insert("mock".into(), Arc::new(MockProvider::echo()));
         ClientBuilder {
             configs: HashMap::new(),
@@ -261,12 +262,16 @@ impl ClientBuilder {
     }
 
     /// Registers a provider under `name` (a [`MockProvider`] for tests, a local model, ...).
-    pub fn provider(mut self, name: &str, provider: Arc<dyn ChatProvider>) -> Self {
+    pub fn provider(mut self, name: &str, provider: Arc<dyn Backend>) -> Self {
         self.custom.insert(name.to_owned(), provider);
         self
     }
 
     /// Uses the caller's reqwest client (proxies, TLS roots, ...).
+    ///
+    /// This is exllm's one escape hatch to its HTTP stack, and the only place a reqwest type
+    /// appears in its API: it takes the reqwest version exllm depends on, re-exported as
+    /// [`crate::reqwest`] so the versions cannot differ.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self

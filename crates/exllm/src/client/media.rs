@@ -87,7 +87,7 @@ impl Client {
     }
 
     /// The provider `model` names, leaving the bare model name in `model`.
-    fn bare(&self, model: &mut String) -> Result<std::sync::Arc<dyn super::ChatProvider>> {
+    fn bare(&self, model: &mut String) -> Result<std::sync::Arc<dyn super::Backend>> {
         let (provider, name) = split_model(model)?;
         let name = name.to_owned();
         let provider = self.provider(provider)?;

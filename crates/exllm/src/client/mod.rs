@@ -1,30 +1,31 @@
 //! The public entry point. A [`Client`] picks the provider from the `provider/model` string,
 //! builds its endpoint from the registry, the caller's overrides and the environment, and runs
 //! the request through the provider: a codec plus the shared transport for HTTP providers, or
-//! any [`ChatProvider`] the caller registers (the mock, a local model, their own).
+//! any [`Backend`] the caller registers (the mock, a local model, their own).
 
 mod builder;
-mod capabilities;
 mod endpoint;
-mod http_provider;
+mod http_backend;
 mod media;
+mod mock;
+mod model_check;
 mod recover;
 mod speech_stream;
-mod stream;
 mod tools;
 
+pub use crate::stream::{ChatStream, DEFAULT_MAX_COLLECTED_BYTES};
 pub use builder::{ClientBuilder, ProviderConfig};
-pub use http_provider::{HttpProvider, RETRIES};
+pub use http_backend::{HttpBackend, RETRIES};
+pub use mock::MockProvider;
 pub use recover::RESUMED_FROM;
 pub use speech_stream::SpeechStream;
-pub use stream::{ChatStream, DEFAULT_MAX_COLLECTED_BYTES};
 pub(crate) use tools::tally;
 pub use tools::{ToolRun, ToolSet, DEFAULT_MAX_TOOL_CALLS_PER_STEP, DEFAULT_TOOL_CONCURRENCY};
 
 use crate::cache::{CacheScope, Lookup};
 use crate::catalog::Catalog;
 use crate::error::{Error, ErrorKind, Result};
-use crate::provider::ModelEntry;
+use crate::provider::ListedModel;
 use crate::telemetry::Watch;
 use crate::types::{
     ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, ImageRequest, ImageResponse,
@@ -39,13 +40,13 @@ use tracing::Instrument;
 /// Something that answers chat requests: an HTTP provider, the mock, a local model.
 ///
 /// The request's `model` is the provider's own model id (the `provider/` prefix removed).
-pub trait ChatProvider: Send + Sync + 'static {
+pub trait Backend: Send + Sync + 'static {
     /// Answers a request.
     fn chat(&self, req: ChatRequest) -> BoxFuture<'static, Result<ChatResponse>>;
     /// Answers a request as a stream of events.
     fn chat_stream(&self, req: ChatRequest) -> BoxFuture<'static, Result<ChatStream>>;
     /// Lists the provider's models (empty when it cannot list them).
-    fn list_models(&self) -> BoxFuture<'static, Result<Vec<ModelEntry>>> {
+    fn list_models(&self) -> BoxFuture<'static, Result<Vec<ListedModel>>> {
         Box::pin(async { Ok(Vec::new()) })
     }
     /// Embeds texts (the request's `model` without its provider prefix).
@@ -123,7 +124,7 @@ pub struct Client {
 struct Inner {
     builder: ClientBuilder,
     transport: crate::transport::HttpTransport,
-    providers: RwLock<HashMap<String, Arc<dyn ChatProvider>>>,
+    providers: RwLock<HashMap<String, Arc<dyn Backend>>>,
     catalog: OnceLock<Arc<Catalog>>,
     metrics: crate::telemetry::InstrumentCache,
 }
@@ -264,7 +265,7 @@ impl Client {
     fn checked_entry(&self, req: &ChatRequest) -> Result<Option<&crate::catalog::ModelEntry>> {
         let entry = self.model_entry(&req.model);
         if let Some(m) = entry {
-            capabilities::check(m, req)?;
+            model_check::check(m, req)?;
         }
         Ok(entry)
     }
@@ -375,12 +376,12 @@ impl Client {
     }
 
     /// Lists a provider's models from its live `/models` endpoint.
-    pub async fn list_models(&self, provider: &str) -> Result<Vec<ModelEntry>> {
+    pub async fn list_models(&self, provider: &str) -> Result<Vec<ListedModel>> {
         self.provider(provider)?.list_models().await
     }
 
     /// The provider registered or known under `name`.
-    pub fn provider(&self, name: &str) -> Result<Arc<dyn ChatProvider>> {
+    pub fn provider(&self, name: &str) -> Result<Arc<dyn Backend>> {
         if let Some(p) = self
             .inner
             .providers
@@ -390,7 +391,7 @@ impl Client {
         {
             return Ok(p);
         }
-        let p: Arc<dyn ChatProvider> = Arc::new(HttpProvider::from_registry(
+        let p: Arc<dyn Backend> = Arc::new(HttpBackend::from_registry(
             name,
             &self.inner.builder,
             self.inner.transport.clone(),
@@ -401,7 +402,7 @@ impl Client {
         Ok(p)
     }
 
-    fn route(&self, mut req: ChatRequest) -> Result<(Arc<dyn ChatProvider>, ChatRequest)> {
+    fn route(&self, mut req: ChatRequest) -> Result<(Arc<dyn Backend>, ChatRequest)> {
         let (provider, _) = split_model(&req.model)?;
         let prefix = provider.len() + 1;
         let provider = self.provider(provider)?;

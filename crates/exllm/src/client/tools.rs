@@ -6,7 +6,7 @@
 use super::Client;
 use crate::catalog::Cost;
 use crate::error::{Error, ErrorKind, Result};
-use crate::structured::Validator;
+use crate::types::schema::Validator;
 use crate::types::{
     ChatRequest, ChatResponse, Message, Part, Role, Tool, ToolCall, ToolResult, Usage,
 };

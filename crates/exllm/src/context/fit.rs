@@ -5,7 +5,7 @@
 //! once; the plan works on those numbers, so fitting a long history costs one counting pass.
 
 use super::units::{pinned, units};
-use super::{Budget, FitOptions, Fitted, Strategy};
+use super::{FitOptions, Fitted, Strategy, TokenBudget};
 use crate::tokens::{count_fixed_with, count_message_with, ModelCounter, TokenCount};
 use crate::types::Message;
 use crate::{Error, ErrorKind, Result};
@@ -129,7 +129,7 @@ impl Costed {
 /// ```
 pub fn fit_to_context(messages: &[Message], model: &str, opts: &FitOptions) -> Result<Fitted> {
     let costed = Costed::new(messages, model, opts);
-    let budget = Budget::resolve(model, opts, costed.exact())?.input;
+    let budget = TokenBudget::resolve(model, opts, costed.exact())?.input;
     let keep = costed.plan(messages, opts.strategy, budget, 0)?;
     Ok(costed.apply(messages, &keep, budget))
 }

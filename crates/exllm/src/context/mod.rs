@@ -122,7 +122,7 @@ pub struct Fitted {
 
 /// Where the input budget comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Budget {
+pub struct TokenBudget {
     /// The model's context window.
     pub context_window: u64,
     /// Room left for the answer.
@@ -133,10 +133,10 @@ pub struct Budget {
     pub input: u64,
 }
 
-impl Budget {
+impl TokenBudget {
     /// The budget for `model` under `opts`; `exact` says whether counts are exact (which
     /// decides the default margin). Fails when the window is unknown.
-    pub fn resolve(model: &str, opts: &FitOptions, exact: bool) -> Result<Budget> {
+    pub fn resolve(model: &str, opts: &FitOptions, exact: bool) -> Result<TokenBudget> {
         let entry = Catalog::shared_model(model);
         let window = opts
             .context_window
@@ -156,7 +156,7 @@ impl Budget {
         let safety_margin =
             opts.safety_margin
                 .unwrap_or(if exact { window / 100 } else { window / 10 });
-        Ok(Budget {
+        Ok(TokenBudget {
             context_window: window,
             output_reserve,
             safety_margin,

@@ -1,7 +1,7 @@
 //! Where a conversation's tokens go, and what fitting it would cost.
 
 use super::fit::Costed;
-use super::{Budget, FitOptions};
+use super::{FitOptions, TokenBudget};
 use crate::tokens::TokenCount;
 use crate::types::Message;
 
@@ -16,7 +16,7 @@ pub struct ContextStats {
     /// Tokens besides the messages: reply priming and tool definitions.
     pub fixed: u64,
     /// The budget, when the window is known.
-    pub budget: Option<Budget>,
+    pub budget: Option<TokenBudget>,
     /// `total / context_window`, when the window is known.
     pub window_share: Option<f64>,
     /// Indices of the messages fitting would drop (empty when everything fits); `None` when
@@ -46,7 +46,7 @@ pub fn context_stats_with(messages: &[Message], model: &str, opts: &FitOptions) 
         .per_message
         .iter()
         .fold(costed.fixed, |acc, c| acc + *c);
-    let budget = Budget::resolve(model, opts, costed.exact()).ok();
+    let budget = TokenBudget::resolve(model, opts, costed.exact()).ok();
     let would_drop = budget.and_then(|b| {
         let keep = costed.plan(messages, opts.strategy, b.input, 0).ok()?;
         Some((0..messages.len()).filter(|&i| !keep[i]).collect())

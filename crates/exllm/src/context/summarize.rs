@@ -8,7 +8,7 @@
 
 use super::fit::Costed;
 use super::units::is_system;
-use super::{Budget, FitOptions, Fitted};
+use super::{FitOptions, Fitted, TokenBudget};
 use crate::tokens::{count_message_with, ModelCounter};
 use crate::types::Message;
 use crate::Result;
@@ -47,7 +47,7 @@ where
     Fut: Future<Output = Result<String>>,
 {
     let costed = Costed::new(messages, model, opts);
-    let budget = Budget::resolve(model, opts, costed.exact())?.input;
+    let budget = TokenBudget::resolve(model, opts, costed.exact())?.input;
     let keep = costed.plan(messages, opts.strategy, budget, 0)?;
     if keep.iter().all(|k| *k) {
         return Ok(costed.apply(messages, &keep, budget));

@@ -6,9 +6,9 @@
 //! that differs per provider, a PDF goes to an API with no documents. This module settles all
 //! of that before a request leaves the process: [`sniff`] and [`image_info`] read the bytes,
 //! [`from_path`], [`from_bytes`], [`from_url`] and [`from_path_or_url`] build
-//! [`Part::Image`](crate::Part::Image) / [`Part::File`](crate::Part::File) values, and
-//! [`check_request`] applies each API's documented limits ([`MediaLimits`]); every HTTP
-//! provider runs it before encoding.
+//! [`Part::Image`](crate::Part::Image) / [`Part::File`](crate::Part::File) values; each wire
+//! API's documented limits ([`MediaLimits`](crate::provider::MediaLimits)) are checked by
+//! [`check_media`](crate::provider::check_media) before a request is encoded.
 //!
 //! ```
 //! use exllm::{media, Message, Part, Role};
@@ -19,13 +19,9 @@
 //! ```
 
 pub(crate) mod base64;
-#[cfg(test)]
-mod codec_tests;
 mod detect;
-mod limits;
 mod load;
 
 pub use detect::{image_info, sniff, type_from_url, ImageInfo};
-pub use limits::{check_request, MediaLimits};
 pub(crate) use load::parse_data_url;
 pub use load::{from_bytes, from_path, from_path_or_url, from_url};

@@ -4,9 +4,10 @@ use super::blob::{check_digest, file_digest, io_error};
 use super::types::{LineDecoder, LocalModel, Progress, ProgressStream, RunningModel};
 use super::{GenerateRequest, GenerateResponse};
 use crate::error::{Error, ErrorKind, Result};
-use crate::provider::wire;
+use crate::provider::common;
 use crate::provider::{Auth, Endpoint};
-use crate::transport::{FramedStream, Framing, HttpTransport};
+use crate::transport::{FramedStream, HttpTransport};
+use crate::wire::Framing;
 use futures_core::Stream;
 use futures_util::StreamExt;
 use http::Method;
@@ -79,14 +80,14 @@ impl Ollama {
         path: &str,
         body: Option<&Value>,
     ) -> Result<T> {
-        let req = wire::request(&self.endpoint, method, path, body)?;
+        let req = common::request(&self.endpoint, method, path, body)?;
         let resp = self.transport.send(req, PROVIDER).await?;
         let bytes = self.transport.read_body(resp, PROVIDER).await?;
-        wire::parse(&bytes, "Ollama response").map_err(|e| e.with_provider(PROVIDER))
+        common::parse(&bytes, "Ollama response").map_err(|e| e.with_provider(PROVIDER))
     }
 
     async fn empty(&self, method: Method, path: &str, body: &Value) -> Result<()> {
-        let req = wire::request(&self.endpoint, method, path, Some(body))?;
+        let req = common::request(&self.endpoint, method, path, Some(body))?;
         self.transport.send(req, PROVIDER).await.map(drop)
     }
 
@@ -99,7 +100,7 @@ impl Ollama {
     where
         T: DeserializeOwned + Send + Unpin + 'static,
     {
-        let req = wire::post_json_accepting(&self.endpoint, path, body, "application/x-ndjson")?;
+        let req = common::post_json_accepting(&self.endpoint, path, body, "application/x-ndjson")?;
         let resp = self.transport.send(req, PROVIDER).await?;
         Ok(Box::pin(FramedStream::new(
             resp,
@@ -223,7 +224,7 @@ impl Ollama {
     /// Whether the server has a blob (`HEAD /api/blobs/:digest`).
     pub async fn blob_exists(&self, digest: &str) -> Result<bool> {
         check_digest(digest)?;
-        let req = wire::request(
+        let req = common::request(
             &self.endpoint,
             Method::HEAD,
             &format!("/api/blobs/{digest}"),
@@ -280,7 +281,7 @@ impl Ollama {
             }
             chunk
         });
-        let mut head = wire::request(
+        let mut head = common::request(
             &self.endpoint,
             Method::POST,
             &format!("/api/blobs/{digest}"),

@@ -1,9 +1,9 @@
 //! Request and response types of Ollama's management and generate endpoints.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::provider::StreamDecoder;
-use crate::transport::Frame;
 use crate::types::JsonMap;
+use crate::wire::Frame;
+use crate::wire::StreamDecoder;
 use futures_core::Stream;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -5,16 +5,16 @@
 //! (plain, cache write, cache read) and summed into `input_tokens`.
 
 use super::citations;
+use super::common::{self, opt_str, put, str_at};
 use super::encode::{args_object, dropped, settle};
-use super::wire::{self, opt_str, put, str_at};
-use super::{Api, Codec, Encoded, Endpoint, ModelEntry, StreamDecoder};
+use super::{Api, Codec, Encoded, Endpoint, ListedModel, StreamDecoder};
 use crate::error::Result;
-use crate::transport::Frame;
 use crate::types::{
     ChatRequest, ChatResponse, FinishKind, FinishReason, JsonMap, MediaSource, Message, Part,
     ProviderItem, Reasoning, ReasoningEffort, Role, StreamEvent, ToolCall, ToolChoice, Usage,
     Warning,
 };
+use crate::wire::Frame;
 use crate::Collector;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -139,12 +139,12 @@ impl Codec for AnthropicCodec {
         } else {
             "/messages".to_owned()
         };
-        let request = wire::post_json(ep, &path, &Value::Object(body), stream)?;
+        let request = common::post_json(ep, &path, &Value::Object(body), stream)?;
         Ok(Encoded { request, warnings })
     }
 
     fn decode(&self, body: &[u8]) -> Result<ChatResponse> {
-        let msg: WireMessage = wire::parse(body, "Anthropic message")?;
+        let msg: WireMessage = common::parse(body, "Anthropic message")?;
         let mut c = Collector::new();
         c.push(StreamEvent::Start {
             id: msg.id,
@@ -206,8 +206,8 @@ impl Codec for AnthropicCodec {
         Box::<AnthropicStreamDecoder>::default()
     }
 
-    fn decode_models(&self, body: &[u8]) -> Result<Vec<ModelEntry>> {
-        wire::decode_model_list(body)
+    fn decode_models(&self, body: &[u8]) -> Result<Vec<ListedModel>> {
+        common::decode_model_list(body)
     }
 
     fn next_models_page(&self, body: &[u8]) -> Option<String> {
@@ -221,7 +221,7 @@ impl Codec for AnthropicCodec {
     fn list_models_page(&self, ep: &Endpoint, token: &str) -> Result<http::Request<bytes::Bytes>> {
         let token =
             percent_encoding::utf8_percent_encode(token, percent_encoding::NON_ALPHANUMERIC);
-        wire::get(ep, &format!("/models?after_id={token}"))
+        common::get(ep, &format!("/models?after_id={token}"))
     }
 }
 

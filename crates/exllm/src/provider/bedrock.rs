@@ -4,16 +4,16 @@
 //! are percent-encoded into the path (SigV4 then encodes the canonical path again, as AWS
 //! requires). Exception messages inside a stream end the answer with an error.
 
+use super::common::{self, put, str_at};
 use super::encode::{args_object, dropped, push_turn, settle};
-use super::wire::{self, put, str_at};
 use super::{Api, Codec, Encoded, Endpoint, StreamDecoder};
 use crate::error::{Error, ErrorKind, Result};
-use crate::transport::{Frame, Framing};
 use crate::types::{
     ChatRequest, ChatResponse, FinishKind, FinishReason, JsonMap, MediaSource, Part, ProviderItem,
     Reasoning, ReasoningEffort, ResponseError, Role, StreamEvent, ToolCall, ToolChoice, ToolResult,
     Usage, Warning,
 };
+use crate::wire::{Frame, Framing};
 use crate::Collector;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Deserialize;
@@ -148,12 +148,12 @@ impl Codec for BedrockCodec {
         } else {
             (format!("/model/{id}/converse"), "application/json")
         };
-        let request = wire::post_json_accepting(ep, &path, &Value::Object(body), accept)?;
+        let request = common::post_json_accepting(ep, &path, &Value::Object(body), accept)?;
         Ok(Encoded { request, warnings })
     }
 
     fn decode(&self, body: &[u8]) -> Result<ChatResponse> {
-        let resp: WireResponse = wire::parse(body, "Bedrock Converse response")?;
+        let resp: WireResponse = common::parse(body, "Bedrock Converse response")?;
         let mut c = Collector::new();
         let blocks = resp
             .output

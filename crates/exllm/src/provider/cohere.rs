@@ -3,17 +3,17 @@
 //! tools) is neither text nor reasoning and is kept in `provider_meta`, as are citations.
 //! Streams are typed SSE events (`content-delta`, `tool-call-start`, `message-end`, ...).
 
+use super::common::{self, data_url, put};
 use super::decode::{ended, event, index_field, str_field};
 use super::encode::{dropped, function_tools, settle};
-use super::wire::{self, data_url, put};
 use super::{Api, Codec, Encoded, Endpoint, StreamDecoder};
 use crate::error::Result;
-use crate::transport::Frame;
 use crate::types::{
     ChatRequest, ChatResponse, FinishKind, FinishReason, JsonMap, MediaSource, Part,
     ReasoningEffort, ResponseError, ResponseFormat, Role, StreamEvent, ToolCall, ToolChoice, Usage,
     Warning,
 };
+use crate::wire::Frame;
 use crate::Collector;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -113,12 +113,12 @@ impl Codec for CohereCodec {
             ep,
             self.unsupported_settings(),
         );
-        let request = wire::post_json(ep, "/chat", &Value::Object(body), stream)?;
+        let request = common::post_json(ep, "/chat", &Value::Object(body), stream)?;
         Ok(Encoded { request, warnings })
     }
 
     fn decode(&self, body: &[u8]) -> Result<ChatResponse> {
-        let resp: WireResponse = wire::parse(body, "Cohere chat response")?;
+        let resp: WireResponse = common::parse(body, "Cohere chat response")?;
         let mut c = Collector::new();
         c.push(StreamEvent::Start {
             id: resp.id,

@@ -25,9 +25,9 @@ pub(crate) fn event<'a, T: serde::Deserialize<'a>>(
                     tracing::debug!(what, "stream event read leniently: {typed}");
                     Ok(ev)
                 }
-                None => Err(crate::provider::wire::decode_error(what, data, typed)),
+                None => Err(crate::provider::common::decode_error(what, data, typed)),
             },
-            _ => Err(crate::provider::wire::decode_error(what, data, typed)),
+            _ => Err(crate::provider::common::decode_error(what, data, typed)),
         },
     }
 }

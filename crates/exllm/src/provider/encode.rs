@@ -2,7 +2,7 @@
 //! provider cannot take, tool-call arguments as objects, merging consecutive turns of one role,
 //! and finding the tool a result answers.
 
-use super::wire::merge_options;
+use super::common::merge_options;
 use super::Endpoint;
 use crate::types::{ChatRequest, JsonMap, Message, Part, ResponseFormat, Tool, ToolCall, Warning};
 use serde_json::{json, Value};

@@ -4,9 +4,9 @@
 //! provider runs itself. Thought signatures ride on any part and are kept so the conversation
 //! can be sent back. Every stream chunk is a whole response object with partial candidates.
 
+use super::common::{self, put};
 use super::encode::{args_object, dropped, push_turn, settle, tool_name};
-use super::wire::{self, put};
-use super::{Api, Codec, Encoded, Endpoint, ModelEntry, StreamDecoder};
+use super::{Api, Codec, Encoded, Endpoint, ListedModel, StreamDecoder};
 use crate::error::Result;
 use crate::types::{
     ChatRequest, ChatResponse, FinishKind, FinishReason, JsonMap, MediaSource, Part,
@@ -118,7 +118,7 @@ impl Codec for GeminiCodec {
         } else {
             format!("/models/{model}:generateContent")
         };
-        let request = wire::post_json(ep, &path, &Value::Object(body), stream)?;
+        let request = common::post_json(ep, &path, &Value::Object(body), stream)?;
         Ok(Encoded { request, warnings })
     }
 
@@ -162,10 +162,10 @@ impl Codec for GeminiCodec {
     fn list_models_page(&self, ep: &Endpoint, token: &str) -> Result<http::Request<bytes::Bytes>> {
         let token =
             percent_encoding::utf8_percent_encode(token, percent_encoding::NON_ALPHANUMERIC);
-        wire::get(ep, &format!("/models?pageToken={token}"))
+        common::get(ep, &format!("/models?pageToken={token}"))
     }
 
-    fn decode_models(&self, body: &[u8]) -> Result<Vec<ModelEntry>> {
+    fn decode_models(&self, body: &[u8]) -> Result<Vec<ListedModel>> {
         #[derive(Deserialize)]
         struct List {
             #[serde(default)]
@@ -178,11 +178,11 @@ impl Codec for GeminiCodec {
             #[serde(default)]
             display_name: Option<String>,
         }
-        let list: List = wire::parse(body, "Gemini model list")?;
+        let list: List = common::parse(body, "Gemini model list")?;
         Ok(list
             .models
             .into_iter()
-            .map(|m| ModelEntry {
+            .map(|m| ListedModel {
                 id: m.name.strip_prefix("models/").unwrap_or(&m.name).to_owned(),
                 display_name: m.display_name,
                 owned_by: Some("google".into()),

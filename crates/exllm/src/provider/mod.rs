@@ -5,52 +5,52 @@
 
 mod anthropic;
 mod bedrock;
-pub mod capabilities;
+
 pub(crate) mod citations;
 mod cohere;
 pub(crate) mod decode;
 mod encode;
-pub(crate) mod errors;
 mod follow;
-pub use errors::error_from_response;
+pub use crate::wire::{error_from_response, StreamDecoder};
+pub(crate) use common::decode_error;
 pub(crate) use follow::copy_request;
 pub use follow::Step;
-pub(crate) use wire::decode_error;
 mod gemini;
-mod mock;
-mod ollama;
+mod media_limits;
+#[cfg(test)]
+mod media_tests;
+mod ollama_chat;
 mod openai_chat;
 mod openai_media;
 mod openai_responses;
-mod rate_limit;
 pub mod registry;
 mod replicate;
 mod retrieval;
 mod service_api;
 pub use service_api::{ServiceApi, Task};
+pub(crate) mod common;
 #[cfg(test)]
 mod settings_tests;
 #[cfg(test)]
 pub(crate) mod test_support;
-pub(crate) mod wire;
 
 pub use anthropic::AnthropicCodec;
 pub use bedrock::BedrockCodec;
 pub use cohere::CohereCodec;
 pub use gemini::GeminiCodec;
-pub use mock::MockProvider;
-pub use ollama::OllamaCodec;
+pub use media_limits::{check_media, MediaLimits};
+pub use ollama_chat::OllamaCodec;
 pub use openai_chat::OpenAiChatCodec;
 pub use openai_responses::OpenAiResponsesCodec;
 pub use replicate::ReplicateCodec;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::transport::{Frame, Framing};
 use crate::types::{
     ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, ImageRequest, ImageResponse,
     ModerationRequest, ModerationResponse, RerankRequest, RerankResponse, Secret, SpeechRequest,
-    SpeechResponse, StreamEvent, TranscriptFormat, Transcription, TranscriptionRequest, Warning,
+    SpeechResponse, TranscriptFormat, Transcription, TranscriptionRequest, Warning,
 };
+use crate::wire::Framing;
 use bytes::Bytes;
 use std::fmt;
 use std::str::FromStr;
@@ -164,7 +164,7 @@ pub enum Auth {
     },
     /// Credentials computed per request (AWS SigV4, Google OAuth), applied by the transport
     /// to each attempt.
-    Signer(std::sync::Arc<dyn crate::transport::Signer>),
+    Signer(std::sync::Arc<dyn crate::wire::Signer>),
 }
 
 /// Differences between servers that speak the same API, as flags.
@@ -250,7 +250,7 @@ pub struct Encoded {
 
 /// A model as a provider lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ModelEntry {
+pub struct ListedModel {
     /// The model id.
     pub id: String,
     /// A display name, when the provider gives one.
@@ -307,12 +307,12 @@ pub trait Codec: Send + Sync {
 
     /// The request that lists the provider's models (OpenAI style `GET /models` by default).
     fn list_models(&self, ep: &Endpoint) -> Result<http::Request<Bytes>> {
-        wire::get(ep, "/models")
+        common::get(ep, "/models")
     }
 
     /// Decodes a model listing (`{"data": [{"id": ...}]}` by default).
-    fn decode_models(&self, body: &[u8]) -> Result<Vec<ModelEntry>> {
-        wire::decode_model_list(body)
+    fn decode_models(&self, body: &[u8]) -> Result<Vec<ListedModel>> {
+        common::decode_model_list(body)
     }
 
     /// The token of the next page of a model listing, when the listing is paged.
@@ -420,13 +420,4 @@ pub(crate) fn unsupported(ep: &Endpoint, what: &str) -> Error {
         format!("{} does not offer {what} through exllm", ep.provider),
     )
     .with_provider(ep.provider.clone())
-}
-
-/// Decodes the frames of one streamed body into items (chat [`StreamEvent`]s by default).
-pub trait StreamDecoder<T = StreamEvent>: Send {
-    /// Decodes one frame, appending items to `out`.
-    fn decode(&mut self, frame: Frame<'_>, out: &mut Vec<T>) -> Result<()>;
-
-    /// The body ended: flushes what is held back and reports a stream that ended early.
-    fn finish(&mut self, out: &mut Vec<T>) -> Result<()>;
 }

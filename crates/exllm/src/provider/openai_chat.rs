@@ -6,19 +6,19 @@
 //! annotations, Perplexity search results) also become the canonical citation list.
 
 use super::citations;
+use super::common;
 use super::decode::{parse_raw, Count};
-use super::errors::response_error;
 use super::openai_media as media;
-use super::wire;
 use super::{Api, Codec, Encoded, Endpoint, StreamDecoder};
 use crate::error::Result;
-use crate::transport::Frame;
 use crate::types::{
     Alternative, ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, FinishKind, FinishReason,
     ImageRequest, ImageResponse, ModerationRequest, ModerationResponse, RawJson, RerankRequest,
     RerankResponse, SpeechRequest, SpeechResponse, StreamEvent, ToolCall, TranscriptFormat,
     Transcription, TranscriptionRequest, Usage, UsageDetails,
 };
+use crate::wire::errors::response_error;
+use crate::wire::Frame;
 use crate::Collector;
 use bytes::Bytes;
 use serde::Deserialize;
@@ -55,7 +55,7 @@ impl Codec for OpenAiChatCodec {
     }
 
     fn decode(&self, body: &[u8]) -> Result<ChatResponse> {
-        let mut resp: Completion = wire::parse(body, "chat completion")?;
+        let mut resp: Completion = common::parse(body, "chat completion")?;
         let meta = resp.raw_meta().map(|m| m.and_then(parse_raw));
         let usage_raw = resp.take_usage();
         let mut c = Collector::new();

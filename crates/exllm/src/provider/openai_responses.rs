@@ -5,16 +5,16 @@
 //! kept verbatim as a [`ProviderItem`].
 
 use super::citations;
+use super::common::{self, data_url, put, str_at};
 use super::encode::{dropped, openai_response_format, settle};
-use super::wire::{self, data_url, put, str_at};
 use super::{Api, Codec, Encoded, Endpoint, StreamDecoder};
 use crate::error::Result;
-use crate::transport::Frame;
 use crate::types::{
     ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, FinishKind, FinishReason, JsonMap,
     MediaSource, Part, ProviderItem, Role, StreamEvent, ToolCall, ToolChoice, Usage, UsageDetails,
     Warning,
 };
+use crate::wire::Frame;
 use crate::Collector;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -122,12 +122,12 @@ impl Codec for OpenAiResponsesCodec {
             ep,
             self.unsupported_settings(),
         );
-        let request = wire::post_json(ep, "/responses", &Value::Object(body), stream)?;
+        let request = common::post_json(ep, "/responses", &Value::Object(body), stream)?;
         Ok(Encoded { request, warnings })
     }
 
     fn decode(&self, body: &[u8]) -> Result<ChatResponse> {
-        let resp: WireResponse = wire::parse(body, "Responses API response")?;
+        let resp: WireResponse = common::parse(body, "Responses API response")?;
         let mut c = Collector::new();
         let mut annotations = Vec::new();
         let mut logprobs = Vec::new();
@@ -348,7 +348,7 @@ fn finish_events(resp: &WireResponse, emit: &mut dyn FnMut(StreamEvent)) {
         emit(StreamEvent::Usage(usage(u.clone())));
     }
     if let Some(e) = resp.error.as_ref().filter(|e| !e.is_null()) {
-        emit(StreamEvent::Error(super::errors::response_error(e)));
+        emit(StreamEvent::Error(crate::wire::errors::response_error(e)));
     }
     let status = resp.status.as_deref().unwrap_or("");
     let reason = resp

@@ -24,8 +24,8 @@
 
 mod prediction;
 
+use super::common::{self, put};
 use super::encode::{dropped, settle};
-use super::wire::{self, put};
 use super::{unsupported, Api, Auth, Codec, Encoded, Endpoint, Step, StreamDecoder};
 use crate::error::{Error, ErrorKind, Result};
 use crate::types::{ChatRequest, ChatResponse, JsonMap, MediaSource, Part, Role, Warning};
@@ -90,7 +90,7 @@ impl Codec for ReplicateCodec {
             body.insert("version".into(), v.into());
         }
         body.insert("input".into(), Value::Object(input));
-        let mut request = wire::post_json(ep, &path, &Value::Object(body), false)?;
+        let mut request = common::post_json(ep, &path, &Value::Object(body), false)?;
         // A whole answer waits on the server (up to its limit) instead of being polled at
         // once; a stream wants the prediction back at once, to open its stream URL.
         if !stream {
@@ -125,7 +125,7 @@ impl Codec for ReplicateCodec {
         if stream {
             if let Some(url) = p.stream_url() {
                 let request = stream_request(url, ep)?;
-                let cancel = wire::request(
+                let cancel = common::request(
                     ep,
                     http::Method::POST,
                     &format!("/predictions/{}/cancel", segment(id)),
@@ -143,7 +143,7 @@ impl Codec for ReplicateCodec {
             // finished one whose status has not caught up yet.
             return Ok(Step::Done(Box::new(p.into_response())));
         }
-        Ok(Step::Poll(wire::get(
+        Ok(Step::Poll(common::get(
             ep,
             &format!("/predictions/{}", segment(id)),
         )?))
@@ -216,7 +216,7 @@ fn encode_input(req: &ChatRequest, warnings: &mut Vec<Warning>) -> JsonMap {
                     source: MediaSource::Base64(d),
                     media_type,
                     ..
-                } if image.is_none() => image = Some(wire::data_url(media_type.as_deref(), d)),
+                } if image.is_none() => image = Some(common::data_url(media_type.as_deref(), d)),
                 Part::CacheBreakpoint(_) => {}
                 other => warnings.push(dropped(other, "Replicate")),
             }
@@ -267,7 +267,7 @@ fn stream_request(url: &str, ep: &Endpoint) -> Result<http::Request<Bytes>> {
         e.auth = Auth::None;
         e.headers.clear();
     }
-    let mut r = wire::get(&e, "")?;
+    let mut r = common::get(&e, "")?;
     let h = r.headers_mut();
     h.insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -4,10 +4,10 @@
 
 use crate::error::Result;
 use crate::provider::{Auth, Codec, Encoded, Endpoint};
-use crate::transport::Frame;
 use crate::types::{
     ChatRequest, ChatResponse, FinishKind, Message, Part, Secret, StreamEvent, ToolCall, Warning,
 };
+use crate::wire::Frame;
 use crate::Collector;
 use bytes::Bytes;
 use serde_json::Value;

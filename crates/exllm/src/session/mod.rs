@@ -32,7 +32,7 @@ pub use store::{SessionInfo, SessionStore};
 pub use stream::SessionStream;
 
 use crate::catalog::Cost;
-use crate::context::{fit_to_context, Budget};
+use crate::context::{fit_to_context, TokenBudget};
 use crate::types::{ChatRequest, ChatResponse, JsonMap, Message, Role, Usage};
 use crate::{Client, Result};
 use serde::{Deserialize, Serialize};
@@ -227,7 +227,7 @@ impl Session {
             if opts.max_output_tokens.is_none() {
                 opts.max_output_tokens = self.options.max_tokens.map(u64::from);
             }
-            if Budget::resolve(&self.model, &opts, false).is_ok() {
+            if TokenBudget::resolve(&self.model, &opts, false).is_ok() {
                 let fitted = fit_to_context(&messages, &self.model, &opts)?;
                 dropped = fitted.dropped.len();
                 messages = fitted.messages;

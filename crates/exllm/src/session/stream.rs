@@ -6,7 +6,7 @@
 //! stream that fails, or is dropped unfinished, records nothing: no half turn is ever saved.
 
 use super::Session;
-use crate::client::ChatStream;
+use crate::stream::ChatStream;
 use crate::types::{ChatResponse, Message, StreamEvent};
 use crate::{Collector, Error, ErrorKind, Result};
 use futures_core::Stream;

@@ -6,12 +6,11 @@
 mod extract;
 mod generate;
 mod plan;
-mod schema;
 mod stream;
 
+pub use crate::types::schema::{is_strict_compatible, schema_of, Validator};
 pub use extract::{extract_json, partial_json};
 pub use generate::Generated;
-pub use schema::{is_strict_compatible, schema_of, Validator};
 pub use stream::{StructuredEvent, StructuredStream};
 
 use crate::catalog::ModelEntry;

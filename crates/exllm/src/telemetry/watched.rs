@@ -7,8 +7,8 @@
 //! rather than in a new allocation per event.
 
 use super::record::{Outcome, Tally, Watch};
-use crate::client::ChatStream;
 use crate::error::Result;
+use crate::stream::ChatStream;
 use crate::types::{ChatResponse, StreamEvent};
 use crate::Collector;
 use futures_core::Stream;

@@ -3,8 +3,8 @@
 //! chain (gcloud application-default credentials, the metadata server, the gcloud CLI).
 //! Tokens are cached and refreshed by `gcp_auth`.
 
-use super::Signer;
 use crate::error::{Error, ErrorKind, Result};
+use crate::wire::Signer;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use gcp_auth::{CustomServiceAccount, TokenProvider};

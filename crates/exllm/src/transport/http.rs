@@ -1,9 +1,10 @@
 //! HTTP over reqwest: sends an encoded request, turns error statuses into typed errors with the
 //! provider's message, and reads bodies under a size cap.
 
-use super::timeouts::{expired, Timeouts};
+use super::timeouts::expired;
 use crate::error::{Error, ErrorKind, Result, TimeoutKind};
-use crate::provider::errors::error_from_http;
+use crate::types::Timeouts;
+use crate::wire::errors::error_from_http;
 use bytes::Bytes;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -39,7 +40,7 @@ impl HttpTransport {
     }
 
     /// Uses a reqwest client configured by the caller (proxies, TLS roots, ...).
-    pub fn from_client(client: reqwest::Client) -> Self {
+    pub(crate) fn from_client(client: reqwest::Client) -> Self {
         HttpTransport {
             client,
             last_url: LastUrl::default(),
@@ -49,7 +50,7 @@ impl HttpTransport {
     }
 
     /// Sends the request; a non-2xx status becomes a typed error carrying the provider's message.
-    pub async fn send(
+    pub(crate) async fn send(
         &self,
         req: http::Request<Bytes>,
         provider: &str,
@@ -61,7 +62,7 @@ impl HttpTransport {
 
     /// Sends a request whose body is streamed (a file upload); statuses are handled like
     /// [`HttpTransport::send`].
-    pub async fn send_streaming(
+    pub(crate) async fn send_streaming(
         &self,
         head: &http::Request<Bytes>,
         body: reqwest::Body,
@@ -137,7 +138,7 @@ impl HttpTransport {
     /// A body's chunks as they arrive (audio written to a file while it downloads), each
     /// within the `stall` timeout and all of them before `deadline`; unlike
     /// [`HttpTransport::read_body`] there is no size cap, since nothing is held.
-    pub fn body_chunks(
+    pub(crate) fn body_chunks(
         resp: reqwest::Response,
         provider: String,
         stall: Option<Duration>,
@@ -171,7 +172,11 @@ impl HttpTransport {
     }
 
     /// Reads a whole body, refusing one over [`HttpTransport::max_body_bytes`].
-    pub async fn read_body(&self, mut resp: reqwest::Response, provider: &str) -> Result<Bytes> {
+    pub(crate) async fn read_body(
+        &self,
+        mut resp: reqwest::Response,
+        provider: &str,
+    ) -> Result<Bytes> {
         let declared = resp.content_length().unwrap_or(0);
         if declared > self.max_body_bytes as u64 {
             return Err(too_large(self.max_body_bytes, provider));

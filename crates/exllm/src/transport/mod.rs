@@ -1,36 +1,23 @@
-//! Shared transport: HTTP over reqwest (rustls), the body framings providers stream in (SSE,
-//! NDJSON, AWS event-stream), per-request signers (AWS SigV4, Google OAuth), the retry policy, and the stream that ties a body, a framer and a codec's stream
-//! decoder together without an extra task or channel. Codecs never see any of this.
+//! Shared transport: HTTP over reqwest (rustls), the signers that need credentials (AWS SigV4,
+//! Google OAuth), the circuit breaker, timeouts, and the stream that ties a body, a framer and
+//! a codec's stream decoder (both from [`crate::wire`]) together without an extra task or
+//! channel. Codecs never see any of this, and nothing here knows a codec.
 
-#[cfg(feature = "bedrock")]
-mod aws_event_stream;
 mod breaker;
-mod framing;
 #[cfg(feature = "vertex")]
 mod google;
 mod http;
-mod ndjson;
-mod retry;
-mod signer;
 #[cfg(feature = "bedrock")]
 mod sigv4;
-mod sse;
 mod stream;
 mod timeouts;
 
-#[cfg(feature = "bedrock")]
-pub use aws_event_stream::{AwsEventStreamFramer, EXCEPTION_PREFIX};
+pub use crate::types::{RetryPolicy, Timeouts};
 pub use breaker::{Breaker, BreakerPolicy, BreakerState};
-pub use framing::{Frame, Framer, Framing};
 #[cfg(feature = "vertex")]
 pub use google::GoogleAuth;
 pub use http::HttpTransport;
-pub use ndjson::NdjsonFramer;
-pub use retry::RetryPolicy;
-pub use signer::Signer;
 #[cfg(feature = "bedrock")]
 pub use sigv4::SigV4Auth;
-pub use sse::SseFramer;
 pub(crate) use stream::FramedStream;
 pub(crate) use timeouts::limit;
-pub use timeouts::Timeouts;

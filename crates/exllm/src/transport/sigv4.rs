@@ -13,7 +13,7 @@ use std::fmt;
 use std::time::SystemTime;
 use tokio::sync::OnceCell;
 
-use super::Signer;
+use crate::wire::Signer;
 use futures_util::future::BoxFuture;
 
 /// Signs requests for one AWS service.

@@ -2,11 +2,11 @@
 //! and its items (chat events, Ollama progress lines) come out in order. Polled directly: no
 //! task, no channel.
 
-use super::framing::{Frame, Framer};
 use super::http::network_error;
 use super::timeouts::expired;
 use crate::error::{Error, ErrorKind, Result, TimeoutKind};
-use crate::provider::StreamDecoder;
+use crate::wire::StreamDecoder;
+use crate::wire::{Frame, Framer};
 use bytes::Bytes;
 use futures_core::Stream;
 use std::collections::VecDeque;

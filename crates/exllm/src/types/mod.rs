@@ -4,7 +4,9 @@
 //! here, one concept per file. Nothing in this module knows about HTTP or any provider's wire
 //! format, so the same values flow through every codec, the collector and the CLI.
 
+mod cache_policy;
 mod citation;
+mod cost;
 mod embed;
 mod finish;
 mod image;
@@ -15,13 +17,18 @@ mod raw_json;
 mod request;
 mod rerank;
 mod response;
+mod retry;
+pub mod schema;
 mod secret;
 mod speech;
 mod stream;
+mod timeouts;
 mod transcription;
 mod usage;
 
+pub use cache_policy::CachePolicy;
 pub use citation::Citation;
+pub use cost::Cost;
 pub use embed::{EmbedInputType, EmbedRequest, EmbedResponse};
 pub use finish::{FinishKind, FinishReason};
 pub use image::{GeneratedImage, ImageOutput, ImageRequest, ImageResponse};
@@ -36,9 +43,11 @@ pub use request::{
 };
 pub use rerank::{RerankRequest, RerankResponse, RerankResult};
 pub use response::{Alternative, ChatResponse, ResponseError, Warning};
+pub use retry::RetryPolicy;
 pub use secret::{is_credential_header, Secret};
 pub use speech::{AudioFormat, SpeechRequest, SpeechResponse};
 pub use stream::{response_to_events, StreamEvent};
+pub use timeouts::Timeouts;
 pub use transcription::{
     TimestampGranularity, TranscriptFormat, TranscriptSegment, TranscriptWord, Transcription,
     TranscriptionRequest,

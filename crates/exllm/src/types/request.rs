@@ -87,15 +87,15 @@ pub struct ChatRequest {
     pub provider_options: JsonMap,
     /// This call's timeouts, replacing the client's (not part of the wire request).
     #[serde(skip)]
-    pub timeouts: Option<crate::transport::Timeouts>,
-    /// This call's retry policy, replacing the client's ([`crate::transport::RetryPolicy::none`]
+    pub timeouts: Option<super::Timeouts>,
+    /// This call's retry policy, replacing the client's ([`super::RetryPolicy::none`]
     /// opts out; not part of the wire request).
     #[serde(skip)]
-    pub retry: Option<crate::transport::RetryPolicy>,
-    /// This call's cache policy, replacing the client cache's ([`crate::cache::CachePolicy`];
+    pub retry: Option<super::RetryPolicy>,
+    /// This call's cache policy, replacing the client cache's ([`super::CachePolicy`];
     /// not part of the wire request nor of the cache key).
     #[serde(skip)]
-    pub cache: Option<crate::cache::CachePolicy>,
+    pub cache: Option<super::CachePolicy>,
 }
 
 impl ChatRequest {
@@ -145,13 +145,13 @@ impl ChatRequest {
     }
 
     /// Sets this call's timeouts.
-    pub fn with_timeouts(mut self, t: crate::transport::Timeouts) -> Self {
+    pub fn with_timeouts(mut self, t: super::Timeouts) -> Self {
         self.timeouts = Some(t);
         self
     }
 
     /// Sets this call's retry policy.
-    pub fn with_retry(mut self, r: crate::transport::RetryPolicy) -> Self {
+    pub fn with_retry(mut self, r: super::RetryPolicy) -> Self {
         self.retry = Some(r);
         self
     }
@@ -201,7 +201,7 @@ impl Tool {
         name: impl Into<String>,
         description: impl Into<String>,
     ) -> Self {
-        let mut parameters = crate::structured::schema_of::<A>();
+        let mut parameters = super::schema::schema_of::<A>();
         if let Some(o) = parameters.as_object_mut() {
             // The title is the Rust type's name, of no use to the model.
             o.remove("title");

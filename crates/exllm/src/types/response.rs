@@ -45,7 +45,7 @@ pub struct ChatResponse {
     /// The cost in USD, set by the client when the catalog prices the model and usage is
     /// known (codecs leave it `None`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost: Option<crate::catalog::Cost>,
+    pub cost: Option<super::Cost>,
     /// The other choices when several were asked for (`n` > 1): index 1 onward, in order.
     /// The first choice is the response itself.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -14,7 +14,7 @@
 
 use crate::dispatch;
 
-use exllm::transport::Framing;
+use exllm::wire::Framing;
 use exllm::{
     response_to_events, Api, ChatRequest, ChatResponse, Collector, FinishKind, FinishReason,
     Message, Part, ProviderItem, Reasoning, ReasoningConfig, ReasoningEffort, ResponseError,

@@ -241,9 +241,7 @@ impl StreamDecoder for AnthropicStreamDecoder {
             "error" => {
                 self.finished = true;
                 let e = ev.error.unwrap_or(Value::Null);
-                out.push(StreamEvent::Error(crate::provider::errors::response_error(
-                    &e,
-                )));
+                out.push(StreamEvent::Error(crate::wire::errors::response_error(&e)));
             }
             _ => {}
         }

@@ -21,7 +21,7 @@ impl StreamDecoder for BedrockStreamDecoder {
             Value::Null
         } else {
             serde_json::from_slice(frame.data)
-                .map_err(|e| wire::decode_error("Bedrock stream event", frame.data, e))?
+                .map_err(|e| common::decode_error("Bedrock stream event", frame.data, e))?
         };
         // Some servers wrap the event in an object keyed by its type.
         let ev = frame.event;

@@ -5,17 +5,17 @@
 //! each chunk would be most of the work.
 
 use super::super::citations;
+use super::super::common;
 use super::super::decode::{ended, Count, Latest};
-use super::super::errors::response_error;
-use super::super::wire;
 use super::super::StreamDecoder;
 use super::{finish_reason, API};
 use crate::error::Result;
-use crate::transport::Frame;
 use crate::types::{
     Alternative, FinishKind, FinishReason, JsonMap, ProviderItem, RawJson, StreamEvent, ToolCall,
     Usage, UsageDetails,
 };
+use crate::wire::errors::response_error;
+use crate::wire::Frame;
 use crate::Collector;
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
@@ -193,7 +193,7 @@ impl WirePart {
 
 #[derive(Default)]
 pub(super) struct GeminiStreamDecoder {
-    ids: wire::CallIds,
+    ids: common::CallIds,
     started: bool,
     finished: bool,
     /// The latest value of each [`META_KEYS`] field.
@@ -207,7 +207,7 @@ pub(super) struct GeminiStreamDecoder {
 impl GeminiStreamDecoder {
     pub(super) fn chunk(&mut self, data: &[u8], out: &mut Vec<StreamEvent>) -> Result<()> {
         let chunk: WireChunk = serde_json::from_slice(data)
-            .map_err(|e| wire::decode_error("Gemini response", data, e))?;
+            .map_err(|e| common::decode_error("Gemini response", data, e))?;
         if let Some(e) = chunk.error {
             self.finished = true;
             out.push(StreamEvent::Error(response_error(&json!({ "error": e }))));
@@ -321,7 +321,7 @@ impl GeminiStreamDecoder {
         if let Some(call) = part.function_call {
             out.push(StreamEvent::ToolCall(ToolCall {
                 id: self.ids.next(call.get("id").and_then(Value::as_str)),
-                name: wire::str_at(&call, "name"),
+                name: common::str_at(&call, "name"),
                 arguments: match call.get("args") {
                     None | Some(Value::Null) => json!({}),
                     Some(v) => v.clone(),

@@ -3,8 +3,8 @@
 //! most of the encoding cost (a map and a string per key). A tree is built only to merge
 //! `provider_options` into it, or for the rarer message shapes (media, tool calls).
 
+use super::super::common::{self, data_url, merge_options};
 use super::super::encode::{dropped, function_tools, openai_response_format};
-use super::super::wire::{self, data_url, merge_options};
 use super::super::{Encoded, Endpoint, Quirks};
 use crate::error::{Error, ErrorKind, Result};
 use crate::types::{ChatRequest, MediaSource, Message, Part, Role, ToolChoice, Warning};
@@ -187,7 +187,7 @@ pub(super) fn encode(
         Cow::Borrowed("/chat/completions")
     };
     let request = if req.provider_options.is_empty() {
-        wire::post_json(ep, &path, &body, stream)?
+        common::post_json(ep, &path, &body, stream)?
     } else {
         let mut map = match serde_json::to_value(&body) {
             Ok(Value::Object(map)) => map,
@@ -204,7 +204,7 @@ pub(super) fn encode(
             }
         };
         merge_options(&mut map, &req.provider_options);
-        wire::post_json(ep, &path, &Value::Object(map), stream)?
+        common::post_json(ep, &path, &Value::Object(map), stream)?
     };
     Ok(Encoded { request, warnings })
 }

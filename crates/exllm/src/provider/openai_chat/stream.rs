@@ -96,7 +96,7 @@ impl StreamDecoder for ChatStreamDecoder {
             return Ok(());
         }
         let mut chunk: Envelope<'_, ChunkChoice<'_>> = serde_json::from_slice(data)
-            .map_err(|e| wire::decode_error("chat completion chunk", data, e))?;
+            .map_err(|e| common::decode_error("chat completion chunk", data, e))?;
         // Azure opens with a content-filter chunk whose id and model are empty strings.
         if !self.started {
             let id = chunk.id.take().filter(|s| !s.is_empty());

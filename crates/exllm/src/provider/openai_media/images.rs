@@ -1,6 +1,6 @@
 //! `POST /images/generations`: a prompt in, `data[]` of `url` or `b64_json` out.
 
-use super::super::wire::{self, merge_options, put};
+use super::super::common::{self, merge_options, put};
 use super::super::{Encoded, Endpoint};
 use crate::error::{Error, ErrorKind, Result};
 use crate::types::{GeneratedImage, ImageRequest, ImageResponse, JsonMap, Usage};
@@ -17,7 +17,7 @@ pub(crate) fn encode(req: &ImageRequest, model: &str, ep: &Endpoint) -> Result<E
     put(&mut body, "style", req.style.clone());
     put(&mut body, "response_format", req.output.map(|o| o.as_str()));
     merge_options(&mut body, &req.provider_options);
-    let request = wire::post_json(ep, "/images/generations", &Value::Object(body), false)?;
+    let request = common::post_json(ep, "/images/generations", &Value::Object(body), false)?;
     Ok(Encoded {
         request,
         warnings: Vec::new(),
@@ -27,7 +27,7 @@ pub(crate) fn encode(req: &ImageRequest, model: &str, ep: &Endpoint) -> Result<E
 /// Decodes `{created, data: [{url | b64_json, revised_prompt}], usage}`; inline images are
 /// decoded to bytes, their media type taken from `output_format` or sniffed from the bytes.
 pub(crate) fn decode(body: &[u8]) -> Result<ImageResponse> {
-    let v: Value = wire::parse(body, "image generation response")?;
+    let v: Value = common::parse(body, "image generation response")?;
     let data = v.get("data").and_then(Value::as_array).ok_or_else(|| {
         Error::new(
             ErrorKind::Decode,

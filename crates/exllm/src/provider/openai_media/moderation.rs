@@ -1,7 +1,7 @@
 //! `POST /moderations`: texts (and, for omni models, image URLs) in; per-result `flagged`,
 //! `categories` and `category_scores` out.
 
-use super::super::wire::{self, merge_options};
+use super::super::common::{self, merge_options};
 use super::super::{Encoded, Endpoint};
 use crate::error::{Error, ErrorKind, Result};
 use crate::types::{
@@ -33,7 +33,7 @@ pub(crate) fn encode(req: &ModerationRequest, model: &str, ep: &Endpoint) -> Res
     body.insert("model".into(), model.into());
     body.insert("input".into(), input);
     merge_options(&mut body, &req.provider_options);
-    let request = wire::post_json(ep, "/moderations", &Value::Object(body), false)?;
+    let request = common::post_json(ep, "/moderations", &Value::Object(body), false)?;
     Ok(Encoded {
         request,
         warnings: Vec::new(),
@@ -41,7 +41,7 @@ pub(crate) fn encode(req: &ModerationRequest, model: &str, ep: &Endpoint) -> Res
 }
 
 pub(crate) fn decode(body: &[u8]) -> Result<ModerationResponse> {
-    let v: Value = wire::parse(body, "moderation response")?;
+    let v: Value = common::parse(body, "moderation response")?;
     let results = v
         .get("results")
         .and_then(Value::as_array)
@@ -50,8 +50,8 @@ pub(crate) fn decode(body: &[u8]) -> Result<ModerationResponse> {
         .map(result)
         .collect::<Result<Vec<_>>>()?;
     Ok(ModerationResponse {
-        id: wire::opt_str(&v, "id"),
-        model: wire::opt_str(&v, "model"),
+        id: common::opt_str(&v, "id"),
+        model: common::opt_str(&v, "model"),
         results,
     })
 }

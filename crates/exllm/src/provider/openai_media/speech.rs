@@ -1,6 +1,6 @@
 //! `POST /audio/speech`: text and a voice in, the audio bytes out as served.
 
-use super::super::wire::{self, merge_options, put};
+use super::super::common::{self, merge_options, put};
 use super::super::{Encoded, Endpoint};
 use crate::error::{Error, ErrorKind, Result};
 use crate::types::{JsonMap, SpeechRequest, SpeechResponse};
@@ -17,7 +17,7 @@ pub(crate) fn encode(req: &SpeechRequest, model: &str, ep: &Endpoint) -> Result<
     put(&mut body, "instructions", req.instructions.clone());
     merge_options(&mut body, &req.provider_options);
     let accept = req.format.map_or("*/*", |f| f.media_type());
-    let request = wire::post_json_accepting(ep, "/audio/speech", &Value::Object(body), accept)?;
+    let request = common::post_json_accepting(ep, "/audio/speech", &Value::Object(body), accept)?;
     Ok(Encoded {
         request,
         warnings: Vec::new(),

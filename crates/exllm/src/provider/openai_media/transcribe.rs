@@ -2,7 +2,7 @@
 //! multipart form in; `{"text"}`, the verbose JSON (language, duration, segments, words), or
 //! plain text and subtitles out.
 
-use super::super::wire;
+use super::super::common;
 use super::super::{Encoded, Endpoint};
 use super::multipart::{boundary, Form};
 use crate::error::{Error, ErrorKind, Result};
@@ -127,7 +127,7 @@ pub(crate) fn encode_with(
     } else {
         "/audio/transcriptions"
     };
-    let request = wire::post_bytes(ep, path, &content_type, body)?;
+    let request = common::post_bytes(ep, path, &content_type, body)?;
     Ok(Encoded { request, warnings })
 }
 
@@ -142,7 +142,7 @@ pub(crate) fn decode(body: &[u8], format: Option<TranscriptFormat>) -> Result<Tr
             ..Default::default()
         });
     }
-    let v: Value = wire::parse(body, "transcription response")?;
+    let v: Value = common::parse(body, "transcription response")?;
     let text = v
         .get("text")
         .and_then(Value::as_str)
@@ -159,14 +159,14 @@ pub(crate) fn decode(body: &[u8], format: Option<TranscriptFormat>) -> Result<Tr
             id: s.get("id").and_then(Value::as_u64),
             start: num(s, "start").unwrap_or(0.0),
             end: num(s, "end").unwrap_or(0.0),
-            text: wire::str_at(s, "text"),
-            speaker: wire::opt_str(s, "speaker_id").or_else(|| wire::opt_str(s, "speaker")),
+            text: common::str_at(s, "text"),
+            speaker: common::opt_str(s, "speaker_id").or_else(|| common::opt_str(s, "speaker")),
         })
         .collect();
     let words = list("words")
         .iter()
         .map(|w| TranscriptWord {
-            word: wire::str_at(w, "word"),
+            word: common::str_at(w, "word"),
             start: num(w, "start").unwrap_or(0.0),
             end: num(w, "end").unwrap_or(0.0),
         })
@@ -188,7 +188,7 @@ pub(crate) fn decode(body: &[u8], format: Option<TranscriptFormat>) -> Result<Tr
         .and_then(|u| num(u, "seconds"));
     Ok(Transcription {
         text: text.to_owned(),
-        language: wire::opt_str(&v, "language"),
+        language: common::opt_str(&v, "language"),
         duration: num(&v, "duration"),
         segments,
         words,

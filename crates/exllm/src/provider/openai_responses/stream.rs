@@ -208,9 +208,7 @@ impl StreamDecoder for ResponsesStreamDecoder {
                     .error
                     .clone()
                     .unwrap_or_else(|| json!({"message": ev.message, "code": ev.code}));
-                out.push(StreamEvent::Error(crate::provider::errors::response_error(
-                    &e,
-                )));
+                out.push(StreamEvent::Error(crate::wire::errors::response_error(&e)));
             }
             _ => {}
         }

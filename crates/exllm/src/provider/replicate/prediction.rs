@@ -6,12 +6,12 @@
 //! `reason` says `canceled` or `error`), or an `error` event.
 
 use crate::error::Result;
+use crate::provider::common;
 use crate::provider::decode::{ended, Count};
-use crate::provider::errors::response_error;
-use crate::provider::wire;
-use crate::provider::StreamDecoder;
-use crate::transport::Frame;
 use crate::types::{ChatResponse, FinishKind, FinishReason, StreamEvent, Usage};
+use crate::wire::errors::response_error;
+use crate::wire::Frame;
+use crate::wire::StreamDecoder;
 use crate::Collector;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -51,7 +51,7 @@ struct Metrics {
 
 /// Parses a prediction body.
 pub(crate) fn parse(body: &[u8]) -> Result<Prediction> {
-    wire::parse(body, "Replicate prediction")
+    common::parse(body, "Replicate prediction")
 }
 
 /// Decodes a whole prediction.

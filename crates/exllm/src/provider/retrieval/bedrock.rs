@@ -1,7 +1,7 @@
 //! Bedrock `InvokeModel` embeddings: Amazon Titan (one text per request) and Cohere Embed
 //! (a batch of texts), told apart by the model id.
 
-use super::super::wire::{self, merge_options, put};
+use super::super::common::{self, merge_options, put};
 use super::super::{Encoded, Endpoint};
 use super::{input_usage, vector};
 use crate::error::{Error, ErrorKind, Result};
@@ -50,7 +50,7 @@ pub(crate) fn encode(
         }
     }
     merge_options(&mut body, &req.provider_options);
-    let request = wire::post_json(
+    let request = common::post_json(
         ep,
         &format!("/model/{path_id}/invoke"),
         &Value::Object(body),
@@ -61,7 +61,7 @@ pub(crate) fn encode(
 
 /// Decodes Titan's `{"embedding": [...], "inputTextTokenCount": n}` or Cohere's shapes.
 pub(crate) fn decode(body: &[u8]) -> Result<EmbedResponse> {
-    let v: Value = wire::parse(body, "Bedrock embeddings response")?;
+    let v: Value = common::parse(body, "Bedrock embeddings response")?;
     match v.get("embedding") {
         Some(e) => Ok(EmbedResponse {
             embeddings: vec![vector(e).ok_or_else(|| {

@@ -1,6 +1,6 @@
 //! Cohere v2 `/embed` and `/rerank`.
 
-use super::super::wire::{self, merge_options, put};
+use super::super::common::{self, merge_options, put};
 use super::super::{Encoded, Endpoint};
 use super::{input_usage, vector};
 use crate::error::{Error, ErrorKind, Result};
@@ -30,7 +30,7 @@ pub(crate) fn encode_embed(req: &EmbedRequest, model: &str, ep: &Endpoint) -> Re
     body.insert("embedding_types".into(), json!(["float"]));
     put(&mut body, "output_dimension", req.dimensions);
     merge_options(&mut body, &req.provider_options);
-    let request = wire::post_json(ep, "/embed", &Value::Object(body), false)?;
+    let request = common::post_json(ep, "/embed", &Value::Object(body), false)?;
     Ok(Encoded {
         request,
         warnings: Vec::new(),
@@ -39,7 +39,7 @@ pub(crate) fn encode_embed(req: &EmbedRequest, model: &str, ep: &Endpoint) -> Re
 
 /// Decodes `{"embeddings": {"float": [[...]]}}` (v2) or `{"embeddings": [[...]]}` (v1, Bedrock).
 pub(crate) fn decode_embed(body: &[u8]) -> Result<EmbedResponse> {
-    let v: Value = wire::parse(body, "Cohere embeddings response")?;
+    let v: Value = common::parse(body, "Cohere embeddings response")?;
     let list = match v.get("embeddings") {
         Some(Value::Object(o)) => o.get("float"),
         other => other,
@@ -76,7 +76,7 @@ pub(crate) fn encode_rerank(req: &RerankRequest, model: &str, ep: &Endpoint) -> 
     body.insert("documents".into(), req.documents.clone().into());
     put(&mut body, "top_n", req.top_n);
     merge_options(&mut body, &req.provider_options);
-    let request = wire::post_json(ep, "/rerank", &Value::Object(body), false)?;
+    let request = common::post_json(ep, "/rerank", &Value::Object(body), false)?;
     Ok(Encoded {
         request,
         warnings: Vec::new(),
@@ -84,7 +84,7 @@ pub(crate) fn encode_rerank(req: &RerankRequest, model: &str, ep: &Endpoint) -> 
 }
 
 pub(crate) fn decode_rerank(body: &[u8]) -> Result<RerankResponse> {
-    let v: Value = wire::parse(body, "Cohere rerank response")?;
+    let v: Value = common::parse(body, "Cohere rerank response")?;
     let mut results = v
         .get("results")
         .and_then(Value::as_array)

@@ -1,6 +1,6 @@
 //! Gemini `batchEmbedContents`.
 
-use super::super::wire::{self, merge_options};
+use super::super::common::{self, merge_options};
 use super::super::{Encoded, Endpoint};
 use super::vector;
 use crate::error::{Error, ErrorKind, Result};
@@ -36,7 +36,7 @@ pub(crate) fn encode(req: &EmbedRequest, model: &str, ep: &Endpoint) -> Result<E
     let mut body = JsonMap::new();
     body.insert("requests".into(), Value::Array(requests));
     merge_options(&mut body, &req.provider_options);
-    let request = wire::post_json(
+    let request = common::post_json(
         ep,
         &format!("/models/{model}:batchEmbedContents"),
         &Value::Object(body),
@@ -49,7 +49,7 @@ pub(crate) fn encode(req: &EmbedRequest, model: &str, ep: &Endpoint) -> Result<E
 }
 
 pub(crate) fn decode(body: &[u8]) -> Result<EmbedResponse> {
-    let v: Value = wire::parse(body, "Gemini embeddings response")?;
+    let v: Value = common::parse(body, "Gemini embeddings response")?;
     let embeddings = v
         .get("embeddings")
         .and_then(Value::as_array)

@@ -1,6 +1,6 @@
 //! Ollama `/api/embed` (batch input).
 
-use super::super::wire::{self, merge_options, put};
+use super::super::common::{self, merge_options, put};
 use super::super::{Encoded, Endpoint};
 use super::{input_usage, vector};
 use crate::error::{Error, ErrorKind, Result};
@@ -17,12 +17,12 @@ pub(crate) fn encode(req: &EmbedRequest, model: &str, ep: &Endpoint) -> Result<E
         warnings.push(Warning::unsupported("input_type", &ep.provider));
     }
     merge_options(&mut body, &req.provider_options);
-    let request = wire::post_json(ep, "/api/embed", &Value::Object(body), false)?;
+    let request = common::post_json(ep, "/api/embed", &Value::Object(body), false)?;
     Ok(Encoded { request, warnings })
 }
 
 pub(crate) fn decode(body: &[u8]) -> Result<EmbedResponse> {
-    let v: Value = wire::parse(body, "Ollama embed response")?;
+    let v: Value = common::parse(body, "Ollama embed response")?;
     let embeddings = v
         .get("embeddings")
         .and_then(Value::as_array)

@@ -3,7 +3,7 @@
 //! value `float`), and base64 answers, when a caller asks for them, decode too. Voyage and
 //! Jina take what the vectors are for, and Voyage the dimensions, under names of their own.
 
-use super::super::wire::{self, merge_options, put};
+use super::super::common::{self, merge_options, put};
 use super::super::{Encoded, Endpoint};
 use super::{input_usage, vector};
 use crate::error::{Error, ErrorKind, Result};
@@ -50,12 +50,12 @@ pub(crate) fn encode(req: &EmbedRequest, model: &str, ep: &Endpoint) -> Result<E
     } else {
         "/embeddings".to_owned()
     };
-    let request = wire::post_json(ep, &path, &Value::Object(body), false)?;
+    let request = common::post_json(ep, &path, &Value::Object(body), false)?;
     Ok(Encoded { request, warnings })
 }
 
 pub(crate) fn decode(body: &[u8]) -> Result<EmbedResponse> {
-    let v: Value = wire::parse(body, "embeddings response")?;
+    let v: Value = common::parse(body, "embeddings response")?;
     let mut items: Vec<(usize, Vec<f32>)> = Vec::new();
     for (i, d) in v
         .get("data")

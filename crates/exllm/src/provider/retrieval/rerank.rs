@@ -3,7 +3,7 @@
 //! names — it asks for `top_k` and answers in `data[]` rather than `results[]` — so the
 //! decoder reads either list.
 
-use super::super::wire::{self, merge_options, put};
+use super::super::common::{self, merge_options, put};
 use super::super::{Encoded, Endpoint};
 use super::input_usage;
 use crate::error::{Error, ErrorKind, Result};
@@ -26,7 +26,7 @@ pub(crate) fn encode(req: &RerankRequest, model: &str, ep: &Endpoint) -> Result<
     body.insert("documents".into(), req.documents.clone().into());
     put(&mut body, limit_key(ep), req.top_n);
     merge_options(&mut body, &req.provider_options);
-    let request = wire::post_json(ep, "/rerank", &Value::Object(body), false)?;
+    let request = common::post_json(ep, "/rerank", &Value::Object(body), false)?;
     Ok(Encoded {
         request,
         warnings: Vec::new(),
@@ -37,7 +37,7 @@ pub(crate) fn encode(req: &RerankRequest, model: &str, ep: &Endpoint) -> Result<
 /// `{index, relevance_score}`, best first (a stable sort: servers already sort, and equal
 /// scores keep their order).
 pub(crate) fn decode(body: &[u8]) -> Result<RerankResponse> {
-    let v: Value = wire::parse(body, "rerank response")?;
+    let v: Value = common::parse(body, "rerank response")?;
     let list = v
         .get("results")
         .or_else(|| v.get("data"))

@@ -3,16 +3,16 @@
 //! carries the finish reason, the token counts and the timings, which are kept in
 //! `provider_meta`. A line `{"error": "..."}` inside a stream ends the answer with an error.
 
+use super::common::{self, put};
 use super::decode::ended;
 use super::encode::{args_object, dropped, function_tools, settle, tool_name};
-use super::wire::{self, put};
-use super::{Api, Codec, Encoded, Endpoint, ModelEntry, StreamDecoder};
+use super::{Api, Codec, Encoded, Endpoint, ListedModel, StreamDecoder};
 use crate::error::Result;
-use crate::transport::{Frame, Framing};
 use crate::types::{
     ChatRequest, ChatResponse, FinishKind, FinishReason, JsonMap, MediaSource, Part,
     ReasoningEffort, ResponseFormat, Role, StreamEvent, ToolCall, Usage, Warning,
 };
+use crate::wire::{Frame, Framing};
 use crate::Collector;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -115,7 +115,7 @@ impl Codec for OllamaCodec {
         } else {
             "application/json"
         };
-        let request = wire::post_json_accepting(ep, "/api/chat", &Value::Object(body), accept)?;
+        let request = common::post_json_accepting(ep, "/api/chat", &Value::Object(body), accept)?;
         Ok(Encoded { request, warnings })
     }
 
@@ -136,7 +136,7 @@ impl Codec for OllamaCodec {
     }
 
     fn list_models(&self, ep: &Endpoint) -> Result<http::Request<bytes::Bytes>> {
-        wire::get(ep, "/api/tags")
+        common::get(ep, "/api/tags")
     }
 
     fn encode_embed(
@@ -152,7 +152,7 @@ impl Codec for OllamaCodec {
         super::retrieval::ollama::decode(body)
     }
 
-    fn decode_models(&self, body: &[u8]) -> Result<Vec<ModelEntry>> {
+    fn decode_models(&self, body: &[u8]) -> Result<Vec<ListedModel>> {
         #[derive(Deserialize)]
         struct Tags {
             #[serde(default)]
@@ -162,11 +162,11 @@ impl Codec for OllamaCodec {
         struct Tag {
             name: String,
         }
-        let tags: Tags = wire::parse(body, "Ollama model list")?;
+        let tags: Tags = common::parse(body, "Ollama model list")?;
         Ok(tags
             .models
             .into_iter()
-            .map(|t| ModelEntry {
+            .map(|t| ListedModel {
                 id: t.name,
                 display_name: None,
                 owned_by: None,
@@ -289,7 +289,7 @@ struct WireFunction {
 
 #[derive(Default)]
 struct OllamaStreamDecoder {
-    ids: wire::CallIds,
+    ids: common::CallIds,
     started: bool,
     done: bool,
 }
@@ -297,7 +297,7 @@ struct OllamaStreamDecoder {
 impl OllamaStreamDecoder {
     fn line(&mut self, data: &[u8], out: &mut Vec<StreamEvent>) -> Result<()> {
         let line: Line = serde_json::from_slice(data)
-            .map_err(|e| wire::decode_error("Ollama response line", data, e))?;
+            .map_err(|e| common::decode_error("Ollama response line", data, e))?;
         if !self.started && line.model.is_some() {
             self.started = true;
             out.push(StreamEvent::Start {
@@ -307,7 +307,7 @@ impl OllamaStreamDecoder {
         }
         if let Some(e) = line.error {
             self.done = true;
-            out.push(StreamEvent::Error(super::errors::response_error(
+            out.push(StreamEvent::Error(crate::wire::errors::response_error(
                 &json!({ "error": e }),
             )));
             return Ok(());

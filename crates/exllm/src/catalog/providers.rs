@@ -10,15 +10,15 @@
 //! the rate-limit headers each sends. Where nothing is known the answer says so
 //! ([`Support::Unknown`], an empty header list) rather than guessing "no".
 
-use super::registry::{AuthStyle, ProviderSpec, PROVIDERS};
-use super::{Api, Endpoint};
-use crate::catalog::{Catalog, Mode};
+use super::{Catalog, Mode};
 use crate::error::ErrorKind;
-use crate::transport::Framing;
+use crate::provider::registry::{AuthStyle, ProviderSpec, PROVIDERS};
+use crate::provider::{Api, Endpoint};
 use crate::types::{
     EmbedRequest, ImageRequest, ModerationRequest, RerankRequest, SpeechRequest,
     TranscriptionRequest,
 };
+use crate::wire::Framing;
 
 macro_rules! endpoint_kinds {
     ($($kind:ident => $name:literal, $doc:literal;)*) => {
@@ -152,7 +152,7 @@ impl ProviderCapabilities {
 
 /// The capabilities of the registry provider `name`.
 pub fn provider_capabilities(name: &str) -> Option<ProviderCapabilities> {
-    super::registry::find(name).map(derive)
+    crate::provider::registry::find(name).map(derive)
 }
 
 /// The capabilities of every registry provider, in registry order.

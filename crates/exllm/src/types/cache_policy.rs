@@ -3,7 +3,7 @@
 //! each a separate choice, settable on the cache (the default) and per request
 //! ([`crate::ChatRequest::cache`]).
 
-use crate::types::{ChatRequest, Part};
+use super::{ChatRequest, Part};
 use std::time::Duration;
 
 /// When and how long answers are cached.

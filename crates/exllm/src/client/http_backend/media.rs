@@ -2,7 +2,7 @@
 //! transcription, speech and moderation. Each is the codec's encode and decode around the
 //! same `send` as chat, so retries, timeouts, the breaker, redaction and logging apply alike.
 
-use super::HttpProvider;
+use super::HttpBackend;
 use crate::client::SpeechStream;
 use crate::error::{Error, ErrorKind, Result, TimeoutKind};
 use crate::transport::{limit, HttpTransport};
@@ -11,7 +11,7 @@ use crate::types::{
     SpeechResponse, Transcription, TranscriptionRequest,
 };
 
-impl HttpProvider {
+impl HttpBackend {
     pub(super) async fn image_call(&self, req: ImageRequest) -> Result<ImageResponse> {
         let codec = self.inner.codec;
         let (mut out, notes) = self

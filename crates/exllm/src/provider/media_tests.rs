@@ -1,5 +1,5 @@
-//! How each codec puts images and documents on the wire, kept beside the media module because
-//! the fixes they cover (Cohere images, `data:` URLs given as URLs) belong to this feature.
+//! How each codec puts images and documents on the wire: the media fixes they cover (Cohere
+//! images, `data:` URLs given as URLs) across every codec at once.
 
 use crate::provider::{Api, Endpoint};
 use crate::types::{ChatRequest, ImageDetail, MediaSource, Message, Part, Role};

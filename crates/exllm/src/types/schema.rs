@@ -1,10 +1,10 @@
 //! JSON Schemas from Rust types (`schemars`) and checking values against them (`jsonschema`).
 //! Schemas are generated self-contained (sub-schemas inlined where the type is not recursive)
-//! because providers differ in how much of `$ref` they follow.
+//! because providers differ in how much of `$ref` they follow. Here, with the types, because
+//! tools (`Tool::for_type`) and the client's tool loop use them as much as structured output.
 
 use crate::error::{Error, ErrorKind, Result};
-use schemars::generate::SchemaSettings;
-use schemars::JsonSchema;
+use schemars::{generate::SchemaSettings, JsonSchema};
 use serde_json::Value;
 
 /// The JSON Schema of `T`, as providers take it: no `$schema` key, sub-schemas inlined.

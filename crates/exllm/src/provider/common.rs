@@ -1,7 +1,7 @@
 //! Helpers every codec shares: building HTTP requests from an endpoint, merging
 //! `provider_options`, and decoding JSON with errors that say what was wrong.
 
-use super::{Auth, Endpoint, ModelEntry};
+use super::{Auth, Endpoint, ListedModel};
 use crate::error::{Error, ErrorKind, Result};
 use crate::types::JsonMap;
 use bytes::Bytes;
@@ -243,7 +243,7 @@ pub(crate) fn decode_error(what: &str, body: &[u8], e: serde_json::Error) -> Err
 }
 
 /// Decodes an OpenAI-style model list.
-pub(crate) fn decode_model_list(body: &[u8]) -> Result<Vec<ModelEntry>> {
+pub(crate) fn decode_model_list(body: &[u8]) -> Result<Vec<ListedModel>> {
     #[derive(serde::Deserialize)]
     struct List {
         #[serde(default)]
@@ -261,7 +261,7 @@ pub(crate) fn decode_model_list(body: &[u8]) -> Result<Vec<ModelEntry>> {
     Ok(list
         .data
         .into_iter()
-        .map(|e| ModelEntry {
+        .map(|e| ListedModel {
             id: e.id,
             display_name: e.display_name,
             owned_by: e.owned_by,

@@ -1,7 +1,7 @@
 //! A provider for users' own tests: canned responses, a handler closure, simulated errors and
 //! broken streams, streaming of any response, and capture of every request it received.
 
-use crate::client::{ChatProvider, ChatStream};
+use super::{Backend, ChatStream};
 use crate::error::{Error, Result};
 use crate::types::{
     response_to_events, ChatResponse, FinishKind, FinishReason, Part, Role, ToolCall, Usage,
@@ -181,7 +181,7 @@ impl MockProvider {
     }
 }
 
-impl ChatProvider for MockProvider {
+impl Backend for MockProvider {
     fn chat(&self, req: crate::types::ChatRequest) -> BoxFuture<'static, Result<ChatResponse>> {
         let reply = self.reply(req);
         Box::pin(async move {

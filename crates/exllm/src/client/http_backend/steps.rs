@@ -4,12 +4,13 @@
 //! and timeouts as the first. A stream opened this way cancels the work when it is dropped
 //! before its end, if the codec says how.
 
-use super::{CallPolicy, HttpProvider, Notes};
+use super::{CallPolicy, HttpBackend, Notes};
 use crate::client::ChatStream;
 use crate::error::{Error, ErrorKind, Result, TimeoutKind};
 use crate::provider::{copy_request, Auth, Codec, Encoded, Endpoint, Step};
-use crate::transport::{limit, FramedStream, HttpTransport, Signer};
+use crate::transport::{limit, FramedStream, HttpTransport};
 use crate::types::{response_to_events, ChatRequest, ChatResponse, StreamEvent};
+use crate::wire::Signer;
 use bytes::Bytes;
 use futures_core::Stream;
 use futures_util::StreamExt;
@@ -29,7 +30,7 @@ fn poll_wait(polls: u32) -> Duration {
     Duration::from_millis(ms.min(4000))
 }
 
-impl HttpProvider {
+impl HttpBackend {
     /// A whole answer through the codec's steps, within the call's total timeout.
     pub(super) async fn chat_steps(
         &self,

@@ -2,9 +2,9 @@
 //! answer starts. Nothing here is specific to any provider.
 
 use super::builder::ClientBuilder;
-use super::{ChatProvider, ChatStream};
+use super::{Backend, ChatStream};
 use crate::error::{Error, ErrorKind, Result, TimeoutKind};
-use crate::provider::{Auth, Codec, Encoded, Endpoint, ModelEntry};
+use crate::provider::{Auth, Codec, Encoded, Endpoint, ListedModel};
 use crate::telemetry::{Callbacks, Redactor, RetryInfo};
 use crate::transport::{
     limit, Breaker, BreakerPolicy, BreakerState, FramedStream, HttpTransport, RetryPolicy, Timeouts,
@@ -23,7 +23,7 @@ mod steps;
 
 /// A provider reached over HTTP through a codec.
 #[derive(Clone)]
-pub struct HttpProvider {
+pub struct HttpBackend {
     inner: Arc<Shared>,
     timeouts: Timeouts,
     callbacks: Callbacks,
@@ -40,9 +40,9 @@ struct Shared {
 }
 
 /// Shows the API and endpoint (its key and header values hidden).
-impl std::fmt::Debug for HttpProvider {
+impl std::fmt::Debug for HttpBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HttpProvider")
+        f.debug_struct("HttpBackend")
             .field("api", &self.inner.codec.api())
             .field("endpoint", &self.inner.endpoint)
             .field("timeouts", &self.timeouts)
@@ -50,7 +50,7 @@ impl std::fmt::Debug for HttpProvider {
     }
 }
 
-impl HttpProvider {
+impl HttpBackend {
     /// A provider speaking `codec` at `endpoint`, with the default circuit breaker.
     pub fn new(
         codec: &'static dyn Codec,
@@ -69,7 +69,7 @@ impl HttpProvider {
         retry: RetryPolicy,
         breaker: BreakerPolicy,
     ) -> Self {
-        HttpProvider {
+        HttpBackend {
             inner: Arc::new(Shared {
                 codec,
                 endpoint,
@@ -203,7 +203,7 @@ impl HttpProvider {
             )
             .with_provider(name.clone()));
         }
-        crate::media::check_request(self.inner.codec.api(), req)
+        crate::provider::check_media(self.inner.codec.api(), req)
             .map_err(|e| e.with_provider(self.inner.endpoint.provider.clone()))
     }
 
@@ -314,7 +314,7 @@ impl HttpProvider {
         self.call_within(&self.policy(None), encode, decode).await
     }
 
-    /// [`HttpProvider::call`] with these timeouts, the total one around all of it.
+    /// [`HttpBackend::call`] with these timeouts, the total one around all of it.
     async fn call_within<T>(
         &self,
         t: &CallPolicy,
@@ -390,7 +390,7 @@ fn circuit_open(provider: &str, wait: std::time::Duration) -> Error {
     .with_retry_after(wait)
 }
 
-impl ChatProvider for HttpProvider {
+impl Backend for HttpBackend {
     fn api(&self) -> Option<crate::provider::Api> {
         Some(self.inner.codec.api())
     }
@@ -488,7 +488,7 @@ impl ChatProvider for HttpProvider {
         })
     }
 
-    fn list_models(&self) -> BoxFuture<'static, Result<Vec<ModelEntry>>> {
+    fn list_models(&self) -> BoxFuture<'static, Result<Vec<ListedModel>>> {
         let this = self.clone();
         Box::pin(async move {
             let codec = this.inner.codec;

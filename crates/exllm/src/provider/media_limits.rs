@@ -19,11 +19,9 @@
 //! - Ollama `/api/chat`: `images` is a list of base64 strings; no documents, no URLs.
 //! - Cohere "Image inputs" (v2 chat): up to 20 images per request; no document inputs.
 
-use super::base64;
-use super::detect::image_info;
-use super::load::parse_data_url;
+use super::Api;
 use crate::error::{Error, ErrorKind, Result};
-use crate::provider::Api;
+use crate::media::{base64, image_info, parse_data_url};
 use crate::types::{ChatRequest, MediaSource, Part};
 
 const MB: usize = 1024 * 1024;
@@ -53,7 +51,7 @@ impl MediaLimits {
     /// The limits of `api` (see the module documentation for their sources).
     ///
     /// ```
-    /// let l = exllm::media::MediaLimits::of(exllm::Api::Bedrock);
+    /// let l = exllm::provider::MediaLimits::of(exllm::Api::Bedrock);
     /// assert_eq!(l.max_images, Some(20));
     /// ```
     pub fn of(api: Api) -> Self {
@@ -117,14 +115,14 @@ impl MediaLimits {
 /// sent. Media inside tool results counts too.
 ///
 /// ```
-/// use exllm::{media, Api, ChatRequest, ErrorKind, Message, Part, Role};
+/// use exllm::{media, provider, Api, ChatRequest, ErrorKind, Message, Part, Role};
 /// let pdf = media::from_bytes(b"%PDF-1.7\n", Some("a.pdf")).unwrap();
 /// let req = ChatRequest::new("ollama/llava", vec![Message::new(Role::User, vec![pdf])]);
-/// assert!(media::check_request(Api::Anthropic, &req).is_ok());
-/// let e = media::check_request(Api::Ollama, &req).unwrap_err();
+/// assert!(provider::check_media(Api::Anthropic, &req).is_ok());
+/// let e = provider::check_media(Api::Ollama, &req).unwrap_err();
 /// assert_eq!(e.kind(), ErrorKind::Unsupported);
 /// ```
-pub fn check_request(api: Api, req: &ChatRequest) -> Result<()> {
+pub fn check_media(api: Api, req: &ChatRequest) -> Result<()> {
     let limits = MediaLimits::of(api);
     let mut tally = Tally::default();
     for m in &req.messages {

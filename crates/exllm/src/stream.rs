@@ -1,5 +1,6 @@
 //! [`ChatStream`]: the events of a streamed answer, and how to fold them into the same
-//! response a non-streaming call returns without losing what arrived before an error.
+//! response a non-streaming call returns without losing what arrived before an error. It sits
+//! below the client so that the layers the client composes (cache, telemetry) can wrap it.
 
 use crate::catalog::ModelEntry;
 use crate::error::Result;
