@@ -181,7 +181,7 @@ fn usage_object(u: Option<&Usage>) -> Value {
 #[cfg(test)]
 pub(crate) mod test_support;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 #[cfg(test)]
 mod tests_request;
 #[cfg(test)]

@@ -11,10 +11,13 @@ use super::{
     call_item, message_item, new_id, reasoning_item, response_object, text_part, Head, Outcome,
     API_NAME,
 };
+use crate::wire::anthropic::calls::{Action, Calls};
 use crate::wire::{ApiError, StreamEncoder};
-use exllm::{FinishReason, Reasoning, ResponseError, StreamEvent, ToolCall, Usage};
+use exllm::{FinishReason, ResponseError, StreamEvent, ToolCall, Usage};
 use serde_json::{json, Value};
 use std::io::Write;
+
+mod content;
 
 /// The open message's current content part.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -37,20 +40,13 @@ enum Open {
         index: u32,
         text: String,
     },
-    /// A function call, by its position in `calls`.
-    Call(usize),
-}
-
-/// A function call of the stream.
-struct Call {
-    /// The canonical index.
-    key: u32,
-    /// Output index, once its item was added.
-    index: Option<u32>,
-    item_id: String,
-    call_id: String,
-    name: String,
-    args: String,
+    /// A function call: its item id, output index, id and name, and arguments so far.
+    Call {
+        item_id: String,
+        index: u32,
+        call: ToolCall,
+        args: String,
+    },
 }
 
 /// The Responses stream encoder.
@@ -61,7 +57,7 @@ pub(super) struct ResponsesStream {
     done: bool,
     open: Open,
     next_index: u32,
-    calls: Vec<Call>,
+    calls: Calls,
     /// Finished items by output index.
     output: Vec<(u32, Value)>,
     usage: Option<Usage>,
@@ -78,7 +74,7 @@ impl ResponsesStream {
             done: false,
             open: Open::None,
             next_index: 0,
-            calls: Vec::new(),
+            calls: Calls::default(),
             output: Vec::new(),
             usage: None,
             finish: None,
@@ -169,206 +165,97 @@ impl ResponsesStream {
                 }
                 self.item_done(index, message_item(&id, done, "completed"), out);
             }
-            Open::Call(i) => {
-                let c = &self.calls[i];
-                let (item_id, index) = (c.item_id.clone(), c.index.unwrap_or(0));
-                let done = json!({"item_id": item_id, "output_index": index, "name": c.name, "arguments": c.args});
-                let item = call_item(&item_id, &self.tool_call(i), "completed");
-                self.emit(out, "response.function_call_arguments.done", done);
-                self.item_done(index, item, out);
-            }
-        }
-    }
-
-    /// Ends a content part: its `.done` event and `response.content_part.done`; returns it.
-    fn close_part(
-        &mut self,
-        id: &str,
-        index: u32,
-        ci: u32,
-        (kind, text): (PartKind, String),
-        out: &mut Vec<u8>,
-    ) -> Value {
-        let part = match kind {
-            PartKind::Text => {
-                let done = json!({"item_id": id, "output_index": index, "content_index": ci, "text": text, "logprobs": []});
-                self.emit(out, "response.output_text.done", done);
-                text_part(&text)
-            }
-            PartKind::Refusal => {
-                let done = json!({"item_id": id, "output_index": index, "content_index": ci, "refusal": text});
-                self.emit(out, "response.refusal.done", done);
-                json!({"type": "refusal", "refusal": text})
-            }
-        };
-        let done = json!({"item_id": id, "output_index": index, "content_index": ci, "part": part});
-        self.emit(out, "response.content_part.done", done);
-        part
-    }
-
-    /// Closes an open reasoning item, with what must travel back with it.
-    fn close_reasoning(
-        &mut self,
-        done: Option<(&Option<String>, &Option<String>)>,
-        out: &mut Vec<u8>,
-    ) {
-        if !matches!(self.open, Open::Reasoning { .. }) {
-            return;
-        }
-        let Open::Reasoning { id, index, text } = std::mem::replace(&mut self.open, Open::None)
-        else {
-            return;
-        };
-        if !text.is_empty() {
-            let part = json!({"type": "summary_text", "text": text});
-            let base =
-                json!({"item_id": id, "output_index": index, "summary_index": 0, "text": text});
-            self.emit(out, "response.reasoning_summary_text.done", base);
-            let base =
-                json!({"item_id": id, "output_index": index, "summary_index": 0, "part": part});
-            self.emit(out, "response.reasoning_summary_part.done", base);
-        }
-        let (encrypted, backend_id) = done
-            .map(|(e, i)| (e.clone(), i.clone()))
-            .unwrap_or_default();
-        let r = Reasoning {
-            text,
-            signature: None,
-            encrypted,
-            id: backend_id.clone(),
-        };
-        // The backend's own id (known only now) is the one it needs back.
-        self.item_done(
-            index,
-            reasoning_item(backend_id.as_deref().unwrap_or(&id), &r),
-            out,
-        );
-    }
-
-    /// Makes a message with a `kind` part the open item; returns (item id, output index,
-    /// content index).
-    fn ensure_part(&mut self, kind: PartKind, out: &mut Vec<u8>) -> (String, u32, u32) {
-        if !matches!(self.open, Open::Message { .. }) {
-            let id = new_id("msg_");
-            let index = self.add_item(message_item(&id, Vec::new(), "in_progress"), out);
-            self.open = Open::Message {
-                id,
+            Open::Call {
+                item_id,
                 index,
-                done: Vec::new(),
-                part: None,
-            };
-        }
-        let Open::Message {
-            id,
-            index,
-            mut done,
-            part,
-        } = std::mem::replace(&mut self.open, Open::None)
-        else {
-            unreachable!("a message was opened above")
-        };
-        let part = match part {
-            Some(p) if p.0 == kind => Some(p),
-            other => {
-                if let Some(p) = other {
-                    done.push(self.close_part(&id, index, done.len() as u32, p, out));
-                }
-                let empty = match kind {
-                    PartKind::Text => text_part(""),
-                    PartKind::Refusal => json!({"type": "refusal", "refusal": ""}),
-                };
-                let added = json!({"item_id": id, "output_index": index, "content_index": done.len(), "part": empty});
-                self.emit(out, "response.content_part.added", added);
-                Some((kind, String::new()))
+                mut call,
+                args,
+            } => {
+                let done = json!({"item_id": item_id, "output_index": index, "name": call.name, "arguments": args});
+                self.emit(out, "response.function_call_arguments.done", done);
+                call.arguments = Value::String(args);
+                self.item_done(index, call_item(&item_id, &call, "completed"), out);
             }
-        };
-        let ci = done.len() as u32;
-        let result = (id.clone(), index, ci);
-        self.open = Open::Message {
-            id,
-            index,
-            done,
-            part,
-        };
-        result
+        }
     }
 
-    fn text(&mut self, kind: PartKind, t: &str, out: &mut Vec<u8>) {
-        let (id, index, ci) = self.ensure_part(kind, out);
-        let name = match kind {
-            PartKind::Text => "response.output_text.delta",
-            PartKind::Refusal => "response.refusal.delta",
+    /// Emits what the call queue decided.
+    fn apply(&mut self, action: Action, calls: &mut Calls, out: &mut Vec<u8>) {
+        match action {
+            Action::Open(i) => {
+                let c = calls.get_mut(i);
+                if c.id.is_empty() {
+                    c.id = new_id("call_");
+                }
+                let (call_id, name, args) = (c.id.clone(), c.name.clone(), c.args.clone());
+                self.open_call(call_id, name, out);
+                if !args.is_empty() {
+                    self.call_delta(&args, out);
+                }
+            }
+            Action::Delta(i, from) => {
+                self.call_delta(calls.get(i).args.get(from..).unwrap_or(""), out);
+            }
+            Action::Close(_) => self.close(out),
+        }
+    }
+
+    /// Runs `f` on the call queue with `apply` emitting its actions.
+    fn with_calls(
+        &mut self,
+        out: &mut Vec<u8>,
+        f: impl FnOnce(&mut Calls, &mut dyn FnMut(Action, &mut Calls)),
+    ) {
+        let mut calls = std::mem::take(&mut self.calls);
+        f(&mut calls, &mut |a, c| self.apply(a, c, out));
+        self.calls = calls;
+    }
+
+    /// Shows and closes the calls in flight, before something else is shown.
+    fn flush_calls(&mut self, out: &mut Vec<u8>) {
+        if self.calls.pending() {
+            self.with_calls(out, |c, act| c.flush(act));
+        }
+    }
+
+    /// Adds a function call item and makes it the open one.
+    fn open_call(&mut self, call_id: String, name: String, out: &mut Vec<u8>) {
+        let item_id = new_id("fc_");
+        let call = ToolCall {
+            id: call_id,
+            name,
+            ..Default::default()
         };
-        let extra = format!("\"content_index\":{ci},\"logprobs\":[],");
-        self.delta(out, name, &id, index, &extra, t);
-        if let Open::Message {
-            part: Some((_, text)),
+        let index = self.add_item(call_item(&item_id, &call, "in_progress"), out);
+        self.open = Open::Call {
+            item_id,
+            index,
+            call,
+            args: String::new(),
+        };
+    }
+
+    /// A fragment of the open call's arguments.
+    fn call_delta(&mut self, text: &str, out: &mut Vec<u8>) {
+        let Open::Call {
+            item_id,
+            index,
+            args,
             ..
         } = &mut self.open
-        {
-            text.push_str(t);
-        }
-    }
-
-    /// The position of call `key` in `self.calls`, adding it when new.
-    fn call(&mut self, key: u32) -> usize {
-        if let Some(i) = self.calls.iter().position(|c| c.key == key) {
-            return i;
-        }
-        self.calls.push(Call {
-            key,
-            index: None,
-            item_id: new_id("fc_"),
-            call_id: String::new(),
-            name: String::new(),
-            args: String::new(),
-        });
-        self.calls.len() - 1
-    }
-
-    fn tool_call(&self, i: usize) -> ToolCall {
-        let c = &self.calls[i];
-        ToolCall {
-            id: c.call_id.clone(),
-            name: c.name.clone(),
-            arguments: Value::String(c.args.clone()),
-            provider_meta: None,
-        }
-    }
-
-    /// Adds the item of call `i` and makes it the open one.
-    fn open_call(&mut self, i: usize, out: &mut Vec<u8>) {
-        if self.calls[i].call_id.is_empty() {
-            self.calls[i].call_id = new_id("call_");
-        }
-        let item = call_item(&self.calls[i].item_id, &self.tool_call(i), "in_progress");
-        let index = self.add_item(item, out);
-        self.calls[i].index = Some(index);
-        self.open = Open::Call(i);
-    }
-
-    fn call_delta(&mut self, i: usize, args: &str, out: &mut Vec<u8>) {
-        if self.calls[i].index.is_none() {
-            self.open_call(i, out);
-        }
-        let (id, index) = (
-            self.calls[i].item_id.clone(),
-            self.calls[i].index.unwrap_or(0),
-        );
+        else {
+            return;
+        };
+        args.push_str(text);
+        let (item_id, index) = (item_id.clone(), *index);
         self.delta(
             out,
             "response.function_call_arguments.delta",
-            &id,
+            &item_id,
             index,
             "",
-            args,
+            text,
         );
-        self.calls[i].args.push_str(args);
-        // A fragment of a call already closed (a backend interleaving parallel calls) is
-        // still delivered, and the finished item is kept whole for `response.completed`.
-        if let Some((_, item)) = self.output.iter_mut().find(|(n, _)| *n == index) {
-            item["arguments"] = self.calls[i].args.as_str().into();
-        }
     }
 
     fn end(&mut self, kind: &str, error: Option<(String, String)>, out: &mut Vec<u8>) {
@@ -400,95 +287,45 @@ impl StreamEncoder for ResponsesStream {
             return;
         }
         match event {
-            StreamEvent::Start { id, .. } => {
-                if let (false, Some(id)) = (self.started, id) {
-                    self.head.id = id.clone();
-                }
+            StreamEvent::Start { id: Some(id), .. } if !self.started => self.head.id = id.clone(),
+            StreamEvent::TextDelta(t) if !t.is_empty() => {
+                self.flush_calls(out);
+                self.text(PartKind::Text, t, out);
             }
-            StreamEvent::TextDelta(t) if !t.is_empty() => self.text(PartKind::Text, t, out),
-            StreamEvent::RefusalDelta(t) if !t.is_empty() => self.text(PartKind::Refusal, t, out),
+            StreamEvent::RefusalDelta(t) if !t.is_empty() => {
+                self.flush_calls(out);
+                self.text(PartKind::Refusal, t, out);
+            }
             StreamEvent::ReasoningDelta(t) if !t.is_empty() => {
-                if !matches!(self.open, Open::Reasoning { .. }) {
-                    let id = new_id("rs_");
-                    let index =
-                        self.add_item(json!({"id": id, "type": "reasoning", "summary": []}), out);
-                    self.open = Open::Reasoning {
-                        id,
-                        index,
-                        text: String::new(),
-                    };
-                }
-                let Open::Reasoning { id, index, text } = &mut self.open else {
-                    return;
-                };
-                let (id, index, first) = (id.clone(), *index, text.is_empty());
-                text.push_str(t);
-                if first {
-                    let part = json!({"type": "summary_text", "text": ""});
-                    let added = json!({"item_id": id, "output_index": index, "summary_index": 0, "part": part});
-                    self.emit(out, "response.reasoning_summary_part.added", added);
-                }
-                self.delta(
-                    out,
-                    "response.reasoning_summary_text.delta",
-                    &id,
-                    index,
-                    "\"summary_index\":0,",
-                    t,
-                );
+                self.flush_calls(out);
+                self.reasoning_delta(t, out);
             }
             StreamEvent::ReasoningDone { encrypted, id, .. } => {
-                if !matches!(self.open, Open::Reasoning { .. }) {
-                    if encrypted.is_none() && id.is_none() {
-                        return;
-                    }
-                    let rid = new_id("rs_");
-                    let index =
-                        self.add_item(json!({"id": rid, "type": "reasoning", "summary": []}), out);
-                    self.open = Open::Reasoning {
-                        id: rid,
-                        index,
-                        text: String::new(),
-                    };
-                }
-                self.close_reasoning(Some((encrypted, id)), out);
+                self.flush_calls(out);
+                self.reasoning_done(encrypted, id, out);
             }
             StreamEvent::ToolCallStart { index, id, name } => {
-                let i = self.call(*index);
-                let c = &mut self.calls[i];
-                if c.call_id.is_empty() {
-                    c.call_id = id.clone();
-                }
-                if c.name.is_empty() {
-                    c.name = name.clone();
-                }
-                if c.index.is_none() && !c.name.is_empty() {
-                    self.open_call(i, out);
-                }
+                self.with_calls(out, |c, act| c.start(*index, id, name, act));
             }
             StreamEvent::ToolCallDelta { index, arguments } if !arguments.is_empty() => {
-                let i = self.call(*index);
-                self.call_delta(i, arguments, out);
+                self.with_calls(out, |c, act| c.delta(*index, arguments, act));
             }
             StreamEvent::ToolCallEnd { index } => {
-                let i = self.call(*index);
-                if self.calls[i].index.is_none() {
-                    self.open_call(i, out);
-                }
-                if matches!(self.open, Open::Call(j) if j == i) {
-                    self.close(out);
-                }
+                self.with_calls(out, |c, act| c.end(*index, act));
             }
             StreamEvent::ToolCall(call) => {
-                // A whole call: a key no streamed call uses.
-                let i = self.call(u32::MAX - self.calls.len() as u32);
-                self.calls[i].call_id = call.id.clone();
-                self.calls[i].name = call.name.clone();
-                self.open_call(i, out);
-                self.call_delta(i, &call.arguments_text(), out);
+                self.flush_calls(out);
+                let id = if call.id.is_empty() {
+                    new_id("call_")
+                } else {
+                    call.id.clone()
+                };
+                self.open_call(id, call.name.clone(), out);
+                self.call_delta(&call.arguments_text(), out);
                 self.close(out);
             }
             StreamEvent::ProviderItem(item) if item.api == API_NAME => {
+                self.flush_calls(out);
                 let index = self.add_item(item.raw.clone(), out);
                 self.item_done(index, item.raw.clone(), out);
             }
@@ -516,6 +353,7 @@ impl StreamEncoder for ResponsesStream {
             return self.error(&error, out);
         }
         self.start(out);
+        self.flush_calls(out);
         self.close(out);
         self.end("", None, out);
     }
