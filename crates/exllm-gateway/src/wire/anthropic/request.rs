@@ -7,7 +7,7 @@ use super::{invalid, API_NAME as API};
 use crate::wire::{ApiError, Inbound};
 use exllm::{
     CacheBreakpoint, ChatRequest, MediaSource, Message, Part, ProviderItem, Reasoning,
-    ReasoningConfig, Role, Tool, ToolCall, ToolChoice, ToolResult,
+    ReasoningConfig, ResponseFormat, Role, Tool, ToolCall, ToolChoice, ToolResult,
 };
 use serde_json::{Map, Value};
 
@@ -105,10 +105,32 @@ pub(super) fn decode(body: &[u8], messages_endpoint: bool) -> Result<Inbound, Ap
                     ..Default::default()
                 });
             }
-            // No thinking is what every backend does when asked nothing.
-            Some("disabled") => {}
-            _ => return Err(invalid("thinking.type: expected enabled or disabled")),
+            // No thinking is what every backend does when asked nothing; adaptive thinking
+            // leaves the budget to the model, which is each backend's default too.
+            Some("disabled" | "adaptive") => {}
+            _ => {
+                return Err(invalid(
+                    "thinking.type: expected enabled, adaptive or disabled",
+                ))
+            }
         }
+    }
+    // Structured output: `output_config.format`, or the older `output_format`.
+    let format = o
+        .get("output_config")
+        .and_then(|c| c.get("format"))
+        .or_else(|| o.get("output_format"))
+        .filter(|f| !f.is_null());
+    if let Some(f) = format {
+        if f.get("type").and_then(Value::as_str) != Some("json_schema") {
+            return Err(invalid("output_format.type: expected json_schema"));
+        }
+        req.response_format = Some(ResponseFormat::JsonSchema {
+            name: "output".into(),
+            schema: f.get("schema").cloned().unwrap_or(Value::Null),
+            description: None,
+            strict: Some(true),
+        });
     }
     req.user = o
         .get("metadata")

@@ -167,6 +167,7 @@ fn sdk_style_bodies_decode_field_by_field() {
         "thinking": {"type": "enabled", "budget_tokens": 5000},
         "metadata": {"user_id": "u-1"},
         "stop_sequences": ["\n\nHuman:"],
+        "output_config": {"format": {"type": "json_schema", "schema": {"type": "object"}}},
     });
     let inbound = AnthropicMessages::decode_request(&serde_json::to_vec(&body).unwrap()).unwrap();
     assert!(inbound.stream);
@@ -180,6 +181,9 @@ fn sdk_style_bodies_decode_field_by_field() {
     );
     assert_eq!(r.user.as_deref(), Some("u-1"));
     assert_eq!(r.stop, ["\n\nHuman:"]);
+    assert!(
+        matches!(&r.response_format, Some(exllm::ResponseFormat::JsonSchema { schema, .. }) if schema == &json!({"type": "object"}))
+    );
     let roles: Vec<Role> = r.messages.iter().map(|m| m.role).collect();
     assert_eq!(
         roles,
@@ -259,6 +263,10 @@ fn malformed_requests_are_refused_with_the_place_named() {
         "stream",
     );
     refuse(json!(["not", "an", "object"]), "object");
+    refuse(
+        json!({"model": "m", "max_tokens": 5, "messages": msgs, "output_format": {"type": "yaml"}}),
+        "output_format",
+    );
     let e = AnthropicMessages::decode_request(b"{oops").unwrap_err();
     assert!(e.message.contains("JSON"));
 }

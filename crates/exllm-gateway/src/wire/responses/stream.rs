@@ -19,6 +19,43 @@ use std::io::Write;
 
 mod content;
 
+/// What a delta event carries beside its item and output index.
+#[derive(Clone, Copy)]
+enum Extra {
+    None,
+    /// A message's content part.
+    Content(u32),
+    /// A reasoning item's (only) summary part.
+    Summary,
+}
+
+/// A delta event, written without building a JSON value (the hot path). Item ids are ours
+/// (made by [`new_id`]), so they need no escaping.
+fn write_delta(
+    out: &mut Vec<u8>,
+    seq: &mut u64,
+    kind: &str,
+    item_id: &str,
+    index: u32,
+    extra: Extra,
+    delta: &str,
+) {
+    let n = *seq;
+    *seq += 1;
+    let _ = write!(
+        out,
+        "event: {kind}\ndata: {{\"type\":\"{kind}\",\"item_id\":\"{item_id}\",\"output_index\":{index},"
+    );
+    let _ = match extra {
+        Extra::None => Ok(()),
+        Extra::Content(ci) => write!(out, "\"content_index\":{ci},\"logprobs\":[],"),
+        Extra::Summary => write!(out, "\"summary_index\":0,"),
+    };
+    let _ = write!(out, "\"sequence_number\":{n},\"delta\":");
+    let _ = serde_json::to_writer(&mut *out, delta);
+    out.extend_from_slice(b"}\n\n");
+}
+
 /// The open message's current content part.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum PartKind {
@@ -90,26 +127,6 @@ impl ResponsesStream {
         let _ = write!(out, "event: {kind}\ndata: ");
         let _ = serde_json::to_writer(&mut *out, &data);
         out.extend_from_slice(b"\n\n");
-    }
-
-    /// A delta event, written without building a JSON value (the hot path).
-    fn delta(
-        &mut self,
-        out: &mut Vec<u8>,
-        kind: &str,
-        item_id: &str,
-        index: u32,
-        extra: &str,
-        delta: &str,
-    ) {
-        let seq = self.seq;
-        self.seq += 1;
-        let _ = write!(
-            out,
-            "event: {kind}\ndata: {{\"type\":\"{kind}\",\"item_id\":\"{item_id}\",\"output_index\":{index},{extra}\"sequence_number\":{seq},\"delta\":"
-        );
-        let _ = serde_json::to_writer(&mut *out, delta);
-        out.extend_from_slice(b"}\n\n");
     }
 
     fn start(&mut self, out: &mut Vec<u8>) {
@@ -237,25 +254,17 @@ impl ResponsesStream {
 
     /// A fragment of the open call's arguments.
     fn call_delta(&mut self, text: &str, out: &mut Vec<u8>) {
-        let Open::Call {
+        if let Open::Call {
             item_id,
             index,
             args,
             ..
         } = &mut self.open
-        else {
-            return;
-        };
-        args.push_str(text);
-        let (item_id, index) = (item_id.clone(), *index);
-        self.delta(
-            out,
-            "response.function_call_arguments.delta",
-            &item_id,
-            index,
-            "",
-            text,
-        );
+        {
+            args.push_str(text);
+            let kind = "response.function_call_arguments.delta";
+            write_delta(out, &mut self.seq, kind, item_id, *index, Extra::None, text);
+        }
     }
 
     fn end(&mut self, kind: &str, error: Option<(String, String)>, out: &mut Vec<u8>) {

@@ -19,7 +19,8 @@ fn encoder() -> Box<dyn StreamEncoder> {
 
 /// Checks the grammar of one of our streams and returns its frames' data: sequence numbers
 /// 0, 1, 2, ...; `response.created` and `.in_progress` first; items added with increasing
-/// output indexes, one open at a time, each done; deltas on the open item; a final
+/// output indexes, one open at a time, each done with the type and ids it was added with;
+/// deltas on the open item; a final
 /// `response.completed` / `.incomplete` / `.failed` (after an `error` event for a broken
 /// stream).
 fn check_grammar(body: &[u8]) -> Vec<Value> {
@@ -50,6 +51,7 @@ fn check_grammar(body: &[u8]) -> Vec<Value> {
     assert_eq!(&names[..2], ["response.created", "response.in_progress"]);
     let mut open: Option<u64> = None;
     let mut next = 0u64;
+    let mut added = Value::Null;
     for (name, d) in names.iter().zip(&data) {
         match *name {
             "response.output_item.added" => {
@@ -57,9 +59,14 @@ fn check_grammar(body: &[u8]) -> Vec<Value> {
                 assert_eq!(d["output_index"], next);
                 open = Some(next);
                 next += 1;
+                added = d["item"].clone();
             }
             "response.output_item.done" => {
                 assert_eq!(d["output_index"].as_u64(), open);
+                // The SDKs refuse an item whose identity changed between added and done.
+                for key in ["type", "id", "call_id"] {
+                    assert_eq!(d["item"][key], added[key], "{key} of item {open:?}");
+                }
                 open = None;
             }
             n if n.ends_with(".delta") || n.ends_with("part.added") => {

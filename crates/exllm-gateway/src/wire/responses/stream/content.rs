@@ -1,7 +1,10 @@
 //! The content of the open message and reasoning items: text and refusal parts of a message,
 //! the summary of a reasoning item, and their `.done` events.
 
-use super::{message_item, new_id, reasoning_item, text_part, Open, PartKind, ResponsesStream};
+use super::{
+    message_item, new_id, reasoning_item, text_part, write_delta, Extra, Open, PartKind,
+    ResponsesStream,
+};
 use exllm::Reasoning;
 use serde_json::{json, Value};
 
@@ -63,17 +66,13 @@ impl ResponsesStream {
             encrypted,
             id: backend_id.clone(),
         };
-        // The backend's own id (known only now) is the one it needs back.
-        self.item_done(
-            index,
-            reasoning_item(backend_id.as_deref().unwrap_or(&id), &r),
-            out,
-        );
+        // The item keeps the id it was added with (clients check that it does not change);
+        // a backend's own id, known only now, is used when the item opens at its end.
+        self.item_done(index, reasoning_item(&id, &r), out);
     }
 
-    /// Makes a message with a `kind` part the open item; returns (item id, output index,
-    /// content index).
-    fn ensure_part(&mut self, kind: PartKind, out: &mut Vec<u8>) -> (String, u32, u32) {
+    /// Makes a message with a `kind` part the open item.
+    fn ensure_part(&mut self, kind: PartKind, out: &mut Vec<u8>) {
         if !matches!(self.open, Open::Message { .. }) {
             let id = new_id("msg_");
             let index = self.add_item(message_item(&id, Vec::new(), "in_progress"), out);
@@ -91,7 +90,7 @@ impl ResponsesStream {
             part,
         } = std::mem::replace(&mut self.open, Open::None)
         else {
-            unreachable!("a message was opened above")
+            return;
         };
         let part = match part {
             Some(p) if p.0 == kind => Some(p),
@@ -108,50 +107,52 @@ impl ResponsesStream {
                 Some((kind, String::new()))
             }
         };
-        let ci = done.len() as u32;
-        let result = (id.clone(), index, ci);
         self.open = Open::Message {
             id,
             index,
             done,
             part,
         };
-        result
     }
 
     pub(super) fn text(&mut self, kind: PartKind, t: &str, out: &mut Vec<u8>) {
-        let (id, index, ci) = self.ensure_part(kind, out);
+        if !matches!(&self.open, Open::Message { part: Some((k, _)), .. } if *k == kind) {
+            self.ensure_part(kind, out);
+        }
         let name = match kind {
             PartKind::Text => "response.output_text.delta",
             PartKind::Refusal => "response.refusal.delta",
         };
-        let extra = format!("\"content_index\":{ci},\"logprobs\":[],");
-        self.delta(out, name, &id, index, &extra, t);
         if let Open::Message {
+            id,
+            index,
+            done,
             part: Some((_, text)),
-            ..
         } = &mut self.open
         {
+            let extra = Extra::Content(done.len() as u32);
+            write_delta(out, &mut self.seq, name, id, *index, extra, t);
             text.push_str(t);
         }
     }
 
     /// A fragment of reasoning: into the open reasoning item, or a new one.
     pub(super) fn reasoning_delta(&mut self, t: &str, out: &mut Vec<u8>) {
-        self.ensure_reasoning(out);
-        let Open::Reasoning { id, index, text } = &mut self.open else {
+        self.ensure_reasoning(None, out);
+        let Open::Reasoning { id, index, text } = &self.open else {
             return;
         };
-        let (id, index, first) = (id.clone(), *index, text.is_empty());
-        text.push_str(t);
-        if first {
+        if text.is_empty() {
             let part = json!({"type": "summary_text", "text": ""});
             let added =
                 json!({"item_id": id, "output_index": index, "summary_index": 0, "part": part});
             self.emit(out, "response.reasoning_summary_part.added", added);
         }
-        let name = "response.reasoning_summary_text.delta";
-        self.delta(out, name, &id, index, "\"summary_index\":0,", t);
+        if let Open::Reasoning { id, index, text } = &mut self.open {
+            let kind = "response.reasoning_summary_text.delta";
+            write_delta(out, &mut self.seq, kind, id, *index, Extra::Summary, t);
+            text.push_str(t);
+        }
     }
 
     /// The reasoning is complete: its item closes with the backend's id and opaque content
@@ -165,13 +166,14 @@ impl ResponsesStream {
         if !matches!(self.open, Open::Reasoning { .. }) && encrypted.is_none() && id.is_none() {
             return;
         }
-        self.ensure_reasoning(out);
+        self.ensure_reasoning(id.as_deref(), out);
         self.close_reasoning(Some((encrypted, id)), out);
     }
 
-    fn ensure_reasoning(&mut self, out: &mut Vec<u8>) {
+    /// Makes a reasoning item the open one, with `id` (else a new one) when it is added now.
+    fn ensure_reasoning(&mut self, id: Option<&str>, out: &mut Vec<u8>) {
         if !matches!(self.open, Open::Reasoning { .. }) {
-            let id = new_id("rs_");
+            let id = id.map_or_else(|| new_id("rs_"), str::to_owned);
             let index = self.add_item(json!({"id": id, "type": "reasoning", "summary": []}), out);
             self.open = Open::Reasoning {
                 id,
