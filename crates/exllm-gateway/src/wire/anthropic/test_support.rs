@@ -198,3 +198,126 @@ impl Summary {
         }
     }
 }
+
+/// What an answer made of [`event_sequences`] must decode to.
+#[derive(Debug, Default)]
+pub(crate) struct Expect {
+    pub(crate) text: String,
+    pub(crate) refusal: String,
+    /// Text and refusal deltas in order (a format without refusals shows them as text).
+    pub(crate) visible: String,
+    pub(crate) reasoning: String,
+    /// (id, name, arguments) in order of first appearance.
+    pub(crate) calls: Vec<(String, String, Value)>,
+}
+
+/// Streams as backends send them, built from arbitrary steps: text, refusal and reasoning
+/// deltas, reasoning ends, and up to three tool calls whose argument fragments (pieces of one
+/// JSON object, none of them whole before the last) may interleave and whose end may never
+/// be said (as Chat Completions backends do). A call gets no more fragments once something
+/// else than a call was streamed, as no backend does that; calls without a name at first get
+/// it in a second start.
+pub(crate) fn event_sequences(
+) -> impl proptest::strategy::Strategy<Value = (Vec<StreamEvent>, Expect)> {
+    use proptest::prelude::*;
+    proptest::collection::vec((0u8..7, 0u8..3), 0..40).prop_map(|steps| {
+        let mut events = vec![StreamEvent::Start {
+            id: None,
+            model: None,
+        }];
+        let mut expect = Expect::default();
+        // Per call: pieces sent so far (3 = all), whether it ended, whether closed for good.
+        let mut sent = [0usize; 3];
+        let mut open_for_more = [true; 3];
+        let mut order: Vec<usize> = Vec::new();
+        let pieces = |i: usize| {
+            let whole = format!("{{\"k{i}\":[{i},\"x\"]}}");
+            let (a, b) = (whole.len() / 3, 2 * whole.len() / 3);
+            [
+                whole[..a].to_owned(),
+                whole[a..b].to_owned(),
+                whole[b..].to_owned(),
+            ]
+        };
+        for (n, (kind, arg)) in steps.into_iter().enumerate() {
+            let i = arg as usize;
+            match kind {
+                0 | 1 => {
+                    let t = format!("t{n} ");
+                    events.push(StreamEvent::TextDelta(t.clone()));
+                    expect.text.push_str(&t);
+                    expect.visible.push_str(&t);
+                }
+                2 => {
+                    let t = format!("r{n} ");
+                    events.push(StreamEvent::ReasoningDelta(t.clone()));
+                    expect.reasoning.push_str(&t);
+                }
+                3 => events.push(StreamEvent::ReasoningDone {
+                    signature: Some(format!("s{n}")),
+                    encrypted: None,
+                    id: None,
+                }),
+                4 => {
+                    let t = format!("no{n} ");
+                    events.push(StreamEvent::RefusalDelta(t.clone()));
+                    expect.refusal.push_str(&t);
+                    expect.visible.push_str(&t);
+                }
+                _ if !open_for_more[i] => continue,
+                _ => {
+                    if !order.contains(&i) {
+                        order.push(i);
+                        // Half the calls name themselves only in a second start.
+                        let named = n % 2 == 0;
+                        let name = if named {
+                            format!("f{i}")
+                        } else {
+                            String::new()
+                        };
+                        events.push(StreamEvent::ToolCallStart {
+                            index: i as u32,
+                            id: format!("call_{i}"),
+                            name,
+                        });
+                        if !named {
+                            events.push(StreamEvent::ToolCallStart {
+                                index: i as u32,
+                                id: String::new(),
+                                name: format!("f{i}"),
+                            });
+                        }
+                    }
+                    if sent[i] < 3 {
+                        events.push(StreamEvent::ToolCallDelta {
+                            index: i as u32,
+                            arguments: pieces(i)[sent[i]].clone(),
+                        });
+                        sent[i] += 1;
+                    } else if kind == 6 {
+                        events.push(StreamEvent::ToolCallEnd { index: i as u32 });
+                        open_for_more[i] = false;
+                    }
+                    continue;
+                }
+            }
+            // Something else was streamed: the calls so far get nothing more.
+            for c in &order {
+                open_for_more[*c] = false;
+            }
+        }
+        for i in &order {
+            let text: String = pieces(*i)[..sent[*i]].concat();
+            expect.calls.push((
+                format!("call_{i}"),
+                format!("f{i}"),
+                exllm::ToolCall::parse_arguments(&text),
+            ));
+        }
+        events.push(StreamEvent::Finish(exllm::FinishReason::new(
+            FinishKind::Stop,
+            "stop",
+        )));
+        (events, expect)
+    })
+}

@@ -2,11 +2,14 @@
 //! decoded by the library's Anthropic stream decoder, the event grammar checked on every
 //! output, and the block switching, whole calls and errors of synthetic streams.
 
-use super::test_support::{cases, decode_sse, encode_stream, sse_frames, Case, Summary};
+use super::test_support::{
+    cases, decode_sse, encode_stream, event_sequences, sse_frames, Case, Summary,
+};
 use super::*;
 use crate::wire::Inbound;
 use exllm::provider::{AnthropicCodec, Codec, OpenAiResponsesCodec};
 use exllm::{Collector, FinishKind, Part, ProviderItem, StreamEvent, ToolCall};
+use proptest::prelude::*;
 
 fn encoder() -> Box<dyn StreamEncoder> {
     let mut inbound = Inbound::default();
@@ -375,7 +378,7 @@ fn interleaved_parallel_calls_keep_every_fragment() {
         start(0, "a"),
         delta(0, "{\"x\":"),
         start(1, "b"),
-        delta(1, "{}"),
+        delta(1, "{\"y\":2}"),
         delta(0, "1}"),
         StreamEvent::ToolCallEnd { index: 0 },
         StreamEvent::ToolCallEnd { index: 1 },
@@ -387,5 +390,19 @@ fn interleaved_parallel_calls_keep_every_fragment() {
         .iter()
         .map(|c| c.arguments.clone())
         .collect();
-    assert_eq!(args, [json!({"x": 1}), json!({})]);
+    assert_eq!(args, [json!({"x": 1}), json!({"y": 2})]);
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_backend_streams_keep_their_content((events, expect) in event_sequences()) {
+        let body = encode_stream(encoder(), &events, true);
+        check_grammar(&body);
+        let (resp, complete) = decode_sse(&AnthropicCodec, &body);
+        prop_assert!(complete);
+        prop_assert_eq!(resp.text(), expect.visible);
+        prop_assert_eq!(resp.reasoning_text(), expect.reasoning);
+        let calls: Vec<_> = resp.tool_calls().iter().map(|c| (c.id.clone(), c.name.clone(), c.arguments.clone())).collect();
+        prop_assert_eq!(calls, expect.calls);
+    }
 }

@@ -5,11 +5,12 @@
 use super::tests::expected;
 use super::*;
 use crate::wire::anthropic::test_support::{
-    cases, decode_sse, encode_stream, sse_frames, Case, Summary,
+    cases, decode_sse, encode_stream, event_sequences, sse_frames, Case, Summary,
 };
 use crate::wire::Inbound;
 use exllm::provider::{AnthropicCodec, Codec, OpenAiResponsesCodec};
 use exllm::{Collector, StreamEvent};
+use proptest::prelude::*;
 
 fn encoder() -> Box<dyn StreamEncoder> {
     let mut inbound = Inbound::default();
@@ -307,4 +308,20 @@ fn an_error_the_backend_reports_in_its_stream_fails_the_response() {
     enc.finish(&mut out);
     let data = check_grammar(&out);
     assert_eq!(data.last().unwrap()["response"]["error"]["message"], "boom");
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_backend_streams_keep_their_content((events, expect) in event_sequences()) {
+        let body = encode_stream(encoder(), &events, true);
+        check_grammar(&body);
+        let (resp, complete) = decode_sse(&OpenAiResponsesCodec, &body);
+        prop_assert!(complete);
+        prop_assert_eq!(resp.text(), expect.text);
+        let refusal: String = resp.content.iter().filter_map(|p| match p { Part::Refusal { text } => Some(text.as_str()), _ => None }).collect();
+        prop_assert_eq!(refusal, expect.refusal);
+        prop_assert_eq!(resp.reasoning_text(), expect.reasoning);
+        let calls: Vec<_> = resp.tool_calls().iter().map(|c| (c.id.clone(), c.name.clone(), c.arguments.clone())).collect();
+        prop_assert_eq!(calls, expect.calls);
+    }
 }
