@@ -39,6 +39,10 @@ impl Format for AnthropicMessages {
     }
 }
 
+/// The `ping` event Anthropic sends to keep a quiet stream alive (a backend thinking without
+/// showing it); clients ignore it. The server may write it between any two frames.
+pub const PING_EVENT: &[u8] = b"event: ping\ndata: {\"type\":\"ping\"}\n\n";
+
 /// Decodes a `/v1/messages/count_tokens` body: the shape of a messages request without
 /// `max_tokens` (nor `stream`).
 pub fn decode_count_tokens(body: &[u8]) -> Result<ChatRequest, ApiError> {

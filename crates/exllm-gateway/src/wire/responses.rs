@@ -48,6 +48,17 @@ impl Format for OpenAiResponses {
     }
 }
 
+/// Decodes a `/v1/responses/input_tokens` body (the shape of a Responses request) for a count
+/// with [`crate::wire::anthropic::count_tokens`].
+pub fn decode_input_tokens(body: &[u8]) -> Result<exllm::ChatRequest, ApiError> {
+    request::decode(body).map(|inbound| inbound.request)
+}
+
+/// The `/v1/responses/input_tokens` answer.
+pub fn encode_input_tokens(input_tokens: u64) -> Vec<u8> {
+    format!("{{\"object\":\"response.input_tokens\",\"input_tokens\":{input_tokens}}}").into_bytes()
+}
+
 /// The `code` OpenAI puts beside an error's type.
 fn code(error: &ApiError) -> Value {
     match error.status {

@@ -406,3 +406,30 @@ proptest! {
         prop_assert_eq!(calls, expect.calls);
     }
 }
+
+#[test]
+fn pings_between_frames_change_nothing() {
+    let events = vec![
+        StreamEvent::TextDelta("a".into()),
+        StreamEvent::Finish(FinishReason::new(FinishKind::Stop, "stop")),
+    ];
+    let plain = encode_stream(encoder(), &events, true);
+    let text = String::from_utf8(plain.clone()).unwrap();
+    let mut pinged = Vec::new();
+    for frame in text.split_terminator("\n\n") {
+        pinged.extend_from_slice(PING_EVENT);
+        pinged.extend_from_slice(frame.as_bytes());
+        pinged.extend_from_slice(b"\n\n");
+    }
+    let (a, _) = decode_sse(&AnthropicCodec, &plain);
+    let (b, complete) = decode_sse(&AnthropicCodec, &pinged);
+    assert!(complete);
+    assert_eq!(Summary::of(&a), Summary::of(&b));
+    assert_eq!(
+        sse_frames(&pinged)
+            .iter()
+            .filter(|(e, _)| e == "ping")
+            .count(),
+        6
+    );
+}

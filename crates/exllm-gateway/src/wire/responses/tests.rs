@@ -437,3 +437,20 @@ proptest! {
         let _ = OpenAiResponses::decode_request(&body);
     }
 }
+
+#[test]
+fn input_token_counts_decode_like_requests() {
+    let req = decode_input_tokens(
+        br#"{"model":"gpt-alias","input":"Hello there","instructions":"Be brief."}"#,
+    )
+    .unwrap();
+    assert_eq!(req.messages.len(), 2);
+    let n = crate::wire::anthropic::count_tokens(&req, "openai/gpt-4o");
+    assert!(n > 2);
+    let v: Value = serde_json::from_slice(&encode_input_tokens(n)).unwrap();
+    assert_eq!(
+        v,
+        json!({"object": "response.input_tokens", "input_tokens": n})
+    );
+    assert!(decode_input_tokens(b"[]").is_err());
+}
