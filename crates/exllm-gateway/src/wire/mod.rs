@@ -3,6 +3,9 @@
 //! server feeds these functions bytes and canonical types, which keeps every format testable
 //! as round trips against the library's own (client-side) decoders.
 
+pub mod anthropic;
+pub mod responses;
+
 use exllm::{ChatRequest, ChatResponse, StreamEvent};
 
 /// A caller's chat request, decoded from its wire format.
