@@ -11,6 +11,7 @@ mod media;
 mod recover;
 mod speech_stream;
 mod stream;
+mod token_auth;
 mod tools;
 
 pub use builder::{ClientBuilder, ProviderConfig};

@@ -109,6 +109,11 @@ impl MediaLimits {
                 max_documents: Some(0),
                 ..none
             },
+            // Images on vision models; no documents.
+            Api::Watsonx => MediaLimits {
+                max_documents: Some(0),
+                ..none
+            },
         }
     }
 }

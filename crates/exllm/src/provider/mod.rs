@@ -27,6 +27,7 @@ pub mod registry;
 mod replicate;
 mod retrieval;
 mod service_api;
+mod watsonx;
 pub use service_api::{ServiceApi, Task};
 #[cfg(test)]
 mod settings_tests;
@@ -43,6 +44,7 @@ pub use ollama::OllamaCodec;
 pub use openai_chat::OpenAiChatCodec;
 pub use openai_responses::OpenAiResponsesCodec;
 pub use replicate::ReplicateCodec;
+pub use watsonx::WatsonxCodec;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::transport::{Frame, Framing};
@@ -75,6 +77,8 @@ pub enum Api {
     Bedrock,
     /// Replicate predictions (`/models/{owner}/{name}/predictions`), polled or streamed.
     Replicate,
+    /// IBM watsonx.ai chat (`/ml/v1/text/chat`).
+    Watsonx,
 }
 
 impl Api {
@@ -89,11 +93,12 @@ impl Api {
             Api::Ollama => "ollama",
             Api::Bedrock => "bedrock",
             Api::Replicate => "replicate",
+            Api::Watsonx => "watsonx",
         }
     }
 
     /// Every API, for listings and parsing.
-    pub const ALL: [Api; 8] = [
+    pub const ALL: [Api; 9] = [
         Api::OpenAiChat,
         Api::OpenAiResponses,
         Api::Anthropic,
@@ -102,6 +107,7 @@ impl Api {
         Api::Ollama,
         Api::Bedrock,
         Api::Replicate,
+        Api::Watsonx,
     ];
 
     /// The codec for this API.
@@ -115,6 +121,7 @@ impl Api {
             Api::Ollama => &OllamaCodec,
             Api::Bedrock => &BedrockCodec,
             Api::Replicate => &ReplicateCodec,
+            Api::Watsonx => &WatsonxCodec,
         }
     }
 }

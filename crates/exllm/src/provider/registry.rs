@@ -15,6 +15,36 @@ pub enum AuthStyle {
     SigV4(&'static str),
     /// Google Cloud OAuth (service account or application-default credentials).
     GoogleOAuth,
+    /// A bearer token bought from a token endpoint, cached until shortly before it expires.
+    Token(TokenGrant),
+}
+
+/// How a provider's bearer token is obtained from a token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenGrant {
+    /// OAuth 2.0 client credentials (machine to machine), used when no key is set: the client
+    /// id and secret from these variables, sent with HTTP basic auth to `path` on the base
+    /// URL's host. A key, when set, is sent as a bearer token instead.
+    ClientCredentials {
+        /// The token endpoint's path on the base URL's host (`/oidc/v1/token`).
+        path: &'static str,
+        /// Variables holding the client id.
+        id_env: &'static [&'static str],
+        /// Variables holding the client secret.
+        secret_env: &'static [&'static str],
+        /// The scope asked for (empty: none sent).
+        scope: &'static str,
+    },
+    /// The key is exchanged for a token at `url` (IBM Cloud IAM) and never sent itself.
+    ApiKey {
+        /// The token endpoint.
+        url: &'static str,
+        /// Variables that may override `url`.
+        url_env: &'static [&'static str],
+        /// The `grant_type` sent with the key.
+        grant_type: &'static str,
+    },
 }
 
 /// One known provider.
@@ -588,6 +618,120 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         "deepseek-ai/DeepSeek-V3.1",
         COMPAT,
     ),
+    // Azure AI Foundry models (Azure AI Model Inference API): one endpoint for the models a
+    // Foundry resource deploys, the model named in the body, `api-version` in the query. The
+    // `extra-parameters` header (`pass-through`, `drop`, `error`) is sent only when set.
+    ProviderSpec {
+        base_url_env: &["AZURE_AI_ENDPOINT", "AZURE_AI_API_BASE"],
+        auth: AuthStyle::Header("api-key"),
+        vars: &[
+            Var {
+                name: "resource",
+                env: &["AZURE_AI_RESOURCE_NAME"],
+                default: None,
+            },
+            Var {
+                name: "api_version",
+                env: &["AZURE_AI_API_VERSION"],
+                default: Some("2024-05-01-preview"),
+            },
+            Var {
+                name: "extra_parameters",
+                env: &["AZURE_AI_EXTRA_PARAMETERS"],
+                default: None,
+            },
+        ],
+        query: &[("api-version", "{api_version}")],
+        headers: &[("extra-parameters", "{extra_parameters}")],
+        bearer_env: &["AZURE_AI_AD_TOKEN"],
+        ..compat(
+            "azure-ai",
+            "https://{resource}.services.ai.azure.com/models",
+            &["AZURE_AI_API_KEY"],
+            "",
+            Quirks {
+                stream_usage: false,
+                ..NO_REASONING_EFFORT
+            },
+        )
+    },
+    // Databricks Model Serving: the OpenAI-compatible route of a workspace, the serving
+    // endpoint's name as the model; a personal access token, else OAuth machine to machine.
+    ProviderSpec {
+        base_url_env: &["DATABRICKS_API_BASE", "DATABRICKS_BASE_URL"],
+        vars: &[Var {
+            name: "host",
+            env: &["DATABRICKS_HOST"],
+            default: None,
+        }],
+        auth: AuthStyle::Token(TokenGrant::ClientCredentials {
+            path: "/oidc/v1/token",
+            id_env: &["DATABRICKS_CLIENT_ID"],
+            secret_env: &["DATABRICKS_CLIENT_SECRET"],
+            scope: "all-apis",
+        }),
+        ..compat(
+            "databricks",
+            "{host}/serving-endpoints",
+            &["DATABRICKS_TOKEN", "DATABRICKS_API_KEY"],
+            "databricks-meta-llama-3-3-70b-instruct",
+            Quirks {
+                stream_usage: false,
+                ..NO_REASONING_EFFORT
+            },
+        )
+    },
+    // IBM watsonx.ai: its own chat route (`/ml/v1/text/chat`) with `model_id` and a project or
+    // space id in the body; the IBM Cloud API key is exchanged for an IAM token.
+    ProviderSpec {
+        name: "watsonx",
+        api: Api::Watsonx,
+        other_apis: &[],
+        base_url: "https://{region}.ml.cloud.ibm.com",
+        base_url_env: &["WATSONX_URL", "WATSONX_API_BASE"],
+        key_env: &["WATSONX_APIKEY", "WATSONX_API_KEY"],
+        key_required: true,
+        auth: AuthStyle::Token(TokenGrant::ApiKey {
+            url: "https://iam.cloud.ibm.com/identity/token",
+            url_env: &["WATSONX_IAM_URL"],
+            grant_type: "urn:ibm:params:oauth:grant-type:apikey",
+        }),
+        headers: &[],
+        quirks: Quirks {
+            stream_usage: false,
+            ..NO_REASONING_EFFORT
+        },
+        default_model: "ibm/granite-3-8b-instruct",
+        vars: &[
+            Var {
+                name: "region",
+                env: &["WATSONX_REGION"],
+                default: Some("us-south"),
+            },
+            Var {
+                name: "version",
+                env: &["WATSONX_VERSION"],
+                default: Some("2024-05-31"),
+            },
+            // Empty when unset: the codec moves whichever is set into the body.
+            Var {
+                name: "project_id",
+                env: &["WATSONX_PROJECT_ID"],
+                default: Some(""),
+            },
+            Var {
+                name: "space_id",
+                env: &["WATSONX_SPACE_ID", "WATSONX_DEPLOYMENT_SPACE_ID"],
+                default: Some(""),
+            },
+        ],
+        query: &[
+            ("version", "{version}"),
+            ("project_id", "{project_id}"),
+            ("space_id", "{space_id}"),
+        ],
+        bearer_env: &["WATSONX_TOKEN"],
+    },
     local(
         "lmstudio",
         "http://localhost:1234/v1",

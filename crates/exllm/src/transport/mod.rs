@@ -17,6 +17,7 @@ mod sigv4;
 mod sse;
 mod stream;
 mod timeouts;
+mod token;
 
 #[cfg(feature = "bedrock")]
 pub use aws_event_stream::{AwsEventStreamFramer, EXCEPTION_PREFIX};
@@ -34,3 +35,4 @@ pub use sse::SseFramer;
 pub(crate) use stream::FramedStream;
 pub(crate) use timeouts::limit;
 pub use timeouts::Timeouts;
+pub use token::TokenAuth;

@@ -35,7 +35,7 @@ impl Answer {
     fn wire(&self, api: Api) -> Value {
         let has_calls = !self.calls.is_empty();
         match api {
-            Api::OpenAiChat => {
+            Api::OpenAiChat | Api::Watsonx => {
                 let calls: Vec<Value> = self
                     .calls
                     .iter()
