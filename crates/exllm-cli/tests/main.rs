@@ -1,6 +1,7 @@
 //! The `exllm` binary as a user runs it, as modules of one test binary (one link, not many).
 
 mod catalog_dir;
+mod chat_flags;
 mod chat_input;
 mod cli;
 mod conventions;
