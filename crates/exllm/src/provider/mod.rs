@@ -26,6 +26,7 @@ mod rate_limit;
 pub mod registry;
 mod replicate;
 mod retrieval;
+mod sagemaker;
 mod service_api;
 mod watsonx;
 pub use service_api::{ServiceApi, Task};
@@ -44,6 +45,7 @@ pub use ollama::OllamaCodec;
 pub use openai_chat::OpenAiChatCodec;
 pub use openai_responses::OpenAiResponsesCodec;
 pub use replicate::ReplicateCodec;
+pub use sagemaker::SageMakerCodec;
 pub use watsonx::WatsonxCodec;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -79,6 +81,10 @@ pub enum Api {
     Replicate,
     /// IBM watsonx.ai chat (`/ml/v1/text/chat`).
     Watsonx,
+    /// AWS SageMaker endpoints with the TGI / LMI text-generation body (`inputs`).
+    SageMaker,
+    /// AWS SageMaker endpoints with the Messages API (Chat Completions bodies).
+    SageMakerChat,
 }
 
 impl Api {
@@ -94,11 +100,13 @@ impl Api {
             Api::Bedrock => "bedrock",
             Api::Replicate => "replicate",
             Api::Watsonx => "watsonx",
+            Api::SageMaker => "sagemaker",
+            Api::SageMakerChat => "sagemaker-chat",
         }
     }
 
     /// Every API, for listings and parsing.
-    pub const ALL: [Api; 9] = [
+    pub const ALL: [Api; 11] = [
         Api::OpenAiChat,
         Api::OpenAiResponses,
         Api::Anthropic,
@@ -108,6 +116,8 @@ impl Api {
         Api::Bedrock,
         Api::Replicate,
         Api::Watsonx,
+        Api::SageMaker,
+        Api::SageMakerChat,
     ];
 
     /// The codec for this API.
@@ -122,6 +132,8 @@ impl Api {
             Api::Bedrock => &BedrockCodec,
             Api::Replicate => &ReplicateCodec,
             Api::Watsonx => &WatsonxCodec,
+            Api::SageMaker => &SageMakerCodec { messages: false },
+            Api::SageMakerChat => &SageMakerCodec { messages: true },
         }
     }
 }

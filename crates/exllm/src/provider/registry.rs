@@ -167,6 +167,12 @@ const AZURE_RESOURCE: Var = Var {
     default: None,
 };
 
+const AWS_REGION: Var = Var {
+    name: "region",
+    env: &["AWS_REGION", "AWS_DEFAULT_REGION"],
+    default: None,
+};
+
 const VERTEX_VARS: &[Var] = &[
     Var {
         name: "project",
@@ -731,6 +737,43 @@ pub static PROVIDERS: &[ProviderSpec] = &[
             ("space_id", "{space_id}"),
         ],
         bearer_env: &["WATSONX_TOKEN"],
+    },
+    // AWS SageMaker real-time endpoints, the model being the endpoint's name: TGI / LMI
+    // text-generation bodies, or (`sagemaker-chat`) the Messages API of newer containers.
+    ProviderSpec {
+        name: "sagemaker",
+        api: Api::SageMaker,
+        other_apis: &[Api::SageMakerChat],
+        base_url: "https://runtime.sagemaker.{region}.amazonaws.com",
+        base_url_env: &["AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"],
+        key_env: &[],
+        key_required: false,
+        auth: AuthStyle::SigV4("sagemaker"),
+        headers: &[],
+        quirks: COMPAT,
+        default_model: "",
+        vars: &[AWS_REGION],
+        query: &[],
+        bearer_env: &[],
+    },
+    ProviderSpec {
+        name: "sagemaker-chat",
+        api: Api::SageMakerChat,
+        other_apis: &[Api::SageMaker],
+        base_url: "https://runtime.sagemaker.{region}.amazonaws.com",
+        base_url_env: &["AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"],
+        key_env: &[],
+        key_required: false,
+        auth: AuthStyle::SigV4("sagemaker"),
+        headers: &[],
+        quirks: Quirks {
+            stream_usage: false,
+            ..NO_REASONING_EFFORT
+        },
+        default_model: "",
+        vars: &[AWS_REGION],
+        query: &[],
+        bearer_env: &[],
     },
     local(
         "lmstudio",

@@ -1,11 +1,14 @@
 //! Hosted providers with their own endpoint conventions and credentials, end to end against a
 //! local server: Azure AI Foundry models, Databricks Model Serving (personal access token and
-//! OAuth machine to machine) and IBM watsonx.ai (IAM token exchange). Each file checks the
+//! OAuth machine to machine), IBM watsonx.ai (IAM token exchange) and AWS SageMaker endpoints
+//! (SigV4, event streams; with the `bedrock` feature). Each file checks the
 //! wire format of a whole and a streamed answer and the provider's error shape; the faults
 //! every one of them must survive (a 429 with `Retry-After`, a stream cut short) are here.
 
 mod azure_ai;
 mod databricks;
+#[cfg(feature = "bedrock")]
+mod sagemaker;
 mod watsonx;
 
 use crate::support::{self, assert_no_key, Ending, Reply};
