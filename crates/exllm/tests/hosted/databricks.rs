@@ -216,3 +216,44 @@ async fn credentials_and_host_are_required() {
     assert_eq!(err.kind(), ErrorKind::Config);
     assert!(err.message().contains("DATABRICKS_HOST"), "{err}");
 }
+
+#[tokio::test]
+async fn reasoning_models_answer_with_content_lists() {
+    let whole = json!({
+        "id": "msg_1", "object": "chat.completion", "created": 1, "model": "databricks-claude-sonnet-4-5",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": [
+            {"type": "reasoning", "summary": [{"type": "summary_text", "text": "Two plus two.",
+                                               "signature": "EqoBCkgIARABGAIiQL"}]},
+            {"type": "text", "text": "4"}]}}],
+        "usage": {"prompt_tokens": 12, "completion_tokens": 30, "total_tokens": 42}
+    });
+    let chunk = |content: serde_json::Value, finish: serde_json::Value| {
+        let c = json!({"id": "msg_2", "object": "chat.completion.chunk", "created": 1,
+                       "model": "databricks-claude-sonnet-4-5",
+                       "choices": [{"index": 0, "delta": {"role": "assistant", "content": content},
+                                    "finish_reason": finish}]});
+        format!("data: {c}\n\n")
+    };
+    let stream = chunk(
+        json!([{"type": "reasoning", "summary": [{"type": "summary_text", "text": "Two plus "}]}]),
+        json!(null),
+    ) + &chunk(
+        json!([{"type": "reasoning", "summary": [{"type": "summary_text", "text": "two."}]}]),
+        json!(null),
+    ) + &chunk(json!("4"), json!(null))
+        + &chunk(json!(""), json!("stop"))
+        + "data: [DONE]\n\n";
+    let server = TestServer::start(vec![
+        Reply::json(200, whole.to_string()),
+        Reply::sse_split(&stream, 17),
+    ])
+    .await;
+    let c = client(&server, PAT);
+    let r = c.chat(request()).await.unwrap();
+    assert_eq!(r.text(), "4");
+    assert_eq!(r.reasoning_text(), "Two plus two.");
+    let s = support::streamed(&c, request()).await.unwrap();
+    assert_eq!(s.text(), "4");
+    assert_eq!(s.reasoning_text(), "Two plus two.");
+    assert_eq!(s.finish_kind(), Some(FinishKind::Stop));
+}
