@@ -173,6 +173,21 @@ const AWS_REGION: Var = Var {
     default: None,
 };
 
+/// A SageMaker endpoint's inference component, sent only when set.
+const SAGEMAKER_HEADERS: &[(&str, &str)] = &[(
+    "x-amzn-sagemaker-inference-component",
+    "{inference_component}",
+)];
+
+const SAGEMAKER_VARS: &[Var] = &[
+    AWS_REGION,
+    Var {
+        name: "inference_component",
+        env: &["SAGEMAKER_INFERENCE_COMPONENT"],
+        default: None,
+    },
+];
+
 const VERTEX_VARS: &[Var] = &[
     Var {
         name: "project",
@@ -749,10 +764,10 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         key_env: &[],
         key_required: false,
         auth: AuthStyle::SigV4("sagemaker"),
-        headers: &[],
+        headers: SAGEMAKER_HEADERS,
         quirks: COMPAT,
         default_model: "",
-        vars: &[AWS_REGION],
+        vars: SAGEMAKER_VARS,
         query: &[],
         bearer_env: &[],
     },
@@ -765,13 +780,13 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         key_env: &[],
         key_required: false,
         auth: AuthStyle::SigV4("sagemaker"),
-        headers: &[],
+        headers: SAGEMAKER_HEADERS,
         quirks: Quirks {
             stream_usage: false,
             ..NO_REASONING_EFFORT
         },
         default_model: "",
-        vars: &[AWS_REGION],
+        vars: SAGEMAKER_VARS,
         query: &[],
         bearer_env: &[],
     },

@@ -2,10 +2,11 @@
 //! and InvokeEndpointWithResponseStream with every request's SigV4 signature (service
 //! `sagemaker`) checked by the independent verifier, the TGI body and answer, the Messages API
 //! body, streams as real binary event-stream `PayloadPart` messages whose bytes are cut
-//! anywhere, an exception inside the stream, and SageMaker's error shapes.
+//! anywhere, an exception inside the stream, SageMaker's error shapes, and the inference
+//! component header.
 
-use crate::bedrock::sigv4;
 use super::{check_faults, retry};
+use crate::bedrock::sigv4;
 use crate::support::{self, hello_messages, Recorded, Reply, TestServer};
 use aws_smithy_eventstream::frame::write_message_to;
 use aws_smithy_types::event_stream::{Header, HeaderValue, Message};
@@ -207,5 +208,36 @@ async fn faults_rate_limits_and_cut_streams() {
     .await;
     for r in server.requests() {
         check_signed(&r);
+    }
+}
+
+#[tokio::test]
+async fn an_inference_component_is_named_in_its_header_when_set() {
+    let answer = json!({"generated_text": TEXT}).to_string();
+    let server = TestServer::start(vec![
+        Reply::json(200, answer.clone()),
+        Reply::json(200, answer),
+    ])
+    .await;
+    let with = Client::builder()
+        .env_lookup(|k| (k == "SAGEMAKER_INFERENCE_COMPONENT").then(|| "ic-llama-1".to_owned()))
+        .base_url("sagemaker", server.root())
+        .aws_credentials("sagemaker", AKID, SECRET, None)
+        .region("sagemaker", "eu-west-1")
+        .build()
+        .unwrap();
+    assert_eq!(with.chat(request("sagemaker")).await.unwrap().text(), TEXT);
+    client("sagemaker", &server)
+        .chat(request("sagemaker"))
+        .await
+        .unwrap();
+    let reqs = server.requests();
+    assert_eq!(
+        reqs[0].header("x-amzn-sagemaker-inference-component"),
+        Some("ic-llama-1")
+    );
+    assert_eq!(reqs[1].header("x-amzn-sagemaker-inference-component"), None);
+    for r in &reqs {
+        check_signed(r);
     }
 }
