@@ -5,6 +5,7 @@ mod chat_flags;
 mod chat_input;
 mod cli;
 mod conventions;
+mod providers_list;
 mod repl_tty;
 mod routing;
 mod services;
