@@ -226,6 +226,13 @@ fn escape(out: &mut String, s: &str) {
 }
 
 impl Signer for TokenAuth {
+    fn rejected(&self) {
+        // A fetch in progress holds the lock and brings a fresh token anyway.
+        if let Ok(mut cached) = self.cached.try_lock() {
+            *cached = None;
+        }
+    }
+
     fn sign<'a>(&'a self, req: &'a mut http::Request<Bytes>) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             let token = self.token(req.uri()).await?;

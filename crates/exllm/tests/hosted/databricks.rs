@@ -257,3 +257,23 @@ async fn reasoning_models_answer_with_content_lists() {
     assert_eq!(s.reasoning_text(), "Two plus two.");
     assert_eq!(s.finish_kind(), Some(FinishKind::Stop));
 }
+
+#[tokio::test]
+async fn a_token_the_service_refuses_is_replaced_on_the_next_call() {
+    let server = TestServer::start(vec![
+        token_reply(3600),
+        Reply::json(
+            401,
+            r#"{"error_code":"401","message":"Credential was not sent or was of an unsupported type for this API."}"#,
+        ),
+        token_reply(3600),
+        Reply::json(200, chat::text(MODEL)),
+    ])
+    .await;
+    let c = client(&server, M2M);
+    let err = c.chat(request()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Auth, "{err}");
+    assert_eq!(c.chat(request()).await.unwrap().text(), TEXT);
+    let paths: Vec<String> = server.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths[2], "/oidc/v1/token", "{paths:?}");
+}
