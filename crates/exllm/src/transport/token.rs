@@ -20,6 +20,10 @@ const EARLY: Duration = Duration::from_secs(60);
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(300);
 /// How long one token request may take.
 const TIMEOUT: Duration = Duration::from_secs(30);
+/// The wait before trying a failed token request again, unless the server names one.
+const RETRY_WAIT: Duration = Duration::from_millis(250);
+/// A longer `Retry-After` from the token endpoint is not waited for.
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(5);
 
 /// Signs requests with a bearer token from a token endpoint, shared by every request of the
 /// client and renewed when it is about to expire.
@@ -111,7 +115,19 @@ impl TokenAuth {
             (true, Some(scheme), Some(host)) => format!("{scheme}://{host}{}", self.url),
             _ => self.url.clone(),
         };
-        let (token, lifetime) = self.fetch(&url).await?;
+        let (token, lifetime) = match self.fetch(&url).await {
+            // One more try after a passing failure (a 429 or 5xx, a dropped connection) of the
+            // token endpoint, when it asks for no long wait: the call's own retries do not
+            // cover its signer.
+            Err(e) if e.is_retryable() => {
+                match e.retry_after().unwrap_or(RETRY_WAIT) {
+                    wait if wait <= MAX_RETRY_WAIT => tokio::time::sleep(wait).await,
+                    _ => return Err(e),
+                }
+                self.fetch(&url).await?
+            }
+            other => other?,
+        };
         let renew_at = Instant::now() + lifetime.saturating_sub(EARLY.min(lifetime / 2));
         *cached = Some((token.clone(), renew_at));
         Ok(token)

@@ -277,3 +277,31 @@ async fn a_token_the_service_refuses_is_replaced_on_the_next_call() {
     let paths: Vec<String> = server.requests().into_iter().map(|r| r.path).collect();
     assert_eq!(paths[2], "/oidc/v1/token", "{paths:?}");
 }
+
+#[tokio::test]
+async fn a_passing_token_endpoint_failure_is_tried_once_more() {
+    let unavailable = || {
+        Reply::json(
+            503,
+            r#"{"error":"temporarily_unavailable","error_description":"Try again"}"#,
+        )
+        .header("retry-after", "0")
+    };
+    let server = TestServer::start(vec![
+        unavailable(),
+        token_reply(3600),
+        Reply::json(200, chat::text(MODEL)),
+        unavailable(),
+        unavailable(),
+    ])
+    .await;
+    let c = client(&server, M2M);
+    assert_eq!(c.chat(request()).await.unwrap().text(), TEXT);
+    let paths: Vec<String> = server.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths[..2], ["/oidc/v1/token", "/oidc/v1/token"]);
+    // Twice in a row is the caller's error.
+    let c = client(&server, M2M);
+    let err = c.chat(request()).await.unwrap_err();
+    assert_eq!(err.status(), Some(503));
+    assert!(err.message().contains("Try again"), "{err}");
+}
