@@ -58,7 +58,12 @@ async fn personal_access_token_whole_and_streamed() {
     ])
     .await;
     let c = client(&server, PAT);
-    let whole = c.chat(request()).await.unwrap();
+    let mut req = request();
+    req.reasoning = Some(exllm::ReasoningConfig {
+        effort: Some(exllm::ReasoningEffort::Low),
+        ..Default::default()
+    });
+    let whole = c.chat(req).await.unwrap();
     assert_eq!(whole.text(), TEXT);
     assert_eq!(whole.finish_kind(), Some(FinishKind::Stop));
     assert_eq!(support::streamed(&c, request()).await.unwrap(), whole);
@@ -71,7 +76,9 @@ async fn personal_access_token_whole_and_streamed() {
         let body = r.json();
         assert_eq!(body["model"], MODEL);
         assert_eq!(body["max_tokens"], 64);
+        assert_eq!(body.get("reasoning_effort").is_some(), i == 0, "{body}");
         assert_eq!(body.get("stream").is_some(), i == 1, "{body}");
+        assert!(body.get("stream_options").is_none(), "{body}");
     }
 }
 

@@ -85,9 +85,10 @@ pub(super) const DATABRICKS: ProviderSpec = ProviderSpec {
         "{host}/serving-endpoints",
         &["DATABRICKS_TOKEN", "DATABRICKS_API_KEY"],
         "databricks-meta-llama-3-3-70b-instruct",
+        // Reasoning models there take `reasoning_effort` through Chat Completions.
         Quirks {
             stream_usage: false,
-            ..NO_REASONING_EFFORT
+            ..COMPAT
         },
     )
 };
