@@ -37,6 +37,18 @@ pub struct ChatArgs {
     /// Sampling temperature.
     #[arg(long)]
     pub(crate) temperature: Option<f64>,
+    /// Ask for N answers (choices) at once; all are printed, the others after `[choice i]`
+    /// (under `alternatives` with --json).
+    #[arg(short = 'n', long = "choices", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) n: Option<u32>,
+    /// Service tier (`auto`, `default`, `flex`, `priority`, ...) for providers with tiers;
+    /// the tier that served the call is printed with --json.
+    #[arg(long, value_name = "TIER")]
+    pub(crate) service_tier: Option<String>,
+    /// Predicted output, most of the answer known in advance (code being edited): a file,
+    /// else the text itself.
+    #[arg(long, value_name = "FILE|TEXT")]
+    pub(crate) prediction: Option<String>,
     /// An image to show the model: a file (its type read from its bytes), an http(s) URL or
     /// a data: URL. Repeatable. PDFs are sent as documents.
     #[arg(long, value_name = "PATH_OR_URL")]
@@ -129,7 +141,24 @@ pub(crate) fn request(args: &ChatArgs, model: String) -> Result<ChatRequest, Err
     let mut req = ChatRequest::new(model, messages);
     req.max_tokens = args.max_tokens;
     req.temperature = args.temperature;
+    req.n = args.n;
+    req.service_tier = args.service_tier.clone();
+    req.prediction = args.prediction.as_deref().map(prediction).transpose()?;
     Ok(req)
+}
+
+/// `--prediction`: the file's text when it names a file, else the text given.
+fn prediction(arg: &str) -> Result<String, Error> {
+    let path = std::path::Path::new(arg);
+    if !path.is_file() {
+        return Ok(arg.to_owned());
+    }
+    std::fs::read_to_string(path).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidInput,
+            format!("prediction {}: {e}", path.display()),
+        )
+    })
 }
 
 /// The client, with `--base-url` and `--api` applied to `model`'s provider.
@@ -183,6 +212,8 @@ pub(crate) fn finish(
                 println!("{v}");
             } else if !args.stream {
                 print_plain(&resp);
+            } else {
+                print_alternatives(&resp);
             }
             for w in &resp.warnings {
                 eprintln!("exllm: warning: {}", w.message);
@@ -312,6 +343,20 @@ pub(crate) fn print_plain(resp: &exllm::ChatResponse) {
     println!("{}", resp.text());
     for c in resp.tool_calls() {
         println!("[tool call {}] {}({})", c.id, c.name, c.arguments);
+    }
+    print_alternatives(resp);
+}
+
+/// The other choices of a call that asked for several (`-n`), each after `[choice i]`.
+fn print_alternatives(resp: &exllm::ChatResponse) {
+    for a in &resp.alternatives {
+        println!("[choice {}]", a.index);
+        println!("{}", a.text());
+        for p in &a.content {
+            if let exllm::Part::ToolCall(c) = p {
+                println!("[tool call {}] {}({})", c.id, c.name, c.arguments);
+            }
+        }
     }
 }
 

@@ -1,9 +1,11 @@
 //! The `exllm` binary as a user runs it, as modules of one test binary (one link, not many).
 
 mod catalog_dir;
+mod chat_flags;
 mod chat_input;
 mod cli;
 mod conventions;
+mod providers_list;
 mod repl_tty;
 mod routing;
 mod services;

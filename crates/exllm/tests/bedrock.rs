@@ -7,7 +7,7 @@
 //! auth (`AWS_BEARER_TOKEN_BEDROCK`) without SigV4. Run with `--features bedrock`.
 
 #[path = "bedrock/sigv4.rs"]
-mod sigv4;
+pub(crate) mod sigv4;
 use crate::bedrock_wire as wire;
 use crate::support;
 

@@ -12,7 +12,7 @@
 
 use super::{Catalog, Mode};
 use crate::error::ErrorKind;
-use crate::provider::registry::{AuthStyle, ProviderSpec, PROVIDERS};
+use crate::provider::registry::{AuthStyle, ProviderSpec, TokenGrant, PROVIDERS};
 use crate::provider::{Api, Endpoint};
 use crate::types::{
     EmbedRequest, ImageRequest, ModerationRequest, RerankRequest, SpeechRequest,
@@ -86,6 +86,13 @@ pub enum AuthMethod {
     SigV4(&'static str),
     /// Google Cloud OAuth (service account or application-default credentials).
     GoogleOAuth,
+    /// OAuth client credentials (machine to machine) from these variables.
+    ClientCredentials {
+        /// Where the client id is read from.
+        id_env: &'static [&'static str],
+        /// Where the client secret is read from.
+        secret_env: &'static [&'static str],
+    },
     /// No credentials needed (local servers).
     None,
 }
@@ -96,6 +103,9 @@ impl std::fmt::Display for AuthMethod {
             AuthMethod::ApiKey { style, env } => {
                 let how = match style {
                     AuthStyle::Header(h) => format!("{h} header"),
+                    AuthStyle::Token(TokenGrant::ApiKey { .. }) => {
+                        "exchanged for a token".to_owned()
+                    }
                     _ => "bearer".to_owned(),
                 };
                 write!(f, "key ({how}; {})", env.join(", "))
@@ -103,6 +113,12 @@ impl std::fmt::Display for AuthMethod {
             AuthMethod::Token { env } => write!(f, "bearer token ({})", env.join(", ")),
             AuthMethod::SigV4(service) => write!(f, "AWS SigV4 ({service})"),
             AuthMethod::GoogleOAuth => f.write_str("Google OAuth"),
+            AuthMethod::ClientCredentials { id_env, secret_env } => write!(
+                f,
+                "OAuth client credentials ({}, {})",
+                id_env.join(", "),
+                secret_env.join(", ")
+            ),
             AuthMethod::None => f.write_str("none"),
         }
     }
@@ -350,6 +366,12 @@ fn auth_methods(spec: &ProviderSpec) -> Vec<AuthMethod> {
             AuthStyle::GoogleOAuth => key(AuthStyle::Header("x-goog-api-key")),
             style => key(style),
         });
+    }
+    if let AuthStyle::Token(TokenGrant::ClientCredentials {
+        id_env, secret_env, ..
+    }) = spec.auth
+    {
+        out.push(AuthMethod::ClientCredentials { id_env, secret_env });
     }
     if !spec.bearer_env.is_empty() {
         out.push(AuthMethod::Token {

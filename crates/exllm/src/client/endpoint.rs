@@ -42,8 +42,9 @@ pub(crate) fn build(name: &str, b: &ClientBuilder) -> Result<(Endpoint, Api)> {
             ),
         ));
     }
-    // `OLLAMA_HOST=0.0.0.0:11434` style values carry no scheme.
-    if !base_url.contains("://") {
+    // `OLLAMA_HOST=0.0.0.0:11434` style values carry no scheme. A URL that is a placeholder
+    // (`{host}/serving-endpoints`) gets its scheme once filled.
+    if !base_url.contains("://") && !base_url.starts_with('{') {
         base_url.insert_str(0, "http://");
     }
     let auth = auth(name, spec, &cfg, &env)?;
@@ -98,6 +99,10 @@ pub(crate) fn build(name: &str, b: &ClientBuilder) -> Result<(Endpoint, Api)> {
             }
         }
     }
+    // A cloud host given without a scheme (`DATABRICKS_HOST=adb-1.azuredatabricks.net`).
+    if !base_url.contains("://") {
+        base_url.insert_str(0, "https://");
+    }
     // Registry header values may hold keys once their placeholders are filled: from here
     // on they are secrets, like the caller's own headers.
     let mut headers: Vec<(String, crate::types::Secret)> =
@@ -128,8 +133,13 @@ fn auth(
         .api_key
         .clone()
         .or_else(|| env(spec.key_env).map(Into::into));
+    if let AuthStyle::Token(grant) = spec.auth {
+        if let Some(a) = super::token_auth::auth(name, grant, key.as_ref(), env)? {
+            return Ok(a);
+        }
+    }
     Ok(match (key, spec.auth) {
-        (Some(k), AuthStyle::Bearer | AuthStyle::SigV4(_)) => Auth::Bearer(k),
+        (Some(k), AuthStyle::Bearer | AuthStyle::SigV4(_) | AuthStyle::Token(_)) => Auth::Bearer(k),
         (Some(k), AuthStyle::Header(h)) => Auth::Header {
             name: h.to_owned(),
             value: k,

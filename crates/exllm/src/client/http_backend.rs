@@ -300,7 +300,13 @@ impl HttpBackend {
                         None => return Err(e),
                     }
                 }
-                Err(e) => return Err(e),
+                Err(e) => {
+                    // A token the server refused (revoked, expired early) is not used again.
+                    if let (Some(401), Auth::Signer(signer)) = (e.status(), &ep.auth) {
+                        signer.rejected();
+                    }
+                    return Err(e);
+                }
             }
         }
     }

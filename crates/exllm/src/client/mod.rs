@@ -11,6 +11,7 @@ mod mock;
 mod model_check;
 mod recover;
 mod speech_stream;
+mod token_auth;
 mod tools;
 
 pub use crate::stream::{ChatStream, DEFAULT_MAX_COLLECTED_BYTES};

@@ -107,6 +107,17 @@ impl MediaLimits {
                 max_documents: Some(0),
                 ..none
             },
+            // Text prompts only on TGI / LMI bodies.
+            Api::SageMaker => MediaLimits {
+                max_images: Some(0),
+                max_documents: Some(0),
+                ..none
+            },
+            // Images on vision models; no documents.
+            Api::Watsonx | Api::SageMakerChat => MediaLimits {
+                max_documents: Some(0),
+                ..none
+            },
         }
     }
 }

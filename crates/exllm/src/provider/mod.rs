@@ -26,7 +26,9 @@ mod openai_responses;
 pub mod registry;
 mod replicate;
 mod retrieval;
+mod sagemaker;
 mod service_api;
+mod watsonx;
 pub use service_api::{ServiceApi, Task};
 pub(crate) mod common;
 #[cfg(test)]
@@ -43,6 +45,8 @@ pub use ollama_chat::OllamaCodec;
 pub use openai_chat::OpenAiChatCodec;
 pub use openai_responses::OpenAiResponsesCodec;
 pub use replicate::ReplicateCodec;
+pub use sagemaker::SageMakerCodec;
+pub use watsonx::WatsonxCodec;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::types::{
@@ -75,6 +79,12 @@ pub enum Api {
     Bedrock,
     /// Replicate predictions (`/models/{owner}/{name}/predictions`), polled or streamed.
     Replicate,
+    /// IBM watsonx.ai chat (`/ml/v1/text/chat`).
+    Watsonx,
+    /// AWS SageMaker endpoints with the TGI / LMI text-generation body (`inputs`).
+    SageMaker,
+    /// AWS SageMaker endpoints with the Messages API (Chat Completions bodies).
+    SageMakerChat,
 }
 
 impl Api {
@@ -89,11 +99,14 @@ impl Api {
             Api::Ollama => "ollama",
             Api::Bedrock => "bedrock",
             Api::Replicate => "replicate",
+            Api::Watsonx => "watsonx",
+            Api::SageMaker => "sagemaker",
+            Api::SageMakerChat => "sagemaker-chat",
         }
     }
 
     /// Every API, for listings and parsing.
-    pub const ALL: [Api; 8] = [
+    pub const ALL: [Api; 11] = [
         Api::OpenAiChat,
         Api::OpenAiResponses,
         Api::Anthropic,
@@ -102,6 +115,9 @@ impl Api {
         Api::Ollama,
         Api::Bedrock,
         Api::Replicate,
+        Api::Watsonx,
+        Api::SageMaker,
+        Api::SageMakerChat,
     ];
 
     /// The codec for this API.
@@ -115,6 +131,9 @@ impl Api {
             Api::Ollama => &OllamaCodec,
             Api::Bedrock => &BedrockCodec,
             Api::Replicate => &ReplicateCodec,
+            Api::Watsonx => &WatsonxCodec,
+            Api::SageMaker => &SageMakerCodec { messages: false },
+            Api::SageMakerChat => &SageMakerCodec { messages: true },
         }
     }
 }

@@ -1,8 +1,8 @@
 //! OpenAI Chat Completions, the API most providers copy. One codec serves OpenAI, Groq, xAI,
 //! Mistral, Perplexity, DeepSeek, OpenRouter, Together, Fireworks, DeepInfra, LM Studio, vLLM
 //! and any compatible server; their differences are [`Quirks`] flags and the decoder's
-//! tolerance for each one's extras (`reasoning_content`, `reasoning`, Mistral content lists,
-//! `x_groq.usage`, Perplexity citations, usage chunks with no choices). Cited sources (url
+//! tolerance for each one's extras (`reasoning_content`, `reasoning`, Mistral and Databricks
+//! content lists, `x_groq.usage`, Perplexity citations, usage chunks with no choices). Cited sources (url
 //! annotations, Perplexity search results) also become the canonical citation list.
 
 use super::citations;
@@ -311,6 +311,7 @@ fn push_content(c: &mut Collector, content: Content) {
                 match p.kind.as_str() {
                     "text" => c.push(StreamEvent::TextDelta(p.text.unwrap_or_default())),
                     "thinking" => push_reasoning(c, Some(thinking_text(p.thinking))),
+                    "reasoning" => push_reasoning(c, Some(thinking_text(p.summary))),
                     _ => {}
                 }
             }
@@ -318,7 +319,8 @@ fn push_content(c: &mut Collector, content: Content) {
     }
 }
 
-/// Mistral's `thinking` value: a string or a list of `{"type": "text", "text"}` chunks.
+/// Mistral's `thinking` value (or Databricks' reasoning `summary`): a string or a list of
+/// `{"type": "text", "text"}` chunks.
 fn thinking_text(v: Option<Value>) -> String {
     match v {
         Some(Value::String(s)) => s,
@@ -480,6 +482,9 @@ struct ContentPart {
     text: Option<String>,
     #[serde(default)]
     thinking: Option<Value>,
+    /// Databricks' `reasoning` parts: `[{"type": "summary_text", "text"}]`.
+    #[serde(default)]
+    summary: Option<Value>,
 }
 
 #[derive(Deserialize, Default)]

@@ -3,6 +3,8 @@
 
 use super::{Api, Quirks};
 
+mod hosted;
+
 /// How a provider takes its key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -15,6 +17,36 @@ pub enum AuthStyle {
     SigV4(&'static str),
     /// Google Cloud OAuth (service account or application-default credentials).
     GoogleOAuth,
+    /// A bearer token bought from a token endpoint, cached until shortly before it expires.
+    Token(TokenGrant),
+}
+
+/// How a provider's bearer token is obtained from a token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenGrant {
+    /// OAuth 2.0 client credentials (machine to machine), used when no key is set: the client
+    /// id and secret from these variables, sent with HTTP basic auth to `path` on the base
+    /// URL's host. A key, when set, is sent as a bearer token instead.
+    ClientCredentials {
+        /// The token endpoint's path on the base URL's host (`/oidc/v1/token`).
+        path: &'static str,
+        /// Variables holding the client id.
+        id_env: &'static [&'static str],
+        /// Variables holding the client secret.
+        secret_env: &'static [&'static str],
+        /// The scope asked for (empty: none sent).
+        scope: &'static str,
+    },
+    /// The key is exchanged for a token at `url` (IBM Cloud IAM) and never sent itself.
+    ApiKey {
+        /// The token endpoint.
+        url: &'static str,
+        /// Variables that may override `url`.
+        url_env: &'static [&'static str],
+        /// The `grant_type` sent with the key.
+        grant_type: &'static str,
+    },
 }
 
 /// One known provider.
@@ -588,6 +620,11 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         "deepseek-ai/DeepSeek-V3.1",
         COMPAT,
     ),
+    hosted::AZURE_AI,
+    hosted::DATABRICKS,
+    hosted::WATSONX,
+    hosted::SAGEMAKER,
+    hosted::SAGEMAKER_CHAT,
     local(
         "lmstudio",
         "http://localhost:1234/v1",

@@ -47,8 +47,9 @@ impl OutputStrategy {
         let flag = |f: &str| model.and_then(|m| m.supports(f)) != Some(false);
         let (native, tools) = (flag("response_schema"), flag("function_calling"));
         match api {
-            // Replicate models take neither tools nor a schema through one common input.
-            Some(Api::Replicate) => OutputStrategy::JsonInstructions,
+            // Replicate models and SageMaker text-generation bodies take neither tools nor a
+            // schema through one common input.
+            Some(Api::Replicate | Api::SageMaker) => OutputStrategy::JsonInstructions,
             Some(Api::Anthropic | Api::Bedrock) if tools => OutputStrategy::ToolCall,
             _ if native && has_json_modes(api) => OutputStrategy::NativeSchema,
             Some(_) if tools => OutputStrategy::ToolCall,

@@ -11,6 +11,7 @@ mod http;
 mod sigv4;
 mod stream;
 mod timeouts;
+mod token;
 
 pub use crate::types::{RetryPolicy, Timeouts};
 pub use breaker::{Breaker, BreakerPolicy, BreakerState};
@@ -21,3 +22,4 @@ pub use http::HttpTransport;
 pub use sigv4::SigV4Auth;
 pub(crate) use stream::FramedStream;
 pub(crate) use timeouts::limit;
+pub use token::TokenAuth;

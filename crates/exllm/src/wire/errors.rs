@@ -8,7 +8,8 @@ use serde_json::Value;
 use std::time::{Duration, SystemTime};
 
 /// Message and code from an error body: `{"error": {"message", "type"|"code"|"status"}}`,
-/// `{"error": "text"}`, `{"message": ...}`, `{"detail": ...}`, or a list of those (Gemini, or
+/// `{"error": "text"}` (with an OAuth `error_description`), `{"message": ...}`, `{"detail": ...}`,
+/// IBM's `{"errorMessage", "errorCode"}`, or a list of those (Gemini, or
 /// Cloudflare's `{"errors": [...]}`).
 pub(crate) fn parse_error_body(body: &[u8]) -> (Option<String>, Option<String>) {
     let Ok(v) = serde_json::from_slice::<Value>(body) else {
@@ -39,13 +40,21 @@ pub(crate) fn error_fields(v: &Value) -> (Option<String>, Option<String>) {
         _ => None,
     };
     let inner = match v.get("error") {
-        Some(Value::String(s)) => return (Some(s.clone()), str_of(v.get("code"))),
+        // OAuth token endpoints: `{"error": "invalid_client", "error_description": ...}`.
+        Some(Value::String(s)) => {
+            return match str_of(v.get("error_description")) {
+                Some(d) => (Some(d), Some(s.clone())),
+                None => (Some(s.clone()), str_of(v.get("code"))),
+            }
+        }
         Some(e @ Value::Object(_)) => e,
         _ => v,
     };
     let message = str_of(inner.get("message"))
         .or_else(|| str_of(inner.get("Message")))
         .or_else(|| str_of(inner.get("detail")))
+        // IBM Cloud IAM: `{"errorCode": "BXNIM0415E", "errorMessage": ...}`.
+        .or_else(|| str_of(inner.get("errorMessage")))
         .or_else(|| match inner.get("detail") {
             Some(d @ (Value::Array(_) | Value::Object(_))) => Some(d.to_string()),
             _ => None,
@@ -58,7 +67,8 @@ pub(crate) fn error_fields(v: &Value) -> (Option<String>, Option<String>) {
                 .and_then(Value::as_str)
                 .map(str::to_owned)
         })
-        .or_else(|| str_of(inner.get("code")));
+        .or_else(|| str_of(inner.get("code")))
+        .or_else(|| str_of(inner.get("errorCode")));
     (message, code)
 }
 

@@ -16,4 +16,8 @@ pub trait Signer: Send + Sync + fmt::Debug {
     fn resolve<'a>(&'a self, _name: &'a str) -> BoxFuture<'a, Result<Option<String>>> {
         Box::pin(async { Ok(None) })
     }
+
+    /// The server refused the credentials this signer added (HTTP 401): a cached token is
+    /// dropped so the next request gets a fresh one.
+    fn rejected(&self) {}
 }

@@ -35,7 +35,7 @@ impl Answer {
     fn wire(&self, api: Api) -> Value {
         let has_calls = !self.calls.is_empty();
         match api {
-            Api::OpenAiChat => {
+            Api::OpenAiChat | Api::Watsonx | Api::SageMakerChat => {
                 let calls: Vec<Value> = self
                     .calls
                     .iter()
@@ -212,6 +212,10 @@ proptest! {
     fn an_answer_in_each_wire_format_decodes_to_itself(answer in answer()) {
         for api in Api::ALL {
             if api == Api::Replicate && !answer.calls.is_empty() {
+                continue;
+            }
+            // TGI / LMI answers carry neither tool calls nor prompt token counts.
+            if api == Api::SageMaker {
                 continue;
             }
             let body = serde_json::to_vec(&answer.wire(api)).unwrap();

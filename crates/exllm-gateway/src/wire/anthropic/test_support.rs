@@ -5,7 +5,7 @@
 
 use crate::wire::StreamEncoder;
 use exllm::provider::{Codec, Endpoint};
-use exllm::transport::{Frame, Framer, SseFramer};
+use exllm::wire::{Frame, Framer, SseFramer};
 use exllm::{ChatRequest, ChatResponse, Collector, FinishKind, Part, StreamEvent};
 use serde_json::Value;
 use std::path::PathBuf;

@@ -176,8 +176,8 @@ fn delta_events(d: &mut ChoiceMessage, out: &mut Vec<StreamEvent>) {
             for p in parts {
                 match p.kind.as_str() {
                     "text" => out.push(StreamEvent::TextDelta(p.text.unwrap_or_default())),
-                    "thinking" => {
-                        let t = thinking_text(p.thinking);
+                    "thinking" | "reasoning" => {
+                        let t = thinking_text(p.thinking.or(p.summary));
                         if !t.is_empty() {
                             out.push(StreamEvent::ReasoningDelta(t));
                         }
