@@ -4,8 +4,10 @@
 //! here, one concept per file. Nothing in this module knows about HTTP or any provider's wire
 //! format, so the same values flow through every codec, the collector and the CLI.
 
+mod batch;
 mod citation;
 mod embed;
+mod file;
 mod finish;
 mod image;
 mod message;
@@ -21,8 +23,11 @@ mod stream;
 mod transcription;
 mod usage;
 
+pub use batch::{BatchApi, BatchCounts, BatchJob, BatchResult, BatchStatus};
 pub use citation::Citation;
 pub use embed::{EmbedInputType, EmbedRequest, EmbedResponse};
+pub(crate) use file::epoch_seconds;
+pub use file::{FileList, FileObject};
 pub use finish::{FinishKind, FinishReason};
 pub use image::{GeneratedImage, ImageOutput, ImageRequest, ImageResponse};
 pub use message::{Message, Role};

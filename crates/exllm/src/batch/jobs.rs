@@ -1,0 +1,329 @@
+//! Jobs on a provider's batch API: submit, status, cancel, list and results. Which API a
+//! provider has follows from the chat API it speaks (OpenAI-compatible hosts copy `/batches`,
+//! Anthropic has Message Batches); the codecs in `provider::batch` build every request and
+//! decode every answer, and results are decoded line by line while they download.
+
+use super::files::ByteStream;
+use super::{batch_cost, http_of};
+use crate::client::{split_model, ChatProvider, Client, HttpProvider};
+use crate::error::{Error, ErrorKind, Result};
+use crate::provider::batch::lines::Lines;
+use crate::provider::batch::{anthropic, batch_api_of, check_ids, openai};
+use crate::types::{BatchApi, BatchJob, BatchResult, ChatRequest, ChatResponse};
+use futures_util::StreamExt;
+use std::sync::Arc;
+
+/// Batch jobs through a client ([`Client::batches`]).
+///
+/// ```no_run
+/// # async fn run() -> exllm::Result<()> {
+/// use exllm::{ChatRequest, Client, Message};
+/// let client = Client::from_env()?;
+/// let batches = client.batches();
+/// let reqs = vec![("q1".to_string(), ChatRequest::new("", vec![Message::user("Hi")]))];
+/// let job = batches.submit("openai/gpt-4o-mini", reqs).await?;
+/// // ... later, maybe in another process:
+/// let job = batches.status("openai", &job.id).await?;
+/// if job.status.is_done() {
+///     for r in batches.collect(&job).await? {
+///         println!("{}: {:?}", r.id, r.result.map(|a| a.text()));
+///     }
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Batches {
+    pub(super) client: Client,
+}
+
+impl Client {
+    /// Batch jobs: submitted to a provider's batch API, or run by the client.
+    pub fn batches(&self) -> Batches {
+        Batches {
+            client: self.clone(),
+        }
+    }
+}
+
+/// The provider, its HTTP side and its batch API.
+struct Target {
+    provider: Arc<dyn ChatProvider>,
+    api: BatchApi,
+    name: String,
+}
+
+impl Target {
+    fn http(&self) -> Result<&HttpProvider> {
+        http_of(&self.provider, &self.name)
+    }
+}
+
+impl Batches {
+    fn target(&self, provider: &str) -> Result<Target> {
+        let p = self.client.provider(provider)?;
+        let api = p.api().and_then(batch_api_of).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Unsupported,
+                format!("{provider} has no batch API (run the batch on the client instead)"),
+            )
+            .with_provider(provider)
+        })?;
+        Ok(Target {
+            provider: p,
+            api,
+            name: provider.to_owned(),
+        })
+    }
+
+    /// Whether `provider` has a batch API exllm speaks (else [`Batches::run_local`] runs a
+    /// batch for it).
+    pub fn has_batch_api(&self, provider: &str) -> bool {
+        self.target(provider).is_ok()
+    }
+
+    /// Submits requests as one job for `model` (`provider/model`; each request's own
+    /// `model` is replaced). Ids must be unique: results are matched back by them.
+    pub async fn submit(
+        &self,
+        model: &str,
+        requests: Vec<(String, ChatRequest)>,
+    ) -> Result<BatchJob> {
+        let (provider, bare) = split_model(model)?;
+        let t = self.target(provider)?;
+        if requests.is_empty() {
+            return Err(Error::new(ErrorKind::InvalidInput, "the batch is empty"));
+        }
+        check_ids(requests.iter().map(|(id, _)| id.as_str()))?;
+        let http = t.http()?;
+        let ep = http.job_endpoint().await?;
+        let mut job = match t.api {
+            BatchApi::OpenAi => {
+                let mut jsonl = Vec::new();
+                for (id, mut req) in requests {
+                    req.model = bare.to_owned();
+                    jsonl.extend(openai::input_line(&ep, &id, &req)?);
+                }
+                let files = self.client.files(provider)?;
+                let input = files
+                    .upload_bytes("batch.jsonl", jsonl.into(), Some("batch"))
+                    .await?;
+                http.job_call(
+                    |ep| openai::create(ep, &input.id),
+                    |b| openai::decode_job(provider, b),
+                )
+                .await?
+            }
+            BatchApi::Anthropic => {
+                let mut entries = Vec::with_capacity(requests.len());
+                for (id, mut req) in requests {
+                    req.model = bare.to_owned();
+                    entries.push(anthropic::entry(&ep, &id, &req)?);
+                }
+                let body = entries;
+                http.job_call(
+                    |ep| anthropic::create(ep, body.clone()),
+                    |b| anthropic::decode_job(provider, b),
+                )
+                .await?
+            }
+            BatchApi::Local => unreachable_local()?,
+        };
+        job.model = Some(model.to_owned());
+        Ok(job)
+    }
+
+    /// A job's current status and progress.
+    pub async fn status(&self, provider: &str, id: &str) -> Result<BatchJob> {
+        let t = self.target(provider)?;
+        let http = t.http()?;
+        match t.api {
+            BatchApi::OpenAi => {
+                http.job_call(
+                    |ep| openai::get(ep, id),
+                    |b| openai::decode_job(provider, b),
+                )
+                .await
+            }
+            BatchApi::Anthropic => {
+                http.job_call(
+                    |ep| anthropic::get(ep, id),
+                    |b| anthropic::decode_job(provider, b),
+                )
+                .await
+            }
+            BatchApi::Local => unreachable_local(),
+        }
+    }
+
+    /// A job's current state: a client-side job's from its checkpoint, else the provider's,
+    /// keeping the model and checkpoint `job` knew.
+    pub async fn refresh(&self, job: &BatchJob) -> Result<BatchJob> {
+        if job.api == BatchApi::Local {
+            return super::local::status(job);
+        }
+        let mut fresh = self.status(&job.provider, &job.id).await?;
+        fresh.model = fresh.model.or_else(|| job.model.clone());
+        Ok(fresh)
+    }
+
+    /// Asks for a job to be cancelled; requests already answered keep their results.
+    pub async fn cancel(&self, provider: &str, id: &str) -> Result<BatchJob> {
+        let t = self.target(provider)?;
+        let http = t.http()?;
+        match t.api {
+            BatchApi::OpenAi => {
+                http.job_call(
+                    |ep| openai::cancel(ep, id),
+                    |b| openai::decode_job(provider, b),
+                )
+                .await
+            }
+            BatchApi::Anthropic => {
+                http.job_call(
+                    |ep| anthropic::cancel(ep, id),
+                    |b| anthropic::decode_job(provider, b),
+                )
+                .await
+            }
+            BatchApi::Local => unreachable_local(),
+        }
+    }
+
+    /// The provider's jobs, newest first, at most `limit` (one page).
+    pub async fn list(&self, provider: &str, limit: Option<u32>) -> Result<Vec<BatchJob>> {
+        let t = self.target(provider)?;
+        let http = t.http()?;
+        let (jobs, _more) = match t.api {
+            BatchApi::OpenAi => {
+                http.job_call(
+                    |ep| openai::list(ep, limit, None),
+                    |b| openai::decode_list(provider, b),
+                )
+                .await?
+            }
+            BatchApi::Anthropic => {
+                http.job_call(
+                    |ep| anthropic::list(ep, limit, None),
+                    |b| anthropic::decode_list(provider, b),
+                )
+                .await?
+            }
+            BatchApi::Local => unreachable_local()?,
+        };
+        Ok(jobs)
+    }
+
+    /// Hands each result of a finished job to `each` as its line downloads: the answers,
+    /// then (OpenAI) the error file's failures. Answers carry their cost at the batch price
+    /// of `job.model` (else of the model the answer names). A line that is not a result ends
+    /// the call with a [`ErrorKind::Decode`] error.
+    pub async fn results(&self, job: &BatchJob, mut each: impl FnMut(BatchResult)) -> Result<()> {
+        if job.api == BatchApi::Local {
+            return super::local::results(job, each);
+        }
+        let provider = job.provider.as_str();
+        let t = self.target(provider)?;
+        let http = t.http()?;
+        let mut emit = |id: String, result: Result<ChatResponse>| {
+            let result = result.map(|r| self.priced(job, r));
+            each(BatchResult { id, result });
+        };
+        match t.api {
+            BatchApi::OpenAi => {
+                let files: Vec<&String> = [&job.output_file_id, &job.error_file_id]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                if files.is_empty() {
+                    return Err(not_ready(job));
+                }
+                let store = self.client.files(provider)?;
+                let mut n = 0;
+                for id in files {
+                    let mut chunks = store.content(id).await?;
+                    each_line(&mut chunks, &mut n, |n, line| {
+                        let (id, r) = openai::decode_line(provider, n, line)?;
+                        emit(id, r);
+                        Ok(())
+                    })
+                    .await?;
+                }
+                Ok(())
+            }
+            BatchApi::Anthropic => {
+                if !job.status.is_done() {
+                    return Err(not_ready(job));
+                }
+                let id = job.id.as_str();
+                let mut chunks: ByteStream =
+                    Box::pin(http.job_download(|ep| anthropic::results(ep, id)).await?);
+                each_line(&mut chunks, &mut 0, |n, line| {
+                    let (id, r) = anthropic::decode_line(provider, n, line)?;
+                    emit(id, r);
+                    Ok(())
+                })
+                .await
+            }
+            BatchApi::Local => unreachable_local(),
+        }
+    }
+
+    /// Every result of a finished job ([`Batches::results`] gathered).
+    pub async fn collect(&self, job: &BatchJob) -> Result<Vec<BatchResult>> {
+        let mut out = Vec::new();
+        self.results(job, |r| out.push(r)).await?;
+        Ok(out)
+    }
+
+    /// The answer with its cost at the batch price, where the catalog prices the model.
+    fn priced(&self, job: &BatchJob, mut r: ChatResponse) -> ChatResponse {
+        let named = r.model.as_ref().map(|m| format!("{}/{m}", job.provider));
+        let entry = job
+            .model
+            .as_deref()
+            .and_then(|m| self.client.model_entry(m))
+            .or_else(|| named.as_deref().and_then(|m| self.client.model_entry(m)));
+        if let (Some(m), Some(u)) = (entry, &r.usage) {
+            r.cost = Some(batch_cost(m, u));
+        }
+        r
+    }
+}
+
+/// Splits a download into lines and hands each to `f` with its 1-based number, counting on
+/// from `n` (so an error file's lines number after the output file's).
+async fn each_line(
+    chunks: &mut ByteStream,
+    n: &mut usize,
+    mut f: impl FnMut(usize, &[u8]) -> Result<()>,
+) -> Result<()> {
+    let mut lines = Lines::default();
+    let mut on_line = |line: &[u8]| {
+        *n += 1;
+        f(*n, line)
+    };
+    while let Some(chunk) = chunks.next().await {
+        lines.push(&chunk?, &mut on_line)?;
+    }
+    lines.finish(&mut on_line)
+}
+
+fn not_ready(job: &BatchJob) -> Error {
+    Error::new(
+        ErrorKind::InvalidInput,
+        format!(
+            "batch {} has no results yet (status {})",
+            job.id,
+            job.status.as_str()
+        ),
+    )
+    .with_provider(job.provider.clone())
+}
+
+/// Local jobs never reach a provider's batch API (`target` only yields provider APIs).
+fn unreachable_local<T>() -> Result<T> {
+    Err(Error::new(
+        ErrorKind::InvalidInput,
+        "a client-side batch has no provider job (see Batches::run_local)",
+    ))
+}
