@@ -61,13 +61,16 @@ impl Target {
 impl Batches {
     fn target(&self, provider: &str) -> Result<Target> {
         let p = self.client.provider(provider)?;
-        let api = p.api().and_then(batch_api_of).ok_or_else(|| {
-            Error::new(
-                ErrorKind::Unsupported,
-                format!("{provider} has no batch API (run the batch on the client instead)"),
-            )
-            .with_provider(provider)
-        })?;
+        let api = p
+            .api()
+            .and_then(|a| batch_api_of(provider, a))
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Unsupported,
+                    format!("{provider} has no batch API (run the batch on the client instead)"),
+                )
+                .with_provider(provider)
+            })?;
         Ok(Target {
             provider: p,
             api,

@@ -171,7 +171,7 @@ impl Batches {
         requests: Vec<(String, ChatRequest)>,
         checkpoint: &Path,
         concurrency: usize,
-        progress: impl Fn(&BatchCounts),
+        mut progress: impl FnMut(&BatchCounts),
     ) -> Result<BatchJob> {
         let (provider, _) = split_model(model)?;
         check_ids(requests.iter().map(|(id, _)| id.as_str()))?;

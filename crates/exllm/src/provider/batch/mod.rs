@@ -36,10 +36,13 @@ impl FileApi {
     }
 }
 
-/// The batch API of a provider speaking chat `api` (`None`: the client runs the batch).
-pub(crate) fn batch_api_of(api: Api) -> Option<BatchApi> {
+/// The batch API of `provider` speaking chat `api` (`None`: the client runs the batch).
+/// Of the OpenAI-compatible hosts only these copy `/batches`; the others (Mistral's
+/// `/batch/jobs` differs) get the client-side batch.
+pub(crate) fn batch_api_of(provider: &str, api: Api) -> Option<BatchApi> {
+    const OPENAI_BATCHES: [&str; 4] = ["openai", "azure", "azure-deployments", "groq"];
     match api {
-        Api::OpenAiChat => Some(BatchApi::OpenAi),
+        Api::OpenAiChat if OPENAI_BATCHES.contains(&provider) => Some(BatchApi::OpenAi),
         Api::Anthropic => Some(BatchApi::Anthropic),
         _ => None,
     }

@@ -1,0 +1,226 @@
+//! `Client::files` end to end against local servers speaking OpenAI's `/files` and
+//! Anthropic's Files API: a multipart upload streamed from disk checked field by field on
+//! the server side, listing, lookup, deletion, content streamed to a file, and error statuses.
+
+use crate::support::{assert_no_key, client_for, Recorded, Reply, TestServer, KEY};
+use exllm::ErrorKind;
+use serde_json::json;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// A fresh path under the system temp directory.
+pub fn temp_path(name: &str) -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    std::env::temp_dir().join(format!("exllm-{}-{nanos}-{name}", std::process::id()))
+}
+
+/// One field of a multipart body: name, file name, content type, content.
+pub type Field = (String, Option<String>, Option<String>, Vec<u8>);
+
+/// The fields of a multipart body.
+pub fn form_fields(r: &Recorded) -> Vec<Field> {
+    let ct = r.header("content-type").expect("content type");
+    let boundary = ct
+        .strip_prefix("multipart/form-data; boundary=")
+        .expect("multipart");
+    let delim = format!("--{boundary}");
+    let body = &r.body;
+    let mut out = Vec::new();
+    let find = |from: usize, needle: &[u8]| {
+        body[from..]
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .map(|i| i + from)
+    };
+    let mut start = find(0, delim.as_bytes()).expect("first boundary") + delim.len();
+    loop {
+        if body[start..].starts_with(b"--") {
+            assert_eq!(
+                &body[start..],
+                b"--\r\n",
+                "the form ends with its closing line"
+            );
+            break;
+        }
+        assert!(body[start..].starts_with(b"\r\n"));
+        let head_end = find(start, b"\r\n\r\n").expect("part head");
+        let head = String::from_utf8_lossy(&body[start + 2..head_end]).into_owned();
+        let next = find(head_end, format!("\r\n{delim}").as_bytes()).expect("next boundary");
+        let content = body[head_end + 4..next].to_vec();
+        let param = |key: &str| {
+            head.split(';')
+                .find_map(|p| p.trim().strip_prefix(&format!("{key}=\"")))
+                .map(|v| v.split('"').next().unwrap().to_owned())
+        };
+        let ctype = head
+            .lines()
+            .find_map(|l| l.strip_prefix("Content-Type: "))
+            .map(str::to_owned);
+        out.push((param("name").unwrap(), param("filename"), ctype, content));
+        start = next + 2 + delim.len();
+    }
+    out
+}
+
+fn file_json(id: &str) -> serde_json::Value {
+    json!({"id": id, "object": "file", "bytes": 300000, "created_at": 1677610602,
+           "filename": "big.jsonl", "purpose": "batch", "status": "processed"})
+}
+
+#[tokio::test]
+async fn openai_upload_streams_the_file_with_its_purpose() {
+    let path = temp_path("big.jsonl");
+    // Larger than one read buffer, so the body goes out in many pieces.
+    let data: Vec<u8> = (0..300_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+    std::fs::write(&path, &data).unwrap();
+    let server = TestServer::start(vec![Reply::json(200, file_json("file-abc").to_string())]).await;
+    let files = client_for("openai", &server, 0).files("openai").unwrap();
+    let seen = Arc::new(AtomicU64::new(0));
+    let s = seen.clone();
+    let f = files
+        .upload_with_progress(
+            &path,
+            Some("batch"),
+            Arc::new(move |sent, total| {
+                assert_eq!(total, 300_000);
+                s.store(sent, Ordering::SeqCst);
+            }),
+        )
+        .await
+        .unwrap();
+    std::fs::remove_file(&path).ok();
+    assert_eq!(
+        (f.id.as_str(), f.bytes, f.provider.as_str()),
+        ("file-abc", Some(300000), "openai")
+    );
+    assert_eq!(seen.load(Ordering::SeqCst), 300_000);
+    let r = server.only_request();
+    assert_eq!((r.method.as_str(), r.path.as_str()), ("POST", "/v1/files"));
+    assert_eq!(
+        r.header("authorization"),
+        Some(format!("Bearer {KEY}").as_str())
+    );
+    let fields = form_fields(&r);
+    assert_eq!(fields.len(), 2);
+    assert_eq!(
+        (fields[0].0.as_str(), fields[0].3.as_slice()),
+        ("purpose", &b"batch"[..])
+    );
+    assert_eq!(fields[1].0, "file");
+    assert_eq!(
+        fields[1].1.as_deref(),
+        Some(path.file_name().unwrap().to_str().unwrap())
+    );
+    assert_eq!(fields[1].2.as_deref(), Some("application/jsonl"));
+    assert!(fields[1].3 == data, "the file arrives whole and unchanged");
+}
+
+#[tokio::test]
+async fn list_get_delete_and_content() {
+    let listing = json!({"object": "list", "data": [file_json("file-1"), file_json("file-2")], "has_more": true});
+    let server = TestServer::start(vec![
+        Reply::json(200, listing.to_string()),
+        Reply::json(200, file_json("file-1").to_string()),
+        Reply::json(
+            200,
+            json!({"id": "file-1", "object": "file", "deleted": true}).to_string(),
+        ),
+        Reply::body(
+            200,
+            "application/octet-stream",
+            b"line one\nline two\n".to_vec(),
+        ),
+    ])
+    .await;
+    let files = client_for("groq", &server, 0).files("groq").unwrap();
+    let l = files.list(Some(2), Some("file-0")).await.unwrap();
+    assert_eq!(
+        (l.files.len(), l.has_more, l.files[1].id.as_str()),
+        (2, true, "file-2")
+    );
+    assert_eq!(
+        files.get("file-1").await.unwrap().filename.as_deref(),
+        Some("big.jsonl")
+    );
+    files.delete("file-1").await.unwrap();
+    let out = temp_path("content.bin");
+    assert_eq!(files.download("file-1", &out).await.unwrap(), 18);
+    assert_eq!(std::fs::read(&out).unwrap(), b"line one\nline two\n");
+    std::fs::remove_file(&out).ok();
+    let paths: Vec<(String, String)> = server
+        .requests()
+        .into_iter()
+        .map(|r| (r.method, r.path))
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            ("GET", "/v1/files?limit=2&after=file-0"),
+            ("GET", "/v1/files/file-1"),
+            ("DELETE", "/v1/files/file-1"),
+            ("GET", "/v1/files/file-1/content"),
+        ]
+        .map(|(m, p)| (m.to_owned(), p.to_owned()))
+    );
+}
+
+#[tokio::test]
+async fn a_missing_file_is_not_found_without_the_key() {
+    let body = json!({"error": {"message": "No such File object: file-x", "type": "invalid_request_error", "param": "id", "code": null}});
+    let server = TestServer::start(vec![Reply::json(404, body.to_string())]).await;
+    let files = client_for("openai", &server, 0).files("openai").unwrap();
+    let e = files.get("file-x").await.unwrap_err();
+    assert_eq!((e.kind(), e.status()), (ErrorKind::NotFound, Some(404)));
+    assert!(e.message().contains("No such File"), "{e}");
+    assert_no_key(&e);
+}
+
+#[tokio::test]
+async fn anthropic_files_send_the_beta_and_no_purpose() {
+    let path = temp_path("doc.pdf");
+    std::fs::write(&path, b"%PDF-1.4 tiny").unwrap();
+    let obj = json!({"id": "file_011CNha8iCJcU1wXNR6q4V8w", "type": "file", "filename": "doc.pdf",
+        "mime_type": "application/pdf", "size_bytes": 13, "created_at": "2025-04-14T10:00:00Z", "downloadable": false});
+    let server = TestServer::start(vec![
+        Reply::json(200, obj.to_string()),
+        Reply::json(
+            200,
+            json!({"id": "file_011CNha8iCJcU1wXNR6q4V8w", "type": "file_deleted"}).to_string(),
+        ),
+    ])
+    .await;
+    let files = client_for("anthropic", &server, 0)
+        .files("anthropic")
+        .unwrap();
+    let f = files.upload(&path, None).await.unwrap();
+    std::fs::remove_file(&path).ok();
+    assert_eq!(
+        (f.bytes, f.media_type.as_deref()),
+        (Some(13), Some("application/pdf"))
+    );
+    files.delete(&f.id).await.unwrap();
+    for r in server.requests() {
+        assert_eq!(r.header("anthropic-beta"), Some("files-api-2025-04-14"));
+        assert_eq!(r.header("x-api-key"), Some(KEY));
+    }
+    let up = &server.requests()[0];
+    let fields = form_fields(up);
+    assert_eq!(fields.len(), 1);
+    assert_eq!(
+        (fields[0].2.as_deref(), fields[0].3.as_slice()),
+        (Some("application/pdf"), &b"%PDF-1.4 tiny"[..])
+    );
+}
+
+#[tokio::test]
+async fn providers_without_a_file_store_say_so() {
+    let server = TestServer::start(vec![]).await;
+    let e = client_for("gemini", &server, 0)
+        .files("gemini")
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unsupported);
+}
