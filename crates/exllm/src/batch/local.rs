@@ -149,8 +149,7 @@ fn count<'a>(lines: impl Iterator<Item = &'a Line>, total: u64) -> BatchCounts {
     c
 }
 
-/// The job id of the checkpoint at `path`: `local-` and a hash of its absolute path, so the
-/// same checkpoint always names the same job.
+/// The job id of the checkpoint at `path`.
 fn job_id(path: &Path) -> String {
     use sha2::{Digest, Sha256};
     let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
@@ -173,7 +172,6 @@ impl Batches {
         concurrency: usize,
         mut progress: impl FnMut(&BatchCounts),
     ) -> Result<BatchJob> {
-        let (provider, _) = split_model(model)?;
         check_ids(requests.iter().map(|(id, _)| id.as_str()))?;
         let total = requests.len() as u64;
         let mut done = read(checkpoint)?;
@@ -222,17 +220,36 @@ impl Batches {
             }
             progress(&counts);
         }
-        Ok(BatchJob {
-            id: job_id(checkpoint),
-            provider: provider.to_owned(),
-            api: BatchApi::Local,
-            status: BatchStatus::Completed,
-            counts,
-            model: Some(model.to_owned()),
-            checkpoint: Some(checkpoint.to_owned()),
-            ..BatchJob::default()
-        })
+        let mut job = local_job(model, checkpoint, total)?;
+        job.status = BatchStatus::Completed;
+        job.counts = counts;
+        Ok(job)
     }
+}
+
+/// The job a client-side batch of `total` requests to `model` checkpointed at `checkpoint`
+/// is, before it runs (to save it where another process can follow it): its id is `local-`
+/// and a hash of the checkpoint's absolute path, so the same checkpoint always names the
+/// same job.
+pub fn local_job(model: &str, checkpoint: &Path, total: u64) -> Result<BatchJob> {
+    let (provider, _) = split_model(model)?;
+    Ok(BatchJob {
+        id: job_id(checkpoint),
+        provider: provider.to_owned(),
+        api: BatchApi::Local,
+        status: BatchStatus::InProgress,
+        counts: BatchCounts {
+            total,
+            ..BatchCounts::default()
+        },
+        model: Some(model.to_owned()),
+        created_at: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .map(|d| d.as_secs()),
+        checkpoint: Some(checkpoint.to_owned()),
+        ..BatchJob::default()
+    })
 }
 
 /// The checkpoint opened for appending, after a newline if a killed run left its last line
