@@ -7,7 +7,7 @@ use super::{id_segment, FileApi};
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::openai_media::multipart::{boundary, Form};
 use crate::provider::{wire, Endpoint};
-use crate::types::{epoch_seconds, FileList, FileObject};
+use crate::types::{epoch_seconds, ChatRequest, FileList, FileObject, MediaSource, Part};
 use bytes::Bytes;
 use http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
 use serde::Deserialize;
@@ -15,6 +15,28 @@ use serde_json::Value;
 
 /// The beta Anthropic's Files API (and messages that refer to its files) need.
 pub(crate) const ANTHROPIC_FILES_BETA: &str = "files-api-2025-04-14";
+
+/// A Messages request with the Files API beta when one of its parts refers to an uploaded
+/// file by id (Anthropic refuses such a part without it).
+pub(crate) fn with_files_beta(req: &ChatRequest, r: http::Request<Bytes>) -> http::Request<Bytes> {
+    let by_id = req.messages.iter().flat_map(|m| &m.content).any(|p| {
+        matches!(
+            p,
+            Part::Image {
+                source: MediaSource::FileId(_),
+                ..
+            } | Part::File {
+                source: MediaSource::FileId(_),
+                ..
+            }
+        )
+    });
+    if by_id {
+        beta(FileApi::Anthropic, r)
+    } else {
+        r
+    }
+}
 
 /// An upload: the request head (its body empty), and the bytes sent before and after the
 /// file's content.

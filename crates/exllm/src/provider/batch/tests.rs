@@ -328,6 +328,33 @@ fn file_objects_of_both_apis_decode() {
     assert_eq!(g.uri().query(), Some("limit=2&after_id=file_01"));
 }
 
+#[test]
+fn anthropic_messages_naming_a_file_id_carry_the_files_beta() {
+    use crate::provider::Api;
+    use crate::types::{MediaSource, Part};
+    let codec = Api::Anthropic.codec();
+    let plain = codec
+        .encode(&req(), "claude", &ep("anthropic"), false)
+        .unwrap();
+    assert!(plain.request.headers().get("anthropic-beta").is_none());
+    let mut r = req();
+    r.messages[0].content.push(Part::File {
+        source: MediaSource::FileId("file_011CNha8iCJcU1wXNR6q4V8w".into()),
+        media_type: Some("application/pdf".into()),
+        filename: None,
+    });
+    let enc = codec.encode(&r, "claude", &ep("anthropic"), false).unwrap();
+    assert_eq!(
+        enc.request.headers()["anthropic-beta"],
+        files::ANTHROPIC_FILES_BETA
+    );
+    let body: Value = serde_json::from_slice(enc.request.body()).unwrap();
+    assert_eq!(
+        body["messages"][0]["content"][1]["source"],
+        json!({"type": "file", "file_id": "file_011CNha8iCJcU1wXNR6q4V8w"})
+    );
+}
+
 fn split_lines(chunks: &[&[u8]]) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     let mut l = Lines::default();
