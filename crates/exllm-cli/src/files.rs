@@ -19,7 +19,7 @@ pub struct FilesArgs {
 /// The provider and how to print.
 #[derive(Args)]
 struct Common {
-    /// The provider (openai, azure, groq, mistral, anthropic, ...).
+    /// The provider (openai, azure, groq, mistral, anthropic, gemini, ...).
     #[arg(short, long)]
     provider: String,
     /// The provider's base URL, replacing its default (include the version path).
@@ -105,9 +105,9 @@ async fn dispatch(cmd: FilesCommand) -> Result<(), Error> {
             common,
         } => {
             let files = store(&common)?;
-            // OpenAI-style stores need a purpose; Anthropic's takes none.
+            // OpenAI-style stores need a purpose; Anthropic's and Gemini's take none.
             let purpose = match common.provider.as_str() {
-                "anthropic" => purpose,
+                "anthropic" | "gemini" => purpose,
                 _ => purpose.or_else(|| Some("user_data".into())),
             };
             let bar = upload_bar();
@@ -133,16 +133,15 @@ async fn dispatch(cmd: FilesCommand) -> Result<(), Error> {
         } => {
             let list = store(&common)?.list(limit, after.as_deref()).await?;
             if common.json {
-                output::emit(json!({"files": list.files, "has_more": list.has_more}));
+                output::emit(
+                    json!({"files": list.files, "has_more": list.has_more, "next": list.next}),
+                );
                 return Ok(());
             }
             let rows: Vec<Vec<String>> = list.files.iter().map(row).collect();
             output::table(&["ID", "BYTES", "PURPOSE", "FILENAME"], &rows);
-            if list.has_more {
-                eprintln!(
-                    "more files follow (--after {})",
-                    list.files.last().map_or("", |f| f.id.as_str())
-                );
+            if let Some(next) = &list.next {
+                eprintln!("more files follow (--after {next})");
             }
             Ok(())
         }

@@ -1,6 +1,7 @@
 //! `Client::files` end to end against local servers speaking OpenAI's `/files` and
 //! Anthropic's Files API: a multipart upload streamed from disk checked field by field on
-//! the server side, listing, lookup, deletion, content streamed to a file, and error statuses.
+//! the server side, listing, lookup, deletion, content streamed to a file, and error statuses;
+//! Gemini's resumable upload.
 
 use crate::support::{assert_no_key, client_for, Recorded, Reply, TestServer, KEY};
 use exllm::ErrorKind;
@@ -219,8 +220,120 @@ async fn anthropic_files_send_the_beta_and_no_purpose() {
 #[tokio::test]
 async fn providers_without_a_file_store_say_so() {
     let server = TestServer::start(vec![]).await;
-    let e = client_for("gemini", &server, 0)
-        .files("gemini")
+    let e = client_for("cohere", &server, 0)
+        .files("cohere")
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unsupported);
+}
+
+/// Gemini's answer to an upload start: where to send the bytes, on `host`.
+fn upload_started(host: String) -> Reply {
+    Reply::json(200, "{}").header(
+        "x-goog-upload-url",
+        &format!("http://{host}/upload/v1/files?upload_id=ABC-123"),
+    )
+}
+
+#[tokio::test]
+async fn gemini_uploads_are_resumable_and_files_have_uris() {
+    let path = temp_path("clip.mp3");
+    let data: Vec<u8> = (0..70_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&path, &data).unwrap();
+    let file = json!({"name": "files/abc-123", "displayName": "clip.mp3", "mimeType": "audio/mpeg",
+        "sizeBytes": "70000", "createTime": "2025-01-01T00:00:00.123456Z", "expirationTime": "2025-01-03T00:00:00Z",
+        "uri": "https://generativelanguage.googleapis.com/v1beta/files/abc-123", "state": "ACTIVE"});
+    let server = TestServer::start(vec![
+        Reply::from_fn(|r| upload_started(r.header("host").unwrap().to_owned())),
+        Reply::json(200, json!({"file": file}).to_string()),
+        Reply::json(
+            200,
+            json!({"files": [file], "nextPageToken": "tok/2"}).to_string(),
+        ),
+        Reply::json(200, file.to_string()),
+        Reply::json(200, "{}"),
+    ])
+    .await;
+    let files = client_for("gemini", &server, 0).files("gemini").unwrap();
+    let f = files.upload(&path, None).await.unwrap();
+    std::fs::remove_file(&path).ok();
+    assert_eq!(
+        (f.id.as_str(), f.bytes, f.status.as_deref()),
+        ("files/abc-123", Some(70000), Some("ACTIVE"))
+    );
+    assert_eq!(
+        f.uri.as_deref(),
+        Some("https://generativelanguage.googleapis.com/v1beta/files/abc-123")
+    );
+    assert_eq!(f.created_at, Some(1735689600));
+    let l = files.list(Some(1), None).await.unwrap();
+    assert_eq!((l.files.len(), l.next.as_deref()), (1, Some("tok/2")));
+    assert_eq!(
+        files
+            .get("files/abc-123")
+            .await
+            .unwrap()
+            .media_type
+            .as_deref(),
+        Some("audio/mpeg")
+    );
+    files.delete("files/abc-123").await.unwrap();
+    let e = match files.content("files/abc-123").await {
+        Err(e) => e,
+        Ok(_) => panic!("Gemini gives no content back"),
+    };
+    assert_eq!(e.kind(), ErrorKind::Unsupported);
+
+    let r = server.requests();
+    assert_eq!(
+        (r[0].method.as_str(), r[0].path.as_str()),
+        ("POST", "/upload/v1/files")
+    );
+    assert_eq!(r[0].header("x-goog-upload-protocol"), Some("resumable"));
+    assert_eq!(r[0].header("x-goog-upload-command"), Some("start"));
+    assert_eq!(
+        r[0].header("x-goog-upload-header-content-length"),
+        Some("70000")
+    );
+    assert_eq!(
+        r[0].header("x-goog-upload-header-content-type"),
+        Some("audio/mpeg")
+    );
+    assert_eq!(r[0].header("x-goog-api-key"), Some(KEY));
+    assert_eq!(
+        r[0].json(),
+        json!({"file": {"display_name": path.file_name().unwrap().to_str().unwrap()}})
+    );
+    assert_eq!(r[1].path, "/upload/v1/files?upload_id=ABC-123");
+    assert_eq!(
+        r[1].header("x-goog-upload-command"),
+        Some("upload, finalize")
+    );
+    assert_eq!(r[1].header("x-goog-upload-offset"), Some("0"));
+    assert!(
+        r[1].body == data,
+        "the bytes arrive as they are, without a form"
+    );
+    assert_eq!(r[2].path, "/v1/files?pageSize=1");
+    assert_eq!(r[3].path, "/v1/files/abc-123");
+    assert_eq!(
+        (r[4].method.as_str(), r[4].path.as_str()),
+        ("DELETE", "/v1/files/abc-123")
+    );
+}
+
+#[tokio::test]
+async fn a_gemini_upload_url_on_another_host_is_refused() {
+    let path = temp_path("x.txt");
+    std::fs::write(&path, b"x").unwrap();
+    let server = TestServer::start(vec![upload_started("elsewhere.example:443".into())]).await;
+    let files = client_for("gemini", &server, 0).files("gemini").unwrap();
+    let e = files.upload(&path, None).await.unwrap_err();
+    std::fs::remove_file(&path).ok();
+    assert_eq!(e.kind(), ErrorKind::Decode);
+    assert!(e.message().contains("another host"), "{e}");
+    assert_eq!(
+        server.request_count(),
+        1,
+        "nothing is sent to the other host"
+    );
 }

@@ -6,7 +6,7 @@
 use super::http_of;
 use crate::client::{ChatProvider, Client};
 use crate::error::{Error, ErrorKind, Result};
-use crate::provider::batch::{files as codec, FileApi};
+use crate::provider::batch::{files as codec, gemini_files as gemini, FileApi};
 use crate::types::{FileList, FileObject};
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
@@ -80,7 +80,8 @@ fn media_type_of(name: &str) -> &'static str {
 
 impl Files {
     /// Uploads the file at `path`, streamed from disk. OpenAI needs a `purpose` (`batch`,
-    /// `user_data`, `fine-tune`, ...); Anthropic takes none.
+    /// `user_data`, `fine-tune`, ...); Anthropic and Gemini take none. A message refers to
+    /// the file by [`FileObject::id`] (Gemini: by [`FileObject::uri`]).
     pub async fn upload(&self, path: &Path, purpose: Option<&str>) -> Result<FileObject> {
         self.upload_with_progress(path, purpose, Arc::new(|_, _| {}))
             .await
@@ -150,6 +151,20 @@ impl Files {
         let http = http_of(&self.provider, &self.name)?;
         let media_type = media_type_of(filename);
         let ep = http.job_endpoint().await?;
+        if self.api == FileApi::Gemini {
+            // Resumable: a start request names the file and answers with where to send it.
+            let (headers, _) = http
+                .job_call_headers(|ep| gemini::start(ep, filename, media_type, len))
+                .await?;
+            let url = gemini::upload_url(&ep, &headers)?;
+            let head = gemini::finish(&ep, &url, len)?;
+            let head = |_: &crate::provider::Endpoint| Ok(crate::provider::copy_request(&head));
+            let body = || Ok(reqwest::Body::wrap_stream(content()?));
+            let name = self.name.clone();
+            return http
+                .job_upload(head, body, |b| gemini::decode_upload(&name, b))
+                .await;
+        }
         // The form's two byte runs only depend on the endpoint: built once, sent per attempt.
         let up = codec::upload(self.api, &ep, filename, media_type, purpose, len)?;
         let (prefix, suffix) = (up.prefix.clone(), up.suffix.clone());
@@ -170,6 +185,14 @@ impl Files {
     pub async fn list(&self, limit: Option<u32>, after: Option<&str>) -> Result<FileList> {
         let http = http_of(&self.provider, &self.name)?;
         let api = self.api;
+        if api == FileApi::Gemini {
+            return http
+                .job_call(
+                    |ep| gemini::list(ep, limit, after),
+                    |b| gemini::decode_list(&self.name, b),
+                )
+                .await;
+        }
         http.job_call(
             |ep| codec::list(api, ep, limit, after),
             |b| codec::decode_list(&self.name, b),
@@ -181,6 +204,14 @@ impl Files {
     pub async fn get(&self, id: &str) -> Result<FileObject> {
         let http = http_of(&self.provider, &self.name)?;
         let api = self.api;
+        if api == FileApi::Gemini {
+            return http
+                .job_call(
+                    |ep| gemini::get(ep, id),
+                    |b| gemini::decode_file(&self.name, b),
+                )
+                .await;
+        }
         http.job_call(
             |ep| codec::get(api, ep, id),
             |b| codec::decode_file(&self.name, b),
@@ -192,12 +223,24 @@ impl Files {
     pub async fn delete(&self, id: &str) -> Result<()> {
         let http = http_of(&self.provider, &self.name)?;
         let api = self.api;
+        if api == FileApi::Gemini {
+            // Deleting answers `{}`.
+            return http.job_call(|ep| gemini::delete(ep, id), |_| Ok(())).await;
+        }
         http.job_call(|ep| codec::delete(api, ep, id), codec::decode_deleted)
             .await
     }
 
-    /// A file's content, handed over as it downloads.
+    /// A file's content, handed over as it downloads (Gemini offers no download of uploaded
+    /// files: [`ErrorKind::Unsupported`]).
     pub async fn content(&self, id: &str) -> Result<ByteStream> {
+        if self.api == FileApi::Gemini {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                "Gemini's File API does not give uploaded files back",
+            )
+            .with_provider(self.name.clone()));
+        }
         let http = http_of(&self.provider, &self.name)?;
         let api = self.api;
         let chunks = http.job_download(|ep| codec::content(api, ep, id)).await?;

@@ -44,8 +44,11 @@ pub struct FileObject {
 pub struct FileList {
     /// The files, newest first where the provider orders them.
     pub files: Vec<FileObject>,
-    /// Whether more files follow (ask again with `after` = the last id).
+    /// Whether more files follow.
     pub has_more: bool,
+    /// What to pass as `after` for the next page (the last id, or Gemini's page token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 /// Seconds since the Unix epoch of an RFC 3339 time (`2025-04-14T10:00:00.123Z`), as

@@ -31,6 +31,34 @@ impl HttpProvider {
         Ok(self.call(encode, decode).await?.0)
     }
 
+    /// Sends the request `encode` builds and returns the answer's headers and body (an upload
+    /// start, whose answer is in a header).
+    pub(crate) async fn job_call_headers(
+        &self,
+        encode: impl Fn(&Endpoint) -> Result<http::Request<Bytes>>,
+    ) -> Result<(http::HeaderMap, Bytes)> {
+        let provider = &self.inner.endpoint.provider;
+        let t = self.policy(None);
+        let encode = |ep: &Endpoint| {
+            Ok(Encoded {
+                request: encode(ep)?,
+                warnings: Vec::new(),
+            })
+        };
+        limit(
+            t.timeouts.whole_call(),
+            TimeoutKind::Total,
+            provider,
+            async {
+                let (resp, _) = self.send(&t, encode).await?;
+                let headers = resp.headers().clone();
+                let body = self.inner.transport.read_body(resp, provider).await?;
+                Ok((headers, body))
+            },
+        )
+        .await
+    }
+
     /// Sends the request `encode` builds and hands its body over as it downloads, without a
     /// size cap (nothing is held); each chunk within the stall timeout.
     pub(crate) async fn job_download(

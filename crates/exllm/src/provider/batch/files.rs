@@ -112,8 +112,8 @@ pub(crate) fn list(
     }
     if let Some(a) = after {
         let key = match api {
-            FileApi::OpenAi => "after",
             FileApi::Anthropic => "after_id",
+            FileApi::OpenAi | FileApi::Gemini => "after",
         };
         q.push(format!("{key}={}", id_segment(a)));
     }
@@ -225,9 +225,14 @@ pub(crate) fn decode_list(provider: &str, body: &[u8]) -> Result<FileList> {
         .into_iter()
         .map(|f| f.into_file(provider))
         .collect::<Result<Vec<_>>>()?;
+    let next = list
+        .has_more
+        .then(|| files.last().map(|f| f.id.clone()))
+        .flatten();
     Ok(FileList {
         files,
         has_more: list.has_more,
+        next,
     })
 }
 

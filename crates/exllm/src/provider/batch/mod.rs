@@ -5,6 +5,7 @@
 
 pub(crate) mod anthropic;
 pub(crate) mod files;
+pub(crate) mod gemini_files;
 pub(crate) mod lines;
 pub(crate) mod openai;
 
@@ -23,6 +24,8 @@ pub(crate) enum FileApi {
     OpenAi,
     /// Anthropic's beta Files API.
     Anthropic,
+    /// Gemini's File API (resumable uploads).
+    Gemini,
 }
 
 impl FileApi {
@@ -31,6 +34,7 @@ impl FileApi {
         match api {
             Api::OpenAiChat | Api::OpenAiResponses => Some(FileApi::OpenAi),
             Api::Anthropic => Some(FileApi::Anthropic),
+            Api::Gemini => Some(FileApi::Gemini),
             _ => None,
         }
     }
