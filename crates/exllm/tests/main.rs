@@ -20,6 +20,7 @@ mod anthropic;
 mod audio;
 mod azure;
 mod batch_api;
+mod batch_gemini;
 mod batch_local;
 mod bedrock;
 mod breaker;

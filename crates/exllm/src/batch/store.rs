@@ -52,6 +52,9 @@ impl JobStore {
         if let Some(old) = self.load(&job.id)? {
             job.model = job.model.or(old.model);
             job.checkpoint = job.checkpoint.or(old.checkpoint);
+            if job.request_ids.is_empty() {
+                job.request_ids = old.request_ids;
+            }
             if job.counts.total == 0 {
                 job.counts.total = old.counts.total;
             }

@@ -16,6 +16,8 @@ pub enum BatchApi {
     OpenAi,
     /// Anthropic `/messages/batches`.
     Anthropic,
+    /// Gemini `batchGenerateContent` with inline requests.
+    Gemini,
     /// Run by the client: concurrent calls checkpointed to a local JSONL file.
     Local,
 }
@@ -26,6 +28,7 @@ impl BatchApi {
         match self {
             BatchApi::OpenAi => "openai",
             BatchApi::Anthropic => "anthropic",
+            BatchApi::Gemini => "gemini",
             BatchApi::Local => "local",
         }
     }
@@ -140,6 +143,10 @@ pub struct BatchJob {
     /// Why the job as a whole failed, when it did.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
+    /// The submitted ids in order, for APIs that answer in order and may leave ids out
+    /// (Gemini).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub request_ids: Vec<String>,
     /// The checkpoint file of a job the client runs ([`BatchApi::Local`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint: Option<std::path::PathBuf>,
@@ -160,6 +167,7 @@ impl Default for BatchJob {
             output_file_id: None,
             error_file_id: None,
             errors: Vec::new(),
+            request_ids: Vec::new(),
             checkpoint: None,
         }
     }

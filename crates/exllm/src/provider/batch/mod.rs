@@ -5,6 +5,7 @@
 
 pub(crate) mod anthropic;
 pub(crate) mod files;
+pub(crate) mod gemini;
 pub(crate) mod gemini_files;
 pub(crate) mod lines;
 pub(crate) mod openai;
@@ -48,6 +49,7 @@ pub(crate) fn batch_api_of(provider: &str, api: Api) -> Option<BatchApi> {
     match api {
         Api::OpenAiChat if OPENAI_BATCHES.contains(&provider) => Some(BatchApi::OpenAi),
         Api::Anthropic => Some(BatchApi::Anthropic),
+        Api::Gemini => Some(BatchApi::Gemini),
         _ => None,
     }
 }

@@ -183,6 +183,7 @@ impl WireBatch {
             output_file_id: self.output_file_id,
             error_file_id: self.error_file_id,
             errors,
+            request_ids: Vec::new(),
             checkpoint: None,
         })
     }

@@ -3,7 +3,7 @@
 //! and JSONL split at any chunk boundary. Arbitrary bytes never panic a decoder.
 
 use super::lines::Lines;
-use super::{anthropic, files, openai, FileApi};
+use super::{anthropic, files, gemini, openai, FileApi};
 use crate::error::ErrorKind;
 use crate::provider::Endpoint;
 use crate::types::{BatchStatus, ChatRequest, Message};
@@ -355,6 +355,68 @@ fn anthropic_messages_naming_a_file_id_carry_the_files_beta() {
     );
 }
 
+#[test]
+fn gemini_batches_decode_from_operations_and_match_by_key_or_position() {
+    let mut r = req();
+    r.model = "gemini-2.5-flash".into();
+    let e = gemini::entry(&ep("gemini"), "q-1", &r).unwrap();
+    assert_eq!(e["metadata"]["key"], "q-1");
+    assert_eq!(e["request"]["contents"][0]["parts"][0]["text"], "Hello");
+    let c = gemini::create(&ep("gemini"), "gemini-2.5-flash", vec![e]).unwrap();
+    assert_eq!(
+        c.uri().path(),
+        "/v1/models/gemini-2.5-flash:batchGenerateContent"
+    );
+    let body: Value = serde_json::from_slice(c.body()).unwrap();
+    assert_eq!(
+        body["batch"]["input_config"]["requests"]["requests"][0]["metadata"]["key"],
+        "q-1"
+    );
+
+    let op = json!({"name": "batches/abc", "metadata": {"@type": "type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatch",
+        "model": "models/gemini-2.5-flash", "name": "batches/abc", "createTime": "2025-07-01T10:00:00Z",
+        "batchStats": {"requestCount": "3", "pendingRequestCount": "3"}, "state": "BATCH_STATE_PENDING"}});
+    let job = gemini::decode_job("gemini", op.to_string().as_bytes()).unwrap();
+    assert_eq!(
+        (job.id.as_str(), job.status.clone(), job.counts.total),
+        ("batches/abc", BatchStatus::Validating, 3)
+    );
+    let answer = |t: &str| {
+        json!({"candidates": [{"content": {"role": "model", "parts": [{"text": t}]}, "finishReason": "STOP"}],
+        "usageMetadata": {"promptTokenCount": 4, "candidatesTokenCount": 1, "totalTokenCount": 5}})
+    };
+    let done = json!({"name": "batches/abc", "done": true,
+        "metadata": {"name": "batches/abc", "state": "BATCH_STATE_SUCCEEDED",
+            "batchStats": {"requestCount": "3", "successfulRequestCount": "2", "failedRequestCount": "1"}},
+        "response": {"@type": "type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatchOutput",
+            "inlinedResponses": {"inlinedResponses": [
+                {"response": answer("one"), "metadata": {"key": "q-a"}},
+                {"response": answer("two")},
+                {"error": {"code": 3, "message": "Invalid argument", "status": "INVALID_ARGUMENT"}}]}}});
+    let job = gemini::decode_job("gemini", done.to_string().as_bytes()).unwrap();
+    assert_eq!(
+        (job.status.clone(), job.counts.succeeded, job.counts.failed),
+        (BatchStatus::Completed, 2, 1)
+    );
+    let ids = ["q-a".to_string(), "q-b".into(), "q-c".into()];
+    let got = gemini::decode_results("gemini", done.to_string().as_bytes(), &ids).unwrap();
+    let keys: Vec<&str> = got.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(keys, ["q-a", "q-b", "q-c"], "by key, else by position");
+    assert_eq!(got[0].1.as_ref().unwrap().text(), "one");
+    let e = got[2].1.as_ref().unwrap_err();
+    assert_eq!(
+        (e.kind(), e.message()),
+        (ErrorKind::BadRequest, "Invalid argument")
+    );
+    let expired = json!({"name": "batches/x", "state": "BATCH_STATE_EXPIRED", "batchStats": {"requestCount": 4, "successfulRequestCount": 1}});
+    let job = gemini::decode_job("gemini", expired.to_string().as_bytes()).unwrap();
+    assert_eq!(
+        (job.status.clone(), job.counts.expired),
+        (BatchStatus::Expired, 3)
+    );
+    assert!(gemini::decode_results("gemini", expired.to_string().as_bytes(), &ids).is_err());
+}
+
 fn split_lines(chunks: &[&[u8]]) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     let mut l = Lines::default();
@@ -395,6 +457,9 @@ proptest! {
         let _ = anthropic::decode_job("anthropic", &bytes);
         let _ = files::decode_file("openai", &bytes);
         let _ = files::decode_list("openai", &bytes);
+        let _ = gemini::decode_job("gemini", &bytes);
+        let _ = gemini::decode_results("gemini", &bytes, &["a".into()]);
+        let _ = super::gemini_files::decode_upload("gemini", &bytes);
     }
 
     #[test]
