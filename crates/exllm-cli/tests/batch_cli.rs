@@ -71,7 +71,7 @@ fn exllm(store: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_exllm"))
         .args(args)
         .env("OPENAI_API_KEY", "sk-cli-test")
-        .env("MISTRAL_API_KEY", "mi-cli-test")
+        .env("TOGETHER_API_KEY", "to-cli-test")
         .env("EXLLM_BATCH_DIR", store)
         .env("NO_PROXY", "127.0.0.1")
         .env_remove("HTTP_PROXY")
@@ -250,7 +250,7 @@ fn a_provider_without_a_batch_api_runs_the_batch_itself() {
             "batch",
             "submit",
             "-m",
-            "mistral/m",
+            "together/m",
             input.to_str().unwrap(),
             "--base-url",
             &url,
@@ -279,7 +279,7 @@ fn a_provider_without_a_batch_api_runs_the_batch_itself() {
             "batch",
             "submit",
             "-m",
-            "mistral/m",
+            "together/m",
             input.to_str().unwrap(),
             "--base-url",
             &url,

@@ -340,3 +340,63 @@ async fn ids_must_be_unique_and_anthropic_ids_well_formed() {
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
     assert_eq!(server.request_count(), 0);
 }
+
+fn mistral_job(status: &str, files: bool) -> String {
+    let (out, err) = if files {
+        ("\"out-1\"", "\"err-1\"")
+    } else {
+        ("null", "null")
+    };
+    format!(
+        r#"{{"id":"job-1","object":"batch","input_files":["in-1"],"metadata":null,"endpoint":"/v1/chat/completions","model":"mistral-small-latest","output_file":{out},"error_file":{err},"errors":[],"status":"{status}","created_at":1730000000,"total_requests":2,"completed_requests":2,"succeeded_requests":1,"failed_requests":1,"started_at":1730000001,"completed_at":1730000100}}"#
+    )
+}
+
+#[tokio::test]
+async fn a_mistral_batch_uploads_lines_without_a_model_and_reads_openai_shaped_results() {
+    let ok = json!({"id": "r0", "custom_id": "q-0", "response": {"status_code": 200, "body": completion("Bonjour")}, "error": null});
+    let bad = json!({"id": "r1", "custom_id": "q-1", "response": {"status_code": 422, "body": {"object": "error", "message": "Invalid model", "type": "invalid_request_error"}}, "error": null});
+    let server = TestServer::start(vec![
+        Reply::json(200, json!({"id": "in-1", "object": "file", "bytes": 10, "purpose": "batch", "filename": "batch.jsonl"}).to_string()),
+        Reply::json(200, mistral_job("QUEUED", false)),
+        Reply::json(200, mistral_job("SUCCESS", true)),
+        Reply::body(200, "application/octet-stream", format!("{ok}\n")),
+        Reply::body(200, "application/octet-stream", format!("{bad}\n")),
+    ])
+    .await;
+    let batches = client_for("mistral", &server, 0).batches();
+    let job = batches
+        .submit("mistral/mistral-small-latest", requests(2))
+        .await
+        .unwrap();
+    assert_eq!(
+        (job.api, job.status.clone()),
+        (BatchApi::Mistral, BatchStatus::Validating)
+    );
+    let done = batches.refresh(&job).await.unwrap();
+    assert_eq!(
+        (
+            done.status.clone(),
+            done.counts.succeeded,
+            done.counts.failed
+        ),
+        (BatchStatus::Completed, 1, 1)
+    );
+    let results = batches.collect(&done).await.unwrap();
+    assert_eq!(results[0].result.as_ref().unwrap().text(), "Bonjour");
+    assert_eq!(results[1].result.as_ref().unwrap_err().status(), Some(422));
+    let reqs = server.requests();
+    let fields = form_fields(&reqs[0]);
+    let first: Value =
+        serde_json::from_slice(fields[1].3.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    assert_eq!(first["custom_id"], "q-0");
+    assert!(first["body"].get("model").is_none(), "{first}");
+    assert_eq!(first["body"]["messages"][0]["content"], "Question 0");
+    assert_eq!(reqs[1].path, "/v1/batch/jobs");
+    assert_eq!(
+        reqs[1].json(),
+        json!({"input_files": ["in-1"], "model": "mistral-small-latest", "endpoint": "/v1/chat/completions"})
+    );
+    assert_eq!(reqs[2].path, "/v1/batch/jobs/job-1");
+    assert_eq!(reqs[3].path, "/v1/files/out-1/content");
+}

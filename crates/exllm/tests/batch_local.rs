@@ -61,11 +61,11 @@ async fn an_aborted_run_resumes_where_it_stopped() {
         Reply::stall(Duration::from_secs(20)),
     ])
     .await;
-    let client = client_for("mistral", &first, 0);
+    let client = client_for("together", &first, 0);
     let batches = client.batches();
-    assert!(!batches.has_batch_api("mistral"));
+    assert!(!batches.has_batch_api("together"));
     let run = batches.run_local(
-        "mistral/mistral-small-latest",
+        "together/mistral-small-latest",
         requests(5),
         &checkpoint,
         1,
@@ -87,12 +87,12 @@ async fn an_aborted_run_resumes_where_it_stopped() {
     );
 
     let second = TestServer::start((0..5).map(|_| Reply::from_fn(echo)).collect()).await;
-    let client = client_for("mistral", &second, 0);
+    let client = client_for("together", &second, 0);
     let mut seen = Vec::new();
     let job = client
         .batches()
         .run_local(
-            "mistral/mistral-small-latest",
+            "together/mistral-small-latest",
             requests(5),
             &checkpoint,
             2,
@@ -142,19 +142,19 @@ async fn retryable_failures_are_sent_again_and_final_ones_are_kept() {
         _ => echo(r),
     };
     let first = TestServer::start((0..3).map(|_| Reply::from_fn(fail)).collect()).await;
-    let client = client_for("mistral", &first, 0);
+    let client = client_for("together", &first, 0);
     let job = client
         .batches()
-        .run_local("mistral/m", requests(3), &checkpoint, 3, |_| {})
+        .run_local("together/m", requests(3), &checkpoint, 3, |_| {})
         .await
         .unwrap();
     assert_eq!((job.counts.succeeded, job.counts.failed), (1, 2));
 
     let second = TestServer::start(vec![Reply::from_fn(echo)]).await;
-    let client = client_for("mistral", &second, 0);
+    let client = client_for("together", &second, 0);
     let job = client
         .batches()
-        .run_local("mistral/m", requests(3), &checkpoint, 3, |_| {})
+        .run_local("together/m", requests(3), &checkpoint, 3, |_| {})
         .await
         .unwrap();
     assert_eq!(
@@ -177,10 +177,10 @@ async fn retryable_failures_are_sent_again_and_final_ones_are_kept() {
 async fn a_line_cut_short_by_a_kill_is_rerun() {
     let checkpoint = temp_path("cut.jsonl");
     let server = TestServer::start(vec![Reply::from_fn(echo)]).await;
-    let client = client_for("mistral", &server, 0);
+    let client = client_for("together", &server, 0);
     let job = client
         .batches()
-        .run_local("mistral/m", requests(1), &checkpoint, 1, |_| {})
+        .run_local("together/m", requests(1), &checkpoint, 1, |_| {})
         .await
         .unwrap();
     assert_eq!(job.counts.succeeded, 1);
@@ -189,10 +189,10 @@ async fn a_line_cut_short_by_a_kill_is_rerun() {
     text.extend_from_slice(br#"{"id":"q-1","respon"#);
     std::fs::write(&checkpoint, text).unwrap();
     let server = TestServer::start(vec![Reply::from_fn(echo)]).await;
-    let client = client_for("mistral", &server, 0);
+    let client = client_for("together", &server, 0);
     let job = client
         .batches()
-        .run_local("mistral/m", requests(2), &checkpoint, 1, |_| {})
+        .run_local("together/m", requests(2), &checkpoint, 1, |_| {})
         .await
         .unwrap();
     assert_eq!(asked(&server), ["Q1"]);

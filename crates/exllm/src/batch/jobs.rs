@@ -8,7 +8,7 @@ use super::{batch_cost, http_of};
 use crate::client::{split_model, ChatProvider, Client, HttpProvider};
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::batch::lines::Lines;
-use crate::provider::batch::{anthropic, batch_api_of, check_ids, gemini, openai};
+use crate::provider::batch::{anthropic, batch_api_of, check_ids, gemini, mistral, openai};
 use crate::types::{BatchApi, BatchJob, BatchResult, ChatRequest, ChatResponse};
 use futures_util::StreamExt;
 use std::sync::Arc;
@@ -146,6 +146,22 @@ impl Batches {
                 job.request_ids = ids;
                 job
             }
+            BatchApi::Mistral => {
+                let mut jsonl = Vec::new();
+                for (id, mut req) in requests {
+                    req.model = bare.to_owned();
+                    jsonl.extend(mistral::input_line(&ep, &id, &req)?);
+                }
+                let files = self.client.files(provider)?;
+                let input = files
+                    .upload_bytes("batch.jsonl", jsonl.into(), Some("batch"))
+                    .await?;
+                http.job_call(
+                    |ep| mistral::create(ep, bare, &input.id),
+                    |b| mistral::decode_job(provider, b),
+                )
+                .await?
+            }
             BatchApi::Local => unreachable_local()?,
         };
         job.model = Some(model.to_owned());
@@ -175,6 +191,13 @@ impl Batches {
                 http.job_call(
                     |ep| gemini::get(ep, id),
                     |b| gemini::decode_job(provider, b),
+                )
+                .await
+            }
+            BatchApi::Mistral => {
+                http.job_call(
+                    |ep| mistral::get(ep, id),
+                    |b| mistral::decode_job(provider, b),
                 )
                 .await
             }
@@ -221,6 +244,13 @@ impl Batches {
                     .await?;
                 self.status(provider, id).await
             }
+            BatchApi::Mistral => {
+                http.job_call(
+                    |ep| mistral::cancel(ep, id),
+                    |b| mistral::decode_job(provider, b),
+                )
+                .await
+            }
             BatchApi::Local => unreachable_local(),
         }
     }
@@ -253,6 +283,15 @@ impl Batches {
                     .await?;
                 (jobs, false)
             }
+            BatchApi::Mistral => {
+                let jobs = http
+                    .job_call(
+                        |ep| mistral::list(ep, limit),
+                        |b| mistral::decode_list(provider, b),
+                    )
+                    .await?;
+                (jobs, false)
+            }
             BatchApi::Local => unreachable_local()?,
         };
         Ok(jobs)
@@ -274,7 +313,8 @@ impl Batches {
             each(BatchResult { id, result });
         };
         match t.api {
-            BatchApi::OpenAi => {
+            // Mistral's output and error files hold OpenAI-shaped lines.
+            BatchApi::OpenAi | BatchApi::Mistral => {
                 let files: Vec<&String> = [&job.output_file_id, &job.error_file_id]
                     .into_iter()
                     .flatten()

@@ -18,6 +18,8 @@ pub enum BatchApi {
     Anthropic,
     /// Gemini `batchGenerateContent` with inline requests.
     Gemini,
+    /// Mistral `/batch/jobs` over an uploaded JSONL file.
+    Mistral,
     /// Run by the client: concurrent calls checkpointed to a local JSONL file.
     Local,
 }
@@ -29,6 +31,7 @@ impl BatchApi {
             BatchApi::OpenAi => "openai",
             BatchApi::Anthropic => "anthropic",
             BatchApi::Gemini => "gemini",
+            BatchApi::Mistral => "mistral",
             BatchApi::Local => "local",
         }
     }

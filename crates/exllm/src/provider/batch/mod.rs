@@ -8,6 +8,7 @@ pub(crate) mod files;
 pub(crate) mod gemini;
 pub(crate) mod gemini_files;
 pub(crate) mod lines;
+pub(crate) mod mistral;
 pub(crate) mod openai;
 
 #[cfg(test)]
@@ -42,12 +43,13 @@ impl FileApi {
 }
 
 /// The batch API of `provider` speaking chat `api` (`None`: the client runs the batch).
-/// Of the OpenAI-compatible hosts only these copy `/batches`; the others (Mistral's
-/// `/batch/jobs` differs) get the client-side batch.
+/// Of the OpenAI-compatible hosts only these copy `/batches`, and Mistral has its own
+/// `/batch/jobs`; the others get the client-side batch.
 pub(crate) fn batch_api_of(provider: &str, api: Api) -> Option<BatchApi> {
     const OPENAI_BATCHES: [&str; 4] = ["openai", "azure", "azure-deployments", "groq"];
     match api {
         Api::OpenAiChat if OPENAI_BATCHES.contains(&provider) => Some(BatchApi::OpenAi),
+        Api::OpenAiChat if provider == "mistral" => Some(BatchApi::Mistral),
         Api::Anthropic => Some(BatchApi::Anthropic),
         Api::Gemini => Some(BatchApi::Gemini),
         _ => None,
