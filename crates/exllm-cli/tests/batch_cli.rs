@@ -10,6 +10,9 @@ use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// A reply that never comes: the server holds the request open.
+const STALL: &str = "(stall)";
+
 /// The requests a server received: each one's lower-cased head and its body.
 type Seen = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
 
@@ -52,6 +55,11 @@ fn serve(replies: Vec<String>) -> (String, Seen) {
                 buf.extend_from_slice(&chunk[..n]);
             }
             log.lock().unwrap().push((head, buf[head_end..].to_vec()));
+            if body == STALL {
+                // Hold the request unanswered until the client goes away.
+                std::thread::sleep(Duration::from_secs(30));
+                return;
+            }
             let status = if body.contains("\"error\"") && !body.contains("custom_id") {
                 404
             } else {
@@ -348,4 +356,86 @@ fn files_upload_list_and_delete() {
         "{upload}"
     );
     assert!(requests[2].0.starts_with("delete /v1/files/file-1"));
+}
+
+#[test]
+fn a_killed_client_side_batch_resumes_in_a_new_process() {
+    let d = dir("killed");
+    let input = d.join("in.jsonl");
+    std::fs::write(&input, "p1\np2\np3\np4\n").unwrap();
+    let answer = r#"{"id":"c","object":"chat.completion","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}]}"#;
+    let (url, _) = serve(vec![answer.into(), answer.into(), STALL.into()]);
+    let store = d.join("jobs");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_exllm"))
+        .args([
+            "batch",
+            "submit",
+            "-m",
+            "together/m",
+            input.to_str().unwrap(),
+            "--base-url",
+            &url,
+            "--concurrency",
+            "1",
+        ])
+        .env("TOGETHER_API_KEY", "to-cli-test")
+        .env("EXLLM_BATCH_DIR", &store)
+        .env("NO_PROXY", "127.0.0.1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let checkpoint = d.join("in.jsonl.checkpoint.jsonl");
+    let lines = || std::fs::read_to_string(&checkpoint).map_or(0, |t| t.lines().count());
+    let start = std::time::Instant::now();
+    while lines() < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the first two calls never finished"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(lines(), 2);
+
+    let (url, seen) = serve(vec![answer.into(), answer.into()]);
+    let v = json(&exllm(
+        &store,
+        &[
+            "batch",
+            "submit",
+            "-m",
+            "together/m",
+            input.to_str().unwrap(),
+            "--base-url",
+            &url,
+            "--json",
+        ],
+    ));
+    let ids: Vec<&str> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["line-1", "line-2", "line-3", "line-4"]);
+    let sent: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, body)| {
+            serde_json::from_slice::<serde_json::Value>(body).unwrap()["messages"][0]["content"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let mut sent = sent;
+    sent.sort();
+    assert_eq!(
+        sent,
+        ["p3", "p4"],
+        "only the unfinished requests are sent again"
+    );
 }

@@ -337,3 +337,44 @@ async fn a_gemini_upload_url_on_another_host_is_refused() {
         "nothing is sent to the other host"
     );
 }
+
+#[tokio::test]
+async fn content_larger_than_the_body_limit_streams_to_disk() {
+    use exllm::provider::{Api, Auth, Endpoint};
+    use exllm::transport::{HttpTransport, RetryPolicy};
+    let big: Vec<u8> = (0..200_000u32).map(|i| b'0' + (i % 10) as u8).collect();
+    let server = TestServer::start(vec![
+        Reply::body(200, "application/octet-stream", big.clone()),
+        Reply::json(
+            200,
+            format!(
+                "{{\"id\": \"file-1\", \"filename\": \"{}\"}}",
+                "x".repeat(100_000)
+            ),
+        ),
+    ])
+    .await;
+    let mut transport = HttpTransport::new(Default::default()).unwrap();
+    transport.max_body_bytes = 64 << 10;
+    let mut ep = Endpoint::new("openai", server.url());
+    ep.auth = Auth::Bearer(KEY.into());
+    let provider = exllm::client::HttpProvider::new(
+        Api::OpenAiChat.codec(),
+        ep,
+        transport,
+        RetryPolicy::none(),
+    );
+    let client = exllm::Client::builder()
+        .env_lookup(|_| None)
+        .provider("openai", Arc::new(provider))
+        .build()
+        .unwrap();
+    let files = client.files("openai").unwrap();
+    let out = temp_path("big.bin");
+    assert_eq!(files.download("file-1", &out).await.unwrap(), 200_000);
+    assert!(std::fs::read(&out).unwrap() == big);
+    std::fs::remove_file(&out).ok();
+    // A body read whole is still held to the limit.
+    let e = files.get("file-1").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TooLarge);
+}
