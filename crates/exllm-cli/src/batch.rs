@@ -6,8 +6,9 @@
 
 use crate::output;
 use clap::{Args, Subcommand};
-use exllm::batch::{local_job, JobStore};
+use exllm::batch::{local_job, run_with, JobStore};
 use exllm::{BatchApi, BatchJob, BatchResult, Client, Error, ErrorKind};
+use futures_util::future::BoxFuture;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -40,9 +41,12 @@ enum BatchCommand {
     Submit {
         /// The input file.
         file: PathBuf,
-        /// provider/model every request goes to.
+        /// provider/model every request goes to, or a router group (run on the client under
+        /// the router's limits, retries and fallbacks).
         #[arg(short, long)]
         model: String,
+        #[command(flatten)]
+        router: crate::router_config::RouterArg,
         /// Wait for the job to end, then print its results.
         #[arg(long)]
         wait: bool,
@@ -143,6 +147,7 @@ async fn dispatch(cmd: BatchCommand) -> Result<(), Error> {
         BatchCommand::Submit {
             file,
             model,
+            router,
             wait,
             poll,
             concurrency,
@@ -150,7 +155,6 @@ async fn dispatch(cmd: BatchCommand) -> Result<(), Error> {
             base_url,
             json,
         } => {
-            let (provider, _) = exllm::client::split_model(&model)?;
             let text = std::fs::read_to_string(&file).map_err(|e| {
                 Error::new(
                     ErrorKind::InvalidInput,
@@ -158,21 +162,37 @@ async fn dispatch(cmd: BatchCommand) -> Result<(), Error> {
                 )
             })?;
             let requests = crate::batch_input::parse(&text, &model)?;
-            let client = client(provider, base_url.as_deref())?;
-            let batches = client.batches();
-            if !batches.has_batch_api(provider) {
-                let path = checkpoint.unwrap_or_else(|| {
-                    let mut p = file.clone().into_os_string();
-                    p.push(".checkpoint.jsonl");
-                    PathBuf::from(p)
-                });
+            let path = checkpoint.unwrap_or_else(|| {
+                let mut p = file.clone().into_os_string();
+                p.push(".checkpoint.jsonl");
+                PathBuf::from(p)
+            });
+            let routed = crate::router_config::load(&router)?.filter(|r| r.has_group(&model));
+            if let Some(router) = routed {
+                let router = std::sync::Arc::new(router);
+                let call = move |req| {
+                    let router = router.clone();
+                    Box::pin(async move { router.chat(req).await }) as BoxFuture<'static, _>
+                };
                 let pending = local_job(&model, &path, requests.len() as u64)?;
                 store.save(&pending)?;
                 let bar = bar(pending.counts.total);
+                let progress = |c: &exllm::BatchCounts| bar.set_position(c.finished());
+                let job = run_with(&model, requests, &path, concurrency, progress, call).await?;
+                bar.finish_and_clear();
+                store.save(&job)?;
+                return print_results(&client("router", None)?, &job, json).await;
+            }
+            let (provider, _) = exllm::client::split_model(&model)?;
+            let client = client(provider, base_url.as_deref())?;
+            let batches = client.batches();
+            if !batches.has_batch_api(provider) {
+                let pending = local_job(&model, &path, requests.len() as u64)?;
+                store.save(&pending)?;
+                let bar = bar(pending.counts.total);
+                let progress = |c: &exllm::BatchCounts| bar.set_position(c.finished());
                 let job = batches
-                    .run_local(&model, requests, &path, concurrency, |c| {
-                        bar.set_position(c.finished())
-                    })
+                    .run_local(&model, requests, &path, concurrency, progress)
                     .await?;
                 bar.finish_and_clear();
                 store.save(&job)?;

@@ -439,3 +439,50 @@ fn a_killed_client_side_batch_resumes_in_a_new_process() {
         "only the unfinished requests are sent again"
     );
 }
+
+#[test]
+fn a_router_group_runs_the_batch_through_the_router() {
+    let d = dir("routed");
+    let input = d.join("in.jsonl");
+    std::fs::write(&input, "one\ntwo\n").unwrap();
+    let answer = r#"{"id":"c","object":"chat.completion","model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"routed"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1}}"#;
+    let (url, seen) = serve(vec![answer.into(), answer.into()]);
+    let config = d.join("router.toml");
+    std::fs::write(
+        &config,
+        format!("[[deployments]]\nid = \"only\"\ngroup = \"fast\"\nmodel = \"openai/gpt-4o-mini\"\napi_base = \"{url}\"\napi_key = \"sk-r\"\n"),
+    )
+    .unwrap();
+    let out = exllm(
+        &d.join("jobs"),
+        &[
+            "batch",
+            "submit",
+            "-m",
+            "fast",
+            input.to_str().unwrap(),
+            "--router-config",
+            config.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    let v = json(&out);
+    assert_eq!(
+        (v["job"]["api"].as_str(), v["job"]["provider"].as_str()),
+        (Some("local"), Some("router"))
+    );
+    let texts: Vec<&str> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["response"]["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["routed", "routed"]);
+    let requests = seen.lock().unwrap().clone();
+    assert_eq!(requests.len(), 2);
+    assert!(
+        requests[0].0.contains("authorization: bearer sk-r"),
+        "{}",
+        requests[0].0
+    );
+}

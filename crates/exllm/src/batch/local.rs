@@ -12,6 +12,7 @@ use crate::provider::batch::check_ids;
 use crate::types::{
     BatchApi, BatchCounts, BatchJob, BatchResult, BatchStatus, ChatRequest, ChatResponse,
 };
+use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -170,61 +171,91 @@ impl Batches {
         requests: Vec<(String, ChatRequest)>,
         checkpoint: &Path,
         concurrency: usize,
-        mut progress: impl FnMut(&BatchCounts),
+        progress: impl FnMut(&BatchCounts),
     ) -> Result<BatchJob> {
-        check_ids(requests.iter().map(|(id, _)| id.as_str()))?;
-        let total = requests.len() as u64;
-        let mut done = read(checkpoint)?;
-        done.retain(|l| requests.iter().any(|(id, _)| *id == l.id));
-        let skip: std::collections::HashSet<String> = done
-            .iter()
-            .filter(|l| settled(l))
-            .map(|l| l.id.clone())
-            .collect();
-        let mut file = open_append(checkpoint)?;
-        let mut counts = count(done.iter().filter(|l| settled(l)), total);
-        progress(&counts);
         let client = self.client.clone();
-        let pending = requests
-            .into_iter()
-            .filter(|(id, _)| !skip.contains(id))
-            .map(|(id, mut req)| {
-                req.model = model.to_owned();
-                let client = client.clone();
-                async move { (id, client.chat(req).await) }
-            });
-        let mut running = futures_util::stream::iter(pending).buffer_unordered(concurrency.max(1));
-        while let Some((id, result)) = running.next().await {
-            let line = match &result {
-                Ok(r) => Line {
-                    id,
-                    response: Some(r.clone()),
-                    error: None,
-                },
-                Err(e) => Line {
-                    id,
-                    response: None,
-                    error: Some(LineError::of(e)),
-                },
-            };
-            let mut text = serde_json::to_vec(&line).map_err(|e| {
-                Error::new(ErrorKind::InvalidInput, "cannot encode a result").with_source(e)
-            })?;
-            text.push(b'\n');
-            file.write_all(&text)
-                .and_then(|_| file.flush())
-                .map_err(|e| io_error(checkpoint, e))?;
-            match result {
-                Ok(_) => counts.succeeded += 1,
-                Err(_) => counts.failed += 1,
-            }
-            progress(&counts);
-        }
-        let mut job = local_job(model, checkpoint, total)?;
-        job.status = BatchStatus::Completed;
-        job.counts = counts;
-        Ok(job)
+        let call = move |req: ChatRequest| {
+            let client = client.clone();
+            Box::pin(async move { client.chat(req).await }) as BoxFuture<'static, _>
+        };
+        run_with(model, requests, checkpoint, concurrency, progress, call).await
     }
+}
+
+/// [`Batches::run_local`] with each request answered by `call` rather than a client — a
+/// [`crate::router::Router`], so the requests run under the router's limits, retries and
+/// fallbacks (`model` is then a group name).
+///
+/// ```no_run
+/// # async fn run(router: exllm::router::Router, reqs: Vec<(String, exllm::ChatRequest)>) -> exllm::Result<()> {
+/// let router = std::sync::Arc::new(router);
+/// let call = move |req| {
+///     let router = router.clone();
+///     Box::pin(async move { router.chat(req).await }) as futures_util::future::BoxFuture<'static, _>
+/// };
+/// let path = std::path::Path::new("fast.checkpoint.jsonl");
+/// let job = exllm::batch::run_with("fast", reqs, path, 8, |_| {}, call).await?;
+/// # Ok(()) }
+/// ```
+pub async fn run_with(
+    model: &str,
+    requests: Vec<(String, ChatRequest)>,
+    checkpoint: &Path,
+    concurrency: usize,
+    mut progress: impl FnMut(&BatchCounts),
+    call: impl Fn(ChatRequest) -> BoxFuture<'static, Result<ChatResponse>>,
+) -> Result<BatchJob> {
+    check_ids(requests.iter().map(|(id, _)| id.as_str()))?;
+    let total = requests.len() as u64;
+    let mut done = read(checkpoint)?;
+    done.retain(|l| requests.iter().any(|(id, _)| *id == l.id));
+    let skip: std::collections::HashSet<String> = done
+        .iter()
+        .filter(|l| settled(l))
+        .map(|l| l.id.clone())
+        .collect();
+    let mut file = open_append(checkpoint)?;
+    let mut counts = count(done.iter().filter(|l| settled(l)), total);
+    progress(&counts);
+    let pending = requests
+        .into_iter()
+        .filter(|(id, _)| !skip.contains(id))
+        .map(|(id, mut req)| {
+            req.model = model.to_owned();
+            let answer = call(req);
+            async move { (id, answer.await) }
+        });
+    let mut running = futures_util::stream::iter(pending).buffer_unordered(concurrency.max(1));
+    while let Some((id, result)) = running.next().await {
+        let line = match &result {
+            Ok(r) => Line {
+                id,
+                response: Some(r.clone()),
+                error: None,
+            },
+            Err(e) => Line {
+                id,
+                response: None,
+                error: Some(LineError::of(e)),
+            },
+        };
+        let mut text = serde_json::to_vec(&line).map_err(|e| {
+            Error::new(ErrorKind::InvalidInput, "cannot encode a result").with_source(e)
+        })?;
+        text.push(b'\n');
+        file.write_all(&text)
+            .and_then(|_| file.flush())
+            .map_err(|e| io_error(checkpoint, e))?;
+        match result {
+            Ok(_) => counts.succeeded += 1,
+            Err(_) => counts.failed += 1,
+        }
+        progress(&counts);
+    }
+    let mut job = local_job(model, checkpoint, total)?;
+    job.status = BatchStatus::Completed;
+    job.counts = counts;
+    Ok(job)
 }
 
 /// The job a client-side batch of `total` requests to `model` checkpointed at `checkpoint`
@@ -232,7 +263,8 @@ impl Batches {
 /// and a hash of the checkpoint's absolute path, so the same checkpoint always names the
 /// same job.
 pub fn local_job(model: &str, checkpoint: &Path, total: u64) -> Result<BatchJob> {
-    let (provider, _) = split_model(model)?;
+    // A router group has no provider: the job names the router.
+    let provider = split_model(model).map_or("router", |(p, _)| p);
     Ok(BatchJob {
         id: job_id(checkpoint),
         provider: provider.to_owned(),

@@ -19,7 +19,7 @@ mod store;
 
 pub use files::{ByteStream, Files, Progress};
 pub use jobs::Batches;
-pub use local::local_job;
+pub use local::{local_job, run_with};
 pub use store::JobStore;
 
 use crate::catalog::{Cost, CostOptions, ModelEntry};
