@@ -299,6 +299,59 @@ fn a_provider_without_a_batch_api_runs_the_batch_itself() {
     let out = exllm(&d.join("jobs"), &["batch", "status", &id]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("completed") && text.contains("2/2"), "{text}");
+    let out = exllm(&d.join("jobs"), &["batch", "results", &id]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<&str> = text.lines().collect();
+    assert!(
+        rows[0].starts_with("ID") && rows[0].contains("RESULT") && rows[0].ends_with("TEXT"),
+        "{text}"
+    );
+    assert!(
+        rows[1].starts_with("line-1") && rows[1].contains(" ok ") && rows[1].ends_with("ok"),
+        "{text}"
+    );
+}
+
+#[test]
+fn submit_wait_polls_until_the_job_ends_and_prints_its_results() {
+    let d = dir("wait");
+    let input = d.join("in.jsonl");
+    std::fs::write(&input, "only\n").unwrap();
+    let answer = r#"{"id":"c","object":"chat.completion","model":"gpt-5","choices":[{"index":0,"message":{"role":"assistant","content":"done"},"finish_reason":"stop"}]}"#;
+    let one = |status: &str, files: bool| {
+        job(status, files).replace(
+            r#""total":2,"completed":1,"failed":1"#,
+            r#""total":1,"completed":1,"failed":0"#,
+        )
+    };
+    let (url, seen) = serve(vec![
+        r#"{"id":"file-in","object":"file","bytes":10,"purpose":"batch"}"#.into(),
+        one("validating", false),
+        one("in_progress", false),
+        one("completed", true).replace(r#""error_file_id":"file-err""#, r#""error_file_id":null"#),
+        format!(
+            "{{\"custom_id\":\"line-1\",\"response\":{{\"status_code\":200,\"body\":{answer}}}}}\n"
+        ),
+    ]);
+    let v = json(&exllm(
+        &d.join("jobs"),
+        &[
+            "batch",
+            "submit",
+            "-m",
+            "openai/gpt-5",
+            input.to_str().unwrap(),
+            "--base-url",
+            &url,
+            "--wait",
+            "--poll",
+            "0",
+            "--json",
+        ],
+    ));
+    assert_eq!(v["job"]["status"], "completed");
+    assert_eq!(v["results"][0]["response"]["text"], "done");
+    assert_eq!(seen.lock().unwrap().len(), 5);
 }
 
 #[test]
