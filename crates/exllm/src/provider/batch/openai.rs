@@ -26,7 +26,17 @@ pub(crate) fn chat_url(ep: &Endpoint) -> &'static str {
 /// whose `model` is the provider's own name. The body is what a direct call would send.
 pub(crate) fn input_line(ep: &Endpoint, id: &str, req: &ChatRequest) -> Result<Vec<u8>> {
     let enc = Api::OpenAiChat.codec().encode(req, &req.model, ep, false)?;
-    let body = enc.request.body();
+    let mut body = enc.request.body().clone();
+    if ep.quirks.deployment_path {
+        // Azure's deployments API names the model in the path of a direct call; a batch line
+        // names its deployment in the body.
+        let mut v: Value = wire::parse(&body, "encoded request")?;
+        if let Some(o) = v.as_object_mut() {
+            o.insert("model".into(), req.model.clone().into());
+        }
+        body = serde_json::to_vec(&v).map_err(|e| bad_line(0, e))?.into();
+    }
+    let body = &body[..];
     let head = json!({"custom_id": id, "method": "POST", "url": chat_url(ep)}).to_string();
     // The body is compact JSON (no newline), so it goes in as it is, without a re-parse.
     let mut line = Vec::with_capacity(head.len() + body.len() + 10);

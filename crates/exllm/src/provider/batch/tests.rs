@@ -36,6 +36,14 @@ fn openai_input_lines_carry_the_chat_body() {
         (v["url"].as_str(), v["custom_id"].as_str()),
         (Some("/chat/completions"), Some("q\"2"))
     );
+    let mut deployments = ep("azure-deployments");
+    deployments.quirks.deployment_path = true;
+    let line = openai::input_line(&deployments, "q-3", &req()).unwrap();
+    let v: Value = serde_json::from_slice(&line).unwrap();
+    assert_eq!(
+        (v["url"].as_str(), v["body"]["model"].as_str()),
+        (Some("/chat/completions"), Some("gpt-4o-mini"))
+    );
 }
 
 #[test]
