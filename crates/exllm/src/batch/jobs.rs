@@ -7,6 +7,7 @@ use super::files::ByteStream;
 use super::{batch_cost, http_of};
 use crate::client::{split_model, ChatProvider, Client, HttpProvider};
 use crate::error::{Error, ErrorKind, Result};
+use crate::provider::batch::files::names_file_ids;
 use crate::provider::batch::lines::Lines;
 use crate::provider::batch::{anthropic, batch_api_of, check_ids, gemini, mistral, openai};
 use crate::types::{BatchApi, BatchJob, BatchResult, ChatRequest, ChatResponse};
@@ -118,13 +119,14 @@ impl Batches {
             }
             BatchApi::Anthropic => {
                 let mut entries = Vec::with_capacity(requests.len());
+                let mut beta = false;
                 for (id, mut req) in requests {
                     req.model = bare.to_owned();
+                    beta |= names_file_ids(&req);
                     entries.push(anthropic::entry(&ep, &id, &req)?);
                 }
-                let body = entries;
                 http.job_call(
-                    |ep| anthropic::create(ep, body.clone()),
+                    |ep| anthropic::create(ep, entries.clone(), beta),
                     |b| anthropic::decode_job(provider, b),
                 )
                 .await?

@@ -37,14 +37,23 @@ pub(crate) fn entry(ep: &Endpoint, id: &str, req: &ChatRequest) -> Result<Value>
     Ok(json!({"custom_id": id, "params": params}))
 }
 
-/// The creation of a job from its entries.
-pub(crate) fn create(ep: &Endpoint, entries: Vec<Value>) -> Result<http::Request<Bytes>> {
-    wire::post_json(
+/// The creation of a job from its entries; `files_beta` when a request refers to an uploaded
+/// file by id (the Files API beta then applies to the whole job).
+pub(crate) fn create(
+    ep: &Endpoint,
+    entries: Vec<Value>,
+    files_beta: bool,
+) -> Result<http::Request<Bytes>> {
+    let r = wire::post_json(
         ep,
         "/messages/batches",
         &json!({"requests": entries}),
         false,
-    )
+    )?;
+    Ok(match files_beta {
+        true => super::files::beta(super::FileApi::Anthropic, r),
+        false => r,
+    })
 }
 
 /// The lookup of a job.

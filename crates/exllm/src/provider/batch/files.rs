@@ -19,7 +19,16 @@ pub(crate) const ANTHROPIC_FILES_BETA: &str = "files-api-2025-04-14";
 /// A Messages request with the Files API beta when one of its parts refers to an uploaded
 /// file by id (Anthropic refuses such a part without it).
 pub(crate) fn with_files_beta(req: &ChatRequest, r: http::Request<Bytes>) -> http::Request<Bytes> {
-    let by_id = req.messages.iter().flat_map(|m| &m.content).any(|p| {
+    if names_file_ids(req) {
+        beta(FileApi::Anthropic, r)
+    } else {
+        r
+    }
+}
+
+/// Whether a part of the request refers to an uploaded file by id.
+pub(crate) fn names_file_ids(req: &ChatRequest) -> bool {
+    req.messages.iter().flat_map(|m| &m.content).any(|p| {
         matches!(
             p,
             Part::Image {
@@ -30,12 +39,7 @@ pub(crate) fn with_files_beta(req: &ChatRequest, r: http::Request<Bytes>) -> htt
                 ..
             }
         )
-    });
-    if by_id {
-        beta(FileApi::Anthropic, r)
-    } else {
-        r
-    }
+    })
 }
 
 /// An upload: the request head (its body empty), and the bytes sent before and after the

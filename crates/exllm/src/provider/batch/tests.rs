@@ -167,7 +167,13 @@ fn anthropic_entries_take_the_messages_body_and_check_ids() {
         let err = anthropic::entry(&ep("anthropic"), bad, &r).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput);
     }
-    let c = anthropic::create(&ep("anthropic"), vec![e]).unwrap();
+    let with_file = anthropic::create(&ep("anthropic"), vec![e.clone()], true).unwrap();
+    assert_eq!(
+        with_file.headers()["anthropic-beta"],
+        files::ANTHROPIC_FILES_BETA
+    );
+    let c = anthropic::create(&ep("anthropic"), vec![e], false).unwrap();
+    assert!(c.headers().get("anthropic-beta").is_none());
     assert_eq!(c.uri().path(), "/v1/messages/batches");
     let v: Value = serde_json::from_slice(c.body()).unwrap();
     assert_eq!(v["requests"][0]["custom_id"], "my-first-request");
