@@ -15,6 +15,7 @@
 mod files;
 mod jobs;
 mod local;
+mod results;
 mod store;
 
 pub use files::{ByteStream, Files, Progress};
