@@ -2,6 +2,7 @@
 
 mod batch;
 mod batch_input;
+mod batch_print;
 mod catalog;
 mod chat;
 mod cost;
