@@ -1,6 +1,7 @@
 //! Batch jobs and file stores through the client. [`Batches`] submits `(id, ChatRequest)`
 //! pairs as one job to a provider's batch API (OpenAI, Azure OpenAI and Groq `/batches`;
-//! Anthropic Message Batches), follows its status and progress, cancels and lists jobs, and
+//! Mistral `/batch/jobs`; Anthropic Message Batches; Gemini batch mode with inline requests),
+//! follows its status and progress, cancels and lists jobs, and
 //! collects one [`crate::BatchResult`] per id with its cost at the batch price. Providers without a
 //! batch API get a client-side batch ([`Batches::run_local`]): concurrent calls checkpointed
 //! to a JSONL file, so a rerun skips what finished. [`JobStore`] keeps submitted jobs on disk

@@ -1,6 +1,7 @@
 //! Batch jobs: many chat requests sent as one job that a provider answers within hours at a
-//! lower price (OpenAI, Azure OpenAI and Groq `/batches`, Anthropic Message Batches), or that
-//! the client runs itself for providers without such an API. One status and progress model for
+//! lower price (OpenAI, Azure OpenAI and Groq `/batches`, Mistral `/batch/jobs`, Anthropic
+//! Message Batches, Gemini batch mode), or that the client runs itself for providers without
+//! such an API. One status and progress model for
 //! all of them, and one result per request id.
 
 use super::ChatResponse;
