@@ -132,3 +132,44 @@ async fn cancelling_a_gemini_batch_looks_it_up_after() {
         ("POST", "/v1/batches/b-1:cancel")
     );
 }
+
+#[tokio::test]
+async fn answers_in_a_responses_file_are_downloaded_line_by_line() {
+    let mut done: Value = serde_json::from_str(&op(
+        "BATCH_STATE_SUCCEEDED",
+        json!({"requestCount": "2", "successfulRequestCount": "1", "failedRequestCount": "1"}),
+        None,
+    ))
+    .unwrap();
+    done["done"] = true.into();
+    done["response"] = json!({"@type": "type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatchOutput",
+        "responsesFile": "files/out-1"});
+    let lines = format!(
+        "{}\n{}\n",
+        json!({"key": "k1", "response": answer("from the file")}),
+        json!({"key": "k2", "error": {"code": 8, "message": "Resource exhausted", "status": "RESOURCE_EXHAUSTED"}}),
+    );
+    let server = TestServer::start(vec![
+        Reply::json(200, done.to_string()),
+        Reply::json(200, done.to_string()),
+        Reply::body(200, "application/octet-stream", lines),
+    ])
+    .await;
+    let batches = client_for("gemini", &server, 0).batches();
+    let job = batches.status("gemini", "batches/b-1").await.unwrap();
+    let results = batches.collect(&job).await.unwrap();
+    assert_eq!(results.len(), 2);
+    assert_eq!(
+        (
+            results[0].id.as_str(),
+            results[0].result.as_ref().unwrap().text().as_str()
+        ),
+        ("k1", "from the file")
+    );
+    let e = results[1].result.as_ref().unwrap_err();
+    assert_eq!((e.kind(), e.status()), (ErrorKind::RateLimit, Some(429)));
+    assert_eq!(
+        server.requests()[2].path,
+        "/download/v1/files/out-1:download?alt=media"
+    );
+}

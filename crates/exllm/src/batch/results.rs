@@ -69,13 +69,24 @@ impl Batches {
                     return Err(not_ready(job));
                 }
                 let id = job.id.as_str();
-                let ids = job.request_ids.as_slice();
-                let results = http
-                    .job_call(
-                        |ep| gemini::get(ep, id),
-                        |b| gemini::decode_results(provider, b, ids),
-                    )
+                let body = http
+                    .job_call(|ep| gemini::get(ep, id), |b| Ok(b.to_vec()))
                     .await?;
+                // Answers inline in the batch, or (a batch made from a file) in a file of
+                // their own, downloaded line by line.
+                if let Some(file) = gemini::responses_file(&body) {
+                    let mut chunks: ByteStream =
+                        Box::pin(http.job_download(|ep| gemini::download(ep, &file)).await?);
+                    return each_line(&mut chunks, &mut 0, |n, line| {
+                        let (id, r) = gemini::decode_file_line(provider, n, line)?;
+                        emit(id, r);
+                        Ok(())
+                    })
+                    .await;
+                }
+                let ids = job.request_ids.as_slice();
+                let results = gemini::decode_results(provider, &body, ids)
+                    .map_err(|e| e.with_provider(provider))?;
                 for (id, r) in results {
                     emit(id, r);
                 }

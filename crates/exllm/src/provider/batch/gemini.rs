@@ -162,6 +162,48 @@ pub(crate) fn decode_list(provider: &str, body: &[u8]) -> Result<Vec<BatchJob>> 
     items.iter().map(|b| job_of(provider, b)).collect()
 }
 
+/// The responses file of a finished batch whose answers went to a file, if they did.
+pub(crate) fn responses_file(body: &[u8]) -> Option<String> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    let b = batch_of(&v);
+    v.get("response")
+        .or_else(|| b.get("output"))
+        .and_then(|o| o.get("responsesFile"))
+        .and_then(Value::as_str)
+        .filter(|f| !f.is_empty())
+        .map(str::to_owned)
+}
+
+/// The download of a responses file (`files/abc`): `/download/<version>/files/abc:download`.
+pub(crate) fn download(ep: &Endpoint, file: &str) -> Result<http::Request<Bytes>> {
+    let bare = file.strip_prefix("files/").unwrap_or(file);
+    let path = format!("/files/{}:download?alt=media", id_segment(bare));
+    wire::get(&super::gemini_files::beside(ep, "download"), &path)
+}
+
+/// Decodes line `n` of a responses file: `{"key", "response"}` or `{"key", "error"}`.
+pub(crate) fn decode_file_line(
+    provider: &str,
+    n: usize,
+    line: &[u8],
+) -> Result<(String, Result<ChatResponse>)> {
+    let v: Value = serde_json::from_slice(line).map_err(|e| bad_line(n, e))?;
+    let key = v
+        .get("key")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad_line(n, "no key"))?
+        .to_owned();
+    let result = match (v.get("response"), v.get("error")) {
+        (_, Some(e)) if !e.is_null() => Err(item_error(provider, e)),
+        (Some(r), _) => {
+            let bytes = serde_json::to_vec(r).unwrap_or_default();
+            Api::Gemini.codec().decode(&bytes)
+        }
+        _ => Err(bad_line(n, "neither a response nor an error")),
+    };
+    Ok((key, result.map_err(|e| e.with_provider(provider))))
+}
+
 /// The inlined responses of a finished batch, matched to `ids` (the submitted ids in order):
 /// by each response's `metadata.key`, else by its position.
 pub(crate) fn decode_results(

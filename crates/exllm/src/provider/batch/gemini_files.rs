@@ -26,9 +26,14 @@ fn split_origin(url: &str) -> (&str, &str) {
 /// The endpoint uploads start at: the base URL's origin, `/upload`, then its path
 /// (`https://generativelanguage.googleapis.com/upload/v1beta`).
 fn upload_endpoint(ep: &Endpoint) -> Endpoint {
+    beside(ep, "upload")
+}
+
+/// The endpoint at `/<what>` before the base URL's path (`/upload/v1beta`, `/download/v1beta`).
+pub(crate) fn beside(ep: &Endpoint, what: &str) -> Endpoint {
     let (origin, path) = split_origin(ep.base_url.trim_end_matches('/'));
     Endpoint {
-        base_url: format!("{origin}/upload{path}"),
+        base_url: format!("{origin}/{what}{path}"),
         ..ep.clone()
     }
 }

@@ -473,6 +473,8 @@ proptest! {
         let _ = files::decode_list("openai", &bytes);
         let _ = gemini::decode_job("gemini", &bytes);
         let _ = gemini::decode_results("gemini", &bytes, &["a".into()]);
+        let _ = gemini::decode_file_line("gemini", 1, &bytes);
+        let _ = gemini::responses_file(&bytes);
         let _ = super::gemini_files::decode_upload("gemini", &bytes);
     }
 
