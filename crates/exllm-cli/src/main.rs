@@ -1,9 +1,13 @@
 //! `exllm`: the command-line face of the library, built only on its public API.
 
+mod batch;
+mod batch_input;
+mod batch_print;
 mod catalog;
 mod chat;
 mod cost;
 mod embed;
+mod files;
 mod health;
 mod image;
 mod local;
@@ -79,6 +83,10 @@ enum Command {
     Speak(speak::SpeakArgs),
     /// Check texts against the provider's content policy.
     Moderate(moderate::ModerateArgs),
+    /// Batch jobs: submit a JSONL file of requests, then status, results, cancel, list.
+    Batch(batch::BatchArgs),
+    /// A provider's file store: upload, list, get, delete, content.
+    Files(files::FilesArgs),
     /// The model catalog: sync it from LiteLLM's data, show an entry.
     Catalog(catalog::CatalogArgs),
     /// Price a call from its token counts.
@@ -177,6 +185,8 @@ fn main() -> ExitCode {
             Command::Transcribe(args) => transcribe::run(args).await,
             Command::Speak(args) => speak::run(args).await,
             Command::Moderate(args) => moderate::run(args).await,
+            Command::Batch(args) => batch::run(args).await,
+            Command::Files(args) => files::run(args).await,
             Command::Catalog(args) => catalog::run(args).await,
             Command::Cost(args) => cost::run(args).await,
             Command::Session(args) => session::run(args).await,

@@ -1,5 +1,6 @@
 //! The `exllm` binary as a user runs it, as modules of one test binary (one link, not many).
 
+mod batch_cli;
 mod catalog_dir;
 mod chat_flags;
 mod chat_input;

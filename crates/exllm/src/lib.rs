@@ -57,6 +57,7 @@
 
 #![warn(missing_docs)]
 
+pub mod batch;
 pub mod cache;
 pub mod catalog;
 pub mod client;

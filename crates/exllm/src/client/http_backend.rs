@@ -18,6 +18,7 @@ use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
 use std::sync::Arc;
 
+mod jobs;
 mod media;
 mod steps;
 
@@ -397,6 +398,10 @@ fn circuit_open(provider: &str, wait: std::time::Duration) -> Error {
 }
 
 impl Backend for HttpBackend {
+    fn as_http(&self) -> Option<&HttpBackend> {
+        Some(self)
+    }
+
     fn api(&self) -> Option<crate::provider::Api> {
         Some(self.inner.codec.api())
     }

@@ -88,6 +88,11 @@ pub trait Backend: Send + Sync + 'static {
     fn moderate(&self, _req: ModerationRequest) -> BoxFuture<'static, Result<ModerationResponse>> {
         unsupported("moderation")
     }
+    /// The provider as an [`HttpBackend`], when it is one (batch jobs and file stores are
+    /// HTTP APIs beside chat).
+    fn as_http(&self) -> Option<&HttpBackend> {
+        None
+    }
     /// The state of the provider's circuit breaker, if it has one.
     fn health(&self) -> Option<crate::transport::BreakerState> {
         None

@@ -140,6 +140,7 @@ impl Codec for AnthropicCodec {
             "/messages".to_owned()
         };
         let request = common::post_json(ep, &path, &Value::Object(body), stream)?;
+        let request = super::batch::files::with_files_beta(req, request);
         Ok(Encoded { request, warnings })
     }
 

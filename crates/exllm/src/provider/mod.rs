@@ -4,6 +4,7 @@
 //! that speak another's API (the OpenAI-compatible family) are rows in [`registry`], not code.
 
 mod anthropic;
+pub(crate) mod batch;
 mod bedrock;
 
 pub(crate) mod citations;

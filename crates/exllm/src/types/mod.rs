@@ -4,10 +4,12 @@
 //! here, one concept per file. Nothing in this module knows about HTTP or any provider's wire
 //! format, so the same values flow through every codec, the collector and the CLI.
 
+mod batch;
 mod cache_policy;
 mod citation;
 mod cost;
 mod embed;
+mod file;
 mod finish;
 mod image;
 mod message;
@@ -26,10 +28,13 @@ mod timeouts;
 mod transcription;
 mod usage;
 
+pub use batch::{BatchApi, BatchCounts, BatchJob, BatchResult, BatchStatus};
 pub use cache_policy::CachePolicy;
 pub use citation::Citation;
 pub use cost::Cost;
 pub use embed::{EmbedInputType, EmbedRequest, EmbedResponse};
+pub(crate) use file::epoch_seconds;
+pub use file::{FileList, FileObject};
 pub use finish::{FinishKind, FinishReason};
 pub use image::{GeneratedImage, ImageOutput, ImageRequest, ImageResponse};
 pub use message::{Message, Role};

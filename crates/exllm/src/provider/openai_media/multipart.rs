@@ -62,14 +62,31 @@ impl Form {
 
     /// Adds a file field.
     pub(crate) fn file(&mut self, name: &str, filename: &str, content_type: &str, data: &[u8]) {
+        self.file_head(name, filename, content_type);
+        self.body.extend_from_slice(data);
+        self.body.extend_from_slice(b"\r\n");
+    }
+
+    /// Starts a file field whose content follows the form's bytes (see [`Form::streamed`]).
+    pub(crate) fn file_head(&mut self, name: &str, filename: &str, content_type: &str) {
         self.head(name);
         self.body.extend_from_slice(b"; filename=\"");
         self.body.extend_from_slice(quoted(filename).as_bytes());
         self.body.extend_from_slice(b"\"\r\nContent-Type: ");
         self.body.extend_from_slice(content_type.as_bytes());
         self.body.extend_from_slice(b"\r\n\r\n");
-        self.body.extend_from_slice(data);
-        self.body.extend_from_slice(b"\r\n");
+    }
+
+    /// Closes a form whose last field was opened with [`Form::file_head`], for a file streamed
+    /// between the two: its `Content-Type` header value, the bytes before the file and the
+    /// bytes after it.
+    pub(crate) fn streamed(self) -> (String, Bytes, Bytes) {
+        let tail = format!("\r\n--{}--\r\n", self.boundary);
+        (
+            format!("multipart/form-data; boundary={}", self.boundary),
+            Bytes::from(self.body),
+            Bytes::from(tail),
+        )
     }
 
     /// Closes the form: its `Content-Type` header value and body.
