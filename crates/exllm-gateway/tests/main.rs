@@ -1,1 +1,5 @@
 //! The gateway's integration tests: one binary, one module per topic.
+
+mod chat;
+mod operations;
+mod support;
