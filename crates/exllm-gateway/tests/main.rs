@@ -2,4 +2,5 @@
 
 mod chat;
 mod operations;
+mod sdk;
 mod support;

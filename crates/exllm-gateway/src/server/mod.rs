@@ -159,7 +159,6 @@ pub async fn run(config: &Path, addr: std::net::SocketAddr) -> exllm::Result<()>
         )
     })?;
     let local = listener.local_addr().unwrap_or(addr);
-    tracing::info!("exllm serve listening on http://{local}");
     eprintln!("exllm serve: listening on http://{local}");
     spawn_reload(gateway.clone(), config.to_owned());
     gateway
