@@ -205,7 +205,11 @@ pub fn env() -> exllm_gateway::server::Env {
 
 /// Starts a gateway for `toml` on 127.0.0.1:0; the returned `Gateway` reloads it.
 pub async fn gateway(toml: &str) -> (Running, Gateway) {
-    let cfg = GatewayConfig::from_toml(toml, "test.toml").expect("config");
+    start(GatewayConfig::from_toml(toml, "test.toml").expect("config")).await
+}
+
+/// Starts a gateway for a config on 127.0.0.1:0.
+pub async fn start(cfg: GatewayConfig) -> (Running, Gateway) {
     let gw = Gateway::with_env(&cfg, env()).expect("gateway");
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
