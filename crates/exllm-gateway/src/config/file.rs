@@ -37,6 +37,7 @@ struct ModelFile {
     group: Option<String>,
     api_base: Option<String>,
     api_key: Option<String>,
+    api: Option<String>,
 }
 
 fn config_error(file: &str, msg: impl std::fmt::Display) -> Error {
@@ -123,17 +124,25 @@ fn model_route(m: ModelFile, router: &RouterConfig, file: &str) -> Result<ModelR
             if !model.contains('/') {
                 return Err(at("`model` must be `provider/model`"));
             }
+            let api = match m.api.as_deref() {
+                None => None,
+                Some(a) => Some(
+                    a.parse::<exllm::Api>()
+                        .map_err(|e| at(&format!("`api`: {}", e.message())))?,
+                ),
+            };
             Target::Direct {
                 model,
                 api_base: m.api_base,
                 api_key: m.api_key.as_deref().map(KeySource::parse),
+                api,
             }
         }
         (None, Some(group)) => {
             if !router.deployments.iter().any(|d| d.group == group) {
                 return Err(at(&format!("no `[[deployments]]` serve group `{group}`")));
             }
-            if m.api_base.is_some() || m.api_key.is_some() {
+            if m.api_base.is_some() || m.api_key.is_some() || m.api.is_some() {
                 return Err(at("a group's keys and endpoints belong to its deployments"));
             }
             Target::Group(group)

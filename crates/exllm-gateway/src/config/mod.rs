@@ -19,6 +19,7 @@
 //! name = "gpt-4o-mini"
 //! model = "openai/gpt-4o-mini"
 //! api_key = "os.environ/OPENAI_API_KEY"
+//! api = "openai-chat"       # optional: a wire API other than the provider's usual one
 //! [[models]]
 //! name = "smart"
 //! group = "claude"          # another name for a router group
@@ -106,6 +107,8 @@ pub enum Target {
         api_base: Option<String>,
         /// The key, else the provider's usual environment variable.
         api_key: Option<KeySource>,
+        /// The wire API, when not the provider's usual one (`openai-responses`, ...).
+        api: Option<exllm::Api>,
     },
 }
 

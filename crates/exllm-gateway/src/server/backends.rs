@@ -136,8 +136,16 @@ impl Backends {
                     model,
                     api_base,
                     api_key,
+                    api,
                 } => Backend::Direct {
-                    client: direct_client(model, api_base.as_deref(), api_key.as_ref(), cfg, env)?,
+                    client: direct_client(
+                        model,
+                        api_base.as_deref(),
+                        api_key.as_ref(),
+                        *api,
+                        cfg,
+                        env,
+                    )?,
                     model: model.clone(),
                 },
             };
@@ -156,6 +164,7 @@ fn direct_client(
     model: &str,
     api_base: Option<&str>,
     api_key: Option<&exllm::router::KeySource>,
+    api: Option<exllm::Api>,
     cfg: &GatewayConfig,
     env: &Env,
 ) -> Result<Client> {
@@ -177,6 +186,9 @@ fn direct_client(
     }
     if let Some(u) = api_base {
         b = b.base_url(provider, u);
+    }
+    if let Some(a) = api {
+        b = b.api(provider, a);
     }
     b.build()
 }
