@@ -32,6 +32,15 @@ def arguments(text):
     return {} if value is None else value
 
 
+def citations_of(obj, into):
+    extra = getattr(obj, "model_extra", None) or {}
+    for a in getattr(obj, "annotations", None) or extra.get("annotations") or []:
+        a = a if isinstance(a, dict) else a.model_dump()
+        c = a.get("url_citation") or {}
+        if c.get("url") and all(x["url"] != c["url"] for x in into):
+            into.append({"url": c["url"], "title": c.get("title")})
+
+
 def reasoning_of(obj):
     extra = getattr(obj, "model_extra", None) or {}
     return extra.get("reasoning_content") or ""
@@ -82,13 +91,15 @@ def main():
 def ask(a, port):
     client = openai.OpenAI(base_url="http://127.0.0.1:%d/v1" % port, api_key="unused", max_retries=3)
     messages = [{"role": "user", "content": a.prompt}]
-    out = {"text": "", "reasoning": "", "tool_calls": [], "finish_reason": "stop", "usage": None}
+    out = {"text": "", "reasoning": "", "tool_calls": [], "finish_reason": "stop", "usage": None,
+           "citations": []}
     try:
         if not a.stream:
             r = client.chat.completions.create(model="case", messages=messages)
             m = r.choices[0].message
             out["text"] = m.content or ""
             out["reasoning"] = reasoning_of(m)
+            citations_of(m, out["citations"])
             out["tool_calls"] = [
                 {"id": c.id, "name": c.function.name, "arguments": arguments(c.function.arguments)}
                 for c in m.tool_calls or []
@@ -110,6 +121,7 @@ def ask(a, port):
                     finish = choice.finish_reason or finish
                     out["text"] += choice.delta.content or ""
                     out["reasoning"] += reasoning_of(choice.delta)
+                    citations_of(choice.delta, out["citations"])
                     for tc in choice.delta.tool_calls or []:
                         slot = calls.setdefault(tc.index, {"id": "", "name": "", "arguments": ""})
                         slot["id"] = tc.id or slot["id"]

@@ -110,6 +110,35 @@ struct WireMessage<'a> {
     reasoning_content: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tool_calls: Vec<WireCall<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    annotations: Vec<Annotation<'a>>,
+}
+
+/// A cited source as OpenAI's web search annotates it (no text offsets: the canonical
+/// citation list has none).
+#[derive(Serialize)]
+pub(crate) struct Annotation<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    url_citation: UrlCitation<'a>,
+}
+
+#[derive(Serialize)]
+struct UrlCitation<'a> {
+    url: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<&'a str>,
+}
+
+/// The annotation of one citation.
+pub(crate) fn annotation(c: &exllm::Citation) -> Annotation<'_> {
+    Annotation {
+        kind: "url_citation",
+        url_citation: UrlCitation {
+            url: &c.url,
+            title: c.title.as_deref(),
+        },
+    }
 }
 
 /// A tool call: `{"id", "type": "function", "function": {"name", "arguments"}}`.
@@ -160,6 +189,7 @@ fn choice<'a>(index: u32, parts: &'a [Part], finish: Option<FinishKind>) -> Choi
             refusal,
             reasoning_content: (!reasoning.is_empty()).then_some(reasoning),
             tool_calls: calls,
+            annotations: Vec::new(),
         },
         logprobs: None,
         finish_reason,
@@ -177,6 +207,7 @@ pub fn encode(resp: &ChatResponse, model: &str) -> Vec<u8> {
         .provider_meta
         .get("logprobs")
         .map(|lp| serde_json::json!({ "content": lp }));
+    first.message.annotations = resp.citations.iter().map(annotation).collect();
     let mut choices = vec![first];
     for alt in &resp.alternatives {
         choices.push(choice(

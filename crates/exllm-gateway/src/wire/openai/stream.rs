@@ -5,7 +5,7 @@
 //! `include_usage`, then `data: [DONE]`. A stream that broke ends with an error frame and no
 //! `[DONE]`, so no client takes a cut answer for a whole one.
 
-use super::response::{finish_reason, wire_usage, WireUsage};
+use super::response::{annotation, finish_reason, wire_usage, Annotation, WireUsage};
 use crate::wire::{ApiError, Inbound, StreamEncoder};
 use exllm::{FinishKind, StreamEvent, Usage};
 use serde::Serialize;
@@ -67,6 +67,8 @@ struct Delta<'a> {
     refusal: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tool_calls: Option<[CallDelta<'a>; 1]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    annotations: Option<[Annotation<'a>; 1]>,
 }
 
 #[derive(Serialize)]
@@ -282,6 +284,13 @@ impl StreamEncoder for ChunkEncoder {
                 call.held = c.arguments_text();
                 self.open_call(slot, out);
             }
+            StreamEvent::Citation(c) => self.delta(
+                Delta {
+                    annotations: Some([annotation(c)]),
+                    ..Default::default()
+                },
+                out,
+            ),
             StreamEvent::Usage(u) => self
                 .usage
                 .get_or_insert_with(Usage::default)

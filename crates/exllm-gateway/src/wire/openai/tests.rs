@@ -210,6 +210,10 @@ fn answer() -> exllm::ChatResponse {
             }),
         ],
         finish: Some(FinishReason::new(FinishKind::ToolCalls, "tool_use")),
+        citations: vec![
+            exllm::Citation::new("https://a.example/", Some("A".into())),
+            exllm::Citation::new("https://b.example/", None),
+        ],
         usage: Some(Usage {
             input_tokens: Some(120),
             output_tokens: Some(30),
@@ -232,6 +236,7 @@ fn assert_same_answer(got: &exllm::ChatResponse, want: &exllm::ChatResponse) {
     };
     assert_eq!(calls(got), calls(want));
     assert_eq!(got.finish_kind(), want.finish_kind());
+    assert_eq!(got.citations, want.citations);
     let (g, w) = (got.usage.clone().unwrap(), want.usage.clone().unwrap());
     assert_eq!(g.input_tokens, w.input_tokens);
     assert_eq!(g.output_tokens, w.output_tokens);
