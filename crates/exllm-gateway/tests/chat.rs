@@ -178,3 +178,19 @@ async fn unknown_models_and_bad_bodies_are_refused_in_openais_shape() {
     let v: Value = resp.json().await.unwrap();
     assert_eq!(v["error"]["type"], "invalid_request_error");
 }
+
+#[tokio::test]
+async fn an_error_inside_a_200_is_not_passed_off_as_an_answer() {
+    let up = provider().await;
+    let (gw, _) = gateway(&config_toml(&up, "")).await;
+    let resp = post(&gw.url("/v1/chat/completions"), &body("up-failed", false)).await;
+    assert_eq!(resp.status(), 502);
+    let v: Value = resp.json().await.unwrap();
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("the run failed"),
+        "{v}"
+    );
+}

@@ -133,7 +133,14 @@ async fn models_embeddings_health_and_metrics() {
         .collect();
     assert_eq!(
         ids,
-        ["up-echo", "up-tools", "up-limited", "up-broken", "up-slow"]
+        [
+            "up-echo",
+            "up-tools",
+            "up-limited",
+            "up-broken",
+            "up-slow",
+            "up-failed"
+        ]
     );
     let emb: Value = c
         .post(gw.url("/v1/embeddings"))

@@ -74,6 +74,26 @@ pub async fn chat<F: Format>(
             }
         };
         drop(permit);
+        // A failure the provider reported inside a 200 (a failed Responses run): the
+        // caller's format may have no way to say so in an answer, so it is an error.
+        if let Some(failed) = &answer.error {
+            let e = ApiError {
+                status: 502,
+                kind: "api_error",
+                message: format!(
+                    "the provider reported an error: {}{}",
+                    failed.message,
+                    failed
+                        .code
+                        .as_ref()
+                        .map(|c| format!(" ({c})"))
+                        .unwrap_or_default()
+                ),
+                retry_after: None,
+            };
+            record(&gw, &name, t0, Err(&e), answer.usage.as_ref(), None);
+            return error_response::<F>(&e);
+        }
         let cost = answer.cost.as_ref().map(|c| c.total);
         record(&gw, &name, t0, Ok(200), answer.usage.as_ref(), cost);
         let mut resp = Response::new(Body::from(F::encode_response(&answer, &name)));

@@ -4,7 +4,7 @@
 //! Provider models: `echo` (text "hello world", usage 12 in / 3 out with 4 cached), `tools`
 //! (two parallel tool calls, streamed in fragments), `limited` (429 with `Retry-After: 7`),
 //! `broken` (streams one piece of text, then the connection breaks), `slow` (answers after
-//! 400 ms). `/v1/embeddings` answers two dimensions per input.
+//! 400 ms), `failed` (a 200 carrying an error object). `/v1/embeddings` answers two dimensions per input.
 
 #![allow(dead_code)]
 
@@ -97,6 +97,10 @@ async fn completions(body: Bytes) -> Response {
                 json!({"error": {"message": "slow down", "type": "rate_limit_error", "code": "rate_limit_exceeded"}}).to_string(),
             ))
             .unwrap(),
+        "failed" => json_response(StatusCode::OK, json!({
+            "id": "up-1", "object": "chat.completion", "created": 1, "model": "up", "choices": [],
+            "error": {"message": "the run failed", "code": "server_error"},
+        })),
         "tools" if stream => {
             let call = |i: u32, id: &str, name: &str| json!({"tool_calls": [{"index": i, "id": id, "type": "function", "function": {"name": name, "arguments": ""}}]});
             let args = |i: u32, a: &str| json!({"tool_calls": [{"index": i, "function": {"arguments": a}}]});
@@ -185,7 +189,7 @@ pub async fn provider() -> Running {
 pub fn config_toml(provider: &Running, extra: &str) -> String {
     let mut text = String::from("master_key = \"os.environ/GW_MASTER\"\n");
     text += extra;
-    for m in ["echo", "tools", "limited", "broken", "slow"] {
+    for m in ["echo", "tools", "limited", "broken", "slow", "failed"] {
         text += &format!(
             "\n[[models]]\nname = \"up-{m}\"\nmodel = \"openai/{m}\"\napi_base = \"http://{}/v1\"\napi_key = \"os.environ/UP_KEY\"\n",
             provider.addr

@@ -203,6 +203,54 @@ impl ChunkEncoder {
     }
 }
 
+impl ChunkEncoder {
+    /// Another choice (`n` > 1), whole: one chunk with its index, text and tool calls, then
+    /// one with its finish reason.
+    fn alternative(&mut self, alt: &exllm::Alternative, out: &mut Vec<u8>) {
+        self.start(out);
+        let text = alt.text();
+        let calls: Vec<(String, &exllm::ToolCall)> = alt
+            .content
+            .iter()
+            .filter_map(|p| match p {
+                exllm::Part::ToolCall(c) => Some((c.arguments_text(), c)),
+                _ => None,
+            })
+            .collect();
+        let choice = |delta, finish_reason| ChunkChoice {
+            index: alt.index,
+            delta,
+            logprobs: None,
+            finish_reason,
+        };
+        if !text.is_empty() {
+            let delta = Delta {
+                role: Some("assistant"),
+                content: Some(&text),
+                ..Default::default()
+            };
+            self.write(&[choice(delta, None)], out);
+        }
+        for (i, (args, c)) in calls.iter().enumerate() {
+            let delta = Delta {
+                tool_calls: Some([CallDelta {
+                    index: i as u32,
+                    id: Some(&c.id),
+                    kind: Some("function"),
+                    function: FunctionDelta {
+                        name: Some(&c.name),
+                        arguments: args,
+                    },
+                }]),
+                ..Default::default()
+            };
+            self.write(&[choice(delta, None)], out);
+        }
+        let reason = finish_reason(alt.finish.as_ref().map(|f| f.kind), !calls.is_empty());
+        self.write(&[choice(Delta::default(), Some(reason))], out);
+    }
+}
+
 /// Appends `data: <json>\n\n`.
 fn frame(value: &impl Serialize, out: &mut Vec<u8>) {
     out.extend_from_slice(b"data: ");
@@ -291,6 +339,7 @@ impl StreamEncoder for ChunkEncoder {
                 },
                 out,
             ),
+            StreamEvent::Alternative(alt) => self.alternative(alt, out),
             StreamEvent::Usage(u) => self
                 .usage
                 .get_or_insert_with(Usage::default)

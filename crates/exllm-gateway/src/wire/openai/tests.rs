@@ -408,3 +408,41 @@ proptest! {
         let _ = OpenAiChat::decode_request(body.to_string().as_bytes());
     }
 }
+
+#[test]
+fn other_choices_stream_under_their_index() {
+    let want = exllm::ChatResponse {
+        content: vec![Part::text("first")],
+        finish: Some(FinishReason::kind(FinishKind::Stop)),
+        alternatives: vec![exllm::Alternative {
+            index: 1,
+            content: vec![Part::text("second")],
+            finish: Some(FinishReason::kind(FinishKind::Length)),
+        }],
+        usage: Some(Usage {
+            input_tokens: Some(1),
+            output_tokens: Some(2),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let mut enc = OpenAiChat::stream_encoder(&inbound(true));
+    let mut out = Vec::new();
+    for e in response_to_events(&want) {
+        enc.event(&e, &mut out);
+    }
+    enc.finish(&mut out);
+    let (got, ended) = library_stream(&out);
+    ended.unwrap();
+    assert_eq!(got.text(), "first");
+    assert_eq!(got.alternatives.len(), 1);
+    assert_eq!(got.alternatives[0].text(), "second");
+    assert_eq!(
+        got.alternatives[0].finish.as_ref().map(|f| f.kind),
+        Some(FinishKind::Length)
+    );
+    let whole = OpenAiChatCodec
+        .decode(&OpenAiChat::encode_response(&want, "m"))
+        .unwrap();
+    assert_eq!(whole.alternatives[0].text(), "second");
+}
