@@ -5,14 +5,15 @@ use http::HeaderMap;
 
 /// The key a request presents, if any.
 pub fn presented(headers: &HeaderMap) -> Option<&[u8]> {
-    if let Some(v) = headers.get(http::header::AUTHORIZATION) {
-        let v = v.as_bytes();
-        let scheme = v.get(..7)?;
-        return scheme
-            .eq_ignore_ascii_case(b"bearer ")
-            .then(|| v[7..].trim_ascii());
-    }
-    headers.get("x-api-key").map(|v| v.as_bytes().trim_ascii())
+    let bearer = headers
+        .get(http::header::AUTHORIZATION)
+        .map(|v| v.as_bytes())
+        .filter(|v| {
+            v.get(..7)
+                .is_some_and(|s| s.eq_ignore_ascii_case(b"bearer "))
+        })
+        .map(|v| v[7..].trim_ascii());
+    bearer.or_else(|| headers.get("x-api-key").map(|v| v.as_bytes().trim_ascii()))
 }
 
 /// Whether `given` equals `expected`, taking the same time wherever they differ (the
@@ -38,6 +39,8 @@ mod tests {
         h.insert("authorization", "Bearer  k2 ".parse().unwrap());
         assert_eq!(presented(&h), Some(&b"k2"[..]));
         h.insert("authorization", "Basic k2".parse().unwrap());
+        assert_eq!(presented(&h), Some(&b"k1"[..]));
+        h.remove("x-api-key");
         assert_eq!(presented(&h), None);
         assert!(same_key(b"secret", b"secret"));
         assert!(!same_key(b"secreT", b"secret"));

@@ -62,11 +62,7 @@ fn too_large(limit: usize) -> ApiError {
 }
 
 /// The whole body, refused with 413 past `limit` bytes (read no further).
-pub(crate) async fn read_body(
-    body: Body,
-    headers: &HeaderMap,
-    limit: usize,
-) -> Result<Bytes, ApiError> {
+pub async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes, ApiError> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())

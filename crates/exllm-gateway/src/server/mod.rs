@@ -11,7 +11,7 @@ mod misc;
 
 pub use backends::{Backend, Backends, Env};
 pub use chat::chat;
-pub use misc::{authorize, error_response};
+pub use misc::{authorize, error_response, read_body};
 
 use crate::config::{GatewayConfig, Limits};
 use crate::metrics::Metrics;
