@@ -3,7 +3,6 @@
 
 use crate::support::{config_toml, gateway, http, provider};
 use serde_json::{json, Value};
-use std::time::Duration;
 
 fn hi(model: &str) -> Value {
     json!({"model": model, "messages": [{"role": "user", "content": "hi"}]})
@@ -70,7 +69,7 @@ async fn past_the_concurrency_limit_requests_get_429_with_retry_after() {
             .send()
     };
     let (a, b) = tokio::join!(send(), async {
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        crate::support::slow_started(1).await;
         send().await
     });
     assert_eq!(a.unwrap().status(), 200);
@@ -217,7 +216,7 @@ async fn shutdown_lets_an_open_request_finish() {
             .send()
             .await
     });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    crate::support::slow_started(1).await;
     gw.shutdown().await;
     let resp = slow.await.unwrap().unwrap();
     assert_eq!(resp.status(), 200);

@@ -20,6 +20,20 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
+/// How many `slow` requests reached the provider (each test runs in its own process).
+pub static SLOW_STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Waits until `n` `slow` requests reached the provider.
+pub async fn slow_started(n: usize) {
+    for _ in 0..200 {
+        if SLOW_STARTED.load(std::sync::atomic::Ordering::SeqCst) >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("no slow request reached the provider");
+}
+
 /// A running server; dropping it stops it.
 pub struct Running {
     pub addr: SocketAddr,
@@ -131,6 +145,7 @@ async fn completions(body: Bytes) -> Response {
         }
         model => {
             if model == "slow" {
+                SLOW_STARTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 tokio::time::sleep(Duration::from_millis(400)).await;
             }
             if stream {
