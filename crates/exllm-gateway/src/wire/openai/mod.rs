@@ -1,6 +1,6 @@
 //! OpenAI Chat Completions as a caller-facing format (`POST /v1/chat/completions`): the
-//! request decoder ([`request`]), the `chat.completion` encoder ([`response`]), the
-//! `chat.completion.chunk` stream encoder ([`stream`]) and OpenAI's error object.
+//! request decoder (`request.rs`), the `chat.completion` encoder (`response.rs`), the
+//! `chat.completion.chunk` stream encoder (`stream.rs`) and OpenAI's error object.
 
 mod request;
 mod response;
