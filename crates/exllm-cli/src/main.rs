@@ -22,6 +22,7 @@ mod repl_input;
 mod rerank;
 mod route;
 mod router_config;
+mod serve;
 mod service;
 mod session;
 mod shell;
@@ -95,6 +96,8 @@ enum Command {
     Ollama(ollama::OllamaArgs),
     /// Explain how a router config routes a request to a group (`--explain`), or send it.
     Route(route::RouteArgs),
+    /// Serve an OpenAI-compatible gateway in front of every provider.
+    Serve(serve::ServeArgs),
     /// Each router deployment's state: cooling or not, in flight, recent latency.
     Health(health::HealthArgs),
     /// Saved conversations (`exllm chat --session NAME`): list, show, delete, export.
@@ -191,6 +194,7 @@ fn main() -> ExitCode {
             Command::Cost(args) => cost::run(args).await,
             Command::Session(args) => session::run(args).await,
             Command::Route(args) => route::run(args).await,
+            Command::Serve(args) => serve::run(args).await,
             Command::Health(args) => health::run(args).await,
             Command::Completions(args) => shell::completions(args, Cli::command()),
             Command::Man(args) => shell::man(args, Cli::command()),

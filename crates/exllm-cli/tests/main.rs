@@ -9,6 +9,7 @@ mod conventions;
 mod providers_list;
 mod repl_tty;
 mod routing;
+mod serve;
 mod services;
 mod session;
 mod stream_errors;

@@ -9,4 +9,12 @@
 
 #![warn(missing_docs)]
 
+pub mod auth;
+pub mod config;
+pub mod errors;
+pub mod metrics;
+pub mod server;
 pub mod wire;
+
+pub use config::GatewayConfig;
+pub use server::{chat, run, Gateway};

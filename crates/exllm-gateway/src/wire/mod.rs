@@ -61,3 +61,5 @@ pub trait Format {
     /// Encodes an error body (the status and `Retry-After` come from `error` itself).
     fn encode_error(error: &ApiError) -> Vec<u8>;
 }
+
+pub mod openai;

@@ -64,18 +64,34 @@ impl RouterConfig {
 
     /// Parses our TOML; `file` names the source in errors and warnings.
     pub fn from_toml(text: &str, file: &str) -> Result<RouterConfig> {
+        let cfg = Self::parse_toml(text, file)?;
+        cfg.warn();
+        Ok(cfg)
+    }
+
+    /// Parses our TOML like [`RouterConfig::from_toml`] without logging the warnings: for a
+    /// file holding the router's settings among its own (the gateway's config), whose reader
+    /// drops the warnings about its own fields and logs the rest.
+    pub fn parse_toml(text: &str, file: &str) -> Result<RouterConfig> {
         let parsed: ours::File = toml::from_str(text).map_err(|e| toml_error(text, file, &e))?;
         let raw: toml::Table = toml::from_str(text).map_err(|e| toml_error(text, file, &e))?;
         let tree = serde_json::to_value(raw).unwrap_or_default();
         let mut cfg = parsed.into_config();
         cfg.warnings = walk_unknown(&tree, &ours::KNOWN, file);
-        cfg.warn();
         Ok(cfg)
     }
 
     /// Parses LiteLLM's proxy YAML (`model_list`, `router_settings`, the fallbacks of
     /// `litellm_settings`); `file` names the source in errors and warnings.
     pub fn from_litellm_yaml(text: &str, file: &str) -> Result<RouterConfig> {
+        let cfg = Self::parse_litellm_yaml(text, file)?;
+        cfg.warn();
+        Ok(cfg)
+    }
+
+    /// Parses LiteLLM's proxy YAML like [`RouterConfig::from_litellm_yaml`] without logging
+    /// the warnings (see [`RouterConfig::parse_toml`]).
+    pub fn parse_litellm_yaml(text: &str, file: &str) -> Result<RouterConfig> {
         let parsed: lite::File = serde_yaml_ng::from_str(text).map_err(|e| {
             let at = e
                 .location()
@@ -86,7 +102,6 @@ impl RouterConfig {
         let tree: serde_json::Value = serde_yaml_ng::from_str(text).unwrap_or_default();
         let mut cfg = parsed.into_config();
         cfg.warnings = walk_unknown(&tree, &lite::KNOWN, file);
-        cfg.warn();
         Ok(cfg)
     }
 

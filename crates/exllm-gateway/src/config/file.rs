@@ -1,0 +1,217 @@
+//! Reading the two config spellings. The router's part of each file goes through the
+//! library's router config reader; this file reads only the gateway's own fields and drops
+//! the router reader's "not used" notes about them.
+
+use super::{parse_duration, GatewayConfig, Limits, ModelRoute, Target};
+use exllm::router::{KeySource, RouterConfig};
+use exllm::{Error, ErrorKind, Result};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// The gateway's own top-level TOML fields.
+const OWN_TOML: [&str; 3] = ["master_key", "limits", "models"];
+
+#[derive(Deserialize)]
+struct Own {
+    master_key: Option<String>,
+    limits: Option<LimitsFile>,
+    #[serde(default)]
+    models: Vec<ModelFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsFile {
+    max_body_bytes: Option<usize>,
+    timeout: Option<Value>,
+    max_concurrency: Option<usize>,
+    shutdown_grace: Option<Value>,
+    retries: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelFile {
+    name: String,
+    model: Option<String>,
+    group: Option<String>,
+    api_base: Option<String>,
+    api_key: Option<String>,
+    api: Option<String>,
+}
+
+fn config_error(file: &str, msg: impl std::fmt::Display) -> Error {
+    Error::new(ErrorKind::Config, format!("{file}: {msg}"))
+}
+
+/// Whether a router reader's note is about one of `fields`.
+fn about(warning: &str, file: &str, fields: &[&str]) -> bool {
+    let Some(rest) = warning.strip_prefix(&format!("{file}: `")) else {
+        return false;
+    };
+    fields.iter().any(|f| {
+        rest.strip_prefix(f)
+            .is_some_and(|after| after.starts_with(['`', '.', '[']))
+    })
+}
+
+fn duration(v: Option<Value>, field: &str, file: &str) -> Result<Option<std::time::Duration>> {
+    let Some(v) = v else { return Ok(None) };
+    let text = match &v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => String::new(),
+    };
+    parse_duration(&text)
+        .map(Some)
+        .ok_or_else(|| config_error(file, format!("`{field}`: `{v}` is not a duration")))
+}
+
+pub(super) fn from_toml(text: &str, file: &str) -> Result<GatewayConfig> {
+    let own: Own = toml::from_str(text).map_err(|e| config_error(file, e.message().trim()))?;
+    let table: toml::Table =
+        toml::from_str(text).map_err(|e| config_error(file, e.message().trim()))?;
+    // A file without deployments has no router part; the router reader needs one.
+    let mut router = if table.contains_key("deployments") {
+        RouterConfig::parse_toml(text, file)?
+    } else {
+        RouterConfig {
+            warnings: table
+                .keys()
+                .map(|k| format!("{file}: `{k}` is not used without `[[deployments]]`; ignored"))
+                .collect(),
+            ..Default::default()
+        }
+    };
+    let warnings = std::mem::take(&mut router.warnings)
+        .into_iter()
+        .filter(|w| !about(w, file, &OWN_TOML))
+        .collect();
+    let mut limits = Limits::default();
+    if let Some(l) = own.limits {
+        limits.max_body_bytes = l.max_body_bytes.unwrap_or(limits.max_body_bytes);
+        limits.max_concurrency = l.max_concurrency.unwrap_or(limits.max_concurrency).max(1);
+        limits.retries = l.retries.unwrap_or(0);
+        if let Some(t) = duration(l.timeout, "limits.timeout", file)? {
+            limits.timeout = t;
+        }
+        if let Some(t) = duration(l.shutdown_grace, "limits.shutdown_grace", file)? {
+            limits.shutdown_grace = t;
+        }
+    }
+    let mut models = Vec::new();
+    for m in own.models {
+        models.push(model_route(m, &router, file)?);
+    }
+    let cfg = GatewayConfig {
+        master_key: own.master_key.as_deref().map(KeySource::parse),
+        limits,
+        models,
+        router,
+        warnings,
+    };
+    check_names(&cfg, file)?;
+    Ok(cfg)
+}
+
+fn model_route(m: ModelFile, router: &RouterConfig, file: &str) -> Result<ModelRoute> {
+    let at = |msg: &str| config_error(file, format!("model `{}`: {msg}", m.name));
+    if m.name.is_empty() {
+        return Err(config_error(file, "a `[[models]]` entry needs a `name`"));
+    }
+    let target = match (m.model, m.group) {
+        (Some(model), None) => {
+            if !model.contains('/') {
+                return Err(at("`model` must be `provider/model`"));
+            }
+            let api = match m.api.as_deref() {
+                None => None,
+                Some(a) => Some(
+                    a.parse::<exllm::Api>()
+                        .map_err(|e| at(&format!("`api`: {}", e.message())))?,
+                ),
+            };
+            Target::Direct {
+                model,
+                api_base: m.api_base,
+                api_key: m.api_key.as_deref().map(KeySource::parse),
+                api,
+            }
+        }
+        (None, Some(group)) => {
+            if !router.deployments.iter().any(|d| d.group == group) {
+                return Err(at(&format!("no `[[deployments]]` serve group `{group}`")));
+            }
+            if m.api_base.is_some() || m.api_key.is_some() || m.api.is_some() {
+                return Err(at("a group's keys and endpoints belong to its deployments"));
+            }
+            Target::Group(group)
+        }
+        _ => return Err(at("give either `model` (provider/model) or `group`")),
+    };
+    Ok(ModelRoute {
+        name: m.name,
+        target,
+    })
+}
+
+/// Each name means one thing.
+fn check_names(cfg: &GatewayConfig, file: &str) -> Result<()> {
+    for (i, m) in cfg.models.iter().enumerate() {
+        let again = cfg.models[..i].iter().any(|o| o.name == m.name);
+        let group = matches!(m.target, Target::Direct { .. })
+            && cfg.router.deployments.iter().any(|d| d.group == m.name);
+        if again || group {
+            return Err(config_error(
+                file,
+                format!("model name `{}` is configured twice", m.name),
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn from_litellm_yaml(text: &str, file: &str) -> Result<GatewayConfig> {
+    let mut router = RouterConfig::parse_litellm_yaml(text, file)?;
+    let tree: Value = serde_yaml_ng::from_str(text).unwrap_or_default();
+    // The router reader notes `general_settings` as a whole; its fields are noted here.
+    let mut own = vec!["general_settings"];
+    let mut limits = Limits::default();
+    let timeout = tree
+        .get("litellm_settings")
+        .and_then(|s| s.get("request_timeout"))
+        .cloned();
+    if let Some(t) = duration(timeout, "litellm_settings.request_timeout", file)? {
+        limits.timeout = t;
+        own.push("litellm_settings.request_timeout");
+    }
+    let master_key = match tree
+        .get("general_settings")
+        .and_then(|g| g.get("master_key"))
+    {
+        None | Some(Value::Null) => None,
+        Some(Value::String(k)) => Some(KeySource::parse(k)),
+        Some(_) => {
+            return Err(config_error(
+                file,
+                "`general_settings.master_key` must be a string",
+            ))
+        }
+    };
+    let mut warnings: Vec<String> = std::mem::take(&mut router.warnings)
+        .into_iter()
+        .filter(|w| !about(w, file, &own))
+        .collect();
+    if let Some(Value::Object(g)) = tree.get("general_settings") {
+        warnings.extend(g.keys().filter(|k| *k != "master_key").map(|k| {
+            format!("{file}: `general_settings.{k}` is not used by exllm serve; ignored")
+        }));
+    }
+    Ok(GatewayConfig {
+        master_key,
+        limits,
+        models: Vec::new(),
+        router,
+        warnings,
+    })
+}

@@ -1,0 +1,188 @@
+//! The gateway's configuration: which model names callers may use and what serves each,
+//! the master key, and the server's limits. Two spellings say the same things:
+//!
+//! - our TOML, a superset of the router's (`exllm route`) TOML: `strategy`,
+//!   `[[deployments]]`, `[fallbacks]`, ... define router groups, every group is served under
+//!   its name; `[[models]]` adds direct `provider/model` entries (or another name for a
+//!   group); `master_key` and `[limits]` set the server up.
+//! - LiteLLM's proxy `config.yaml` as it is: `model_list` and `router_settings` through the
+//!   library's router config reader, `general_settings.master_key`, `os.environ/VAR` keys.
+//!
+//! ```toml
+//! master_key = "os.environ/EXLLM_MASTER_KEY"
+//! [limits]
+//! max_body_bytes = 4194304
+//! timeout = "600s"
+//! max_concurrency = 512
+//! shutdown_grace = "30s"
+//! [[models]]
+//! name = "gpt-4o-mini"
+//! model = "openai/gpt-4o-mini"
+//! api_key = "os.environ/OPENAI_API_KEY"
+//! api = "openai-chat"       # optional: a wire API other than the provider's usual one
+//! [[models]]
+//! name = "smart"
+//! group = "claude"          # another name for a router group
+//! [[deployments]]           # router groups, as `exllm route` reads them
+//! group = "claude"
+//! model = "anthropic/claude-sonnet-4-5"
+//! api_key = "os.environ/ANTHROPIC_API_KEY"
+//! ```
+//!
+//! Nothing here is reachable from a request: a model name a caller sends is only looked up
+//! among these names, never read as a path or URL.
+
+mod file;
+#[cfg(test)]
+mod tests;
+
+use exllm::router::{KeySource, RouterConfig};
+use exllm::{Error, ErrorKind, Result};
+use std::path::Path;
+use std::time::Duration;
+
+/// Everything `exllm serve` reads from its config file.
+#[derive(Debug, Clone, Default)]
+pub struct GatewayConfig {
+    /// The key callers must present; `None` serves without auth.
+    pub master_key: Option<KeySource>,
+    /// The server's limits.
+    pub limits: Limits,
+    /// Direct entries and other names for groups.
+    pub models: Vec<ModelRoute>,
+    /// Router groups: deployments and settings.
+    pub router: RouterConfig,
+    /// Fields nothing uses, as `file: field` notes.
+    pub warnings: Vec<String>,
+}
+
+/// Server limits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits {
+    /// Largest request body accepted (413 above).
+    pub max_body_bytes: usize,
+    /// Longest a request may take, stream included.
+    pub timeout: Duration,
+    /// Requests served at once; more get 429 with `Retry-After`.
+    pub max_concurrency: usize,
+    /// How long shutdown waits for open requests and streams.
+    pub shutdown_grace: Duration,
+    /// Retries of a direct entry's call on a retryable error (router groups retry on other
+    /// deployments instead). 0 by default: callers' SDKs retry themselves.
+    pub retries: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 4 * 1024 * 1024,
+            timeout: Duration::from_secs(600),
+            max_concurrency: 1024,
+            shutdown_grace: Duration::from_secs(30),
+            retries: 0,
+        }
+    }
+}
+
+/// A model name callers may send, and what serves it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelRoute {
+    /// The name callers send as `model`.
+    pub name: String,
+    /// What serves it.
+    pub target: Target,
+}
+
+/// What serves a model name.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Target {
+    /// A router group.
+    Group(String),
+    /// One `provider/model` through the library's client.
+    Direct {
+        /// `provider/model`.
+        model: String,
+        /// The endpoint, else the provider's default.
+        api_base: Option<String>,
+        /// The key, else the provider's usual environment variable.
+        api_key: Option<KeySource>,
+        /// The wire API, when not the provider's usual one (`openai-responses`, ...).
+        api: Option<exllm::Api>,
+    },
+}
+
+impl GatewayConfig {
+    /// Reads a file: our TOML by its `.toml` extension, else LiteLLM's YAML.
+    pub fn load(path: &Path) -> Result<GatewayConfig> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::new(
+                ErrorKind::Config,
+                format!("cannot read gateway config {}: {e}", path.display()),
+            )
+        })?;
+        let name = path.display().to_string();
+        let cfg = match path.extension().and_then(|e| e.to_str()) {
+            Some("toml") => Self::from_toml(&text, &name)?,
+            _ => Self::from_litellm_yaml(&text, &name)?,
+        };
+        for w in &cfg.warnings {
+            tracing::warn!("{w}");
+        }
+        Ok(cfg)
+    }
+
+    /// Parses our TOML; `file` names the source in errors and warnings.
+    pub fn from_toml(text: &str, file: &str) -> Result<GatewayConfig> {
+        file::from_toml(text, file)
+    }
+
+    /// Parses LiteLLM's proxy YAML; `file` names the source in errors and warnings.
+    pub fn from_litellm_yaml(text: &str, file: &str) -> Result<GatewayConfig> {
+        file::from_litellm_yaml(text, file)
+    }
+
+    /// Every model name callers may use, in config order, each once.
+    pub fn model_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        let groups = self.router.deployments.iter().map(|d| d.group.clone());
+        for n in self.models.iter().map(|m| m.name.clone()).chain(groups) {
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
+        names
+    }
+}
+
+/// Reads `os.environ/VAR` through `env`, or the value itself.
+pub fn resolve_key(key: &KeySource, env: &dyn Fn(&str) -> Option<String>) -> Result<exllm::Secret> {
+    match key {
+        KeySource::Value(s) => Ok(s.clone()),
+        KeySource::Env(var) => env(var).map(exllm::Secret::new).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Config,
+                format!("the environment variable {var} the config names is not set"),
+            )
+        }),
+        _ => Err(Error::new(ErrorKind::Config, "unsupported key source")),
+    }
+}
+
+/// A duration as `250ms`, `30s`, `5m`, `1h`, or a bare number of seconds.
+pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num.parse().ok()?;
+    let secs = match unit.trim() {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return None,
+    };
+    Duration::try_from_secs_f64(secs).ok()
+}

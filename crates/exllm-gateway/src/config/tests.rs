@@ -1,0 +1,108 @@
+use super::*;
+
+#[test]
+fn our_toml_names_groups_and_direct_entries() {
+    let text = r#"
+master_key = "os.environ/GW_KEY"
+strategy = "least_busy"
+[limits]
+max_body_bytes = 1000
+timeout = "2m"
+shutdown_grace = 5
+[[models]]
+name = "mini"
+model = "openai/gpt-4o-mini"
+api_key = "os.environ/OPENAI_KEY"
+api_base = "http://127.0.0.1:9/v1"
+[[models]]
+name = "smart"
+group = "claude"
+[[deployments]]
+group = "claude"
+model = "anthropic/claude-sonnet-4-5"
+api_key = "sk-literal"
+"#;
+    let cfg = GatewayConfig::from_toml(text, "gw.toml").unwrap();
+    assert_eq!(cfg.master_key, Some(KeySource::Env("GW_KEY".into())));
+    assert_eq!(cfg.limits.max_body_bytes, 1000);
+    assert_eq!(cfg.limits.timeout, Duration::from_secs(120));
+    assert_eq!(cfg.limits.shutdown_grace, Duration::from_secs(5));
+    assert!(cfg.warnings.is_empty(), "{:?}", cfg.warnings);
+    assert_eq!(cfg.model_names(), ["mini", "smart", "claude"]);
+    assert_eq!(cfg.models[1].target, Target::Group("claude".into()));
+    assert!(
+        matches!(&cfg.models[0].target, Target::Direct { model, .. } if model == "openai/gpt-4o-mini")
+    );
+    assert_eq!(cfg.router.deployments.len(), 1);
+}
+
+#[test]
+fn bad_entries_are_config_errors() {
+    for (text, needle) in [
+        (
+            "[[models]]\nname = \"a\"\nmodel = \"nope\"",
+            "provider/model",
+        ),
+        (
+            "[[models]]\nname = \"a\"\ngroup = \"g\"",
+            "no `[[deployments]]`",
+        ),
+        ("[[models]]\nname = \"a\"", "either"),
+        (
+            "[[models]]\nname = \"a\"\nmodel = \"x/y\"\n[[models]]\nname = \"a\"\nmodel = \"x/z\"",
+            "twice",
+        ),
+        ("[limits]\ntimeout = \"soon\"", "duration"),
+        ("[limits]\nbogus = 1", "bogus"),
+    ] {
+        let err = GatewayConfig::from_toml(text, "gw.toml").unwrap_err();
+        assert!(
+            err.message().contains(needle),
+            "{}: {}",
+            needle,
+            err.message()
+        );
+    }
+}
+
+#[test]
+fn a_litellm_config_reads_as_it_is() {
+    let text = r#"
+model_list:
+  - model_name: gpt-4o
+    litellm_params:
+      model: openai/gpt-4o
+      api_key: os.environ/OPENAI_API_KEY
+  - model_name: claude
+    litellm_params:
+      model: anthropic/claude-sonnet-4-5
+      api_key: os.environ/ANTHROPIC_API_KEY
+router_settings:
+  routing_strategy: simple-shuffle
+litellm_settings:
+  request_timeout: 30
+general_settings:
+  master_key: sk-1234
+  database_url: postgres://x
+"#;
+    let cfg = GatewayConfig::from_litellm_yaml(text, "config.yaml").unwrap();
+    assert_eq!(
+        cfg.master_key,
+        Some(KeySource::Value(exllm::Secret::new("sk-1234")))
+    );
+    assert_eq!(cfg.limits.timeout, Duration::from_secs(30));
+    assert_eq!(cfg.model_names(), ["gpt-4o", "claude"]);
+    assert_eq!(cfg.warnings.len(), 1, "{:?}", cfg.warnings);
+    assert!(cfg.warnings[0].contains("database_url"));
+}
+
+#[test]
+fn keys_resolve_from_the_environment_given() {
+    let env = |k: &str| (k == "K").then(|| "v".to_owned());
+    let key = resolve_key(&KeySource::Env("K".into()), &env).unwrap();
+    assert_eq!(key.expose(), "v");
+    assert!(resolve_key(&KeySource::Env("MISSING".into()), &env).is_err());
+    assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
+    assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
+    assert_eq!(parse_duration("x"), None);
+}

@@ -1,0 +1,194 @@
+//! What serves each configured model name, built from a [`GatewayConfig`]: router groups go
+//! through one [`Router`], direct entries through one [`Client`] each (its own key and
+//! endpoint). Built whole at start and on reload, then swapped in as one `Arc`.
+
+use crate::config::{resolve_key, GatewayConfig, Limits, Target};
+use exllm::router::{Router, RouterBuilder};
+use exllm::transport::RetryPolicy;
+use exllm::{
+    ChatRequest, ChatResponse, ChatStream, Client, EmbedRequest, EmbedResponse, Error, ErrorKind,
+    Result, Secret,
+};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Reads environment variables (`os.environ/VAR` keys); tests pass their own.
+pub type Env = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// One model name's backend.
+#[derive(Clone)]
+pub enum Backend {
+    /// A router group.
+    Group {
+        /// The router holding every group.
+        router: Router,
+        /// The group's name in the router.
+        group: String,
+    },
+    /// A direct `provider/model` entry.
+    Direct {
+        /// Its client.
+        client: Client,
+        /// `provider/model`.
+        model: String,
+    },
+}
+
+impl Backend {
+    /// A whole answer.
+    pub async fn chat(&self, mut req: ChatRequest) -> Result<ChatResponse> {
+        match self {
+            Backend::Group { router, group } => {
+                req.model.clone_from(group);
+                router.chat(req).await
+            }
+            Backend::Direct { client, model } => {
+                req.model.clone_from(model);
+                client.chat(req).await
+            }
+        }
+    }
+
+    /// A streamed answer.
+    pub async fn chat_stream(&self, mut req: ChatRequest) -> Result<ChatStream> {
+        match self {
+            Backend::Group { router, group } => {
+                req.model.clone_from(group);
+                router.chat_stream(req).await
+            }
+            Backend::Direct { client, model } => {
+                req.model.clone_from(model);
+                client.chat_stream(req).await
+            }
+        }
+    }
+
+    /// Embeddings (direct entries: the router has no embeddings call).
+    pub async fn embed(&self, mut req: EmbedRequest) -> Result<EmbedResponse> {
+        match self {
+            Backend::Direct { client, model } => {
+                req.model.clone_from(model);
+                client.embed(req).await
+            }
+            Backend::Group { .. } => Err(Error::new(
+                ErrorKind::Unsupported,
+                "embeddings are served for direct `[[models]]` entries, not router groups",
+            )),
+        }
+    }
+}
+
+/// Every configured name's backend, the master key and the limits.
+pub struct Backends {
+    /// The master key, resolved.
+    pub master_key: Option<Secret>,
+    /// Backends by the name callers send.
+    pub models: HashMap<String, Backend>,
+    /// The names in config order (for `/v1/models`).
+    pub names: Vec<String>,
+    /// The limits the config set.
+    pub limits: Limits,
+}
+
+impl Backends {
+    /// Builds clients and the router for `cfg`, reading keys through `env`.
+    pub fn build(cfg: &GatewayConfig, env: &Env) -> Result<Backends> {
+        let master_key = cfg
+            .master_key
+            .as_ref()
+            .map(|k| resolve_key(k, &**env))
+            .transpose()?;
+        if master_key.as_ref().is_some_and(Secret::is_empty) {
+            return Err(Error::new(ErrorKind::Config, "the master key is empty"));
+        }
+        let router = if cfg.router.deployments.is_empty() {
+            None
+        } else {
+            let env = env.clone();
+            Some(
+                RouterBuilder::from_config(cfg.router.clone())
+                    .env_lookup(move |k| env(k))
+                    .build()?,
+            )
+        };
+        let mut models = HashMap::new();
+        if let Some(r) = &router {
+            for g in r.groups() {
+                models.insert(
+                    g.to_owned(),
+                    Backend::Group {
+                        router: r.clone(),
+                        group: g.to_owned(),
+                    },
+                );
+            }
+        }
+        for m in &cfg.models {
+            let backend = match &m.target {
+                Target::Group(g) => Backend::Group {
+                    // The config reader checked the group has deployments.
+                    router: router.clone().ok_or_else(|| {
+                        Error::new(ErrorKind::Config, format!("no router group `{g}`"))
+                    })?,
+                    group: g.clone(),
+                },
+                Target::Direct {
+                    model,
+                    api_base,
+                    api_key,
+                    api,
+                } => Backend::Direct {
+                    client: direct_client(
+                        model,
+                        api_base.as_deref(),
+                        api_key.as_ref(),
+                        *api,
+                        cfg,
+                        env,
+                    )?,
+                    model: model.clone(),
+                },
+            };
+            models.insert(m.name.clone(), backend);
+        }
+        Ok(Backends {
+            master_key,
+            models,
+            names: cfg.model_names(),
+            limits: cfg.limits.clone(),
+        })
+    }
+}
+
+fn direct_client(
+    model: &str,
+    api_base: Option<&str>,
+    api_key: Option<&exllm::router::KeySource>,
+    api: Option<exllm::Api>,
+    cfg: &GatewayConfig,
+    env: &Env,
+) -> Result<Client> {
+    let (provider, _) = exllm::client::split_model(model)?;
+    let retry = match cfg.limits.retries {
+        0 => RetryPolicy::none(),
+        n => RetryPolicy {
+            max_retries: n,
+            ..Default::default()
+        },
+    };
+    let lookup = env.clone();
+    let mut b = Client::builder()
+        .retry(retry)
+        .timeout(cfg.limits.timeout)
+        .env_lookup(move |k| lookup(k));
+    if let Some(k) = api_key {
+        b = b.api_key(provider, resolve_key(k, &**env)?);
+    }
+    if let Some(u) = api_base {
+        b = b.base_url(provider, u);
+    }
+    if let Some(a) = api {
+        b = b.api(provider, a);
+    }
+    b.build()
+}

@@ -1,0 +1,252 @@
+//! The chat route, generic over the caller's [`Format`]: auth, body limit, decoding, model
+//! lookup, a concurrency permit, dispatch to the backend with the request timeout, and the
+//! answer encoded back — whole, or as a stream that ends with the format's error event when
+//! the backend breaks (or the timeout strikes) after the stream began.
+
+use super::misc::{authorize, error_response, read_body};
+use super::{Backend, Gateway};
+use crate::errors::{api_error, kind_label};
+use crate::metrics::Outcome;
+use crate::wire::{ApiError, Format, StreamEncoder};
+use axum::body::Body;
+use axum::extract::State;
+use axum::response::Response;
+use bytes::Bytes;
+use exllm::{ChatStream, StreamEvent, Usage};
+use futures_util::StreamExt;
+use http::{header, HeaderMap, HeaderValue};
+use std::time::Instant;
+use tokio::sync::OwnedSemaphorePermit;
+
+/// `POST` a chat request in format `F`.
+pub async fn chat<F: Format>(
+    State(gw): State<Gateway>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let t0 = Instant::now();
+    let backends = gw.backends();
+    if let Err(e) = authorize(&backends, &headers) {
+        return error_response::<F>(&e);
+    }
+    let body = match read_body(body, &headers, gw.limits().max_body_bytes).await {
+        Ok(b) => b,
+        Err(e) => return error_response::<F>(&e),
+    };
+    let inbound = match F::decode_request(&body) {
+        Ok(i) => i,
+        Err(e) => return error_response::<F>(&e),
+    };
+    let name = inbound.request.model.clone();
+    let Some(backend) = backends.models.get(&name).cloned() else {
+        let e = ApiError {
+            status: 404,
+            kind: "not_found_error",
+            message: format!("the model `{name}` is not served here"),
+            retry_after: None,
+        };
+        return error_response::<F>(&e);
+    };
+    drop(backends);
+    let Some(permit) = gw.try_permit() else {
+        let e = ApiError {
+            status: 429,
+            kind: "rate_limit_error",
+            message: "the gateway is at its concurrency limit; retry shortly".into(),
+            retry_after: Some(1),
+        };
+        record(&gw, &name, t0, Err(&e), None, None);
+        return error_response::<F>(&e);
+    };
+    let timeout = gw.limits().timeout;
+    if !inbound.stream {
+        let answer = match tokio::time::timeout(timeout, backend.chat(inbound.request)).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(err)) => {
+                let e = api_error(&err);
+                record(&gw, &name, t0, Err(&e), None, None);
+                return error_response::<F>(&e);
+            }
+            Err(_) => {
+                let e = timed_out();
+                record(&gw, &name, t0, Err(&e), None, None);
+                return error_response::<F>(&e);
+            }
+        };
+        drop(permit);
+        // A failure the provider reported inside a 200 (a failed Responses run): the
+        // caller's format may have no way to say so in an answer, so it is an error.
+        if let Some(failed) = &answer.error {
+            let e = ApiError {
+                status: 502,
+                kind: "api_error",
+                message: format!(
+                    "the provider reported an error: {}{}",
+                    failed.message,
+                    failed
+                        .code
+                        .as_ref()
+                        .map(|c| format!(" ({c})"))
+                        .unwrap_or_default()
+                ),
+                retry_after: None,
+            };
+            record(&gw, &name, t0, Err(&e), answer.usage.as_ref(), None);
+            return error_response::<F>(&e);
+        }
+        let cost = answer.cost.as_ref().map(|c| c.total);
+        record(&gw, &name, t0, Ok(200), answer.usage.as_ref(), cost);
+        let mut resp = Response::new(Body::from(F::encode_response(&answer, &name)));
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        return resp;
+    }
+    let deadline = tokio::time::Instant::now() + timeout;
+    let started = tokio::time::timeout_at(deadline, open(&backend, inbound.request.clone())).await;
+    let stream = match started {
+        Ok(Ok(s)) => s,
+        Ok(Err(err)) => {
+            let e = api_error(&err);
+            record(&gw, &name, t0, Err(&e), None, None);
+            return error_response::<F>(&e);
+        }
+        Err(_) => {
+            let e = timed_out();
+            record(&gw, &name, t0, Err(&e), None, None);
+            return error_response::<F>(&e);
+        }
+    };
+    let relay = Relay {
+        gw,
+        name,
+        t0,
+        deadline,
+        stream,
+        encoder: F::stream_encoder(&inbound),
+        usage: None,
+        done: false,
+        _permit: permit,
+    };
+    let body = futures_util::stream::unfold(relay, |mut r| async move {
+        let bytes = r.next_bytes().await?;
+        Some((Ok::<Bytes, std::convert::Infallible>(bytes), r))
+    });
+    let mut resp = Response::new(Body::from_stream(body));
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    resp
+}
+
+async fn open(backend: &Backend, req: exllm::ChatRequest) -> exllm::Result<ChatStream> {
+    backend.chat_stream(req).await
+}
+
+fn timed_out() -> ApiError {
+    ApiError {
+        status: 504,
+        kind: "timeout_error",
+        message: "the request took longer than the gateway's timeout".into(),
+        retry_after: None,
+    }
+}
+
+fn record(
+    gw: &Gateway,
+    name: &str,
+    t0: Instant,
+    result: Result<u16, &ApiError>,
+    usage: Option<&Usage>,
+    cost: Option<f64>,
+) {
+    let (status, error) = match result {
+        Ok(s) => (s, None),
+        Err(e) => (e.status, Some(kind_label(e))),
+    };
+    gw.metrics().record(&Outcome {
+        model: name,
+        status,
+        input_tokens: usage.and_then(|u| u.input_tokens),
+        output_tokens: usage.and_then(|u| u.output_tokens),
+        cost_usd: cost,
+        latency: t0.elapsed(),
+        error,
+    });
+}
+
+/// One stream being relayed: the backend's events in, the caller's frames out.
+struct Relay {
+    gw: Gateway,
+    name: String,
+    t0: Instant,
+    deadline: tokio::time::Instant,
+    stream: ChatStream,
+    encoder: Box<dyn StreamEncoder>,
+    usage: Option<Usage>,
+    done: bool,
+    /// Held until the stream ends, so a stream counts against the concurrency limit.
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Relay {
+    /// The next non-empty piece of the body, or `None` after the last.
+    async fn next_bytes(&mut self) -> Option<Bytes> {
+        let mut out = Vec::new();
+        while out.is_empty() {
+            if self.done {
+                return None;
+            }
+            match tokio::time::timeout_at(self.deadline, self.stream.next()).await {
+                Ok(Some(Ok(event))) => {
+                    if let StreamEvent::Usage(u) = &event {
+                        self.usage
+                            .get_or_insert_with(Usage::default)
+                            .merge(u.clone());
+                    }
+                    self.encoder.event(&event, &mut out);
+                }
+                Ok(None) => {
+                    self.encoder.finish(&mut out);
+                    self.end(None);
+                }
+                Ok(Some(Err(err))) => {
+                    let e = api_error(&err);
+                    self.encoder.error(&e, &mut out);
+                    self.end(Some(&e));
+                }
+                Err(_) => {
+                    let e = timed_out();
+                    self.encoder.error(&e, &mut out);
+                    self.end(Some(&e));
+                }
+            }
+        }
+        Some(Bytes::from(out))
+    }
+
+    fn end(&mut self, error: Option<&ApiError>) {
+        self.done = true;
+        let cost = self
+            .usage
+            .as_ref()
+            .and_then(|u| self.stream.cost_of(u))
+            .map(|c| c.total);
+        self.gw.metrics().record(&Outcome {
+            model: &self.name,
+            status: 200,
+            input_tokens: self.usage.as_ref().and_then(|u| u.input_tokens),
+            output_tokens: self.usage.as_ref().and_then(|u| u.output_tokens),
+            cost_usd: cost,
+            latency: self.t0.elapsed(),
+            error: error.map(kind_label),
+        });
+        if let Some(e) = error {
+            tracing::warn!(model = %self.name, status = e.status, "stream broke: {}", e.message);
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! The HTTP server: axum routes over a [`Gateway`], the shared state every handler reads
+//! (the current [`Backends`], swapped whole on reload; metrics; the concurrency permits).
+//!
+//! Adding a caller format is one route line: `.route("/v1/messages", post(chat::<F>))` for
+//! any `F: Format` (see [`Gateway::app`]); [`chat`] does auth, decoding, dispatch, streaming,
+//! errors, limits and metrics the same way for every format.
+
+mod backends;
+mod chat;
+mod misc;
+
+pub use backends::{Backend, Backends, Env};
+pub use chat::chat;
+pub use misc::{authorize, error_response, read_body};
+
+use crate::config::{GatewayConfig, Limits};
+use crate::metrics::Metrics;
+use crate::wire::openai::OpenAiChat;
+use axum::routing::{get, post};
+use std::future::{Future, IntoFuture};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use tokio::sync::Semaphore;
+
+/// The gateway's shared state. Cheap to clone.
+#[derive(Clone)]
+pub struct Gateway {
+    inner: Arc<Shared>,
+}
+
+struct Shared {
+    backends: RwLock<Arc<Backends>>,
+    metrics: Metrics,
+    permits: Arc<Semaphore>,
+    limits: Limits,
+    draining: AtomicBool,
+    env: Env,
+}
+
+impl Gateway {
+    /// A gateway for `cfg`, reading `os.environ/VAR` keys from the process environment.
+    pub fn new(cfg: &GatewayConfig) -> exllm::Result<Gateway> {
+        Self::with_env(
+            cfg,
+            Arc::new(|k| std::env::var(k).ok().filter(|v| !v.is_empty())),
+        )
+    }
+
+    /// A gateway for `cfg`, reading keys through `env`. The limits are fixed here: a reload
+    /// changes models and keys, not the listener's limits.
+    pub fn with_env(cfg: &GatewayConfig, env: Env) -> exllm::Result<Gateway> {
+        let backends = Backends::build(cfg, &env)?;
+        Ok(Gateway {
+            inner: Arc::new(Shared {
+                backends: RwLock::new(Arc::new(backends)),
+                metrics: Metrics::default(),
+                permits: Arc::new(Semaphore::new(cfg.limits.max_concurrency)),
+                limits: cfg.limits.clone(),
+                draining: AtomicBool::new(false),
+                env,
+            }),
+        })
+    }
+
+    /// Swaps in a new config's models and keys. Requests already running keep the backends
+    /// they started with; nothing is dropped. On error the old config stays.
+    pub fn reload(&self, cfg: &GatewayConfig) -> exllm::Result<()> {
+        let fresh = Arc::new(Backends::build(cfg, &self.inner.env)?);
+        *self
+            .inner
+            .backends
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = fresh;
+        Ok(())
+    }
+
+    /// The current backends.
+    pub fn backends(&self) -> Arc<Backends> {
+        self.inner
+            .backends
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The counters.
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// The limits.
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
+    /// A request permit, or `None` when as many requests as allowed are running.
+    pub fn try_permit(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.inner.permits.clone().try_acquire_owned().ok()
+    }
+
+    /// Whether shutdown began (`/health/ready` answers 503 then).
+    pub fn is_draining(&self) -> bool {
+        self.inner.draining.load(Ordering::Relaxed)
+    }
+
+    /// The routes.
+    pub fn app(&self) -> axum::Router {
+        axum::Router::new()
+            .route("/v1/chat/completions", post(chat::<OpenAiChat>))
+            .route("/chat/completions", post(chat::<OpenAiChat>))
+            .route("/v1/models", get(misc::models))
+            .route("/v1/embeddings", post(misc::embeddings))
+            .route("/health/live", get(misc::live))
+            .route("/health/ready", get(misc::ready))
+            .route("/metrics", get(misc::metrics))
+            .layer(axum::middleware::from_fn(misc::access_log))
+            .with_state(self.clone())
+    }
+
+    /// Serves on `listener` until `shutdown` resolves, then stops accepting, lets open
+    /// requests and streams finish for up to `limits.shutdown_grace`, and returns.
+    pub async fn serve(
+        &self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let me = self.clone();
+        let server = axum::serve(listener, self.app()).with_graceful_shutdown(async move {
+            let _ = rx.await;
+        });
+        let mut server = Box::pin(server.into_future());
+        tokio::select! {
+            r = &mut server => return r,
+            () = shutdown => {}
+        }
+        me.inner.draining.store(true, Ordering::Relaxed);
+        let _ = tx.send(());
+        match tokio::time::timeout(self.inner.limits.shutdown_grace, server).await {
+            Ok(r) => r,
+            Err(_) => {
+                tracing::warn!("shutdown grace ended with requests still open; closing them");
+                Ok(())
+            }
+        }
+    }
+}
+
+/// `exllm serve`: loads `config`, listens on `addr`, reloads the config on SIGHUP, and
+/// shuts down gracefully on Ctrl-C or SIGTERM.
+pub async fn run(config: &Path, addr: std::net::SocketAddr) -> exllm::Result<()> {
+    let cfg = GatewayConfig::load(config)?;
+    let gateway = Gateway::new(&cfg)?;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        exllm::Error::new(
+            exllm::ErrorKind::Config,
+            format!("cannot listen on {addr}: {e}"),
+        )
+    })?;
+    let local = listener.local_addr().unwrap_or(addr);
+    eprintln!("exllm serve: listening on http://{local}");
+    spawn_reload(gateway.clone(), config.to_owned());
+    gateway
+        .serve(listener, shutdown_signal())
+        .await
+        .map_err(|e| exllm::Error::new(exllm::ErrorKind::Network, format!("server: {e}")))
+}
+
+#[cfg(unix)]
+fn spawn_reload(gateway: Gateway, path: PathBuf) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut hup) = signal(SignalKind::hangup()) else {
+        tracing::warn!("cannot listen for SIGHUP; config reload is off");
+        return;
+    };
+    tokio::spawn(async move {
+        while hup.recv().await.is_some() {
+            match GatewayConfig::load(&path).and_then(|cfg| gateway.reload(&cfg)) {
+                Ok(()) => tracing::info!("reloaded {}", path.display()),
+                Err(e) => tracing::error!(
+                    "reload of {} failed, keeping the old config: {e}",
+                    path.display()
+                ),
+            }
+        }
+    });
+}
+
+#[cfg(not(unix))]
+fn spawn_reload(_gateway: Gateway, _path: PathBuf) {}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}

@@ -1,0 +1,223 @@
+//! The gateway's operations: auth, body limit, concurrency limit, reload, models,
+//! embeddings, health, metrics and graceful shutdown.
+
+use crate::support::{config_toml, gateway, http, provider};
+use serde_json::{json, Value};
+
+fn hi(model: &str) -> Value {
+    json!({"model": model, "messages": [{"role": "user", "content": "hi"}]})
+}
+
+#[tokio::test]
+async fn a_missing_or_wrong_key_gets_401_and_either_header_works() {
+    let up = provider().await;
+    let (gw, _) = gateway(&config_toml(&up, "")).await;
+    let url = gw.url("/v1/chat/completions");
+    let c = http();
+    let none = c.post(&url).json(&hi("up-echo")).send().await.unwrap();
+    assert_eq!(none.status(), 401);
+    let v: Value = none.json().await.unwrap();
+    assert_eq!(v["error"]["type"], "authentication_error");
+    let wrong = c
+        .post(&url)
+        .bearer_auth("sk-other")
+        .json(&hi("up-echo"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let models = c.get(gw.url("/v1/models")).send().await.unwrap();
+    assert_eq!(models.status(), 401);
+    let ok = c
+        .post(&url)
+        .header("x-api-key", "sk-master")
+        .json(&hi("up-echo"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_gets_413() {
+    let up = provider().await;
+    let (gw, _) = gateway(&config_toml(&up, "[limits]\nmax_body_bytes = 2000\n")).await;
+    let big =
+        json!({"model": "up-echo", "messages": [{"role": "user", "content": "x".repeat(5000)}]});
+    let resp = http()
+        .post(gw.url("/v1/chat/completions"))
+        .bearer_auth("sk-master")
+        .json(&big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 413);
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["error"]["type"], "invalid_request_error");
+}
+
+#[tokio::test]
+async fn past_the_concurrency_limit_requests_get_429_with_retry_after() {
+    let up = provider().await;
+    let (gw, _) = gateway(&config_toml(&up, "[limits]\nmax_concurrency = 1\n")).await;
+    let url = gw.url("/v1/chat/completions");
+    let send = || {
+        http()
+            .post(&url)
+            .bearer_auth("sk-master")
+            .json(&hi("up-slow"))
+            .send()
+    };
+    let (a, b) = tokio::join!(send(), async {
+        crate::support::slow_started(1).await;
+        send().await
+    });
+    assert_eq!(a.unwrap().status(), 200);
+    let b = b.unwrap();
+    assert_eq!(b.status(), 429);
+    assert_eq!(b.headers()["retry-after"], "1");
+}
+
+#[tokio::test]
+async fn reload_swaps_the_models_without_a_restart() {
+    let up = provider().await;
+    let (gw, handle) = gateway(&config_toml(&up, "")).await;
+    let url = gw.url("/v1/chat/completions");
+    let send = |model: &'static str| {
+        http()
+            .post(&url)
+            .bearer_auth("sk-master")
+            .json(&hi(model))
+            .send()
+    };
+    assert_eq!(send("renamed").await.unwrap().status(), 404);
+    let extra = format!(
+        "[[models]]\nname = \"renamed\"\nmodel = \"openai/echo\"\napi_base = \"http://{}/v1\"\napi_key = \"k\"\n",
+        up.addr
+    );
+    let cfg =
+        exllm_gateway::GatewayConfig::from_toml(&config_toml(&up, &extra), "new.toml").unwrap();
+    handle.reload(&cfg).unwrap();
+    let resp = send("renamed").await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["choices"][0]["message"]["content"], "hello world");
+    // A config that cannot load leaves the running one in place.
+    let bad =
+        exllm_gateway::GatewayConfig::from_toml("master_key = \"os.environ/UNSET\"", "bad.toml")
+            .unwrap();
+    assert!(handle.reload(&bad).is_err());
+    assert_eq!(send("renamed").await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn models_embeddings_health_and_metrics() {
+    let up = provider().await;
+    let (gw, _) = gateway(&config_toml(&up, "")).await;
+    let c = http();
+    let models: Value = c
+        .get(gw.url("/v1/models"))
+        .bearer_auth("sk-master")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = models["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["id"].as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "up-echo",
+            "up-tools",
+            "up-limited",
+            "up-broken",
+            "up-slow",
+            "up-failed"
+        ]
+    );
+    let emb: Value = c
+        .post(gw.url("/v1/embeddings"))
+        .bearer_auth("sk-master")
+        .json(&json!({"model": "up-echo", "input": ["a", "b"], "encoding_format": "float"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(emb["data"][1]["embedding"], json!([1.0, 1.0]));
+    assert_eq!(emb["usage"]["prompt_tokens"], 5);
+    assert_eq!(
+        c.get(gw.url("/health/live")).send().await.unwrap().status(),
+        200
+    );
+    assert_eq!(
+        c.get(gw.url("/health/ready"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    c.post(gw.url("/v1/chat/completions"))
+        .bearer_auth("sk-master")
+        .json(&hi("up-echo"))
+        .send()
+        .await
+        .unwrap();
+    c.post(gw.url("/v1/chat/completions"))
+        .bearer_auth("sk-master")
+        .json(&hi("up-limited"))
+        .send()
+        .await
+        .unwrap();
+    let text = c
+        .get(gw.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("exllm_requests_total{model=\"up-echo\",status=\"200\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("exllm_tokens_total{model=\"up-echo\",type=\"input\"} 12"),
+        "{text}"
+    );
+    assert!(
+        text.contains("exllm_errors_total{model=\"up-limited\",kind=\"rate_limit\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("exllm_request_duration_seconds_count{model=\"up-echo\"} 1"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn shutdown_lets_an_open_request_finish() {
+    let up = provider().await;
+    let (gw, _) = gateway(&config_toml(&up, "")).await;
+    let url = gw.url("/v1/chat/completions");
+    let slow = tokio::spawn(async move {
+        http()
+            .post(&url)
+            .bearer_auth("sk-master")
+            .json(&hi("up-slow"))
+            .send()
+            .await
+    });
+    crate::support::slow_started(1).await;
+    gw.shutdown().await;
+    let resp = slow.await.unwrap().unwrap();
+    assert_eq!(resp.status(), 200);
+}
