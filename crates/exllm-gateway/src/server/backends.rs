@@ -63,6 +63,18 @@ impl Backend {
         }
     }
 
+    /// The `provider/model` whose tokenizer counts this name's prompts: the entry's model, or
+    /// a group's first deployment (a group's deployments serve the same model family).
+    pub fn counting_model(&self) -> Option<String> {
+        match self {
+            Backend::Direct { model, .. } => Some(model.clone()),
+            Backend::Group { router, group } => router
+                .deployments()
+                .find(|d| &d.group == group)
+                .map(|d| d.model.clone()),
+        }
+    }
+
     /// Embeddings (direct entries: the router has no embeddings call).
     pub async fn embed(&self, mut req: EmbedRequest) -> Result<EmbedResponse> {
         match self {

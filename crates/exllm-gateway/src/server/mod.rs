@@ -8,6 +8,7 @@
 mod backends;
 mod chat;
 mod misc;
+mod tokens;
 
 pub use backends::{Backend, Backends, Env};
 pub use chat::chat;
@@ -15,7 +16,9 @@ pub use misc::{authorize, error_response, read_body};
 
 use crate::config::{GatewayConfig, Limits};
 use crate::metrics::Metrics;
+use crate::wire::anthropic::AnthropicMessages;
 use crate::wire::openai::OpenAiChat;
+use crate::wire::responses::OpenAiResponses;
 use axum::routing::{get, post};
 use std::future::{Future, IntoFuture};
 use std::path::{Path, PathBuf};
@@ -109,6 +112,10 @@ impl Gateway {
         axum::Router::new()
             .route("/v1/chat/completions", post(chat::<OpenAiChat>))
             .route("/chat/completions", post(chat::<OpenAiChat>))
+            .route("/v1/messages", post(chat::<AnthropicMessages>))
+            .route("/v1/messages/count_tokens", post(tokens::anthropic_count))
+            .route("/v1/responses", post(chat::<OpenAiResponses>))
+            .route("/v1/responses/input_tokens", post(tokens::responses_count))
             .route("/v1/models", get(misc::models))
             .route("/v1/embeddings", post(misc::embeddings))
             .route("/health/live", get(misc::live))
