@@ -146,7 +146,7 @@ pub fn generate(
             "generation_tokens_per_second": per_sec(generated.saturating_sub(1), gen_time),
         }),
     });
-    send!(StreamEvent::Usage(Usage {
+    send!(StreamEvent::usage(Usage {
         input_tokens: Some(prompt.len() as u64),
         output_tokens: Some(generated as u64),
         raw: Some(json!({"prompt_tokens": prompt.len(), "completion_tokens": generated}).into()),

@@ -161,8 +161,8 @@ impl Collector {
             StreamEvent::Alternative(a) => self.resp.alternatives.push(a),
             StreamEvent::ServiceTier(t) => self.resp.service_tier = Some(t),
             StreamEvent::Usage(u) => match &mut self.resp.usage {
-                Some(old) => old.merge(u),
-                None => self.resp.usage = Some(u),
+                Some(old) => old.merge(*u),
+                None => self.resp.usage = Some(*u),
             },
             StreamEvent::Finish(f) => self.resp.finish = Some(f),
             StreamEvent::Metadata { key, value } => {

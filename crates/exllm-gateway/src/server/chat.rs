@@ -206,7 +206,7 @@ impl Relay {
                     if let StreamEvent::Usage(u) = &event {
                         self.usage
                             .get_or_insert_with(Usage::default)
-                            .merge(u.clone());
+                            .merge((**u).clone());
                     }
                     self.encoder.event(&event, &mut out);
                 }

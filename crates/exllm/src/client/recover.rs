@@ -273,9 +273,9 @@ impl Recovering {
     /// dropped is not repeated.
     fn adjust(&mut self, event: StreamEvent) -> Option<StreamEvent> {
         match event {
-            StreamEvent::Usage(u) => Some(StreamEvent::Usage(match &self.base {
-                Some(b) => offset(u, b),
-                None => u,
+            StreamEvent::Usage(u) => Some(StreamEvent::usage(match &self.base {
+                Some(b) => offset(*u, b),
+                None => *u,
             })),
             StreamEvent::TextDelta(t) if self.trim_next => {
                 let t = t.trim_start();

@@ -195,7 +195,7 @@ impl Codec for AnthropicCodec {
         }
         if let Some(u) = msg.usage {
             service_tier(&u).into_iter().for_each(|e| c.push(e));
-            c.push(StreamEvent::Usage(usage(u)));
+            c.push(StreamEvent::usage(usage(u)));
         }
         if let Some(r) = msg.stop_reason {
             c.push(StreamEvent::Finish(finish_reason(&r)));

@@ -221,7 +221,7 @@ impl Codec for BedrockCodec {
             }
         }
         if let Some(u) = resp.usage {
-            c.push(StreamEvent::Usage(usage(u)));
+            c.push(StreamEvent::usage(usage(u)));
         }
         if let Some(r) = resp.stop_reason {
             c.push(StreamEvent::Finish(finish_reason(&r)));

@@ -146,7 +146,7 @@ impl Codec for CohereCodec {
             meta.emit(&mut |e| c.push(e));
         }
         if let Some(u) = resp.usage {
-            c.push(StreamEvent::Usage(usage(u)));
+            c.push(StreamEvent::usage(usage(u)));
         }
         if let Some(r) = resp.finish_reason {
             c.push(StreamEvent::Finish(finish_reason(&r)));
@@ -446,7 +446,7 @@ impl StreamDecoder for CohereStreamDecoder {
                 self.finished = true;
                 self.meta.emit(&mut |e| out.push(e));
                 if let Some(u) = delta.get("usage").filter(|u| !u.is_null()) {
-                    out.push(StreamEvent::Usage(usage(u.clone())));
+                    out.push(StreamEvent::usage(usage(u.clone())));
                 }
                 if let Some(r) = delta.get("finish_reason").and_then(Value::as_str) {
                     out.push(StreamEvent::Finish(finish_reason(r)));

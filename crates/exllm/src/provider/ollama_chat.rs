@@ -350,7 +350,7 @@ impl OllamaStreamDecoder {
             let mut raw = JsonMap::new();
             put(&mut raw, "prompt_eval_count", line.prompt_eval_count);
             put(&mut raw, "eval_count", line.eval_count);
-            out.push(StreamEvent::Usage(Usage {
+            out.push(StreamEvent::usage(Usage {
                 input_tokens: Some(line.prompt_eval_count.unwrap_or(0)),
                 output_tokens: Some(line.eval_count.unwrap_or(0)),
                 raw: Some(Value::Object(raw).into()),

@@ -105,7 +105,7 @@ impl Codec for OpenAiChatCodec {
             }
         }
         if let Some(u) = usage_raw {
-            c.push(StreamEvent::Usage(usage(u)));
+            c.push(StreamEvent::usage(usage(u)));
         }
         Ok(c.finish())
     }

@@ -345,7 +345,7 @@ fn finish_events(resp: &WireResponse, emit: &mut dyn FnMut(StreamEvent)) {
         emit(StreamEvent::ServiceTier(t.clone()));
     }
     if let Some(u) = resp.usage.as_ref().filter(|u| !u.is_null()) {
-        emit(StreamEvent::Usage(usage(u.clone())));
+        emit(StreamEvent::usage(usage(u.clone())));
     }
     if let Some(e) = resp.error.as_ref().filter(|e| !e.is_null()) {
         emit(StreamEvent::Error(crate::wire::errors::response_error(e)));

@@ -232,8 +232,8 @@ impl Tally {
                 self.model = model.clone().or(self.model.take());
             }
             StreamEvent::Usage(u) => match &mut self.usage {
-                Some(mine) => mine.merge(u.clone()),
-                None => self.usage = Some(u.clone()),
+                Some(mine) => mine.merge((**u).clone()),
+                None => self.usage = Some((**u).clone()),
             },
             StreamEvent::Finish(f) => self.finish = Some(f.kind),
             StreamEvent::TextDelta(_)

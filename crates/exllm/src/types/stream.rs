@@ -87,8 +87,10 @@ pub enum StreamEvent {
     ServiceTier(String),
     /// A provider-run item, whole.
     ProviderItem(ProviderItem),
-    /// Usage so far; the last report of each field counts.
-    Usage(Usage),
+    /// Usage so far; the last report of each field counts. Boxed because it is the largest
+    /// payload and arrives once a stream, while every text delta moves an event by value
+    /// through several stream layers (build it with [`StreamEvent::usage`]).
+    Usage(Box<Usage>),
     /// Why the answer ended.
     Finish(FinishReason),
     /// Provider metadata: sets `key` (a later value replaces an earlier one).
@@ -102,6 +104,13 @@ pub enum StreamEvent {
     Warning(Warning),
     /// The provider reported an error inside the stream; the answer ends with finish `error`.
     Error(ResponseError),
+}
+
+impl StreamEvent {
+    /// A [`StreamEvent::Usage`] event.
+    pub fn usage(usage: Usage) -> Self {
+        StreamEvent::Usage(Box::new(usage))
+    }
 }
 
 /// Replays a finished response as stream events (text split at word boundaries), so that
@@ -172,7 +181,7 @@ pub fn response_to_events(resp: &ChatResponse) -> Vec<StreamEvent> {
         });
     }
     if let Some(u) = &resp.usage {
-        out.push(StreamEvent::Usage(u.clone()));
+        out.push(StreamEvent::usage(u.clone()));
     }
     if let Some(e) = &resp.error {
         out.push(StreamEvent::Error(e.clone()));

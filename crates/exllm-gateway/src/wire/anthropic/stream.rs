@@ -252,7 +252,7 @@ impl StreamEncoder for AnthropicStream {
                 self.open_block(Open::Other, item.raw.clone(), out);
                 self.close(out);
             }
-            StreamEvent::Usage(u) => self.usage.merge(u.clone()),
+            StreamEvent::Usage(u) => self.usage.merge((**u).clone()),
             StreamEvent::Finish(f) => self.finish = Some(f.clone()),
             StreamEvent::Metadata { key, value } if key == "stop_sequence" => {
                 self.stop_sequence = Some(value.clone());

@@ -138,7 +138,7 @@ fn switching_between_text_reasoning_and_calls_opens_new_blocks() {
             id: Some("msg_9".into()),
             model: Some("backend".into()),
         },
-        StreamEvent::Usage(Usage {
+        StreamEvent::usage(Usage {
             input_tokens: Some(50),
             cache_read_tokens: Some(20),
             ..Default::default()
@@ -178,7 +178,7 @@ fn switching_between_text_reasoning_and_calls_opens_new_blocks() {
             arguments: json!({"x": [1]}),
             provider_meta: None,
         }),
-        StreamEvent::Usage(Usage {
+        StreamEvent::usage(Usage {
             output_tokens: Some(9),
             ..Default::default()
         }),
@@ -247,7 +247,7 @@ fn switching_between_text_reasoning_and_calls_opens_new_blocks() {
 fn usage_known_only_at_the_end_is_restated_in_message_delta() {
     let (data, resp) = run(vec![
         StreamEvent::TextDelta("Hi".into()),
-        StreamEvent::Usage(Usage {
+        StreamEvent::usage(Usage {
             input_tokens: Some(12),
             output_tokens: Some(3),
             cache_write_tokens: Some(2),

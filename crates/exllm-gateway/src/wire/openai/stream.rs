@@ -343,7 +343,7 @@ impl StreamEncoder for ChunkEncoder {
             StreamEvent::Usage(u) => self
                 .usage
                 .get_or_insert_with(Usage::default)
-                .merge(u.clone()),
+                .merge((**u).clone()),
             StreamEvent::Finish(f) => self.finish = Some(f.kind),
             StreamEvent::Error(e) => {
                 let err = ApiError {

@@ -341,7 +341,7 @@ impl StreamEncoder for ResponsesStream {
             StreamEvent::Usage(u) => self
                 .usage
                 .get_or_insert_with(Usage::default)
-                .merge(u.clone()),
+                .merge((**u).clone()),
             StreamEvent::Finish(f) => self.finish = Some(f.clone()),
             StreamEvent::Error(e) => self.error = Some(e.clone()),
             _ => {}

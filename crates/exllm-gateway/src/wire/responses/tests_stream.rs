@@ -157,7 +157,7 @@ fn items_follow_the_answer_and_calls_without_end_events_stream_in_order() {
         delta(0, ":1}"),
         start(1, "call_b", "b"),
         delta(1, "{}"),
-        StreamEvent::Usage(Usage {
+        StreamEvent::usage(Usage {
             input_tokens: Some(10),
             output_tokens: Some(5),
             cache_read_tokens: Some(4),

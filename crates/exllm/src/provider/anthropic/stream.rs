@@ -67,7 +67,7 @@ impl AnthropicStreamDecoder {
         if !self.usage.is_empty() {
             let u = Value::Object(std::mem::take(&mut self.usage));
             out.extend(service_tier(&u));
-            out.push(StreamEvent::Usage(usage(u)));
+            out.push(StreamEvent::usage(usage(u)));
         }
     }
 
@@ -101,7 +101,7 @@ impl StreamDecoder for AnthropicStreamDecoder {
                     // Reported now as well as at the end, so a stream that breaks still
                     // carries the input it was billed for.
                     if !self.usage.is_empty() {
-                        out.push(StreamEvent::Usage(usage(Value::Object(self.usage.clone()))));
+                        out.push(StreamEvent::usage(usage(Value::Object(self.usage.clone()))));
                     }
                 }
             }

@@ -144,7 +144,7 @@ impl StreamDecoder for BedrockStreamDecoder {
                     }
                 }
                 if let Some(u) = v.get("usage").filter(|u| !u.is_null()) {
-                    out.push(StreamEvent::Usage(usage(u.clone())));
+                    out.push(StreamEvent::usage(usage(u.clone())));
                 }
             }
             _ => {}

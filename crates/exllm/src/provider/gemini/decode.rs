@@ -303,7 +303,7 @@ impl GeminiStreamDecoder {
             out.push(StreamEvent::Metadata { key, value });
         }
         if let Some(u) = self.usage.take() {
-            out.push(StreamEvent::Usage(usage(u)));
+            out.push(StreamEvent::usage(usage(u)));
         }
     }
 

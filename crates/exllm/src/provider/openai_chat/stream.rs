@@ -58,7 +58,7 @@ impl ChatStreamDecoder {
             }
         }
         if let Some(u) = self.usage.take() {
-            out.push(StreamEvent::Usage(usage(u)));
+            out.push(StreamEvent::usage(usage(u)));
         }
     }
 }

@@ -107,7 +107,7 @@ impl Prediction {
             if let Ok(counts) = serde_json::from_value::<Metrics>(m.clone()) {
                 let (input, output) = (counts.input_token_count.0, counts.output_token_count.0);
                 if input.is_some() || output.is_some() {
-                    events.push(StreamEvent::Usage(Usage {
+                    events.push(StreamEvent::usage(Usage {
                         input_tokens: input,
                         output_tokens: output,
                         raw: Some(m.clone().into()),

@@ -73,7 +73,7 @@ impl SageMakerStreamDecoder {
         }
         if let Some(d) = ev.details {
             if let Some(n) = d.generated_tokens {
-                out.push(StreamEvent::Usage(Usage {
+                out.push(StreamEvent::usage(Usage {
                     output_tokens: Some(n),
                     ..Default::default()
                 }));
