@@ -2,7 +2,7 @@
 //! reservation however the call ends (answered, failed, or dropped by the caller).
 
 use super::plan::Plan;
-use super::route::{kind_name, Attempt, ROUTE_KEY};
+use super::route::{kind_name, Attempt};
 use super::state::{Reservation, RouterState, Settlement, Verdict};
 use super::Router;
 use crate::{ChatRequest, ChatResponse, Error, Result};
@@ -76,13 +76,14 @@ pub(crate) fn attempt(
         error: e.map(|e| kind_name(e.kind())),
         status: e.and_then(Error::status),
         latency_ms: t0.elapsed().as_millis().min(u128::from(u64::MAX)) as u64,
+        resumed: false,
     }
 }
 
 impl Router {
     /// Sends `req` (its `model` names a group) to a deployment of the group, retrying on
-    /// others and falling back to other groups as configured. The answer's `provider_meta`
-    /// holds the route under [`ROUTE_KEY`] ([`super::Route::of`] reads it).
+    /// others and falling back to other groups as configured. The answer's
+    /// [`ChatResponse::route`] holds every attempt.
     pub async fn chat(&self, req: ChatRequest) -> Result<ChatResponse> {
         self.chat_routed(req).await.0
     }
@@ -120,8 +121,7 @@ impl Router {
                     });
                     let a = attempt(plan, self, i, t0, None);
                     plan.route.attempts.push(a);
-                    resp.provider_meta
-                        .insert(ROUTE_KEY.into(), plan.route.to_value());
+                    resp.route = Some(plan.route.clone());
                     return Ok(resp);
                 }
                 Err(e) => {

@@ -15,6 +15,7 @@ mod raw_json;
 mod request;
 mod rerank;
 mod response;
+mod route;
 mod secret;
 mod speech;
 mod stream;
@@ -36,6 +37,7 @@ pub use request::{
 };
 pub use rerank::{RerankRequest, RerankResponse, RerankResult};
 pub use response::{Alternative, ChatResponse, ResponseError, Warning};
+pub use route::{Route, RouteAttempt, ROUTE_KEY};
 pub use secret::{is_credential_header, Secret};
 pub use speech::{AudioFormat, SpeechRequest, SpeechResponse};
 pub use stream::{response_to_events, StreamEvent};
