@@ -51,6 +51,7 @@ mod router;
 mod router_limits;
 mod router_picks;
 mod router_redis;
+mod router_streams;
 mod session;
 mod streaming;
 mod structured;

@@ -15,6 +15,7 @@ mod tools;
 
 pub use builder::{ClientBuilder, ProviderConfig};
 pub use http_provider::{HttpProvider, RETRIES};
+pub(crate) use recover::offset as offset_usage;
 pub use recover::RESUMED_FROM;
 pub use speech_stream::SpeechStream;
 pub use stream::{ChatStream, DEFAULT_MAX_COLLECTED_BYTES};

@@ -83,8 +83,10 @@ impl RouterBuilder {
     }
 
     /// The client configuration every deployment's client starts from (catalog, timeouts,
-    /// custom providers, callbacks, auto-resume...). Its retries and breaker are turned off:
-    /// the router retries on other deployments and keeps the cooldowns.
+    /// custom providers, callbacks, stream recovery...). Its retries and breaker are turned
+    /// off: the router retries on other deployments and keeps the cooldowns. Its auto-resume
+    /// count (with recovery on) is how many times a routed stream that broke after content
+    /// continues on another deployment of the group.
     pub fn client_template(mut self, b: ClientBuilder) -> Self {
         self.template = b;
         self
@@ -129,7 +131,9 @@ impl RouterBuilder {
                 .clone()
                 .env_lookup(move |k| env(k))
                 .retry(RetryPolicy::none())
-                .breaker(BreakerPolicy::off());
+                .breaker(BreakerPolicy::off())
+                // A broken stream continues on another deployment, not the one that broke.
+                .auto_resume(0);
             if let Some(url) = &dep.api_base {
                 b = b.base_url(&provider, url.clone());
             }
@@ -162,6 +166,11 @@ impl RouterBuilder {
                 ));
             }
         }
+        let resumes = if self.template.recovery.is_some() {
+            self.template.auto_resume
+        } else {
+            0
+        };
         let settings = self.settings;
         let strategy = self.strategy.unwrap_or_else(|| {
             settings
@@ -178,6 +187,7 @@ impl RouterBuilder {
                 settings,
                 strategy,
                 state,
+                resumes,
             }),
         })
     }

@@ -44,6 +44,7 @@ mod settings;
 mod state;
 mod strategy;
 mod stream;
+mod stream_resume;
 #[cfg(test)]
 mod tests;
 
@@ -85,6 +86,9 @@ struct Inner {
     settings: RouterSettings,
     strategy: Arc<dyn Strategy>,
     state: Arc<dyn RouterState>,
+    /// How many times a stream that broke after content continues on another deployment
+    /// (the client template's auto-resume, with recovery on).
+    resumes: u32,
 }
 
 /// Shows the deployments (keys hidden) and settings.

@@ -38,7 +38,7 @@ pub(crate) struct Plan {
     waited: Duration,
     rounds: u32,
     pub(crate) route: Route,
-    last: Option<Error>,
+    pub(crate) last: Option<Error>,
     needs: Needs,
     streaming: bool,
     pub(crate) estimate: Estimate,
@@ -78,7 +78,7 @@ impl Plan {
 
     /// Prompt tokens counted with the group's first model (one count per group, not per
     /// deployment), output at the request's limit.
-    fn estimate_for(&self, router: &Router, req: &ChatRequest) -> Estimate {
+    pub(crate) fn estimate_for(&self, router: &Router, req: &ChatRequest) -> Estimate {
         let model = router.inner.groups[&self.group]
             .first()
             .map_or("", |&i| router.inner.slots[i].dep.model.as_str());
