@@ -27,6 +27,7 @@ pub mod registry;
 mod replicate;
 mod retrieval;
 mod service_api;
+pub use rate_limit::{RateLimits, RATE_LIMITS_KEY};
 pub use service_api::{ServiceApi, Task};
 #[cfg(test)]
 mod settings_tests;

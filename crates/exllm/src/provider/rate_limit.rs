@@ -40,6 +40,76 @@ pub(crate) fn reset_after(headers: &HeaderMap, body: &[u8]) -> Option<Duration> 
     exhausted.or(soonest).or_else(|| retry_delay(body))
 }
 
+/// The `provider_meta` key (and stream `Metadata` key) of the [`RateLimits`] a provider
+/// announced in the headers of a successful response.
+pub const RATE_LIMITS_KEY: &str = "exllm_rate_limits";
+
+/// A provider's rate limits as its response headers announce them (OpenAI-style
+/// `x-ratelimit-{limit,remaining,reset}-{requests,tokens}`, Anthropic's
+/// `anthropic-ratelimit-{requests,tokens}-{limit,remaining,reset}`). Each field is `None` when
+/// the provider did not say.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RateLimits {
+    /// Requests allowed per window (per minute for every provider that sends it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests_limit: Option<u64>,
+    /// Requests left in the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests_remaining: Option<u64>,
+    /// When the requests limit is whole again, in seconds from the response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests_reset_s: Option<f64>,
+    /// Tokens allowed per window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens_limit: Option<u64>,
+    /// Tokens left in the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens_remaining: Option<u64>,
+    /// When the tokens limit is whole again, in seconds from the response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens_reset_s: Option<f64>,
+}
+
+impl RateLimits {
+    /// The limits these headers announce, `None` when they announce none.
+    pub fn from_headers(headers: &HeaderMap) -> Option<RateLimits> {
+        let text = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+        };
+        let num = |name: &str| text(name).and_then(|t| t.parse::<u64>().ok());
+        let secs = |d: Option<Duration>| d.map(|d| d.as_secs_f64());
+        let mut r = RateLimits {
+            requests_limit: num("x-ratelimit-limit-requests"),
+            requests_remaining: num("x-ratelimit-remaining-requests"),
+            requests_reset_s: secs(text("x-ratelimit-reset-requests").and_then(go_duration)),
+            tokens_limit: num("x-ratelimit-limit-tokens"),
+            tokens_remaining: num("x-ratelimit-remaining-tokens"),
+            tokens_reset_s: secs(text("x-ratelimit-reset-tokens").and_then(go_duration)),
+        };
+        if r == RateLimits::default() {
+            let a = |what: &str, field: &str| format!("anthropic-ratelimit-{what}-{field}");
+            // `tokens` is the most restrictive of Anthropic's token limits; older responses
+            // send only the input and output ones.
+            let tokens = ["tokens", "input-tokens"]
+                .into_iter()
+                .find(|w| headers.contains_key(a(w, "limit").as_str()))
+                .unwrap_or("tokens");
+            r = RateLimits {
+                requests_limit: num(&a("requests", "limit")),
+                requests_remaining: num(&a("requests", "remaining")),
+                requests_reset_s: secs(text(&a("requests", "reset")).and_then(until)),
+                tokens_limit: num(&a(tokens, "limit")),
+                tokens_remaining: num(&a(tokens, "remaining")),
+                tokens_reset_s: secs(text(&a(tokens, "reset")).and_then(until)),
+            };
+        }
+        (r != RateLimits::default()).then_some(r)
+    }
+}
+
 /// `RetryInfo.retryDelay` (`"29s"`, `"1.5s"`) among a Google error's details.
 fn retry_delay(body: &[u8]) -> Option<Duration> {
     let v: Value = serde_json::from_slice(body).ok()?;
@@ -149,6 +219,53 @@ mod tests {
         assert!(
             d > Duration::from_secs(25) && d <= Duration::from_secs(30),
             "{d:?}"
+        );
+    }
+
+    #[test]
+    fn announced_limits_of_openai_and_anthropic() {
+        let h = headers(&[
+            ("x-ratelimit-limit-requests", "500"),
+            ("x-ratelimit-remaining-requests", "499"),
+            ("x-ratelimit-reset-requests", "120ms"),
+            ("x-ratelimit-limit-tokens", "30000"),
+            ("x-ratelimit-remaining-tokens", "29980"),
+            ("x-ratelimit-reset-tokens", "40ms"),
+        ]);
+        let r = RateLimits::from_headers(&h).unwrap();
+        assert_eq!(
+            (r.requests_limit, r.requests_remaining, r.tokens_limit),
+            (Some(500), Some(499), Some(30000))
+        );
+        assert_eq!(r.tokens_remaining, Some(29980));
+        assert!((r.requests_reset_s.unwrap() - 0.12).abs() < 1e-9);
+        let soon =
+            humantime::format_rfc3339(SystemTime::now() + Duration::from_secs(30)).to_string();
+        let h = headers(&[
+            ("anthropic-ratelimit-requests-limit", "50"),
+            ("anthropic-ratelimit-requests-remaining", "0"),
+            ("anthropic-ratelimit-requests-reset", &soon),
+            ("anthropic-ratelimit-input-tokens-limit", "40000"),
+            ("anthropic-ratelimit-input-tokens-remaining", "39000"),
+        ]);
+        let r = RateLimits::from_headers(&h).unwrap();
+        assert_eq!(
+            (r.requests_limit, r.requests_remaining),
+            (Some(50), Some(0))
+        );
+        assert_eq!(
+            (r.tokens_limit, r.tokens_remaining),
+            (Some(40000), Some(39000))
+        );
+        let reset = r.requests_reset_s.unwrap();
+        assert!(reset > 25.0 && reset <= 30.0, "{reset}");
+        assert_eq!(
+            RateLimits::from_headers(&headers(&[("x-other", "1")])),
+            None
+        );
+        assert_eq!(
+            RateLimits::from_headers(&headers(&[("x-ratelimit-limit-requests", "lots")])),
+            None
         );
     }
 

@@ -155,7 +155,12 @@ impl RouterBuilder {
             }
             let client = b.build()?;
             let entry = client.catalog().model(&dep.model).cloned();
-            slots.push(Slot { dep, client, entry });
+            slots.push(Slot {
+                dep,
+                client,
+                entry,
+                learned: Default::default(),
+            });
         }
         let mut ids = std::collections::HashSet::new();
         for s in &slots {

@@ -119,6 +119,8 @@ impl Router {
                         per_token_ms: Some(ms / out.unwrap_or(1).max(1) as f64),
                         verdict: Verdict::Success,
                     });
+                    // After the reconciliation: what the provider says is left has the last word.
+                    self.learn(i, resp.provider_meta.get(crate::provider::RATE_LIMITS_KEY));
                     let a = attempt(plan, self, i, t0, None);
                     plan.route.attempts.push(a);
                     resp.route = Some(plan.route.clone());

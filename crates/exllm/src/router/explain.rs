@@ -85,7 +85,7 @@ impl Router {
         for &i in &inner.groups[&req.model] {
             let slot = &inner.slots[i];
             let d = &slot.dep;
-            let st = inner.state.stats(&d.id, d.rpm, d.tpm);
+            let st = slot.stats(self);
             let removed = match check(slot.entry.as_ref(), needs, plan.estimate.prompt) {
                 Err(u) => Some(u.describe(&d.model)),
                 Ok(()) => st.cooling_until.map(|until| {

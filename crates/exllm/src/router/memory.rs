@@ -6,6 +6,7 @@ use super::state::{
     Admission, DeploymentStats, Refusal, Reservation, RouterState, Settlement, Verdict,
 };
 use crate::catalog::BudgetAction;
+use crate::provider::RateLimits;
 use crate::transport::{Breaker, BreakerPolicy, BreakerState};
 use futures_util::future::BoxFuture;
 use std::collections::{HashMap, VecDeque};
@@ -130,6 +131,40 @@ impl RouterState for MemoryState {
 
     fn settle(&self, r: Reservation, s: Settlement) {
         self.settle_now(r, s);
+    }
+
+    fn observe(&self, deployment: &str, limits: &RateLimits) {
+        let now = Instant::now();
+        let mut g = self.lock();
+        let Some(d) = g.deps.get_mut(deployment) else {
+            return;
+        };
+        let reset = |s: Option<f64>| s.and_then(|s| Duration::try_from_secs_f64(s).ok());
+        for (slot, limit, remaining, reset_s) in [
+            (
+                &mut d.rpm,
+                limits.requests_limit,
+                limits.requests_remaining,
+                limits.requests_reset_s,
+            ),
+            (
+                &mut d.tpm,
+                limits.tokens_limit,
+                limits.tokens_remaining,
+                limits.tokens_reset_s,
+            ),
+        ] {
+            let Some(left) = remaining else { continue };
+            // A bucket the config did not give is made at the announced size.
+            if slot.is_none() {
+                if let Some(cap) = limit.filter(|c| *c > 0) {
+                    *slot = Some(Bucket::new(cap as f64, now));
+                }
+            }
+            if let Some(b) = slot.as_mut() {
+                b.follow(left as f64, reset(reset_s), now);
+            }
+        }
     }
 
     fn spent<'a>(&'a self, budget_key: &'a str) -> BoxFuture<'a, f64> {

@@ -33,6 +33,7 @@ mod config_schema;
 mod config_tests;
 mod deployment;
 mod explain;
+mod learned;
 mod memory;
 mod plan;
 #[cfg(feature = "redis")]
@@ -78,6 +79,8 @@ struct Slot {
     dep: Deployment,
     client: Client,
     entry: Option<ModelEntry>,
+    /// The limits its provider announced.
+    learned: learned::Learned,
 }
 
 struct Inner {
@@ -147,6 +150,6 @@ impl Router {
             .slots
             .iter()
             .find(|s| s.dep.id == deployment_id)?;
-        Some(self.inner.state.stats(&s.dep.id, s.dep.rpm, s.dep.tpm))
+        Some(s.stats(self))
     }
 }

@@ -175,8 +175,7 @@ impl Plan {
         let left = router.inner.settings.max_wait.saturating_sub(self.waited);
         let now = Instant::now();
         router.inner.groups[&self.group].iter().any(|&i| {
-            let d = &router.inner.slots[i].dep;
-            match router.inner.state.stats(&d.id, d.rpm, d.tpm).cooling_until {
+            match router.inner.slots[i].stats(router).cooling_until {
                 None => true,
                 Some(until) => until.saturating_duration_since(now) <= left,
             }
@@ -295,8 +294,7 @@ impl Plan {
         };
         let mut open: Vec<(usize, super::state::DeploymentStats)> = Vec::with_capacity(fit.len());
         for &i in &fit {
-            let d = &inner.slots[i].dep;
-            let st = inner.state.stats(&d.id, d.rpm, d.tpm);
+            let st = inner.slots[i].stats(router);
             match st.cooling_until {
                 Some(until) => note(until.saturating_duration_since(now), true),
                 None => open.push((i, st)),
@@ -343,8 +341,8 @@ impl Plan {
                 deployment: &slot.dep.id,
                 group: &self.group,
                 tags: &slot.dep.tags,
-                rpm: slot.dep.rpm,
-                tpm: slot.dep.tpm,
+                rpm: slot.rpm(),
+                tpm: slot.tpm(),
                 tokens: self.estimate.prompt + self.estimate.output,
                 cost_usd: self.cost_on(slot).unwrap_or(0.0),
                 budgets: &budgets,

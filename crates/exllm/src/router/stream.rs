@@ -105,6 +105,7 @@ impl Router {
             let t0 = Instant::now();
             match open(slot, call).await {
                 Ok((inner, head, ended)) => {
+                    self.learn_from_events(i, &head);
                     plan.route.attempts.push(attempt(&plan, self, i, t0, None));
                     let route = plan.route.clone();
                     let opened = Opened {

@@ -160,6 +160,7 @@ async fn open_continuation(
         let t0 = Instant::now();
         match open(slot, call).await {
             Ok((inner, head, ended)) => {
+                router.learn_from_events(i, &head);
                 let mut a = attempt(plan, router, i, t0, None);
                 a.resumed = true;
                 plan.route.attempts.push(a);
