@@ -55,6 +55,8 @@ async fn send(router: &Router, args: &ChatArgs, group: &str) -> u8 {
         let (r, route) = router.chat_routed(req).await;
         (r, Some(route))
     };
+    // A shared state (Redis) settles off the request's path: let it land before exiting.
+    router.state().flush().await;
     let route = match &result {
         Ok(_) => None,
         Err(e) => e.partial().and_then(Route::of).or(route),

@@ -6,6 +6,7 @@ mod cli;
 mod conventions;
 mod repl_tty;
 mod routing;
+mod routing_redis;
 mod services;
 mod session;
 mod stream_errors;

@@ -52,6 +52,7 @@ mod router_learned;
 mod router_limits;
 mod router_picks;
 mod router_redis;
+mod router_redis_config;
 mod router_streams;
 mod session;
 mod streaming;

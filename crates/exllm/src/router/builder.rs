@@ -24,6 +24,7 @@ pub struct RouterBuilder {
     state: Option<Arc<dyn RouterState>>,
     template: ClientBuilder,
     env: Env,
+    state_settings: super::StateSettings,
 }
 
 impl Default for RouterBuilder {
@@ -35,6 +36,7 @@ impl Default for RouterBuilder {
             state: None,
             template: ClientBuilder::default(),
             env: Arc::new(|k| std::env::var(k).ok().filter(|v| !v.is_empty())),
+            state_settings: Default::default(),
         }
     }
 }
@@ -49,11 +51,14 @@ impl std::fmt::Debug for RouterBuilder {
 }
 
 impl RouterBuilder {
-    /// A builder holding a config file's deployments and settings.
+    /// A builder holding a config file's deployments, settings and state settings (a Redis
+    /// state is created when the router is built, which must then be within a Tokio
+    /// runtime; [`RouterBuilder::state`] overrides it).
     pub fn from_config(config: RouterConfig) -> Self {
         RouterBuilder {
             deployments: config.deployments,
             settings: config.settings,
+            state_settings: config.state,
             ..Default::default()
         }
     }
@@ -182,9 +187,15 @@ impl RouterBuilder {
                 .strategy
                 .build(settings.seed, settings.latency_buffer)
         });
-        let state = self
-            .state
-            .unwrap_or_else(|| Arc::new(MemoryState::new(settings.latency_window)));
+        let state = match self.state {
+            Some(s) => s,
+            None => super::state_config::build(
+                &self.state_settings,
+                settings.latency_window,
+                &*self.env,
+            )?
+            .unwrap_or_else(|| Arc::new(MemoryState::new(settings.latency_window))),
+        };
         Ok(Router {
             inner: Arc::new(Inner {
                 slots,

@@ -21,6 +21,9 @@
 //! weight = 2
 //! order = 1
 //! tags = ["prod"]
+//! [state]                       # optional: share limits across processes in Redis
+//! redis_url = "os.environ/REDIS_URL"
+//! on_unavailable = "closed"     # or "open" (the default)
 //! [[budgets]]
 //! group = "fast"
 //! usd = 10.0
@@ -44,6 +47,8 @@ pub struct RouterConfig {
     pub settings: RouterSettings,
     /// Fields the router does not use, as `file: field` notes.
     pub warnings: Vec<String>,
+    /// Where the state is kept (`[state]`, or LiteLLM's `redis_*` router settings).
+    pub state: super::StateSettings,
 }
 
 impl RouterConfig {

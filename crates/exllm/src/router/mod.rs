@@ -43,6 +43,7 @@ mod redis_state;
 mod route;
 mod settings;
 mod state;
+mod state_config;
 mod strategy;
 mod stream;
 mod stream_resume;
@@ -61,6 +62,7 @@ pub use settings::{Budget, BudgetScope, CooldownPolicy, Fallbacks, RouterSetting
 pub use state::{
     Admission, DeploymentStats, Refusal, Reservation, RouterState, Settlement, Verdict,
 };
+pub use state_config::StateSettings;
 pub use strategy::{Candidate, Strategy, StrategyKind};
 
 use crate::catalog::ModelEntry;

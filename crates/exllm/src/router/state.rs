@@ -144,6 +144,11 @@ pub trait RouterState: Send + Sync + 'static {
     fn observe(&self, deployment: &str, limits: &crate::provider::RateLimits) {
         let _ = (deployment, limits);
     }
+    /// Waits until what `settle` sent off the request's path has reached the store (a
+    /// short-lived process calls it before exiting). The default has nothing to wait for.
+    fn flush(&self) -> BoxFuture<'_, ()> {
+        Box::pin(std::future::ready(()))
+    }
 }
 
 /// The verdict of an error: how long it cools the deployment, if at all.
