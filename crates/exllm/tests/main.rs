@@ -48,6 +48,7 @@ mod replicate;
 mod rerank_api;
 mod roundtrip;
 mod router;
+mod router_health;
 mod router_learned;
 mod router_limits;
 mod router_picks;

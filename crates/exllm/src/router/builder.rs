@@ -196,7 +196,7 @@ impl RouterBuilder {
             )?
             .unwrap_or_else(|| Arc::new(MemoryState::new(settings.latency_window))),
         };
-        Ok(Router {
+        let router = Router {
             inner: Arc::new(Inner {
                 slots,
                 groups,
@@ -205,6 +205,8 @@ impl RouterBuilder {
                 state,
                 resumes,
             }),
-        })
+        };
+        router.start_health_probes();
+        Ok(router)
     }
 }

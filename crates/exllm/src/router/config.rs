@@ -7,6 +7,7 @@
 //! strategy = "latency"          # weighted | least_busy | latency | usage | cost
 //! max_attempts = 4
 //! max_wait = "5s"
+//! health_interval = "30s"       # optional background probes of every deployment
 //! [fallbacks]
 //! fast = ["smart"]
 //! [context_window_fallbacks]

@@ -45,6 +45,7 @@ pub(crate) const KNOWN: Shape = Shape::Table(&[
             ("redis_port", Shape::Leaf),
             ("redis_password", Shape::Leaf),
             ("redis_url", Shape::Leaf),
+            ("health_check_interval", Shape::Leaf),
         ]),
     ),
     (
@@ -107,6 +108,7 @@ struct Settings {
     redis_port: Option<Text>,
     redis_password: Option<Text>,
     redis_url: Option<Text>,
+    health_check_interval: Option<Dur>,
 }
 
 /// A value LiteLLM users write as a string or a number (`redis_port: 6379`).
@@ -155,6 +157,9 @@ impl File {
             }
             if let Some(n) = set.allowed_fails {
                 s.cooldown.allowed_fails = n;
+            }
+            if let Some(d) = set.health_check_interval {
+                s.health_interval = Some(d.0);
             }
             if let Some(d) = set.cooldown_time {
                 s.cooldown.cooldown = d.0;

@@ -106,6 +106,7 @@ pub(crate) mod ours {
         ("max_attempts", Shape::Leaf),
         ("max_wait", Shape::Leaf),
         ("seed", Shape::Leaf),
+        ("health_interval", Shape::Leaf),
         ("latency_buffer", Shape::Leaf),
         ("latency_window", Shape::Leaf),
         ("default_output_tokens", Shape::Leaf),
@@ -167,6 +168,7 @@ pub(crate) mod ours {
         max_attempts: Option<u32>,
         max_wait: Option<Dur>,
         seed: Option<u64>,
+        health_interval: Option<Dur>,
         latency_buffer: Option<f64>,
         latency_window: Option<usize>,
         default_output_tokens: Option<u32>,
@@ -330,6 +332,7 @@ pub(crate) mod ours {
                     .unwrap_or(d.default_output_tokens),
                 budgets: self.budgets.into_iter().map(|b| b.0).collect(),
                 seed: self.seed,
+                health_interval: self.health_interval.map(|d| d.0),
             };
             let deployments = self
                 .deployments

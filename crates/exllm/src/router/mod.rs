@@ -33,6 +33,7 @@ mod config_schema;
 mod config_tests;
 mod deployment;
 mod explain;
+mod health;
 mod learned;
 mod memory;
 mod plan;
