@@ -1,5 +1,6 @@
 //! `exllm`: the command-line face of the library, built only on its public API.
 
+mod caller;
 mod catalog;
 mod chat;
 mod cost;

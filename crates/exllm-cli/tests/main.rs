@@ -7,6 +7,7 @@ mod conventions;
 mod repl_tty;
 mod routing;
 mod routing_redis;
+mod routing_session;
 mod services;
 mod session;
 mod stream_errors;
