@@ -71,41 +71,69 @@ pub struct RateLimits {
 }
 
 impl RateLimits {
-    /// The limits these headers announce, `None` when they announce none.
+    /// The limits these headers announce, `None` when they announce none. One pass over the
+    /// headers (it runs on every successful response: no lookups, no allocation).
     pub fn from_headers(headers: &HeaderMap) -> Option<RateLimits> {
-        let text = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::trim)
-        };
-        let num = |name: &str| text(name).and_then(|t| t.parse::<u64>().ok());
-        let secs = |d: Option<Duration>| d.map(|d| d.as_secs_f64());
-        let mut r = RateLimits {
-            requests_limit: num("x-ratelimit-limit-requests"),
-            requests_remaining: num("x-ratelimit-remaining-requests"),
-            requests_reset_s: secs(text("x-ratelimit-reset-requests").and_then(go_duration)),
-            tokens_limit: num("x-ratelimit-limit-tokens"),
-            tokens_remaining: num("x-ratelimit-remaining-tokens"),
-            tokens_reset_s: secs(text("x-ratelimit-reset-tokens").and_then(go_duration)),
-        };
-        if r == RateLimits::default() {
-            let a = |what: &str, field: &str| format!("anthropic-ratelimit-{what}-{field}");
+        // (limit, remaining, reset) of OpenAI's requests and tokens, Anthropic's requests,
+        // tokens and input tokens.
+        type Triple = (Option<u64>, Option<u64>, Option<f64>);
+        let mut o: [Triple; 2] = [(None, None, None); 2];
+        let mut a: [Triple; 3] = [(None, None, None); 3];
+        for (name, value) in headers {
+            let n = name.as_str();
+            let (openai, rest) = match n.strip_prefix("x-ratelimit-") {
+                Some(r) => (true, r),
+                None => match n.strip_prefix("anthropic-ratelimit-") {
+                    Some(r) => (false, r),
+                    None => continue,
+                },
+            };
+            let Ok(v) = value.to_str() else { continue };
+            let v = v.trim();
+            let (slot, field) = if openai {
+                let Some((field, what)) = rest.split_once('-') else {
+                    continue;
+                };
+                match what {
+                    "requests" => (&mut o[0], field),
+                    "tokens" => (&mut o[1], field),
+                    _ => continue,
+                }
+            } else {
+                let Some((what, field)) = rest.rsplit_once('-') else {
+                    continue;
+                };
+                match what {
+                    "requests" => (&mut a[0], field),
+                    "tokens" => (&mut a[1], field),
+                    "input-tokens" => (&mut a[2], field),
+                    _ => continue,
+                }
+            };
+            match field {
+                "limit" => slot.0 = v.parse().ok(),
+                "remaining" => slot.1 = v.parse().ok(),
+                "reset" if openai => slot.2 = go_duration(v).map(|d| d.as_secs_f64()),
+                "reset" => slot.2 = until(v).map(|d| d.as_secs_f64()),
+                _ => {}
+            }
+        }
+        let none: Triple = (None, None, None);
+        let (req, tok) = if o != [none; 2] {
+            (o[0], o[1])
+        } else {
             // `tokens` is the most restrictive of Anthropic's token limits; older responses
             // send only the input and output ones.
-            let tokens = ["tokens", "input-tokens"]
-                .into_iter()
-                .find(|w| headers.contains_key(a(w, "limit").as_str()))
-                .unwrap_or("tokens");
-            r = RateLimits {
-                requests_limit: num(&a("requests", "limit")),
-                requests_remaining: num(&a("requests", "remaining")),
-                requests_reset_s: secs(text(&a("requests", "reset")).and_then(until)),
-                tokens_limit: num(&a(tokens, "limit")),
-                tokens_remaining: num(&a(tokens, "remaining")),
-                tokens_reset_s: secs(text(&a(tokens, "reset")).and_then(until)),
-            };
-        }
+            (a[0], if a[1] != none { a[1] } else { a[2] })
+        };
+        let r = RateLimits {
+            requests_limit: req.0,
+            requests_remaining: req.1,
+            requests_reset_s: req.2,
+            tokens_limit: tok.0,
+            tokens_remaining: tok.1,
+            tokens_reset_s: tok.2,
+        };
         (r != RateLimits::default()).then_some(r)
     }
 }

@@ -182,6 +182,8 @@ impl RouterBuilder {
             0
         };
         let settings = self.settings;
+        let counts_prompts =
+            self.strategy.is_some() || settings.strategy == super::StrategyKind::LowestCost;
         let strategy = self.strategy.unwrap_or_else(|| {
             settings
                 .strategy
@@ -204,6 +206,7 @@ impl RouterBuilder {
                 strategy,
                 state,
                 resumes,
+                counts_prompts,
             }),
         };
         router.start_health_probes();

@@ -85,7 +85,8 @@ impl Router {
     /// others and falling back to other groups as configured. The answer's
     /// [`ChatResponse::route`] holds every attempt.
     pub async fn chat(&self, req: ChatRequest) -> Result<ChatResponse> {
-        self.chat_routed(req).await.0
+        let mut plan = Plan::new(self, &req, false)?;
+        self.chat_planned(&mut plan, &req).await
     }
 
     /// [`Router::chat`], with the route also when the call fails (every attempt, its
@@ -96,7 +97,11 @@ impl Router {
             Err(e) => return (Err(e), super::Route::default()),
         };
         let out = self.chat_planned(&mut plan, &req).await;
-        (out, std::mem::take(&mut plan.route))
+        let route = match &out {
+            Ok(resp) => resp.route.clone().unwrap_or_default(),
+            Err(_) => std::mem::take(&mut plan.route),
+        };
+        (out, route)
     }
 
     async fn chat_planned(&self, plan: &mut Plan, req: &ChatRequest) -> Result<ChatResponse> {
@@ -123,7 +128,7 @@ impl Router {
                     self.learn(i, resp.provider_meta.get(crate::provider::RATE_LIMITS_KEY));
                     let a = attempt(plan, self, i, t0, None);
                     plan.route.attempts.push(a);
-                    resp.route = Some(plan.route.clone());
+                    resp.route = Some(std::mem::take(&mut plan.route));
                     return Ok(resp);
                 }
                 Err(e) => {

@@ -64,7 +64,13 @@ impl Router {
     /// What the router would do with `req` (its `model` names a group) now: nothing is sent
     /// and nothing is reserved.
     pub fn explain(&self, req: &ChatRequest, streaming: bool) -> Result<Explanation> {
-        let plan = Plan::new(self, req, streaming)?;
+        let mut plan = Plan::new(self, req, streaming)?;
+        // The explanation shows the counted prompt, not the bound a call may get by with.
+        if let Some(&first) = self.inner.groups[&req.model].first() {
+            let model = &self.inner.slots[first].dep.model;
+            plan.estimate.prompt =
+                crate::tokens::count_messages(model, &req.messages, &req.tools).tokens;
+        }
         let inner = &self.inner;
         let now = Instant::now();
         let needs = super::checks::Needs::of(req);

@@ -24,6 +24,23 @@ struct Dep {
     per_token: Window,
 }
 
+impl Dep {
+    fn new(cooldown: &super::CooldownPolicy) -> Self {
+        Dep {
+            breaker: Breaker::new(BreakerPolicy {
+                failure_threshold: cooldown.allowed_fails,
+                window: cooldown.window,
+                open_for: cooldown.cooldown,
+            }),
+            in_flight: 0,
+            rpm: None,
+            tpm: None,
+            ttft: Window::default(),
+            per_token: Window::default(),
+        }
+    }
+}
+
 /// The last samples of a latency (a true rolling window: the oldest leaves as one arrives).
 #[derive(Debug, Default)]
 struct Window(VecDeque<f64>);
@@ -182,21 +199,17 @@ impl MemoryState {
         let now = Instant::now();
         let mut g = self.lock();
         let inner = &mut *g;
-        let d = inner
-            .deps
-            .entry(call.deployment.to_owned())
-            .or_insert_with(|| Dep {
-                breaker: Breaker::new(BreakerPolicy {
-                    failure_threshold: call.cooldown.allowed_fails,
-                    window: call.cooldown.window,
-                    open_for: call.cooldown.cooldown,
-                }),
-                in_flight: 0,
-                rpm: None,
-                tpm: None,
-                ttft: Window::default(),
-                per_token: Window::default(),
+        // Looked up by `&str` first: the key is allocated only for a deployment's first call.
+        if !inner.deps.contains_key(call.deployment) {
+            inner
+                .deps
+                .insert(call.deployment.to_owned(), Dep::new(call.cooldown));
+        }
+        let Some(d) = inner.deps.get_mut(call.deployment) else {
+            return Err(Refusal::Unavailable {
+                message: "router state lost a deployment".into(),
             });
+        };
         if let Some(until) = cooling(&d.breaker, now) {
             return Err(Refusal::Cooling { until });
         }

@@ -92,6 +92,9 @@ struct Inner {
     settings: RouterSettings,
     strategy: Arc<dyn Strategy>,
     state: Arc<dyn RouterState>,
+    /// Whether the strategy ranks by price (the cost strategy, or a caller's own, which may):
+    /// the prompt is then counted for every call.
+    counts_prompts: bool,
     /// How many times a stream that broke after content continues on another deployment
     /// (the client template's auto-resume, with recovery on).
     resumes: u32,
