@@ -2,7 +2,7 @@
 //! its state in memory (`exllm-routed`) or in a real redis-server (`exllm-routed-redis`,
 //! `EXLLM_BENCH_REDIS`, default `redis://127.0.0.1:6379/`), and `router-redis`: the Redis
 //! commands a routed call costs, counted by the router (round trips on the call's path) and by
-//! the server (`INFO`: every command received, the settlements sent off the path included).
+//! the server (`INFO`: the `EVALSHA` round trips, the settlements sent off the path included).
 
 use crate::clients::BoxError;
 use exllm::router::{Deployment, RedisState, RedisStateConfig, Router};
@@ -45,8 +45,9 @@ pub fn router(
     Ok((b.build()?, state))
 }
 
-/// The server's count of commands its clients sent (`INFO stats`: commands run inside the
-/// Lua scripts are not among them), and of `EVALSHA` calls (`INFO commandstats`).
+/// The server's count of commands (`INFO stats`: this Redis counts the commands run inside
+/// the Lua scripts too), and of `EVALSHA` calls (`INFO commandstats`: one per round trip of
+/// the router's).
 fn server_counts(url: &str) -> Result<(u64, u64), BoxError> {
     let out = std::process::Command::new("redis-cli")
         .args(["-u", url, "INFO", "all"])
@@ -71,8 +72,9 @@ fn server_counts(url: &str) -> Result<(u64, u64), BoxError> {
 
 /// `router-redis --addr A [--n N]`: `n` sequential routed calls with the state in Redis;
 /// prints the Redis round trips per call on the call's path (the router's count) and the
-/// commands the server received per call (its own `INFO` call excluded): the admit on the
-/// call's path, the settlement sent after it, and the background refresh.
+/// server's counts per call (its own `INFO` call excluded): `EVALSHA`s (the admit on the
+/// call's path, the settlement sent after it) and every command including those the scripts
+/// run.
 pub fn redis_round_trips(addr: &str, n: usize) -> Result<Value, BoxError> {
     let url = redis_url();
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -108,7 +110,7 @@ pub fn redis_round_trips(addr: &str, n: usize) -> Result<Value, BoxError> {
             "admits": c1.admits - c0.admits,
             "admit_round_trips_per_call": per(c0.admit_round_trips, c1.admit_round_trips),
             "settles_per_call": per(c0.settles, c1.settles),
-            "server_commands_per_call": per(all0, all1.saturating_sub(1)),
+            "server_commands_incl_lua_per_call": per(all0, all1.saturating_sub(1)),
             "server_evalsha_per_call": per(eval0, eval1),
             "unavailable": c1.unavailable - c0.unavailable,
         }))
