@@ -58,6 +58,14 @@ pub enum Client {
         client: exllm::Client,
         provider: &'static str,
     },
+    /// exllm's router: a group of two deployments on the mock (built at the first call, for
+    /// its model), state in memory or in Redis.
+    Routed {
+        router: std::sync::OnceLock<exllm::router::Router>,
+        base: String,
+        provider: &'static str,
+        redis: bool,
+    },
     /// async-openai.
     AsyncOpenAi(async_openai::Client<async_openai::config::OpenAIConfig>),
     /// genai.
@@ -109,6 +117,15 @@ impl Client {
                     provider,
                 })
             }
+            "exllm-routed" | "exllm-routed-redis" => Ok(Client::Routed {
+                router: std::sync::OnceLock::new(),
+                base: match format {
+                    Format::Gemini => format!("http://{addr}/v1beta"),
+                    _ => format!("http://{addr}/v1"),
+                },
+                provider,
+                redis: name == "exllm-routed-redis",
+            }),
             "async-openai" => {
                 if format != Format::OpenAi {
                     return Err("async-openai speaks the OpenAI format only".into());
@@ -145,6 +162,25 @@ impl Client {
         }
     }
 
+    /// The router of a `Routed` client, built for `model` at its first call.
+    fn routed(&self, model: &str) -> Result<&exllm::router::Router, BoxError> {
+        let Client::Routed {
+            router,
+            base,
+            provider,
+            redis,
+        } = self
+        else {
+            return Err("not a routed client".into());
+        };
+        if let Some(r) = router.get() {
+            return Ok(r);
+        }
+        let redis = redis.then(crate::routed::redis_url);
+        let (r, _) = crate::routed::router(provider, base, model, redis)?;
+        Ok(router.get_or_init(|| r))
+    }
+
     /// One whole (non-streamed) completion of `model` (`bench-K[-W]`).
     pub async fn whole(&self, model: &str) -> Result<Seen, BoxError> {
         match self {
@@ -161,6 +197,15 @@ impl Client {
             Client::Exllm { client, provider } => {
                 let req = exllm_request(provider, model);
                 let r = client.chat(req).await?;
+                Ok(Seen {
+                    bytes: r.text().len(),
+                    chunks: 1,
+                })
+            }
+            Client::Routed { .. } => {
+                let mut req = exllm_request("", model);
+                req.model = model.to_owned();
+                let r = self.routed(model)?.chat(req).await?;
                 Ok(Seen {
                     bytes: r.text().len(),
                     chunks: 1,
@@ -232,6 +277,19 @@ impl Client {
             Client::Exllm { client, provider } => {
                 let req = exllm_request(provider, model);
                 let mut s = client.chat_stream(req).await?;
+                while let Some(ev) = s.next().await {
+                    if let exllm::StreamEvent::TextDelta(t) = ev? {
+                        if !t.is_empty() {
+                            seen.bytes += t.len();
+                            seen.chunks += 1;
+                        }
+                    }
+                }
+            }
+            Client::Routed { .. } => {
+                let mut req = exllm_request("", model);
+                req.model = model.to_owned();
+                let mut s = self.routed(model)?.chat_stream(req).await?;
                 while let Some(ev) = s.next().await {
                     if let exllm::StreamEvent::TextDelta(t) = ev? {
                         if !t.is_empty() {

@@ -6,4 +6,5 @@
 pub mod clients;
 pub mod measure;
 pub mod mock;
+pub mod routed;
 pub mod watched;

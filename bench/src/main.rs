@@ -7,6 +7,8 @@
 //!                                                  one measured run; prints one JSON line
 //! exllm-bench suite [--quick] [--reps R] [--python PY] [--out DIR]
 //!                                                  everything, interleaved; writes DIR/summary.md
+//! exllm-bench router-redis --addr A [--n N]        Redis commands per routed call
+//!                                                  (EXLLM_BENCH_REDIS, a running redis-server)
 //! ```
 //!
 //! The suite starts the mock as one child process and every run as another, so each client's
@@ -27,6 +29,7 @@ fn main() {
         Some("serve") => serve(&args[1..]),
         Some("run") => run(&args[1..]),
         Some("suite") => suite(&args[1..]),
+        Some("router-redis") => router_redis(&args[1..]),
         _ => {
             eprintln!("usage: exllm-bench serve|run|suite [options] (see the source header)");
             2
@@ -66,6 +69,24 @@ fn serve(args: &[String]) -> i32 {
     let _ = std::io::stdout().flush();
     let _ = mock.thread.join();
     0
+}
+
+/// `router-redis --addr A [--n N]`: Redis commands per routed call (see `routed.rs`).
+fn router_redis(args: &[String]) -> i32 {
+    let Some(addr) = opt(args, "--addr") else {
+        eprintln!("router-redis: --addr is required");
+        return 2;
+    };
+    match exllm_bench::routed::redis_round_trips(addr, num(args, "--n", 1000)) {
+        Ok(v) => {
+            println!("{v}");
+            0
+        }
+        Err(e) => {
+            eprintln!("router-redis: {e}");
+            1
+        }
+    }
 }
 
 fn run(args: &[String]) -> i32 {

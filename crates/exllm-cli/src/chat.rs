@@ -196,7 +196,8 @@ pub async fn run(args: ChatArgs) -> u8 {
     finish(result, &args, None)
 }
 
-/// Prints a call's answer or error; `route` (a routed call's attempts) joins the JSON.
+/// Prints a call's answer or error; `route` (a failed routed call's attempts) joins the
+/// error's JSON (an answer's JSON shows its own [`exllm::ChatResponse::route`]).
 pub(crate) fn finish(
     result: Result<exllm::ChatResponse, Error>,
     args: &ChatArgs,
@@ -205,11 +206,7 @@ pub(crate) fn finish(
     match result {
         Ok(resp) => {
             if args.json {
-                let mut v = response_json(&resp);
-                if let Some(r) = route {
-                    v["route"] = r;
-                }
-                println!("{v}");
+                println!("{}", response_json(&resp));
             } else if !args.stream {
                 print_plain(&resp);
             } else {

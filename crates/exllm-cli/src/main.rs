@@ -3,6 +3,7 @@
 mod batch;
 mod batch_input;
 mod batch_print;
+mod caller;
 mod catalog;
 mod chat;
 mod cost;

@@ -49,6 +49,9 @@ pub fn response_json(resp: &ChatResponse) -> Value {
     if let Some(t) = &resp.service_tier {
         v["service_tier"] = t.as_str().into();
     }
+    if let Some(r) = &resp.route {
+        v["route"] = r.to_value();
+    }
     if !resp.alternatives.is_empty() {
         v["alternatives"] = resp
             .alternatives

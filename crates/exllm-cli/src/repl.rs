@@ -11,9 +11,9 @@
 use crate::chat::ChatArgs;
 use crate::output;
 use crate::repl_input::{Input, Reader};
-use crate::session::{open, print_stream, store, totals};
+use crate::session::{open, store, totals};
 use exllm::session::Session;
-use exllm::{Client, Error};
+use exllm::Error;
 use std::io::IsTerminal;
 
 const HELP: &str = "commands: /model PROVIDER/MODEL, /system TEXT (empty clears), /save NAME, \
@@ -71,7 +71,7 @@ pub async fn run(args: ChatArgs) -> u8 {
 }
 
 struct Repl {
-    client: Client,
+    client: crate::caller::Caller,
     session: Session,
     /// Where every turn is saved, once named.
     name: Option<String>,
@@ -86,8 +86,8 @@ impl Repl {
         let rest = rest.trim();
         match word {
             "quit" | "exit" | "q" => return false,
-            "model" => match exllm::client::split_model(rest) {
-                Ok(_) => {
+            "model" => match self.client.switch(rest) {
+                Ok(()) => {
                     self.session.model = rest.to_owned();
                     eprintln!("exllm: model {rest}");
                 }
@@ -137,10 +137,7 @@ impl Repl {
     async fn turn(&mut self, text: &str) -> Result<(), Error> {
         let before = self.session.clone();
         let (session, client) = (&mut self.session, &self.client);
-        let answer = async {
-            let s = session.chat_stream(client, text).await?;
-            print_stream(s, true).await
-        };
+        let answer = client.turn(session, exllm::Message::user(text), true, true);
         let resp = tokio::select! {
             r = answer => r?,
             () = interrupted(self.tty) => {

@@ -44,6 +44,8 @@ async fn send(router: &Router, args: &ChatArgs, group: &str) -> u8 {
         Ok(r) => r,
         Err(e) => return output::report(&e, args.json),
     };
+    // An answer carries its route (`route` in its JSON); a failed call's route is added to
+    // the error's JSON (a broken stream's partial answer carries its own).
     let (result, route) = if args.stream {
         match router.chat_stream_routed(req).await {
             (Ok(s), _) => (chat::print_stream(s, !args.json).await, None),
@@ -53,12 +55,13 @@ async fn send(router: &Router, args: &ChatArgs, group: &str) -> u8 {
         let (r, route) = router.chat_routed(req).await;
         (r, Some(route))
     };
-    // A stream carries its route in the answer (or in the partial answer of its error).
-    let route = route.or_else(|| match &result {
-        Ok(resp) => Route::of(resp),
-        Err(e) => e.partial().and_then(Route::of),
-    });
-    let value = route.map(|r| serde_json::to_value(r).unwrap_or_default());
+    // A shared state (Redis) settles off the request's path: let it land before exiting.
+    router.state().flush().await;
+    let route = match &result {
+        Ok(_) => None,
+        Err(e) => e.partial().and_then(Route::of).or(route),
+    };
+    let value = route.map(|r| r.to_value());
     chat::finish(result, args, value)
 }
 

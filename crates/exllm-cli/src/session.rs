@@ -8,7 +8,7 @@ use crate::chat::ChatArgs;
 use crate::output;
 use clap::{Args, Subcommand, ValueEnum};
 use exllm::session::{Session, SessionStore};
-use exllm::{ChatResponse, Client, Error, ErrorKind, Message, Part, Role, StreamEvent};
+use exllm::{ChatResponse, Error, ErrorKind, Message, Part, Role, StreamEvent};
 use futures_util::StreamExt;
 use std::io::Write;
 use std::path::PathBuf;
@@ -251,8 +251,9 @@ pub async fn chat(args: ChatArgs) -> u8 {
     }
 }
 
-/// The session named by `--session` (loaded, or new), with the flags applied, and its client.
-pub fn open(args: &ChatArgs) -> Result<(Client, Session), Error> {
+/// The session named by `--session` (loaded, or new), with the flags applied, and who
+/// answers it (the router for a group of the router config, else a client).
+pub fn open(args: &ChatArgs) -> Result<(crate::caller::Caller, Session), Error> {
     if args.schema.is_some() {
         return Err(Error::new(
             ErrorKind::InvalidInput,
@@ -302,8 +303,8 @@ pub fn open(args: &ChatArgs) -> Result<(Client, Session), Error> {
     if let Some(t) = args.temperature {
         session.options.temperature = Some(t);
     }
-    let client = crate::chat::client_for(args, &session.model)?;
-    Ok((client, session))
+    let caller = crate::caller::Caller::open(args, &session.model)?;
+    Ok((caller, session))
 }
 
 async fn chat_once(args: &ChatArgs) -> Result<u8, Error> {
@@ -312,12 +313,9 @@ async fn chat_once(args: &ChatArgs) -> Result<u8, Error> {
     for image in &args.image {
         user.content.push(exllm::media::from_path_or_url(image)?);
     }
-    let resp = if args.stream {
-        let s = session.chat_stream_message(&client, user).await?;
-        print_stream(s, !args.json).await?
-    } else {
-        session.chat_message(&client, user).await?
-    };
+    let resp = client
+        .turn(&mut session, user, args.stream, !args.json)
+        .await?;
     let failed = output::answer_error(&resp);
     // An answer that ended in an error is shown but not kept: the saved conversation stays
     // as it was, so running the same prompt again continues it cleanly.

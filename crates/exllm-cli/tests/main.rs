@@ -10,6 +10,8 @@ mod providers_list;
 mod repl_tty;
 mod routing;
 mod serve;
+mod routing_redis;
+mod routing_session;
 mod services;
 mod session;
 mod stream_errors;

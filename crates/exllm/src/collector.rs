@@ -166,7 +166,16 @@ impl Collector {
             },
             StreamEvent::Finish(f) => self.resp.finish = Some(f),
             StreamEvent::Metadata { key, value } => {
-                self.resp.provider_meta.insert(key, value);
+                // A routed stream announces its route as metadata: it has its own field.
+                match (key == crate::types::ROUTE_KEY)
+                    .then(|| serde_json::from_value(value.clone()).ok())
+                    .flatten()
+                {
+                    Some(route) => self.resp.route = Some(route),
+                    None => {
+                        self.resp.provider_meta.insert(key, value);
+                    }
+                }
             }
             StreamEvent::Warning(w) => self.resp.warnings.push(w),
             StreamEvent::Error(e) => {

@@ -226,6 +226,16 @@ fn rich_response() -> ChatResponse {
             finish: Some(FinishReason::new(FinishKind::Stop, "stop")),
         }],
         service_tier: Some("default".into()),
+        route: Some(exllm::Route {
+            group: "fast".into(),
+            attempts: vec![exllm::RouteAttempt {
+                group: "fast".into(),
+                deployment: "fast#0".into(),
+                model: "mock/large".into(),
+                latency_ms: 12,
+                ..Default::default()
+            }],
+        }),
         citations: vec![exllm::Citation::new(
             "https://example.invalid",
             Some("Example".into()),

@@ -65,7 +65,11 @@ async fn a_429_falls_back_to_the_next_deployment_within_the_call() {
     );
     let resp = r.chat(ask("fast")).await.unwrap();
     assert_eq!(resp.text(), support::fixtures::TEXT);
-    let route = Route::of(&resp).expect("the answer records its route");
+    let route = resp.route.clone().expect("the answer records its route");
+    assert!(
+        !resp.provider_meta.contains_key(exllm::ROUTE_KEY),
+        "the route has its own field"
+    );
     assert_eq!(
         kinds(&route),
         vec![
@@ -183,7 +187,11 @@ async fn a_stream_broken_before_content_falls_back_transparently() {
         .await
         .unwrap();
     assert_eq!(resp.text(), support::fixtures::TEXT);
-    let route = Route::of(&resp).expect("the route is the stream's first event");
+    let route = resp
+        .route
+        .clone()
+        .expect("the stream's first event is its route, collected into the field");
+    assert!(!resp.provider_meta.contains_key(exllm::ROUTE_KEY));
     assert_eq!(route.attempts.len(), 2);
     assert_eq!(route.attempts[0].deployment, "s#0");
     assert!(route.attempts[0].error.is_some());

@@ -273,6 +273,7 @@ impl HttpBackend {
                     let notes = Notes {
                         warnings,
                         retries: retry,
+                        limits: crate::provider::RateLimits::from_headers(resp.headers()),
                     };
                     return Ok((resp, notes));
                 }
@@ -363,6 +364,8 @@ struct CallPolicy {
 struct Notes {
     warnings: Vec<Warning>,
     retries: u32,
+    /// The rate limits the response's headers announced (the router learns from them).
+    limits: Option<crate::provider::RateLimits>,
 }
 
 /// A stream that opens with what sending learnt: the encoder's warnings and the retries it
@@ -375,11 +378,16 @@ fn noted(
         key: RETRIES.into(),
         value: notes.retries.into(),
     });
+    let limits = notes.limits.map(|l| StreamEvent::Metadata {
+        key: crate::provider::RATE_LIMITS_KEY.into(),
+        value: serde_json::to_value(l).unwrap_or_default(),
+    });
     let head = notes
         .warnings
         .into_iter()
         .map(StreamEvent::Warning)
         .chain(retries)
+        .chain(limits)
         .map(Ok);
     ChatStream::new(futures_util::stream::iter(head).chain(events))
 }
@@ -463,6 +471,12 @@ impl Backend for HttpBackend {
             if notes.retries > 0 {
                 out.provider_meta
                     .insert(RETRIES.into(), notes.retries.into());
+            }
+            if let Some(l) = notes.limits {
+                out.provider_meta.insert(
+                    crate::provider::RATE_LIMITS_KEY.into(),
+                    serde_json::to_value(l).unwrap_or_default(),
+                );
             }
             out.warnings.splice(0..0, notes.warnings);
             Ok(out)

@@ -94,7 +94,7 @@ impl Client {
 
     /// Whether the model continues an assistant turn given as the last message (the catalog's
     /// `supports_assistant_prefill`, else Anthropic's API does).
-    fn prefills(&self, model: &str) -> bool {
+    pub(crate) fn prefills(&self, model: &str) -> bool {
         if let Some(flag) = self
             .model_entry(model)
             .and_then(|m| m.supports("assistant_prefill"))
@@ -137,7 +137,7 @@ impl Client {
 
 /// A continuation's usage report plus the broken segments' usage, field by field: a field
 /// the report leaves out stays out (a later report of it must not be overwritten).
-fn offset(mut u: Usage, base: &Usage) -> Usage {
+pub(crate) fn offset(mut u: Usage, base: &Usage) -> Usage {
     for (field, add) in [
         (&mut u.input_tokens, base.input_tokens),
         (&mut u.output_tokens, base.output_tokens),

@@ -30,6 +30,7 @@ mod retrieval;
 mod sagemaker;
 mod service_api;
 mod watsonx;
+pub use crate::wire::{RateLimits, RATE_LIMITS_KEY};
 pub use service_api::{ServiceApi, Task};
 pub(crate) mod common;
 #[cfg(test)]

@@ -58,6 +58,19 @@ impl Bucket {
         self.level = (self.level + n).min(self.capacity);
     }
 
+    /// Follows what the provider says is left: never more than `remaining`, and when nothing
+    /// is left, the next unit no sooner than `reset` from now.
+    pub(crate) fn follow(&mut self, remaining: f64, reset: Option<Duration>, now: Instant) {
+        self.refill(now);
+        let mut target = remaining;
+        if remaining < 1.0 {
+            if let Some(r) = reset {
+                target = 1.0 - r.as_secs_f64() * self.capacity / 60.0;
+            }
+        }
+        self.level = self.level.min(target);
+    }
+
     /// The fraction left now.
     pub(crate) fn headroom(&mut self, now: Instant) -> f64 {
         self.refill(now);

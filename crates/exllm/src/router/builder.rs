@@ -24,6 +24,7 @@ pub struct RouterBuilder {
     state: Option<Arc<dyn RouterState>>,
     template: ClientBuilder,
     env: Env,
+    state_settings: super::StateSettings,
 }
 
 impl Default for RouterBuilder {
@@ -35,6 +36,7 @@ impl Default for RouterBuilder {
             state: None,
             template: ClientBuilder::default(),
             env: Arc::new(|k| std::env::var(k).ok().filter(|v| !v.is_empty())),
+            state_settings: Default::default(),
         }
     }
 }
@@ -49,11 +51,14 @@ impl std::fmt::Debug for RouterBuilder {
 }
 
 impl RouterBuilder {
-    /// A builder holding a config file's deployments and settings.
+    /// A builder holding a config file's deployments, settings and state settings (a Redis
+    /// state is created when the router is built, which must then be within a Tokio
+    /// runtime; [`RouterBuilder::state`] overrides it).
     pub fn from_config(config: RouterConfig) -> Self {
         RouterBuilder {
             deployments: config.deployments,
             settings: config.settings,
+            state_settings: config.state,
             ..Default::default()
         }
     }
@@ -83,8 +88,10 @@ impl RouterBuilder {
     }
 
     /// The client configuration every deployment's client starts from (catalog, timeouts,
-    /// custom providers, callbacks, auto-resume...). Its retries and breaker are turned off:
-    /// the router retries on other deployments and keeps the cooldowns.
+    /// custom providers, callbacks, stream recovery...). Its retries and breaker are turned
+    /// off: the router retries on other deployments and keeps the cooldowns. Its auto-resume
+    /// count (with recovery on) is how many times a routed stream that broke after content
+    /// continues on another deployment of the group.
     pub fn client_template(mut self, b: ClientBuilder) -> Self {
         self.template = b;
         self
@@ -129,7 +136,9 @@ impl RouterBuilder {
                 .clone()
                 .env_lookup(move |k| env(k))
                 .retry(RetryPolicy::none())
-                .breaker(BreakerPolicy::off());
+                .breaker(BreakerPolicy::off())
+                // A broken stream continues on another deployment, not the one that broke.
+                .auto_resume(0);
             if let Some(url) = &dep.api_base {
                 b = b.base_url(&provider, url.clone());
             }
@@ -151,7 +160,12 @@ impl RouterBuilder {
             }
             let client = b.build()?;
             let entry = client.catalog().model(&dep.model).cloned();
-            slots.push(Slot { dep, client, entry });
+            slots.push(Slot {
+                dep,
+                client,
+                entry,
+                learned: Default::default(),
+            });
         }
         let mut ids = std::collections::HashSet::new();
         for s in &slots {
@@ -162,23 +176,40 @@ impl RouterBuilder {
                 ));
             }
         }
+        let resumes = if self.template.recovery.is_some() {
+            self.template.auto_resume
+        } else {
+            0
+        };
         let settings = self.settings;
+        let counts_prompts =
+            self.strategy.is_some() || settings.strategy == super::StrategyKind::LowestCost;
         let strategy = self.strategy.unwrap_or_else(|| {
             settings
                 .strategy
                 .build(settings.seed, settings.latency_buffer)
         });
-        let state = self
-            .state
-            .unwrap_or_else(|| Arc::new(MemoryState::new(settings.latency_window)));
-        Ok(Router {
+        let state = match self.state {
+            Some(s) => s,
+            None => super::state_config::build(
+                &self.state_settings,
+                settings.latency_window,
+                &*self.env,
+            )?
+            .unwrap_or_else(|| Arc::new(MemoryState::new(settings.latency_window))),
+        };
+        let router = Router {
             inner: Arc::new(Inner {
                 slots,
                 groups,
                 settings,
                 strategy,
                 state,
+                resumes,
+                counts_prompts,
             }),
-        })
+        };
+        router.start_health_probes();
+        Ok(router)
     }
 }

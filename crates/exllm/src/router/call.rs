@@ -2,7 +2,7 @@
 //! reservation however the call ends (answered, failed, or dropped by the caller).
 
 use super::plan::Plan;
-use super::route::{kind_name, Attempt, ROUTE_KEY};
+use super::route::{kind_name, Attempt};
 use super::state::{Reservation, RouterState, Settlement, Verdict};
 use super::Router;
 use crate::{ChatRequest, ChatResponse, Error, Result};
@@ -76,15 +76,17 @@ pub(crate) fn attempt(
         error: e.map(|e| kind_name(e.kind())),
         status: e.and_then(Error::status),
         latency_ms: t0.elapsed().as_millis().min(u128::from(u64::MAX)) as u64,
+        resumed: false,
     }
 }
 
 impl Router {
     /// Sends `req` (its `model` names a group) to a deployment of the group, retrying on
-    /// others and falling back to other groups as configured. The answer's `provider_meta`
-    /// holds the route under [`ROUTE_KEY`] ([`super::Route::of`] reads it).
+    /// others and falling back to other groups as configured. The answer's
+    /// [`ChatResponse::route`] holds every attempt.
     pub async fn chat(&self, req: ChatRequest) -> Result<ChatResponse> {
-        self.chat_routed(req).await.0
+        let mut plan = Plan::new(self, &req, false)?;
+        self.chat_planned(&mut plan, &req).await
     }
 
     /// [`Router::chat`], with the route also when the call fails (every attempt, its
@@ -95,7 +97,11 @@ impl Router {
             Err(e) => return (Err(e), super::Route::default()),
         };
         let out = self.chat_planned(&mut plan, &req).await;
-        (out, std::mem::take(&mut plan.route))
+        let route = match &out {
+            Ok(resp) => resp.route.clone().unwrap_or_default(),
+            Err(_) => std::mem::take(&mut plan.route),
+        };
+        (out, route)
     }
 
     async fn chat_planned(&self, plan: &mut Plan, req: &ChatRequest) -> Result<ChatResponse> {
@@ -118,10 +124,11 @@ impl Router {
                         per_token_ms: Some(ms / out.unwrap_or(1).max(1) as f64),
                         verdict: Verdict::Success,
                     });
+                    // After the reconciliation: what the provider says is left has the last word.
+                    self.learn(i, resp.provider_meta.get(crate::provider::RATE_LIMITS_KEY));
                     let a = attempt(plan, self, i, t0, None);
                     plan.route.attempts.push(a);
-                    resp.provider_meta
-                        .insert(ROUTE_KEY.into(), plan.route.to_value());
+                    resp.route = Some(std::mem::take(&mut plan.route));
                     return Ok(resp);
                 }
                 Err(e) => {

@@ -7,6 +7,7 @@
 //! strategy = "latency"          # weighted | least_busy | latency | usage | cost
 //! max_attempts = 4
 //! max_wait = "5s"
+//! health_interval = "30s"       # optional background probes of every deployment
 //! [fallbacks]
 //! fast = ["smart"]
 //! [context_window_fallbacks]
@@ -21,6 +22,9 @@
 //! weight = 2
 //! order = 1
 //! tags = ["prod"]
+//! [state]                       # optional: share limits across processes in Redis
+//! redis_url = "os.environ/REDIS_URL"
+//! on_unavailable = "closed"     # or "open" (the default)
 //! [[budgets]]
 //! group = "fast"
 //! usd = 10.0
@@ -44,6 +48,8 @@ pub struct RouterConfig {
     pub settings: RouterSettings,
     /// Fields the router does not use, as `file: field` notes.
     pub warnings: Vec<String>,
+    /// Where the state is kept (`[state]`, or LiteLLM's `redis_*` router settings).
+    pub state: super::StateSettings,
 }
 
 impl RouterConfig {

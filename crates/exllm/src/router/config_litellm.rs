@@ -41,6 +41,11 @@ pub(crate) const KNOWN: Shape = Shape::Table(&[
             ("fallbacks", Shape::Leaf),
             ("context_window_fallbacks", Shape::Leaf),
             ("content_policy_fallbacks", Shape::Leaf),
+            ("redis_host", Shape::Leaf),
+            ("redis_port", Shape::Leaf),
+            ("redis_password", Shape::Leaf),
+            ("redis_url", Shape::Leaf),
+            ("health_check_interval", Shape::Leaf),
         ]),
     ),
     (
@@ -99,6 +104,28 @@ struct Settings {
     fallbacks: Option<FallbackList>,
     context_window_fallbacks: Option<FallbackList>,
     content_policy_fallbacks: Option<FallbackList>,
+    redis_host: Option<Text>,
+    redis_port: Option<Text>,
+    redis_password: Option<Text>,
+    redis_url: Option<Text>,
+    health_check_interval: Option<Dur>,
+}
+
+/// A value LiteLLM users write as a string or a number (`redis_port: 6379`).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Text {
+    Str(String),
+    Num(u64),
+}
+
+impl Text {
+    fn into_string(self) -> String {
+        match self {
+            Text::Str(s) => s,
+            Text::Num(n) => n.to_string(),
+        }
+    }
 }
 
 fn merge(list: Option<FallbackList>, into: &mut Fallbacks) {
@@ -112,10 +139,16 @@ fn merge(list: Option<FallbackList>, into: &mut Fallbacks) {
 impl File {
     pub(crate) fn into_config(self) -> RouterConfig {
         let mut s = RouterSettings::default();
+        let mut state = super::StateSettings::default();
         for set in [self.litellm_settings, self.router_settings]
             .into_iter()
             .flatten()
         {
+            let text = |t: Option<Text>| t.map(Text::into_string);
+            state.redis_host = text(set.redis_host).or(state.redis_host);
+            state.redis_port = text(set.redis_port).or(state.redis_port);
+            state.redis_password = text(set.redis_password).or(state.redis_password);
+            state.redis_url = text(set.redis_url).or(state.redis_url);
             if let Some(k) = set.routing_strategy {
                 s.strategy = k.0;
             }
@@ -124,6 +157,9 @@ impl File {
             }
             if let Some(n) = set.allowed_fails {
                 s.cooldown.allowed_fails = n;
+            }
+            if let Some(d) = set.health_check_interval {
+                s.health_interval = Some(d.0);
             }
             if let Some(d) = set.cooldown_time {
                 s.cooldown.cooldown = d.0;
@@ -167,6 +203,7 @@ impl File {
             deployments,
             settings: s,
             warnings: Vec::new(),
+            state,
         }
     }
 }

@@ -106,6 +106,7 @@ pub(crate) mod ours {
         ("max_attempts", Shape::Leaf),
         ("max_wait", Shape::Leaf),
         ("seed", Shape::Leaf),
+        ("health_interval", Shape::Leaf),
         ("latency_buffer", Shape::Leaf),
         ("latency_window", Shape::Leaf),
         ("default_output_tokens", Shape::Leaf),
@@ -122,6 +123,16 @@ pub(crate) mod ours {
         ("fallbacks", Shape::Leaf),
         ("context_window_fallbacks", Shape::Leaf),
         ("content_policy_fallbacks", Shape::Leaf),
+        (
+            "state",
+            Shape::Table(&[
+                ("redis_url", Shape::Leaf),
+                ("prefix", Shape::Leaf),
+                ("timeout", Shape::Leaf),
+                ("on_unavailable", Shape::Leaf),
+                ("refresh", Shape::Leaf),
+            ]),
+        ),
         (
             "budgets",
             Shape::List(&[
@@ -157,6 +168,7 @@ pub(crate) mod ours {
         max_attempts: Option<u32>,
         max_wait: Option<Dur>,
         seed: Option<u64>,
+        health_interval: Option<Dur>,
         latency_buffer: Option<f64>,
         latency_window: Option<usize>,
         default_output_tokens: Option<u32>,
@@ -169,7 +181,44 @@ pub(crate) mod ours {
         content_policy_fallbacks: Fallbacks,
         #[serde(default)]
         budgets: Vec<RawBudget>,
+        state: Option<State>,
         deployments: Vec<Dep>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(try_from = "StateFields")]
+    struct State(crate::router::StateSettings);
+
+    #[derive(Deserialize)]
+    struct StateFields {
+        redis_url: Option<String>,
+        prefix: Option<String>,
+        timeout: Option<Dur>,
+        on_unavailable: Option<String>,
+        refresh: Option<Dur>,
+    }
+
+    impl TryFrom<StateFields> for State {
+        type Error = String;
+        fn try_from(s: StateFields) -> Result<Self, String> {
+            let fail_closed = match s.on_unavailable.as_deref() {
+                None | Some("open") => false,
+                Some("closed") => true,
+                Some(x) => {
+                    return Err(format!(
+                        "field `on_unavailable`: `{x}` (expected open or closed)"
+                    ))
+                }
+            };
+            Ok(State(crate::router::StateSettings {
+                redis_url: s.redis_url,
+                prefix: s.prefix,
+                timeout: s.timeout.map(|d| d.0),
+                fail_closed,
+                refresh: s.refresh.map(|d| d.0),
+                ..Default::default()
+            }))
+        }
     }
 
     #[derive(Deserialize)]
@@ -283,6 +332,7 @@ pub(crate) mod ours {
                     .unwrap_or(d.default_output_tokens),
                 budgets: self.budgets.into_iter().map(|b| b.0).collect(),
                 seed: self.seed,
+                health_interval: self.health_interval.map(|d| d.0),
             };
             let deployments = self
                 .deployments
@@ -307,6 +357,7 @@ pub(crate) mod ours {
                 deployments,
                 settings,
                 warnings: Vec::new(),
+                state: self.state.map(|s| s.0).unwrap_or_default(),
             }
         }
     }

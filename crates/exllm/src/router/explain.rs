@@ -64,7 +64,13 @@ impl Router {
     /// What the router would do with `req` (its `model` names a group) now: nothing is sent
     /// and nothing is reserved.
     pub fn explain(&self, req: &ChatRequest, streaming: bool) -> Result<Explanation> {
-        let plan = Plan::new(self, req, streaming)?;
+        let mut plan = Plan::new(self, req, streaming)?;
+        // The explanation shows the counted prompt, not the bound a call may get by with.
+        if let Some(&first) = self.inner.groups[&req.model].first() {
+            let model = &self.inner.slots[first].dep.model;
+            plan.estimate.prompt =
+                crate::tokens::count_messages(model, &req.messages, &req.tools).tokens;
+        }
         let inner = &self.inner;
         let now = Instant::now();
         let needs = super::checks::Needs::of(req);
@@ -85,7 +91,7 @@ impl Router {
         for &i in &inner.groups[&req.model] {
             let slot = &inner.slots[i];
             let d = &slot.dep;
-            let st = inner.state.stats(&d.id, d.rpm, d.tpm);
+            let st = slot.stats(self);
             let removed = match check(slot.entry.as_ref(), needs, plan.estimate.prompt) {
                 Err(u) => Some(u.describe(&d.model)),
                 Ok(()) => st.cooling_until.map(|until| {

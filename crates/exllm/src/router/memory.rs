@@ -6,6 +6,7 @@ use super::state::{
     Admission, DeploymentStats, Refusal, Reservation, RouterState, Settlement, Verdict,
 };
 use crate::catalog::BudgetAction;
+use crate::provider::RateLimits;
 use crate::transport::{Breaker, BreakerPolicy, BreakerState};
 use futures_util::future::BoxFuture;
 use std::collections::{HashMap, VecDeque};
@@ -21,6 +22,23 @@ struct Dep {
     tpm: Option<Bucket>,
     ttft: Window,
     per_token: Window,
+}
+
+impl Dep {
+    fn new(cooldown: &super::CooldownPolicy) -> Self {
+        Dep {
+            breaker: Breaker::new(BreakerPolicy {
+                failure_threshold: cooldown.allowed_fails,
+                window: cooldown.window,
+                open_for: cooldown.cooldown,
+            }),
+            in_flight: 0,
+            rpm: None,
+            tpm: None,
+            ttft: Window::default(),
+            per_token: Window::default(),
+        }
+    }
 }
 
 /// The last samples of a latency (a true rolling window: the oldest leaves as one arrives).
@@ -132,6 +150,40 @@ impl RouterState for MemoryState {
         self.settle_now(r, s);
     }
 
+    fn observe(&self, deployment: &str, limits: &RateLimits) {
+        let now = Instant::now();
+        let mut g = self.lock();
+        let Some(d) = g.deps.get_mut(deployment) else {
+            return;
+        };
+        let reset = |s: Option<f64>| s.and_then(|s| Duration::try_from_secs_f64(s).ok());
+        for (slot, limit, remaining, reset_s) in [
+            (
+                &mut d.rpm,
+                limits.requests_limit,
+                limits.requests_remaining,
+                limits.requests_reset_s,
+            ),
+            (
+                &mut d.tpm,
+                limits.tokens_limit,
+                limits.tokens_remaining,
+                limits.tokens_reset_s,
+            ),
+        ] {
+            let Some(left) = remaining else { continue };
+            // A bucket the config did not give is made at the announced size.
+            if slot.is_none() {
+                if let Some(cap) = limit.filter(|c| *c > 0) {
+                    *slot = Some(Bucket::new(cap as f64, now));
+                }
+            }
+            if let Some(b) = slot.as_mut() {
+                b.follow(left as f64, reset(reset_s), now);
+            }
+        }
+    }
+
     fn spent<'a>(&'a self, budget_key: &'a str) -> BoxFuture<'a, f64> {
         let spent = self
             .lock()
@@ -147,21 +199,17 @@ impl MemoryState {
         let now = Instant::now();
         let mut g = self.lock();
         let inner = &mut *g;
-        let d = inner
-            .deps
-            .entry(call.deployment.to_owned())
-            .or_insert_with(|| Dep {
-                breaker: Breaker::new(BreakerPolicy {
-                    failure_threshold: call.cooldown.allowed_fails,
-                    window: call.cooldown.window,
-                    open_for: call.cooldown.cooldown,
-                }),
-                in_flight: 0,
-                rpm: None,
-                tpm: None,
-                ttft: Window::default(),
-                per_token: Window::default(),
+        // Looked up by `&str` first: the key is allocated only for a deployment's first call.
+        if !inner.deps.contains_key(call.deployment) {
+            inner
+                .deps
+                .insert(call.deployment.to_owned(), Dep::new(call.cooldown));
+        }
+        let Some(d) = inner.deps.get_mut(call.deployment) else {
+            return Err(Refusal::Unavailable {
+                message: "router state lost a deployment".into(),
             });
+        };
         if let Some(until) = cooling(&d.breaker, now) {
             return Err(Refusal::Cooling { until });
         }

@@ -33,6 +33,8 @@ mod config_schema;
 mod config_tests;
 mod deployment;
 mod explain;
+mod health;
+mod learned;
 mod memory;
 mod plan;
 #[cfg(feature = "redis")]
@@ -42,8 +44,10 @@ mod redis_state;
 mod route;
 mod settings;
 mod state;
+mod state_config;
 mod strategy;
 mod stream;
+mod stream_resume;
 #[cfg(test)]
 mod tests;
 
@@ -59,6 +63,7 @@ pub use settings::{Budget, BudgetScope, CooldownPolicy, Fallbacks, RouterSetting
 pub use state::{
     Admission, DeploymentStats, Refusal, Reservation, RouterState, Settlement, Verdict,
 };
+pub use state_config::StateSettings;
 pub use strategy::{Candidate, Strategy, StrategyKind};
 
 use crate::catalog::ModelEntry;
@@ -77,6 +82,8 @@ struct Slot {
     dep: Deployment,
     client: Client,
     entry: Option<ModelEntry>,
+    /// The limits its provider announced.
+    learned: learned::Learned,
 }
 
 struct Inner {
@@ -85,6 +92,12 @@ struct Inner {
     settings: RouterSettings,
     strategy: Arc<dyn Strategy>,
     state: Arc<dyn RouterState>,
+    /// Whether the strategy ranks by price (the cost strategy, or a caller's own, which may):
+    /// the prompt is then counted for every call.
+    counts_prompts: bool,
+    /// How many times a stream that broke after content continues on another deployment
+    /// (the client template's auto-resume, with recovery on).
+    resumes: u32,
 }
 
 /// Shows the deployments (keys hidden) and settings.
@@ -143,6 +156,6 @@ impl Router {
             .slots
             .iter()
             .find(|s| s.dep.id == deployment_id)?;
-        Some(self.inner.state.stats(&s.dep.id, s.dep.rpm, s.dep.tpm))
+        Some(s.stats(self))
     }
 }

@@ -38,7 +38,7 @@ pub(crate) struct Plan {
     waited: Duration,
     rounds: u32,
     pub(crate) route: Route,
-    last: Option<Error>,
+    pub(crate) last: Option<Error>,
     needs: Needs,
     streaming: bool,
     pub(crate) estimate: Estimate,
@@ -77,17 +77,40 @@ impl Plan {
     }
 
     /// Prompt tokens counted with the group's first model (one count per group, not per
-    /// deployment), output at the request's limit.
-    fn estimate_for(&self, router: &Router, req: &ChatRequest) -> Estimate {
-        let model = router.inner.groups[&self.group]
+    /// deployment), output at the request's limit. The count is only made when something
+    /// uses it — a TPM limit, a budget, the cost strategy, a window the prompt might not fit;
+    /// otherwise the prompt's bytes (never fewer than its tokens) stand for it.
+    pub(crate) fn estimate_for(&self, router: &Router, req: &ChatRequest) -> Estimate {
+        let inner = &router.inner;
+        let members = &inner.groups[&self.group];
+        let output = u64::from(
+            req.max_tokens
+                .unwrap_or(inner.settings.default_output_tokens),
+        );
+        if let Some(bound) = text_bound(req) {
+            let exact = !inner.settings.budgets.is_empty()
+                || inner.counts_prompts
+                || members.iter().any(|&i| {
+                    let s = &inner.slots[i];
+                    s.tpm().is_some()
+                        || s.entry
+                            .as_ref()
+                            .and_then(|m| m.context_window)
+                            .is_some_and(|w| bound > w)
+                });
+            if !exact {
+                return Estimate {
+                    prompt: bound,
+                    output,
+                };
+            }
+        }
+        let model = members
             .first()
-            .map_or("", |&i| router.inner.slots[i].dep.model.as_str());
+            .map_or("", |&i| inner.slots[i].dep.model.as_str());
         Estimate {
             prompt: crate::tokens::count_messages(model, &req.messages, &req.tools).tokens,
-            output: u64::from(
-                req.max_tokens
-                    .unwrap_or(router.inner.settings.default_output_tokens),
-            ),
+            output,
         }
     }
 
@@ -175,8 +198,7 @@ impl Plan {
         let left = router.inner.settings.max_wait.saturating_sub(self.waited);
         let now = Instant::now();
         router.inner.groups[&self.group].iter().any(|&i| {
-            let d = &router.inner.slots[i].dep;
-            match router.inner.state.stats(&d.id, d.rpm, d.tpm).cooling_until {
+            match router.inner.slots[i].stats(router).cooling_until {
                 None => true,
                 Some(until) => until.saturating_duration_since(now) <= left,
             }
@@ -295,8 +317,7 @@ impl Plan {
         };
         let mut open: Vec<(usize, super::state::DeploymentStats)> = Vec::with_capacity(fit.len());
         for &i in &fit {
-            let d = &inner.slots[i].dep;
-            let st = inner.state.stats(&d.id, d.rpm, d.tpm);
+            let st = inner.slots[i].stats(router);
             match st.cooling_until {
                 Some(until) => note(until.saturating_duration_since(now), true),
                 None => open.push((i, st)),
@@ -308,26 +329,29 @@ impl Plan {
                 .map(|(i, _)| inner.slots[*i].dep.order)
                 .min()
                 .unwrap_or(0);
-            let candidates: Vec<(usize, Candidate<'_>)> = open
+            let views: Vec<Candidate<'_>> = open
                 .iter()
                 .filter(|(i, _)| inner.slots[*i].dep.order == tier)
                 .map(|(i, st)| {
                     let slot = &inner.slots[*i];
-                    (
-                        *i,
-                        Candidate {
-                            deployment: &slot.dep,
-                            in_flight: st.in_flight,
-                            latency_ms: self.expected_latency(st),
-                            headroom: st.headroom,
-                            estimated_cost: self.cost_on(slot),
-                        },
-                    )
+                    Candidate {
+                        deployment: &slot.dep,
+                        in_flight: st.in_flight,
+                        latency_ms: self.expected_latency(st),
+                        headroom: st.headroom,
+                        estimated_cost: self.cost_on(slot),
+                    }
                 })
                 .collect();
-            let views: Vec<Candidate<'_>> = candidates.iter().map(|(_, c)| c.clone()).collect();
             let k = inner.strategy.pick(&views).min(views.len() - 1);
-            let chosen = candidates[k].0;
+            // The candidate's slot: the one whose deployment it shows.
+            let Some(chosen) = open
+                .iter()
+                .map(|(i, _)| *i)
+                .find(|&i| std::ptr::eq(&inner.slots[i].dep, views[k].deployment))
+            else {
+                return Err(Blocked::Exhausted);
+            };
             let slot = &inner.slots[chosen];
             let budgets: Vec<&super::Budget> = inner
                 .settings
@@ -343,8 +367,8 @@ impl Plan {
                 deployment: &slot.dep.id,
                 group: &self.group,
                 tags: &slot.dep.tags,
-                rpm: slot.dep.rpm,
-                tpm: slot.dep.tpm,
+                rpm: slot.rpm(),
+                tpm: slot.tpm(),
                 tokens: self.estimate.prompt + self.estimate.output,
                 cost_usd: self.cost_on(slot).unwrap_or(0.0),
                 budgets: &budgets,
@@ -393,4 +417,21 @@ impl Plan {
         let output = m.price(self.estimate.prompt, false, |p| p.output)?;
         Some(input * self.estimate.prompt as f64 + output * self.estimate.output as f64)
     }
+}
+
+/// An upper bound of a text-only prompt's tokens: its bytes, plus a margin per message for
+/// the roles and separators; `None` when a part is not text (images count by their size,
+/// not their bytes here) or tools are sent.
+fn text_bound(req: &ChatRequest) -> Option<u64> {
+    if !req.tools.is_empty() {
+        return None;
+    }
+    let mut bytes = 0usize;
+    for m in &req.messages {
+        bytes += 16;
+        for p in &m.content {
+            bytes += p.as_text()?.len();
+        }
+    }
+    Some(bytes as u64)
 }

@@ -438,6 +438,10 @@ async fn settler(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Job>) {
 }
 
 impl RouterState for RedisState {
+    fn flush(&self) -> BoxFuture<'_, ()> {
+        Box::pin(RedisState::flush(self))
+    }
+
     fn stats(&self, deployment: &str, rpm: Option<u32>, tpm: Option<u64>) -> DeploymentStats {
         match lock(&self.shared.views).get(deployment) {
             Some(v) => {

@@ -1,56 +1,10 @@
-//! The record of how a call was routed — every attempt with its deployment, error kind and
-//! latency — kept in the answer's `provider_meta` under [`ROUTE_KEY`] (the response type is
-//! shared by every call and does not change for the router), and why a failed attempt moves on.
+//! Why a failed attempt moves on (to another deployment, a fallback group, or nowhere). The
+//! record of the attempts ([`Route`]) is a plain type of `crate::types`, kept on
+//! [`crate::ChatResponse::route`].
 
-use crate::{ChatResponse, Error, ErrorKind};
-use serde::{Deserialize, Serialize};
+use crate::{Error, ErrorKind};
 
-/// The `provider_meta` key of a routed answer's [`Route`].
-pub const ROUTE_KEY: &str = "exllm_route";
-
-/// One call sent to a deployment.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Attempt {
-    /// The group it was routed from.
-    pub group: String,
-    /// The deployment's id.
-    pub deployment: String,
-    /// The deployment's `provider/model`.
-    pub model: String,
-    /// The error's kind (`RateLimit`, `Server`, ...); `None` for the attempt that answered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// The HTTP status of the error, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<u16>,
-    /// How long the attempt took (for streams: until the first content or the failure).
-    pub latency_ms: u64,
-}
-
-/// Every attempt of a routed call, in order.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Route {
-    /// The group the caller asked for.
-    pub group: String,
-    /// The attempts.
-    pub attempts: Vec<Attempt>,
-}
-
-impl Route {
-    /// The route recorded in a routed answer.
-    pub fn of(resp: &ChatResponse) -> Option<Route> {
-        serde_json::from_value(resp.provider_meta.get(ROUTE_KEY)?.clone()).ok()
-    }
-
-    /// The deployment that answered (the last attempt).
-    pub fn answered_by(&self) -> Option<&str> {
-        self.attempts.last().map(|a| a.deployment.as_str())
-    }
-
-    pub(crate) fn to_value(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
-    }
-}
+pub use crate::types::{Route, RouteAttempt as Attempt, ROUTE_KEY};
 
 /// Why an attempt failed, as the router acts on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -104,6 +104,9 @@ pub struct RouterSettings {
     pub budgets: Vec<Budget>,
     /// Seed of the strategies' random choices (reproducible picks in tests).
     pub seed: Option<u64>,
+    /// Probe every deployment in the background at this interval (a one-token request each,
+    /// feeding the cooldowns and latency); `None`: no background probes.
+    pub health_interval: Option<Duration>,
 }
 
 impl Default for RouterSettings {
@@ -121,6 +124,7 @@ impl Default for RouterSettings {
             default_output_tokens: 1024,
             budgets: Vec::new(),
             seed: None,
+            health_interval: None,
         }
     }
 }

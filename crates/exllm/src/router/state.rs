@@ -137,6 +137,18 @@ pub trait RouterState: Send + Sync + 'static {
     fn settle(&self, reservation: Reservation, settlement: Settlement);
     /// Spent in a budget's current period (settled and reserved), in USD.
     fn spent<'a>(&'a self, budget_key: &'a str) -> BoxFuture<'a, f64>;
+    /// What a deployment's provider announced about its limits in a response's headers: a
+    /// state may lower its buckets to what the provider says is left (other clients share
+    /// the provider's quota) and hold the next call until the announced reset when nothing
+    /// is left. Must not block. The default ignores it.
+    fn observe(&self, deployment: &str, limits: &crate::provider::RateLimits) {
+        let _ = (deployment, limits);
+    }
+    /// Waits until what `settle` sent off the request's path has reached the store (a
+    /// short-lived process calls it before exiting). The default has nothing to wait for.
+    fn flush(&self) -> BoxFuture<'_, ()> {
+        Box::pin(std::future::ready(()))
+    }
 }
 
 /// The verdict of an error: how long it cools the deployment, if at all.

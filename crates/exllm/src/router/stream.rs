@@ -1,26 +1,28 @@
 //! [`Router::chat_stream`]: a stream that fails before its first content event is retried on
-//! the next deployment without the caller seeing it; once content has been passed on, a break
-//! ends the stream with the typed error carrying the partial answer (never a silently
-//! truncated answer). Whatever way the stream ends — finished, broken, dropped — its
-//! reservation is reconciled with the usage seen (or the tokens of the text seen).
+//! the next deployment without the caller seeing it. Once content has been passed on, a break
+//! either continues on another deployment (when the deployments' clients have stream
+//! recovery on: see `stream_resume.rs`) or ends the stream with the typed error carrying the
+//! partial answer and its route — never a silently truncated answer. Whatever way each
+//! deployment's part ends — finished, broken, dropped — its reservation is reconciled with
+//! the usage seen (or the tokens of the text seen).
 
 use super::call::{attempt, failed, Ticket};
 use super::plan::Plan;
-use super::route::ROUTE_KEY;
+use super::route::{kind_name, Route, ROUTE_KEY};
 use super::state::{Settlement, Verdict};
+use super::stream_resume::{Opened, Resuming};
 use super::Router;
-use crate::catalog::ModelEntry;
 use crate::types::{ChatRequest, StreamEvent, Usage};
 use crate::{ChatStream, Collector, Error, ErrorKind, Result};
 use futures_core::Stream;
-use futures_util::StreamExt;
+use futures_util::{ready, StreamExt};
 use std::collections::VecDeque;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 /// Whether an event is part of the answer (after it, a break can no longer be hidden).
-fn is_content(e: &StreamEvent) -> bool {
+pub(crate) fn is_content(e: &StreamEvent) -> bool {
     matches!(
         e,
         StreamEvent::TextDelta(_)
@@ -36,7 +38,7 @@ fn is_content(e: &StreamEvent) -> bool {
 }
 
 /// Opens a stream and reads it up to its first content event (or its end).
-async fn open(
+pub(crate) async fn open(
     slot: &super::Slot,
     req: ChatRequest,
 ) -> Result<(ChatStream, VecDeque<StreamEvent>, bool)> {
@@ -69,106 +71,185 @@ async fn open(
 impl Router {
     /// Streams the answer of `req` (its `model` names a group). Failures before the first
     /// content event move to another deployment or group like [`Router::chat`]; the route is
-    /// the stream's first event (`Metadata` under [`ROUTE_KEY`]).
+    /// the stream's first event (`Metadata` under [`ROUTE_KEY`], collected into
+    /// [`crate::ChatResponse::route`]) and is sent again when a break continues elsewhere.
     pub async fn chat_stream(&self, req: ChatRequest) -> Result<ChatStream> {
         self.chat_stream_routed(req).await.0
     }
 
     /// [`Router::chat_stream`], with the route of the attempts made before the stream was
     /// handed over (or before the call failed).
-    pub async fn chat_stream_routed(&self, req: ChatRequest) -> (Result<ChatStream>, super::Route) {
-        let mut plan = match Plan::new(self, &req, true) {
+    pub async fn chat_stream_routed(&self, req: ChatRequest) -> (Result<ChatStream>, Route) {
+        let plan = match Plan::new(self, &req, true) {
             Ok(p) => p,
-            Err(e) => return (Err(e), super::Route::default()),
+            Err(e) => return (Err(e), Route::default()),
         };
-        let out = self.stream_planned(&mut plan, &req).await;
-        (out, std::mem::take(&mut plan.route))
+        self.stream_planned(plan, req).await
     }
 
-    async fn stream_planned(&self, plan: &mut Plan, req: &ChatRequest) -> Result<ChatStream> {
+    async fn stream_planned(
+        &self,
+        mut plan: Plan,
+        req: ChatRequest,
+    ) -> (Result<ChatStream>, Route) {
         loop {
-            let (i, reservation) = plan.next(self, req).await?;
+            let (i, reservation) = match plan.next(self, &req).await {
+                Ok(x) => x,
+                Err(e) => return (Err(e), plan.route),
+            };
             plan.attempts += 1;
             let slot = &self.inner.slots[i];
-            let mut ticket = Ticket::new(self.inner.state.clone(), reservation);
+            let ticket = Ticket::new(self.inner.state.clone(), reservation);
             let mut call = req.clone();
             call.model.clone_from(&slot.dep.model);
             let t0 = Instant::now();
             match open(slot, call).await {
-                Ok((inner, mut head, ended)) => {
-                    let ttft = t0.elapsed().as_secs_f64() * 1000.0;
-                    plan.route.attempts.push(attempt(plan, self, i, t0, None));
-                    head.push_front(StreamEvent::Metadata {
-                        key: ROUTE_KEY.into(),
-                        value: plan.route.to_value(),
-                    });
-                    let mut seen = Collector::new();
-                    head.iter().for_each(|e| seen.push_ref(e));
-                    let routed = Routed {
-                        head,
-                        inner: Some(inner),
-                        seen,
+                Ok((inner, head, ended)) => {
+                    self.learn_from_events(i, &head);
+                    plan.route.attempts.push(attempt(&plan, self, i, t0, None));
+                    let route = plan.route.clone();
+                    let opened = Opened {
+                        slot: i,
                         ticket,
-                        ttft,
-                        first: Instant::now(),
-                        prompt: plan.estimate.prompt,
-                        model: slot.dep.model.clone(),
-                        entry: slot.entry.clone(),
-                        router: self.clone(),
+                        inner,
+                        head,
                         ended,
+                        t0,
+                        trim_next: false,
                     };
-                    let out = ChatStream::new(routed);
-                    return Ok(match &slot.entry {
-                        Some(m) => out.priced_by(m.clone()),
-                        None => out,
-                    });
+                    let out = ChatStream::new(Routed::new(self.clone(), plan, req, opened));
+                    return (
+                        Ok(match &slot.entry {
+                            Some(m) => out.priced_by(m.clone()),
+                            None => out,
+                        }),
+                        route,
+                    );
                 }
                 Err(e) => {
+                    let mut ticket = ticket;
                     ticket.settle(failed(self, &e));
                     plan.route
                         .attempts
-                        .push(attempt(plan, self, i, t0, Some(&e)));
+                        .push(attempt(&plan, self, i, t0, Some(&e)));
                     tracing::warn!(deployment = %slot.dep.id, error = %e, "routed stream failed before content");
-                    plan.attempt_failed(self, req, e)?;
+                    if let Err(e) = plan.attempt_failed(self, &req, e) {
+                        return (Err(e), plan.route);
+                    }
                 }
             }
         }
     }
 }
 
-/// The stream handed to the caller: the events read while choosing, then the rest.
-struct Routed {
-    head: VecDeque<StreamEvent>,
-    inner: Option<ChatStream>,
-    seen: Collector,
-    ticket: Ticket,
-    ttft: f64,
-    /// When the first content was read.
-    first: Instant,
-    prompt: u64,
-    model: String,
-    entry: Option<ModelEntry>,
-    router: Router,
-    ended: bool,
+/// The stream handed to the caller: the events read while choosing, then the rest, then
+/// (after a break it can continue) those of another deployment.
+pub(crate) struct Routed {
+    pub(crate) head: VecDeque<StreamEvent>,
+    pub(crate) inner: Option<ChatStream>,
+    /// Everything passed on (the whole answer, across deployments).
+    pub(crate) seen: Collector,
+    /// The reservation of the deployment streaming now.
+    pub(crate) ticket: Ticket,
+    /// That deployment's slot.
+    pub(crate) slot: usize,
+    pub(crate) ttft: f64,
+    /// When the first content of this deployment's part was read.
+    pub(crate) first: Instant,
+    pub(crate) prompt: u64,
+    pub(crate) router: Router,
+    /// The call's plan (taken by a continuation while it opens).
+    pub(crate) plan: Option<Plan>,
+    pub(crate) req: ChatRequest,
+    pub(crate) ended: bool,
+    /// Usage of the parts before this one (a continuation's reports are offset by it).
+    pub(crate) base: Option<Usage>,
+    /// Text and reasoning bytes passed on before this part (this part's are the rest).
+    pub(crate) mark: usize,
+    /// The prefill dropped the kept text's trailing whitespace: trim it off the continuation.
+    pub(crate) trim_next: bool,
+    /// The error ending the stream, given after the route event that records it.
+    pub(crate) failing: Option<Error>,
+    /// Continuations on another deployment still allowed.
+    pub(crate) resumes_left: u32,
+    /// A continuation being opened on another deployment.
+    pub(crate) resuming: Option<Resuming>,
+    pub(crate) done: bool,
 }
 
 impl Routed {
-    /// What the stream used: the provider's usage when it reported it, else the prompt
-    /// estimate plus the tokens of the text seen.
+    fn new(router: Router, plan: Plan, req: ChatRequest, o: Opened) -> Self {
+        let prompt = plan.estimate.prompt;
+        let resumes_left = router.inner.resumes;
+        let mut r = Routed {
+            head: VecDeque::new(),
+            inner: None,
+            seen: Collector::new(),
+            ticket: o.ticket,
+            slot: o.slot,
+            ttft: 0.0,
+            first: Instant::now(),
+            prompt,
+            router,
+            plan: Some(plan),
+            req,
+            ended: false,
+            base: None,
+            mark: 0,
+            trim_next: false,
+            resumes_left,
+            failing: None,
+            resuming: None,
+            done: false,
+        };
+        r.install(o.inner, o.head, o.ended, o.t0);
+        r
+    }
+
+    /// Hands over a deployment's stream, its head announced by the route so far.
+    pub(crate) fn install(
+        &mut self,
+        inner: ChatStream,
+        mut head: VecDeque<StreamEvent>,
+        ended: bool,
+        t0: Instant,
+    ) {
+        self.ttft = t0.elapsed().as_secs_f64() * 1000.0;
+        self.first = Instant::now();
+        if let Some(p) = &self.plan {
+            head.push_front(StreamEvent::Metadata {
+                key: ROUTE_KEY.into(),
+                value: p.route.to_value(),
+            });
+        }
+        self.head = head;
+        self.inner = Some(inner);
+        self.ended = ended;
+    }
+
+    /// What this deployment's part used: the provider's usage when it reported it, else the
+    /// prompt estimate plus the tokens of the text seen in this part.
     fn used(&self) -> (u64, u64, Option<f64>) {
         let answer = self.seen.snapshot();
-        let usage = match &answer.usage {
-            Some(u) if u.total_tokens().is_some() => u.clone(),
+        let dep = &self.router.inner.slots[self.slot];
+        let usage = match (&answer.usage, &self.base) {
+            (Some(u), None) if u.total_tokens().is_some() => u.clone(),
+            (Some(u), Some(b)) if u.total_tokens().is_some() => Usage {
+                input_tokens: minus(u.input_tokens, b.input_tokens),
+                output_tokens: minus(u.output_tokens, b.output_tokens),
+                ..Default::default()
+            },
             _ => {
                 let text = answer.text() + &answer.reasoning_text();
+                let part = text.get(self.mark..).unwrap_or("");
                 Usage {
                     input_tokens: Some(self.prompt),
-                    output_tokens: Some(crate::tokens::count_text(&self.model, &text).tokens),
+                    output_tokens: Some(crate::tokens::count_text(&dep.dep.model, part).tokens),
                     ..Default::default()
                 }
             }
         };
-        let cost = self
+        let cost = dep
             .entry
             .as_ref()
             .map(|m| m.cost(&usage, Default::default()).total);
@@ -179,7 +260,7 @@ impl Routed {
         )
     }
 
-    fn finish(&mut self, verdict: Verdict) {
+    pub(crate) fn finish(&mut self, verdict: Verdict) {
         if !self.ticket.is_open() {
             return;
         }
@@ -194,6 +275,68 @@ impl Routed {
             verdict,
         });
     }
+
+    /// A continuation's usage counts the parts before it; the whitespace a prefill dropped
+    /// is not repeated.
+    fn adjust(&mut self, event: StreamEvent) -> Option<StreamEvent> {
+        match event {
+            StreamEvent::Usage(u) => Some(StreamEvent::usage(match &self.base {
+                Some(b) => crate::client::offset_usage(*u, b),
+                None => *u,
+            })),
+            StreamEvent::TextDelta(t) if self.trim_next => {
+                let t = t.trim_start();
+                if t.is_empty() {
+                    return None;
+                }
+                self.trim_next = false;
+                Some(StreamEvent::TextDelta(t.to_owned()))
+            }
+            other => Some(other),
+        }
+    }
+
+    /// The stream broke after content: marks the attempt, then continues elsewhere when it
+    /// can, else hands back the error with the partial answer and the route.
+    fn broken(&mut self, mut e: Error) -> Option<Error> {
+        let verdict = failed(&self.router, &e).verdict;
+        self.finish(verdict);
+        self.inner = None;
+        if let Some(a) = self.plan.as_mut().and_then(|p| p.route.attempts.last_mut()) {
+            a.error = Some(kind_name(e.kind()));
+            a.status = e.status();
+        }
+        if self.seen.has_content() {
+            match self.resume(e) {
+                Ok(()) => return None,
+                Err(back) => e = back,
+            }
+        }
+        Some(self.with_partial(e))
+    }
+
+    /// The error carrying the answer so far, with its route; the route is also announced
+    /// again as an event before it, for callers that collect the events themselves.
+    pub(crate) fn with_partial(&mut self, e: Error) -> Error {
+        let Some(route) = self.plan.as_ref().map(|p| p.route.clone()) else {
+            return e;
+        };
+        self.head.push_back(StreamEvent::Metadata {
+            key: ROUTE_KEY.into(),
+            value: route.to_value(),
+        });
+        if !self.seen.has_content() {
+            return e;
+        }
+        let mut partial = self.seen.snapshot();
+        partial.route = Some(route);
+        e.with_partial(partial)
+    }
+}
+
+/// `a - b`, when `a` is known.
+fn minus(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    a.map(|a| a.saturating_sub(b.unwrap_or(0)))
 }
 
 impl Stream for Routed {
@@ -201,35 +344,64 @@ impl Stream for Routed {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
-        if let Some(e) = this.head.pop_front() {
-            return Poll::Ready(Some(Ok(e)));
-        }
-        if this.ended {
-            this.finish(Verdict::Success);
-            this.inner = None;
-        }
-        let Some(inner) = this.inner.as_mut() else {
-            return Poll::Ready(None);
-        };
-        match inner.poll_next_unpin(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Some(Ok(e))) => {
-                this.seen.push_ref(&e);
-                Poll::Ready(Some(Ok(e)))
+        loop {
+            if this.done {
+                return Poll::Ready(None);
             }
-            Poll::Ready(Some(Err(mut e))) => {
-                let verdict = failed(&this.router, &e).verdict;
-                this.finish(verdict);
-                this.inner = None;
-                if e.partial().is_none() && this.seen.has_content() {
-                    e = e.with_partial(this.seen.snapshot());
+            if this.resuming.is_some() {
+                if let Err(e) = ready!(this.poll_resume(cx)) {
+                    this.failing = Some(e);
                 }
-                Poll::Ready(Some(Err(e)))
             }
-            Poll::Ready(None) => {
+            if this.failing.is_some() {
+                if let Some(ev) = this.head.pop_front() {
+                    return Poll::Ready(Some(Ok(ev)));
+                }
+                this.done = true;
+                return Poll::Ready(this.failing.take().map(Err));
+            }
+            if let Some(e) = this.head.pop_front() {
+                let adjusted = if this.base.is_some() || this.trim_next {
+                    this.adjust(e)
+                } else {
+                    Some(e)
+                };
+                if let Some(e) = adjusted {
+                    this.seen.push_ref(&e);
+                    return Poll::Ready(Some(Ok(e)));
+                }
+                continue;
+            }
+            if this.ended {
                 this.finish(Verdict::Success);
                 this.inner = None;
-                Poll::Ready(None)
+                this.done = true;
+                return Poll::Ready(None);
+            }
+            let Some(inner) = this.inner.as_mut() else {
+                return Poll::Ready(None);
+            };
+            match ready!(inner.poll_next_unpin(cx)) {
+                Some(Ok(e)) => {
+                    let adjusted = if this.base.is_some() || this.trim_next {
+                        this.adjust(e)
+                    } else {
+                        Some(e)
+                    };
+                    if let Some(e) = adjusted {
+                        this.seen.push_ref(&e);
+                        return Poll::Ready(Some(Ok(e)));
+                    }
+                }
+                Some(Err(e)) => {
+                    this.failing = this.broken(e);
+                }
+                None => {
+                    this.finish(Verdict::Success);
+                    this.inner = None;
+                    this.done = true;
+                    return Poll::Ready(None);
+                }
             }
         }
     }

@@ -21,6 +21,7 @@ mod rerank;
 mod response;
 mod retry;
 pub mod schema;
+mod route;
 mod secret;
 mod speech;
 mod stream;
@@ -49,6 +50,7 @@ pub use request::{
 pub use rerank::{RerankRequest, RerankResponse, RerankResult};
 pub use response::{Alternative, ChatResponse, ResponseError, Warning};
 pub use retry::RetryPolicy;
+pub use route::{Route, RouteAttempt, ROUTE_KEY};
 pub use secret::{is_credential_header, Secret};
 pub use speech::{AudioFormat, SpeechRequest, SpeechResponse};
 pub use stream::{response_to_events, StreamEvent};

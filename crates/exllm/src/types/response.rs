@@ -62,6 +62,10 @@ pub struct ChatResponse {
     /// search results, timings, system fingerprint, ...
     #[serde(default, skip_serializing_if = "JsonMap::is_empty")]
     pub provider_meta: JsonMap,
+    /// How the router reached this answer: every attempt with its deployment, error kind and
+    /// latency (`None` for a call not made through a router).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route: Option<super::Route>,
     /// Settings the provider could not honour, and similar notices.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Warning>,

@@ -174,6 +174,12 @@ pub fn response_to_events(resp: &ChatResponse) -> Vec<StreamEvent> {
             .map(StreamEvent::Alternative),
     );
     out.extend(resp.service_tier.clone().map(StreamEvent::ServiceTier));
+    if let Some(route) = &resp.route {
+        out.push(StreamEvent::Metadata {
+            key: super::ROUTE_KEY.into(),
+            value: route.to_value(),
+        });
+    }
     for (key, value) in &resp.provider_meta {
         out.push(StreamEvent::Metadata {
             key: key.clone(),

@@ -19,5 +19,6 @@ pub use decoder::StreamDecoder;
 pub use errors::error_from_response;
 pub use framing::{Frame, Framer, Framing};
 pub use ndjson::NdjsonFramer;
+pub use rate_limit::{RateLimits, RATE_LIMITS_KEY};
 pub use signer::Signer;
 pub use sse::SseFramer;

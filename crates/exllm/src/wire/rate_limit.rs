@@ -40,6 +40,104 @@ pub(crate) fn reset_after(headers: &HeaderMap, body: &[u8]) -> Option<Duration> 
     exhausted.or(soonest).or_else(|| retry_delay(body))
 }
 
+/// The `provider_meta` key (and stream `Metadata` key) of the [`RateLimits`] a provider
+/// announced in the headers of a successful response.
+pub const RATE_LIMITS_KEY: &str = "exllm_rate_limits";
+
+/// A provider's rate limits as its response headers announce them (OpenAI-style
+/// `x-ratelimit-{limit,remaining,reset}-{requests,tokens}`, Anthropic's
+/// `anthropic-ratelimit-{requests,tokens}-{limit,remaining,reset}`). Each field is `None` when
+/// the provider did not say.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RateLimits {
+    /// Requests allowed per window (per minute for every provider that sends it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests_limit: Option<u64>,
+    /// Requests left in the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests_remaining: Option<u64>,
+    /// When the requests limit is whole again, in seconds from the response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests_reset_s: Option<f64>,
+    /// Tokens allowed per window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens_limit: Option<u64>,
+    /// Tokens left in the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens_remaining: Option<u64>,
+    /// When the tokens limit is whole again, in seconds from the response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens_reset_s: Option<f64>,
+}
+
+impl RateLimits {
+    /// The limits these headers announce, `None` when they announce none. One pass over the
+    /// headers (it runs on every successful response: no lookups, no allocation).
+    pub fn from_headers(headers: &HeaderMap) -> Option<RateLimits> {
+        // (limit, remaining, reset) of OpenAI's requests and tokens, Anthropic's requests,
+        // tokens and input tokens.
+        type Triple = (Option<u64>, Option<u64>, Option<f64>);
+        let mut o: [Triple; 2] = [(None, None, None); 2];
+        let mut a: [Triple; 3] = [(None, None, None); 3];
+        for (name, value) in headers {
+            let n = name.as_str();
+            let (openai, rest) = match n.strip_prefix("x-ratelimit-") {
+                Some(r) => (true, r),
+                None => match n.strip_prefix("anthropic-ratelimit-") {
+                    Some(r) => (false, r),
+                    None => continue,
+                },
+            };
+            let Ok(v) = value.to_str() else { continue };
+            let v = v.trim();
+            let (slot, field) = if openai {
+                let Some((field, what)) = rest.split_once('-') else {
+                    continue;
+                };
+                match what {
+                    "requests" => (&mut o[0], field),
+                    "tokens" => (&mut o[1], field),
+                    _ => continue,
+                }
+            } else {
+                let Some((what, field)) = rest.rsplit_once('-') else {
+                    continue;
+                };
+                match what {
+                    "requests" => (&mut a[0], field),
+                    "tokens" => (&mut a[1], field),
+                    "input-tokens" => (&mut a[2], field),
+                    _ => continue,
+                }
+            };
+            match field {
+                "limit" => slot.0 = v.parse().ok(),
+                "remaining" => slot.1 = v.parse().ok(),
+                "reset" if openai => slot.2 = go_duration(v).map(|d| d.as_secs_f64()),
+                "reset" => slot.2 = until(v).map(|d| d.as_secs_f64()),
+                _ => {}
+            }
+        }
+        let none: Triple = (None, None, None);
+        let (req, tok) = if o != [none; 2] {
+            (o[0], o[1])
+        } else {
+            // `tokens` is the most restrictive of Anthropic's token limits; older responses
+            // send only the input and output ones.
+            (a[0], if a[1] != none { a[1] } else { a[2] })
+        };
+        let r = RateLimits {
+            requests_limit: req.0,
+            requests_remaining: req.1,
+            requests_reset_s: req.2,
+            tokens_limit: tok.0,
+            tokens_remaining: tok.1,
+            tokens_reset_s: tok.2,
+        };
+        (r != RateLimits::default()).then_some(r)
+    }
+}
+
 /// `RetryInfo.retryDelay` (`"29s"`, `"1.5s"`) among a Google error's details.
 fn retry_delay(body: &[u8]) -> Option<Duration> {
     let v: Value = serde_json::from_slice(body).ok()?;
@@ -149,6 +247,53 @@ mod tests {
         assert!(
             d > Duration::from_secs(25) && d <= Duration::from_secs(30),
             "{d:?}"
+        );
+    }
+
+    #[test]
+    fn announced_limits_of_openai_and_anthropic() {
+        let h = headers(&[
+            ("x-ratelimit-limit-requests", "500"),
+            ("x-ratelimit-remaining-requests", "499"),
+            ("x-ratelimit-reset-requests", "120ms"),
+            ("x-ratelimit-limit-tokens", "30000"),
+            ("x-ratelimit-remaining-tokens", "29980"),
+            ("x-ratelimit-reset-tokens", "40ms"),
+        ]);
+        let r = RateLimits::from_headers(&h).unwrap();
+        assert_eq!(
+            (r.requests_limit, r.requests_remaining, r.tokens_limit),
+            (Some(500), Some(499), Some(30000))
+        );
+        assert_eq!(r.tokens_remaining, Some(29980));
+        assert!((r.requests_reset_s.unwrap() - 0.12).abs() < 1e-9);
+        let soon =
+            humantime::format_rfc3339(SystemTime::now() + Duration::from_secs(30)).to_string();
+        let h = headers(&[
+            ("anthropic-ratelimit-requests-limit", "50"),
+            ("anthropic-ratelimit-requests-remaining", "0"),
+            ("anthropic-ratelimit-requests-reset", &soon),
+            ("anthropic-ratelimit-input-tokens-limit", "40000"),
+            ("anthropic-ratelimit-input-tokens-remaining", "39000"),
+        ]);
+        let r = RateLimits::from_headers(&h).unwrap();
+        assert_eq!(
+            (r.requests_limit, r.requests_remaining),
+            (Some(50), Some(0))
+        );
+        assert_eq!(
+            (r.tokens_limit, r.tokens_remaining),
+            (Some(40000), Some(39000))
+        );
+        let reset = r.requests_reset_s.unwrap();
+        assert!(reset > 25.0 && reset <= 30.0, "{reset}");
+        assert_eq!(
+            RateLimits::from_headers(&headers(&[("x-other", "1")])),
+            None
+        );
+        assert_eq!(
+            RateLimits::from_headers(&headers(&[("x-ratelimit-limit-requests", "lots")])),
+            None
         );
     }
 
