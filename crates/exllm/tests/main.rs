@@ -32,6 +32,7 @@ mod errors;
 mod faults;
 mod fuzz_corpus;
 mod gemini;
+mod guardrails;
 mod images;
 mod limits;
 mod mock;
