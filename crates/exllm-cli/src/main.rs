@@ -4,6 +4,7 @@ mod catalog;
 mod chat;
 mod cost;
 mod embed;
+mod guardrails;
 mod health;
 mod image;
 mod local;

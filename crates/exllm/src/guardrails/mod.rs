@@ -47,7 +47,9 @@ mod vault;
 #[cfg(test)]
 mod tests;
 
-pub use config::GuardrailsConfig;
+pub use config::{
+    GuardrailsConfig, InjectionConfig, ModerationConfig, PiiConfig, RuleConfig, SecretsConfig,
+};
 pub use custom::{ClosureRule, RegexRule};
 pub use engine::{Guarded, Guardrails};
 pub use injection::Injection;
