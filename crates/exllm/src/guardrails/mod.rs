@@ -46,6 +46,8 @@ mod vault;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_props;
 
 pub use config::{
     GuardrailsConfig, InjectionConfig, ModerationConfig, PiiConfig, RuleConfig, SecretsConfig,
