@@ -56,8 +56,11 @@ static JWT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}")
         .expect("valid pattern")
 });
+// Runs of letters, digits and `+` only: `/`, `-` and `_` join the words of URL paths and
+// slugs (`/Politics/new-york-city-2025-...`), which mix case and digits like a key does; the
+// unprefixed keys this rule is for (Mistral's, Cohere's) are plain alphanumerics.
 static TOKEN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"[A-Za-z0-9+/_\-]+={0,2}").expect("valid pattern"));
+    LazyLock::new(|| Regex::new(r"[A-Za-z0-9+]+={0,2}").expect("valid pattern"));
 
 /// Credentials in requests and answers; blocked by default.
 #[derive(Debug, Clone, PartialEq)]

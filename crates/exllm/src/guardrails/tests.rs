@@ -219,6 +219,7 @@ fn provider_key_formats_are_secrets() {
         "a sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
         "uuid 123e4567-e89b-12d3-a456-426614174000",
         "internationalization-and-localization-guidelines",
+        "https://abcnews.go.com/Politics/new-york-city-2025-mayoral-election-results-mamdani/story?id=126345335",
         "eyJub3QiOiJhIGp3dCJ9.abcdefghijk.abcdefghijk", // header has no alg
     ] {
         assert_eq!(s.scan(benign, INPUT), vec![], "{benign}");
