@@ -4,6 +4,7 @@ mod catalog_dir;
 mod chat_input;
 mod cli;
 mod conventions;
+mod guardrails;
 mod repl_tty;
 mod routing;
 mod services;
