@@ -1,5 +1,6 @@
 //! Property tests of the guardrails: masking then restoring gives any text back, a stream
-//! split anywhere gives the whole text's result, and no blocked value shows in an error.
+//! split anywhere gives the whole text's result, no blocked value shows in an error; and the
+//! matches metric.
 
 use super::scan::scan_whole;
 use super::tests::{streamed, INPUT, OUTPUT};
@@ -77,4 +78,54 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn warn_and_mask_count_in_the_matches_metric() {
+    use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+    let rec = DebuggingRecorder::new();
+    let snap = rec.snapshotter();
+    let r: Vec<Arc<dyn Guardrail>> = vec![
+        Arc::new(Pii::default().with_input(Action::Warn)),
+        Arc::new(Secrets::default().with_input(Action::Mask)),
+    ];
+    let out = metrics::with_local_recorder(&rec, || {
+        scan_whole(
+            "a@b.io and AKIAIOSFODNN7EXAMPLE",
+            INPUT,
+            &r,
+            &mut Vault::new(),
+        )
+        .unwrap()
+    });
+    assert_eq!(out, "a@b.io and <AWS_ACCESS_KEY_1>");
+    let mut seen: Vec<(String, u64)> = snap
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .filter_map(|(key, _, _, v)| match v {
+            DebugValue::Counter(n) => {
+                let k = key.key();
+                let label = |name: &str| {
+                    k.labels()
+                        .find(|l| l.key() == name)
+                        .map(|l| l.value().to_owned())
+                        .unwrap_or_default()
+                };
+                Some((
+                    format!("{}:{}:{}", k.name(), label("rule"), label("action")),
+                    n,
+                ))
+            }
+            _ => None,
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("exllm.guardrail.matches:aws_access_key:mask".to_owned(), 1),
+            ("exllm.guardrail.matches:email:warn".to_owned(), 1),
+        ]
+    );
 }
