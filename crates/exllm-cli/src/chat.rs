@@ -68,6 +68,8 @@ pub struct ChatArgs {
     pub(crate) interactive: bool,
     #[command(flatten)]
     pub(crate) router: crate::router_config::RouterArg,
+    #[command(flatten)]
+    pub(crate) guard: crate::guardrails::GuardArgs,
 }
 
 pub(crate) fn default_model() -> Result<String, Error> {
@@ -175,6 +177,9 @@ pub(crate) fn client_for(args: &ChatArgs, model: &str) -> Result<Client, Error> 
 }
 
 pub async fn run(args: ChatArgs) -> u8 {
+    if args.guard.any() {
+        return guarded(args).await;
+    }
     if args.session.is_some() || args.interactive {
         return crate::session::chat(args).await;
     }
@@ -192,6 +197,28 @@ pub async fn run(args: ChatArgs) -> u8 {
         stream(&client, req, !args.json).await
     } else {
         client.chat(req).await
+    };
+    finish(result, &args, None)
+}
+
+/// A chat call with the guardrails of `--guardrails` / `--guard` around it.
+async fn guarded(args: ChatArgs) -> u8 {
+    let setup = crate::guardrails::check_supported(&args).and_then(|()| {
+        let (client, req) = setup(&args)?;
+        let rails = args.guard.load(&client)?;
+        Ok((client, req, rails))
+    });
+    let (client, req, rails) = match setup {
+        Ok(x) => x,
+        Err(e) => return output::report(&e, args.json),
+    };
+    let result = if args.stream {
+        match rails.chat_stream(req, |r| client.chat_stream(r)).await {
+            Ok(s) => print_stream(s, !args.json).await,
+            Err(e) => Err(e),
+        }
+    } else {
+        rails.chat(req, |r| client.chat(r)).await
     };
     finish(result, &args, None)
 }

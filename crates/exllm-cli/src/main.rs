@@ -9,6 +9,7 @@ mod chat;
 mod cost;
 mod embed;
 mod files;
+mod guardrails;
 mod health;
 mod image;
 mod local;

@@ -47,6 +47,9 @@ pub enum ErrorKind {
     /// The provider's circuit breaker is open after repeated failures: the call was not sent
     /// ([`Error::retry_after`] says when a probe will be let through).
     CircuitOpen,
+    /// A guardrail ([`crate::guardrails`]) blocked the request or the answer; the message and
+    /// [`Error::code`] name the rule, never the text it matched.
+    Guardrail,
 }
 
 impl ErrorKind {

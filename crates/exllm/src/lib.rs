@@ -53,7 +53,8 @@
 //! Imports run one way, each layer reaching only those before it:
 //! [`types`] (with [`Error`] and [`Collector`]) → [`wire`] → [`media`] → [`provider`] (pure
 //! codecs) → [`catalog`] → [`stream`] → [`transport`], [`cache`], [`telemetry`], [`recovery`]
-//! → [`client`] → [`structured`], [`session`], [`router`], [`ollama`], [`context`].
+//! → [`client`] → [`structured`], [`session`], [`router`], [`ollama`], [`context`],
+//! [`guardrails`].
 
 #![warn(missing_docs)]
 
@@ -64,6 +65,7 @@ pub mod client;
 mod collector;
 pub mod context;
 mod error;
+pub mod guardrails;
 pub mod media;
 pub mod ollama;
 pub mod provider;

@@ -36,6 +36,7 @@ mod faults;
 mod files_api;
 mod fuzz_corpus;
 mod gemini;
+mod guardrails;
 mod hosted;
 mod images;
 mod limits;

@@ -20,14 +20,14 @@
 
 mod stream;
 
-use super::encode::{dropped, settle};
 use super::common::{self, put};
+use super::encode::{dropped, settle};
 use super::{Api, Codec, Encoded, Endpoint, OpenAiChatCodec, StreamDecoder};
 use crate::error::{Error, ErrorKind, Result};
-use crate::wire::Framing;
 use crate::types::{
     ChatRequest, ChatResponse, FinishKind, FinishReason, JsonMap, Part, Role, Usage, Warning,
 };
+use crate::wire::Framing;
 use bytes::Bytes;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Deserialize;

@@ -11,8 +11,8 @@
 use super::common;
 use super::{Api, Codec, Encoded, Endpoint, ListedModel, OpenAiChatCodec, StreamDecoder};
 use crate::error::{Error, ErrorKind, Result};
-use crate::wire::Frame;
 use crate::types::{ChatRequest, ChatResponse, JsonMap, StreamEvent, Warning};
+use crate::wire::Frame;
 use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::Value;

@@ -3,9 +3,9 @@
 //! Cloud IAM). Both post a form and get `{"access_token", "expires_in"}` back, so one signer
 //! serves every such provider; only the form and how the client authenticates differ.
 
-use crate::wire::Signer;
 use crate::error::{Error, ErrorKind, Result};
 use crate::types::Secret;
+use crate::wire::Signer;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use serde::Deserialize;

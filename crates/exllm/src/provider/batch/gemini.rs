@@ -8,9 +8,9 @@ use super::files::time_of;
 use super::openai::line_error;
 use super::{bad_line, id_segment};
 use crate::error::{Error, Result};
-use crate::wire::errors::error_from_http;
 use crate::provider::{common, Api, Endpoint};
 use crate::types::{BatchApi, BatchCounts, BatchJob, BatchStatus, ChatRequest, ChatResponse};
+use crate::wire::errors::error_from_http;
 use bytes::Bytes;
 use serde_json::{json, Value};
 

@@ -5,9 +5,9 @@
 use super::files::time_of;
 use super::{bad_line, id_segment};
 use crate::error::{Error, Result};
-use crate::wire::errors::error_from_http;
 use crate::provider::{common, Api, Endpoint};
 use crate::types::{BatchApi, BatchCounts, BatchJob, BatchStatus, ChatRequest, ChatResponse};
+use crate::wire::errors::error_from_http;
 use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::value::RawValue;

@@ -188,7 +188,9 @@ fn responses_url_citations_whole_and_streamed() {
 #[test]
 fn gemini_grounding_whole_and_streamed() {
     let whole = GEMINI.decode(include_str!("../gemini/tests/fixtures/code_grounding.json"));
-    let streamed = GEMINI.stream(&sse(include_str!("../gemini/tests/fixtures/code_grounding.sse")));
+    let streamed = GEMINI.stream(&sse(include_str!(
+        "../gemini/tests/fixtures/code_grounding.sse"
+    )));
     let cited = [web(
         "https://vertexaisearch.cloud.google.com/grounding-api-redirect/exllm1",
         "example.org",

@@ -5,11 +5,11 @@
 
 use super::{finish, Details};
 use crate::error::Result;
-use crate::provider::decode::ended;
 use crate::provider::common;
+use crate::provider::decode::ended;
 use crate::provider::{Codec, OpenAiChatCodec, StreamDecoder};
-use crate::wire::Frame;
 use crate::types::{ResponseError, StreamEvent, Usage};
+use crate::wire::Frame;
 use serde::Deserialize;
 use serde_json::Value;
 

@@ -1,7 +1,7 @@
 use super::*;
 use crate::provider::test_support::{bearer, finish_of, settings, AsFrame, TestCodec};
-use crate::wire::Frame;
 use crate::types::{Message, StreamEvent};
+use crate::wire::Frame;
 use serde_json::json;
 
 fn endpoint() -> Endpoint {

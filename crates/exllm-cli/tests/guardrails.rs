@@ -1,0 +1,88 @@
+//! `exllm chat --guard` and `--guardrails FILE` as a user runs them, against the in-process
+//! mock (which echoes the prompt back): the echo comes back with the originals restored, a
+//! blocked prompt fails with the rule named and the value nowhere in the output.
+
+use std::process::{Command, Output};
+
+fn exllm(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_exllm"))
+        .args(args)
+        .env_remove("EXLLM_MODEL")
+        .env_remove("EXLLM_ROUTER_CONFIG")
+        .env("HOME", std::env::temp_dir().join("exllm-cli-test-home"))
+        .env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join("exllm-cli-test-home"),
+        )
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn masked_values_come_back_whole_and_streamed() {
+    let prompt = "mail ann@example.com or call +44 20 7946 0958";
+    for stream in [false, true] {
+        let mut args = vec![
+            "chat",
+            "-m",
+            "mock/echo",
+            "--guard",
+            "pii,secrets,injection",
+        ];
+        if stream {
+            args.push("--stream");
+        }
+        args.push(prompt);
+        let out = exllm(&args);
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), prompt);
+    }
+}
+
+#[test]
+fn a_blocked_prompt_names_the_rule_not_the_value() {
+    let key = "AKIAIOSFODNN7EXAMPLE";
+    let out = exllm(&[
+        "chat",
+        "-m",
+        "mock/echo",
+        "--guard",
+        "secrets",
+        &format!("my key {key}"),
+    ]);
+    assert!(!out.status.success());
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(all.contains("aws_access_key"), "{all}");
+    assert!(!all.contains(key), "{all}");
+
+    let dir = std::env::temp_dir().join(format!("exllm-cli-guardrails-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("g.toml");
+    std::fs::write(
+        &file,
+        "[guardrails]\npii = { kinds = [\"email\"], input = \"block\" }\n",
+    )
+    .unwrap();
+    let out = exllm(&[
+        "chat",
+        "-m",
+        "mock/echo",
+        "--json",
+        "--guardrails",
+        file.to_str().unwrap(),
+        "to ann@example.com",
+    ]);
+    assert!(!out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["error"]["kind"], "Guardrail");
+    assert_eq!(v["error"]["code"], "email");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("ann@example.com"));
+
+    let out = exllm(&["chat", "-m", "mock/echo", "--guard", "nope", "x"]);
+    assert!(!out.status.success());
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -1,0 +1,206 @@
+//! Credentials: the documented key formats of the providers exllm speaks to (OpenAI and the
+//! many `sk-` keys, Anthropic, Google, Groq, xAI, Hugging Face, Replicate, Perplexity,
+//! Cerebras, Fireworks, NVIDIA, Jina, Voyage), AWS access keys, GitHub and Slack tokens,
+//! private-key blocks, JWTs (whose header must decode to JSON naming an `alg`), and — for
+//! keys with no prefix, such as Mistral's and Cohere's — strings of high Shannon entropy.
+
+use super::validate::entropy;
+use super::{Action, Finding, Guardrail, Scope, Stage};
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// Known key formats: rule name and pattern. Earlier rows win a tie on the same span.
+const FORMATS: &[(&str, &str)] = &[
+    ("anthropic_key", r"\bsk-ant-[A-Za-z0-9_\-]{32,}"),
+    (
+        "openai_key",
+        r"\bsk-(?:proj-|svcacct-|admin-|or-v1-)?[A-Za-z0-9_\-]{20,}",
+    ),
+    ("google_api_key", r"\bAIza[0-9A-Za-z_\-]{35}"),
+    ("groq_key", r"\bgsk_[A-Za-z0-9]{40,}"),
+    ("xai_key", r"\bxai-[A-Za-z0-9]{40,}"),
+    ("huggingface_token", r"\bhf_[A-Za-z0-9]{30,}"),
+    ("replicate_token", r"\br8_[A-Za-z0-9]{30,}"),
+    ("perplexity_key", r"\bpplx-[A-Za-z0-9]{40,}"),
+    ("cerebras_key", r"\bcsk-[A-Za-z0-9]{40,}"),
+    ("fireworks_key", r"\bfw_[A-Za-z0-9]{20,}"),
+    ("nvidia_key", r"\bnvapi-[A-Za-z0-9_\-]{40,}"),
+    ("jina_key", r"\bjina_[A-Za-z0-9_\-]{40,}"),
+    ("voyage_key", r"\bpa-[A-Za-z0-9_\-]{40,}"),
+    ("aws_access_key", r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b"),
+    (
+        "aws_secret_key",
+        r"(?i:aws_?secret_?access_?key)[\x22']?\s*[:=]\s*[\x22']?[A-Za-z0-9/+]{40}\b",
+    ),
+    (
+        "github_token",
+        r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,}",
+    ),
+    ("github_token", r"\bgithub_pat_[A-Za-z0-9_]{50,}"),
+    ("slack_token", r"\bxox[baprs]-[A-Za-z0-9\-]{10,}"),
+    (
+        "private_key",
+        // An unterminated block runs to the end of the text: a stream holds it back until
+        // its end arrives.
+        r"-----BEGIN[A-Z ]{0,24} PRIVATE KEY(?: BLOCK)?-----(?s:.*?)(?:-----END[A-Z ]{0,24} PRIVATE KEY(?: BLOCK)?-----|\z)",
+    ),
+];
+
+static COMPILED: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
+    FORMATS
+        .iter()
+        .map(|(name, p)| (*name, Regex::new(p).expect("valid pattern")))
+        .collect()
+});
+static JWT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}")
+        .expect("valid pattern")
+});
+// Runs of letters, digits and `+` only: `/`, `-` and `_` join the words of URL paths and
+// slugs (`/Politics/new-york-city-2025-...`), which mix case and digits like a key does; the
+// unprefixed keys this rule is for (Mistral's, Cohere's) are plain alphanumerics.
+static TOKEN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[A-Za-z0-9+]+={0,2}").expect("valid pattern"));
+
+/// Credentials in requests and answers; blocked by default.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Secrets {
+    /// What to do with a credential in the request.
+    pub input: Action,
+    /// What to do with a credential in the answer.
+    pub output: Action,
+    /// Look for high-entropy strings besides the known formats.
+    pub entropy: bool,
+    /// The Shannon entropy, in bits per character, from which a string counts as a secret.
+    pub entropy_threshold: f64,
+    /// The shortest string the entropy rule considers.
+    pub min_length: usize,
+}
+
+impl Default for Secrets {
+    fn default() -> Self {
+        Secrets {
+            input: Action::Block,
+            output: Action::Block,
+            entropy: true,
+            entropy_threshold: 4.0,
+            min_length: 24,
+        }
+    }
+}
+
+impl Secrets {
+    /// The action on requests.
+    pub fn with_input(mut self, action: Action) -> Self {
+        self.input = action;
+        self
+    }
+
+    /// The action on answers.
+    pub fn with_output(mut self, action: Action) -> Self {
+        self.output = action;
+        self
+    }
+
+    /// The entropy rule's threshold and shortest string.
+    pub fn with_entropy(mut self, threshold: f64, min_length: usize) -> Self {
+        self.entropy = true;
+        self.entropy_threshold = threshold;
+        self.min_length = min_length;
+        self
+    }
+}
+
+impl Guardrail for Secrets {
+    fn name(&self) -> &str {
+        "secrets"
+    }
+
+    fn scan(&self, text: &str, scope: Scope) -> Vec<Finding> {
+        let action = match scope.stage {
+            Stage::Input => self.input,
+            Stage::Output => self.output,
+        };
+        if action == Action::Allow {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        let mut push = |rule: &str, span| out.push(Finding::span(rule, label(rule), span, action));
+        for (rule, re) in COMPILED.iter() {
+            for m in re.find_iter(text) {
+                push(rule, m.range());
+            }
+        }
+        for m in JWT.find_iter(text) {
+            if jwt_header(m.as_str()) {
+                push("jwt", m.range());
+            }
+        }
+        if self.entropy {
+            for m in TOKEN.find_iter(text) {
+                if self.high_entropy(m.as_str()) {
+                    push("high_entropy", m.range());
+                }
+            }
+        }
+        out
+    }
+
+    fn max_match_len(&self) -> usize {
+        256
+    }
+}
+
+impl Secrets {
+    /// A string long enough, mixing upper case, lower case and digits (so words, hex hashes
+    /// and UUIDs stay out), whose entropy reaches the threshold.
+    fn high_entropy(&self, s: &str) -> bool {
+        let b = s.as_bytes();
+        s.len() >= self.min_length
+            && b.iter().any(u8::is_ascii_uppercase)
+            && b.iter().any(u8::is_ascii_lowercase)
+            && b.iter().any(u8::is_ascii_digit)
+            && entropy(s) >= self.entropy_threshold
+    }
+}
+
+/// The placeholder label of a rule.
+fn label(rule: &str) -> String {
+    rule.to_ascii_uppercase()
+}
+
+/// Whether a JWT's first part decodes to a JSON object naming an `alg`.
+fn jwt_header(token: &str) -> bool {
+    let header = token.split('.').next().unwrap_or("");
+    let Some(bytes) = base64url(header) else {
+        return false;
+    };
+    matches!(
+        serde_json::from_slice::<serde_json::Value>(&bytes),
+        Ok(serde_json::Value::Object(m)) if m.contains_key("alg")
+    )
+}
+
+/// Decodes unpadded base64 or base64url.
+pub(crate) fn base64url(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in s.trim_end_matches('=').bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' | b'+' => 62,
+            b'_' | b'/' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
