@@ -275,7 +275,7 @@ fn push_message(c: &mut Collector, m: ChoiceMessage) {
     if let Some(r) = m.refusal {
         c.push(StreamEvent::RefusalDelta(r));
     }
-    citations::events(m.annotations.as_ref()).for_each(|e| c.push(e));
+    citations::events(m.annotations.as_deref()).for_each(|e| c.push(e));
     for call in m.tool_calls.unwrap_or_default() {
         let f = call.function.unwrap_or_default();
         c.push(StreamEvent::ToolCall(ToolCall {
@@ -359,8 +359,9 @@ struct Envelope<'a, C> {
     /// Groq streams put usage here.
     #[serde(default, borrow)]
     x_groq: Option<XGroq<'a>>,
+    /// Boxed: rare, and inline it made every chunk's envelope larger to move.
     #[serde(default)]
-    error: Option<Value>,
+    error: Option<Box<Value>>,
     /// The tier that served the request (OpenAI, Groq); streams repeat it in every chunk.
     #[serde(default, borrow)]
     service_tier: Option<Cow<'a, str>>,
@@ -434,8 +435,9 @@ struct ChoiceMessage {
     #[serde(default)]
     tool_calls: Option<Vec<WireToolCall>>,
     /// `url_citation` annotations (web search).
+    /// Boxed: rare, and a `Value` inline made every delta of every stream larger to move.
     #[serde(default)]
-    annotations: Option<Value>,
+    annotations: Option<Box<Value>>,
 }
 
 /// `content`: a string or a list of parts. Deserialised by hand: `#[serde(untagged)]` would

@@ -8,8 +8,10 @@ use crate::provider::decode::{ended, Latest};
 struct ChunkChoice<'a> {
     #[serde(default)]
     index: u32,
+    /// Boxed: a delta is a large struct, and serde moves each value it builds into its
+    /// `Option`, the choice and the choices' `Vec` in turn, a `memcpy` call per move per chunk.
     #[serde(default)]
-    delta: Option<ChoiceMessage>,
+    delta: Option<Box<ChoiceMessage>>,
     #[serde(default, borrow)]
     finish_reason: Option<Cow<'a, str>>,
     /// Unparsed: most chunks carry `null`, and a `Value` field made every choice a larger
@@ -191,7 +193,7 @@ fn delta_events(d: &mut ChoiceMessage, out: &mut Vec<StreamEvent>) {
     if let Some(r) = d.refusal.take().filter(|r| !r.is_empty()) {
         out.push(StreamEvent::RefusalDelta(r));
     }
-    out.extend(citations::events(d.annotations.as_ref()));
+    out.extend(citations::events(d.annotations.as_deref()));
     for call in d.tool_calls.take().unwrap_or_default() {
         let index = call.index.unwrap_or(0);
         let f = call.function.unwrap_or_default();
