@@ -96,6 +96,8 @@ fi
 
 elapsed=$(( $(date +%s) - start ))
 lock_version() { awk -v n="$1" '$0 == "name = \"" n "\"" {getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock; }
+# The reqwest exllm and the raw floor are built on (the peers may bring an older one of their own).
+exllm_reqwest() { cargo tree -q -p exllm -e normal --depth 1 -i reqwest 2>/dev/null | awk 'NR==1 {print $2; exit}' | tr -d v; }
 cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
 section=$(cat <<MD
 <!-- exllm-bench:begin -->
@@ -103,7 +105,7 @@ section=$(cat <<MD
 
 Measured $(date -u '+%Y-%m-%d %H:%M UTC') with \`bench/run.sh $*\` (took ${elapsed} s).
 Machine: $(nproc) CPUs ($cpu), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo),
-$(uname -sr), $(rustc --version). Crates: exllm $(lock_version exllm), reqwest $(lock_version reqwest),
+$(uname -sr), $(rustc --version). Crates: exllm $(lock_version exllm), reqwest $(exllm_reqwest) (exllm and the raw floor),
 hyper $(lock_version hyper), async-openai $(lock_version async-openai), genai $(lock_version genai).
 $( [ "$python" = 1 ] && "$out/venv/bin/python" -c 'import importlib.metadata as m, sys; print("Python SDKs: openai %s, litellm %s (Python %s)." % (m.version("openai"), m.version("litellm"), sys.version.split()[0]))' )
 The machine is shared with other builds, so absolute figures move between runs; the ratios are
