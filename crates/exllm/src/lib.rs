@@ -50,11 +50,12 @@
 //!
 //! ## Layers
 //!
-//! Imports run one way, each layer reaching only those before it:
-//! [`types`] (with [`Error`] and [`Collector`]) → [`wire`] → [`media`] → [`provider`] (pure
-//! codecs) → [`catalog`] → [`stream`] → [`transport`], [`cache`], [`telemetry`], [`recovery`]
-//! → [`client`] → [`structured`], [`session`], [`router`], [`ollama`], [`context`],
-//! [`guardrails`].
+//! Imports run one way, each layer reaching only those before it (`scripts/layer-check`
+//! enforces it): [`types`] (with [`Error`] and [`Collector`]) → [`wire`] → [`media`] →
+//! [`provider`] (pure codecs) beside [`transport`] (HTTP; neither knows the other) →
+//! [`catalog`] → [`stream`] → [`cache`], [`telemetry`], [`recovery`] → [`client`] →
+//! [`structured`], [`session`], [`router`], [`ollama`], [`batch`], [`guardrails`] (with
+//! [`tokens`] and [`context`] as helpers below the features).
 
 #![warn(missing_docs)]
 

@@ -125,7 +125,7 @@ impl Router {
                         verdict: Verdict::Success,
                     });
                     // After the reconciliation: what the provider says is left has the last word.
-                    self.learn(i, resp.provider_meta.get(crate::provider::RATE_LIMITS_KEY));
+                    self.learn(i, resp.provider_meta.get(crate::wire::RATE_LIMITS_KEY));
                     let a = attempt(plan, self, i, t0, None);
                     plan.route.attempts.push(a);
                     resp.route = Some(std::mem::take(&mut plan.route));

@@ -79,7 +79,7 @@ impl Router {
                     ),
                     verdict: Verdict::Success,
                 });
-                self.learn(i, resp.provider_meta.get(crate::provider::RATE_LIMITS_KEY));
+                self.learn(i, resp.provider_meta.get(crate::wire::RATE_LIMITS_KEY));
                 Ok(took)
             }
             Err(e) => {

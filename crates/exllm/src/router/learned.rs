@@ -4,7 +4,7 @@
 //! ([`super::RouterState::observe`]), so the token buckets follow the provider's own count.
 
 use super::{Router, Slot};
-use crate::provider::{RateLimits, RATE_LIMITS_KEY};
+use crate::wire::{RateLimits, RATE_LIMITS_KEY};
 use crate::types::StreamEvent;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 

@@ -6,7 +6,7 @@ use super::state::{
     Admission, DeploymentStats, Refusal, Reservation, RouterState, Settlement, Verdict,
 };
 use crate::catalog::BudgetAction;
-use crate::provider::RateLimits;
+use crate::wire::RateLimits;
 use crate::transport::{Breaker, BreakerPolicy, BreakerState};
 use futures_util::future::BoxFuture;
 use std::collections::{HashMap, VecDeque};

@@ -141,7 +141,7 @@ pub trait RouterState: Send + Sync + 'static {
     /// state may lower its buckets to what the provider says is left (other clients share
     /// the provider's quota) and hold the next call until the announced reset when nothing
     /// is left. Must not block. The default ignores it.
-    fn observe(&self, deployment: &str, limits: &crate::provider::RateLimits) {
+    fn observe(&self, deployment: &str, limits: &crate::wire::RateLimits) {
         let _ = (deployment, limits);
     }
     /// Waits until what `settle` sent off the request's path has reached the store (a

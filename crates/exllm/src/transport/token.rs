@@ -174,7 +174,7 @@ impl TokenAuth {
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.as_str()))
                 .collect();
-            return Err(crate::provider::error_from_response(
+            return Err(crate::wire::error_from_response(
                 &self.provider,
                 status,
                 &headers,
