@@ -3,6 +3,8 @@
 //! `redis_port`) hold one RPM limit between them, and a config that fails closed refuses
 //! calls within its timeout when Redis does not answer.
 
+#![cfg(feature = "redis")]
+
 use crate::router::ok;
 use crate::support::redis::Redis;
 use crate::support::{TestServer, KEY};
