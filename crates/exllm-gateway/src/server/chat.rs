@@ -60,15 +60,10 @@ pub async fn chat<F: Format>(
     };
     let timeout = gw.limits().timeout;
     if !inbound.stream {
-        let answer = match tokio::time::timeout(timeout, backend.chat(inbound.request)).await {
-            Ok(Ok(r)) => r,
-            Ok(Err(err)) => {
-                let e = api_error(&err);
-                record(&gw, &name, t0, Err(&e), None, None);
-                return error_response::<F>(&e);
-            }
-            Err(_) => {
-                let e = timed_out();
+        let answer = tokio::time::timeout(timeout, backend.chat(inbound.request)).await;
+        let answer = match in_time(answer) {
+            Ok(r) => r,
+            Err(e) => {
                 record(&gw, &name, t0, Err(&e), None, None);
                 return error_response::<F>(&e);
             }
@@ -105,15 +100,9 @@ pub async fn chat<F: Format>(
     }
     let deadline = tokio::time::Instant::now() + timeout;
     let started = tokio::time::timeout_at(deadline, open(&backend, inbound.request.clone())).await;
-    let stream = match started {
-        Ok(Ok(s)) => s,
-        Ok(Err(err)) => {
-            let e = api_error(&err);
-            record(&gw, &name, t0, Err(&e), None, None);
-            return error_response::<F>(&e);
-        }
-        Err(_) => {
-            let e = timed_out();
+    let stream = match in_time(started) {
+        Ok(s) => s,
+        Err(e) => {
             record(&gw, &name, t0, Err(&e), None, None);
             return error_response::<F>(&e);
         }
@@ -145,6 +134,14 @@ pub async fn chat<F: Format>(
 
 async fn open(backend: &Backend, req: exllm::ChatRequest) -> exllm::Result<ChatStream> {
     backend.chat_stream(req).await
+}
+
+/// What the backend answered before the timeout, or the error to send instead.
+fn in_time<T>(r: Result<exllm::Result<T>, tokio::time::error::Elapsed>) -> Result<T, ApiError> {
+    match r {
+        Ok(r) => r.map_err(|err| api_error(&err)),
+        Err(_) => Err(timed_out()),
+    }
 }
 
 fn timed_out() -> ApiError {

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 pub(crate) mod calls;
 mod request;
-pub(crate) use request::{number, string, text_at, uint};
+pub(crate) use request::{inbound, number, string, text_at, uint};
 mod response;
 mod stream;
 

@@ -37,6 +37,19 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
 }
 
+impl ApiError {
+    /// The error a backend reported inside its stream (not a complete answer), as a
+    /// format's stream ends with it: status 500, of the format's server-side `kind`.
+    pub(crate) fn in_stream(kind: &'static str, message: String) -> Self {
+        ApiError {
+            status: 500,
+            kind,
+            message,
+            retry_after: None,
+        }
+    }
+}
+
 /// Incremental encoder of one streamed answer in a caller's format. The server calls
 /// [`StreamEncoder::event`] for each event in order, then exactly one of
 /// [`StreamEncoder::finish`] (the stream ended cleanly) or [`StreamEncoder::error`] (it broke):

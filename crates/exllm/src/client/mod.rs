@@ -18,7 +18,7 @@ pub use crate::stream::{ChatStream, DEFAULT_MAX_COLLECTED_BYTES};
 pub use builder::{ClientBuilder, ProviderConfig};
 pub use http_backend::{HttpBackend, RETRIES};
 pub use mock::MockProvider;
-pub(crate) use recover::offset as offset_usage;
+pub(crate) use recover::continued;
 pub use recover::RESUMED_FROM;
 pub use speech_stream::SpeechStream;
 pub(crate) use tools::tally;

@@ -135,6 +135,31 @@ impl Client {
     }
 }
 
+/// An event of a continued stream as its caller sees it: usage counts what the segments
+/// before it used (`base`), and while `trim_next` the whitespace a prefill dropped is not
+/// repeated (a delta that was only that whitespace is `None`). Anything else passes as it is.
+pub(crate) fn continued(
+    event: StreamEvent,
+    base: Option<&Usage>,
+    trim_next: &mut bool,
+) -> Option<StreamEvent> {
+    match event {
+        StreamEvent::Usage(u) => Some(match base {
+            Some(b) => StreamEvent::usage(offset(*u, b)),
+            None => StreamEvent::Usage(u),
+        }),
+        StreamEvent::TextDelta(t) if *trim_next => {
+            let t = t.trim_start();
+            if t.is_empty() {
+                return None;
+            }
+            *trim_next = false;
+            Some(StreamEvent::TextDelta(t.to_owned()))
+        }
+        other => Some(other),
+    }
+}
+
 /// A continuation's usage report plus the broken segments' usage, field by field: a field
 /// the report leaves out stays out (a later report of it must not be overwritten).
 pub(crate) fn offset(mut u: Usage, base: &Usage) -> Usage {
@@ -272,21 +297,7 @@ impl Recovering {
     /// Usage of a continuation counts the broken segments too; the whitespace a prefill
     /// dropped is not repeated.
     fn adjust(&mut self, event: StreamEvent) -> Option<StreamEvent> {
-        match event {
-            StreamEvent::Usage(u) => Some(StreamEvent::usage(match &self.base {
-                Some(b) => offset(*u, b),
-                None => *u,
-            })),
-            StreamEvent::TextDelta(t) if self.trim_next => {
-                let t = t.trim_start();
-                if t.is_empty() {
-                    return None;
-                }
-                self.trim_next = false;
-                Some(StreamEvent::TextDelta(t.to_owned()))
-            }
-            other => Some(other),
-        }
+        continued(event, self.base.as_ref(), &mut self.trim_next)
     }
 
     /// Records the break; starts the continuation when auto-resume allows, else the error.

@@ -128,6 +128,18 @@ pub struct Scope {
     pub role: Role,
 }
 
+impl Scope {
+    /// Of a guardrail's action on requests (`input`) and on answers (`output`), the one for
+    /// this scope; `None` when that is [`Action::Allow`] (nothing to scan for).
+    pub(crate) fn action(self, input: Action, output: Action) -> Option<Action> {
+        let action = match self.stage {
+            Stage::Input => input,
+            Stage::Output => output,
+        };
+        (action != Action::Allow).then_some(action)
+    }
+}
+
 /// One match of a guardrail.
 #[derive(Clone, PartialEq)]
 pub struct Finding {

@@ -5,7 +5,7 @@
 //! dates and version strings are not taken for personal data.
 
 use super::validate;
-use super::{Action, Finding, Guardrail, Scope, Stage};
+use super::{Action, Finding, Guardrail, Scope};
 use regex::Regex;
 use std::ops::Range;
 use std::sync::LazyLock;
@@ -131,13 +131,9 @@ impl Guardrail for Pii {
     }
 
     fn scan(&self, text: &str, scope: Scope) -> Vec<Finding> {
-        let action = match scope.stage {
-            Stage::Input => self.input,
-            Stage::Output => self.output,
-        };
-        if action == Action::Allow {
+        let Some(action) = scope.action(self.input, self.output) else {
             return Vec::new();
-        }
+        };
         let mut out = Vec::new();
         for &kind in &self.kinds {
             for span in kind.find(text) {

@@ -5,7 +5,7 @@
 //! keys with no prefix, such as Mistral's and Cohere's — strings of high Shannon entropy.
 
 use super::validate::entropy;
-use super::{Action, Finding, Guardrail, Scope, Stage};
+use super::{Action, Finding, Guardrail, Scope};
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -117,13 +117,9 @@ impl Guardrail for Secrets {
     }
 
     fn scan(&self, text: &str, scope: Scope) -> Vec<Finding> {
-        let action = match scope.stage {
-            Stage::Input => self.input,
-            Stage::Output => self.output,
-        };
-        if action == Action::Allow {
+        let Some(action) = scope.action(self.input, self.output) else {
             return Vec::new();
-        }
+        };
         let mut out = Vec::new();
         let mut push = |rule: &str, span| out.push(Finding::span(rule, label(rule), span, action));
         for (rule, re) in COMPILED.iter() {
@@ -181,26 +177,11 @@ fn jwt_header(token: &str) -> bool {
     )
 }
 
-/// Decodes unpadded base64 or base64url.
+/// Decodes base64 or base64url, padded or not, with nothing else in it (no white space).
 pub(crate) fn base64url(s: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for c in s.trim_end_matches('=').bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'-' | b'+' => 62,
-            b'_' | b'/' => 63,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
+    let body = s.trim_end_matches('=');
+    if body.bytes().any(|c| c == b'=' || c.is_ascii_whitespace()) {
+        return None;
     }
-    Some(out)
+    crate::media::base64::decode_prefix(body, usize::MAX)
 }

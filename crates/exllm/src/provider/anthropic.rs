@@ -6,7 +6,7 @@
 
 use super::citations;
 use super::common::{self, opt_str, put, str_at};
-use super::encode::{args_object, dropped, settle};
+use super::encode::{args_object, dropped, JsonBody};
 use super::{Api, Codec, Encoded, Endpoint, ListedModel, StreamDecoder};
 use crate::error::Result;
 use crate::types::{
@@ -53,10 +53,8 @@ impl Codec for AnthropicCodec {
         ep: &Endpoint,
         stream: bool,
     ) -> Result<Encoded> {
-        let mut warnings = Vec::new();
-        let mut body = JsonMap::new();
-        body.insert("model".into(), model.into());
-        let (system, messages) = encode_messages(&req.messages, &mut warnings);
+        let mut body = JsonBody::with_model(model);
+        let (system, messages) = encode_messages(&req.messages, &mut body.warnings);
         if !system.is_empty() {
             body.insert("system".into(), Value::Array(system));
         }
@@ -119,13 +117,7 @@ impl Codec for AnthropicCodec {
         if stream {
             body.insert("stream".into(), true.into());
         }
-        settle(
-            &mut body,
-            &mut warnings,
-            req,
-            ep,
-            self.unsupported_settings(),
-        );
+        body.settle(req, ep, self.unsupported_settings());
         let path = if ep.quirks.vertex {
             // Vertex names the model in the path and the API version in the body.
             body.remove("model");
@@ -139,9 +131,9 @@ impl Codec for AnthropicCodec {
         } else {
             "/messages".to_owned()
         };
-        let request = common::post_json(ep, &path, &Value::Object(body), stream)?;
-        let request = super::batch::files::with_files_beta(req, request);
-        Ok(Encoded { request, warnings })
+        let mut enc = body.send(ep, &path, common::accept(stream))?;
+        enc.request = super::batch::files::with_files_beta(req, enc.request);
+        Ok(enc)
     }
 
     fn decode(&self, body: &[u8]) -> Result<ChatResponse> {

@@ -5,7 +5,7 @@
 //! requires). Exception messages inside a stream end the answer with an error.
 
 use super::common::{self, put, str_at};
-use super::encode::{args_object, dropped, push_turn, settle};
+use super::encode::{args_object, dropped, push_turn, JsonBody};
 use super::{Api, Codec, Encoded, Endpoint, StreamDecoder};
 use crate::error::{Error, ErrorKind, Result};
 use crate::types::{
@@ -60,10 +60,9 @@ impl Codec for BedrockCodec {
         ep: &Endpoint,
         stream: bool,
     ) -> Result<Encoded> {
-        let mut warnings = Vec::new();
         let anthropic_model = model.contains("anthropic") || model.contains("claude");
-        let mut body = JsonMap::new();
-        let (system, messages) = encode_messages(req, &mut warnings);
+        let mut body = JsonBody::default();
+        let (system, messages) = encode_messages(req, &mut body.warnings);
         if !system.is_empty() {
             body.insert("system".into(), Value::Array(system));
         }
@@ -96,9 +95,9 @@ impl Codec for BedrockCodec {
                 Some(ToolChoice::Auto) => cfg["toolChoice"] = json!({"auto": {}}),
                 Some(ToolChoice::Required) => cfg["toolChoice"] = json!({"any": {}}),
                 Some(ToolChoice::Tool(name)) => cfg["toolChoice"] = json!({"tool": {"name": name}}),
-                Some(ToolChoice::None) => {
-                    warnings.push(Warning::unsupported("tool_choice none", &ep.provider))
-                }
+                Some(ToolChoice::None) => body
+                    .warnings
+                    .push(Warning::unsupported("tool_choice none", &ep.provider)),
                 _ => {}
             }
             body.insert("toolConfig".into(), cfg);
@@ -108,7 +107,8 @@ impl Codec for BedrockCodec {
             if anthropic_model {
                 extra.insert("top_k".into(), k.into());
             } else {
-                warnings.push(Warning::unsupported("top_k", &ep.provider));
+                body.warnings
+                    .push(Warning::unsupported("top_k", &ep.provider));
             }
         }
         if let Some(r) = req
@@ -123,7 +123,9 @@ impl Codec for BedrockCodec {
                         json!({"type": "enabled", "budget_tokens": b.max(1024)}),
                     );
                 }
-                _ => warnings.push(Warning::unsupported("reasoning", &ep.provider)),
+                _ => body
+                    .warnings
+                    .push(Warning::unsupported("reasoning", &ep.provider)),
             }
         }
         if !extra.is_empty() {
@@ -132,13 +134,6 @@ impl Codec for BedrockCodec {
         if let Some(tier) = &req.service_tier {
             body.insert("serviceTier".into(), json!({ "type": tier }));
         }
-        settle(
-            &mut body,
-            &mut warnings,
-            req,
-            ep,
-            self.unsupported_settings(),
-        );
         let id = path_id(model);
         let (path, accept) = if stream {
             (
@@ -148,8 +143,7 @@ impl Codec for BedrockCodec {
         } else {
             (format!("/model/{id}/converse"), "application/json")
         };
-        let request = common::post_json_accepting(ep, &path, &Value::Object(body), accept)?;
-        Ok(Encoded { request, warnings })
+        body.finish(req, ep, self.unsupported_settings(), &path, accept)
     }
 
     fn decode(&self, body: &[u8]) -> Result<ChatResponse> {

@@ -5,13 +5,12 @@
 
 use super::common::{self, data_url, put};
 use super::decode::{ended, event, index_field, str_field};
-use super::encode::{dropped, function_tools, settle};
+use super::encode::{dropped, function_tools, JsonBody};
 use super::{Api, Codec, Encoded, Endpoint, StreamDecoder};
 use crate::error::Result;
 use crate::types::{
-    ChatRequest, ChatResponse, FinishKind, FinishReason, JsonMap, MediaSource, Part,
-    ReasoningEffort, ResponseError, ResponseFormat, Role, StreamEvent, ToolCall, ToolChoice, Usage,
-    Warning,
+    ChatRequest, ChatResponse, FinishKind, FinishReason, MediaSource, Part, ReasoningEffort,
+    ResponseError, ResponseFormat, Role, StreamEvent, ToolCall, ToolChoice, Usage, Warning,
 };
 use crate::wire::Frame;
 use crate::Collector;
@@ -45,13 +44,9 @@ impl Codec for CohereCodec {
         ep: &Endpoint,
         stream: bool,
     ) -> Result<Encoded> {
-        let mut warnings = Vec::new();
-        let mut body = JsonMap::new();
-        body.insert("model".into(), model.into());
-        body.insert(
-            "messages".into(),
-            Value::Array(encode_messages(req, &mut warnings)),
-        );
+        let mut body = JsonBody::with_model(model);
+        let messages = encode_messages(req, &mut body.warnings);
+        body.insert("messages".into(), Value::Array(messages));
         if !req.tools.is_empty() {
             body.insert("tools".into(), function_tools(&req.tools, false));
             if req.tools.iter().any(|t| t.strict == Some(true)) {
@@ -62,7 +57,7 @@ impl Codec for CohereCodec {
             Some(ToolChoice::Required) => Some("REQUIRED"),
             Some(ToolChoice::None) => Some("NONE"),
             Some(ToolChoice::Tool(_)) => {
-                warnings.push(Warning {
+                body.warnings.push(Warning {
                     setting: Some("tool_choice".into()),
                     message: "Cohere cannot force one named tool; sent as REQUIRED".into(),
                 });
@@ -106,15 +101,8 @@ impl Codec for CohereCodec {
         if stream {
             body.insert("stream".into(), true.into());
         }
-        settle(
-            &mut body,
-            &mut warnings,
-            req,
-            ep,
-            self.unsupported_settings(),
-        );
-        let request = common::post_json(ep, "/chat", &Value::Object(body), stream)?;
-        Ok(Encoded { request, warnings })
+        let accept = common::accept(stream);
+        body.finish(req, ep, self.unsupported_settings(), "/chat", accept)
     }
 
     fn decode(&self, body: &[u8]) -> Result<ChatResponse> {

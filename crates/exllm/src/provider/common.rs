@@ -142,12 +142,16 @@ pub(crate) fn post_json(
     body: &impl serde::Serialize,
     stream: bool,
 ) -> Result<http::Request<Bytes>> {
-    post_json_accepting(
-        ep,
-        path,
-        body,
-        if stream { "text/event-stream" } else { JSON },
-    )
+    post_json_accepting(ep, path, body, accept(stream))
+}
+
+/// What a JSON `POST` accepts: server-sent events for a stream, JSON otherwise.
+pub(crate) fn accept(stream: bool) -> &'static str {
+    if stream {
+        "text/event-stream"
+    } else {
+        JSON
+    }
 }
 
 /// A JSON `POST` that accepts `accept`.
@@ -180,8 +184,15 @@ pub(crate) fn post_bytes(
     Ok(r)
 }
 
+/// Another codec's encoded JSON body read back as a map, for a codec that adapts it.
+pub(crate) fn body_map(body: &[u8]) -> Result<crate::types::JsonMap> {
+    serde_json::from_slice(body).map_err(|e| {
+        Error::new(ErrorKind::InvalidInput, "cannot encode the request").with_source(e)
+    })
+}
+
 /// The JSON text of a request body.
-fn json_bytes(body: &impl serde::Serialize) -> Result<Bytes> {
+pub(crate) fn json_bytes(body: &impl serde::Serialize) -> Result<Bytes> {
     // Most bodies fit: growing the buffer from empty reallocated it again and again per call.
     let mut bytes = Vec::with_capacity(512);
     serde_json::to_writer(&mut bytes, body).map_err(|e| {

@@ -2,8 +2,9 @@
 //! provider cannot take, tool-call arguments as objects, merging consecutive turns of one role,
 //! and finding the tool a result answers.
 
-use super::common::merge_options;
-use super::Endpoint;
+use super::common::{merge_options, post_json_accepting};
+use super::{Encoded, Endpoint};
+use crate::error::Result;
 use crate::types::{ChatRequest, JsonMap, Message, Part, ResponseFormat, Tool, ToolCall, Warning};
 use serde_json::{json, Value};
 
@@ -99,6 +100,67 @@ pub(crate) fn settle(
         }
     }
     merge_options(body, &req.provider_options);
+}
+
+/// A JSON chat body being built and the warnings met on the way: what every JSON chat codec's
+/// `encode` starts from and ends with, so a codec spends its lines on its own wire shape.
+/// It reads and writes as the [`JsonMap`] it holds.
+#[derive(Default)]
+pub(crate) struct JsonBody {
+    /// The body so far.
+    pub(crate) map: JsonMap,
+    /// What the codec could not send as asked.
+    pub(crate) warnings: Vec<Warning>,
+}
+
+impl JsonBody {
+    /// A body that names `model`, as most APIs want first.
+    pub(crate) fn with_model(model: &str) -> Self {
+        let mut b = Self::default();
+        b.map.insert("model".into(), model.into());
+        b
+    }
+
+    /// [`settle`]s the body: warnings for the `unsupported` settings `req` sets, then the
+    /// caller's `provider_options` merged over it.
+    pub(crate) fn settle(&mut self, req: &ChatRequest, ep: &Endpoint, unsupported: &[&str]) {
+        settle(&mut self.map, &mut self.warnings, req, ep, unsupported);
+    }
+
+    /// The body `POST`ed as JSON to `path`, accepting `accept` (see [`super::common::accept`]).
+    pub(crate) fn send(self, ep: &Endpoint, path: &str, accept: &'static str) -> Result<Encoded> {
+        let request = post_json_accepting(ep, path, &Value::Object(self.map), accept)?;
+        Ok(Encoded {
+            request,
+            warnings: self.warnings,
+        })
+    }
+
+    /// [`Self::settle`], then [`Self::send`]: the usual end of a codec's `encode`.
+    pub(crate) fn finish(
+        mut self,
+        req: &ChatRequest,
+        ep: &Endpoint,
+        unsupported: &[&str],
+        path: &str,
+        accept: &'static str,
+    ) -> Result<Encoded> {
+        self.settle(req, ep, unsupported);
+        self.send(ep, path, accept)
+    }
+}
+
+impl std::ops::Deref for JsonBody {
+    type Target = JsonMap;
+    fn deref(&self) -> &JsonMap {
+        &self.map
+    }
+}
+
+impl std::ops::DerefMut for JsonBody {
+    fn deref_mut(&mut self) -> &mut JsonMap {
+        &mut self.map
+    }
 }
 
 /// The name of a part kind, for warnings.

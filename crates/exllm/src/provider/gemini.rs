@@ -5,7 +5,7 @@
 //! can be sent back. Every stream chunk is a whole response object with partial candidates.
 
 use super::common::{self, put};
-use super::encode::{args_object, dropped, push_turn, settle, tool_name};
+use super::encode::{args_object, dropped, push_turn, tool_name, JsonBody};
 use super::{Api, Codec, Encoded, Endpoint, ListedModel, StreamDecoder};
 use crate::error::Result;
 use crate::types::{
@@ -37,9 +37,8 @@ impl Codec for GeminiCodec {
         ep: &Endpoint,
         stream: bool,
     ) -> Result<Encoded> {
-        let mut warnings = Vec::new();
-        let mut body = JsonMap::new();
-        let (system, contents) = encode_contents(req, &mut warnings);
+        let mut body = JsonBody::default();
+        let (system, contents) = encode_contents(req, &mut body.warnings);
         if !system.is_empty() {
             body.insert("systemInstruction".into(), json!({"parts": system}));
         }
@@ -105,21 +104,14 @@ impl Codec for GeminiCodec {
         if !gen.is_empty() {
             body.insert("generationConfig".into(), Value::Object(gen));
         }
-        settle(
-            &mut body,
-            &mut warnings,
-            req,
-            ep,
-            self.unsupported_settings(),
-        );
         let model = model.strip_prefix("models/").unwrap_or(model);
         let path = if stream {
             format!("/models/{model}:streamGenerateContent?alt=sse")
         } else {
             format!("/models/{model}:generateContent")
         };
-        let request = common::post_json(ep, &path, &Value::Object(body), stream)?;
-        Ok(Encoded { request, warnings })
+        let accept = common::accept(stream);
+        body.finish(req, ep, self.unsupported_settings(), &path, accept)
     }
 
     fn decode(&self, body: &[u8]) -> Result<ChatResponse> {

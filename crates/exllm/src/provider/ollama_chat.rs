@@ -5,7 +5,7 @@
 
 use super::common::{self, put};
 use super::decode::ended;
-use super::encode::{args_object, dropped, function_tools, settle, tool_name};
+use super::encode::{args_object, dropped, function_tools, tool_name, JsonBody};
 use super::{Api, Codec, Encoded, Endpoint, ListedModel, StreamDecoder};
 use crate::error::Result;
 use crate::types::{
@@ -55,18 +55,15 @@ impl Codec for OllamaCodec {
         ep: &Endpoint,
         stream: bool,
     ) -> Result<Encoded> {
-        let mut warnings = Vec::new();
-        let mut body = JsonMap::new();
-        body.insert("model".into(), model.into());
-        body.insert(
-            "messages".into(),
-            Value::Array(encode_messages(req, &mut warnings)),
-        );
+        let mut body = JsonBody::with_model(model);
+        let messages = encode_messages(req, &mut body.warnings);
+        body.insert("messages".into(), Value::Array(messages));
         if !req.tools.is_empty() {
             body.insert("tools".into(), function_tools(&req.tools, true));
         }
         if req.tool_choice.is_some() {
-            warnings.push(Warning::unsupported("tool_choice", &ep.provider));
+            body.warnings
+                .push(Warning::unsupported("tool_choice", &ep.provider));
         }
         let mut options = JsonMap::new();
         put(&mut options, "temperature", req.temperature);
@@ -103,20 +100,12 @@ impl Codec for OllamaCodec {
         }
         // Ollama streams unless told not to.
         body.insert("stream".into(), stream.into());
-        settle(
-            &mut body,
-            &mut warnings,
-            req,
-            ep,
-            self.unsupported_settings(),
-        );
         let accept = if stream {
             "application/x-ndjson"
         } else {
             "application/json"
         };
-        let request = common::post_json_accepting(ep, "/api/chat", &Value::Object(body), accept)?;
-        Ok(Encoded { request, warnings })
+        body.finish(req, ep, self.unsupported_settings(), "/api/chat", accept)
     }
 
     fn decode(&self, body: &[u8]) -> Result<ChatResponse> {

@@ -6,7 +6,7 @@
 
 use super::citations;
 use super::common::{self, data_url, put, str_at};
-use super::encode::{dropped, openai_response_format, settle};
+use super::encode::{dropped, openai_response_format, JsonBody};
 use super::{Api, Codec, Encoded, Endpoint, StreamDecoder};
 use crate::error::Result;
 use crate::types::{
@@ -49,13 +49,9 @@ impl Codec for OpenAiResponsesCodec {
         ep: &Endpoint,
         stream: bool,
     ) -> Result<Encoded> {
-        let mut warnings = Vec::new();
-        let mut body = JsonMap::new();
-        body.insert("model".into(), model.into());
-        body.insert(
-            "input".into(),
-            Value::Array(encode_input(req, &mut warnings)),
-        );
+        let mut body = JsonBody::with_model(model);
+        let input = encode_input(req, &mut body.warnings);
+        body.insert("input".into(), Value::Array(input));
         if !req.tools.is_empty() {
             let tools = req
                 .tools
@@ -103,7 +99,7 @@ impl Codec for OpenAiResponsesCodec {
             put(&mut reasoning, "effort", r.effort.map(|e| e.as_str()));
             put(&mut reasoning, "summary", r.summary.clone());
             if r.budget_tokens.is_some() {
-                warnings.push(Warning::unsupported(
+                body.warnings.push(Warning::unsupported(
                     "reasoning.budget_tokens",
                     "the Responses API",
                 ));
@@ -115,15 +111,8 @@ impl Codec for OpenAiResponsesCodec {
         if stream {
             body.insert("stream".into(), true.into());
         }
-        settle(
-            &mut body,
-            &mut warnings,
-            req,
-            ep,
-            self.unsupported_settings(),
-        );
-        let request = common::post_json(ep, "/responses", &Value::Object(body), stream)?;
-        Ok(Encoded { request, warnings })
+        let accept = common::accept(stream);
+        body.finish(req, ep, self.unsupported_settings(), "/responses", accept)
     }
 
     fn decode(&self, body: &[u8]) -> Result<ChatResponse> {

@@ -25,7 +25,7 @@
 mod prediction;
 
 use super::common::{self, put};
-use super::encode::{dropped, settle};
+use super::encode::{dropped, JsonBody};
 use super::{unsupported, Api, Auth, Codec, Encoded, Endpoint, Step, StreamDecoder};
 use crate::error::{Error, ErrorKind, Result};
 use crate::types::{ChatRequest, ChatResponse, JsonMap, MediaSource, Part, Role, Warning};
@@ -75,30 +75,31 @@ impl Codec for ReplicateCodec {
         ep: &Endpoint,
         stream: bool,
     ) -> Result<Encoded> {
-        let mut warnings = Vec::new();
-        let mut input = encode_input(req, &mut warnings);
-        settle(
-            &mut input,
-            &mut warnings,
-            req,
-            ep,
-            self.unsupported_settings(),
-        );
+        let mut input = JsonBody::default();
+        input.map = encode_input(req, &mut input.warnings);
+        input.settle(req, ep, self.unsupported_settings());
         let (path, version) = target(model, ep)?;
-        let mut body = JsonMap::new();
+        let JsonBody {
+            map: input,
+            warnings,
+        } = input;
+        let mut body = JsonBody {
+            warnings,
+            ..JsonBody::default()
+        };
         if let Some(v) = version {
             body.insert("version".into(), v.into());
         }
         body.insert("input".into(), Value::Object(input));
-        let mut request = common::post_json(ep, &path, &Value::Object(body), false)?;
+        let mut enc = body.send(ep, &path, common::accept(false))?;
         // A whole answer waits on the server (up to its limit) instead of being polled at
         // once; a stream wants the prediction back at once, to open its stream URL.
         if !stream {
-            request
+            enc.request
                 .headers_mut()
                 .insert("prefer", HeaderValue::from_static("wait"));
         }
-        Ok(Encoded { request, warnings })
+        Ok(enc)
     }
 
     fn decode(&self, body: &[u8]) -> Result<ChatResponse> {

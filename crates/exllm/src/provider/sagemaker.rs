@@ -21,7 +21,7 @@
 mod stream;
 
 use super::common::{self, put};
-use super::encode::{dropped, settle};
+use super::encode::{dropped, JsonBody};
 use super::{Api, Codec, Encoded, Endpoint, OpenAiChatCodec, StreamDecoder};
 use crate::error::{Error, ErrorKind, Result};
 use crate::types::{
@@ -96,7 +96,7 @@ impl Codec for SageMakerCodec {
         ep: &Endpoint,
         stream: bool,
     ) -> Result<Encoded> {
-        let (mut body, warnings) = if self.messages {
+        let mut body = if self.messages {
             self.messages_body(req, ep, stream)?
         } else {
             self.tgi_body(req, ep, stream)
@@ -104,24 +104,20 @@ impl Codec for SageMakerCodec {
         if self.messages {
             body.remove("model");
         }
-        let mut request = common::post_json_accepting(
-            ep,
-            &path(model, stream),
-            &Value::Object(body),
-            "application/json",
-        )?;
+        let mut enc = body.send(ep, &path(model, stream), common::accept(false))?;
         if stream {
             // The container's stream format; the HTTP answer itself is an AWS event stream.
-            request.headers_mut().insert(
+            let headers = enc.request.headers_mut();
+            headers.insert(
                 "x-amzn-sagemaker-accept",
                 http::HeaderValue::from_static("application/json"),
             );
-            request.headers_mut().insert(
+            headers.insert(
                 http::header::ACCEPT,
                 http::HeaderValue::from_static("application/vnd.amazon.eventstream"),
             );
         }
-        Ok(Encoded { request, warnings })
+        Ok(enc)
     }
 
     fn decode(&self, body: &[u8]) -> Result<ChatResponse> {
@@ -146,12 +142,7 @@ impl Codec for SageMakerCodec {
 }
 
 impl SageMakerCodec {
-    fn messages_body(
-        &self,
-        req: &ChatRequest,
-        ep: &Endpoint,
-        stream: bool,
-    ) -> Result<(JsonMap, Vec<Warning>)> {
+    fn messages_body(&self, req: &ChatRequest, ep: &Endpoint, stream: bool) -> Result<JsonBody> {
         let mut req = req.clone();
         let mut warnings = Vec::new();
         for name in self.unsupported_settings() {
@@ -166,14 +157,12 @@ impl SageMakerCodec {
         }
         let enc = OpenAiChatCodec.encode(&req, "", ep, stream)?;
         warnings.extend(enc.warnings);
-        let body: JsonMap = serde_json::from_slice(enc.request.body()).map_err(|e| {
-            Error::new(ErrorKind::InvalidInput, "cannot encode the request").with_source(e)
-        })?;
-        Ok((body, warnings))
+        let map = common::body_map(enc.request.body())?;
+        Ok(JsonBody { map, warnings })
     }
 
-    fn tgi_body(&self, req: &ChatRequest, ep: &Endpoint, stream: bool) -> (JsonMap, Vec<Warning>) {
-        let mut warnings = Vec::new();
+    fn tgi_body(&self, req: &ChatRequest, ep: &Endpoint, stream: bool) -> JsonBody {
+        let mut body = JsonBody::default();
         let mut params = JsonMap::new();
         put(&mut params, "max_new_tokens", req.max_tokens);
         put(&mut params, "temperature", req.temperature);
@@ -183,20 +172,14 @@ impl SageMakerCodec {
         if !req.stop.is_empty() {
             params.insert("stop".into(), req.stop.clone().into());
         }
-        let mut body = JsonMap::new();
-        body.insert("inputs".into(), prompt(req, &mut warnings).into());
+        let prompt = prompt(req, &mut body.warnings);
+        body.insert("inputs".into(), prompt.into());
         body.insert("parameters".into(), Value::Object(params));
         if stream {
             body.insert("stream".into(), true.into());
         }
-        settle(
-            &mut body,
-            &mut warnings,
-            req,
-            ep,
-            self.unsupported_settings(),
-        );
-        (body, warnings)
+        body.settle(req, ep, self.unsupported_settings());
+        body
     }
 }
 

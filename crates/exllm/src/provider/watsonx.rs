@@ -11,7 +11,7 @@
 use super::common;
 use super::{Api, Codec, Encoded, Endpoint, ListedModel, OpenAiChatCodec, StreamDecoder};
 use crate::error::{Error, ErrorKind, Result};
-use crate::types::{ChatRequest, ChatResponse, JsonMap, StreamEvent, Warning};
+use crate::types::{ChatRequest, ChatResponse, StreamEvent, Warning};
 use crate::wire::Frame;
 use bytes::Bytes;
 use serde::Deserialize;
@@ -85,9 +85,7 @@ impl Codec for WatsonxCodec {
             mut warnings,
         } = OpenAiChatCodec.encode(req, model, &inner_ep, stream)?;
         let (mut parts, body) = request.into_parts();
-        let mut map: JsonMap = serde_json::from_slice(&body).map_err(|e| {
-            Error::new(ErrorKind::InvalidInput, "cannot encode the request").with_source(e)
-        })?;
+        let mut map = common::body_map(&body)?;
         if let Some(m) = map.remove("model") {
             map.insert("model_id".into(), m);
         }
@@ -102,11 +100,9 @@ impl Codec for WatsonxCodec {
             map.insert(k, Value::String(v));
         }
         parts.uri = rewrite_uri(&parts.uri, if stream { "chat_stream" } else { "chat" })?;
-        let body = serde_json::to_vec(&map).map_err(|e| {
-            Error::new(ErrorKind::InvalidInput, "cannot encode the request").with_source(e)
-        })?;
+        let body = common::json_bytes(&map)?;
         Ok(Encoded {
-            request: http::Request::from_parts(parts, Bytes::from(body)),
+            request: http::Request::from_parts(parts, body),
             warnings,
         })
     }

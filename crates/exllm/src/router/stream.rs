@@ -279,21 +279,7 @@ impl Routed {
     /// A continuation's usage counts the parts before it; the whitespace a prefill dropped
     /// is not repeated.
     fn adjust(&mut self, event: StreamEvent) -> Option<StreamEvent> {
-        match event {
-            StreamEvent::Usage(u) => Some(StreamEvent::usage(match &self.base {
-                Some(b) => crate::client::offset_usage(*u, b),
-                None => *u,
-            })),
-            StreamEvent::TextDelta(t) if self.trim_next => {
-                let t = t.trim_start();
-                if t.is_empty() {
-                    return None;
-                }
-                self.trim_next = false;
-                Some(StreamEvent::TextDelta(t.to_owned()))
-            }
-            other => Some(other),
-        }
+        crate::client::continued(event, self.base.as_ref(), &mut self.trim_next)
     }
 
     /// The stream broke after content: marks the attempt, then continues elsewhere when it
@@ -361,12 +347,7 @@ impl Stream for Routed {
                 return Poll::Ready(this.failing.take().map(Err));
             }
             if let Some(e) = this.head.pop_front() {
-                let adjusted = if this.base.is_some() || this.trim_next {
-                    this.adjust(e)
-                } else {
-                    Some(e)
-                };
-                if let Some(e) = adjusted {
+                if let Some(e) = this.adjust(e) {
                     this.seen.push_ref(&e);
                     return Poll::Ready(Some(Ok(e)));
                 }
@@ -383,12 +364,7 @@ impl Stream for Routed {
             };
             match ready!(inner.poll_next_unpin(cx)) {
                 Some(Ok(e)) => {
-                    let adjusted = if this.base.is_some() || this.trim_next {
-                        this.adjust(e)
-                    } else {
-                        Some(e)
-                    };
-                    if let Some(e) = adjusted {
+                    if let Some(e) = this.adjust(e) {
                         this.seen.push_ref(&e);
                         return Poll::Ready(Some(Ok(e)));
                     }

@@ -138,16 +138,7 @@ pub(super) fn decode(body: &[u8], messages_endpoint: bool) -> Result<Inbound, Ap
         .and_then(Value::as_str)
         .map(str::to_owned);
     req.service_tier = string(&o, "service_tier")?;
-    let stream = match o.get("stream") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => return Err(invalid("stream: expected a boolean")),
-    };
-    Ok(Inbound {
-        request: req,
-        stream,
-        include_usage: true,
-    })
+    inbound(&o, req)
 }
 
 /// One message. A user turn's `tool_result` blocks become tool messages of their own, in
@@ -351,6 +342,21 @@ pub(crate) fn text_at(v: &Value, key: &str) -> Result<String, ApiError> {
         .and_then(Value::as_str)
         .map(str::to_owned)
         .ok_or_else(|| invalid(format!("{key}: a string is required")))
+}
+
+/// A decoded request with its optional `stream` flag (`null` = absent); these APIs always
+/// report usage at the end of a stream.
+pub(crate) fn inbound(o: &Map<String, Value>, request: ChatRequest) -> Result<Inbound, ApiError> {
+    let stream = match o.get("stream") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(invalid("stream: expected a boolean")),
+    };
+    Ok(Inbound {
+        request,
+        stream,
+        include_usage: true,
+    })
 }
 
 /// An optional string field (`null` = absent).

@@ -267,14 +267,7 @@ impl StreamEncoder for AnthropicStream {
             return;
         }
         if let Some(e) = self.error.take() {
-            // The backend reported an error inside its stream: not a complete answer.
-            let error = ApiError {
-                status: 500,
-                kind: "api_error",
-                message: e.message,
-                retry_after: None,
-            };
-            return self.error(&error, out);
+            return self.error(&ApiError::in_stream("api_error", e.message), out);
         }
         self.start(out);
         self.flush_calls(out);

@@ -118,6 +118,11 @@ impl ChunkEncoder {
 
     fn delta(&mut self, delta: Delta<'_>, out: &mut Vec<u8>) {
         self.start(out);
+        self.write_delta(delta, out);
+    }
+
+    /// A chunk of the one choice's `delta`, not finished.
+    fn write_delta(&self, delta: Delta<'_>, out: &mut Vec<u8>) {
         self.write(
             &[ChunkChoice {
                 index: 0,
@@ -140,15 +145,7 @@ impl ChunkEncoder {
             content: Some(""),
             ..Default::default()
         };
-        self.write(
-            &[ChunkChoice {
-                index: 0,
-                delta,
-                logprobs: None,
-                finish_reason: None,
-            }],
-            out,
-        );
+        self.write_delta(delta, out);
     }
 
     fn call_slot(&mut self, source: u32) -> usize {

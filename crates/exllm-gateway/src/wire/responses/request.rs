@@ -5,7 +5,7 @@
 //! message, as they are one turn.
 
 use super::API_NAME;
-use crate::wire::anthropic::{invalid, number, string, text_at, uint};
+use crate::wire::anthropic::{inbound, invalid, number, string, text_at, uint};
 use crate::wire::{ApiError, Inbound};
 use exllm::{
     ChatRequest, ImageDetail, MediaSource, Message, Part, ProviderItem, Reasoning, ReasoningConfig,
@@ -130,16 +130,7 @@ pub(super) fn decode(body: &[u8]) -> Result<Inbound, ApiError> {
             });
         }
     }
-    let stream = match o.get("stream") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => return Err(invalid("stream: expected a boolean")),
-    };
-    Ok(Inbound {
-        request: req,
-        stream,
-        include_usage: true,
-    })
+    inbound(&o, req)
 }
 
 /// Appends one input item to the conversation.

@@ -353,13 +353,7 @@ impl StreamEncoder for ResponsesStream {
             return;
         }
         if let Some(e) = self.error.take() {
-            let error = ApiError {
-                status: 500,
-                kind: "server_error",
-                message: e.message,
-                retry_after: None,
-            };
-            return self.error(&error, out);
+            return self.error(&ApiError::in_stream("server_error", e.message), out);
         }
         self.start(out);
         self.flush_calls(out);

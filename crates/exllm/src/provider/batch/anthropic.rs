@@ -5,7 +5,7 @@
 
 use super::files::time_of;
 use super::openai::line_error;
-use super::{bad_line, id_segment};
+use super::{bad_line, id_segment, page_path};
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::{common, Api, Endpoint};
 use crate::types::{BatchApi, BatchCounts, BatchJob, BatchStatus, ChatRequest, ChatResponse};
@@ -79,17 +79,7 @@ pub(crate) fn list(
     limit: Option<u32>,
     after: Option<&str>,
 ) -> Result<http::Request<Bytes>> {
-    let mut q = Vec::new();
-    if let Some(n) = limit {
-        q.push(format!("limit={n}"));
-    }
-    if let Some(a) = after {
-        q.push(format!("after_id={}", id_segment(a)));
-    }
-    let path = match q.is_empty() {
-        true => "/messages/batches".to_owned(),
-        false => format!("/messages/batches?{}", q.join("&")),
-    };
+    let path = page_path("/messages/batches", ("limit", limit), ("after_id", after));
     common::get(ep, &path)
 }
 

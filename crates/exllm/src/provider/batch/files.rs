@@ -3,7 +3,7 @@
 //! listings decoded from the answers. An upload is a multipart form whose file content is
 //! streamed from disk between the two byte runs built here, so no file is held in memory.
 
-use super::{id_segment, FileApi};
+use super::{id_segment, page_path, FileApi};
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::openai_media::multipart::{boundary, Form};
 use crate::provider::{common, Endpoint};
@@ -110,22 +110,11 @@ pub(crate) fn list(
     limit: Option<u32>,
     after: Option<&str>,
 ) -> Result<http::Request<Bytes>> {
-    let mut q = Vec::new();
-    if let Some(n) = limit {
-        q.push(format!("limit={n}"));
-    }
-    if let Some(a) = after {
-        let key = match api {
-            FileApi::Anthropic => "after_id",
-            FileApi::OpenAi | FileApi::Gemini => "after",
-        };
-        q.push(format!("{key}={}", id_segment(a)));
-    }
-    let path = if q.is_empty() {
-        "/files".to_owned()
-    } else {
-        format!("/files?{}", q.join("&"))
+    let after_key = match api {
+        FileApi::Anthropic => "after_id",
+        FileApi::OpenAi | FileApi::Gemini => "after",
     };
+    let path = page_path("/files", ("limit", limit), (after_key, after));
     Ok(beta(api, common::get(ep, &path)?))
 }
 

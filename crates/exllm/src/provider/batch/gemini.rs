@@ -6,10 +6,10 @@
 
 use super::files::time_of;
 use super::openai::line_error;
-use super::{bad_line, id_segment};
+use super::{bad_line, counts, id_segment, page_path};
 use crate::error::{Error, Result};
 use crate::provider::{common, Api, Endpoint};
-use crate::types::{BatchApi, BatchCounts, BatchJob, BatchStatus, ChatRequest, ChatResponse};
+use crate::types::{BatchApi, BatchJob, BatchStatus, ChatRequest, ChatResponse};
 use crate::wire::errors::error_from_http;
 use bytes::Bytes;
 use serde_json::{json, Value};
@@ -56,10 +56,7 @@ pub(crate) fn cancel(ep: &Endpoint, id: &str) -> Result<http::Request<Bytes>> {
 
 /// A page of the batch listing.
 pub(crate) fn list(ep: &Endpoint, limit: Option<u32>) -> Result<http::Request<Bytes>> {
-    match limit {
-        Some(n) => common::get(ep, &format!("/batches?pageSize={n}")),
-        None => common::get(ep, "/batches"),
-    }
+    common::get(ep, &page_path("/batches", ("pageSize", limit), ("", None)))
 }
 
 /// The batch inside a value: an operation's `metadata` (with its `name`), or the value.
@@ -121,21 +118,7 @@ fn job_of(provider: &str, op: &Value) -> Result<BatchJob> {
         id: id.to_owned(),
         provider: provider.to_owned(),
         api: BatchApi::Gemini,
-        counts: BatchCounts {
-            total,
-            succeeded: ok,
-            failed,
-            expired: if status == BatchStatus::Expired {
-                rest
-            } else {
-                0
-            },
-            cancelled: if status == BatchStatus::Cancelled {
-                rest
-            } else {
-                0
-            },
-        },
+        counts: counts(total, ok, failed, rest, &status),
         status,
         created_at: time_of(b.get("createTime")),
         ended_at: time_of(b.get("endTime")),

@@ -5,7 +5,7 @@
 //! offers no download of uploaded files.
 
 use super::files::time_of;
-use super::id_segment;
+use super::{id_segment, page_path};
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::{common, Endpoint};
 use crate::types::{FileList, FileObject};
@@ -115,17 +115,7 @@ pub(crate) fn list(
     limit: Option<u32>,
     after: Option<&str>,
 ) -> Result<http::Request<Bytes>> {
-    let mut q = Vec::new();
-    if let Some(n) = limit {
-        q.push(format!("pageSize={n}"));
-    }
-    if let Some(t) = after {
-        q.push(format!("pageToken={}", id_segment(t)));
-    }
-    let path = match q.is_empty() {
-        true => "/files".to_owned(),
-        false => format!("/files?{}", q.join("&")),
-    };
+    let path = page_path("/files", ("pageSize", limit), ("pageToken", after));
     common::get(ep, &path)
 }
 

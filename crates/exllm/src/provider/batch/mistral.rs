@@ -4,10 +4,10 @@
 //! OpenAI-shaped lines, decoded by `openai::decode_line`.
 
 use super::files::time_of;
-use super::{bad_line, id_segment};
+use super::{bad_line, counts, id_segment, page_path};
 use crate::error::Result;
 use crate::provider::{common, Api, Endpoint};
-use crate::types::{BatchApi, BatchCounts, BatchJob, BatchStatus, ChatRequest};
+use crate::types::{BatchApi, BatchJob, BatchStatus, ChatRequest};
 use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -52,10 +52,10 @@ pub(crate) fn cancel(ep: &Endpoint, id: &str) -> Result<http::Request<Bytes>> {
 
 /// A page of the job listing.
 pub(crate) fn list(ep: &Endpoint, limit: Option<u32>) -> Result<http::Request<Bytes>> {
-    match limit {
-        Some(n) => common::get(ep, &format!("/batch/jobs?page_size={n}")),
-        None => common::get(ep, "/batch/jobs"),
-    }
+    common::get(
+        ep,
+        &page_path("/batch/jobs", ("page_size", limit), ("", None)),
+    )
 }
 
 #[derive(Deserialize)]
@@ -113,21 +113,13 @@ impl WireJob {
             id,
             provider: provider.to_owned(),
             api: BatchApi::Mistral,
-            counts: BatchCounts {
-                total: self.total_requests,
-                succeeded: self.succeeded_requests,
-                failed: self.failed_requests,
-                expired: if status == BatchStatus::Expired {
-                    rest
-                } else {
-                    0
-                },
-                cancelled: if status == BatchStatus::Cancelled {
-                    rest
-                } else {
-                    0
-                },
-            },
+            counts: counts(
+                self.total_requests,
+                self.succeeded_requests,
+                self.failed_requests,
+                rest,
+                &status,
+            ),
             status,
             model: self.model.map(|m| format!("{provider}/{m}")),
             created_at: time_of(self.created_at.as_ref()),

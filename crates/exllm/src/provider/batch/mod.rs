@@ -16,7 +16,7 @@ mod tests;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::Api;
-use crate::types::BatchApi;
+use crate::types::{BatchApi, BatchCounts, BatchStatus};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 /// Which `/files` API a provider speaks.
@@ -66,6 +66,46 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 /// An id as one URL path segment (an id with `/` or `?` cannot reach another path).
 pub(crate) fn id_segment(id: &str) -> String {
     utf8_percent_encode(id, SEGMENT).to_string()
+}
+
+/// The path of a listing page: `base`, then `?key=value&...` for each parameter given (the
+/// page size as it is, a cursor as a [`id_segment`]).
+pub(crate) fn page_path(
+    base: &str,
+    limit: (&str, Option<u32>),
+    after: (&str, Option<&str>),
+) -> String {
+    let mut q = Vec::new();
+    if let (key, Some(n)) = limit {
+        q.push(format!("{key}={n}"));
+    }
+    if let (key, Some(a)) = after {
+        q.push(format!("{key}={}", id_segment(a)));
+    }
+    if q.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", q.join("&"))
+    }
+}
+
+/// The counts of a job whose API reports only its total, successes and failures: what is
+/// `rest` (neither) went the way the job ended, expired or cancelled.
+pub(crate) fn counts(
+    total: u64,
+    succeeded: u64,
+    failed: u64,
+    rest: u64,
+    status: &BatchStatus,
+) -> BatchCounts {
+    let rest_if = |s: BatchStatus| if *status == s { rest } else { 0 };
+    BatchCounts {
+        total,
+        succeeded,
+        failed,
+        expired: rest_if(BatchStatus::Expired),
+        cancelled: rest_if(BatchStatus::Cancelled),
+    }
 }
 
 /// An error for a malformed line of a result file.

@@ -3,10 +3,10 @@
 //! object, and the output and error lines matched back by `custom_id`.
 
 use super::files::time_of;
-use super::{bad_line, id_segment};
+use super::{bad_line, counts, id_segment, page_path};
 use crate::error::{Error, Result};
 use crate::provider::{common, Api, Endpoint};
-use crate::types::{BatchApi, BatchCounts, BatchJob, BatchStatus, ChatRequest, ChatResponse};
+use crate::types::{BatchApi, BatchJob, BatchStatus, ChatRequest, ChatResponse};
 use crate::wire::errors::error_from_http;
 use bytes::Bytes;
 use serde::Deserialize;
@@ -74,18 +74,10 @@ pub(crate) fn list(
     limit: Option<u32>,
     after: Option<&str>,
 ) -> Result<http::Request<Bytes>> {
-    let mut q = Vec::new();
-    if let Some(n) = limit {
-        q.push(format!("limit={n}"));
-    }
-    if let Some(a) = after {
-        q.push(format!("after={}", id_segment(a)));
-    }
-    let path = match q.is_empty() {
-        true => "/batches".to_owned(),
-        false => format!("/batches?{}", q.join("&")),
-    };
-    common::get(ep, &path)
+    common::get(
+        ep,
+        &page_path("/batches", ("limit", limit), ("after", after)),
+    )
 }
 
 #[derive(Deserialize, Default)]
@@ -150,21 +142,7 @@ impl WireBatch {
         // OpenAI counts expired and cancelled requests as neither completed nor failed: what
         // is left of the total when the job ended went that way.
         let rest = c.total.saturating_sub(c.completed + failed);
-        let counts = BatchCounts {
-            total: c.total,
-            succeeded: c.completed,
-            failed,
-            expired: if status == BatchStatus::Expired {
-                rest
-            } else {
-                0
-            },
-            cancelled: if status == BatchStatus::Cancelled {
-                rest
-            } else {
-                0
-            },
-        };
+        let counts = counts(c.total, c.completed, failed, rest, &status);
         let ended = [
             &self.completed_at,
             &self.failed_at,
