@@ -4,8 +4,8 @@
 //! ([`super::RouterState::observe`]), so the token buckets follow the provider's own count.
 
 use super::{Router, Slot};
-use crate::wire::{RateLimits, RATE_LIMITS_KEY};
 use crate::types::StreamEvent;
+use crate::wire::{RateLimits, RATE_LIMITS_KEY};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 /// The limits a deployment's provider announced (0: not announced).

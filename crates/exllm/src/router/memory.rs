@@ -6,8 +6,8 @@ use super::state::{
     Admission, DeploymentStats, Refusal, Reservation, RouterState, Settlement, Verdict,
 };
 use crate::catalog::BudgetAction;
-use crate::wire::RateLimits;
 use crate::transport::{Breaker, BreakerPolicy, BreakerState};
+use crate::wire::RateLimits;
 use futures_util::future::BoxFuture;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
