@@ -93,7 +93,9 @@ def ask(a, port):
                         elif d.type == "citations_delta":
                             citations_of(type("B", (), {"citations": [d.citation]}), out["citations"])
             except anthropic.APIError as e:
-                if isinstance(e, anthropic.APIStatusError):
+                # An `error` event inside a stream arrives on a 200 response: the answer so far
+                # stands and ends in error; an HTTP error status is the case's error.
+                if isinstance(e, anthropic.APIStatusError) and e.status_code != 200:
                     raise
                 stop = "error"
             for _, b in sorted(blocks.items()):

@@ -8,6 +8,8 @@
 
 #![allow(dead_code)]
 
+mod native;
+
 use axum::body::{Body, Bytes};
 use axum::http::{header, StatusCode};
 use axum::response::Response;
@@ -79,7 +81,7 @@ fn usage() -> Value {
         "prompt_tokens_details": {"cached_tokens": 4}})
 }
 
-fn sse(pieces: Vec<String>) -> Response {
+pub(crate) fn sse(pieces: Vec<String>) -> Response {
     let stream = futures_util::stream::iter(
         pieces
             .into_iter()
@@ -91,7 +93,7 @@ fn sse(pieces: Vec<String>) -> Response {
         .unwrap()
 }
 
-fn json_response(status: StatusCode, v: Value) -> Response {
+pub(crate) fn json_response(status: StatusCode, v: Value) -> Response {
     Response::builder()
         .status(status)
         .header(header::CONTENT_TYPE, "application/json")
@@ -186,7 +188,9 @@ async fn embeddings(body: Bytes) -> Response {
 pub async fn provider() -> Running {
     let app = axum::Router::new()
         .route("/v1/chat/completions", post(completions))
-        .route("/v1/embeddings", post(embeddings));
+        .route("/v1/embeddings", post(embeddings))
+        .route("/v1/messages", post(native::messages))
+        .fallback(native::gemini);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let task = tokio::spawn(async move {
@@ -210,6 +214,23 @@ pub fn config_toml(provider: &Running, extra: &str) -> String {
             provider.addr
         );
     }
+    text
+}
+
+/// `config_toml`, plus the Anthropic-speaking provider's models as `claude-<model>` and the
+/// Gemini-speaking one's as `gem-echo` (support/native.rs).
+pub fn config_toml_all(provider: &Running, extra: &str) -> String {
+    let mut text = config_toml(provider, extra);
+    for m in ["think", "tools", "overloaded"] {
+        text += &format!(
+            "\n[[models]]\nname = \"claude-{m}\"\nmodel = \"anthropic/{m}\"\napi_base = \"http://{}/v1\"\napi_key = \"os.environ/UP_KEY\"\n",
+            provider.addr
+        );
+    }
+    text += &format!(
+        "\n[[models]]\nname = \"gem-echo\"\nmodel = \"gemini/gem\"\napi_base = \"http://{}/v1beta\"\napi_key = \"os.environ/UP_KEY\"\n",
+        provider.addr
+    );
     text
 }
 
