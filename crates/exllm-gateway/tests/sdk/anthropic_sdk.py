@@ -72,16 +72,14 @@ m = client.messages.create(
 assert m.stop_reason == "end_turn", m
 
 # Tool use: whole, and streamed as input_json_delta, from an Anthropic and an OpenAI backend.
-# (The OpenAI-style provider's `tools` model answers calls only when streaming.)
-for model, calls, whole in [
-    ("claude-tools", [("toolu_1", "weather", {"city": "Paris"})], True),
-    ("up-tools", [("call_w", "weather", {"city": "Paris"}), ("call_t", "time", {"tz": "CET"})], False),
+for model, calls in [
+    ("claude-tools", [("toolu_1", "weather", {"city": "Paris"})]),
+    ("up-tools", [("call_w", "weather", {"city": "Paris"}), ("call_t", "time", {"tz": "CET"})]),
 ]:
     tools = [weather, {"name": "time", "input_schema": {"type": "object"}}]
-    if whole:
-        m = client.messages.create(model=model, max_tokens=64, messages=hi, tools=tools)
-        assert [(b.id, b.name, b.input) for b in m.content if b.type == "tool_use"] == calls, (model, m)
-        assert m.stop_reason == "tool_use", (model, m)
+    m = client.messages.create(model=model, max_tokens=64, messages=hi, tools=tools)
+    assert [(b.id, b.name, b.input) for b in m.content if b.type == "tool_use"] == calls, (model, m)
+    assert m.stop_reason == "tool_use", (model, m)
     with client.messages.stream(model=model, max_tokens=64, messages=hi, tools=tools) as s:
         deltas = [e.delta.partial_json for e in s if e.type == "content_block_delta" and e.delta.type == "input_json_delta"]
         final = s.get_final_message()

@@ -2,7 +2,7 @@
 //! asked for, and a gateway started in-process in front of it.
 //!
 //! Provider models: `echo` (text "hello world", usage 12 in / 3 out with 4 cached), `tools`
-//! (two parallel tool calls, streamed in fragments), `limited` (429 with `Retry-After: 7`),
+//! (two parallel tool calls, streamed in fragments or whole), `limited` (429 with `Retry-After: 7`),
 //! `broken` (streams one piece of text, then the connection breaks), `slow` (answers after
 //! 400 ms), `failed` (a 200 carrying an error object). `/v1/embeddings` answers two dimensions per input.
 
@@ -131,6 +131,14 @@ async fn completions(body: Bytes) -> Response {
                 "data: [DONE]\n\n".into(),
             ])
         }
+        "tools" => json_response(StatusCode::OK, json!({
+            "id": "up-1", "object": "chat.completion", "created": 1, "model": "up",
+            "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": null, "tool_calls": [
+                {"id": "call_w", "type": "function", "function": {"name": "weather", "arguments": "{\"city\":\"Paris\"}"}},
+                {"id": "call_t", "type": "function", "function": {"name": "time", "arguments": "{\"tz\":\"CET\"}"}},
+            ]}}],
+            "usage": usage(),
+        })),
         "broken" if stream => {
             let first = chunk(json!({"role": "assistant", "content": "partial "}), None);
             // The break comes after a pause, once the first piece reached the caller.
