@@ -3,5 +3,6 @@
 mod chat;
 mod groups;
 mod operations;
+mod readme;
 mod sdk;
 mod support;

@@ -46,7 +46,8 @@ def reasoning_of(obj):
     return extra.get("reasoning_content") or ""
 
 
-def main():
+def parse():
+    """The kit's command line (see the module doc)."""
     p = argparse.ArgumentParser()
     p.add_argument("binary")
     p.add_argument("kind")
@@ -55,7 +56,11 @@ def main():
     p.add_argument("--api")
     p.add_argument("--stream", action="store_true")
     p.add_argument("--json", dest="prompt", required=True)
-    a = p.parse_args()
+    return p.parse_args()
+
+
+def serve(a, ask):
+    """Starts `exllm serve` in front of the replay server as model `case`, then `ask(a, port)`."""
     if a.kind != "chat":
         print(json.dumps({"error": {"status": 0, "message": "only chat cases"}}))
         return 2
@@ -86,6 +91,10 @@ def main():
         server.terminate()
         server.wait(10)
         os.unlink(config.name)
+
+
+def main():
+    return serve(parse(), ask)
 
 
 def ask(a, port):

@@ -110,4 +110,32 @@ assert [d.embedding for d in e.data] == [[1.0, 0.0], [1.0, 1.0]], e
 ids = [m.id for m in client.models.list()]
 assert "up-echo" in ids and "up-tools" in ids, ids
 
+# The Responses API, whole and streamed.
+r = client.responses.create(model="up-echo", input="hi")
+assert r.status == "completed" and r.output_text == "hello world", r
+assert r.usage.input_tokens == 12 and r.usage.output_tokens == 3, r.usage
+assert r.usage.input_tokens_details.cached_tokens == 4, r.usage
+events = list(client.responses.create(model="up-echo", input="hi", stream=True))
+deltas = [e.delta for e in events if e.type == "response.output_text.delta"]
+assert "".join(deltas) == "hello world" and len(deltas) >= 2, deltas
+assert events[0].type == "response.created" and events[-1].type == "response.completed", events
+assert events[-1].response.output_text == "hello world", events[-1]
+assert events[-1].response.usage.output_tokens == 3, events[-1]
+# Function calls through Responses.
+tools = [{"type": "function", "name": "weather", "parameters": {"type": "object"}},
+         {"type": "function", "name": "time", "parameters": {"type": "object"}}]
+r = client.responses.create(model="up-tools", input="hi", tools=tools)
+calls = [(o.call_id, o.name, o.arguments) for o in r.output if o.type == "function_call"]
+assert calls == [("call_w", "weather", '{"city":"Paris"}'), ("call_t", "time", '{"tz":"CET"}')], r
+with client.responses.stream(model="up-tools", input="hi", tools=tools) as s:
+    args = "".join(e.delta for e in s if e.type == "response.function_call_arguments.delta")
+    final = s.get_final_response()
+assert args == '{"city":"Paris"}{"tz":"CET"}', args
+assert [o.name for o in final.output if o.type == "function_call"] == ["weather", "time"], final
+try:
+    client.responses.create(model="up-limited", input="hi")
+    raise AssertionError("responses: no RateLimitError")
+except openai.RateLimitError:
+    pass
+
 print("ok")

@@ -2,11 +2,13 @@
 //! asked for, and a gateway started in-process in front of it.
 //!
 //! Provider models: `echo` (text "hello world", usage 12 in / 3 out with 4 cached), `tools`
-//! (two parallel tool calls, streamed in fragments), `limited` (429 with `Retry-After: 7`),
+//! (two parallel tool calls, streamed in fragments or whole), `limited` (429 with `Retry-After: 7`),
 //! `broken` (streams one piece of text, then the connection breaks), `slow` (answers after
 //! 400 ms), `failed` (a 200 carrying an error object). `/v1/embeddings` answers two dimensions per input.
 
 #![allow(dead_code)]
+
+mod native;
 
 use axum::body::{Body, Bytes};
 use axum::http::{header, StatusCode};
@@ -79,7 +81,7 @@ fn usage() -> Value {
         "prompt_tokens_details": {"cached_tokens": 4}})
 }
 
-fn sse(pieces: Vec<String>) -> Response {
+pub(crate) fn sse(pieces: Vec<String>) -> Response {
     let stream = futures_util::stream::iter(
         pieces
             .into_iter()
@@ -91,7 +93,7 @@ fn sse(pieces: Vec<String>) -> Response {
         .unwrap()
 }
 
-fn json_response(status: StatusCode, v: Value) -> Response {
+pub(crate) fn json_response(status: StatusCode, v: Value) -> Response {
     Response::builder()
         .status(status)
         .header(header::CONTENT_TYPE, "application/json")
@@ -129,6 +131,14 @@ async fn completions(body: Bytes) -> Response {
                 "data: [DONE]\n\n".into(),
             ])
         }
+        "tools" => json_response(StatusCode::OK, json!({
+            "id": "up-1", "object": "chat.completion", "created": 1, "model": "up",
+            "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": null, "tool_calls": [
+                {"id": "call_w", "type": "function", "function": {"name": "weather", "arguments": "{\"city\":\"Paris\"}"}},
+                {"id": "call_t", "type": "function", "function": {"name": "time", "arguments": "{\"tz\":\"CET\"}"}},
+            ]}}],
+            "usage": usage(),
+        })),
         "broken" if stream => {
             let first = chunk(json!({"role": "assistant", "content": "partial "}), None);
             // The break comes after a pause, once the first piece reached the caller.
@@ -186,7 +196,9 @@ async fn embeddings(body: Bytes) -> Response {
 pub async fn provider() -> Running {
     let app = axum::Router::new()
         .route("/v1/chat/completions", post(completions))
-        .route("/v1/embeddings", post(embeddings));
+        .route("/v1/embeddings", post(embeddings))
+        .route("/v1/messages", post(native::messages))
+        .fallback(native::gemini);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let task = tokio::spawn(async move {
@@ -210,6 +222,23 @@ pub fn config_toml(provider: &Running, extra: &str) -> String {
             provider.addr
         );
     }
+    text
+}
+
+/// `config_toml`, plus the Anthropic-speaking provider's models as `claude-<model>` and the
+/// Gemini-speaking one's as `gem-echo` (support/native.rs).
+pub fn config_toml_all(provider: &Running, extra: &str) -> String {
+    let mut text = config_toml(provider, extra);
+    for m in ["think", "tools", "overloaded"] {
+        text += &format!(
+            "\n[[models]]\nname = \"claude-{m}\"\nmodel = \"anthropic/{m}\"\napi_base = \"http://{}/v1\"\napi_key = \"os.environ/UP_KEY\"\n",
+            provider.addr
+        );
+    }
+    text += &format!(
+        "\n[[models]]\nname = \"gem-echo\"\nmodel = \"gemini/gem\"\napi_base = \"http://{}/v1beta\"\napi_key = \"os.environ/UP_KEY\"\n",
+        provider.addr
+    );
     text
 }
 

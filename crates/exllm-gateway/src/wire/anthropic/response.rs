@@ -3,12 +3,18 @@
 //! Anthropic's own server-run blocks), the stop reason and Anthropic's split usage.
 
 use super::{new_id, stop_reason, usage_object, API_NAME};
-use exllm::{ChatResponse, Part, Reasoning, ToolCall};
+use exllm::{ChatResponse, Citation, Part, Reasoning, ToolCall};
 use serde_json::{json, Map, Value};
 
 /// The message object for `resp`; `model` is the name the caller asked for.
 pub(super) fn encode(resp: &ChatResponse, model: &str) -> Vec<u8> {
-    let content: Vec<Value> = resp.content.iter().filter_map(block).collect();
+    let mut content: Vec<Value> = resp.content.iter().filter_map(block).collect();
+    // Web sources (any backend's) ride on the first text block, as Anthropic's own do.
+    if !resp.citations.is_empty() {
+        if let Some(text) = content.iter_mut().find(|b| b["type"] == "text") {
+            text["citations"] = resp.citations.iter().map(citation).collect();
+        }
+    }
     let has_calls = resp.content.iter().any(|p| matches!(p, Part::ToolCall(_)));
     let reason = stop_reason(resp.finish.as_ref(), has_calls);
     let stop_sequence = match reason {
@@ -26,6 +32,13 @@ pub(super) fn encode(resp: &ChatResponse, model: &str) -> Vec<u8> {
         "usage": usage_object(resp.usage.as_ref()),
     });
     serde_json::to_vec(&msg).unwrap_or_default()
+}
+
+/// A web source as Anthropic's `web_search_result_location` (no cited text or index is known
+/// for another backend's sources: both stay empty).
+pub(super) fn citation(c: &Citation) -> Value {
+    json!({"type": "web_search_result_location", "url": c.url, "title": c.title,
+        "cited_text": "", "encrypted_index": ""})
 }
 
 /// The block for one part of an answer; `None` for parts an answer does not carry back

@@ -184,6 +184,16 @@ impl StreamEncoder for AnthropicStream {
                 let index = self.ensure(Open::Text, out);
                 delta(out, index, "text_delta", "text", t);
             }
+            StreamEvent::Citation(c) => {
+                self.flush_calls(out);
+                let index = self.ensure(Open::Text, out);
+                frame(
+                    out,
+                    "content_block_delta",
+                    &json!({"type": "content_block_delta", "index": index,
+                        "delta": {"type": "citations_delta", "citation": super::response::citation(c)}}),
+                );
+            }
             StreamEvent::ReasoningDelta(t) if !t.is_empty() => {
                 self.flush_calls(out);
                 let index = self.ensure(Open::Thinking, out);

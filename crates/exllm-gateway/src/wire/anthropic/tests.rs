@@ -326,3 +326,48 @@ pub(crate) fn json_value() -> impl Strategy<Value = Value> {
         ]
     })
 }
+
+#[test]
+fn web_sources_ride_on_the_text_block_whole_and_streamed() {
+    let sources = vec![
+        exllm::Citation::new("https://a.example", Some("A".into())),
+        exllm::Citation::new("https://b.example", None),
+    ];
+    let resp = ChatResponse {
+        content: vec![Part::text("See the sources.")],
+        citations: sources.clone(),
+        ..Default::default()
+    };
+    let v: Value = serde_json::from_slice(&AnthropicMessages::encode_response(&resp, "m")).unwrap();
+    let cites = v["content"][0]["citations"].as_array().expect("citations");
+    assert_eq!(cites.len(), 2);
+    assert_eq!(cites[0]["type"], "web_search_result_location");
+    assert_eq!(cites[0]["url"], "https://a.example");
+    assert_eq!(cites[0]["title"], "A");
+    assert_eq!(cites[1]["title"], Value::Null);
+
+    let mut inbound = crate::wire::Inbound::default();
+    inbound.request.model = "m".into();
+    let events = [
+        exllm::StreamEvent::TextDelta("See".into()),
+        exllm::StreamEvent::Citation(sources[0].clone()),
+    ];
+    let body = super::test_support::encode_stream(
+        AnthropicMessages::stream_encoder(&inbound),
+        &events,
+        true,
+    );
+    let frames = super::test_support::sse_frames(&body);
+    let deltas: Vec<Value> = frames
+        .iter()
+        .map(|(_, d)| serde_json::from_slice::<Value>(d).unwrap())
+        .filter(|d| d["type"] == "content_block_delta")
+        .collect();
+    assert_eq!(deltas.len(), 2, "{deltas:?}");
+    assert_eq!(
+        deltas[1]["index"], deltas[0]["index"],
+        "on the open text block"
+    );
+    assert_eq!(deltas[1]["delta"]["type"], "citations_delta");
+    assert_eq!(deltas[1]["delta"]["citation"]["url"], "https://a.example");
+}
