@@ -4,10 +4,10 @@
 //! [`Ticket`]. Finishing the ticket (or dropping it, when the caller went away) settles the
 //! reservation with the real cost and queues the call's row in the spend ledger.
 
-use super::{Governor, Hold, Refused, Scope};
+use super::{Governor, Hold, Refused, Scope, Ticket};
 use crate::config::{resolve_key, GatewayConfig, Target};
 use crate::keys::{now, KeyHasher, KeyRecord, KeyStore, Limits, SqliteStore, PREFIX};
-use crate::ledger::{Ledger, SpendRow};
+use crate::ledger::Ledger;
 use crate::server::{Backends, Env};
 use crate::wire::ApiError;
 use exllm::catalog::{Catalog, CostOptions, ModelEntry};
@@ -164,7 +164,7 @@ impl Governance {
         })
     }
 
-    fn cost(&self, model: &str, usage: &Usage) -> f64 {
+    pub(super) fn cost(&self, model: &str, usage: &Usage) -> f64 {
         match self.price(model) {
             Price::Catalog(e) => e.cost(usage, CostOptions::default()).total,
             Price::Flat { input, output } => {
@@ -238,8 +238,20 @@ impl Governance {
             ..Usage::default()
         };
         let cost = self.cost(name, &worst);
+        let hold = self.reserve(key.as_deref(), input + output, cost)?;
+        Ok(Ticket {
+            gov: self.clone(),
+            hold: Some(hold),
+            key,
+            model: name.to_owned(),
+            deployment: deployment.to_owned(),
+            t0: Instant::now(),
+        })
+    }
+
+    fn reserve(&self, key: Option<&KeyRecord>, tokens: u64, cost: f64) -> Result<Hold, ApiError> {
         let mut scopes = Vec::new();
-        if let Some(k) = &key {
+        if let Some(k) = key {
             scopes.push(Scope {
                 key: format!("key:{}", k.id),
                 label: format!("key `{}`", k.alias.as_deref().unwrap_or(&k.id)),
@@ -254,23 +266,14 @@ impl Governance {
                 });
             }
         }
-        let hold = self
-            .governor
-            .admit(&scopes, input + output, cost, now(), Instant::now())
+        self.governor
+            .admit(&scopes, tokens, cost, now(), Instant::now())
             .map_err(|r: Refused| ApiError {
                 status: r.status,
                 kind: r.kind,
                 message: r.message,
                 retry_after: r.retry_after,
-            })?;
-        Ok(Ticket {
-            gov: self.clone(),
-            hold: Some(hold),
-            key,
-            model: name.to_owned(),
-            deployment: deployment.to_owned(),
-            t0: Instant::now(),
-        })
+            })
     }
 }
 
@@ -354,62 +357,5 @@ pub fn authenticate(
         (Some(_), None) => Err(denied(
             "missing API key: send `Authorization: Bearer <key>` or `x-api-key`",
         )),
-    }
-}
-
-/// An admitted request's reservation. [`Ticket::finish`] settles it; dropping it unfinished
-/// (the caller went away) charges the reservation, the most the call can have cost.
-pub struct Ticket {
-    gov: Arc<Governance>,
-    hold: Option<Hold>,
-    key: Option<Arc<KeyRecord>>,
-    model: String,
-    deployment: String,
-    t0: Instant,
-}
-
-impl Ticket {
-    /// Settles with the real usage and status. Without usage, a call that may have made the
-    /// provider work (`worst_if_unknown`: a stream that broke) is charged its reservation, one
-    /// that failed before any answer nothing.
-    pub fn finish(mut self, usage: Option<&Usage>, status: u16, worst_if_unknown: bool) {
-        self.settle(usage, status, worst_if_unknown);
-    }
-
-    fn settle(&mut self, usage: Option<&Usage>, status: u16, worst_if_unknown: bool) {
-        let Some(hold) = self.hold.take() else { return };
-        let (cost, tokens_in, tokens_out) = match usage {
-            Some(u) => (
-                self.gov.cost(&self.model, u),
-                u.input_tokens.unwrap_or(0),
-                u.output_tokens.unwrap_or(0),
-            ),
-            None if worst_if_unknown => (hold.cost, hold.tokens, 0),
-            None => (0.0, 0, 0),
-        };
-        self.gov
-            .governor
-            .settle(&hold, tokens_in + tokens_out, cost);
-        let time_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
-        self.gov.ledger.record(SpendRow {
-            time_ms,
-            key_id: self.key.as_ref().map(|k| k.id.clone()),
-            team: self.key.as_ref().and_then(|k| k.team.clone()),
-            model: std::mem::take(&mut self.model),
-            deployment: std::mem::take(&mut self.deployment),
-            input_tokens: tokens_in,
-            output_tokens: tokens_out,
-            cost_usd: cost,
-            latency_ms: self.t0.elapsed().as_millis() as u64,
-            status,
-        });
-    }
-}
-
-impl Drop for Ticket {
-    fn drop(&mut self) {
-        self.settle(None, 499, true);
     }
 }

@@ -12,8 +12,10 @@
 mod gate;
 #[cfg(test)]
 mod tests;
+mod ticket;
 
-pub use gate::{authenticate, check_scope, Caller, Governance, Ticket};
+pub use gate::{authenticate, check_scope, Caller, Governance};
+pub use ticket::Ticket;
 
 use crate::keys::{rfc3339, Limits, Period};
 use std::collections::{HashMap, VecDeque};
