@@ -11,7 +11,7 @@ use crate::ledger::{query, SpendQuery};
 use crate::wire::openai::OpenAiChat;
 use crate::wire::ApiError;
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use http::{header, HeaderMap, HeaderValue};
 use serde::Deserialize;
@@ -189,8 +189,9 @@ fn find(gov: &Governance, key: &str) -> Result<KeyRecord, ApiError> {
 pub(crate) async fn list(
     State(gw): State<Gateway>,
     headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
+    uri: http::Uri,
 ) -> Response {
+    let q = params(&uri);
     answer((|| {
         let gov = admin(&gw, &headers)?;
         let keys = gov
@@ -206,8 +207,9 @@ pub(crate) async fn list(
 pub(crate) async fn info(
     State(gw): State<Gateway>,
     headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
+    uri: http::Uri,
 ) -> Response {
+    let q = params(&uri);
     answer((|| {
         let gov = admin(&gw, &headers)?;
         let key = q.get("key").ok_or_else(|| bad("give `?key=` (a key id)"))?;
@@ -290,11 +292,27 @@ pub(crate) async fn delete(State(gw): State<Gateway>, headers: HeaderMap, body: 
 pub(crate) async fn spend(
     State(gw): State<Gateway>,
     headers: HeaderMap,
-    Query(q): Query<SpendQuery>,
+    uri: http::Uri,
 ) -> Response {
+    let p = params(&uri);
     answer(
         async {
             let gov = admin(&gw, &headers)?;
+            let number = |k: &str| -> Result<Option<i64>, ApiError> {
+                p.get(k)
+                    .map(|v| {
+                        v.parse()
+                            .map_err(|_| bad(format!("`{k}` must be a number")))
+                    })
+                    .transpose()
+            };
+            let q = SpendQuery {
+                key: p.get("key").cloned(),
+                team: p.get("team").cloned(),
+                since: number("since")?,
+                by: p.get("by").cloned(),
+                limit: number("limit")?.map(|n| n.clamp(0, i64::from(u32::MAX)) as u32),
+            };
             let ledger = gov.ledger.clone();
             let report = tokio::task::spawn_blocking(move || {
                 ledger.flush();
@@ -307,4 +325,38 @@ pub(crate) async fn spend(
         }
         .await,
     )
+}
+
+/// The query string's pairs, percent-decoded (`+` as a space).
+fn params(uri: &http::Uri) -> HashMap<String, String> {
+    let decode = |s: &str| {
+        let b = s.as_bytes();
+        let mut out = Vec::with_capacity(b.len());
+        let mut i = 0;
+        while i < b.len() {
+            let hex = |c: u8| char::from(c).to_digit(16);
+            match b[i] {
+                b'+' => out.push(b' '),
+                b'%' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
+                    (Some(h), Some(l)) => {
+                        out.push((h * 16 + l) as u8);
+                        i += 2;
+                    }
+                    _ => out.push(b'%'),
+                },
+                c => out.push(c),
+            }
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    uri.query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
 }
