@@ -130,7 +130,7 @@ impl Governance {
                 entries
                     .into_iter()
                     .flatten()
-                    .max_by(|a, b| rate(*a).total_cmp(&rate(*b)))
+                    .max_by(|a, b| rate(a).total_cmp(&rate(b)))
             }
         };
         for name in cfg.model_names() {
