@@ -12,6 +12,8 @@ mod files;
 mod guardrails;
 mod health;
 mod image;
+mod keys;
+#[cfg(feature = "local")]
 mod local;
 mod models;
 mod moderate;
@@ -29,6 +31,7 @@ mod service;
 mod session;
 mod shell;
 mod speak;
+mod spend;
 mod transcribe;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -100,6 +103,10 @@ enum Command {
     Route(route::RouteArgs),
     /// Serve an OpenAI-compatible gateway in front of every provider.
     Serve(serve::ServeArgs),
+    /// Virtual keys of a running gateway: create, list, info, revoke, rotate.
+    Keys(keys::KeysArgs),
+    /// The gateway's spend ledger, by key, team, model or day.
+    Spend(spend::SpendArgs),
     /// Each router deployment's state: cooling or not, in flight, recent latency.
     Health(health::HealthArgs),
     /// Saved conversations (`exllm chat --session NAME`): list, show, delete, export.
@@ -197,6 +204,8 @@ fn main() -> ExitCode {
             Command::Session(args) => session::run(args).await,
             Command::Route(args) => route::run(args).await,
             Command::Serve(args) => serve::run(args).await,
+            Command::Keys(args) => keys::run(args).await,
+            Command::Spend(args) => spend::run(args).await,
             Command::Health(args) => health::run(args).await,
             Command::Completions(args) => shell::completions(args, Cli::command()),
             Command::Man(args) => shell::man(args, Cli::command()),

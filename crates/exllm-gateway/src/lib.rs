@@ -10,8 +10,11 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod budget;
 pub mod config;
 pub mod errors;
+pub mod keys;
+pub mod ledger;
 pub mod metrics;
 pub mod server;
 pub mod wire;

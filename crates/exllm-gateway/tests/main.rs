@@ -1,6 +1,7 @@
 //! The gateway's integration tests: one binary, one module per topic.
 
 mod chat;
+mod governance;
 mod groups;
 mod operations;
 mod readme;

@@ -2,14 +2,14 @@
 //! library's router config reader; this file reads only the gateway's own fields and drops
 //! the router reader's "not used" notes about them.
 
-use super::{parse_duration, GatewayConfig, Limits, ModelRoute, Target};
+use super::{parse_duration, GatewayConfig, GovernanceConfig, Limits, ModelRoute, Target};
 use exllm::router::{KeySource, RouterConfig};
 use exllm::{Error, ErrorKind, Result};
 use serde::Deserialize;
 use serde_json::Value;
 
 /// The gateway's own top-level TOML fields.
-const OWN_TOML: [&str; 3] = ["master_key", "limits", "models"];
+const OWN_TOML: [&str; 4] = ["master_key", "limits", "models", "governance"];
 
 #[derive(Deserialize)]
 struct Own {
@@ -17,6 +17,61 @@ struct Own {
     limits: Option<LimitsFile>,
     #[serde(default)]
     models: Vec<ModelFile>,
+    governance: Option<GovernanceFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GovernanceFile {
+    db: Option<std::path::PathBuf>,
+    key_secret: Option<String>,
+    #[serde(default)]
+    teams: std::collections::BTreeMap<String, TeamFile>,
+    unpriced_input_per_1m: Option<f64>,
+    unpriced_output_per_1m: Option<f64>,
+    default_max_tokens: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TeamFile {
+    max_budget: Option<f64>,
+    budget_duration: Option<String>,
+    rpm: Option<u32>,
+    tpm: Option<u64>,
+}
+
+fn governance(g: Option<GovernanceFile>, file: &str) -> Result<GovernanceConfig> {
+    let Some(g) = g else {
+        return Ok(GovernanceConfig::default());
+    };
+    let mut teams = std::collections::BTreeMap::new();
+    for (name, t) in g.teams {
+        let period = crate::keys::Period::parse(t.budget_duration.as_deref()).ok_or_else(|| {
+            config_error(
+                file,
+                format!("team `{name}`: `budget_duration` must be 1d, 1mo or absent"),
+            )
+        })?;
+        teams.insert(
+            name,
+            crate::keys::Limits {
+                max_budget: t.max_budget,
+                period,
+                rpm: t.rpm,
+                tpm: t.tpm,
+            },
+        );
+    }
+    let d = GovernanceConfig::default();
+    Ok(GovernanceConfig {
+        db: g.db,
+        key_secret: g.key_secret.as_deref().map(KeySource::parse),
+        teams,
+        unpriced_input_per_1m: g.unpriced_input_per_1m.unwrap_or(0.0),
+        unpriced_output_per_1m: g.unpriced_output_per_1m.unwrap_or(0.0),
+        default_max_tokens: g.default_max_tokens.unwrap_or(d.default_max_tokens),
+    })
 }
 
 #[derive(Deserialize)]
@@ -108,6 +163,7 @@ pub(super) fn from_toml(text: &str, file: &str) -> Result<GatewayConfig> {
         limits,
         models,
         router,
+        governance: governance(own.governance, file)?,
         warnings,
     };
     check_names(&cfg, file)?;
@@ -212,6 +268,7 @@ pub(super) fn from_litellm_yaml(text: &str, file: &str) -> Result<GatewayConfig>
         limits,
         models: Vec::new(),
         router,
+        governance: GovernanceConfig::default(),
         warnings,
     })
 }

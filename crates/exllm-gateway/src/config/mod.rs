@@ -52,8 +52,56 @@ pub struct GatewayConfig {
     pub models: Vec<ModelRoute>,
     /// Router groups: deployments and settings.
     pub router: RouterConfig,
+    /// Virtual keys, budgets and the spend ledger (`[governance]`).
+    pub governance: GovernanceConfig,
     /// Fields nothing uses, as `file: field` notes.
     pub warnings: Vec<String>,
+}
+
+/// `[governance]`: virtual keys, budgets, rate limits and the spend ledger; on when `db` is
+/// set.
+///
+/// ```toml
+/// [governance]
+/// db = "/var/lib/exllm/exllm.db"          # SQLite (WAL): keys and the spend ledger
+/// key_secret = "os.environ/EXLLM_KEY_SECRET" # else derived from the master key
+/// unpriced_input_per_1m = 1.0             # USD for models the catalog does not price
+/// unpriced_output_per_1m = 2.0
+/// default_max_tokens = 4096               # output reserved when neither request nor catalog say
+/// [governance.teams.research]
+/// max_budget = 100.0
+/// budget_duration = "1mo"                 # 1d, 1mo, or none for a total
+/// rpm = 600
+/// tpm = 1000000
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct GovernanceConfig {
+    /// The SQLite file; `None`: no virtual keys, budgets or ledger.
+    pub db: Option<std::path::PathBuf>,
+    /// The secret keys are hashed under; else one derived from the master key.
+    pub key_secret: Option<KeySource>,
+    /// Team budgets and limits, which cap every key of the team.
+    pub teams: std::collections::BTreeMap<String, crate::keys::Limits>,
+    /// USD per million input tokens for models the catalog does not price.
+    pub unpriced_input_per_1m: f64,
+    /// USD per million output tokens for models the catalog does not price.
+    pub unpriced_output_per_1m: f64,
+    /// Output tokens reserved when the request sets no `max_tokens` and the catalog knows
+    /// no limit.
+    pub default_max_tokens: u32,
+}
+
+impl Default for GovernanceConfig {
+    fn default() -> Self {
+        GovernanceConfig {
+            db: None,
+            key_secret: None,
+            teams: Default::default(),
+            unpriced_input_per_1m: 0.0,
+            unpriced_output_per_1m: 0.0,
+            default_max_tokens: 4096,
+        }
+    }
 }
 
 /// Server limits.

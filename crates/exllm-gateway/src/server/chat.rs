@@ -3,8 +3,9 @@
 //! answer encoded back — whole, or as a stream that ends with the format's error event when
 //! the backend breaks (or the timeout strikes) after the stream began.
 
-use super::misc::{authorize, error_response, read_body};
+use super::misc::{error_response, read_body};
 use super::{Backend, Gateway};
+use crate::budget::Ticket;
 use crate::errors::{api_error, kind_label};
 use crate::metrics::Outcome;
 use crate::wire::{ApiError, Format, StreamEncoder};
@@ -26,9 +27,11 @@ pub async fn chat<F: Format>(
 ) -> Response {
     let t0 = Instant::now();
     let backends = gw.backends();
-    if let Err(e) = authorize(&backends, &headers) {
-        return error_response::<F>(&e);
-    }
+    let gov = gw.governance();
+    let caller = match crate::budget::authenticate(gov.as_deref(), &backends, &headers) {
+        Ok(c) => c,
+        Err(e) => return error_response::<F>(&e),
+    };
     let body = match read_body(body, &headers, gw.limits().max_body_bytes).await {
         Ok(b) => b,
         Err(e) => return error_response::<F>(&e),
@@ -58,12 +61,27 @@ pub async fn chat<F: Format>(
         record(&gw, &name, t0, Err(&e), None, None);
         return error_response::<F>(&e);
     };
+    let ticket = match gov.map(|g| g.admit_for(&caller, &name, &backend, &inbound.request)) {
+        Some(Err(e)) => {
+            record(&gw, &name, t0, Err(&e), None, None);
+            return error_response::<F>(&e);
+        }
+        Some(Ok(t)) => Some(t),
+        None => None,
+    };
     let timeout = gw.limits().timeout;
     if !inbound.stream {
-        let answer = tokio::time::timeout(timeout, backend.chat(inbound.request)).await;
-        let answer = match in_time(answer) {
-            Ok(r) => r,
-            Err(e) => {
+        let answer = match tokio::time::timeout(timeout, backend.chat(inbound.request)).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(err)) => {
+                let e = api_error(&err);
+                settle(ticket, None, e.status, false);
+                record(&gw, &name, t0, Err(&e), None, None);
+                return error_response::<F>(&e);
+            }
+            Err(_) => {
+                let e = timed_out();
+                settle(ticket, None, e.status, true);
                 record(&gw, &name, t0, Err(&e), None, None);
                 return error_response::<F>(&e);
             }
@@ -86,9 +104,11 @@ pub async fn chat<F: Format>(
                 ),
                 retry_after: None,
             };
+            settle(ticket, answer.usage.as_ref(), e.status, false);
             record(&gw, &name, t0, Err(&e), answer.usage.as_ref(), None);
             return error_response::<F>(&e);
         }
+        settle(ticket, answer.usage.as_ref(), 200, true);
         let cost = answer.cost.as_ref().map(|c| c.total);
         record(&gw, &name, t0, Ok(200), answer.usage.as_ref(), cost);
         let mut resp = Response::new(Body::from(F::encode_response(&answer, &name)));
@@ -100,9 +120,17 @@ pub async fn chat<F: Format>(
     }
     let deadline = tokio::time::Instant::now() + timeout;
     let started = tokio::time::timeout_at(deadline, open(&backend, inbound.request.clone())).await;
-    let stream = match in_time(started) {
-        Ok(s) => s,
-        Err(e) => {
+    let stream = match started {
+        Ok(Ok(s)) => s,
+        Ok(Err(err)) => {
+            let e = api_error(&err);
+            settle(ticket, None, e.status, false);
+            record(&gw, &name, t0, Err(&e), None, None);
+            return error_response::<F>(&e);
+        }
+        Err(_) => {
+            let e = timed_out();
+            settle(ticket, None, e.status, true);
             record(&gw, &name, t0, Err(&e), None, None);
             return error_response::<F>(&e);
         }
@@ -116,6 +144,7 @@ pub async fn chat<F: Format>(
         encoder: F::stream_encoder(&inbound),
         usage: None,
         done: false,
+        ticket,
         _permit: permit,
     };
     let body = futures_util::stream::unfold(relay, |mut r| async move {
@@ -136,11 +165,10 @@ async fn open(backend: &Backend, req: exllm::ChatRequest) -> exllm::Result<ChatS
     backend.chat_stream(req).await
 }
 
-/// What the backend answered before the timeout, or the error to send instead.
-fn in_time<T>(r: Result<exllm::Result<T>, tokio::time::error::Elapsed>) -> Result<T, ApiError> {
-    match r {
-        Ok(r) => r.map_err(|err| api_error(&err)),
-        Err(_) => Err(timed_out()),
+/// Settles a governance ticket, if the request holds one.
+fn settle(ticket: Option<Ticket>, usage: Option<&Usage>, status: u16, worst: bool) {
+    if let Some(t) = ticket {
+        t.finish(usage, status, worst);
     }
 }
 
@@ -186,6 +214,8 @@ struct Relay {
     encoder: Box<dyn StreamEncoder>,
     usage: Option<Usage>,
     done: bool,
+    /// The budget reservation, settled when the stream ends or is dropped.
+    ticket: Option<Ticket>,
     /// Held until the stream ends, so a stream counts against the concurrency limit.
     _permit: OwnedSemaphorePermit,
 }
@@ -228,6 +258,8 @@ impl Relay {
 
     fn end(&mut self, error: Option<&ApiError>) {
         self.done = true;
+        let status = error.map_or(200, |e| e.status);
+        settle(self.ticket.take(), self.usage.as_ref(), status, true);
         let cost = self
             .usage
             .as_ref()
@@ -245,5 +277,12 @@ impl Relay {
         if let Some(e) = error {
             tracing::warn!(model = %self.name, status = e.status, "stream broke: {}", e.message);
         }
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        // The caller went away mid-stream: charge what was used, or the worst case.
+        settle(self.ticket.take(), self.usage.as_ref(), 499, true);
     }
 }

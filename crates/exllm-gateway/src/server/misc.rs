@@ -78,7 +78,7 @@ pub async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<
 /// `GET /v1/models`: the configured names.
 pub(crate) async fn models(State(gw): State<Gateway>, headers: HeaderMap) -> Response {
     let backends = gw.backends();
-    if let Err(e) = authorize(&backends, &headers) {
+    if let Err(e) = crate::budget::authenticate(gw.governance().as_deref(), &backends, &headers) {
         return error_response::<OpenAiChat>(&e);
     }
     let data: Vec<Value> = backends
@@ -131,7 +131,7 @@ pub(crate) async fn embeddings(
 
 async fn embed(gw: &Gateway, headers: &HeaderMap, body: Body) -> Result<Value, ApiError> {
     let backends = gw.backends();
-    authorize(&backends, headers)?;
+    let caller = crate::budget::authenticate(gw.governance().as_deref(), &backends, headers)?;
     let bytes = read_body(body, headers, gw.limits().max_body_bytes).await?;
     let b: EmbedBody = serde_json::from_slice(&bytes)
         .map_err(|e| bad(format!("invalid embeddings request body: {e}")))?;
@@ -164,6 +164,7 @@ async fn embed(gw: &Gateway, headers: &HeaderMap, body: Body) -> Result<Value, A
             retry_after: None,
         })?;
     drop(backends);
+    crate::budget::check_scope(&caller, &b.model, &backend)?;
     let mut req = EmbedRequest::new(b.model.clone(), inputs);
     req.dimensions = b.dimensions;
     let resp = tokio::time::timeout(gw.limits().timeout, backend.embed(req))

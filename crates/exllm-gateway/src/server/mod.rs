@@ -5,6 +5,7 @@
 //! any `F: Format` (see [`Gateway::app`]); [`chat`] does auth, decoding, dispatch, streaming,
 //! errors, limits and metrics the same way for every format.
 
+mod admin;
 mod backends;
 mod chat;
 mod misc;
@@ -39,6 +40,7 @@ struct Shared {
     limits: Limits,
     draining: AtomicBool,
     env: Env,
+    governance: Option<Arc<crate::budget::Governance>>,
 }
 
 impl Gateway {
@@ -54,6 +56,7 @@ impl Gateway {
     /// changes models and keys, not the listener's limits.
     pub fn with_env(cfg: &GatewayConfig, env: Env) -> exllm::Result<Gateway> {
         let backends = Backends::build(cfg, &env)?;
+        let governance = crate::budget::Governance::build(cfg, &env)?;
         Ok(Gateway {
             inner: Arc::new(Shared {
                 backends: RwLock::new(Arc::new(backends)),
@@ -62,6 +65,7 @@ impl Gateway {
                 limits: cfg.limits.clone(),
                 draining: AtomicBool::new(false),
                 env,
+                governance,
             }),
         })
     }
@@ -70,6 +74,9 @@ impl Gateway {
     /// they started with; nothing is dropped. On error the old config stays.
     pub fn reload(&self, cfg: &GatewayConfig) -> exllm::Result<()> {
         let fresh = Arc::new(Backends::build(cfg, &self.inner.env)?);
+        if let Some(g) = &self.inner.governance {
+            g.set_prices(cfg);
+        }
         *self
             .inner
             .backends
@@ -90,6 +97,11 @@ impl Gateway {
     /// The counters.
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
+    }
+
+    /// Virtual keys, budgets and the ledger, when `[governance]` is configured.
+    pub fn governance(&self) -> Option<Arc<crate::budget::Governance>> {
+        self.inner.governance.clone()
     }
 
     /// The limits.
@@ -121,6 +133,12 @@ impl Gateway {
             .route("/health/live", get(misc::live))
             .route("/health/ready", get(misc::ready))
             .route("/metrics", get(misc::metrics))
+            .route("/key/generate", post(admin::generate))
+            .route("/key/list", get(admin::list))
+            .route("/key/info", get(admin::info))
+            .route("/key/regenerate", post(admin::regenerate))
+            .route("/key/delete", post(admin::delete))
+            .route("/spend/logs", get(admin::spend))
             .layer(axum::middleware::from_fn(misc::access_log))
             .with_state(self.clone())
     }
@@ -144,13 +162,18 @@ impl Gateway {
         }
         me.inner.draining.store(true, Ordering::Relaxed);
         let _ = tx.send(());
-        match tokio::time::timeout(self.inner.limits.shutdown_grace, server).await {
+        let r = match tokio::time::timeout(self.inner.limits.shutdown_grace, server).await {
             Ok(r) => r,
             Err(_) => {
                 tracing::warn!("shutdown grace ended with requests still open; closing them");
                 Ok(())
             }
+        };
+        if let Some(g) = self.governance() {
+            // Every spend row of the requests that ended goes to disk before we return.
+            let _ = tokio::task::spawn_blocking(move || g.ledger.flush()).await;
         }
+        r
     }
 }
 

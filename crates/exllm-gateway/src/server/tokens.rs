@@ -3,7 +3,7 @@
 //! library's counter for the backend model (exact for OpenAI encodings, a calibrated estimate
 //! for the others), after the same auth, body limit and model check as a chat call.
 
-use super::misc::{authorize, error_response, read_body};
+use super::misc::{error_response, read_body};
 use super::Gateway;
 use crate::wire::anthropic::{self, AnthropicMessages};
 use crate::wire::responses::{self, OpenAiResponses};
@@ -55,7 +55,7 @@ async fn count<F: Format>(
 ) -> Response {
     let result = async {
         let backends = gw.backends();
-        authorize(&backends, headers)?;
+        crate::budget::authenticate(gw.governance().as_deref(), &backends, headers)?;
         let body = read_body(body, headers, gw.limits().max_body_bytes).await?;
         let request = decode(&body)?;
         let model = backends

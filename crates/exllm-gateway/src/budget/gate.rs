@@ -1,0 +1,361 @@
+//! The governance a request passes: who is calling ([`authenticate`]: the master key or a
+//! virtual key, refused when revoked, expired or unknown), whether the key may use the model,
+//! and admission against the key's and its team's budgets and limits, which yields a
+//! [`Ticket`]. Finishing the ticket (or dropping it, when the caller went away) settles the
+//! reservation with the real cost and queues the call's row in the spend ledger.
+
+use super::{Governor, Hold, Refused, Scope, Ticket};
+use crate::config::{resolve_key, GatewayConfig, Target};
+use crate::keys::{now, KeyHasher, KeyRecord, KeyStore, Limits, SqliteStore, PREFIX};
+use crate::ledger::Ledger;
+use crate::server::{Backends, Env};
+use crate::wire::ApiError;
+use exllm::catalog::{Catalog, CostOptions, ModelEntry};
+use exllm::{ChatRequest, Usage};
+use http::HeaderMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+/// Who a request comes from.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Caller {
+    /// No master key is configured and no virtual key was sent.
+    Open,
+    /// The master key.
+    Master,
+    /// A virtual key.
+    Key(Arc<KeyRecord>),
+}
+
+/// How a model is priced for budgets.
+#[derive(Debug, Clone, Copy)]
+enum Price {
+    Catalog(&'static ModelEntry),
+    Flat { input: f64, output: f64 },
+}
+
+/// Keys, budgets and the ledger of one gateway.
+pub struct Governance {
+    /// The key store.
+    pub store: Arc<dyn KeyStore>,
+    /// Hashes presented keys.
+    pub hasher: KeyHasher,
+    /// The spend ledger.
+    pub ledger: Arc<Ledger>,
+    /// Budgets and rate limits.
+    pub governor: Governor,
+    /// Team limits from the config.
+    pub teams: BTreeMap<String, Limits>,
+    cache: RwLock<HashMap<String, Arc<KeyRecord>>>,
+    prices: RwLock<HashMap<String, Price>>,
+    unpriced: (f64, f64),
+    default_max_tokens: u32,
+}
+
+fn unavailable(e: String) -> ApiError {
+    tracing::error!("{e}");
+    ApiError {
+        status: 503,
+        kind: "api_error",
+        message: "the key store is unavailable".into(),
+        retry_after: Some(1),
+    }
+}
+
+impl Governance {
+    /// Governance for `cfg`, when it names a database (`[governance] db`).
+    pub fn build(cfg: &GatewayConfig, env: &Env) -> exllm::Result<Option<Arc<Governance>>> {
+        let g = &cfg.governance;
+        let Some(db) = &g.db else { return Ok(None) };
+        let config = |m: String| exllm::Error::new(exllm::ErrorKind::Config, m);
+        let hasher = match (&g.key_secret, &cfg.master_key) {
+            (Some(s), _) => KeyHasher::new(resolve_key(s, &**env)?.expose().as_bytes()),
+            (None, Some(m)) => KeyHasher::from_master(resolve_key(m, &**env)?.expose().as_bytes()),
+            (None, None) => {
+                return Err(config(
+                    "governance needs a `master_key` or a `key_secret` to hash keys with".into(),
+                ))
+            }
+        };
+        let store = SqliteStore::open(db).map_err(config)?;
+        let ledger = Arc::new(Ledger::open(db).map_err(config)?);
+        let seeder = ledger.clone();
+        let seed: super::Seed = Box::new(move |scope, since| {
+            let scope = scope.strip_prefix("key:").unwrap_or(scope);
+            seeder.spent_since(scope, since).unwrap_or_else(|e| {
+                tracing::error!("{e}");
+                0.0
+            })
+        });
+        let gov = Governance {
+            store: Arc::new(store),
+            hasher,
+            ledger,
+            governor: Governor::new(Some(seed)),
+            teams: g.teams.clone(),
+            cache: RwLock::default(),
+            prices: RwLock::default(),
+            unpriced: (
+                g.unpriced_input_per_1m / 1e6,
+                g.unpriced_output_per_1m / 1e6,
+            ),
+            default_max_tokens: g.default_max_tokens,
+        };
+        gov.set_prices(cfg);
+        Ok(Some(Arc::new(gov)))
+    }
+
+    /// Prices each model name: its catalog entry, the costliest of a group's deployments,
+    /// or the configured price for models the catalog does not know.
+    pub fn set_prices(&self, cfg: &GatewayConfig) {
+        let lookup = |m: &str| Catalog::shared_model(m);
+        let rate = |e: &ModelEntry| {
+            e.price(0, false, |p| p.input).unwrap_or(0.0)
+                + e.price(0, false, |p| p.output).unwrap_or(0.0)
+        };
+        let mut prices = HashMap::new();
+        let group = |g: &str| {
+            let entries: Vec<Option<&'static ModelEntry>> = cfg
+                .router
+                .deployments
+                .iter()
+                .filter(|d| d.group == g)
+                .map(|d| lookup(&d.model))
+                .collect();
+            if entries.iter().any(Option::is_none) {
+                None
+            } else {
+                entries
+                    .into_iter()
+                    .flatten()
+                    .max_by(|a, b| rate(a).total_cmp(&rate(b)))
+            }
+        };
+        for name in cfg.model_names() {
+            let entry = match cfg
+                .models
+                .iter()
+                .find(|m| m.name == name)
+                .map(|m| &m.target)
+            {
+                Some(Target::Direct { model, .. }) => lookup(model),
+                Some(Target::Group(g)) => group(g),
+                _ => group(&name),
+            };
+            let price = entry.map_or(
+                Price::Flat {
+                    input: self.unpriced.0,
+                    output: self.unpriced.1,
+                },
+                Price::Catalog,
+            );
+            prices.insert(name, price);
+        }
+        *self.prices.write().unwrap_or_else(|p| p.into_inner()) = prices;
+    }
+
+    fn price(&self, model: &str) -> Price {
+        let prices = self.prices.read().unwrap_or_else(|p| p.into_inner());
+        prices.get(model).copied().unwrap_or(Price::Flat {
+            input: self.unpriced.0,
+            output: self.unpriced.1,
+        })
+    }
+
+    pub(super) fn cost(&self, model: &str, usage: &Usage) -> f64 {
+        match self.price(model) {
+            Price::Catalog(e) => e.cost(usage, CostOptions::default()).total,
+            Price::Flat { input, output } => {
+                usage.input_tokens.unwrap_or(0) as f64 * input
+                    + usage.output_tokens.unwrap_or(0) as f64 * output
+            }
+        }
+    }
+
+    /// Forgets cached keys (after an admin change).
+    pub fn forget(&self) {
+        self.cache
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
+    /// The key `presented` names, if any (looked up by hash; cached).
+    pub fn lookup(&self, presented: &[u8]) -> Result<Option<Arc<KeyRecord>>, ApiError> {
+        let hash = self.hasher.hash(presented);
+        if let Some(k) = self
+            .cache
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&hash)
+        {
+            return Ok(Some(k.clone()));
+        }
+        let Some(rec) = self.store.by_hash(&hash, now()).map_err(unavailable)? else {
+            return Ok(None);
+        };
+        let rec = Arc::new(rec);
+        let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
+        if cache.len() > 100_000 {
+            cache.clear();
+        }
+        cache.insert(hash, rec.clone());
+        Ok(Some(rec))
+    }
+
+    /// Checks that `caller` may use model `name` (served by `group`), then reserves the
+    /// request's worst case against the key's and team's budgets and limits.
+    pub fn admit(
+        self: &Arc<Self>,
+        caller: &Caller,
+        name: &str,
+        deployment: &str,
+        group: Option<&str>,
+        req: &ChatRequest,
+    ) -> Result<Ticket, ApiError> {
+        let key = match caller {
+            Caller::Key(k) => Some(k.clone()),
+            _ => None,
+        };
+        if let Some(k) = &key {
+            if !k.allows(name, group) {
+                return Err(scope_error(name));
+            }
+        }
+        let input = exllm::tokens::count_messages(deployment, &req.messages, &req.tools).tokens;
+        let output = req.max_tokens.map(u64::from).unwrap_or_else(|| {
+            match self.price(name) {
+                Price::Catalog(e) => e.max_output_tokens,
+                Price::Flat { .. } => None,
+            }
+            .unwrap_or(u64::from(self.default_max_tokens))
+        });
+        let worst = Usage {
+            input_tokens: Some(input),
+            output_tokens: Some(output),
+            ..Usage::default()
+        };
+        let cost = self.cost(name, &worst);
+        let hold = self.reserve(key.as_deref(), input + output, cost)?;
+        Ok(Ticket {
+            gov: self.clone(),
+            hold: Some(hold),
+            key,
+            model: name.to_owned(),
+            deployment: deployment.to_owned(),
+            t0: Instant::now(),
+        })
+    }
+
+    fn reserve(&self, key: Option<&KeyRecord>, tokens: u64, cost: f64) -> Result<Hold, ApiError> {
+        let mut scopes = Vec::new();
+        if let Some(k) = key {
+            scopes.push(Scope {
+                key: format!("key:{}", k.id),
+                label: format!("key `{}`", k.alias.as_deref().unwrap_or(&k.id)),
+                limits: &k.limits,
+            });
+            if let Some((team, limits)) = k.team.as_ref().and_then(|t| self.teams.get_key_value(t))
+            {
+                scopes.push(Scope {
+                    key: format!("team:{team}"),
+                    label: format!("team `{team}`"),
+                    limits,
+                });
+            }
+        }
+        self.governor
+            .admit(&scopes, tokens, cost, now(), Instant::now())
+            .map_err(|r: Refused| ApiError {
+                status: r.status,
+                kind: r.kind,
+                message: r.message,
+                retry_after: r.retry_after,
+            })
+    }
+}
+
+impl Governance {
+    /// [`Governance::admit`] for a configured backend.
+    pub fn admit_for(
+        self: &Arc<Self>,
+        caller: &Caller,
+        name: &str,
+        backend: &crate::server::Backend,
+        req: &ChatRequest,
+    ) -> Result<Ticket, ApiError> {
+        match backend {
+            crate::server::Backend::Group { group, .. } => {
+                self.admit(caller, name, group, Some(group), req)
+            }
+            crate::server::Backend::Direct { model, .. } => {
+                self.admit(caller, name, model, None, req)
+            }
+        }
+    }
+}
+
+fn scope_error(name: &str) -> ApiError {
+    ApiError {
+        status: 403,
+        kind: "permission_error",
+        message: format!("this API key may not use the model `{name}`"),
+        retry_after: None,
+    }
+}
+
+/// Refuses (403) a virtual key outside its models.
+pub fn check_scope(
+    caller: &Caller,
+    name: &str,
+    backend: &crate::server::Backend,
+) -> Result<(), ApiError> {
+    let group = match backend {
+        crate::server::Backend::Group { group, .. } => Some(group.as_str()),
+        _ => None,
+    };
+    match caller {
+        Caller::Key(k) if !k.allows(name, group) => Err(scope_error(name)),
+        _ => Ok(()),
+    }
+}
+
+/// Checks the key a request presents: the master key, a live virtual key, or (without a
+/// master key) nothing. Anything else is a 401.
+pub fn authenticate(
+    gov: Option<&Governance>,
+    backends: &Backends,
+    headers: &HeaderMap,
+) -> Result<Caller, ApiError> {
+    let given = crate::auth::presented(headers);
+    let denied = |message: &str| ApiError {
+        status: 401,
+        kind: "authentication_error",
+        message: message.into(),
+        retry_after: None,
+    };
+    if let (Some(m), Some(g)) = (&backends.master_key, given) {
+        if crate::auth::same_key(g, m.expose().as_bytes()) {
+            return Ok(Caller::Master);
+        }
+    }
+    if let (Some(gov), Some(g)) = (gov, given) {
+        if g.starts_with(PREFIX.as_bytes()) {
+            if let Some(k) = gov.lookup(g)? {
+                return match k.refusal(now()) {
+                    Some(why) => Err(denied(why)),
+                    None => Ok(Caller::Key(k)),
+                };
+            }
+        }
+    }
+    match (&backends.master_key, given) {
+        (None, None) => Ok(Caller::Open),
+        (_, Some(_)) => Err(denied("invalid API key")),
+        (Some(_), None) => Err(denied(
+            "missing API key: send `Authorization: Bearer <key>` or `x-api-key`",
+        )),
+    }
+}
