@@ -142,6 +142,64 @@ async fn anthropic_1h_cache_ttl_is_sent_and_priced() {
     assert!((short.cache_write - 3.75).abs() < 1e-6, "{short:?}");
 }
 
+#[tokio::test]
+async fn anthropic_1h_cache_ttl_prices_a_stream() {
+    let ev = |name: &str, v: serde_json::Value| format!("event: {name}\ndata: {v}\n\n");
+    let body = [
+        ev(
+            "message_start",
+            json!({"type": "message_start", "message": {
+            "id": "msg_2", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+            "content": [], "stop_reason": null,
+            "usage": {"input_tokens": 10, "cache_creation_input_tokens": 1000000,
+                      "cache_read_input_tokens": 0, "output_tokens": 1}}}),
+        ),
+        ev(
+            "content_block_start",
+            json!({"type": "content_block_start", "index": 0,
+            "content_block": {"type": "text", "text": ""}}),
+        ),
+        ev(
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 0,
+            "delta": {"type": "text_delta", "text": "ok"}}),
+        ),
+        ev(
+            "content_block_stop",
+            json!({"type": "content_block_stop", "index": 0}),
+        ),
+        ev(
+            "message_delta",
+            json!({"type": "message_delta",
+            "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 1}}),
+        ),
+        ev("message_stop", json!({"type": "message_stop"})),
+    ]
+    .concat();
+    let server = TestServer::start(vec![Reply::sse(vec![body.into_bytes()])]).await;
+    let parts = vec![
+        Part::text("a long document"),
+        Part::CacheBreakpoint(CacheBreakpoint {
+            ttl: Some("1h".into()),
+        }),
+    ];
+    let req = ChatRequest::new(
+        "anthropic/claude-sonnet-4-5",
+        vec![Message::new(Role::User, parts)],
+    )
+    .with_max_tokens(8);
+    let resp = client_for("anthropic", &server, 0)
+        .chat_stream(req)
+        .await
+        .unwrap()
+        .collect_response()
+        .await
+        .unwrap();
+    assert_eq!(resp.text(), "ok");
+    let cost = resp.cost.unwrap();
+    assert!((cost.cache_write - 6.0).abs() < 1e-6, "{cost:?}");
+}
+
 fn cache_json(name: &str) -> serde_json::Value {
     json!({
         "name": name,
