@@ -304,9 +304,16 @@ async fn gemini_request_reads_a_cache_and_prices_the_read() {
     let usage = resp.usage.unwrap();
     assert_eq!(usage.cache_read_tokens, Some(40000));
     let cost = resp.cost.unwrap();
-    // 40k cached tokens at gemini-2.5-flash's cache-read price, not its input price.
-    assert!(cost.cached_input > 0.0, "{cost:?}");
-    assert!(cost.cached_input < cost.input * 4000.0, "{cost:?}");
+    // 40k cached tokens at gemini-2.5-flash's cache-read price, the other 10 at its input one.
+    let model = exllm::catalog::Catalog::shared_model("gemini/gemini-2.5-flash").unwrap();
+    let read = model.prices.base.cache_read.unwrap();
+    let input = model.prices.base.input.unwrap();
+    assert!(read < input);
+    assert!(
+        (cost.cached_input - 40_000.0 * read).abs() < 1e-12,
+        "{cost:?}"
+    );
+    assert!((cost.input - 10.0 * input).abs() < 1e-12, "{cost:?}");
 }
 
 #[tokio::test]
