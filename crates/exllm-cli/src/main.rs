@@ -32,6 +32,7 @@ mod session;
 mod shell;
 mod speak;
 mod spend;
+mod tokens;
 mod transcribe;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -89,6 +90,8 @@ enum Command {
     Speak(speak::SpeakArgs),
     /// Check texts against the provider's content policy.
     Moderate(moderate::ModerateArgs),
+    /// Count a prompt's input tokens (the provider's count where it has one, else local).
+    Tokens(tokens::TokensArgs),
     /// Batch jobs: submit a JSONL file of requests, then status, results, cancel, list.
     Batch(batch::BatchArgs),
     /// A provider's file store: upload, list, get, delete, content.
@@ -197,6 +200,7 @@ fn main() -> ExitCode {
             Command::Transcribe(args) => transcribe::run(args).await,
             Command::Speak(args) => speak::run(args).await,
             Command::Moderate(args) => moderate::run(args).await,
+            Command::Tokens(args) => tokens::run(args).await,
             Command::Batch(args) => batch::run(args).await,
             Command::Files(args) => files::run(args).await,
             Command::Catalog(args) => catalog::run(args).await,

@@ -17,3 +17,4 @@ mod services;
 mod session;
 mod stream_errors;
 mod support;
+mod tokens_cli;

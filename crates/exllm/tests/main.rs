@@ -30,6 +30,7 @@ mod cache_scope;
 mod cohere;
 mod compat;
 mod compat_rows;
+mod context_caching;
 mod debug_secrets;
 mod errors;
 mod faults;

@@ -18,6 +18,7 @@
 //! assert!(cost.total > 0.0);
 //! ```
 
+mod cache_ttl;
 mod cost;
 mod discovery;
 mod embedded_index;
@@ -32,6 +33,7 @@ mod sync_tests;
 mod tracker;
 mod user;
 
+pub use cache_ttl::asks_1h_cache;
 pub use cost::{cost, Cost, CostOptions};
 pub use discovery::{feature_key, feature_name, Filter, ModelInfo};
 pub use lookup::Catalog;

@@ -4,7 +4,9 @@
 //! any [`Backend`] the caller registers (the mock, a local model, their own).
 
 mod builder;
+mod count_tokens;
 mod endpoint;
+mod gemini_caches;
 mod http_backend;
 mod media;
 mod mock;
@@ -16,6 +18,7 @@ mod tools;
 
 pub use crate::stream::{ChatStream, DEFAULT_MAX_COLLECTED_BYTES};
 pub use builder::{ClientBuilder, ProviderConfig};
+pub use gemini_caches::GeminiCaches;
 pub use http_backend::{HttpBackend, RETRIES};
 pub use mock::MockProvider;
 pub(crate) use recover::continued;
@@ -189,12 +192,13 @@ impl Client {
             }
             Lookup::Miss(pending) => pending,
         };
+        let cost_options = crate::catalog::CostOptions::for_request(&req);
         let (provider, req) = self.route(req)?;
         watch.request(&req).await;
         match provider.chat(req).instrument(watch.span().clone()).await {
             Ok(mut resp) => {
                 if let (Some(m), Some(u)) = (entry, &resp.usage) {
-                    resp.cost = Some(m.cost(u, Default::default()));
+                    resp.cost = Some(m.cost(u, cost_options));
                 }
                 cache.store(&resp).await;
                 watch.ok(&resp).await;
@@ -321,6 +325,9 @@ impl Client {
             }
         };
         let stream = match entry {
+            Some(m) if crate::catalog::asks_1h_cache(&original) => {
+                stream.priced_by(m.with_1h_cache_writes())
+            }
             Some(m) => stream.priced_by(m),
             None => stream,
         };

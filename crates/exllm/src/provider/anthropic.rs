@@ -136,6 +136,19 @@ impl Codec for AnthropicCodec {
         Ok(enc)
     }
 
+    fn encode_count_tokens(
+        &self,
+        req: &ChatRequest,
+        model: &str,
+        ep: &Endpoint,
+    ) -> Result<Encoded> {
+        super::count_tokens::anthropic(req, model, ep)
+    }
+
+    fn decode_count_tokens(&self, body: &[u8]) -> Result<u64> {
+        super::count_tokens::decode_anthropic(body)
+    }
+
     fn decode(&self, body: &[u8]) -> Result<ChatResponse> {
         let msg: WireMessage = common::parse(body, "Anthropic message")?;
         let mut c = Collector::new();

@@ -433,11 +433,16 @@ fn encode_messages(req: &ChatRequest, warnings: &mut Vec<Warning>) -> (Vec<Value
     (system, out)
 }
 
+/// A cache point; Bedrock takes the TTLs `5m` and `1h` (`CachePointBlock.ttl`), no other.
 fn cache_point(ttl: Option<&str>, warnings: &mut Vec<Warning>) -> Value {
-    if ttl.is_some() {
-        warnings.push(Warning::unsupported("cache breakpoint ttl", "Bedrock"));
+    match ttl {
+        Some(t @ ("5m" | "1h")) => json!({"cachePoint": {"type": "default", "ttl": t}}),
+        Some(_) => {
+            warnings.push(Warning::unsupported("cache breakpoint ttl", "Bedrock"));
+            json!({"cachePoint": {"type": "default"}})
+        }
+        None => json!({"cachePoint": {"type": "default"}}),
     }
-    json!({"cachePoint": {"type": "default"}})
 }
 
 fn tool_result(r: &ToolResult, warnings: &mut Vec<Warning>) -> Value {

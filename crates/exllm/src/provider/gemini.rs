@@ -114,6 +114,19 @@ impl Codec for GeminiCodec {
         body.finish(req, ep, self.unsupported_settings(), &path, accept)
     }
 
+    fn encode_count_tokens(
+        &self,
+        req: &ChatRequest,
+        model: &str,
+        ep: &Endpoint,
+    ) -> Result<Encoded> {
+        super::count_tokens::gemini(req, model, ep)
+    }
+
+    fn decode_count_tokens(&self, body: &[u8]) -> Result<u64> {
+        super::count_tokens::decode_gemini(body)
+    }
+
     fn decode(&self, body: &[u8]) -> Result<ChatResponse> {
         let mut d = GeminiStreamDecoder::default();
         let mut events = Vec::new();

@@ -9,6 +9,7 @@ mod bedrock;
 
 pub(crate) mod citations;
 mod cohere;
+mod count_tokens;
 pub(crate) mod decode;
 mod encode;
 mod follow;
@@ -17,6 +18,7 @@ pub(crate) use common::decode_error;
 pub(crate) use follow::copy_request;
 pub use follow::Step;
 mod gemini;
+pub(crate) mod gemini_caches;
 mod media_limits;
 #[cfg(test)]
 mod media_tests;
@@ -426,6 +428,22 @@ pub trait Codec: Send + Sync {
     /// Decodes a moderation response.
     fn decode_moderation(&self, _body: &[u8]) -> Result<ModerationResponse> {
         Err(none("moderation"))
+    }
+
+    /// Encodes a server-side token count of a chat request (unsupported unless the API has
+    /// a counting endpoint: Anthropic's `count_tokens`, Gemini's `countTokens`).
+    fn encode_count_tokens(
+        &self,
+        _req: &ChatRequest,
+        _model: &str,
+        ep: &Endpoint,
+    ) -> Result<Encoded> {
+        Err(unsupported(ep, "token counting"))
+    }
+
+    /// Decodes a token count answer into the number of input tokens.
+    fn decode_count_tokens(&self, _body: &[u8]) -> Result<u64> {
+        Err(none("token counting"))
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod batch;
 mod cache_policy;
+mod cached_content;
 mod citation;
 mod cost;
 mod embed;
@@ -31,6 +32,7 @@ mod usage;
 
 pub use batch::{BatchApi, BatchCounts, BatchJob, BatchResult, BatchStatus};
 pub use cache_policy::CachePolicy;
+pub use cached_content::{CachedContent, CachedContentCreate, CachedContentList};
 pub use citation::Citation;
 pub use cost::Cost;
 pub use embed::{EmbedInputType, EmbedRequest, EmbedResponse};

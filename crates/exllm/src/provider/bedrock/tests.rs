@@ -77,7 +77,8 @@ fn encode_a_whole_conversation() {
     let r: ChatRequest = serde_json::from_value(fixture["request"].clone()).unwrap();
     let (body, warnings) = encode_with(&r);
     assert_eq!(body, fixture["body"]);
-    // A cache ttl and reasoning without a signature cannot go to Bedrock: both are said.
+    // A cache ttl other than 5m/1h and reasoning without a signature cannot go to Bedrock:
+    // both are said.
     assert_eq!(
         sorted_settings(&warnings),
         ["cache breakpoint ttl"],
@@ -85,6 +86,32 @@ fn encode_a_whole_conversation() {
     );
     assert_eq!(warnings.len(), 2, "{warnings:?}");
     assert!(warnings[1].message.contains("reasoning"), "{warnings:?}");
+}
+
+#[test]
+fn encode_cache_point_ttl() {
+    let with = |ttl: Option<&str>| {
+        let mut parts = vec![Part::text("long context")];
+        parts.push(Part::CacheBreakpoint(crate::types::CacheBreakpoint {
+            ttl: ttl.map(str::to_owned),
+        }));
+        let r = ChatRequest::new("m", vec![Message::new(Role::User, parts)]);
+        let (body, warnings) = encode_with(&r);
+        (body["messages"][0]["content"][1].clone(), warnings.len())
+    };
+    assert_eq!(
+        with(Some("1h")),
+        (json!({"cachePoint": {"type": "default", "ttl": "1h"}}), 0)
+    );
+    assert_eq!(
+        with(Some("5m")),
+        (json!({"cachePoint": {"type": "default", "ttl": "5m"}}), 0)
+    );
+    assert_eq!(with(None), (json!({"cachePoint": {"type": "default"}}), 0));
+    assert_eq!(
+        with(Some("1d")),
+        (json!({"cachePoint": {"type": "default"}}), 1)
+    );
 }
 
 #[test]
