@@ -10,10 +10,10 @@ pub const DEFAULT_MODEL: Option<&str> = Some("local/smollm2-135m-instruct");
 #[cfg(not(feature = "local"))]
 pub const DEFAULT_MODEL: Option<&str> = None;
 
-/// Registers the `local` provider.
+/// Registers the `local` provider, and records to `EXLLM_RECORD` or replays `EXLLM_REPLAY`.
 #[cfg(feature = "local")]
 pub fn register(b: ClientBuilder) -> ClientBuilder {
-    b.provider(
+    b.cassette_from_env().provider(
         "local",
         // The CLI's user names models on their own machine: paths are theirs to give.
         std::sync::Arc::new(exllm_local::LocalProvider::new(
@@ -22,10 +22,10 @@ pub fn register(b: ClientBuilder) -> ClientBuilder {
     )
 }
 
-/// Without local models, nothing to register.
+/// Without local models, only `EXLLM_RECORD` and `EXLLM_REPLAY` to apply.
 #[cfg(not(feature = "local"))]
 pub fn register(b: ClientBuilder) -> ClientBuilder {
-    b
+    b.cassette_from_env()
 }
 
 /// `local/<embedded embedding model>`.

@@ -6,6 +6,7 @@ mod batch_print;
 mod caller;
 mod catalog;
 mod chat;
+mod compare;
 mod cost;
 mod embed;
 mod files;
@@ -46,6 +47,7 @@ use std::process::ExitCode;
   exllm chat -m anthropic/claude-sonnet-4-5 --stream \"Write a haiku\"
   echo \"Summarise this\" | exllm chat -m openai/gpt-4o-mini
   exllm chat -m groq/qwen/qwen3-32b --json \"2+2?\"     one JSON object on stdout
+  exllm compare -m openai/gpt-4o-mini -m anthropic/claude-haiku-4-5 \"Explain TCP\"
   exllm models --provider openai                      the provider's live model list
   exllm chat -m local/smollm2-135m-instruct \"Hi\"    in-process, no key (the keyless default)
   exllm local info                                    CPU features, threads, CUDA/Metal
@@ -71,6 +73,8 @@ struct Cli {
 enum Command {
     /// Send a prompt and print the answer.
     Chat(chat::ChatArgs),
+    /// Send one prompt to several models at once; answers side by side with timings and cost.
+    Compare(compare::CompareArgs),
     /// List providers, or a provider's models.
     Models(models::ModelsArgs),
     /// Local models: hardware detection, fetching, cache.
@@ -189,6 +193,7 @@ fn main() -> ExitCode {
     let code = rt.block_on(async {
         match cli.command {
             Command::Chat(args) => chat::run(args).await,
+            Command::Compare(args) => compare::run(args).await,
             Command::Models(args) => models::run(args).await,
             #[cfg(feature = "local")]
             Command::Local(args) => local::run(args).await,

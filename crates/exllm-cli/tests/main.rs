@@ -1,10 +1,12 @@
 //! The `exllm` binary as a user runs it, as modules of one test binary (one link, not many).
 
 mod batch_cli;
+mod cassette_env;
 mod catalog_dir;
 mod chat_flags;
 mod chat_input;
 mod cli;
+mod compare;
 mod conventions;
 mod guardrails;
 mod providers_list;

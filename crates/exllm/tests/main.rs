@@ -27,6 +27,7 @@ mod breaker;
 mod cache;
 mod cache_redis;
 mod cache_scope;
+mod cassette;
 mod cohere;
 mod compat;
 mod compat_rows;

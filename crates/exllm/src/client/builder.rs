@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::provider::Api;
 use crate::recovery::RecoveryStore;
 use crate::telemetry::{Callback, Callbacks, Redactor, TelemetryOptions};
-use crate::transport::{HttpTransport, RetryPolicy, Timeouts};
+use crate::transport::{Cassette, HttpTransport, RetryPolicy, Timeouts};
 use crate::types::Secret;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -67,6 +67,17 @@ pub struct ClientBuilder {
     pub(crate) telemetry: TelemetryOptions,
     pub(crate) redactor: Redactor,
     pub(crate) cache: Option<crate::cache::Cache>,
+    cassette: CassetteSpec,
+}
+
+/// Where the transport's exchanges are recorded or replayed from, opened by `build`.
+#[derive(Debug, Clone, Default)]
+enum CassetteSpec {
+    #[default]
+    Off,
+    Record(std::path::PathBuf),
+    Replay(std::path::PathBuf),
+    FromEnv,
 }
 
 /// Shows the configuration with every key and header value hidden.
@@ -104,6 +115,7 @@ impl Default for ClientBuilder {
             telemetry: TelemetryOptions::default(),
             redactor: Redactor::default(),
             cache: None,
+            cassette: CassetteSpec::Off,
         }
     }
 }
@@ -286,12 +298,50 @@ impl ClientBuilder {
         self
     }
 
+    /// Records every HTTP exchange of every provider to the cassette file at `path` (JSON
+    /// lines, appended; keys and auth headers redacted, response bodies byte-exact): see
+    /// [`crate::transport::Cassette`]. The file is opened by [`ClientBuilder::build`].
+    pub fn record(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.cassette = CassetteSpec::Record(path.into());
+        self
+    }
+
+    /// Answers every HTTP request from the cassette at `path` written by
+    /// [`ClientBuilder::record`], never reaching the network: a request that matches no
+    /// recorded exchange fails with an [`crate::ErrorKind::Config`] error.
+    pub fn replay(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.cassette = CassetteSpec::Replay(path.into());
+        self
+    }
+
+    /// Replays from `EXLLM_REPLAY` when it is set, else records to `EXLLM_RECORD` when that
+    /// is set (read through [`ClientBuilder::env_lookup`] at build time); the command-line
+    /// tool calls this for every client it makes.
+    pub fn cassette_from_env(mut self) -> Self {
+        self.cassette = CassetteSpec::FromEnv;
+        self
+    }
+
     /// Builds the client.
     pub fn build(self) -> Result<Client> {
-        let transport = match &self.http {
+        let mut transport = match &self.http {
             Some(c) => HttpTransport::from_client(c.clone()),
             None => HttpTransport::new(self.timeouts)?,
         };
+        let spec = match &self.cassette {
+            CassetteSpec::FromEnv => match ((self.env)("EXLLM_REPLAY"), (self.env)("EXLLM_RECORD"))
+            {
+                (Some(p), _) => CassetteSpec::Replay(p.into()),
+                (None, Some(p)) => CassetteSpec::Record(p.into()),
+                (None, None) => CassetteSpec::Off,
+            },
+            other => other.clone(),
+        };
+        match spec {
+            CassetteSpec::Record(p) => transport = transport.with_cassette(Cassette::record(p)?),
+            CassetteSpec::Replay(p) => transport = transport.with_cassette(Cassette::replay(p)?),
+            CassetteSpec::Off | CassetteSpec::FromEnv => {}
+        }
         Ok(Client::from_parts(self, transport))
     }
 }

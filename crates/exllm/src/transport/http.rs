@@ -18,6 +18,8 @@ pub struct HttpTransport {
     pub max_body_bytes: usize,
     /// Longest gap between two chunks of a body read whole.
     pub stall: Option<Duration>,
+    /// Records every exchange, or answers from recorded ones (tests without the network).
+    cassette: Option<super::Cassette>,
 }
 
 impl HttpTransport {
@@ -46,7 +48,14 @@ impl HttpTransport {
             last_url: LastUrl::default(),
             max_body_bytes: 64 << 20,
             stall: Timeouts::default().stall,
+            cassette: None,
         }
+    }
+
+    /// Sends every request through `cassette`: recorded, or answered from a recording.
+    pub fn with_cassette(mut self, cassette: super::Cassette) -> Self {
+        self.cassette = Some(cassette);
+        self
     }
 
     /// Sends the request; a non-2xx status becomes a typed error carrying the provider's message.
@@ -84,11 +93,14 @@ impl HttpTransport {
         let mut r = reqwest::Request::new(method, self.url(uri, provider)?);
         *r.headers_mut() = headers;
         *r.body_mut() = Some(body);
-        let resp = self
-            .client
-            .execute(r)
-            .await
-            .map_err(|e| network_error(e, provider))?;
+        let resp = match &self.cassette {
+            Some(c) => c.execute(&self.client, r, provider).await?,
+            None => self
+                .client
+                .execute(r)
+                .await
+                .map_err(|e| network_error(e, provider))?,
+        };
         self.checked(resp, provider).await
     }
 

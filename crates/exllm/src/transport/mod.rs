@@ -4,6 +4,7 @@
 //! channel. Codecs never see any of this, and nothing here knows a codec.
 
 mod breaker;
+mod cassette;
 #[cfg(feature = "vertex")]
 mod google;
 mod http;
@@ -15,6 +16,7 @@ mod token;
 
 pub use crate::types::{RetryPolicy, Timeouts};
 pub use breaker::{Breaker, BreakerPolicy, BreakerState};
+pub use cassette::Cassette;
 #[cfg(feature = "vertex")]
 pub use google::GoogleAuth;
 pub use http::HttpTransport;
