@@ -14,7 +14,6 @@ mod guardrails;
 mod health;
 mod image;
 mod keys;
-#[cfg(feature = "local")]
 mod local;
 mod models;
 mod moderate;

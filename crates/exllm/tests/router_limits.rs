@@ -5,7 +5,7 @@
 use crate::router::{ask, dep, ok};
 use crate::support::{Reply, TestServer};
 use exllm::catalog::{BudgetAction, Catalog, ModelEntry, PriceSet, PriceTable};
-use exllm::router::{Budget, BudgetScope, Router, RouterSettings};
+use exllm::router::{Router, RouterSettings, SpendLimit, SpendScope};
 use exllm::ErrorKind;
 use std::time::Duration;
 
@@ -90,8 +90,8 @@ async fn sixty_four_callers_never_spend_past_a_budget() {
     let limit = 0.1;
     let settings = RouterSettings {
         max_wait: Duration::ZERO,
-        budgets: vec![Budget {
-            scope: BudgetScope::Group("g".into()),
+        budgets: vec![SpendLimit {
+            scope: SpendScope::Group("g".into()),
             limit_usd: limit,
             period: Duration::from_secs(3600),
             action: BudgetAction::Refuse,
@@ -161,8 +161,8 @@ async fn a_stream_dropped_mid_answer_is_reconciled_with_what_it_used() {
     ])
     .await;
     let settings = RouterSettings {
-        budgets: vec![Budget {
-            scope: BudgetScope::Group("g".into()),
+        budgets: vec![SpendLimit {
+            scope: SpendScope::Group("g".into()),
             limit_usd: 10.0,
             period: Duration::from_secs(3600),
             action: BudgetAction::Refuse,

@@ -11,7 +11,7 @@ use crate::support::redis::Redis;
 use crate::support::{Reply, TestServer};
 use exllm::catalog::{BudgetAction, Catalog};
 use exllm::router::{
-    Budget, BudgetScope, FailMode, RedisState, RedisStateConfig, Router, RouterSettings,
+    FailMode, RedisState, RedisStateConfig, Router, RouterSettings, SpendLimit, SpendScope,
 };
 use exllm::ErrorKind;
 use std::net::TcpListener;
@@ -108,8 +108,8 @@ async fn two_routers_sharing_redis_hold_one_rpm_limit() {
 
 fn budget_settings(limit: f64) -> RouterSettings {
     RouterSettings {
-        budgets: vec![Budget {
-            scope: BudgetScope::Group("g".into()),
+        budgets: vec![SpendLimit {
+            scope: SpendScope::Group("g".into()),
             limit_usd: limit,
             period: Duration::from_secs(3600),
             action: BudgetAction::Refuse,

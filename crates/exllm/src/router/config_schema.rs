@@ -4,7 +4,7 @@
 
 use super::config::RouterConfig;
 use super::deployment::{Deployment, KeySource};
-use super::settings::{Budget, BudgetScope, CooldownPolicy, Fallbacks, RouterSettings};
+use super::settings::{CooldownPolicy, Fallbacks, RouterSettings, SpendLimit, SpendScope};
 use super::strategy::StrategyKind;
 use crate::catalog::BudgetAction;
 use serde::{Deserialize, Deserializer};
@@ -232,7 +232,7 @@ pub(crate) mod ours {
 
     #[derive(Deserialize)]
     #[serde(try_from = "BudgetFields")]
-    struct RawBudget(Budget);
+    struct RawBudget(SpendLimit);
 
     #[derive(Deserialize)]
     struct BudgetFields {
@@ -248,9 +248,9 @@ pub(crate) mod ours {
         type Error = String;
         fn try_from(b: BudgetFields) -> Result<Self, String> {
             let scope = match (b.group, b.deployment, b.tag) {
-                (Some(g), None, None) => BudgetScope::Group(g),
-                (None, Some(d), None) => BudgetScope::Deployment(d),
-                (None, None, Some(t)) => BudgetScope::Tag(t),
+                (Some(g), None, None) => SpendScope::Group(g),
+                (None, Some(d), None) => SpendScope::Deployment(d),
+                (None, None, Some(t)) => SpendScope::Tag(t),
                 _ => {
                     return Err("a budget names exactly one of `group`, `deployment`, `tag`".into())
                 }
@@ -260,7 +260,7 @@ pub(crate) mod ours {
                 Some("warn") => BudgetAction::Warn,
                 Some(a) => return Err(format!("field `action`: `{a}` (expected refuse or warn)")),
             };
-            Ok(RawBudget(Budget {
+            Ok(RawBudget(SpendLimit {
                 scope,
                 limit_usd: b.usd,
                 period: b.period.0,

@@ -201,14 +201,14 @@ fn toml_budgets_and_durations() {
     assert_eq!(
         c.settings.budgets,
         vec![
-            Budget {
-                scope: BudgetScope::Group("fast".into()),
+            SpendLimit {
+                scope: SpendScope::Group("fast".into()),
                 limit_usd: 2.5,
                 period: Duration::from_secs(86_400),
                 action: crate::catalog::BudgetAction::Warn,
             },
-            Budget {
-                scope: BudgetScope::Tag("prod".into()),
+            SpendLimit {
+                scope: SpendScope::Tag("prod".into()),
                 limit_usd: 1.0,
                 period: Duration::from_secs(3600),
                 action: crate::catalog::BudgetAction::Refuse,

@@ -57,7 +57,7 @@ impl Router {
                         .with_retry_after(retry_in),
                 )
             }
-            Err(Refusal::Budget { message }) => {
+            Err(Refusal::SpendLimit { message }) => {
                 return Err(Error::new(ErrorKind::QuotaExceeded, message))
             }
             Err(Refusal::Unavailable { message }) => {

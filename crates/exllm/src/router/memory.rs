@@ -241,7 +241,7 @@ impl MemoryState {
                     call.cost_usd
                 );
                 if budget.action == BudgetAction::Refuse {
-                    return Err(Refusal::Budget { message });
+                    return Err(Refusal::SpendLimit { message });
                 }
                 tracing::warn!(budget = %key, "{message}");
             }

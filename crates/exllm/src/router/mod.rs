@@ -59,7 +59,7 @@ pub use memory::MemoryState;
 #[cfg(feature = "redis")]
 pub use redis_state::{FailMode, RedisCounters, RedisState, RedisStateConfig};
 pub use route::{Attempt, Route, ROUTE_KEY};
-pub use settings::{Budget, BudgetScope, CooldownPolicy, Fallbacks, RouterSettings};
+pub use settings::{CooldownPolicy, Fallbacks, RouterSettings, SpendLimit, SpendScope};
 pub use state::{
     Admission, DeploymentStats, Refusal, Reservation, RouterState, Settlement, Verdict,
 };

@@ -16,7 +16,7 @@ enum Blocked {
     /// Every fit deployment cools or is at its limit; the soonest frees up in this long.
     Busy { retry_in: Duration, cooling: bool },
     /// A refusing budget.
-    Budget(String),
+    SpendLimit(String),
     /// No deployment can take this request.
     Unfit(Error, Cause),
     /// Every fit deployment has been tried in this call.
@@ -156,7 +156,7 @@ impl Plan {
                     .with_retry_after(retry_in);
                     self.group_failed(router, req, e, Cause::Deployment)?;
                 }
-                Err(Blocked::Budget(msg)) => {
+                Err(Blocked::SpendLimit(msg)) => {
                     let e = Error::new(ErrorKind::QuotaExceeded, msg);
                     self.group_failed(router, req, e, Cause::Deployment)?;
                 }
@@ -353,14 +353,14 @@ impl Plan {
                 return Err(Blocked::Exhausted);
             };
             let slot = &inner.slots[chosen];
-            let budgets: Vec<&super::Budget> = inner
+            let budgets: Vec<&super::SpendLimit> = inner
                 .settings
                 .budgets
                 .iter()
                 .filter(|b| match &b.scope {
-                    super::BudgetScope::Group(g) => *g == self.group,
-                    super::BudgetScope::Deployment(d) => *d == slot.dep.id,
-                    super::BudgetScope::Tag(t) => slot.dep.tags.contains(t),
+                    super::SpendScope::Group(g) => *g == self.group,
+                    super::SpendScope::Deployment(d) => *d == slot.dep.id,
+                    super::SpendScope::Tag(t) => slot.dep.tags.contains(t),
                 })
                 .collect();
             let admission = Admission {
@@ -381,7 +381,7 @@ impl Plan {
                 }
                 Err(Refusal::Cooling { until }) => note(until.saturating_duration_since(now), true),
                 Err(Refusal::RateLimited { retry_in }) => note(retry_in, false),
-                Err(Refusal::Budget { message }) => budget = Some(message),
+                Err(Refusal::SpendLimit { message }) => budget = Some(message),
                 Err(Refusal::Unavailable { message }) => {
                     // Every other deployment would meet the same store: end the call now.
                     return Err(Blocked::Unfit(
@@ -394,7 +394,7 @@ impl Plan {
         }
         match (soonest, budget) {
             (Some(retry_in), _) => Err(Blocked::Busy { retry_in, cooling }),
-            (None, Some(msg)) => Err(Blocked::Budget(msg)),
+            (None, Some(msg)) => Err(Blocked::SpendLimit(msg)),
             (None, None) => Err(Blocked::Exhausted),
         }
     }

@@ -578,12 +578,12 @@ impl RedisState {
             call.rpm,
             call.tpm,
         );
-        let budget_at = |i: usize| -> Option<(&super::Budget, f64)> {
+        let budget_at = |i: usize| -> Option<(&super::SpendLimit, f64)> {
             let idx: usize = out.get(i)?.parse().ok()?;
             let total: f64 = out.get(i + 1)?.parse().ok()?;
             Some((*call.budgets.get(idx.checked_sub(1)?)?, total))
         };
-        let describe = |b: &super::Budget, total: f64| {
+        let describe = |b: &super::SpendLimit, total: f64| {
             format!(
                 "budget {} of ${:.6} would be exceeded: ${:.6} spent or reserved + ${:.6} estimated",
                 b.scope.key(),
@@ -605,7 +605,7 @@ impl RedisState {
                 until: Instant::now() + wait,
             }),
             "2" => Err(Refusal::RateLimited { retry_in: wait }),
-            "3" => Err(Refusal::Budget {
+            "3" => Err(Refusal::SpendLimit {
                 message: budget_at(7).map_or_else(
                     || "a budget would be exceeded".into(),
                     |(b, t)| describe(b, t),

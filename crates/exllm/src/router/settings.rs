@@ -37,10 +37,11 @@ impl Default for CooldownPolicy {
     }
 }
 
-/// What a budget covers.
+/// What a router spending limit covers (a process-local cost tracker's budget is
+/// [`crate::catalog::Budget`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum BudgetScope {
+pub enum SpendScope {
     /// Every call routed to a group.
     Group(String),
     /// Every call sent to a deployment (by id).
@@ -49,22 +50,22 @@ pub enum BudgetScope {
     Tag(String),
 }
 
-impl BudgetScope {
+impl SpendScope {
     /// `group:NAME`, `deployment:ID` or `tag:NAME` (the key state is kept under).
     pub fn key(&self) -> String {
         match self {
-            BudgetScope::Group(g) => format!("group:{g}"),
-            BudgetScope::Deployment(d) => format!("deployment:{d}"),
-            BudgetScope::Tag(t) => format!("tag:{t}"),
+            SpendScope::Group(g) => format!("group:{g}"),
+            SpendScope::Deployment(d) => format!("deployment:{d}"),
+            SpendScope::Tag(t) => format!("tag:{t}"),
         }
     }
 }
 
 /// A spending limit in USD per period.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Budget {
+pub struct SpendLimit {
     /// What it covers.
-    pub scope: BudgetScope,
+    pub scope: SpendScope,
     /// The limit in USD per period.
     pub limit_usd: f64,
     /// The period; spend starts again from zero after it.
@@ -101,7 +102,7 @@ pub struct RouterSettings {
     /// `max_tokens` and the catalog knows no output limit.
     pub default_output_tokens: u32,
     /// Spending limits.
-    pub budgets: Vec<Budget>,
+    pub budgets: Vec<SpendLimit>,
     /// Seed of the strategies' random choices (reproducible picks in tests).
     pub seed: Option<u64>,
     /// Probe every deployment in the background at this interval (a one-token request each,

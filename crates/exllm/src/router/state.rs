@@ -6,7 +6,7 @@
 //! Limits and budgets are *reserved* before a call from an estimate and *reconciled* with the
 //! real usage after it, in one step each, so concurrent callers cannot overshoot.
 
-use super::settings::{Budget, CooldownPolicy};
+use super::settings::{CooldownPolicy, SpendLimit};
 use crate::ErrorKind;
 use futures_util::future::BoxFuture;
 use std::time::{Duration, Instant};
@@ -29,7 +29,7 @@ pub struct Admission<'a> {
     /// Estimated price in USD (0 when unknown).
     pub cost_usd: f64,
     /// The budgets that cover this call.
-    pub budgets: &'a [&'a Budget],
+    pub budgets: &'a [&'a SpendLimit],
     /// The cooldown policy (for a deployment seen for the first time).
     pub cooldown: &'a CooldownPolicy,
 }
@@ -43,7 +43,7 @@ pub struct Reservation {
     pub tokens: u64,
     /// USD reserved.
     pub cost_usd: f64,
-    /// The budget keys the USD was reserved under ([`super::BudgetScope::key`]).
+    /// The budget keys the USD was reserved under ([`super::SpendScope::key`]).
     pub budgets: Vec<String>,
     /// When the call was admitted.
     pub started: Instant,
@@ -64,7 +64,7 @@ pub enum Refusal {
         retry_in: Duration,
     },
     /// A refusing budget would be exceeded.
-    Budget {
+    SpendLimit {
         /// Which budget and by how much.
         message: String,
     },

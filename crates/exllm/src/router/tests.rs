@@ -83,7 +83,7 @@ fn ready<T>(f: impl std::future::Future<Output = T>) -> T {
 }
 
 fn admission<'a>(
-    budgets: &'a [&'a Budget],
+    budgets: &'a [&'a SpendLimit],
     policy: &'a CooldownPolicy,
     tokens: u64,
     usd: f64,
@@ -105,8 +105,8 @@ fn admission<'a>(
 fn memory_state_reserves_then_reconciles() {
     let st = MemoryState::default();
     let policy = CooldownPolicy::default();
-    let budget = Budget {
-        scope: BudgetScope::Group("g".into()),
+    let budget = SpendLimit {
+        scope: SpendScope::Group("g".into()),
         limit_usd: 1.0,
         period: Duration::from_secs(3600),
         action: crate::catalog::BudgetAction::Refuse,
@@ -118,10 +118,10 @@ fn memory_state_reserves_then_reconciles() {
         ready(st.admit(&admission(&budgets, &policy, 600, 0.1))),
         Err(Refusal::RateLimited { .. })
     ));
-    // Budget: 0.6 reserved + 0.5 > 1.0.
+    // SpendLimit: 0.6 reserved + 0.5 > 1.0.
     assert!(matches!(
         ready(st.admit(&admission(&budgets, &policy, 10, 0.5))),
-        Err(Refusal::Budget { .. })
+        Err(Refusal::SpendLimit { .. })
     ));
     st.settle(
         r1,
@@ -201,7 +201,7 @@ fn failures_in_a_window_cool_and_caller_timeouts_do_not() {
     );
 
     let st = MemoryState::default();
-    let none: [&Budget; 0] = [];
+    let none: [&SpendLimit; 0] = [];
     for _ in 0..2 {
         let r = ready(st.admit(&admission(&none, &policy, 1, 0.0))).unwrap();
         st.settle(
