@@ -39,6 +39,24 @@ async fn a_missing_or_wrong_key_gets_401_and_either_header_works() {
 }
 
 #[tokio::test]
+async fn without_a_master_key_or_virtual_keys_any_key_is_let_through() {
+    // SDKs always send some key; a gateway configured with none must not refuse it.
+    let up = provider().await;
+    let toml = config_toml(&up, "").replace("master_key = \"os.environ/GW_MASTER\"\n", "");
+    let (gw, _) = gateway(&toml).await;
+    let url = gw.url("/v1/chat/completions");
+    let c = http();
+    for key in [None, Some("unused"), Some("sk-anything")] {
+        let mut req = c.post(&url).json(&hi("up-echo"));
+        if let Some(k) = key {
+            req = req.bearer_auth(k);
+        }
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status(), 200, "key {key:?}");
+    }
+}
+
+#[tokio::test]
 async fn a_body_over_the_limit_gets_413() {
     let up = provider().await;
     let (gw, _) = gateway(&config_toml(&up, "[limits]\nmax_body_bytes = 2000\n")).await;

@@ -323,7 +323,8 @@ pub fn check_scope(
 }
 
 /// Checks the key a request presents: the master key, a live virtual key, or (without a
-/// master key) nothing. Anything else is a 401.
+/// master key) nothing; a gateway with neither a master key nor virtual keys is open, and
+/// takes whatever key a client sends. Anything else is a 401.
 pub fn authenticate(
     gov: Option<&Governance>,
     backends: &Backends,
@@ -352,6 +353,8 @@ pub fn authenticate(
         }
     }
     match (&backends.master_key, given) {
+        // No master key and no virtual keys: an open gateway, whatever key an SDK sends.
+        (None, _) if gov.is_none() => Ok(Caller::Open),
         (None, None) => Ok(Caller::Open),
         (_, Some(_)) => Err(denied("invalid API key")),
         (Some(_), None) => Err(denied(
