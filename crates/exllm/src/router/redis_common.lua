@@ -11,8 +11,18 @@ local function num(v, d)
   return n
 end
 
+-- The size of a bucket: the configured `cap`, else (-1) the limit a provider announced to any
+-- process (field P..'L', set by the observe script), else -1 (no bucket).
+local function cap_of(p, cap)
+  if cap >= 0 then return cap end
+  local learned = tonumber(redis.call('HGET', dep, p .. 'L'))
+  if learned ~= nil and learned > 0 then return learned end
+  return -1
+end
+
 -- A token bucket of `cap` units refilling at `cap` per minute (fields P..'l', P..'a', P..'c').
 local function bucket(p, cap)
+  cap = cap_of(p, cap)
   if cap < 0 then
     redis.call('HDEL', dep, p .. 'l', p .. 'a', p .. 'c')
     return nil

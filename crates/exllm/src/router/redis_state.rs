@@ -9,12 +9,16 @@
 //! returned for the deployment, refreshed in the background for the other processes' calls
 //! ([`RedisStateConfig::refresh`]). A round trip is bounded by [`RedisStateConfig::timeout`];
 //! when Redis does not answer in time, `admit` fails open or closed as configured and the
-//! outcome is counted in [`RedisState::counters`].
+//! outcome is counted in [`RedisState::counters`]. Limits a provider announces in its headers
+//! (`observe`, `redis_observe.lua`) go the same queue after the call's settlement: what is
+//! left lowers the shared bucket, and an announced size becomes every process's bucket size
+//! when the config gave none.
 
 use super::state::{
     Admission, DeploymentStats, Refusal, Reservation, RouterState, Settlement, Verdict,
 };
 use crate::catalog::BudgetAction;
+use crate::wire::RateLimits;
 use crate::{Error, ErrorKind, Result};
 use futures_util::future::BoxFuture;
 use redis::aio::MultiplexedConnection;
@@ -40,6 +44,10 @@ const SETTLE: &str = concat!(
     include_str!("redis_common.lua"),
     include_str!("redis_settle.lua")
 );
+const OBSERVE: &str = concat!(
+    include_str!("redis_common.lua"),
+    include_str!("redis_observe.lua")
+);
 
 /// What this process last learned of a deployment.
 struct View {
@@ -55,6 +63,7 @@ struct Shared {
     admit: Script,
     settle: Script,
     peek: Script,
+    observe: Script,
     views: Mutex<HashMap<String, View>>,
     /// Calls admitted unchecked: their settlement must not give back what was never taken.
     unchecked: Mutex<HashSet<(String, Instant)>>,
@@ -65,6 +74,7 @@ struct Shared {
 
 enum Job {
     Settle(Reservation, Settlement),
+    Observe(String, RateLimits),
     Flush(oneshot::Sender<()>),
 }
 
@@ -108,6 +118,7 @@ impl RedisState {
             admit: Script::new(ADMIT),
             settle: Script::new(SETTLE),
             peek: Script::new(PEEK),
+            observe: Script::new(OBSERVE),
             views: Mutex::new(HashMap::new()),
             unchecked: Mutex::new(HashSet::new()),
             policy: Mutex::new(super::CooldownPolicy::default()),
@@ -142,6 +153,7 @@ impl RedisState {
             sh.admit.load_async(&mut c).await?;
             sh.settle.load_async(&mut c).await?;
             sh.peek.load_async(&mut c).await?;
+            sh.observe.load_async(&mut c).await?;
             Ok::<_, redis::RedisError>(c)
         };
         match tokio::time::timeout(sh.cfg.timeout, work).await {
@@ -306,6 +318,39 @@ impl Shared {
         lock(&self.views).insert(dep.to_owned(), View { stats, rpm, tpm });
     }
 
+    /// Lowers the shared buckets of `dep` to what its provider says is left, and makes an
+    /// announced limit the bucket size every process uses when the config gave none.
+    async fn observe(&self, dep: &str, l: &RateLimits) {
+        let (rpm, tpm) = lock(&self.views)
+            .get(dep)
+            .map_or((None, None), |v| (v.rpm, v.tpm));
+        let opt = |v: Option<u64>| v.map_or(String::new(), |v| v.to_string());
+        let reset = |s: Option<f64>| {
+            s.filter(|s| s.is_finite() && *s >= 0.0)
+                .map_or(String::new(), |s| ((s * 1000.0).ceil() as u64).to_string())
+        };
+        let args = [
+            rpm.map_or("-1".into(), |v| v.to_string()),
+            opt(l.requests_limit),
+            opt(l.requests_remaining),
+            reset(l.requests_reset_s),
+            tpm.map_or("-1".into(), |v| v.to_string()),
+            opt(l.tokens_limit),
+            opt(l.tokens_remaining),
+            reset(l.tokens_reset_s),
+        ];
+        let none = AtomicU64::new(0);
+        match self
+            .run(&self.observe, OBSERVE, &self.dep_keys(dep), &args, &none)
+            .await
+        {
+            Ok(snap) => self.remember(dep, &snap, rpm, tpm),
+            Err(e) => {
+                tracing::debug!(deployment = %dep, error = %e, "router state: announced limits not shared (redis unreachable)");
+            }
+        }
+    }
+
     fn settle_args(
         &self,
         r: &Reservation,
@@ -413,6 +458,7 @@ async fn settler(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Job>) {
             Job::Flush(done) => {
                 let _ = done.send(());
             }
+            Job::Observe(dep, limits) => shared.observe(&dep, &limits).await,
             Job::Settle(r, s) => {
                 let counted = !lock(&shared.unchecked).remove(&(r.deployment.clone(), r.started));
                 let (keys, args) = shared.settle_args(&r, &s, counted);
@@ -458,6 +504,13 @@ impl RouterState for RedisState {
 
     fn admit<'a>(&'a self, call: &'a Admission<'a>) -> BoxFuture<'a, Result<Reservation, Refusal>> {
         Box::pin(async move { self.admit_once(call).await })
+    }
+
+    fn observe(&self, deployment: &str, limits: &RateLimits) {
+        // Queued behind the call's own settlement, so the provider's count has the last word.
+        let _ = self
+            .jobs
+            .send(Job::Observe(deployment.to_owned(), *limits));
     }
 
     fn settle(&self, reservation: Reservation, settlement: Settlement) {
