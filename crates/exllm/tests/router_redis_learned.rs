@@ -79,6 +79,9 @@ async fn an_announced_remaining_count_lowers_the_shared_bucket() {
     let e = r1.chat(ask("g")).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::RateLimit, "{e}");
     let wait = e.retry_after().unwrap();
-    assert!(wait > Duration::from_secs(5) && wait <= Duration::from_secs(10), "{wait:?}");
+    assert!(
+        wait > Duration::from_secs(5) && wait <= Duration::from_secs(10),
+        "{wait:?}"
+    );
     assert_eq!(server.request_count(), 2);
 }

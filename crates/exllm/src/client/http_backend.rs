@@ -193,6 +193,42 @@ impl HttpBackend {
         );
     }
 
+    /// A whole answer to `req` sent as `model` (the request's own `model` is not read).
+    async fn answer(&self, req: &ChatRequest, model: &str) -> Result<ChatResponse> {
+        let codec = self.inner.codec;
+        self.check_media(req)?;
+        let t = self.policy(Some(req));
+        let (mut out, notes) = if codec.has_steps() {
+            if req.model == model {
+                self.chat_steps(&t, req).await?
+            } else {
+                // Multi-step APIs read the model from the request.
+                let mut owned = req.clone();
+                model.clone_into(&mut owned.model);
+                self.chat_steps(&t, &owned).await?
+            }
+        } else {
+            self.call_within(
+                &t,
+                |ep| codec.encode(req, model, ep, false),
+                |b| codec.decode(b),
+            )
+            .await?
+        };
+        if notes.retries > 0 {
+            out.provider_meta
+                .insert(RETRIES.into(), notes.retries.into());
+        }
+        if let Some(l) = notes.limits {
+            out.provider_meta.insert(
+                crate::provider::RATE_LIMITS_KEY.into(),
+                serde_json::to_value(l).unwrap_or_default(),
+            );
+        }
+        out.warnings.splice(0..0, notes.warnings);
+        Ok(out)
+    }
+
     /// Refuses, before anything is encoded or sent, chat on a server without chat (an
     /// embeddings service) and media the API cannot take.
     fn check_media(&self, req: &ChatRequest) -> Result<()> {
@@ -454,33 +490,15 @@ impl Backend for HttpBackend {
 
     fn chat(&self, req: ChatRequest) -> BoxFuture<'static, Result<ChatResponse>> {
         let this = self.clone();
-        Box::pin(async move {
-            let codec = this.inner.codec;
-            this.check_media(&req)?;
-            let t = this.policy(Some(&req));
-            let (mut out, notes) = if codec.has_steps() {
-                this.chat_steps(&t, &req).await?
-            } else {
-                this.call_within(
-                    &t,
-                    |ep| codec.encode(&req, &req.model, ep, false),
-                    |b| codec.decode(b),
-                )
-                .await?
-            };
-            if notes.retries > 0 {
-                out.provider_meta
-                    .insert(RETRIES.into(), notes.retries.into());
-            }
-            if let Some(l) = notes.limits {
-                out.provider_meta.insert(
-                    crate::provider::RATE_LIMITS_KEY.into(),
-                    serde_json::to_value(l).unwrap_or_default(),
-                );
-            }
-            out.warnings.splice(0..0, notes.warnings);
-            Ok(out)
-        })
+        Box::pin(async move { this.answer(&req, &req.model).await })
+    }
+
+    fn chat_as<'a>(
+        &'a self,
+        req: &'a ChatRequest,
+        model: &'a str,
+    ) -> BoxFuture<'a, Result<ChatResponse>> {
+        Box::pin(self.answer(req, model))
     }
 
     fn chat_stream(&self, req: ChatRequest) -> BoxFuture<'static, Result<ChatStream>> {

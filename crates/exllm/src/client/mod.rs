@@ -52,6 +52,18 @@ pub trait Backend: Send + Sync + 'static {
     fn chat(&self, req: ChatRequest) -> BoxFuture<'static, Result<ChatResponse>>;
     /// Answers a request as a stream of events.
     fn chat_stream(&self, req: ChatRequest) -> BoxFuture<'static, Result<ChatStream>>;
+    /// Answers a borrowed request as `model` (the request's own `model` is not read): for
+    /// callers that keep the request to try it elsewhere if this fails (the router). A backend
+    /// that encodes from a reference answers without copying it; the default copies it.
+    fn chat_as<'a>(
+        &'a self,
+        req: &'a ChatRequest,
+        model: &'a str,
+    ) -> BoxFuture<'a, Result<ChatResponse>> {
+        let mut owned = req.clone();
+        model.clone_into(&mut owned.model);
+        self.chat(owned)
+    }
     /// Lists the provider's models (empty when it cannot list them).
     fn list_models(&self) -> BoxFuture<'static, Result<Vec<ListedModel>>> {
         Box::pin(async { Ok(Vec::new()) })
@@ -183,7 +195,7 @@ impl Client {
     pub async fn chat(&self, req: ChatRequest) -> Result<ChatResponse> {
         let entry = self.checked_entry(&req)?;
         let lookup = self.chat_lookup(&req, false).await?;
-        let watch = self.watch("chat", &req)?;
+        let watch = self.watch("chat", &req.model, &req)?;
         let cache = match lookup {
             Lookup::Hit(hit) => {
                 // Callers and telemetry see a hit as a call (with zero usage), so counts add up.
@@ -197,20 +209,40 @@ impl Client {
         let cost_options = crate::catalog::CostOptions::for_request(&req);
         let (provider, req) = self.route(req)?;
         watch.request(&req).await;
-        match provider.chat(req).instrument(watch.span().clone()).await {
-            Ok(mut resp) => {
-                if let (Some(m), Some(u)) = (entry, &resp.usage) {
-                    resp.cost = Some(m.cost(u, cost_options));
-                }
-                cache.store(&resp).await;
-                watch.ok(&resp).await;
-                Ok(resp)
-            }
-            Err(e) => {
-                watch.err(&e).await;
-                Err(e)
-            }
+        let out = provider.chat(req).instrument(watch.span().clone()).await;
+        let out = priced(out, entry, cost_options);
+        if let Ok(resp) = &out {
+            cache.store(resp).await;
         }
+        watch.outcome(&out).await;
+        out
+    }
+
+    /// [`Client::chat`] of a request the caller keeps, sent as `model` (`provider/model`; the
+    /// request's own `model` is not read): the router tries one request on several
+    /// deployments without copying it for each. With a cache or callbacks (which key on or
+    /// see the request as sent) it is copied and sent by [`Client::chat`].
+    pub(crate) async fn chat_as(&self, req: &ChatRequest, model: &str) -> Result<ChatResponse> {
+        let b = &self.inner.builder;
+        if b.cache.is_some() || !b.callbacks.is_empty() {
+            let mut owned = req.clone();
+            model.clone_into(&mut owned.model);
+            return self.chat(owned).await;
+        }
+        let entry = self.model_entry(model);
+        if let Some(m) = entry {
+            model_check::check(m, req)?;
+        }
+        let watch = self.watch("chat", model, req)?;
+        let (name, bare) = split_model(model)?;
+        let provider = self.provider(name)?;
+        let out = provider
+            .chat_as(req, bare)
+            .instrument(watch.span().clone())
+            .await;
+        let out = priced(out, entry, crate::catalog::CostOptions::for_request(req));
+        watch.outcome(&out).await;
+        out
     }
 
     /// Looks a chat call up in the client's cache, in the scope of the provider that would
@@ -236,9 +268,9 @@ impl Client {
         Ok(scoped(name, provider.cache_scope().await?))
     }
 
-    /// Opens the telemetry of a call of `req`.
-    fn watch(&self, operation: &'static str, req: &ChatRequest) -> Result<Watch> {
-        let (provider, model) = split_model(&req.model)?;
+    /// Opens the telemetry of a call of `req` to `model` (`provider/model`).
+    fn watch(&self, operation: &'static str, model: &str, req: &ChatRequest) -> Result<Watch> {
+        let (provider, model) = split_model(model)?;
         let b = &self.inner.builder;
         Ok(Watch::start(
             operation,
@@ -303,7 +335,7 @@ impl Client {
     pub async fn chat_stream(&self, req: ChatRequest) -> Result<ChatStream> {
         let entry = self.checked_entry(&req)?.cloned();
         let lookup = self.chat_lookup(&req, true).await?;
-        let watch = self.watch("chat_stream", &req)?;
+        let watch = self.watch("chat_stream", &req.model, &req)?;
         let cache = match lookup {
             Lookup::Hit(hit) => {
                 watch.cache_hit();
@@ -426,6 +458,19 @@ impl Client {
         req.model.replace_range(..prefix, "");
         Ok((provider, req))
     }
+}
+
+/// The answer with its cost when the catalog prices the model.
+fn priced(
+    out: Result<ChatResponse>,
+    entry: Option<&crate::catalog::ModelEntry>,
+    options: crate::catalog::CostOptions,
+) -> Result<ChatResponse> {
+    let mut resp = out?;
+    if let (Some(m), Some(u)) = (entry, &resp.usage) {
+        resp.cost = Some(m.cost(u, options));
+    }
+    Ok(resp)
 }
 
 /// A provider's scope with its name filled in when it left it out.

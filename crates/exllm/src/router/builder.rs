@@ -10,7 +10,7 @@ use super::strategy::Strategy;
 use super::{Inner, Router, Slot};
 use crate::transport::{BreakerPolicy, RetryPolicy};
 use crate::{ClientBuilder, Error, ErrorKind, Result};
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::Arc;
 
 type Env = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
@@ -116,7 +116,7 @@ impl RouterBuilder {
             ));
         }
         let mut slots = Vec::with_capacity(self.deployments.len());
-        let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut groups: HashMap<String, Vec<usize>> = HashMap::default();
         for mut dep in self.deployments {
             let (provider, _) = crate::client::split_model(&dep.model).map_err(|e| {
                 Error::new(

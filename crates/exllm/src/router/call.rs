@@ -99,7 +99,7 @@ impl Router {
         let out = self.chat_planned(&mut plan, &req).await;
         let route = match &out {
             Ok(resp) => resp.route.clone().unwrap_or_default(),
-            Err(_) => std::mem::take(&mut plan.route),
+            Err(_) => plan.take_route(),
         };
         (out, route)
     }
@@ -110,10 +110,9 @@ impl Router {
             plan.attempts += 1;
             let slot = &self.inner.slots[i];
             let mut ticket = Ticket::new(self.inner.state.clone(), reservation);
-            let mut call = req.clone();
-            call.model.clone_from(&slot.dep.model);
             let t0 = Instant::now();
-            match slot.client.chat(call).await {
+            // The request is lent, not copied: another deployment may need it next.
+            match slot.client.chat_as(req, &slot.dep.model).await {
                 Ok(mut resp) => {
                     let ms = t0.elapsed().as_secs_f64() * 1000.0;
                     let out = resp.usage.as_ref().and_then(|u| u.output_tokens);
@@ -128,7 +127,7 @@ impl Router {
                     self.learn(i, resp.provider_meta.get(crate::wire::RATE_LIMITS_KEY));
                     let a = attempt(plan, self, i, t0, None);
                     plan.route.attempts.push(a);
-                    resp.route = Some(std::mem::take(&mut plan.route));
+                    resp.route = Some(plan.take_route());
                     return Ok(resp);
                 }
                 Err(e) => {

@@ -8,8 +8,9 @@ use super::state::{
 use crate::catalog::BudgetAction;
 use crate::transport::{Breaker, BreakerPolicy, BreakerState};
 use crate::wire::RateLimits;
+use foldhash::HashMap;
 use futures_util::future::BoxFuture;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 

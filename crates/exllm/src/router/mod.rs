@@ -68,7 +68,7 @@ pub use strategy::{Candidate, Strategy, StrategyKind};
 
 use crate::catalog::ModelEntry;
 use crate::Client;
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::Arc;
 
 /// A router over groups of deployments. Cheap to clone; clones share state.

@@ -4,10 +4,11 @@
 
 use super::checks::{check, Needs, Unfit};
 use super::route::{Cause, Route};
-use super::state::{Admission, Refusal, Reservation};
+use super::state::{Admission, DeploymentStats, Refusal, Reservation};
 use super::strategy::Candidate;
 use super::Router;
 use crate::{ChatRequest, Error, ErrorKind, Result};
+use smallvec::SmallVec;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -31,12 +32,16 @@ pub(crate) struct Estimate {
 
 pub(crate) struct Plan {
     pub(crate) group: String,
-    original: String,
+    /// The group the caller asked for, once a fallback replaced it in `group` (kept apart
+    /// only then: one string fewer per call).
+    original: Option<String>,
     queue: Option<VecDeque<String>>,
-    tried: Vec<usize>,
+    tried: SmallVec<[usize; 4]>,
     pub(crate) attempts: u32,
     waited: Duration,
     rounds: u32,
+    /// The attempts so far; its `group` is filled when the route leaves the plan
+    /// ([`Plan::take_route`], [`Plan::route_now`]).
     pub(crate) route: Route,
     pub(crate) last: Option<Error>,
     needs: Needs,
@@ -54,16 +59,13 @@ impl Plan {
         }
         let mut p = Plan {
             group: req.model.clone(),
-            original: req.model.clone(),
+            original: None,
             queue: None,
-            tried: Vec::new(),
+            tried: SmallVec::new(),
             attempts: 0,
             waited: Duration::ZERO,
             rounds: 0,
-            route: Route {
-                group: req.model.clone(),
-                attempts: Vec::new(),
-            },
+            route: Route::default(),
             last: None,
             needs: Needs::of(req),
             streaming,
@@ -240,7 +242,8 @@ impl Plan {
             }
         };
         tracing::info!(from = %self.group, to = %next, error = %e, "falling back");
-        self.group = next;
+        let from = std::mem::replace(&mut self.group, next);
+        self.original.get_or_insert(from);
         self.tried.clear();
         self.waited = Duration::ZERO;
         self.last = Some(e);
@@ -259,97 +262,54 @@ impl Plan {
     /// cause's own list, else the generic `fallbacks`.
     fn queue_for(&mut self, router: &Router, cause: Cause) -> &mut VecDeque<String> {
         let s = &router.inner.settings;
+        let original = self.original.as_ref().unwrap_or(&self.group);
         self.queue.get_or_insert_with(|| {
             let specific = match cause {
-                Cause::ContextWindow => s.context_window_fallbacks.get(&self.original),
-                Cause::ContentPolicy => s.content_policy_fallbacks.get(&self.original),
+                Cause::ContextWindow => s.context_window_fallbacks.get(original),
+                Cause::ContentPolicy => s.content_policy_fallbacks.get(original),
                 _ => None,
             };
             specific
                 .filter(|l| !l.is_empty())
-                .or_else(|| s.fallbacks.get(&self.original))
+                .or_else(|| s.fallbacks.get(original))
                 .cloned()
                 .unwrap_or_default()
                 .into()
         })
     }
 
+    /// The route so far, for a call that goes on (a stream).
+    pub(crate) fn route_now(&self) -> Route {
+        Route {
+            group: self.original.as_ref().unwrap_or(&self.group).clone(),
+            attempts: self.route.attempts.clone(),
+        }
+    }
+
+    /// The route, for a call that ends here (its strings are moved, not copied; the plan is
+    /// done with after this).
+    pub(crate) fn take_route(&mut self) -> Route {
+        let mut r = std::mem::take(&mut self.route);
+        r.group = match self.original.take() {
+            Some(o) => o,
+            None => std::mem::take(&mut self.group),
+        };
+        r
+    }
+
     /// Picks and admits a deployment of the current group.
     async fn select(&mut self, router: &Router) -> Result<(usize, Reservation), Blocked> {
         let inner = &router.inner;
         let now = Instant::now();
-        let mut unfit: Vec<String> = Vec::new();
-        let mut all_window = true;
-        let mut fit = Vec::new();
-        for &i in &inner.groups[&self.group] {
-            let slot = &inner.slots[i];
-            match check(slot.entry.as_ref(), self.needs, self.estimate.prompt) {
-                Ok(()) => fit.push(i),
-                Err(u) => {
-                    all_window &= matches!(u, Unfit::Window { .. });
-                    unfit.push(u.describe(&slot.dep.model));
-                }
-            }
-        }
-        if fit.is_empty() {
-            let (kind, cause) = if all_window {
-                (ErrorKind::ContextLength, Cause::ContextWindow)
-            } else {
-                (ErrorKind::Unsupported, Cause::Request)
-            };
-            let msg = format!(
-                "no deployment of group `{}` can take this request: {}",
-                self.group,
-                unfit.join("; ")
-            );
-            return Err(Blocked::Unfit(Error::new(kind, msg), cause));
-        }
-        fit.retain(|i| !self.tried.contains(i));
-        if fit.is_empty() {
-            return Err(Blocked::Exhausted);
-        }
-        let mut soonest: Option<Duration> = None;
+        let (mut open, mut soonest) = self.open_deployments(router, now)?;
         let mut cooling = true;
         let mut budget: Option<String> = None;
         let mut note = |d: Duration, is_cooling: bool| {
             soonest = Some(soonest.map_or(d, |s| s.min(d)));
             cooling &= is_cooling;
         };
-        let mut open: Vec<(usize, super::state::DeploymentStats)> = Vec::with_capacity(fit.len());
-        for &i in &fit {
-            let st = inner.slots[i].stats(router);
-            match st.cooling_until {
-                Some(until) => note(until.saturating_duration_since(now), true),
-                None => open.push((i, st)),
-            }
-        }
         while !open.is_empty() {
-            let tier = open
-                .iter()
-                .map(|(i, _)| inner.slots[*i].dep.order)
-                .min()
-                .unwrap_or(0);
-            let views: Vec<Candidate<'_>> = open
-                .iter()
-                .filter(|(i, _)| inner.slots[*i].dep.order == tier)
-                .map(|(i, st)| {
-                    let slot = &inner.slots[*i];
-                    Candidate {
-                        deployment: &slot.dep,
-                        in_flight: st.in_flight,
-                        latency_ms: self.expected_latency(st),
-                        headroom: st.headroom,
-                        estimated_cost: self.cost_on(slot),
-                    }
-                })
-                .collect();
-            let k = inner.strategy.pick(&views).min(views.len() - 1);
-            // The candidate's slot: the one whose deployment it shows.
-            let Some(chosen) = open
-                .iter()
-                .map(|(i, _)| *i)
-                .find(|&i| std::ptr::eq(&inner.slots[i].dep, views[k].deployment))
-            else {
+            let Some(chosen) = self.pick(router, &open) else {
                 return Err(Blocked::Exhausted);
             };
             let slot = &inner.slots[chosen];
@@ -397,6 +357,90 @@ impl Plan {
             (None, Some(msg)) => Err(Blocked::SpendLimit(msg)),
             (None, None) => Err(Blocked::Exhausted),
         }
+    }
+
+    /// The group's deployments that can take the request, were not tried yet and are not
+    /// cooling, with their state; and how soon the first cooling one frees up.
+    #[allow(clippy::type_complexity)]
+    fn open_deployments(
+        &self,
+        router: &Router,
+        now: Instant,
+    ) -> Result<(Vec<(usize, DeploymentStats)>, Option<Duration>), Blocked> {
+        let inner = &router.inner;
+        let mut unfit: Vec<String> = Vec::new();
+        let mut all_window = true;
+        let mut fit: SmallVec<[usize; 8]> = SmallVec::new();
+        for &i in &inner.groups[&self.group] {
+            let slot = &inner.slots[i];
+            match check(slot.entry.as_ref(), self.needs, self.estimate.prompt) {
+                Ok(()) => fit.push(i),
+                Err(u) => {
+                    all_window &= matches!(u, Unfit::Window { .. });
+                    unfit.push(u.describe(&slot.dep.model));
+                }
+            }
+        }
+        if fit.is_empty() {
+            let (kind, cause) = if all_window {
+                (ErrorKind::ContextLength, Cause::ContextWindow)
+            } else {
+                (ErrorKind::Unsupported, Cause::Request)
+            };
+            let msg = format!(
+                "no deployment of group `{}` can take this request: {}",
+                self.group,
+                unfit.join("; ")
+            );
+            return Err(Blocked::Unfit(Error::new(kind, msg), cause));
+        }
+        fit.retain(|i| !self.tried.contains(i));
+        if fit.is_empty() {
+            return Err(Blocked::Exhausted);
+        }
+        let mut soonest: Option<Duration> = None;
+        let mut open = Vec::with_capacity(fit.len());
+        for &i in &fit {
+            let st = inner.slots[i].stats(router);
+            match st.cooling_until {
+                Some(until) => {
+                    let d = until.saturating_duration_since(now);
+                    soonest = Some(soonest.map_or(d, |s| s.min(d)));
+                }
+                None => open.push((i, st)),
+            }
+        }
+        Ok((open, soonest))
+    }
+
+    /// The strategy's pick among the open deployments of the first tier (`None`: the
+    /// strategy named none of them).
+    fn pick(&self, router: &Router, open: &[(usize, DeploymentStats)]) -> Option<usize> {
+        let inner = &router.inner;
+        let tier = open
+            .iter()
+            .map(|(i, _)| inner.slots[*i].dep.order)
+            .min()
+            .unwrap_or(0);
+        let views: SmallVec<[Candidate<'_>; 8]> = open
+            .iter()
+            .filter(|(i, _)| inner.slots[*i].dep.order == tier)
+            .map(|(i, st)| {
+                let slot = &inner.slots[*i];
+                Candidate {
+                    deployment: &slot.dep,
+                    in_flight: st.in_flight,
+                    latency_ms: self.expected_latency(st),
+                    headroom: st.headroom,
+                    estimated_cost: self.cost_on(slot),
+                }
+            })
+            .collect();
+        let k = inner.strategy.pick(&views).min(views.len().checked_sub(1)?);
+        // The candidate's slot: the one whose deployment it shows.
+        open.iter()
+            .map(|(i, _)| *i)
+            .find(|&i| std::ptr::eq(&inner.slots[i].dep, views[k].deployment))
     }
 
     /// What the strategies compare: time to first content for a stream, time per output

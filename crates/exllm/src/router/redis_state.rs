@@ -508,9 +508,7 @@ impl RouterState for RedisState {
 
     fn observe(&self, deployment: &str, limits: &RateLimits) {
         // Queued behind the call's own settlement, so the provider's count has the last word.
-        let _ = self
-            .jobs
-            .send(Job::Observe(deployment.to_owned(), *limits));
+        let _ = self.jobs.send(Job::Observe(deployment.to_owned(), *limits));
     }
 
     fn settle(&self, reservation: Reservation, settlement: Settlement) {

@@ -95,7 +95,7 @@ impl Router {
         loop {
             let (i, reservation) = match plan.next(self, &req).await {
                 Ok(x) => x,
-                Err(e) => return (Err(e), plan.route),
+                Err(e) => return (Err(e), plan.take_route()),
             };
             plan.attempts += 1;
             let slot = &self.inner.slots[i];
@@ -107,7 +107,7 @@ impl Router {
                 Ok((inner, head, ended)) => {
                     self.learn_from_events(i, &head);
                     plan.route.attempts.push(attempt(&plan, self, i, t0, None));
-                    let route = plan.route.clone();
+                    let route = plan.route_now();
                     let opened = Opened {
                         slot: i,
                         ticket,
@@ -134,7 +134,7 @@ impl Router {
                         .push(attempt(&plan, self, i, t0, Some(&e)));
                     tracing::warn!(deployment = %slot.dep.id, error = %e, "routed stream failed before content");
                     if let Err(e) = plan.attempt_failed(self, &req, e) {
-                        return (Err(e), plan.route);
+                        return (Err(e), plan.take_route());
                     }
                 }
             }
@@ -219,7 +219,7 @@ impl Routed {
         if let Some(p) = &self.plan {
             head.push_front(StreamEvent::Metadata {
                 key: ROUTE_KEY.into(),
-                value: p.route.to_value(),
+                value: p.route_now().to_value(),
             });
         }
         self.head = head;
@@ -279,6 +279,10 @@ impl Routed {
     /// A continuation's usage counts the parts before it; the whitespace a prefill dropped
     /// is not repeated.
     fn adjust(&mut self, event: StreamEvent) -> Option<StreamEvent> {
+        if self.base.is_none() && !self.trim_next {
+            // The first deployment's part (nearly every stream): nothing to adjust.
+            return Some(event);
+        }
         crate::client::continued(event, self.base.as_ref(), &mut self.trim_next)
     }
 
@@ -304,7 +308,7 @@ impl Routed {
     /// The error carrying the answer so far, with its route; the route is also announced
     /// again as an event before it, for callers that collect the events themselves.
     pub(crate) fn with_partial(&mut self, e: Error) -> Error {
-        let Some(route) = self.plan.as_ref().map(|p| p.route.clone()) else {
+        let Some(route) = self.plan.as_ref().map(Plan::route_now) else {
             return e;
         };
         self.head.push_back(StreamEvent::Metadata {

@@ -200,6 +200,14 @@ impl Watch {
         self.callbacks.response(&self.call, resp).await;
     }
 
+    /// Records how a whole call ended ([`Watch::ok`] or [`Watch::err`]).
+    pub async fn outcome(&self, out: &crate::Result<ChatResponse>) {
+        match out {
+            Ok(resp) => self.ok(resp).await,
+            Err(e) => self.err(e).await,
+        }
+    }
+
     /// Records a failure and runs the error hooks.
     pub async fn err(&self, e: &Error) {
         self.record_err(e);
