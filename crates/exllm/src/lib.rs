@@ -54,7 +54,7 @@
 //! enforces it): [`types`] (with [`Error`] and [`Collector`]) → [`wire`] → [`media`] →
 //! [`provider`] (pure codecs) beside [`transport`] (HTTP; neither knows the other) →
 //! [`catalog`] → [`stream`] → [`cache`], [`telemetry`], [`recovery`] → [`client`] →
-//! [`structured`], [`session`], [`router`], [`ollama`], [`batch`], [`guardrails`] (with
+//! [`structured`], [`session`], [`router`], [`ollama`], [`batch`], [`guardrails`], [`usage`] (with
 //! [`tokens`] and [`context`] as helpers below the features).
 
 #![warn(missing_docs)]
@@ -80,6 +80,7 @@ pub mod telemetry;
 pub mod tokens;
 pub mod transport;
 pub mod types;
+pub mod usage;
 pub mod wire;
 
 pub use client::{Backend, ChatStream, Client, ClientBuilder, MockProvider};
