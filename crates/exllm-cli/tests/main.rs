@@ -20,3 +20,4 @@ mod session;
 mod stream_errors;
 mod support;
 mod tokens_cli;
+mod usage;

@@ -32,6 +32,8 @@ pub fn exllm(home: &Path) -> Command {
         "NO_COLOR",
         "OLLAMA_HOST",
         "OLLAMA_BASE_URL",
+        "EXLLM_USAGE_LOG",
+        "EXLLM_USAGE_TAGS",
     ] {
         c.env_remove(var);
     }
