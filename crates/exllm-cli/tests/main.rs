@@ -8,6 +8,7 @@ mod chat_input;
 mod cli;
 mod compare;
 mod conventions;
+mod demo;
 mod guardrails;
 mod providers_list;
 mod repl_tty;
