@@ -1,7 +1,8 @@
 //! `exllm usage`: the opt-in local usage log read back — tables by model, provider, day or
 //! tag, cheaper models that would have served the same calls, and next month's spend on the
 //! trend. The log is written by every client the CLI builds when `EXLLM_USAGE_LOG` names its
-//! file (tags from `EXLLM_USAGE_TAGS`, comma-separated).
+//! file (tags from `EXLLM_USAGE_TAGS`, comma-separated; the session from
+//! `EXLLM_USAGE_SESSION`).
 
 use clap::Args;
 use exllm::catalog::Catalog;
@@ -13,7 +14,8 @@ use std::path::PathBuf;
 #[derive(Args)]
 #[command(
     after_help = "Record: export EXLLM_USAGE_LOG=~/.local/share/exllm/usage.db (and
-optionally EXLLM_USAGE_TAGS=project-x); every exllm call is then logged.
+optionally EXLLM_USAGE_TAGS=project-x, EXLLM_USAGE_SESSION=name); every exllm call is
+then logged.
 
 Examples:
   exllm usage --since 7d --by model
@@ -27,7 +29,7 @@ pub struct UsageArgs {
     /// Only the last so long (`7d`, `24h`); the forecast is fitted on whole days of it.
     #[arg(long, default_value = "30d")]
     since: String,
-    /// Rows by `model`, `provider`, `day` or `tag`.
+    /// Rows by `model`, `provider`, `day`, `tag` or `session`.
     #[arg(long, default_value = "model")]
     by: String,
     /// Look for cheaper models at every provider, not only the ones already used.
@@ -53,7 +55,14 @@ pub fn with_log(b: ClientBuilder) -> ClientBuilder {
                 .filter(|t| !t.is_empty())
                 .map(str::to_owned)
                 .collect();
-            b.callback(UsageLogger::new(log).with_tags(tags))
+            let mut logger = UsageLogger::new(log).with_tags(tags);
+            if let Some(s) = std::env::var("EXLLM_USAGE_SESSION")
+                .ok()
+                .filter(|s| !s.is_empty())
+            {
+                logger = logger.with_session(s);
+            }
+            b.callback(logger)
         }
         Err(e) => {
             eprintln!("exllm: usage log off: {e}");

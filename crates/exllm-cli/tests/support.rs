@@ -34,6 +34,7 @@ pub fn exllm(home: &Path) -> Command {
         "OLLAMA_BASE_URL",
         "EXLLM_USAGE_LOG",
         "EXLLM_USAGE_TAGS",
+        "EXLLM_USAGE_SESSION",
     ] {
         c.env_remove(var);
     }

@@ -30,6 +30,7 @@ fn calls_are_logged_only_when_asked_and_read_back_by_tag_and_model() {
         let out = exllm(&home)
             .env("EXLLM_USAGE_LOG", &db)
             .env("EXLLM_USAGE_TAGS", "demo, cli")
+            .env("EXLLM_USAGE_SESSION", "work")
             .args(["chat", "-m", "mock/echo", q])
             .output()
             .unwrap();
@@ -54,6 +55,15 @@ fn calls_are_logged_only_when_asked_and_read_back_by_tag_and_model() {
         .map(|r| r["key"].as_str().unwrap())
         .collect();
     assert_eq!(keys, ["cli", "demo"]);
+    assert_eq!(v["rows"][0]["calls"], 2);
+    let v = json(
+        &exllm(&home)
+            .args(["usage", "--by", "session", "--json", "--db"])
+            .arg(&db)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(v["rows"][0]["key"], "work");
     assert_eq!(v["rows"][0]["calls"], 2);
     // The table, the log named by the environment.
     let out = exllm(&home)

@@ -16,6 +16,8 @@ pub enum GroupBy {
     Day,
     /// Each tag (a call with several tags counts in each; untagged calls under `(none)`).
     Tag,
+    /// Session (calls without one under `(none)`).
+    Session,
 }
 
 impl std::str::FromStr for GroupBy {
@@ -26,7 +28,10 @@ impl std::str::FromStr for GroupBy {
             "provider" => Ok(GroupBy::Provider),
             "day" => Ok(GroupBy::Day),
             "tag" => Ok(GroupBy::Tag),
-            other => Err(format!("`{other}`: expected model, provider, day or tag")),
+            "session" => Ok(GroupBy::Session),
+            other => Err(format!(
+                "`{other}`: expected model, provider, day, tag or session"
+            )),
         }
     }
 }
@@ -74,6 +79,7 @@ fn keys(r: &UsageRecord, by: GroupBy) -> Vec<String> {
         GroupBy::Model => vec![r.full_model()],
         GroupBy::Provider => vec![r.provider.clone()],
         GroupBy::Day => vec![day_of(r.time_ms)],
+        GroupBy::Session => vec![r.session.clone().unwrap_or_else(|| "(none)".into())],
         GroupBy::Tag if r.tags.is_empty() => vec!["(none)".into()],
         GroupBy::Tag => {
             let mut t = r.tags.clone();

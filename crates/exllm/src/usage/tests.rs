@@ -78,6 +78,12 @@ fn rows_sum_per_group_and_tags_count_in_each() {
     assert_eq!(keys, ["nightly", "search", "(none)"]);
     assert_eq!(by_tag[2].calls, 2);
     assert!("week".parse::<GroupBy>().is_err());
+    let mut with_session = recs.clone();
+    with_session[1].session = Some("s1".into());
+    let by_session = summarize(&with_session, GroupBy::Session);
+    let keys: Vec<&str> = by_session.iter().map(|r| r.key.as_str()).collect();
+    assert_eq!(keys, ["(none)", "s1"]);
+    assert_eq!(by_session[0].calls, 2);
 }
 
 #[test]
