@@ -22,6 +22,9 @@ pub const STEPS: &[(&str, &str)] = &[
     ("Cost", "the catalog's prices applied to a call"),
     ("Context fitting", "a long chat cut to the window"),
     ("Guardrails", "personal data masked before it leaves"),
+    ("Sessions", "a conversation with its history and usage"),
+    ("Cache", "the same question answered once"),
+    ("Router", "a failing deployment's call moves on"),
 ];
 
 /// Runs `exllm demo`; the exit code.

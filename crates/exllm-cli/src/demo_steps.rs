@@ -18,7 +18,10 @@ pub async fn run(i: usize) -> exllm::Result<()> {
         3 => structured().await,
         4 => cost(),
         5 => context(),
-        _ => guardrails().await,
+        6 => guardrails().await,
+        7 => crate::demo_more::sessions().await,
+        8 => crate::demo_more::cache().await,
+        _ => crate::demo_more::router().await,
     }
 }
 

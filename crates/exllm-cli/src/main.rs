@@ -9,6 +9,7 @@ mod chat;
 mod compare;
 mod cost;
 mod demo;
+mod demo_more;
 mod demo_steps;
 mod embed;
 mod files;

@@ -107,6 +107,9 @@ fn the_demo_menu_walks_through_every_feature_and_quits() {
         "openai/gpt-4o-mini: 10k in + 1k out = $",
         "messages -> ",
         "provider saw: Call me at <EMAIL_1>",
+        "session: 4 messages, 2 turns",
+        "cache: 1 hit(s), 1 miss(es); the model was asked 1 time(s)",
+        "router: answered by the backup after 2 attempt(s)",
     ];
     for want in expected {
         tmux.keys(&["Enter"]);
