@@ -104,6 +104,19 @@ pub fn recommend(
             })
             .filter(|s| s.saving_usd > 0.0)
             .collect();
+        // A dated snapshot priced like its alias (`gpt-5-nano-2025-08-07`) says nothing new.
+        let aliases: Vec<(String, f64)> = found
+            .iter()
+            .map(|s| (s.suggestion.clone(), s.would_cost_usd))
+            .collect();
+        found.retain(|s| {
+            !aliases.iter().any(|(name, cost)| {
+                s.suggestion.len() > name.len()
+                    && s.suggestion.starts_with(name.as_str())
+                    && s.suggestion.as_bytes()[name.len()] == b'-'
+                    && (cost - s.would_cost_usd).abs() <= 1e-12
+            })
+        });
         found.sort_by(|a, b| {
             b.saving_usd
                 .total_cmp(&a.saving_usd)

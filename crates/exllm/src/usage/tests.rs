@@ -104,6 +104,14 @@ fn a_cheaper_model_with_the_same_capabilities_and_enough_context_is_suggested() 
             128_000,
             &["supports_vision", "supports_function_calling"],
         ),
+        // A dated snapshot of `small` at its price: not suggested twice.
+        entry(
+            "acme/small-2025-01-01",
+            1.0,
+            3.0,
+            128_000,
+            &["supports_vision", "supports_function_calling"],
+        ),
         // Cheaper but no vision: not suggested.
         entry(
             "acme/text",
