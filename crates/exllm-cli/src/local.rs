@@ -13,7 +13,7 @@ pub const DEFAULT_MODEL: Option<&str> = None;
 /// Registers the `local` provider, and records to `EXLLM_RECORD` or replays `EXLLM_REPLAY`.
 #[cfg(feature = "local")]
 pub fn register(b: ClientBuilder) -> ClientBuilder {
-    b.cassette_from_env().provider(
+    crate::usage::with_log(b.cassette_from_env()).provider(
         "local",
         // The CLI's user names models on their own machine: paths are theirs to give.
         std::sync::Arc::new(exllm_local::LocalProvider::new(
@@ -25,7 +25,7 @@ pub fn register(b: ClientBuilder) -> ClientBuilder {
 /// Without local models, only `EXLLM_RECORD` and `EXLLM_REPLAY` to apply.
 #[cfg(not(feature = "local"))]
 pub fn register(b: ClientBuilder) -> ClientBuilder {
-    b.cassette_from_env()
+    crate::usage::with_log(b.cassette_from_env())
 }
 
 /// `local/<embedded embedding model>`.

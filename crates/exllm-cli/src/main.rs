@@ -8,6 +8,9 @@ mod catalog;
 mod chat;
 mod compare;
 mod cost;
+mod demo;
+mod demo_more;
+mod demo_steps;
 mod embed;
 mod files;
 mod guardrails;
@@ -34,6 +37,7 @@ mod speak;
 mod spend;
 mod tokens;
 mod transcribe;
+mod usage;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
@@ -113,6 +117,11 @@ enum Command {
     Keys(keys::KeysArgs),
     /// The gateway's spend ledger, by key, team, model or day.
     Spend(spend::SpendArgs),
+    /// The local usage log (`EXLLM_USAGE_LOG`): calls and cost by model, provider, day or tag;
+    /// cheaper models; next month's forecast.
+    Usage(usage::UsageArgs),
+    /// A guided tour: an interactive menu running each feature on the keyless mock.
+    Demo(demo::DemoArgs),
     /// Each router deployment's state: cooling or not, in flight, recent latency.
     Health(health::HealthArgs),
     /// Saved conversations (`exllm chat --session NAME`): list, show, delete, export.
@@ -215,6 +224,8 @@ fn main() -> ExitCode {
             Command::Keys(args) => keys::run(args).await,
             Command::Spend(args) => spend::run(args).await,
             Command::Health(args) => health::run(args).await,
+            Command::Usage(args) => usage::run(args).await,
+            Command::Demo(args) => demo::run(args).await,
             Command::Completions(args) => shell::completions(args, Cli::command()),
             Command::Man(args) => shell::man(args, Cli::command()),
         }

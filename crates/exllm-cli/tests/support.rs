@@ -32,6 +32,9 @@ pub fn exllm(home: &Path) -> Command {
         "NO_COLOR",
         "OLLAMA_HOST",
         "OLLAMA_BASE_URL",
+        "EXLLM_USAGE_LOG",
+        "EXLLM_USAGE_TAGS",
+        "EXLLM_USAGE_SESSION",
     ] {
         c.env_remove(var);
     }

@@ -54,7 +54,7 @@
 //! enforces it): [`types`] (with [`Error`] and [`Collector`]) → [`wire`] → [`media`] →
 //! [`provider`] (pure codecs) beside [`transport`] (HTTP; neither knows the other) →
 //! [`catalog`] → [`stream`] → [`cache`], [`telemetry`], [`recovery`] → [`client`] →
-//! [`structured`], [`session`], [`router`], [`ollama`], [`batch`], [`guardrails`] (with
+//! [`structured`], [`session`], [`router`], [`ollama`], [`batch`], [`guardrails`], [`usage`] (with
 //! [`tokens`] and [`context`] as helpers below the features).
 
 #![warn(missing_docs)]
@@ -80,6 +80,7 @@ pub mod telemetry;
 pub mod tokens;
 pub mod transport;
 pub mod types;
+pub mod usage;
 pub mod wire;
 
 pub use client::{Backend, ChatStream, Client, ClientBuilder, MockProvider};
@@ -91,3 +92,27 @@ pub use types::*;
 /// The reqwest exllm is built on, for [`ClientBuilder::http_client`] (exllm's one escape hatch
 /// to its HTTP stack): build the `reqwest::Client` with this path and the versions match.
 pub use reqwest;
+
+/// The guides in `docs/` at the workspace root, compiled and run as doc tests so that every
+/// Rust block in them keeps working (blocks of other crates are marked `ignore`).
+#[cfg(doctest)]
+mod guides {
+    #[doc = include_str!("../../../docs/migrate-litellm.md")]
+    struct MigrateLitellm;
+    #[doc = include_str!("../../../docs/migrate-async-openai.md")]
+    struct MigrateAsyncOpenai;
+    #[doc = include_str!("../../../docs/migrate-genai.md")]
+    struct MigrateGenai;
+    #[doc = include_str!("../../../docs/migrate-rig.md")]
+    struct MigrateRig;
+    #[doc = include_str!("../../../docs/migrate-exllm.md")]
+    struct MigrateExllm;
+    #[doc = include_str!("../../../docs/writing-a-provider.md")]
+    struct WritingAProvider;
+    #[doc = include_str!("../../../docs/providers.md")]
+    struct Providers;
+    #[doc = include_str!("../../../docs/context.md")]
+    struct Context;
+    #[cfg_attr(feature = "usage-log", doc = include_str!("../../../docs/cost.md"))]
+    struct Cost;
+}

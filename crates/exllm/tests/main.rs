@@ -34,6 +34,7 @@ mod compat_rows;
 mod context_caching;
 mod debug_secrets;
 mod errors;
+mod examples;
 mod faults;
 mod files_api;
 mod fuzz_corpus;

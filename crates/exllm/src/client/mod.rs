@@ -4,6 +4,7 @@
 //! any [`Backend`] the caller registers (the mock, a local model, their own).
 
 mod builder;
+mod compress;
 mod count_tokens;
 mod endpoint;
 mod gemini_caches;

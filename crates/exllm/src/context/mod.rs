@@ -5,7 +5,11 @@
 //! decides beforehand what to drop: [`fit_to_context`] keeps the system prompt, the newest
 //! user message and as many recent turns as fit (dropping whole turns, so a tool call is never
 //! separated from its results), [`fit_to_context_with_summary`] replaces what was dropped with
-//! a summary the caller produces, and [`context_stats`] shows where the tokens go. Counts come
+//! a summary the caller produces, and [`context_stats`] shows where the tokens go. Beyond
+//! truncation: [`compress_oldest`] summarizes the oldest turns (tool calls kept with their
+//! results), [`pack`] splits the window by [`BudgetWeights`] across system prompt, history,
+//! tools and retrieved documents, and [`semantic_chunks`] cuts long documents where their
+//! topic changes. Counts come
 //! from [`crate::tokens`]; the window and output reserve from the [catalog](crate::catalog)
 //! unless [`FitOptions`] overrides them.
 //!
@@ -26,13 +30,21 @@
 //! # Ok::<(), exllm::Error>(())
 //! ```
 
+mod budget;
+mod chunk;
+mod compress;
 mod fit;
 mod stats;
 mod summarize;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_beyond;
 mod units;
 
+pub use budget::{pack, split_budget, BudgetParts, BudgetWeights, Packed};
+pub use chunk::{boundaries, semantic_chunks, sentences, Chunk, ChunkOptions};
+pub use compress::{compress_oldest, compressible, CompressOptions, Compressed, SUMMARY_PROMPT};
 pub use fit::fit_to_context;
 pub use stats::{context_stats, context_stats_with, ContextStats};
 pub use summarize::fit_to_context_with_summary;
