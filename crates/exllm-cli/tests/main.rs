@@ -1,6 +1,7 @@
 //! The `exllm` binary as a user runs it, as modules of one test binary (one link, not many).
 
 mod batch_cli;
+mod batch_list_cli;
 mod cassette_env;
 mod catalog_dir;
 mod chat_flags;

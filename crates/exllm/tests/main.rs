@@ -22,6 +22,7 @@ mod azure;
 mod batch_api;
 mod batch_gemini;
 mod batch_local;
+mod batch_paging;
 mod bedrock;
 mod breaker;
 mod cache;

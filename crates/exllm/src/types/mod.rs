@@ -30,7 +30,7 @@ mod timeouts;
 mod transcription;
 mod usage;
 
-pub use batch::{BatchApi, BatchCounts, BatchJob, BatchResult, BatchStatus};
+pub use batch::{BatchApi, BatchCounts, BatchJob, BatchPage, BatchResult, BatchStatus};
 pub use cache_policy::CachePolicy;
 pub use cached_content::{CachedContent, CachedContentCreate, CachedContentList};
 pub use citation::Citation;
