@@ -10,6 +10,7 @@ mod cli;
 mod compare;
 mod conventions;
 mod guardrails;
+mod moderate_cli;
 mod providers_list;
 mod repl_tty;
 mod routing;
