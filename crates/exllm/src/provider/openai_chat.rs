@@ -233,6 +233,7 @@ pub(crate) fn usage(raw: RawJson) -> Usage {
             rejected_prediction_tokens: detail(&w.completion_tokens_details, |d| {
                 d.rejected_prediction_tokens
             }),
+            image_output_tokens: None,
         },
         raw: Some(raw),
     }

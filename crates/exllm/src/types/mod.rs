@@ -43,7 +43,8 @@ pub use image::{GeneratedImage, ImageOutput, ImageRequest, ImageResponse};
 pub use message::{Message, Role};
 pub use moderation::{ModerationCategory, ModerationRequest, ModerationResponse, ModerationResult};
 pub use part::{
-    CacheBreakpoint, ImageDetail, MediaSource, Part, ProviderItem, Reasoning, ToolCall, ToolResult,
+    AudioPart, CacheBreakpoint, ImageDetail, MediaSource, Part, ProviderItem, Reasoning, ToolCall,
+    ToolResult,
 };
 pub use raw_json::RawJson;
 pub use request::{
