@@ -6,6 +6,7 @@ mod cassette_env;
 mod catalog_dir;
 mod chat_flags;
 mod chat_input;
+mod chat_media;
 mod cli;
 mod compare;
 mod conventions;
