@@ -89,3 +89,19 @@ fn speech_is_an_audio_part_and_thought_images_stay_items() {
     );
     assert!(matches!(&odd.content[0], Part::ProviderItem(_)));
 }
+
+#[test]
+fn audio_parts_go_inline_with_their_media_type() {
+    let req = CODEC.req(vec![Message::new(
+        crate::types::Role::User,
+        vec![
+            Part::text("Transcribe."),
+            Part::Audio(AudioPart::from_bytes(b"ID3", "mp3")),
+        ],
+    )]);
+    let body = CODEC.body_of(&req);
+    assert_eq!(
+        body["contents"][0]["parts"][1],
+        json!({"inlineData": {"mimeType": "audio/mpeg", "data": "SUQz"}})
+    );
+}
