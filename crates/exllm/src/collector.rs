@@ -388,6 +388,7 @@ fn delta_len(event: &StreamEvent) -> usize {
         | StreamEvent::RefusalDelta(t) => t.len(),
         StreamEvent::ToolCallDelta { arguments, .. } => arguments.len(),
         StreamEvent::ToolCall(c) => c.arguments.to_string().len(),
+        StreamEvent::AudioDelta(a) => a.data.len(),
         _ => 0,
     }
 }

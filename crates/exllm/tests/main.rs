@@ -29,6 +29,7 @@ mod cache;
 mod cache_redis;
 mod cache_scope;
 mod cassette;
+mod chat_audio;
 mod cohere;
 mod compat;
 mod compat_rows;

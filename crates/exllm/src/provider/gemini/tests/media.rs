@@ -105,3 +105,15 @@ fn audio_parts_go_inline_with_their_media_type() {
         json!({"inlineData": {"mimeType": "audio/mpeg", "data": "SUQz"}})
     );
 }
+
+#[test]
+fn an_answer_with_media_replays_as_events_and_collects_back() {
+    let mut r = CODEC.decode(&image_answer().to_string());
+    r.content.push(Part::Audio(AudioPart {
+        data: "AAEC".into(),
+        transcript: Some("hi".into()),
+        ..Default::default()
+    }));
+    let events = crate::types::response_to_events(&r);
+    assert_eq!(crate::Collector::collect(events), r);
+}
