@@ -53,6 +53,10 @@ enum BatchCommand {
         /// Seconds between status checks with --wait.
         #[arg(long, default_value_t = 30)]
         poll: u64,
+        /// Gemini: send the requests as an uploaded JSONL file even when they would fit
+        /// inline (they are uploaded anyway past 16 MiB; other batch APIs always upload).
+        #[arg(long)]
+        upload: bool,
         /// Client-side batches: calls at once.
         #[arg(long, default_value_t = 4)]
         concurrency: usize,
@@ -151,6 +155,7 @@ async fn dispatch(cmd: BatchCommand) -> Result<(), Error> {
             router,
             wait,
             poll,
+            upload,
             concurrency,
             checkpoint,
             base_url,
@@ -201,6 +206,11 @@ async fn dispatch(cmd: BatchCommand) -> Result<(), Error> {
             }
             let up = crate::files::upload_bar();
             let shown = up.clone();
+            let batches = if upload {
+                batches.inline_limit(0)
+            } else {
+                batches
+            };
             let batches = batches.upload_progress(std::sync::Arc::new(move |sent, len| {
                 shown.set_length(len);
                 shown.set_position(sent);
