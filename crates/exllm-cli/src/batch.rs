@@ -53,6 +53,10 @@ enum BatchCommand {
         /// Seconds between status checks with --wait.
         #[arg(long, default_value_t = 30)]
         poll: u64,
+        /// Gemini: send the requests as an uploaded JSONL file even when they would fit
+        /// inline (they are uploaded anyway past 16 MiB; other batch APIs always upload).
+        #[arg(long)]
+        upload: bool,
         /// Client-side batches: calls at once.
         #[arg(long, default_value_t = 4)]
         concurrency: usize,
@@ -87,11 +91,12 @@ enum BatchCommand {
         #[command(flatten)]
         common: Common,
     },
-    /// Jobs in the job store, or with --provider the provider's own list.
+    /// Jobs in the job store, or with --provider the provider's own list (its pages
+    /// followed up to --limit).
     List {
-        /// At most this many (with --provider).
-        #[arg(long)]
-        limit: Option<u32>,
+        /// At most this many jobs.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
         #[command(flatten)]
         common: Common,
     },
@@ -150,6 +155,7 @@ async fn dispatch(cmd: BatchCommand) -> Result<(), Error> {
             router,
             wait,
             poll,
+            upload,
             concurrency,
             checkpoint,
             base_url,
@@ -198,7 +204,20 @@ async fn dispatch(cmd: BatchCommand) -> Result<(), Error> {
                 store.save(&job)?;
                 return print_results(&client, &job, json).await;
             }
-            let job = batches.submit(&model, requests).await?;
+            let up = crate::files::upload_bar();
+            let shown = up.clone();
+            let batches = if upload {
+                batches.inline_limit(0)
+            } else {
+                batches
+            };
+            let batches = batches.upload_progress(std::sync::Arc::new(move |sent, len| {
+                shown.set_length(len);
+                shown.set_position(sent);
+            }));
+            let job = batches.submit(&model, requests).await;
+            up.finish_and_clear();
+            let job = job?;
             store.save(&job)?;
             if !wait {
                 print_job(&job, json);
@@ -239,10 +258,14 @@ async fn dispatch(cmd: BatchCommand) -> Result<(), Error> {
                 Some(p) => {
                     client(p, common.base_url.as_deref())?
                         .batches()
-                        .list(p, limit)
+                        .list(p, Some(limit))
                         .await?
                 }
-                None => store.list()?,
+                None => {
+                    let mut jobs = store.list()?;
+                    jobs.truncate(limit as usize);
+                    jobs
+                }
             };
             print_jobs(&jobs, common.json);
             Ok(())

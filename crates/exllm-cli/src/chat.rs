@@ -6,6 +6,7 @@ use clap::Args;
 use exllm::provider::registry::PROVIDERS;
 use exllm::{Api, ChatRequest, Client, Error, ErrorKind, Message, StreamEvent};
 use futures_util::StreamExt;
+use serde_json::Value;
 use std::io::{IsTerminal, Read, Write};
 
 #[derive(Args)]
@@ -66,6 +67,8 @@ pub struct ChatArgs {
     /// quits. With --session, saved after every turn.
     #[arg(short = 'i', long)]
     pub(crate) interactive: bool,
+    #[command(flatten)]
+    pub(crate) media: crate::chat_media::MediaArgs,
     #[command(flatten)]
     pub(crate) router: crate::router_config::RouterArg,
     #[command(flatten)]
@@ -146,6 +149,7 @@ pub(crate) fn request(args: &ChatArgs, model: String) -> Result<ChatRequest, Err
     req.n = args.n;
     req.service_tier = args.service_tier.clone();
     req.prediction = args.prediction.as_deref().map(prediction).transpose()?;
+    args.media.apply(&mut req, args.stream)?;
     Ok(req)
 }
 
@@ -232,8 +236,20 @@ pub(crate) fn finish(
 ) -> u8 {
     match result {
         Ok(resp) => {
+            let format = args.media.audio_format.as_deref().or(match args.stream {
+                true => Some("pcm16"),
+                false => Some("wav"),
+            });
+            let media = match args.media.save(&resp, format) {
+                Ok(m) => m,
+                Err(e) => return output::report(&e, args.json),
+            };
             if args.json {
-                println!("{}", response_json(&resp));
+                let mut v = response_json(&resp);
+                if let (Value::Object(v), Value::Object(m)) = (&mut v, media) {
+                    v.extend(m);
+                }
+                println!("{v}");
             } else if !args.stream {
                 print_plain(&resp);
             } else {
@@ -365,6 +381,9 @@ pub(crate) fn print_plain(resp: &exllm::ChatResponse) {
         eprintln!("[reasoning] {reasoning}");
     }
     println!("{}", resp.text());
+    if let Some(t) = crate::chat_media::transcript(resp) {
+        println!("[audio] {t}");
+    }
     for c in resp.tool_calls() {
         println!("[tool call {}] {}({})", c.id, c.name, c.arguments);
     }
@@ -411,6 +430,12 @@ pub(crate) async fn print_stream(
                             let _ = out.flush();
                         }
                         StreamEvent::ReasoningDelta(t) => eprint!("{t}"),
+                        StreamEvent::AudioDelta(a) => {
+                            if let Some(t) = &a.transcript {
+                                let _ = out.write_all(t.as_bytes());
+                                let _ = out.flush();
+                            }
+                        }
                         _ => {}
                     }
                 }

@@ -204,7 +204,7 @@ fn print_file(f: &FileObject, json: bool) {
 }
 
 /// A byte progress bar on stderr when it is a terminal (hidden otherwise).
-fn upload_bar() -> ProgressBar {
+pub fn upload_bar() -> ProgressBar {
     use std::io::IsTerminal;
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();

@@ -6,6 +6,7 @@ mod batch_print;
 mod caller;
 mod catalog;
 mod chat;
+mod chat_media;
 mod compare;
 mod cost;
 mod demo;

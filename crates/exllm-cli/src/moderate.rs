@@ -5,7 +5,7 @@ use crate::output;
 use crate::service::ServiceArgs;
 use clap::Args;
 use exllm::provider::Task;
-use exllm::ModerationRequest;
+use exllm::{Message, ModerationRequest};
 use serde_json::json;
 
 #[derive(Args)]
@@ -16,6 +16,10 @@ pub struct ModerateArgs {
     /// An image URL to classify too (models that take images). Repeatable.
     #[arg(long, value_name = "URL")]
     image: Vec<String>,
+    /// The texts are the turns of one conversation, user first, then assistant, and so on,
+    /// classified as a whole (Mistral's chat moderation).
+    #[arg(long)]
+    chat: bool,
     #[command(flatten)]
     service: ServiceArgs,
 }
@@ -24,6 +28,18 @@ pub async fn run(args: ModerateArgs) -> u8 {
     let json = args.service.json;
     let mut req = ModerationRequest::new(args.service.model.clone(), args.texts.clone());
     req.image_urls = args.image.clone();
+    if args.chat {
+        req.conversation = args
+            .texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| match i % 2 {
+                0 => Message::user(t.clone()),
+                _ => Message::assistant(t.clone()),
+            })
+            .collect();
+        req.texts.clear();
+    }
     let result = match args.service.client(Task::Moderate) {
         Ok(client) => client.moderate(req).await,
         Err(e) => Err(e),

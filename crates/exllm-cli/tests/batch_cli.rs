@@ -18,7 +18,7 @@ type Seen = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
 
 /// A server answering one request per connection with the next scripted JSON reply, and
 /// recording each request's head and body.
-fn serve(replies: Vec<String>) -> (String, Seen) {
+pub(crate) fn serve(replies: Vec<String>) -> (String, Seen) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/v1", listener.local_addr().unwrap());
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -75,7 +75,7 @@ fn serve(replies: Vec<String>) -> (String, Seen) {
     (url, seen)
 }
 
-fn exllm(store: &Path, args: &[&str]) -> Output {
+pub(crate) fn exllm(store: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_exllm"))
         .args(args)
         .env("OPENAI_API_KEY", "sk-cli-test")
@@ -91,7 +91,7 @@ fn exllm(store: &Path, args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
-fn json(out: &Output) -> serde_json::Value {
+pub(crate) fn json(out: &Output) -> serde_json::Value {
     assert!(
         out.status.success(),
         "{}",
@@ -105,7 +105,7 @@ fn json(out: &Output) -> serde_json::Value {
     })
 }
 
-fn dir(name: &str) -> std::path::PathBuf {
+pub(crate) fn dir(name: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("exllm-cli-batch-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();

@@ -9,24 +9,24 @@ use std::time::Duration;
 
 /// One request as the server received it.
 #[derive(Debug, Clone)]
-struct Request {
-    head: String,
-    body: Vec<u8>,
+pub(crate) struct Request {
+    pub(crate) head: String,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Request {
-    fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).expect("a JSON body")
     }
 }
 
 /// A server answering one request per connection with the next scripted reply.
-struct Server {
-    url: String,
+pub(crate) struct Server {
+    pub(crate) url: String,
     requests: Arc<Mutex<Vec<Request>>>,
 }
 
-fn serve(replies: Vec<(u16, &'static str, Vec<u8>)>) -> Server {
+pub(crate) fn serve(replies: Vec<(u16, &'static str, Vec<u8>)>) -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let requests = Arc::new(Mutex::new(Vec::new()));
@@ -79,7 +79,7 @@ fn serve(replies: Vec<(u16, &'static str, Vec<u8>)>) -> Server {
 }
 
 impl Server {
-    fn requests(&self) -> Vec<Request> {
+    pub(crate) fn requests(&self) -> Vec<Request> {
         self.requests.lock().unwrap().clone()
     }
 }

@@ -27,6 +27,19 @@ pub struct Collector {
     events: usize,
     /// Bytes of text, reasoning, refusal and argument deltas folded in so far.
     bytes: usize,
+    /// A streamed audio answer still taking pieces.
+    audio: Option<OpenAudio>,
+}
+
+/// Streamed audio: where its part is, the bytes decoded so far, and base64 text not yet
+/// decodable (a piece may end inside a 4-character group).
+#[derive(Debug, Clone, Default)]
+struct OpenAudio {
+    part: usize,
+    bytes: Vec<u8>,
+    pending: String,
+    /// A piece was not base64: the data is kept as the text sent.
+    raw: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -157,6 +170,14 @@ impl Collector {
                 self.reasoning_open = false;
                 self.resp.content.push(Part::ProviderItem(item));
             }
+            StreamEvent::Media(part) => {
+                self.reasoning_open = false;
+                self.resp.content.push(part);
+            }
+            StreamEvent::AudioDelta(piece) => {
+                self.reasoning_open = false;
+                self.audio_piece(piece);
+            }
             StreamEvent::Citation(cite) => Citation::add_to(&mut self.resp.citations, cite),
             StreamEvent::Alternative(a) => self.resp.alternatives.push(a),
             StreamEvent::ServiceTier(t) => self.resp.service_tier = Some(t),
@@ -244,6 +265,7 @@ impl Collector {
         for call in std::mem::take(&mut self.calls) {
             self.close_call(call);
         }
+        self.close_audio();
         let mut n = 0usize;
         let mut has_calls = false;
         for part in &mut self.resp.content {
@@ -263,6 +285,58 @@ impl Collector {
             }
         }
         self.resp
+    }
+
+    /// Adds a piece of streamed audio to the open audio part (opening one unless the last
+    /// part is it).
+    fn audio_piece(&mut self, piece: crate::types::AudioPart) {
+        let open = self
+            .audio
+            .as_ref()
+            .is_some_and(|a| a.part + 1 == self.resp.content.len());
+        if !open {
+            self.close_audio();
+            self.audio = Some(OpenAudio {
+                part: self.resp.content.len(),
+                ..Default::default()
+            });
+            self.resp
+                .content
+                .push(Part::Audio(crate::types::AudioPart::default()));
+        }
+        let Some(a) = self.audio.as_mut() else { return };
+        let Some(Part::Audio(p)) = self.resp.content.get_mut(a.part) else {
+            return;
+        };
+        if piece.id.is_some() {
+            p.id = piece.id;
+        }
+        if piece.expires_at.is_some() {
+            p.expires_at = piece.expires_at;
+        }
+        if piece.format.is_some() {
+            p.format = piece.format;
+        }
+        if let Some(t) = piece.transcript {
+            p.transcript.get_or_insert_with(String::new).push_str(&t);
+        }
+        a.pending.push_str(piece.data.trim());
+        if a.raw || a.pending.len() % 4 == 0 {
+            a.settle(p);
+        }
+    }
+
+    /// Ends the open audio part: its data is the decoded pieces, base64-encoded once.
+    fn close_audio(&mut self) {
+        let Some(mut a) = self.audio.take() else {
+            return;
+        };
+        if let Some(Part::Audio(p)) = self.resp.content.get_mut(a.part) {
+            a.settle(p);
+            if !a.raw {
+                p.data = crate::media::base64::encode(&a.bytes);
+            }
+        }
     }
 
     fn open_call(&mut self, index: u32) -> usize {
@@ -287,6 +361,26 @@ impl Collector {
 }
 
 /// The size an event adds to the answer.
+impl OpenAudio {
+    /// Decodes the pending base64. Once a piece is not base64, the part keeps the data as
+    /// sent: what was decoded so far re-encoded, then every piece as it came.
+    fn settle(&mut self, p: &mut crate::types::AudioPart) {
+        if self.pending.is_empty() {
+            return;
+        }
+        if !self.raw {
+            if let Some(b) = crate::media::base64::decode(&self.pending) {
+                self.bytes.extend(b);
+                self.pending.clear();
+                return;
+            }
+            self.raw = true;
+            p.data = crate::media::base64::encode(&std::mem::take(&mut self.bytes));
+        }
+        p.data.push_str(&std::mem::take(&mut self.pending));
+    }
+}
+
 fn delta_len(event: &StreamEvent) -> usize {
     match event {
         StreamEvent::TextDelta(t)
@@ -294,6 +388,7 @@ fn delta_len(event: &StreamEvent) -> usize {
         | StreamEvent::RefusalDelta(t) => t.len(),
         StreamEvent::ToolCallDelta { arguments, .. } => arguments.len(),
         StreamEvent::ToolCall(c) => c.arguments.to_string().len(),
+        StreamEvent::AudioDelta(a) => a.data.len(),
         _ => 0,
     }
 }

@@ -173,3 +173,118 @@ async fn answers_in_a_responses_file_are_downloaded_line_by_line() {
         "/download/v1/files/out-1:download?alt=media"
     );
 }
+
+#[tokio::test]
+async fn a_big_gemini_batch_goes_through_an_uploaded_requests_file() {
+    let file = json!({"name": "files/req-1", "displayName": "batch.jsonl", "mimeType": "application/jsonl",
+        "sizeBytes": "200", "state": "ACTIVE", "uri": "https://example.invalid/v1/files/req-1"});
+    let mut created: Value = serde_json::from_str(&op(
+        "BATCH_STATE_PENDING",
+        json!({"requestCount": "2", "pendingRequestCount": "2"}),
+        None,
+    ))
+    .unwrap();
+    created["metadata"]["inputConfig"] = json!({"fileName": "files/req-1"});
+    let mut done = created.clone();
+    done["metadata"]["state"] = "BATCH_STATE_SUCCEEDED".into();
+    done["metadata"]["batchStats"] = json!({"requestCount": "2", "successfulRequestCount": "2"});
+    done["done"] = true.into();
+    done["response"] = json!({"responsesFile": "files/out-9"});
+    let lines = format!(
+        "{}\n{}\n",
+        json!({"key": "second", "response": answer("two")}),
+        json!({"key": "first", "response": answer("one")}),
+    );
+    let server = TestServer::start(vec![
+        Reply::from_fn(|r| crate::files_api::upload_started(r.header("host").unwrap().to_owned())),
+        Reply::json(200, json!({"file": file}).to_string()),
+        Reply::json(200, created.to_string()),
+        Reply::json(200, done.to_string()),
+        Reply::json(200, done.to_string()),
+        Reply::body(200, "application/octet-stream", lines),
+    ])
+    .await;
+    let reqs: Vec<(String, ChatRequest)> = ["first", "second"]
+        .iter()
+        .map(|id| {
+            let msg = Message::user(format!("Q {id}"));
+            (id.to_string(), ChatRequest::new("", vec![msg]))
+        })
+        .collect();
+    let client = client_for("gemini", &server, 0);
+    // Any request is past a limit of 0 bytes: the batch goes through a file.
+    let batches = client.batches().inline_limit(0);
+    let job = batches
+        .submit("gemini/gemini-2.5-flash", reqs)
+        .await
+        .unwrap();
+    assert_eq!(
+        (job.id.as_str(), job.input_file_id.as_deref()),
+        ("batches/b-1", Some("files/req-1"))
+    );
+    assert!(
+        job.request_ids.is_empty(),
+        "the file lines carry their keys"
+    );
+    let done = batches.refresh(&job).await.unwrap();
+    assert_eq!(
+        (done.status.clone(), done.output_file_id.as_deref()),
+        (BatchStatus::Completed, Some("files/out-9"))
+    );
+    let results = batches.collect(&done).await.unwrap();
+    let got: Vec<(&str, String)> = results
+        .iter()
+        .map(|r| (r.id.as_str(), r.result.as_ref().unwrap().text()))
+        .collect();
+    assert_eq!(
+        got,
+        [("second", "two".to_string()), ("first", "one".to_string())]
+    );
+    assert!(results[0].result.as_ref().unwrap().cost.is_some());
+
+    let r = server.requests();
+    assert_eq!(r[0].path, "/upload/v1/files");
+    assert_eq!(r[0].header("x-goog-upload-command"), Some("start"));
+    assert_eq!(
+        r[1].header("x-goog-upload-command"),
+        Some("upload, finalize")
+    );
+    let uploaded: Vec<Value> = std::str::from_utf8(&r[1].body)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(uploaded.len(), 2);
+    assert_eq!(uploaded[1]["key"], "second");
+    assert_eq!(
+        uploaded[1]["request"]["contents"][0]["parts"][0]["text"],
+        "Q second"
+    );
+    assert_eq!(
+        (r[2].method.as_str(), r[2].path.as_str()),
+        ("POST", "/v1/models/gemini-2.5-flash:batchGenerateContent")
+    );
+    assert_eq!(
+        r[2].json()["batch"]["input_config"],
+        json!({"file_name": "files/req-1"})
+    );
+    assert_eq!(r[5].path, "/download/v1/files/out-9:download?alt=media");
+}
+
+#[tokio::test]
+async fn a_small_gemini_batch_stays_inline() {
+    let server = TestServer::start(vec![Reply::json(
+        200,
+        op("BATCH_STATE_PENDING", json!({"requestCount": "1"}), None),
+    )])
+    .await;
+    let req = ChatRequest::new("", vec![Message::user("Hi")]);
+    let job = client_for("gemini", &server, 0)
+        .batches()
+        .submit("gemini/gemini-2.5-flash", vec![("only".into(), req)])
+        .await
+        .unwrap();
+    assert_eq!(job.request_ids, ["only"]);
+    let sent = server.only_request().json();
+    assert!(sent["batch"]["input_config"]["requests"].is_object());
+}

@@ -227,7 +227,7 @@ async fn providers_without_a_file_store_say_so() {
 }
 
 /// Gemini's answer to an upload start: where to send the bytes, on `host`.
-fn upload_started(host: String) -> Reply {
+pub fn upload_started(host: String) -> Reply {
     Reply::json(200, "{}").header(
         "x-goog-upload-url",
         &format!("http://{host}/upload/v1/files?upload_id=ABC-123"),

@@ -67,3 +67,47 @@ async fn a_moderation_error_is_typed() {
     assert_eq!(server.request_count(), 1);
     assert_no_key(&err);
 }
+
+fn mistral_answer() -> String {
+    json!({"id": "4a0a1e5f", "model": "mistral-moderation-latest", "results": [{
+        "categories": {"sexual": false, "hate_and_discrimination": false, "violence_and_threats": true, "selfharm": false},
+        "category_scores": {"sexual": 0.0002, "hate_and_discrimination": 0.01, "violence_and_threats": 0.88, "selfharm": 0.0003}}]})
+    .to_string()
+}
+
+#[tokio::test]
+async fn mistral_moderation_of_texts_and_of_a_conversation() {
+    let server = TestServer::start(vec![
+        Reply::json(200, mistral_answer()),
+        Reply::json(200, mistral_answer()),
+    ])
+    .await;
+    let client = client_for("mistral", &server, 0);
+    let model = "mistral/mistral-moderation-latest";
+    let r = client
+        .moderate(ModerationRequest::new(model, ["I will hurt you."]))
+        .await
+        .unwrap();
+    assert!(r.flagged());
+    assert_eq!(r.results[0].flagged_categories(), ["violence_and_threats"]);
+    let mut conv = ModerationRequest::new(model, Vec::<String>::new());
+    conv.conversation = vec![
+        exllm::Message::user("Say something mean."),
+        exllm::Message::assistant("I will hurt you."),
+    ];
+    let r = client.moderate(conv).await.unwrap();
+    assert_eq!(r.results[0].categories.len(), 4);
+
+    let sent = server.requests();
+    assert_eq!(sent[0].path, "/v1/moderations");
+    assert_eq!(
+        sent[0].header("authorization"),
+        Some(format!("Bearer {}", crate::support::KEY).as_str())
+    );
+    assert_eq!(
+        sent[0].json(),
+        json!({"model": "mistral-moderation-latest", "input": "I will hurt you."})
+    );
+    assert_eq!(sent[1].path, "/v1/chat/moderations");
+    assert_eq!(sent[1].json()["input"][1]["role"], "assistant");
+}

@@ -130,10 +130,30 @@ impl Files {
         data: Bytes,
         purpose: Option<&str>,
     ) -> Result<FileObject> {
+        self.upload_bytes_with_progress(filename, data, purpose, Arc::new(|_, _| {}))
+            .await
+    }
+
+    /// [`Files::upload_bytes`], telling `progress` of each piece sent (the bytes go out in
+    /// pieces of 64 KiB so a big batch file shows its progress).
+    pub async fn upload_bytes_with_progress(
+        &self,
+        filename: &str,
+        data: Bytes,
+        purpose: Option<&str>,
+        progress: Progress,
+    ) -> Result<FileObject> {
+        const PIECE: usize = 64 * 1024;
         let len = data.len() as u64;
         let body = || {
             let data = data.clone();
-            Ok(futures_util::stream::iter([Ok::<_, std::io::Error>(data)]))
+            let progress = progress.clone();
+            let pieces = (0..data.len()).step_by(PIECE).map(move |at| {
+                let end = (at + PIECE).min(data.len());
+                progress(end as u64, len);
+                Ok::<_, std::io::Error>(data.slice(at..end))
+            });
+            Ok(futures_util::stream::iter(pieces))
         };
         self.send_upload(filename, purpose, len, body).await
     }

@@ -3,12 +3,13 @@
 //! Groq `/batches`, Mistral `/batch/jobs`, Anthropic Message Batches, Gemini batch mode); the
 //! codecs in `provider::batch` build every request and decode every answer.
 
+use super::files::Progress;
 use super::http_of;
 use crate::client::{split_model, Backend, Client, HttpBackend};
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::batch::files::names_file_ids;
 use crate::provider::batch::{anthropic, batch_api_of, check_ids, gemini, mistral, openai};
-use crate::types::{BatchApi, BatchJob, ChatRequest};
+use crate::types::{BatchApi, BatchJob, BatchPage, ChatRequest};
 use std::sync::Arc;
 
 /// Batch jobs through a client ([`Client::batches`]).
@@ -29,16 +30,35 @@ use std::sync::Arc;
 /// }
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Batches {
     pub(super) client: Client,
+    /// Gemini: the size of the inline requests past which they go in an uploaded file.
+    inline_limit: usize,
+    /// Told of the input file's upload when a submit uploads one.
+    upload_progress: Option<Progress>,
 }
+
+impl std::fmt::Debug for Batches {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batches")
+            .field("client", &self.client)
+            .field("inline_limit", &self.inline_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Gemini takes at most 20 MB of inline requests per create; past this size the requests
+/// are uploaded as a JSONL file instead, with room to spare for the envelope.
+const GEMINI_INLINE_LIMIT: usize = 16 * 1024 * 1024;
 
 impl Client {
     /// Batch jobs: submitted to a provider's batch API, or run by the client.
     pub fn batches(&self) -> Batches {
         Batches {
             client: self.clone(),
+            inline_limit: GEMINI_INLINE_LIMIT,
+            upload_progress: None,
         }
     }
 }
@@ -76,6 +96,38 @@ impl Batches {
         })
     }
 
+    /// Gemini batches: the size in bytes of the encoded requests past which they are
+    /// uploaded as a JSONL file (`input_config.file_name`) rather than sent inline (default
+    /// 16 MiB, under Gemini's 20 MB limit on a create body). `0` always uploads a file.
+    pub fn inline_limit(mut self, bytes: usize) -> Self {
+        self.inline_limit = bytes;
+        self
+    }
+
+    /// Tells `progress` of the upload of a job's input file (OpenAI, Mistral, a Gemini batch
+    /// past [`Batches::inline_limit`]): bytes sent so far and the file's size.
+    pub fn upload_progress(mut self, progress: Progress) -> Self {
+        self.upload_progress = Some(progress);
+        self
+    }
+
+    /// Uploads a job's JSONL input to `provider`'s file store.
+    async fn upload_input(
+        &self,
+        provider: &str,
+        jsonl: Vec<u8>,
+        purpose: Option<&str>,
+    ) -> Result<crate::types::FileObject> {
+        let progress = self
+            .upload_progress
+            .clone()
+            .unwrap_or_else(|| std::sync::Arc::new(|_, _| {}));
+        self.client
+            .files(provider)?
+            .upload_bytes_with_progress("batch.jsonl", jsonl.into(), purpose, progress)
+            .await
+    }
+
     /// Whether `provider` has a batch API exllm speaks (else [`Batches::run_local`] runs a
     /// batch for it).
     pub fn has_batch_api(&self, provider: &str) -> bool {
@@ -104,10 +156,7 @@ impl Batches {
                     req.model = bare.to_owned();
                     jsonl.extend(openai::input_line(&ep, &id, &req)?);
                 }
-                let files = self.client.files(provider)?;
-                let input = files
-                    .upload_bytes("batch.jsonl", jsonl.into(), Some("batch"))
-                    .await?;
+                let input = self.upload_input(provider, jsonl, Some("batch")).await?;
                 http.job_call(
                     |ep| openai::create(ep, &input.id),
                     |b| openai::decode_job(provider, b),
@@ -134,16 +183,34 @@ impl Batches {
                 for (id, mut req) in requests {
                     req.model = bare.to_owned();
                     entries.push(gemini::entry(&ep, &id, &req)?);
-                    ids.push(id);
+                    ids.push((id, req));
                 }
-                let mut job = http
-                    .job_call(
-                        |ep| gemini::create(ep, bare, entries.clone()),
-                        |b| gemini::decode_job(provider, b),
-                    )
-                    .await?;
-                job.request_ids = ids;
-                job
+                let inline_size: usize = entries.iter().map(|e| e.to_string().len()).sum();
+                if inline_size > self.inline_limit {
+                    // Too big for one create body: the requests go in an uploaded file.
+                    let mut jsonl = Vec::with_capacity(inline_size + 16 * ids.len());
+                    for (id, req) in &ids {
+                        jsonl.extend(gemini::file_line(&ep, id, req)?);
+                    }
+                    let input = self.upload_input(provider, jsonl, None).await?;
+                    let mut job = http
+                        .job_call(
+                            |ep| gemini::create_from_file(ep, bare, &input.id),
+                            |b| gemini::decode_job(provider, b),
+                        )
+                        .await?;
+                    job.input_file_id.get_or_insert(input.id);
+                    job
+                } else {
+                    let mut job = http
+                        .job_call(
+                            |ep| gemini::create(ep, bare, entries.clone()),
+                            |b| gemini::decode_job(provider, b),
+                        )
+                        .await?;
+                    job.request_ids = ids.into_iter().map(|(id, _)| id).collect();
+                    job
+                }
             }
             BatchApi::Mistral => {
                 let mut jsonl = Vec::new();
@@ -151,10 +218,7 @@ impl Batches {
                     req.model = bare.to_owned();
                     jsonl.extend(mistral::input_line(&ep, &id, &req)?);
                 }
-                let files = self.client.files(provider)?;
-                let input = files
-                    .upload_bytes("batch.jsonl", jsonl.into(), Some("batch"))
-                    .await?;
+                let input = self.upload_input(provider, jsonl, Some("batch")).await?;
                 http.job_call(
                     |ep| mistral::create(ep, bare, &input.id),
                     |b| mistral::decode_job(provider, b),
@@ -254,48 +318,97 @@ impl Batches {
         }
     }
 
-    /// The provider's jobs, newest first, at most `limit` (one page).
-    pub async fn list(&self, provider: &str, limit: Option<u32>) -> Result<Vec<BatchJob>> {
+    /// One page of the provider's jobs, newest first: at most `limit`, from the cursor
+    /// `after` (a [`BatchPage::next`]) when given.
+    pub async fn list_page(
+        &self,
+        provider: &str,
+        limit: Option<u32>,
+        after: Option<&str>,
+    ) -> Result<BatchPage> {
         let t = self.target(provider)?;
         let http = t.http()?;
-        let (jobs, _more) = match t.api {
+        match t.api {
             BatchApi::OpenAi => {
                 http.job_call(
-                    |ep| openai::list(ep, limit, None),
+                    |ep| openai::list(ep, limit, after),
                     |b| openai::decode_list(provider, b),
                 )
-                .await?
+                .await
             }
             BatchApi::Anthropic => {
                 http.job_call(
-                    |ep| anthropic::list(ep, limit, None),
+                    |ep| anthropic::list(ep, limit, after),
                     |b| anthropic::decode_list(provider, b),
                 )
-                .await?
+                .await
             }
             BatchApi::Gemini => {
-                let jobs = http
-                    .job_call(
-                        |ep| gemini::list(ep, limit),
-                        |b| gemini::decode_list(provider, b),
-                    )
-                    .await?;
-                (jobs, false)
+                http.job_call(
+                    |ep| gemini::list(ep, limit, after),
+                    |b| gemini::decode_list(provider, b),
+                )
+                .await
             }
             BatchApi::Mistral => {
-                let jobs = http
-                    .job_call(
-                        |ep| mistral::list(ep, limit),
-                        |b| mistral::decode_list(provider, b),
-                    )
-                    .await?;
-                (jobs, false)
+                // Pages by number, of Mistral's default size when none is asked for.
+                let size = limit.unwrap_or(MISTRAL_PAGE);
+                let page = match after {
+                    Some(a) => a.parse::<u64>().map_err(|_| {
+                        Error::new(
+                            ErrorKind::InvalidInput,
+                            format!("`{a}` is not a Mistral page number"),
+                        )
+                    })?,
+                    None => 0,
+                };
+                let page_arg = page.to_string();
+                let page_arg = after.map(|_| page_arg.as_str());
+                http.job_call(
+                    |ep| mistral::list(ep, Some(size), page_arg),
+                    |b| mistral::decode_list(provider, b, page, u64::from(size)),
+                )
+                .await
             }
-            BatchApi::Local => unreachable_local()?,
-        };
+            BatchApi::Local => unreachable_local(),
+        }
+    }
+
+    /// The provider's jobs, newest first: pages followed until `limit` jobs are gathered
+    /// (`None`: every page).
+    pub async fn list(&self, provider: &str, limit: Option<u32>) -> Result<Vec<BatchJob>> {
+        let mut jobs: Vec<BatchJob> = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let want = limit.map(|l| l.saturating_sub(jobs.len() as u32).min(PAGE));
+            if want == Some(0) {
+                break;
+            }
+            let page = self
+                .list_page(provider, Some(want.unwrap_or(PAGE)), after.as_deref())
+                .await?;
+            let got = page.jobs.len();
+            jobs.extend(page.jobs);
+            // A page that is empty or names the cursor it was asked with would loop forever.
+            match page.next {
+                Some(next) if got > 0 && after.as_deref() != Some(next.as_str()) => {
+                    after = Some(next)
+                }
+                _ => break,
+            }
+        }
+        if let Some(l) = limit {
+            jobs.truncate(l as usize);
+        }
         Ok(jobs)
     }
 }
+
+/// Jobs asked for per listing page (OpenAI's largest page).
+const PAGE: u32 = 100;
+
+/// Mistral's page size when none is asked for.
+const MISTRAL_PAGE: u32 = 100;
 
 /// Local jobs never reach a provider's batch API (`target` only yields provider APIs).
 pub(super) fn unreachable_local<T>() -> Result<T> {

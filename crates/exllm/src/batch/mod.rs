@@ -1,6 +1,6 @@
 //! Batch jobs and file stores through the client. [`Batches`] submits `(id, ChatRequest)`
 //! pairs as one job to a provider's batch API (OpenAI, Azure OpenAI and Groq `/batches`;
-//! Mistral `/batch/jobs`; Anthropic Message Batches; Gemini batch mode with inline requests),
+//! Mistral `/batch/jobs`; Anthropic Message Batches; Gemini batch mode, inline or from a file),
 //! follows its status and progress, cancels and lists jobs, and
 //! collects one [`crate::BatchResult`] per id with its cost at the batch price. Providers without a
 //! batch API get a client-side batch ([`Batches::run_local`]): concurrent calls checkpointed

@@ -93,10 +93,25 @@ pub fn cost(model: &ModelEntry, usage: &Usage, opts: CostOptions) -> Cost {
             0.0
         }
     };
-    let input = part(n_plain_in, p_in, "input");
+    // Audio prompt tokens and audio or image output tokens are inside the plain counts, at
+    // their own prices where the catalog has them.
+    let d = &usage.details;
+    let n_audio_in = d.audio_input_tokens.unwrap_or(0).min(n_plain_in);
+    let n_audio_out = d.audio_output_tokens.unwrap_or(0).min(n_plain_out);
+    let n_image_out = d
+        .image_output_tokens
+        .unwrap_or(0)
+        .min(n_plain_out - n_audio_out);
+    let p_audio_in = price(&|p| p.input_audio).or(p_in);
+    let p_audio_out = price(&|p| p.output_audio).or(p_out);
+    let p_image_out = price(&|p| p.output_image_token).or(p_out);
+    let input =
+        part(n_plain_in - n_audio_in, p_in, "input") + part(n_audio_in, p_audio_in, "input");
     let cached_input = part(n_read, p_read, "input");
     let cache_write = part(n_write, p_write, "input");
-    let output = part(n_plain_out, p_out, "output");
+    let output = part(n_plain_out - n_audio_out - n_image_out, p_out, "output")
+        + part(n_audio_out, p_audio_out, "output")
+        + part(n_image_out, p_image_out, "output");
     let reasoning = part(n_reason, p_reason, "output");
     Cost {
         input,
@@ -256,5 +271,31 @@ mod tests {
         close(c.input, 0.0);
         close(c.output, 0.0);
         assert!(c.total > 0.0);
+    }
+
+    /// gpt-4o-audio-preview-2024-12-17: text $2.50/M in, $10/M out; audio $40/M in, $80/M out.
+    /// 1,000 prompt tokens of which 600 audio; 500 output of which 400 audio.
+    #[test]
+    fn audio_tokens_at_their_own_prices() {
+        let mut u = usage(1_000, 0, 0, 500, 0);
+        u.details.audio_input_tokens = Some(600);
+        u.details.audio_output_tokens = Some(400);
+        let c = model("openai/gpt-4o-audio-preview-2024-12-17").cost(&u, CostOptions::default());
+        close(c.input, 400.0 * 2.5e-6 + 600.0 * 4e-5);
+        close(c.output, 100.0 * 1e-5 + 400.0 * 8e-5);
+        close(c.total, c.input + c.output);
+    }
+
+    /// gemini-2.5-flash-image: $2.50/M text out, $30/M image tokens out.
+    #[test]
+    fn image_tokens_at_their_own_price() {
+        let mut u = usage(10, 0, 0, 1_300, 0);
+        u.details.image_output_tokens = Some(1_290);
+        let c = model("gemini/gemini-2.5-flash-image").cost(&u, CostOptions::default());
+        close(c.output, 10.0 * 2.5e-6 + 1_290.0 * 3e-5);
+        // Counts past the plain output are capped, never negative.
+        u.details.image_output_tokens = Some(5_000);
+        let c = model("gemini/gemini-2.5-flash-image").cost(&u, CostOptions::default());
+        close(c.output, 1_300.0 * 3e-5);
     }
 }

@@ -25,3 +25,9 @@ mod load;
 pub use detect::{image_info, sniff, type_from_url, ImageInfo};
 pub(crate) use load::parse_data_url;
 pub use load::{from_bytes, from_path, from_path_or_url, from_url};
+
+/// Decodes base64 (standard alphabet, padding optional, whitespace ignored), as media data
+/// comes in parts and answers; `None` when it is not base64.
+pub fn decode_base64(data: &str) -> Option<Vec<u8>> {
+    base64::decode(data)
+}

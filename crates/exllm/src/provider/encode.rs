@@ -169,6 +169,7 @@ pub(crate) fn part_name(p: &Part) -> &'static str {
         Part::Text { .. } => "text",
         Part::Image { .. } => "image",
         Part::File { .. } => "file",
+        Part::Audio(_) => "audio",
         Part::ToolCall(_) => "tool call",
         Part::ToolResult(_) => "tool result",
         Part::Reasoning(_) => "reasoning",

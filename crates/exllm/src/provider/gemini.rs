@@ -249,6 +249,16 @@ fn encode_contents(req: &ChatRequest, warnings: &mut Vec<Warning>) -> (Vec<Value
                         }
                     }
                 }
+                // Audio goes inline with its media type (`wav` → `audio/wav`).
+                Part::Audio(a) if !a.data.is_empty() => {
+                    let mime = match a.format.as_deref() {
+                        Some(f) if f.contains('/') => f.to_owned(),
+                        Some("mp3") => "audio/mpeg".into(),
+                        Some(f) => format!("audio/{f}"),
+                        None => "audio/wav".into(),
+                    };
+                    json!({"inlineData": {"mimeType": mime, "data": a.data}})
+                }
                 Part::ToolCall(c) => {
                     let mut v =
                         json!({"functionCall": {"name": c.name, "args": args_object(c, warnings)}});

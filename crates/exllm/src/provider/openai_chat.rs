@@ -12,10 +12,10 @@ use super::openai_media as media;
 use super::{Api, Codec, Encoded, Endpoint, StreamDecoder};
 use crate::error::Result;
 use crate::types::{
-    Alternative, ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, FinishKind, FinishReason,
-    ImageRequest, ImageResponse, ModerationRequest, ModerationResponse, RawJson, RerankRequest,
-    RerankResponse, SpeechRequest, SpeechResponse, StreamEvent, ToolCall, TranscriptFormat,
-    Transcription, TranscriptionRequest, Usage, UsageDetails,
+    Alternative, AudioPart, ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, FinishKind,
+    FinishReason, ImageRequest, ImageResponse, ModerationRequest, ModerationResponse, Part,
+    RawJson, RerankRequest, RerankResponse, SpeechRequest, SpeechResponse, StreamEvent, ToolCall,
+    TranscriptFormat, Transcription, TranscriptionRequest, Usage, UsageDetails,
 };
 use crate::wire::errors::response_error;
 use crate::wire::Frame;
@@ -233,6 +233,7 @@ pub(crate) fn usage(raw: RawJson) -> Usage {
             rejected_prediction_tokens: detail(&w.completion_tokens_details, |d| {
                 d.rejected_prediction_tokens
             }),
+            image_output_tokens: None,
         },
         raw: Some(raw),
     }
@@ -274,6 +275,9 @@ fn push_message(c: &mut Collector, m: ChoiceMessage) {
     }
     if let Some(r) = m.refusal {
         c.push(StreamEvent::RefusalDelta(r));
+    }
+    if let Some(a) = m.audio {
+        c.push(StreamEvent::Media(Part::Audio(a.into_part())));
     }
     citations::events(m.annotations.as_deref()).for_each(|e| c.push(e));
     for call in m.tool_calls.unwrap_or_default() {
@@ -438,6 +442,35 @@ struct ChoiceMessage {
     /// Boxed: rare, and a `Value` inline made every delta of every stream larger to move.
     #[serde(default)]
     annotations: Option<Box<Value>>,
+    /// A spoken answer (audio models), or a piece of one in a stream. Boxed as rare.
+    #[serde(default)]
+    audio: Option<Box<WireAudio>>,
+}
+
+/// `message.audio` / `delta.audio`: `{id, data, transcript, expires_at}`, each optional in a
+/// delta.
+#[derive(Deserialize, Default)]
+struct WireAudio {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    data: Option<String>,
+    #[serde(default)]
+    transcript: Option<String>,
+    #[serde(default)]
+    expires_at: Option<u64>,
+}
+
+impl WireAudio {
+    fn into_part(self) -> AudioPart {
+        AudioPart {
+            data: self.data.unwrap_or_default(),
+            format: None,
+            transcript: self.transcript,
+            id: self.id,
+            expires_at: self.expires_at,
+        }
+    }
 }
 
 /// `content`: a string or a list of parts. Deserialised by hand: `#[serde(untagged)]` would

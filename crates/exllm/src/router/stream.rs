@@ -34,6 +34,8 @@ pub(crate) fn is_content(e: &StreamEvent) -> bool {
             | StreamEvent::ToolCallEnd { .. }
             | StreamEvent::ToolCall(_)
             | StreamEvent::ProviderItem(_)
+            | StreamEvent::Media(_)
+            | StreamEvent::AudioDelta(_)
     )
 }
 

@@ -17,7 +17,7 @@ pub enum BatchApi {
     OpenAi,
     /// Anthropic `/messages/batches`.
     Anthropic,
-    /// Gemini `batchGenerateContent` with inline requests.
+    /// Gemini `batchGenerateContent`, with inline requests or an uploaded JSONL file.
     Gemini,
     /// Mistral `/batch/jobs` over an uploaded JSONL file.
     Mistral,
@@ -175,6 +175,16 @@ impl Default for BatchJob {
             checkpoint: None,
         }
     }
+}
+
+/// One page of a provider's job listing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BatchPage {
+    /// The jobs on the page, newest first.
+    pub jobs: Vec<BatchJob>,
+    /// The cursor of the next page (`None`: this was the last): OpenAI's `last_id`,
+    /// Anthropic's `last_id`, Gemini's `nextPageToken`, Mistral's next page number.
+    pub next: Option<String>,
 }
 
 /// One request's outcome, matched back to its id.

@@ -30,7 +30,7 @@ mod timeouts;
 mod transcription;
 mod usage;
 
-pub use batch::{BatchApi, BatchCounts, BatchJob, BatchResult, BatchStatus};
+pub use batch::{BatchApi, BatchCounts, BatchJob, BatchPage, BatchResult, BatchStatus};
 pub use cache_policy::CachePolicy;
 pub use cached_content::{CachedContent, CachedContentCreate, CachedContentList};
 pub use citation::Citation;
@@ -43,11 +43,12 @@ pub use image::{GeneratedImage, ImageOutput, ImageRequest, ImageResponse};
 pub use message::{Message, Role};
 pub use moderation::{ModerationCategory, ModerationRequest, ModerationResponse, ModerationResult};
 pub use part::{
-    CacheBreakpoint, ImageDetail, MediaSource, Part, ProviderItem, Reasoning, ToolCall, ToolResult,
+    AudioPart, CacheBreakpoint, ImageDetail, MediaSource, Part, ProviderItem, Reasoning, ToolCall,
+    ToolResult,
 };
 pub use raw_json::RawJson;
 pub use request::{
-    ChatRequest, ReasoningConfig, ReasoningEffort, ResponseFormat, Tool, ToolChoice,
+    AudioOutput, ChatRequest, ReasoningConfig, ReasoningEffort, ResponseFormat, Tool, ToolChoice,
 };
 pub use rerank::{RerankRequest, RerankResponse, RerankResult};
 pub use response::{Alternative, ChatResponse, ResponseError, Warning};

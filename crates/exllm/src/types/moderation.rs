@@ -18,6 +18,9 @@ pub struct ModerationRequest {
     pub texts: Vec<String>,
     /// Images to classify (URLs or `data:` URLs), for models that take images.
     pub image_urls: Vec<String>,
+    /// A conversation to classify as a whole, its last turn in the context of the others
+    /// (Mistral `/chat/moderations`; other providers refuse it). Used instead of `texts`.
+    pub conversation: Vec<super::Message>,
     /// Merged into the provider's request body.
     pub provider_options: JsonMap,
 }
@@ -48,6 +51,8 @@ pub struct ModerationCategory {
 }
 
 /// The verdict on one input (OpenAI: one for all the inputs of a multi-modal request).
+/// Where the provider sends no overall verdict (Mistral), `flagged` says whether any
+/// category is.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ModerationResult {
     /// Whether anything was flagged.

@@ -52,6 +52,9 @@ pub enum Part {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         filename: Option<String>,
     },
+    /// Audio: a recording sent to the model (OpenAI `input_audio`), or speech the model
+    /// answered with (OpenAI `message.audio`, with its transcript and id).
+    Audio(AudioPart),
     /// A call of one of the caller's tools, made by the model.
     ToolCall(ToolCall),
     /// The caller's answer to a tool call.
@@ -115,6 +118,38 @@ pub enum MediaSource {
     Base64(String),
     /// A file id from the provider's file store.
     FileId(String),
+}
+
+/// Audio in a message.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AudioPart {
+    /// The audio's bytes, base64-encoded (empty for an answer referred to by `id` only).
+    #[serde(default)]
+    pub data: String,
+    /// Its format as OpenAI names it (`wav`, `mp3`, `pcm16`, ...) or a media type
+    /// (`audio/L16;rate=24000`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// What is said in it (the model's answers come with one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcript: Option<String>,
+    /// The provider's id of an audio answer, by which a later turn refers to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Until when (Unix seconds) the provider keeps the answer for later turns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<u64>,
+}
+
+impl AudioPart {
+    /// An audio input part from the file's bytes and its format (`wav`, `mp3`).
+    pub fn from_bytes(bytes: &[u8], format: impl Into<String>) -> Self {
+        AudioPart {
+            data: crate::media::base64::encode(bytes),
+            format: Some(format.into()),
+            ..Default::default()
+        }
+    }
 }
 
 /// OpenAI's image detail level.

@@ -75,6 +75,11 @@ pub struct ChatRequest {
     /// An end-user id for abuse monitoring.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
+    /// Ask for a spoken answer too (OpenAI audio models, `gpt-4o-audio-preview`): sent as
+    /// `modalities: ["text", "audio"]` and `audio: {voice, format}`; the answer's audio is a
+    /// [`super::Part::Audio`]. Only Chat Completions sends it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio: Option<AudioOutput>,
     /// Return log probabilities.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logprobs: Option<bool>,
@@ -96,6 +101,24 @@ pub struct ChatRequest {
     /// not part of the wire request nor of the cache key).
     #[serde(skip)]
     pub cache: Option<super::CachePolicy>,
+}
+
+/// The spoken answer asked for with [`ChatRequest::audio`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AudioOutput {
+    /// The voice (`alloy`, `ash`, `ballad`, `coral`, `echo`, `sage`, `shimmer`, `verse`, ...).
+    pub voice: String,
+    /// The audio format (`wav`, `mp3`, `flac`, `opus`, `pcm16`; streams need `pcm16`).
+    pub format: String,
+}
+
+impl Default for AudioOutput {
+    fn default() -> Self {
+        AudioOutput {
+            voice: "alloy".into(),
+            format: "wav".into(),
+        }
+    }
 }
 
 impl ChatRequest {

@@ -87,6 +87,13 @@ pub enum StreamEvent {
     ServiceTier(String),
     /// A provider-run item, whole.
     ProviderItem(ProviderItem),
+    /// A whole media part of the answer: an image the model drew (Gemini `inlineData`, a
+    /// `fileData` reference), or audio it answered with, at once.
+    Media(Part),
+    /// A piece of a streamed audio answer (OpenAI `delta.audio`): `data` a base64 piece,
+    /// `transcript` a text piece, `id` and `expires_at` when sent. Pieces join into one
+    /// [`Part::Audio`] until another part starts.
+    AudioDelta(super::AudioPart),
     /// Usage so far; the last report of each field counts. Boxed because it is the largest
     /// payload and arrives once a stream, while every text delta moves an event by value
     /// through several stream layers (build it with [`StreamEvent::usage`]).
@@ -159,6 +166,9 @@ pub fn response_to_events(resp: &ChatResponse) -> Vec<StreamEvent> {
             }
             Part::ToolCall(call) => out.push(StreamEvent::ToolCall(call.clone())),
             Part::ProviderItem(item) => out.push(StreamEvent::ProviderItem(item.clone())),
+            Part::Image { .. } | Part::File { .. } | Part::Audio(_) => {
+                out.push(StreamEvent::Media(part.clone()))
+            }
             // Parts that only occur in requests are carried as whole items.
             other => out.push(StreamEvent::Metadata {
                 key: "unexpected_part".into(),

@@ -60,6 +60,10 @@ pub struct UsageDetails {
     /// `output_tokens`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rejected_prediction_tokens: Option<u64>,
+    /// Tokens of images the model generated (part of `output_tokens`; Gemini's `IMAGE`
+    /// modality).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_output_tokens: Option<u64>,
 }
 
 impl UsageDetails {
@@ -69,12 +73,13 @@ impl UsageDetails {
     }
 
     /// The counts, for code that treats them alike (merging, offsetting).
-    pub(crate) fn counts(&mut self) -> [&mut Option<u64>; 4] {
+    pub(crate) fn counts(&mut self) -> [&mut Option<u64>; 5] {
         [
             &mut self.audio_input_tokens,
             &mut self.audio_output_tokens,
             &mut self.accepted_prediction_tokens,
             &mut self.rejected_prediction_tokens,
+            &mut self.image_output_tokens,
         ]
     }
 }

@@ -143,6 +143,7 @@ fn usage() -> impl Strategy<Value = Usage> {
         audio_output_tokens: ao,
         accepted_prediction_tokens: acc,
         rejected_prediction_tokens: rej,
+        image_output_tokens: None,
     });
     (n(), n(), n(), n(), n(), details, option::of(some_json())).prop_map(
         |(input, output, read, write, reasoning, details, raw)| Usage {

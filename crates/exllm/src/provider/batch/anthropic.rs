@@ -8,7 +8,9 @@ use super::openai::line_error;
 use super::{bad_line, id_segment, page_path};
 use crate::error::{Error, ErrorKind, Result};
 use crate::provider::{common, Api, Endpoint};
-use crate::types::{BatchApi, BatchCounts, BatchJob, BatchStatus, ChatRequest, ChatResponse};
+use crate::types::{
+    BatchApi, BatchCounts, BatchJob, BatchPage, BatchStatus, ChatRequest, ChatResponse,
+};
 use crate::wire::errors::error_from_http;
 use bytes::Bytes;
 use serde::Deserialize;
@@ -159,17 +161,24 @@ struct WireList {
     data: Vec<WireBatch>,
     #[serde(default)]
     has_more: bool,
+    #[serde(default)]
+    last_id: Option<String>,
 }
 
-/// Decodes a listing page: the jobs and whether more follow.
-pub(crate) fn decode_list(provider: &str, body: &[u8]) -> Result<(Vec<BatchJob>, bool)> {
+/// Decodes a listing page: the jobs and, when more follow, the cursor of the next page
+/// (`last_id`, else the last job's id; sent back as `after_id`).
+pub(crate) fn decode_list(provider: &str, body: &[u8]) -> Result<BatchPage> {
     let list: WireList = common::parse(body, "message batch list")?;
-    let jobs = list
+    let jobs: Vec<BatchJob> = list
         .data
         .into_iter()
         .map(|b| b.into_job(provider))
         .collect::<Result<_>>()?;
-    Ok((jobs, list.has_more))
+    let next = list
+        .has_more
+        .then(|| list.last_id.or_else(|| jobs.last().map(|j| j.id.clone())))
+        .flatten();
+    Ok(BatchPage { jobs, next })
 }
 
 #[derive(Deserialize)]

@@ -1,5 +1,6 @@
-//! Gemini batch mode with inline requests (`models/{model}:batchGenerateContent`): the create
-//! body of `{request, metadata: {key}}` entries built with the Gemini codec, the batch (bare
+//! Gemini batch mode (`models/{model}:batchGenerateContent`): the create body of inline
+//! `{request, metadata: {key}}` entries built with the Gemini codec, or of an uploaded JSONL
+//! file of `{key, request}` lines (`input_config.file_name`), the batch (bare
 //! or inside its long-running operation) with its state and `batchStats`, cancel and list,
 //! and the inlined responses decoded by the Gemini codec. Responses come back in request
 //! order and may lack their key, so a response without one is matched by position.
@@ -9,7 +10,7 @@ use super::openai::line_error;
 use super::{bad_line, counts, id_segment, page_path};
 use crate::error::{Error, Result};
 use crate::provider::{common, Api, Endpoint};
-use crate::types::{BatchApi, BatchJob, BatchStatus, ChatRequest, ChatResponse};
+use crate::types::{BatchApi, BatchJob, BatchPage, BatchStatus, ChatRequest, ChatResponse};
 use crate::wire::errors::error_from_http;
 use bytes::Bytes;
 use serde_json::{json, Value};
@@ -21,15 +22,40 @@ pub(crate) fn entry(ep: &Endpoint, id: &str, req: &ChatRequest) -> Result<Value>
     Ok(json!({"request": request, "metadata": {"key": id}}))
 }
 
+/// One line of a requests file: `{"key": id, "request": <generateContent body>}` and its
+/// newline, for a batch too big to send inline.
+pub(crate) fn file_line(ep: &Endpoint, id: &str, req: &ChatRequest) -> Result<Vec<u8>> {
+    let enc = Api::Gemini.codec().encode(req, &req.model, ep, false)?;
+    let request: Value = common::parse(enc.request.body(), "encoded request")?;
+    let mut line =
+        serde_json::to_vec(&json!({"key": id, "request": request})).map_err(|e| bad_line(0, e))?;
+    line.push(b'\n');
+    Ok(line)
+}
+
 /// The creation of a batch of `entries` for `model`.
 pub(crate) fn create(
     ep: &Endpoint,
     model: &str,
     entries: Vec<Value>,
 ) -> Result<http::Request<Bytes>> {
+    create_with(ep, model, json!({"requests": {"requests": entries}}))
+}
+
+/// The creation of a batch for `model` whose requests are in the uploaded file `file_name`
+/// (`files/abc`, as the upload named it); its answers then come in a responses file.
+pub(crate) fn create_from_file(
+    ep: &Endpoint,
+    model: &str,
+    file_name: &str,
+) -> Result<http::Request<Bytes>> {
+    create_with(ep, model, json!({"file_name": file_name}))
+}
+
+fn create_with(ep: &Endpoint, model: &str, input_config: Value) -> Result<http::Request<Bytes>> {
     let body = json!({"batch": {
         "display_name": "exllm-batch",
-        "input_config": {"requests": {"requests": entries}},
+        "input_config": input_config,
     }});
     let path = format!("/models/{}:batchGenerateContent", id_segment(model));
     common::post_json(ep, &path, &body, false)
@@ -54,9 +80,14 @@ pub(crate) fn cancel(ep: &Endpoint, id: &str) -> Result<http::Request<Bytes>> {
     common::request(ep, http::Method::POST, &path, None)
 }
 
-/// A page of the batch listing.
-pub(crate) fn list(ep: &Endpoint, limit: Option<u32>) -> Result<http::Request<Bytes>> {
-    common::get(ep, &page_path("/batches", ("pageSize", limit), ("", None)))
+/// A page of the batch listing, from the page token `after` when given.
+pub(crate) fn list(
+    ep: &Endpoint,
+    limit: Option<u32>,
+    after: Option<&str>,
+) -> Result<http::Request<Bytes>> {
+    let path = page_path("/batches", ("pageSize", limit), ("pageToken", after));
+    common::get(ep, &path)
 }
 
 /// The batch inside a value: an operation's `metadata` (with its `name`), or the value.
@@ -122,6 +153,12 @@ fn job_of(provider: &str, op: &Value) -> Result<BatchJob> {
         status,
         created_at: time_of(b.get("createTime")),
         ended_at: time_of(b.get("endTime")),
+        input_file_id: b
+            .get("inputConfig")
+            .and_then(|c| c.get("fileName"))
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        output_file_id: responses_file_of(op),
         errors,
         ..BatchJob::default()
     })
@@ -133,8 +170,9 @@ pub(crate) fn decode_job(provider: &str, body: &[u8]) -> Result<BatchJob> {
     job_of(provider, &v)
 }
 
-/// Decodes a listing page (`{"batches": [...]}` or `{"operations": [...]}`).
-pub(crate) fn decode_list(provider: &str, body: &[u8]) -> Result<Vec<BatchJob>> {
+/// Decodes a listing page (`{"batches": [...]}` or `{"operations": [...]}`) and its
+/// `nextPageToken`.
+pub(crate) fn decode_list(provider: &str, body: &[u8]) -> Result<BatchPage> {
     let v: Value = common::parse(body, "batch list")?;
     let items = v
         .get("batches")
@@ -142,13 +180,26 @@ pub(crate) fn decode_list(provider: &str, body: &[u8]) -> Result<Vec<BatchJob>> 
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or(&[]);
-    items.iter().map(|b| job_of(provider, b)).collect()
+    let jobs = items
+        .iter()
+        .map(|b| job_of(provider, b))
+        .collect::<Result<_>>()?;
+    let next = v
+        .get("nextPageToken")
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned);
+    Ok(BatchPage { jobs, next })
 }
 
 /// The responses file of a finished batch whose answers went to a file, if they did.
 pub(crate) fn responses_file(body: &[u8]) -> Option<String> {
     let v: Value = serde_json::from_slice(body).ok()?;
-    let b = batch_of(&v);
+    responses_file_of(&v)
+}
+
+fn responses_file_of(v: &Value) -> Option<String> {
+    let b = batch_of(v);
     v.get("response")
         .or_else(|| b.get("output"))
         .and_then(|o| o.get("responsesFile"))

@@ -7,7 +7,7 @@ use super::files::time_of;
 use super::{bad_line, counts, id_segment, page_path};
 use crate::error::Result;
 use crate::provider::{common, Api, Endpoint};
-use crate::types::{BatchApi, BatchJob, BatchStatus, ChatRequest};
+use crate::types::{BatchApi, BatchJob, BatchPage, BatchStatus, ChatRequest};
 use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -50,11 +50,16 @@ pub(crate) fn cancel(ep: &Endpoint, id: &str) -> Result<http::Request<Bytes>> {
     common::request(ep, http::Method::POST, &path, None)
 }
 
-/// A page of the job listing.
-pub(crate) fn list(ep: &Endpoint, limit: Option<u32>) -> Result<http::Request<Bytes>> {
+/// A page of the job listing: `after` is the number of the page to get (pages count from
+/// 0), as [`decode_list`] gave it.
+pub(crate) fn list(
+    ep: &Endpoint,
+    limit: Option<u32>,
+    after: Option<&str>,
+) -> Result<http::Request<Bytes>> {
     common::get(
         ep,
-        &page_path("/batch/jobs", ("page_size", limit), ("", None)),
+        &page_path("/batch/jobs", ("page_size", limit), ("page", after)),
     )
 }
 
@@ -142,13 +147,30 @@ pub(crate) fn decode_job(provider: &str, body: &[u8]) -> Result<BatchJob> {
     common::parse::<WireJob>(body, "batch job")?.into_job(provider)
 }
 
-/// Decodes a listing page (`{"data": [...], "total"}`).
-pub(crate) fn decode_list(provider: &str, body: &[u8]) -> Result<Vec<BatchJob>> {
+/// Decodes page `page` (of `page_size` jobs) of the listing, `{"data": [...], "total"}`:
+/// the jobs and the number of the next page while `total` says more follow.
+pub(crate) fn decode_list(
+    provider: &str,
+    body: &[u8],
+    page: u64,
+    page_size: u64,
+) -> Result<BatchPage> {
     #[derive(Deserialize)]
     struct WireList {
         #[serde(default)]
         data: Vec<WireJob>,
+        #[serde(default)]
+        total: Option<u64>,
     }
     let l: WireList = common::parse(body, "batch job list")?;
-    l.data.into_iter().map(|j| j.into_job(provider)).collect()
+    let shown = l.data.len() as u64;
+    let jobs = l
+        .data
+        .into_iter()
+        .map(|j| j.into_job(provider))
+        .collect::<Result<_>>()?;
+    let seen = page.saturating_mul(page_size).saturating_add(shown);
+    let more = shown > 0 && l.total.is_some_and(|t| seen < t);
+    let next = more.then(|| (page + 1).to_string());
+    Ok(BatchPage { jobs, next })
 }

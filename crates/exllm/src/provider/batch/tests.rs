@@ -103,8 +103,11 @@ fn openai_jobs_decode_in_each_state() {
     assert!(openai::decode_job("openai", b"{}").is_err());
     let list =
         json!({"object": "list", "data": [body], "first_id": "batch_abc123", "has_more": true});
-    let (jobs, more) = openai::decode_list("openai", list.to_string().as_bytes()).unwrap();
-    assert_eq!((jobs.len(), more), (1, true));
+    let page = openai::decode_list("openai", list.to_string().as_bytes()).unwrap();
+    assert_eq!(
+        (page.jobs.len(), page.next.as_deref()),
+        (1, Some("batch_abc123"))
+    );
 }
 
 #[test]

@@ -11,8 +11,8 @@ use super::super::StreamDecoder;
 use super::{finish_reason, API};
 use crate::error::Result;
 use crate::types::{
-    Alternative, FinishKind, FinishReason, JsonMap, ProviderItem, RawJson, StreamEvent, ToolCall,
-    Usage, UsageDetails,
+    Alternative, AudioPart, FinishKind, FinishReason, JsonMap, MediaSource, Part, ProviderItem,
+    RawJson, StreamEvent, ToolCall, Usage, UsageDetails,
 };
 use crate::wire::errors::response_error;
 use crate::wire::Frame;
@@ -48,12 +48,9 @@ pub(super) fn usage(raw: RawJson) -> Usage {
     }
     let w: W = raw.parse().unwrap_or_default();
     // `[{"modality": "AUDIO", "tokenCount": n}, ...]`
-    let audio = |details: &Value| {
-        let audio = details
-            .as_array()?
-            .iter()
-            .find(|d| d["modality"] == "AUDIO")?;
-        audio.get("tokenCount")?.as_u64()
+    let modality = |details: &Value, name: &str| {
+        let d = details.as_array()?.iter().find(|d| d["modality"] == name)?;
+        d.get("tokenCount")?.as_u64()
     };
     let sum = |a: Count, b: Count| Usage::sum_known(&[a.0, b.0]);
     Usage {
@@ -63,8 +60,9 @@ pub(super) fn usage(raw: RawJson) -> Usage {
         cache_write_tokens: None,
         reasoning_tokens: w.thoughts_token_count.0,
         details: UsageDetails {
-            audio_input_tokens: audio(&w.prompt_tokens_details),
-            audio_output_tokens: audio(&w.candidates_tokens_details),
+            audio_input_tokens: modality(&w.prompt_tokens_details, "AUDIO"),
+            audio_output_tokens: modality(&w.candidates_tokens_details, "AUDIO"),
+            image_output_tokens: modality(&w.candidates_tokens_details, "IMAGE"),
             ..Default::default()
         },
         raw: Some(raw),
@@ -191,6 +189,48 @@ impl WirePart {
     }
 }
 
+/// The media of an `inlineData` (`{mimeType, data}`) or `fileData` (`{mimeType, fileUri}`)
+/// part the model answered with, taken out of the part's fields: images as image parts,
+/// audio (speech models) as audio parts, anything else as a file.
+fn media_part(fields: &mut JsonMap) -> Option<Part> {
+    let (inline, key) = match (fields.get("inlineData"), fields.get("fileData")) {
+        (Some(v), _) if v.is_object() => (true, "inlineData"),
+        (_, Some(v)) if v.is_object() => (false, "fileData"),
+        _ => return None,
+    };
+    let Some(Value::Object(mut m)) = fields.remove(key) else {
+        return None;
+    };
+    let take = |m: &mut JsonMap, k: &str| match m.remove(k) {
+        Some(Value::String(s)) => Some(s),
+        _ => None,
+    };
+    let media_type = take(&mut m, "mimeType");
+    let source = if inline {
+        MediaSource::Base64(take(&mut m, "data").unwrap_or_default())
+    } else {
+        MediaSource::Url(take(&mut m, "fileUri").unwrap_or_default())
+    };
+    let kind = media_type.as_deref().unwrap_or("").to_ascii_lowercase();
+    Some(match (kind.split('/').next(), source) {
+        (Some("image"), source) => Part::Image {
+            source,
+            media_type,
+            detail: None,
+        },
+        (Some("audio"), MediaSource::Base64(data)) => Part::Audio(AudioPart {
+            data,
+            format: media_type,
+            ..Default::default()
+        }),
+        (_, source) => Part::File {
+            source,
+            media_type,
+            filename: None,
+        },
+    })
+}
+
 #[derive(Default)]
 pub(super) struct GeminiStreamDecoder {
     ids: common::CallIds,
@@ -307,7 +347,20 @@ impl GeminiStreamDecoder {
         }
     }
 
-    fn part_events(&mut self, part: WirePart, out: &mut Vec<StreamEvent>) {
+    fn part_events(&mut self, mut part: WirePart, out: &mut Vec<StreamEvent>) {
+        if part.thought != Some(true) {
+            if let Some(media) = media_part(&mut part.other) {
+                out.push(StreamEvent::Media(media));
+                if part.signature.is_some() {
+                    out.push(StreamEvent::ReasoningDone {
+                        signature: part.signature,
+                        encrypted: None,
+                        id: None,
+                    });
+                }
+                return;
+            }
+        }
         if part.function_call.is_none() && part.text.is_none() {
             let (item_type, raw) = part.into_raw();
             out.push(StreamEvent::ProviderItem(ProviderItem {

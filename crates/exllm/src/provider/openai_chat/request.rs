@@ -60,6 +60,10 @@ struct Body<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     reasoning_effort: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    modalities: Option<[&'static str; 2]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    audio: Option<&'a crate::types::AudioOutput>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     stream: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     stream_options: Option<StreamOptions>,
@@ -145,6 +149,8 @@ pub(super) fn encode(
             .as_ref()
             .map(|f| openai_response_format(f, true)),
         reasoning_effort: None,
+        modalities: req.audio.as_ref().map(|_| ["text", "audio"]),
+        audio: req.audio.as_ref(),
         stream: stream.then_some(true),
         stream_options: (stream && q.stream_usage).then_some(StreamOptions {
             include_usage: true,
@@ -286,10 +292,9 @@ fn encode_messages<'a>(
                 out.push(WireMessage::Json(msg));
             }
             Role::Assistant => {
-                let plain = !m
-                    .content
-                    .iter()
-                    .any(|p| matches!(p, Part::ToolCall(_) | Part::Refusal { .. }));
+                let plain = !m.content.iter().any(|p| {
+                    matches!(p, Part::ToolCall(_) | Part::Refusal { .. } | Part::Audio(_))
+                });
                 out.push(if plain {
                     WireMessage::text("assistant", text_of(m), None)
                 } else {
@@ -354,6 +359,10 @@ fn user_part(p: &Part, warnings: &mut Vec<Warning>) -> Option<Value> {
             }
             json!({"type": "file", "file": file})
         }
+        Part::Audio(a) if !a.data.is_empty() => json!({"type": "input_audio", "input_audio": {
+            "data": a.data,
+            "format": a.format.as_deref().map(audio_format).unwrap_or("wav"),
+        }}),
         other => {
             warnings.push(dropped(other, "a Chat Completions user message"));
             return None;
@@ -365,10 +374,13 @@ fn assistant_message(m: &Message) -> Value {
     let mut text = String::new();
     let mut calls = Vec::new();
     let mut refusal = None;
+    let mut audio = None;
     for p in &m.content {
         match p {
             Part::Text { text: t } => text.push_str(t),
             Part::Refusal { text: t } => refusal = Some(t.clone()),
+            // An earlier spoken answer is referred to by its id while the provider keeps it.
+            Part::Audio(a) => audio = a.id.clone(),
             Part::ToolCall(c) => calls.push(json!({
                 "id": c.id,
                 "type": "function",
@@ -390,5 +402,21 @@ fn assistant_message(m: &Message) -> Value {
     if let Some(r) = refusal {
         msg["refusal"] = r.into();
     }
+    if let Some(id) = audio {
+        msg["audio"] = json!({ "id": id });
+        if msg["content"] == "" {
+            msg["content"] = Value::Null;
+        }
+    }
     msg
+}
+
+/// OpenAI's name of an audio format given as a name or a media type (`audio/mpeg` → `mp3`).
+fn audio_format(f: &str) -> &str {
+    let bare = f.split(';').next().unwrap_or(f).trim();
+    match bare.to_ascii_lowercase().as_str() {
+        "audio/wav" | "audio/x-wav" | "audio/wave" => "wav",
+        "audio/mpeg" | "audio/mp3" => "mp3",
+        _ => bare.strip_prefix("audio/").unwrap_or(bare),
+    }
 }

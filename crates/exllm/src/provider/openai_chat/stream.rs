@@ -193,6 +193,9 @@ fn delta_events(d: &mut ChoiceMessage, out: &mut Vec<StreamEvent>) {
     if let Some(r) = d.refusal.take().filter(|r| !r.is_empty()) {
         out.push(StreamEvent::RefusalDelta(r));
     }
+    if let Some(a) = d.audio.take() {
+        out.push(StreamEvent::AudioDelta(a.into_part()));
+    }
     out.extend(citations::events(d.annotations.as_deref()));
     for call in d.tool_calls.take().unwrap_or_default() {
         let index = call.index.unwrap_or(0);

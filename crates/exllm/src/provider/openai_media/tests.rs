@@ -430,14 +430,62 @@ fn moderation_decode_reads_categories_and_scores() {
     assert!(!first.categories[2].flagged, "null is not flagged");
     assert!(!r.results[1].flagged && r.results[1].flagged_categories().is_empty());
 
-    for bad in [
-        &br#"{}"#[..],
-        br#"{"results":[{"categories":{}}]}"#,
-        b"nope",
-    ] {
+    for bad in [&br#"{}"#[..], br#"{"results":[42]}"#, b"nope"] {
         assert_eq!(
             moderation::decode(bad).unwrap_err().kind(),
             ErrorKind::Decode
         );
     }
+}
+
+#[test]
+fn mistral_moderation_has_no_flagged_so_its_categories_decide() {
+    // Mistral's documented answer: categories and scores, no overall verdict.
+    let body = br#"{"id":"4a0a1e5f","model":"mistral-moderation-latest","results":[
+        {"categories":{"sexual":false,"hate_and_discrimination":false,"violence_and_threats":true,
+                       "dangerous_and_criminal_content":false,"selfharm":false,"health":false,
+                       "financial":false,"law":false,"pii":true},
+         "category_scores":{"sexual":0.0001,"hate_and_discrimination":0.002,"violence_and_threats":0.93,
+                            "dangerous_and_criminal_content":0.01,"selfharm":0.0,"health":0.0,
+                            "financial":0.0,"law":0.0,"pii":0.71}},
+        {"categories":{"sexual":false},"category_scores":{"sexual":0.02}}]}"#;
+    let r = moderation::decode(body).unwrap();
+    assert_eq!(r.model.as_deref(), Some("mistral-moderation-latest"));
+    assert!(r.results[0].flagged);
+    assert_eq!(
+        r.results[0].flagged_categories(),
+        ["pii", "violence_and_threats"]
+    );
+    let v = r.results[0]
+        .categories
+        .iter()
+        .find(|c| c.name == "violence_and_threats")
+        .unwrap();
+    assert_eq!(v.score, Some(0.93));
+    assert!(!r.results[1].flagged);
+    assert!(moderation::decode(br#"{"results":[{"categories":{}}]}"#).is_ok());
+}
+
+#[test]
+fn mistral_conversations_go_to_chat_moderations() {
+    use crate::types::Message;
+    let mistral = bearer("mistral", "https://api.mistral.ai/v1", "mk");
+    let mut req = ModerationRequest::new("mistral/mistral-moderation-latest", Vec::<String>::new());
+    req.conversation = vec![
+        Message::system("Be kind."),
+        Message::user("How do I pick a lock?"),
+        Message::assistant("I cannot help with that."),
+    ];
+    let (r, body, _) =
+        split(moderation::encode(&req, "mistral-moderation-latest", &mistral).unwrap());
+    assert_eq!(r.uri(), "https://api.mistral.ai/v1/chat/moderations");
+    assert_eq!(
+        body,
+        json!({"model": "mistral-moderation-latest", "input": [
+            {"role": "system", "content": "Be kind."},
+            {"role": "user", "content": "How do I pick a lock?"},
+            {"role": "assistant", "content": "I cannot help with that."}]})
+    );
+    let err = moderation::encode(&req, "omni-moderation-latest", &ep()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unsupported);
 }

@@ -3,6 +3,7 @@
 
 mod decode;
 mod encode;
+mod media;
 mod stream;
 
 use super::*;

@@ -394,6 +394,7 @@ fn decode_audio_and_prediction_token_details() {
             audio_output_tokens: Some(12),
             accepted_prediction_tokens: Some(40),
             rejected_prediction_tokens: Some(9),
+            image_output_tokens: None,
         }
     );
     // Providers without details leave them unknown.

@@ -21,6 +21,7 @@ fn endpoint() -> Endpoint {
 
 const CODEC: TestCodec = TestCodec::new(&OpenAiChatCodec, "gpt-4o-mini", endpoint);
 
+mod audio;
 mod decode;
 mod encode;
 mod stream;
