@@ -17,6 +17,7 @@ pub mod keys;
 pub mod ledger;
 pub mod metrics;
 pub mod server;
+pub mod shared;
 pub mod wire;
 
 pub use config::GatewayConfig;

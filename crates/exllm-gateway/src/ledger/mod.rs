@@ -165,19 +165,30 @@ impl Ledger {
     /// USD spent by `key_id` (or by a team, `team:NAME`) since `since` (Unix seconds), as
     /// written so far.
     pub fn spent_since(&self, scope: &str, since: i64) -> StoreResult<f64> {
+        self.spent_between(scope, since.saturating_mul(1000), i64::MAX)
+    }
+
+    /// USD spent by a scope (`key:ID` or a bare key id, `team:NAME`, `model:NAME`) in rows
+    /// that ended in `[from_ms, until_ms)`, as written so far.
+    pub fn spent_between(&self, scope: &str, from_ms: i64, until_ms: i64) -> StoreResult<f64> {
         let conn = sqlite_open(&self.path)?;
-        let (sql, who) = match scope.strip_prefix("team:") {
-            Some(t) => (
-                "SELECT COALESCE(SUM(cost_usd), 0) FROM spend WHERE team = ?1 AND time_ms >= ?2",
-                t,
-            ),
-            None => (
-                "SELECT COALESCE(SUM(cost_usd), 0) FROM spend WHERE key_id = ?1 AND time_ms >= ?2",
-                scope,
-            ),
-        };
-        conn.query_row(sql, params![who, since.saturating_mul(1000)], |r| r.get(0))
+        let (column, who) = scope_column(scope);
+        let sql = format!(
+            "SELECT COALESCE(SUM(cost_usd), 0) FROM spend WHERE {column} = ?1 AND time_ms >= ?2 AND time_ms < ?3"
+        );
+        conn.query_row(&sql, params![who, from_ms, until_ms], |r| r.get(0))
             .map_err(err)
+    }
+}
+
+/// The ledger column a scope names, and the value.
+pub(crate) fn scope_column(scope: &str) -> (&'static str, &str) {
+    if let Some(t) = scope.strip_prefix("team:") {
+        ("team", t)
+    } else if let Some(m) = scope.strip_prefix("model:") {
+        ("model", m)
+    } else {
+        ("key_id", scope.strip_prefix("key:").unwrap_or(scope))
     }
 }
 

@@ -252,6 +252,7 @@ pub(crate) async fn regenerate(
             {
                 return Err(fail(404, "not_found_error", "no such live key"));
             }
+            gov.retired(&rec.hash, grace).await.map_err(internal)?;
             gov.forget();
             let rec = gov.store.get(&rec.id).map_err(internal)?.unwrap_or(rec);
             let mut v = view(&rec, &gov);
@@ -278,6 +279,7 @@ pub(crate) async fn delete(State(gw): State<Gateway>, headers: HeaderMap, body: 
             for k in &d.keys {
                 let rec = find(&gov, k)?;
                 if gov.store.revoke(&rec.id, now()).map_err(internal)? {
+                    gov.revoked(&rec.id).await.map_err(internal)?;
                     deleted.push(rec.id);
                 }
             }
