@@ -58,6 +58,35 @@ pub struct Governance {
     pub(super) default_max_tokens: u32,
 }
 
+/// The key store and the ledger: PostgreSQL when `postgres_url` is set, else SQLite.
+fn open_stores(
+    g: &crate::config::GovernanceConfig,
+    journal: &std::path::Path,
+    env: &Env,
+) -> exllm::Result<(Arc<dyn KeyStore>, Ledger)> {
+    let config = |m: String| exllm::Error::new(exllm::ErrorKind::Config, m);
+    if let Some(url) = &g.postgres_url {
+        #[cfg(feature = "postgres")]
+        {
+            let url = resolve_key(url, &**env)?;
+            let pg = Arc::new(crate::pg::Pg::connect(url.expose()).map_err(config)?);
+            let ledger = Ledger::open_postgres(pg.clone(), journal).map_err(config)?;
+            return Ok((Arc::new(crate::keys::PgStore::new(pg)), ledger));
+        }
+        #[cfg(not(feature = "postgres"))]
+        {
+            let _ = (url, env);
+            return Err(config(
+                "`[governance] postgres_url` needs exllm built with the `postgres` feature".into(),
+            ));
+        }
+    }
+    let db = g.db.as_deref().unwrap_or(std::path::Path::new("exllm.db"));
+    let store = SqliteStore::open(db).map_err(config)?;
+    let ledger = Ledger::open_with_journal(db, journal).map_err(config)?;
+    Ok((Arc::new(store), ledger))
+}
+
 fn unavailable(e: String) -> ApiError {
     tracing::error!("{e}");
     ApiError {
@@ -72,7 +101,9 @@ impl Governance {
     /// Governance for `cfg`, when it names a database (`[governance] db`).
     pub fn build(cfg: &GatewayConfig, env: &Env) -> exllm::Result<Option<Arc<Governance>>> {
         let g = &cfg.governance;
-        let Some(db) = &g.db else { return Ok(None) };
+        if g.db.is_none() && g.postgres_url.is_none() {
+            return Ok(None);
+        }
         let config = |m: String| exllm::Error::new(exllm::ErrorKind::Config, m);
         let hasher = match (&g.key_secret, &cfg.master_key) {
             (Some(s), _) => KeyHasher::new(resolve_key(s, &**env)?.expose().as_bytes()),
@@ -83,8 +114,17 @@ impl Governance {
                 ))
             }
         };
-        let store = SqliteStore::open(db).map_err(config)?;
-        let ledger = Arc::new(Ledger::open(db).map_err(config)?);
+        let journal = match (&g.journal, &g.db) {
+            (Some(j), _) => j.clone(),
+            (None, Some(db)) => std::path::PathBuf::from(format!("{}.journal", db.display())),
+            (None, None) => {
+                return Err(config(
+                    "`[governance] postgres_url` needs a `journal` file for this instance".into(),
+                ))
+            }
+        };
+        let (store, ledger) = open_stores(g, &journal, env)?;
+        let ledger = Arc::new(ledger);
         let seeder = ledger.clone();
         let seed: super::Seed = Box::new(move |scope, since| {
             let scope = scope.strip_prefix("key:").unwrap_or(scope);
@@ -103,7 +143,7 @@ impl Governance {
             reader.spent_between(scope, from, until)
         });
         let gov = Governance {
-            store: Arc::new(store),
+            store,
             hasher,
             ledger,
             governor: Governor::new(Some(seed)),

@@ -61,6 +61,7 @@ impl Ticket {
             cost_usd: cost,
             latency_ms: self.t0.elapsed().as_millis() as u64,
             status,
+            row_id: self.gov.ledger.row_id(),
         });
     }
 }

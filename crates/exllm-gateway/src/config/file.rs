@@ -26,6 +26,8 @@ struct Own {
 #[serde(deny_unknown_fields)]
 struct GovernanceFile {
     db: Option<std::path::PathBuf>,
+    postgres_url: Option<String>,
+    journal: Option<std::path::PathBuf>,
     key_secret: Option<String>,
     #[serde(default)]
     teams: std::collections::BTreeMap<String, TeamFile>,
@@ -120,6 +122,8 @@ fn governance(g: Option<GovernanceFile>, file: &str) -> Result<GovernanceConfig>
     let d = GovernanceConfig::default();
     Ok(GovernanceConfig {
         db: g.db,
+        postgres_url: g.postgres_url.as_deref().map(KeySource::parse),
+        journal: g.journal,
         key_secret: g.key_secret.as_deref().map(KeySource::parse),
         teams,
         models,

@@ -64,6 +64,8 @@ pub struct GatewayConfig {
 /// ```toml
 /// [governance]
 /// db = "/var/lib/exllm/exllm.db"          # SQLite (WAL): keys and the spend ledger
+/// # postgres_url = "os.environ/EXLLM_PG"  # or PostgreSQL, for several instances (feature `postgres`)
+/// # journal = "/var/lib/exllm/spend.journal" # this instance's rows not yet written (default: db + .journal)
 /// key_secret = "os.environ/EXLLM_KEY_SECRET" # else derived from the master key
 /// unpriced_input_per_1m = 1.0             # USD for models the catalog does not price
 /// unpriced_output_per_1m = 2.0
@@ -83,8 +85,14 @@ pub struct GatewayConfig {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct GovernanceConfig {
-    /// The SQLite file; `None`: no virtual keys, budgets or ledger.
+    /// The SQLite file; `None` (and no `postgres_url`): no virtual keys, budgets or ledger.
     pub db: Option<std::path::PathBuf>,
+    /// PostgreSQL for keys and the ledger, shared by several instances (feature `postgres`);
+    /// preferred over `db` when both are set.
+    pub postgres_url: Option<KeySource>,
+    /// This instance's spend journal (rows not yet in the database survive a kill there);
+    /// default `db` + `.journal`. Each instance needs its own.
+    pub journal: Option<std::path::PathBuf>,
     /// The secret keys are hashed under; else one derived from the master key.
     pub key_secret: Option<KeySource>,
     /// Team budgets and limits, which cap every key of the team.
@@ -106,6 +114,8 @@ impl Default for GovernanceConfig {
     fn default() -> Self {
         GovernanceConfig {
             db: None,
+            postgres_url: None,
+            journal: None,
             key_secret: None,
             teams: Default::default(),
             models: Default::default(),

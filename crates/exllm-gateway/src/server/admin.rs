@@ -7,7 +7,7 @@ use super::misc::error_response;
 use super::Gateway;
 use crate::budget::{authenticate, Caller, Governance};
 use crate::keys::{new_id, new_key, now, KeyRecord, Limits, Period, PREFIX};
-use crate::ledger::{query, SpendQuery};
+use crate::ledger::SpendQuery;
 use crate::wire::openai::OpenAiChat;
 use crate::wire::ApiError;
 use axum::body::Body;
@@ -318,7 +318,7 @@ pub(crate) async fn spend(
             let ledger = gov.ledger.clone();
             let report = tokio::task::spawn_blocking(move || {
                 ledger.flush();
-                query(ledger.path(), &q)
+                ledger.report(&q)
             })
             .await
             .map_err(|e| internal(e.to_string()))?
