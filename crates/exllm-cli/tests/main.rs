@@ -8,6 +8,8 @@ mod chat_input;
 mod cli;
 mod compare;
 mod conventions;
+#[cfg(feature = "postgres")]
+mod gateway_shared;
 mod guardrails;
 mod providers_list;
 mod repl_tty;

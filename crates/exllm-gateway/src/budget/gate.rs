@@ -134,7 +134,11 @@ impl Governance {
             })
         });
         let shared = match &g.shared {
-            Some(s) => Some(crate::shared::RedisGovernor::new(s.clone()).map_err(config)?),
+            Some(s) => {
+                let mut s = s.clone();
+                s.hold = cfg.limits.timeout + std::time::Duration::from_secs(60);
+                Some(crate::shared::RedisGovernor::new(s).map_err(config)?)
+            }
             None => None,
         };
         let reader = ledger.clone();

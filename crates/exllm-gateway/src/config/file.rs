@@ -110,6 +110,7 @@ fn shared(s: Option<SharedFile>, file: &str) -> Result<Option<SharedConfig>> {
         prefix: s.prefix.unwrap_or(d.prefix),
         timeout,
         fail_open,
+        hold: d.hold,
     }))
 }
 

@@ -138,6 +138,9 @@ pub struct SharedConfig {
     pub timeout: Duration,
     /// Whether to admit (`true`, unchecked) or refuse requests while Redis is unreachable.
     pub fail_open: bool,
+    /// How long a reservation is held at most: no call runs longer (the request timeout and
+    /// a margin), so what an instance killed mid-call had reserved comes back after it.
+    pub hold: Duration,
 }
 
 impl std::fmt::Debug for SharedConfig {
@@ -146,6 +149,7 @@ impl std::fmt::Debug for SharedConfig {
             .field("prefix", &self.prefix)
             .field("timeout", &self.timeout)
             .field("fail_open", &self.fail_open)
+            .field("hold", &self.hold)
             .finish_non_exhaustive()
     }
 }
@@ -157,6 +161,7 @@ impl Default for SharedConfig {
             prefix: "exllm:gw:".into(),
             timeout: Duration::from_millis(250),
             fail_open: false,
+            hold: Duration::from_secs(660),
         }
     }
 }

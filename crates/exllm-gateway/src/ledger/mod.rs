@@ -102,11 +102,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn writer(
-    mut write: WriteFn,
-    rx: mpsc::Receiver<Msg>,
-    queue: std::sync::Weak<Mutex<Queue>>,
-) {
+fn writer(mut write: WriteFn, rx: mpsc::Receiver<Msg>, queue: std::sync::Weak<Mutex<Queue>>) {
     let mut rows = Vec::with_capacity(BATCH);
     let mut waiting = Vec::new();
     let mut carried = None;

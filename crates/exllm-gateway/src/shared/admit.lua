@@ -1,16 +1,19 @@
 -- admit: every check of one request in one atomic step, on the server's clock.
 -- KEYS[1] deny (zset: member -> ms from which it is refused), KEYS[2] epoch,
--- then 4 per scope: requests (zset uid -> ms), token log (zset uid -> ms), tokens (hash
--- uid -> n, `_sum`), budget (hash settled, reserved, start, seeded).
--- ARGV: uid, tokens, cost, fresh epoch id, recovery ms, deny member count n, n members,
--- then 5 per scope: rpm, tpm, budget (-1: none), period start ms, period end ms (-1: none).
+-- then 5 per scope: requests (zset uid -> ms), token log (zset uid -> ms), tokens (hash
+-- uid -> n, `_sum`), budget (hash settled, reserved, start, seeded, `h:UID` -> USD held),
+-- holds (zset uid -> ms the hold lapses: a call can run no longer, so what a killed
+-- instance held comes back).
+-- ARGV: uid, tokens, cost, fresh epoch id, recovery ms, hold ms, deny member count n, n
+-- members, then 5 per scope: rpm, tpm, budget (-1: none), period start ms, period end ms
+-- (-1: none).
 -- Replies {status, epoch, scope index, a, b}: 0 admitted, 1 denied (a: the member index),
 -- 2 rpm (a: ms to wait), 3 tpm (a: ms, b: used), 4 recovering (a: ms), 5 seed needed,
 -- 6 budget (a: settled, b: reserved). Every check comes before any write.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local uid, tokens, cost = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local recovery = tonumber(ARGV[5])
+local recovery, hold = tonumber(ARGV[5]), tonumber(ARGV[6])
 local ep = redis.call('GET', KEYS[2])
 if not ep then
   ep = ARGV[4] .. ':' .. now
@@ -18,13 +21,26 @@ if not ep then
 end
 local created = tonumber(string.match(ep, ':(%d+)$')) or 0
 
-local nd = tonumber(ARGV[6])
+local nd = tonumber(ARGV[7])
 for i = 1, nd do
-  local at = redis.call('ZSCORE', KEYS[1], ARGV[6 + i])
+  local at = redis.call('ZSCORE', KEYS[1], ARGV[7 + i])
   if at and tonumber(at) <= now then return { 1, ep, 0, i, 0 } end
 end
-local base = 6 + nd
-local ns = (#KEYS - 2) / 4
+local base = 7 + nd
+local ns = (#KEYS - 2) / 5
+
+local function lapse(b, hz)
+  local old = redis.call('ZRANGEBYSCORE', hz, '-inf', now)
+  if #old == 0 then return end
+  for _, m in ipairs(old) do
+    local c = redis.call('HGET', b, 'h:' .. m)
+    if c then
+      redis.call('HINCRBYFLOAT', b, 'reserved', -tonumber(c))
+      redis.call('HDEL', b, 'h:' .. m)
+    end
+  end
+  redis.call('ZREMRANGEBYSCORE', hz, '-inf', now)
+end
 
 local function prune(tz, tv)
   local old = redis.call('ZRANGEBYSCORE', tz, '-inf', now - 60000)
@@ -39,7 +55,7 @@ local function prune(tz, tv)
 end
 
 for i = 1, ns do
-  local r, tz, tv, b = KEYS[3 + 4 * (i - 1)], KEYS[4 + 4 * (i - 1)], KEYS[5 + 4 * (i - 1)], KEYS[6 + 4 * (i - 1)]
+  local r, tz, tv, b, hz = KEYS[3 + 5 * (i - 1)], KEYS[4 + 5 * (i - 1)], KEYS[5 + 5 * (i - 1)], KEYS[6 + 5 * (i - 1)], KEYS[7 + 5 * (i - 1)]
   local a = base + 5 * (i - 1)
   local rpm, tpm, budget, ps = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
   if rpm >= 0 then
@@ -72,6 +88,7 @@ for i = 1, ns do
     end
   end
   if budget >= 0 then
+    lapse(b, hz)
     local f = redis.call('HMGET', b, 'settled', 'reserved', 'start', 'seeded')
     if not f[4] then
       if now - created < recovery then return { 4, ep, i, created + recovery - now, 0 } end
@@ -90,7 +107,7 @@ for i = 1, ns do
 end
 
 for i = 1, ns do
-  local r, tz, tv, b = KEYS[3 + 4 * (i - 1)], KEYS[4 + 4 * (i - 1)], KEYS[5 + 4 * (i - 1)], KEYS[6 + 4 * (i - 1)]
+  local r, tz, tv, b, hz = KEYS[3 + 5 * (i - 1)], KEYS[4 + 5 * (i - 1)], KEYS[5 + 5 * (i - 1)], KEYS[6 + 5 * (i - 1)], KEYS[7 + 5 * (i - 1)]
   local a = base + 5 * (i - 1)
   if tonumber(ARGV[a + 1]) >= 0 then
     redis.call('ZADD', r, now, uid)
@@ -105,6 +122,8 @@ for i = 1, ns do
   end
   if tonumber(ARGV[a + 3]) >= 0 then
     redis.call('HINCRBYFLOAT', b, 'reserved', cost)
+    redis.call('HSET', b, 'h:' .. uid, cost)
+    redis.call('ZADD', hz, now + hold, uid)
     local pe = tonumber(ARGV[a + 5])
     if pe >= 0 then redis.call('PEXPIREAT', b, pe + 86400000) end
   end

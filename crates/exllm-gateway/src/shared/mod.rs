@@ -155,11 +155,12 @@ impl RedisGovernor {
             cost.to_string(),
             format!("{}.{id}", me.instance),
             RECOVERY.as_millis().to_string(),
+            me.cfg.hold.as_millis().to_string(),
             deny.len().to_string(),
         ];
         args.extend(deny.iter().cloned());
         for (s, span) in scopes {
-            keys.extend(["r", "t", "tv", "b"].map(|k| me.key(&format!("{k}:{}", s.key))));
+            keys.extend(["r", "t", "tv", "b", "h"].map(|k| me.key(&format!("{k}:{}", s.key))));
             let l = s.limits;
             args.extend([
                 l.rpm.map_or(-1, i64::from).to_string(),
@@ -196,6 +197,7 @@ impl RedisGovernor {
                         let budget = s.limits.max_budget.is_some();
                         if budget {
                             flight.budgets.push(me.key(&format!("b:{}", s.key)));
+                            flight.budgets.push(me.key(&format!("h:{}", s.key)));
                         }
                         flight.scopes.push((s.key.clone(), budget));
                     }
@@ -313,12 +315,11 @@ impl RedisGovernor {
         let mut args = vec![
             format!("{}-{id}", me.instance),
             tokens.to_string(),
-            f.cost.to_string(),
             cost.to_string(),
             f.epoch,
         ];
         for (scope, budget) in &f.scopes {
-            keys.extend(["t", "tv", "b"].map(|k| me.key(&format!("{k}:{scope}"))));
+            keys.extend(["t", "tv", "b", "h"].map(|k| me.key(&format!("{k}:{scope}"))));
             args.push(if *budget { "1" } else { "0" }.into());
         }
         if self.jobs.send(Job::Settle { keys, args }).is_err() {
@@ -445,16 +446,20 @@ async fn settler(me: Arc<Inner>, mut rx: mpsc::UnboundedReceiver<Job>) {
                 }
             }
             Job::Repost(epoch) => {
-                let todo: Vec<(Vec<String>, f64)> = lock(&me.flights)
-                    .values_mut()
-                    .filter(|f| f.epoch != epoch)
-                    .map(|f| {
+                let todo: Vec<(u64, Vec<String>, f64)> = lock(&me.flights)
+                    .iter_mut()
+                    .filter(|(_, f)| f.epoch != epoch)
+                    .map(|(id, f)| {
                         f.epoch.clone_from(&epoch);
-                        (f.budgets.clone(), f.cost)
+                        (*id, f.budgets.clone(), f.cost)
                     })
                     .collect();
-                for (budgets, cost) in todo.into_iter().filter(|t| !t.0.is_empty()) {
-                    let args = [cost.to_string()];
+                for (id, budgets, cost) in todo.into_iter().filter(|t| !t.1.is_empty()) {
+                    let args = [
+                        format!("{}-{id}", me.instance),
+                        cost.to_string(),
+                        me.cfg.hold.as_millis().to_string(),
+                    ];
                     if let Err(e) = me.conn.run(&conn::REPOST, &budgets, &args).await {
                         tracing::warn!("a reservation was not re-posted: {e}");
                     }

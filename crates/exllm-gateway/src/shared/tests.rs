@@ -52,6 +52,7 @@ fn governor(port: u16, fail_open: bool) -> RedisGovernor {
         redis_url: format!("redis://127.0.0.1:{port}/"),
         timeout: Duration::from_millis(300),
         fail_open,
+        hold: Duration::from_millis(600),
         ..SharedConfig::default()
     })
     .unwrap()
@@ -242,4 +243,24 @@ async fn after_a_restart_budgets_come_back_from_the_ledger_and_calls_in_flight()
     g.settle(held, 1, 0.0);
     g.flush().await;
     assert!(g.render().contains("exllm_governance_redis_epochs_total 1"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_killed_instance_reserved_comes_back_when_its_hold_lapses() {
+    let redis = Redis::start();
+    let limits = Limits {
+        max_budget: Some(1.0),
+        ..Limits::default()
+    };
+    let killed = governor(redis.port, false);
+    let held = killed.admit(&scope(&limits), &[], 1, 0.6, &no_seed()).await;
+    assert!(matches!(held, Ok(Some(_))), "{held:?}");
+    // Gone without settling, as under SIGKILL.
+    drop(killed);
+    let other = governor(redis.port, false);
+    let r = other.admit(&scope(&limits), &[], 1, 0.6, &no_seed()).await;
+    assert_eq!(r.unwrap_err().kind, "budget_exceeded");
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let r = other.admit(&scope(&limits), &[], 1, 0.6, &no_seed()).await;
+    assert!(matches!(r, Ok(Some(_))), "{r:?}");
 }
