@@ -48,11 +48,15 @@ impl Redis {
 }
 
 fn governor(port: u16, fail_open: bool) -> RedisGovernor {
+    holding(port, fail_open, Duration::from_secs(60))
+}
+
+fn holding(port: u16, fail_open: bool, hold: Duration) -> RedisGovernor {
     RedisGovernor::new(SharedConfig {
         redis_url: format!("redis://127.0.0.1:{port}/"),
         timeout: Duration::from_millis(300),
         fail_open,
-        hold: Duration::from_millis(600),
+        hold,
         ..SharedConfig::default()
     })
     .unwrap()
@@ -252,7 +256,7 @@ async fn what_a_killed_instance_reserved_comes_back_when_its_hold_lapses() {
         max_budget: Some(1.0),
         ..Limits::default()
     };
-    let killed = governor(redis.port, false);
+    let killed = holding(redis.port, false, Duration::from_millis(600));
     let held = killed.admit(&scope(&limits), &[], 1, 0.6, &no_seed()).await;
     assert!(matches!(held, Ok(Some(_))), "{held:?}");
     // Gone without settling, as under SIGKILL.
