@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-#[allow(dead_code)]
+// The library's redis-server harness (routing_redis loads it too).
+#[allow(dead_code, clippy::duplicate_mod)]
 #[path = "../../../exllm/tests/support/redis.rs"]
 pub mod redis;
 
@@ -280,7 +281,6 @@ pub struct Cluster {
     pub a: Instance,
     pub b: Instance,
     pub redis: Option<redis::Redis>,
-    pub dir: PathBuf,
     _pg: Postgres,
 }
 
@@ -328,7 +328,6 @@ impl Cluster {
             a,
             b,
             redis: Some(redis),
-            dir,
             _pg: pg,
         }
     }
