@@ -10,6 +10,8 @@ mod journal;
 #[cfg(feature = "postgres")]
 pub(crate) mod pg;
 mod sqlite;
+#[cfg(test)]
+mod tests;
 
 pub use sqlite::query;
 
