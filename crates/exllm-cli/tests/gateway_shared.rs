@@ -166,6 +166,20 @@ fn one_rpm_limit_for_both_instances_and_every_refusal_says_when() {
     let refused: Vec<_> = all.iter().filter(|a| a.0 != 200).collect();
     assert_eq!(refused.len(), 200);
     assert!(refused.iter().all(|a| a.0 == 429 && a.1), "{refused:?}");
+    // One Redis round trip per request on the hot path.
+    let metric = |text: &str, name: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {text}"))
+    };
+    let mut admits = 0;
+    for port in ports {
+        let m = request(port, "GET", "/metrics", MASTER, "").body;
+        let n = metric(&m, "exllm_governance_redis_admits_total ");
+        assert_eq!(metric(&m, "exllm_governance_redis_round_trips_total "), n);
+        admits += n;
+    }
+    assert_eq!(admits, 300);
 }
 
 #[test]
