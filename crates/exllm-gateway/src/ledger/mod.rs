@@ -1,6 +1,6 @@
 //! The spend ledger: one row per request (key, team, model, deployment, tokens, cost,
-//! latency, status, time) in SQLite (WAL, the default; [`sqlite`]) or PostgreSQL (feature
-//! `postgres`, for several instances). A row is appended to the instance's [`journal`]
+//! latency, status, time) in SQLite (WAL, the default; `sqlite`) or PostgreSQL (feature
+//! `postgres`, for several instances). A row is appended to the instance's journal
 //! file, then handed to a writer thread that writes rows in batches, one transaction each,
 //! so the request path never waits for the database. [`Ledger::flush`] waits until
 //! everything sent so far is written (graceful shutdown calls it). A killed process loses
