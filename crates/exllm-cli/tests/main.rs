@@ -11,6 +11,8 @@ mod cli;
 mod compare;
 mod conventions;
 mod demo;
+#[cfg(feature = "postgres")]
+mod gateway_shared;
 mod guardrails;
 mod moderate_cli;
 mod providers_list;

@@ -16,7 +16,10 @@ pub mod errors;
 pub mod keys;
 pub mod ledger;
 pub mod metrics;
+#[cfg(feature = "postgres")]
+pub mod pg;
 pub mod server;
+pub mod shared;
 pub mod wire;
 
 pub use config::GatewayConfig;

@@ -335,3 +335,42 @@ async fn the_ledger_is_on_disk_after_shutdown_and_budgets_survive_a_restart() {
     assert!(r.text().await.unwrap().contains("resets at"));
     let _ = std::fs::remove_file(&path);
 }
+
+#[tokio::test]
+async fn embeddings_count_in_budgets_limits_and_the_ledger() {
+    let up = provider().await;
+    let path = db();
+    let (gw, g) = gateway(&config(&up, &path)).await;
+    let made = admin(&gw, "/key/generate", json!({"team_id": "small"})).await;
+    let key = made["key"].as_str().unwrap().to_owned();
+    let id = made["id"].as_str().unwrap().to_owned();
+    let embed = || {
+        http()
+            .post(gw.url("/v1/embeddings"))
+            .bearer_auth(&key)
+            .json(&json!({"model": "up-echo", "input": ["a", "b"]}))
+            .send()
+    };
+    assert_eq!(embed().await.unwrap().status(), 200);
+    assert_eq!(embed().await.unwrap().status(), 200);
+    // Team `small` allows 2 requests a minute: embeddings count.
+    let third = embed().await.unwrap();
+    assert_eq!(third.status(), 429);
+    assert!(third.headers().contains_key("retry-after"));
+    let gov = g.governance().unwrap();
+    gov.ledger.flush();
+    let report = query(
+        &path,
+        &SpendQuery {
+            key: Some(id),
+            ..SpendQuery::default()
+        },
+    )
+    .unwrap();
+    // 5 input tokens at $0.001 each, per request.
+    assert_eq!(report.rows.len(), 2);
+    assert!(report
+        .rows
+        .iter()
+        .all(|r| r.input_tokens == 5 && (r.cost_usd - 0.005).abs() < 1e-9));
+}

@@ -33,6 +33,16 @@ fn the_readme_configs_read() {
     assert_eq!(yaml.model_names(), toml.model_names());
     assert_eq!(toml.master_key, yaml.master_key);
     assert!(toml.warnings.is_empty() && yaml.warnings.is_empty());
+    let gov = GatewayConfig::from_toml(&example("governance"), "gateway.toml")
+        .expect("the governance TOML reads");
+    let g = &gov.governance;
+    assert!(g.postgres_url.is_some() && g.journal.is_some());
+    assert_eq!(g.teams["research"].rpm, Some(600));
+    assert_eq!(g.models["gpt-4o-mini"].tpm, Some(2_000_000));
+    let shared = g.shared.as_ref().expect("[governance.shared]");
+    assert_eq!(shared.timeout, Duration::from_millis(250));
+    assert!(!shared.fail_open);
+    assert!(gov.warnings.is_empty(), "{:?}", gov.warnings);
 }
 
 /// Runs `program -c code` (or `sh -c`) with the README's address replaced by the gateway's.

@@ -4,18 +4,17 @@
 //! [`Ticket`]. Finishing the ticket (or dropping it, when the caller went away) settles the
 //! reservation with the real cost and queues the call's row in the spend ledger.
 
-use super::{Governor, Hold, Refused, Scope, Ticket};
+use super::Governor;
 use crate::config::{resolve_key, GatewayConfig, Target};
 use crate::keys::{now, KeyHasher, KeyRecord, KeyStore, Limits, SqliteStore, PREFIX};
 use crate::ledger::Ledger;
 use crate::server::{Backends, Env};
 use crate::wire::ApiError;
 use exllm::catalog::{Catalog, CostOptions, ModelEntry};
-use exllm::{ChatRequest, Usage};
+use exllm::Usage;
 use http::HeaderMap;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
-use std::time::Instant;
 
 /// Who a request comes from.
 #[derive(Debug, Clone)]
@@ -31,7 +30,7 @@ pub enum Caller {
 
 /// How a model is priced for budgets.
 #[derive(Debug, Clone, Copy)]
-enum Price {
+pub(super) enum Price {
     Catalog(&'static ModelEntry),
     Flat { input: f64, output: f64 },
 }
@@ -48,10 +47,44 @@ pub struct Governance {
     pub governor: Governor,
     /// Team limits from the config.
     pub teams: BTreeMap<String, Limits>,
+    /// Model limits from the config.
+    pub models: BTreeMap<String, Limits>,
+    /// The state shared with other instances, when `[governance.shared]` is set.
+    pub shared: Option<crate::shared::RedisGovernor>,
+    pub(super) seed: crate::shared::SeedFn,
     cache: RwLock<HashMap<String, Arc<KeyRecord>>>,
     prices: RwLock<HashMap<String, Price>>,
     unpriced: (f64, f64),
-    default_max_tokens: u32,
+    pub(super) default_max_tokens: u32,
+}
+
+/// The key store and the ledger: PostgreSQL when `postgres_url` is set, else SQLite.
+fn open_stores(
+    g: &crate::config::GovernanceConfig,
+    journal: &std::path::Path,
+    env: &Env,
+) -> exllm::Result<(Arc<dyn KeyStore>, Ledger)> {
+    let config = |m: String| exllm::Error::new(exllm::ErrorKind::Config, m);
+    if let Some(url) = &g.postgres_url {
+        #[cfg(feature = "postgres")]
+        {
+            let url = resolve_key(url, &**env)?;
+            let pg = Arc::new(crate::pg::Pg::connect(url.expose()).map_err(config)?);
+            let ledger = Ledger::open_postgres(pg.clone(), journal).map_err(config)?;
+            return Ok((Arc::new(crate::keys::PgStore::new(pg)), ledger));
+        }
+        #[cfg(not(feature = "postgres"))]
+        {
+            let _ = (url, env);
+            return Err(config(
+                "`[governance] postgres_url` needs exllm built with the `postgres` feature".into(),
+            ));
+        }
+    }
+    let db = g.db.as_deref().unwrap_or(std::path::Path::new("exllm.db"));
+    let store = SqliteStore::open(db).map_err(config)?;
+    let ledger = Ledger::open_with_journal(db, journal).map_err(config)?;
+    Ok((Arc::new(store), ledger))
 }
 
 fn unavailable(e: String) -> ApiError {
@@ -68,7 +101,9 @@ impl Governance {
     /// Governance for `cfg`, when it names a database (`[governance] db`).
     pub fn build(cfg: &GatewayConfig, env: &Env) -> exllm::Result<Option<Arc<Governance>>> {
         let g = &cfg.governance;
-        let Some(db) = &g.db else { return Ok(None) };
+        if g.db.is_none() && g.postgres_url.is_none() {
+            return Ok(None);
+        }
         let config = |m: String| exllm::Error::new(exllm::ErrorKind::Config, m);
         let hasher = match (&g.key_secret, &cfg.master_key) {
             (Some(s), _) => KeyHasher::new(resolve_key(s, &**env)?.expose().as_bytes()),
@@ -79,8 +114,17 @@ impl Governance {
                 ))
             }
         };
-        let store = SqliteStore::open(db).map_err(config)?;
-        let ledger = Arc::new(Ledger::open(db).map_err(config)?);
+        let journal = match (&g.journal, &g.db) {
+            (Some(j), _) => j.clone(),
+            (None, Some(db)) => std::path::PathBuf::from(format!("{}.journal", db.display())),
+            (None, None) => {
+                return Err(config(
+                    "`[governance] postgres_url` needs a `journal` file for this instance".into(),
+                ))
+            }
+        };
+        let (store, ledger) = open_stores(g, &journal, env)?;
+        let ledger = Arc::new(ledger);
         let seeder = ledger.clone();
         let seed: super::Seed = Box::new(move |scope, since| {
             let scope = scope.strip_prefix("key:").unwrap_or(scope);
@@ -89,12 +133,28 @@ impl Governance {
                 0.0
             })
         });
+        let shared = match &g.shared {
+            Some(s) => {
+                let mut s = s.clone();
+                s.hold = cfg.limits.timeout + std::time::Duration::from_secs(60);
+                Some(crate::shared::RedisGovernor::new(s).map_err(config)?)
+            }
+            None => None,
+        };
+        let reader = ledger.clone();
+        let seed_shared: crate::shared::SeedFn = Arc::new(move |scope, from, until| {
+            reader.flush();
+            reader.spent_between(scope, from, until)
+        });
         let gov = Governance {
-            store: Arc::new(store),
+            store,
             hasher,
             ledger,
             governor: Governor::new(Some(seed)),
             teams: g.teams.clone(),
+            models: g.models.clone(),
+            shared,
+            seed: seed_shared,
             cache: RwLock::default(),
             prices: RwLock::default(),
             unpriced: (
@@ -156,7 +216,7 @@ impl Governance {
         *self.prices.write().unwrap_or_else(|p| p.into_inner()) = prices;
     }
 
-    fn price(&self, model: &str) -> Price {
+    pub(super) fn price(&self, model: &str) -> Price {
         let prices = self.prices.read().unwrap_or_else(|p| p.into_inner());
         prices.get(model).copied().unwrap_or(Price::Flat {
             input: self.unpriced.0,
@@ -174,6 +234,31 @@ impl Governance {
         }
     }
 
+    /// Shares a revocation of key `id` with every instance (the store has it already).
+    pub async fn revoked(&self, id: &str) -> Result<(), String> {
+        match &self.shared {
+            Some(s) => s.deny(&format!("id:{id}"), now() * 1000).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Shares that the key hash `old` stops working at `until` (now when `None`), after a
+    /// rotation.
+    pub async fn retired(&self, old: &str, until: Option<i64>) -> Result<(), String> {
+        match &self.shared {
+            Some(s) => {
+                let at = until.unwrap_or_else(now) * 1000;
+                s.deny(&format!("hash:{old}"), at).await
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// The Prometheus lines of the shared state, when there is one.
+    pub fn render_metrics(&self) -> String {
+        self.shared.as_ref().map(|s| s.render()).unwrap_or_default()
+    }
+
     /// Forgets cached keys (after an admin change).
     pub fn forget(&self) {
         self.cache
@@ -185,13 +270,26 @@ impl Governance {
     /// The key `presented` names, if any (looked up by hash; cached).
     pub fn lookup(&self, presented: &[u8]) -> Result<Option<Arc<KeyRecord>>, ApiError> {
         let hash = self.hasher.hash(presented);
+        if let Some(shared) = &self.shared {
+            // Revoked or retired on any instance (read every `shared::POLL`).
+            let cached = self.cache.read().unwrap_or_else(|p| p.into_inner());
+            let id = cached.get(&hash).map(|k| format!("id:{}", k.id));
+            drop(cached);
+            let mut members = vec![format!("hash:{hash}")];
+            members.extend(id);
+            if shared.is_denied(&members) {
+                return Ok(None);
+            }
+        }
         if let Some(k) = self
             .cache
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .get(&hash)
         {
-            return Ok(Some(k.clone()));
+            // A replaced key found by its old hash works only within its grace period.
+            let live = k.hash == hash || k.previous_until.is_some_and(|t| t > now());
+            return Ok(live.then(|| k.clone()));
         }
         let Some(rec) = self.store.by_hash(&hash, now()).map_err(unavailable)? else {
             return Ok(None);
@@ -204,100 +302,9 @@ impl Governance {
         cache.insert(hash, rec.clone());
         Ok(Some(rec))
     }
-
-    /// Checks that `caller` may use model `name` (served by `group`), then reserves the
-    /// request's worst case against the key's and team's budgets and limits.
-    pub fn admit(
-        self: &Arc<Self>,
-        caller: &Caller,
-        name: &str,
-        deployment: &str,
-        group: Option<&str>,
-        req: &ChatRequest,
-    ) -> Result<Ticket, ApiError> {
-        let key = match caller {
-            Caller::Key(k) => Some(k.clone()),
-            _ => None,
-        };
-        if let Some(k) = &key {
-            if !k.allows(name, group) {
-                return Err(scope_error(name));
-            }
-        }
-        let input = exllm::tokens::count_messages(deployment, &req.messages, &req.tools).tokens;
-        let output = req.max_tokens.map(u64::from).unwrap_or_else(|| {
-            match self.price(name) {
-                Price::Catalog(e) => e.max_output_tokens,
-                Price::Flat { .. } => None,
-            }
-            .unwrap_or(u64::from(self.default_max_tokens))
-        });
-        let worst = Usage {
-            input_tokens: Some(input),
-            output_tokens: Some(output),
-            ..Usage::default()
-        };
-        let cost = self.cost(name, &worst);
-        let hold = self.reserve(key.as_deref(), input + output, cost)?;
-        Ok(Ticket {
-            gov: self.clone(),
-            hold: Some(hold),
-            key,
-            model: name.to_owned(),
-            deployment: deployment.to_owned(),
-            t0: Instant::now(),
-        })
-    }
-
-    fn reserve(&self, key: Option<&KeyRecord>, tokens: u64, cost: f64) -> Result<Hold, ApiError> {
-        let mut scopes = Vec::new();
-        if let Some(k) = key {
-            scopes.push(Scope {
-                key: format!("key:{}", k.id),
-                label: format!("key `{}`", k.alias.as_deref().unwrap_or(&k.id)),
-                limits: &k.limits,
-            });
-            if let Some((team, limits)) = k.team.as_ref().and_then(|t| self.teams.get_key_value(t))
-            {
-                scopes.push(Scope {
-                    key: format!("team:{team}"),
-                    label: format!("team `{team}`"),
-                    limits,
-                });
-            }
-        }
-        self.governor
-            .admit(&scopes, tokens, cost, now(), Instant::now())
-            .map_err(|r: Refused| ApiError {
-                status: r.status,
-                kind: r.kind,
-                message: r.message,
-                retry_after: r.retry_after,
-            })
-    }
 }
 
-impl Governance {
-    /// [`Governance::admit`] for a configured backend.
-    pub fn admit_for(
-        self: &Arc<Self>,
-        caller: &Caller,
-        name: &str,
-        backend: &crate::server::Backend,
-        req: &ChatRequest,
-    ) -> Result<Ticket, ApiError> {
-        match backend {
-            crate::server::Backend::Group { group, .. } => {
-                self.admit(caller, name, group, Some(group), req)
-            }
-            crate::server::Backend::Direct { model, .. } => {
-                self.admit(caller, name, model, None, req)
-            }
-        }
-    }
-}
-
-fn scope_error(name: &str) -> ApiError {
+pub(super) fn scope_error(name: &str) -> ApiError {
     ApiError {
         status: 403,
         kind: "permission_error",

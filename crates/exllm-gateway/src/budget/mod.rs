@@ -6,9 +6,10 @@
 //! and settled in one step that swaps the reservation for the real cost.
 //!
 //! The windows are exact logs, not fixed buckets, so there is no burst at a window's edge.
-//! Several instances would need this state in a shared store (Redis, as the router's
-//! `RedisState` does); here it is one process's.
+//! This is one process's state; with `[governance.shared]` the same checks run in Redis
+//! instead ([`crate::shared`]), so that several instances act as one.
 
+mod admit;
 mod gate;
 #[cfg(test)]
 mod tests;
@@ -78,6 +79,8 @@ pub struct Hold {
     pub cost: f64,
     /// Tokens reserved.
     pub tokens: u64,
+    /// The id of a reservation held in Redis ([`crate::shared::RedisGovernor`]) instead.
+    pub(crate) remote: Option<u64>,
 }
 
 /// Reads what a scope spent since a time, to start an account after a restart.
@@ -136,6 +139,7 @@ impl Governor {
             entries: Vec::with_capacity(scopes.len()),
             cost,
             tokens,
+            remote: None,
         };
         for s in scopes {
             if let Some(acc) = accounts.get_mut(&s.key) {
@@ -184,29 +188,15 @@ fn check(
     let l = s.limits;
     if let Some(max) = l.max_budget {
         if acc.spent + acc.reserved + cost > max + 1e-12 {
-            let per = match l.period {
-                Period::Day => " per day",
-                Period::Month => " per month",
-                _ => "",
-            };
-            let head = format!(
-                "the budget of {} (${max}{per}) cannot cover this request: ${:.6} spent, ${:.6} reserved by requests in flight, this one may cost up to ${cost:.6}",
-                s.label, acc.spent, acc.reserved
-            );
-            return Err(match next {
-                Some(at) => Refused {
-                    status: 429,
-                    kind: "budget_exceeded",
-                    message: format!("{head}; it resets at {}", rfc3339(at)),
-                    retry_after: Some((at - unix).max(1) as u64),
-                },
-                None => Refused {
-                    status: 400,
-                    kind: "budget_exceeded",
-                    message: format!("{head}; it does not reset"),
-                    retry_after: None,
-                },
-            });
+            return Err(over_budget(
+                s,
+                max,
+                acc.spent,
+                acc.reserved,
+                cost,
+                next,
+                unix,
+            ));
         }
     }
     if let Some(rpm) = l.rpm {
@@ -244,7 +234,42 @@ fn check(
     Ok(())
 }
 
-fn limited(message: String, retry_after: u64) -> Refused {
+/// The refusal of a call `s`'s budget `max` cannot cover; `next`: when the period ends.
+pub(crate) fn over_budget(
+    s: &Scope<'_>,
+    max: f64,
+    spent: f64,
+    reserved: f64,
+    cost: f64,
+    next: Option<i64>,
+    unix: i64,
+) -> Refused {
+    let per = match s.limits.period {
+        Period::Day => " per day",
+        Period::Month => " per month",
+        _ => "",
+    };
+    let head = format!(
+        "the budget of {} (${max}{per}) cannot cover this request: ${spent:.6} spent, ${reserved:.6} reserved by requests in flight, this one may cost up to ${cost:.6}",
+        s.label
+    );
+    match next {
+        Some(at) => Refused {
+            status: 429,
+            kind: "budget_exceeded",
+            message: format!("{head}; it resets at {}", rfc3339(at)),
+            retry_after: Some((at - unix).max(1) as u64),
+        },
+        None => Refused {
+            status: 400,
+            kind: "budget_exceeded",
+            message: format!("{head}; it does not reset"),
+            retry_after: None,
+        },
+    }
+}
+
+pub(crate) fn limited(message: String, retry_after: u64) -> Refused {
     Refused {
         status: 429,
         kind: "rate_limit_error",

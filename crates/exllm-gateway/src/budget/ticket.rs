@@ -40,9 +40,13 @@ impl Ticket {
             None if worst_if_unknown => (hold.cost, hold.tokens, 0),
             None => (0.0, 0, 0),
         };
-        self.gov
-            .governor
-            .settle(&hold, tokens_in + tokens_out, cost);
+        match (hold.remote, &self.gov.shared) {
+            (Some(id), Some(shared)) => shared.settle(id, tokens_in + tokens_out, cost),
+            _ => self
+                .gov
+                .governor
+                .settle(&hold, tokens_in + tokens_out, cost),
+        }
         let time_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64);
@@ -57,6 +61,7 @@ impl Ticket {
             cost_usd: cost,
             latency_ms: self.t0.elapsed().as_millis() as u64,
             status,
+            row_id: self.gov.ledger.row_id(),
         });
     }
 }

@@ -2,7 +2,9 @@
 //! library's router config reader; this file reads only the gateway's own fields and drops
 //! the router reader's "not used" notes about them.
 
-use super::{parse_duration, GatewayConfig, GovernanceConfig, Limits, ModelRoute, Target};
+use super::{
+    parse_duration, GatewayConfig, GovernanceConfig, Limits, ModelRoute, SharedConfig, Target,
+};
 use exllm::router::{KeySource, RouterConfig};
 use exllm::{Error, ErrorKind, Result};
 use serde::Deserialize;
@@ -24,9 +26,14 @@ struct Own {
 #[serde(deny_unknown_fields)]
 struct GovernanceFile {
     db: Option<std::path::PathBuf>,
+    postgres_url: Option<String>,
+    journal: Option<std::path::PathBuf>,
     key_secret: Option<String>,
     #[serde(default)]
     teams: std::collections::BTreeMap<String, TeamFile>,
+    #[serde(default)]
+    models: std::collections::BTreeMap<String, TeamFile>,
+    shared: Option<SharedFile>,
     unpriced_input_per_1m: Option<f64>,
     unpriced_output_per_1m: Option<f64>,
     default_max_tokens: Option<u32>,
@@ -41,19 +48,31 @@ struct TeamFile {
     tpm: Option<u64>,
 }
 
-fn governance(g: Option<GovernanceFile>, file: &str) -> Result<GovernanceConfig> {
-    let Some(g) = g else {
-        return Ok(GovernanceConfig::default());
-    };
-    let mut teams = std::collections::BTreeMap::new();
-    for (name, t) in g.teams {
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SharedFile {
+    redis_url: String,
+    prefix: Option<String>,
+    timeout: Option<Value>,
+    on_unavailable: Option<String>,
+}
+
+type LimitsMap = std::collections::BTreeMap<String, crate::keys::Limits>;
+
+fn limits_map(
+    m: std::collections::BTreeMap<String, TeamFile>,
+    what: &str,
+    file: &str,
+) -> Result<LimitsMap> {
+    let mut out = LimitsMap::new();
+    for (name, t) in m {
         let period = crate::keys::Period::parse(t.budget_duration.as_deref()).ok_or_else(|| {
             config_error(
                 file,
-                format!("team `{name}`: `budget_duration` must be 1d, 1mo or absent"),
+                format!("{what} `{name}`: `budget_duration` must be 1d, 1mo or absent"),
             )
         })?;
-        teams.insert(
+        out.insert(
             name,
             crate::keys::Limits {
                 max_budget: t.max_budget,
@@ -63,11 +82,53 @@ fn governance(g: Option<GovernanceFile>, file: &str) -> Result<GovernanceConfig>
             },
         );
     }
+    Ok(out)
+}
+
+fn shared(s: Option<SharedFile>, file: &str) -> Result<Option<SharedConfig>> {
+    let Some(s) = s else { return Ok(None) };
+    let d = SharedConfig::default();
+    let fail_open = match s.on_unavailable.as_deref() {
+        None | Some("closed") => false,
+        Some("open") => true,
+        Some(other) => {
+            return Err(config_error(
+                file,
+                format!("`governance.shared.on_unavailable`: `{other}` is not `open` or `closed`"),
+            ))
+        }
+    };
+    let timeout = duration(s.timeout, "governance.shared.timeout", file)?.unwrap_or(d.timeout);
+    if !s.redis_url.starts_with("redis://") && !s.redis_url.starts_with("rediss://") {
+        return Err(config_error(
+            file,
+            "`governance.shared.redis_url` must be a redis:// or rediss:// URL",
+        ));
+    }
+    Ok(Some(SharedConfig {
+        redis_url: s.redis_url,
+        prefix: s.prefix.unwrap_or(d.prefix),
+        timeout,
+        fail_open,
+        hold: d.hold,
+    }))
+}
+
+fn governance(g: Option<GovernanceFile>, file: &str) -> Result<GovernanceConfig> {
+    let Some(g) = g else {
+        return Ok(GovernanceConfig::default());
+    };
+    let teams = limits_map(g.teams, "team", file)?;
+    let models = limits_map(g.models, "model", file)?;
     let d = GovernanceConfig::default();
     Ok(GovernanceConfig {
         db: g.db,
+        postgres_url: g.postgres_url.as_deref().map(KeySource::parse),
+        journal: g.journal,
         key_secret: g.key_secret.as_deref().map(KeySource::parse),
         teams,
+        models,
+        shared: shared(g.shared, file)?,
         unpriced_input_per_1m: g.unpriced_input_per_1m.unwrap_or(0.0),
         unpriced_output_per_1m: g.unpriced_output_per_1m.unwrap_or(0.0),
         default_max_tokens: g.default_max_tokens.unwrap_or(d.default_max_tokens),

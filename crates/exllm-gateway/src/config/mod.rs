@@ -64,6 +64,8 @@ pub struct GatewayConfig {
 /// ```toml
 /// [governance]
 /// db = "/var/lib/exllm/exllm.db"          # SQLite (WAL): keys and the spend ledger
+/// # postgres_url = "os.environ/EXLLM_PG"  # or PostgreSQL, for several instances (feature `postgres`)
+/// # journal = "/var/lib/exllm/spend.journal" # this instance's rows not yet written (default: db + .journal)
 /// key_secret = "os.environ/EXLLM_KEY_SECRET" # else derived from the master key
 /// unpriced_input_per_1m = 1.0             # USD for models the catalog does not price
 /// unpriced_output_per_1m = 2.0
@@ -73,15 +75,32 @@ pub struct GatewayConfig {
 /// budget_duration = "1mo"                 # 1d, 1mo, or none for a total
 /// rpm = 600
 /// tpm = 1000000
+/// [governance.models.gpt-4o]               # limits of a model name, across all keys
+/// rpm = 1000
+/// [governance.shared]                     # several instances acting as one (Redis)
+/// redis_url = "redis://127.0.0.1:6379/"
+/// prefix = "exllm:gw:"
+/// timeout = "250ms"                       # longest a Redis round trip may take
+/// on_unavailable = "closed"               # or "open": admit unchecked while Redis is down
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct GovernanceConfig {
-    /// The SQLite file; `None`: no virtual keys, budgets or ledger.
+    /// The SQLite file; `None` (and no `postgres_url`): no virtual keys, budgets or ledger.
     pub db: Option<std::path::PathBuf>,
+    /// PostgreSQL for keys and the ledger, shared by several instances (feature `postgres`);
+    /// preferred over `db` when both are set.
+    pub postgres_url: Option<KeySource>,
+    /// This instance's spend journal (rows not yet in the database survive a kill there);
+    /// default `db` + `.journal`. Each instance needs its own.
+    pub journal: Option<std::path::PathBuf>,
     /// The secret keys are hashed under; else one derived from the master key.
     pub key_secret: Option<KeySource>,
     /// Team budgets and limits, which cap every key of the team.
     pub teams: std::collections::BTreeMap<String, crate::keys::Limits>,
+    /// Limits of a model name, whoever calls it.
+    pub models: std::collections::BTreeMap<String, crate::keys::Limits>,
+    /// Limits, reservations and revocations in Redis, shared by every instance.
+    pub shared: Option<SharedConfig>,
     /// USD per million input tokens for models the catalog does not price.
     pub unpriced_input_per_1m: f64,
     /// USD per million output tokens for models the catalog does not price.
@@ -95,11 +114,54 @@ impl Default for GovernanceConfig {
     fn default() -> Self {
         GovernanceConfig {
             db: None,
+            postgres_url: None,
+            journal: None,
             key_secret: None,
             teams: Default::default(),
+            models: Default::default(),
+            shared: None,
             unpriced_input_per_1m: 0.0,
             unpriced_output_per_1m: 0.0,
             default_max_tokens: 4096,
+        }
+    }
+}
+
+/// `[governance.shared]`: where the state shared by instances lives.
+#[derive(Clone, PartialEq)]
+pub struct SharedConfig {
+    /// The Redis server, `redis://host:port/db` (may hold a password: never printed).
+    pub redis_url: String,
+    /// Prefix of every key the gateway writes.
+    pub prefix: String,
+    /// Longest a round trip may take before Redis counts as unreachable.
+    pub timeout: Duration,
+    /// Whether to admit (`true`, unchecked) or refuse requests while Redis is unreachable.
+    pub fail_open: bool,
+    /// How long a reservation is held at most: no call runs longer (the request timeout and
+    /// a margin), so what an instance killed mid-call had reserved comes back after it.
+    pub hold: Duration,
+}
+
+impl std::fmt::Debug for SharedConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedConfig")
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .field("fail_open", &self.fail_open)
+            .field("hold", &self.hold)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for SharedConfig {
+    fn default() -> Self {
+        SharedConfig {
+            redis_url: String::new(),
+            prefix: "exllm:gw:".into(),
+            timeout: Duration::from_millis(250),
+            fail_open: false,
+            hold: Duration::from_secs(660),
         }
     }
 }

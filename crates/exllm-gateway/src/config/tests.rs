@@ -106,3 +106,28 @@ fn keys_resolve_from_the_environment_given() {
     assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
     assert_eq!(parse_duration("x"), None);
 }
+
+#[test]
+fn shared_governance_state_reads_and_bad_values_are_config_errors() {
+    let base = "[governance]\ndb = \"x.db\"\n[governance.models.m]\nrpm = 5\n[governance.shared]\nredis_url = \"redis://127.0.0.1:6379/\"\n";
+    let cfg = GatewayConfig::from_toml(
+        &format!("{base}on_unavailable = \"open\"\ntimeout = \"80ms\"\n"),
+        "gw.toml",
+    )
+    .unwrap();
+    let shared = cfg.governance.shared.as_ref().unwrap();
+    assert!(shared.fail_open);
+    assert_eq!(shared.timeout, Duration::from_millis(80));
+    assert_eq!(shared.prefix, "exllm:gw:");
+    assert_eq!(cfg.governance.models["m"].rpm, Some(5));
+    // The URL (which may hold a password) is not in Debug.
+    let shown = format!("{shared:?}");
+    assert!(!shown.contains("6379"), "{shown}");
+    for bad in ["on_unavailable = \"maybe\"\n", "timeout = \"soon\"\n"] {
+        let e = GatewayConfig::from_toml(&format!("{base}{bad}"), "gw.toml").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Config, "{e}");
+    }
+    let e = GatewayConfig::from_toml("[governance.shared]\nredis_url = \"http://x\"\n", "gw.toml")
+        .unwrap_err();
+    assert!(e.message().contains("redis://"), "{e}");
+}

@@ -1,12 +1,17 @@
 //! Virtual keys: what a key may do (team, models, expiry, budget, rate limits) and where it
 //! is kept. A key is stored only as HMAC-SHA256 under a server secret ([`KeyHasher`]), so a
 //! copy of the database yields no usable key; the key itself is shown once, when made.
-//! [`KeyStore`] is the storage seam: [`SqliteStore`] is the embedded default (one instance).
+//! [`KeyStore`] is the storage seam: [`SqliteStore`] is the embedded default (one instance),
+//! `PgStore` (feature `postgres`) the one several instances share.
 
+#[cfg(feature = "postgres")]
+mod pg;
 mod sqlite;
 #[cfg(test)]
 mod tests;
 
+#[cfg(feature = "postgres")]
+pub use pg::PgStore;
 pub(crate) use sqlite::open as sqlite_open;
 pub use sqlite::SqliteStore;
 

@@ -48,7 +48,7 @@ fn err(e: rusqlite::Error) -> String {
     format!("key store: {e}")
 }
 
-fn period_name(p: Period) -> &'static str {
+pub(super) fn period_name(p: Period) -> &'static str {
     match p {
         Period::Day => "day",
         Period::Month => "month",

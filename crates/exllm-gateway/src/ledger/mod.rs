@@ -1,16 +1,27 @@
 //! The spend ledger: one row per request (key, team, model, deployment, tokens, cost,
-//! latency, status, time) in SQLite (WAL). Rows are handed to a writer thread over a channel
-//! and written in batches, one transaction each, so the request path never waits for the
-//! disk. [`Ledger::flush`] waits until everything sent so far is written (graceful shutdown
-//! calls it). On a crash the rows still in the channel are lost: at most what arrived while
-//! one batch was being written (a batch holds up to [`BATCH`] rows).
+//! latency, status, time) in SQLite (WAL, the default; `sqlite`) or PostgreSQL (feature
+//! `postgres`, for several instances). A row is appended to the instance's journal
+//! file, then handed to a writer thread that writes rows in batches, one transaction each,
+//! so the request path never waits for the database. [`Ledger::flush`] waits until
+//! everything sent so far is written (graceful shutdown calls it). A killed process loses
+//! nothing: its next start writes the rows its journal still holds.
 
-use crate::keys::{sqlite_open, StoreResult};
-use rusqlite::{params, Connection};
+mod journal;
+#[cfg(feature = "postgres")]
+pub(crate) mod pg;
+mod sqlite;
+#[cfg(test)]
+mod tests;
+
+pub use sqlite::query;
+
+use crate::keys::StoreResult;
+use journal::Journal;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
 
 /// Most rows written in one transaction.
 pub const BATCH: usize = 512;
@@ -38,6 +49,9 @@ pub struct SpendRow {
     pub latency_ms: u64,
     /// The HTTP status, 499 when the caller went away.
     pub status: u16,
+    /// A unique id ([`Ledger::row_id`]), so that a row written twice counts once.
+    #[serde(default)]
+    pub row_id: String,
 }
 
 enum Msg {
@@ -45,60 +59,63 @@ enum Msg {
     Flush(mpsc::Sender<()>),
 }
 
-/// The ledger's writer, and readers over the same file.
-pub struct Ledger {
-    tx: Mutex<mpsc::Sender<Msg>>,
-    path: PathBuf,
+/// Writes one batch in one transaction.
+type WriteFn = Box<dyn FnMut(&[SpendRow]) -> StoreResult<()> + Send>;
+
+/// Where rows are written and read.
+enum Store {
+    Sqlite(PathBuf),
+    #[cfg(feature = "postgres")]
+    Postgres(Arc<crate::pg::Pg>),
 }
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS spend (
-    time_ms INTEGER NOT NULL,
-    key_id TEXT,
-    team TEXT,
-    model TEXT NOT NULL,
-    deployment TEXT NOT NULL,
-    input_tokens INTEGER NOT NULL,
-    output_tokens INTEGER NOT NULL,
-    cost_usd REAL NOT NULL,
-    latency_ms INTEGER NOT NULL,
-    status INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS spend_key_time ON spend(key_id, time_ms);
-CREATE INDEX IF NOT EXISTS spend_team_time ON spend(team, time_ms);
-";
-
-fn err(e: rusqlite::Error) -> String {
-    format!("spend ledger: {e}")
-}
-
-fn write(conn: &mut Connection, rows: &[SpendRow]) -> rusqlite::Result<()> {
-    let tx = conn.transaction()?;
-    {
-        let mut st = tx
-            .prepare_cached("INSERT INTO spend VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")?;
-        for r in rows {
-            st.execute(params![
-                r.time_ms,
-                r.key_id,
-                r.team,
-                r.model,
-                r.deployment,
-                r.input_tokens as i64,
-                r.output_tokens as i64,
-                r.cost_usd,
-                r.latency_ms as i64,
-                r.status,
-            ])?;
+impl Store {
+    fn writer(&self) -> StoreResult<WriteFn> {
+        match self {
+            Store::Sqlite(path) => {
+                let mut conn = sqlite::open(path)?;
+                Ok(Box::new(move |rows| sqlite::write(&mut conn, rows)))
+            }
+            #[cfg(feature = "postgres")]
+            Store::Postgres(pg) => {
+                let pg = pg.clone();
+                Ok(Box::new(move |rows| pg::write(&pg, rows)))
+            }
         }
     }
-    tx.commit()
 }
 
-fn writer(mut conn: Connection, rx: mpsc::Receiver<Msg>) {
+/// The journal and the writer's queue, behind one lock: while the writer holds it to empty
+/// the journal, no row can be between the two.
+struct Queue {
+    tx: mpsc::Sender<Msg>,
+    journal: Journal,
+}
+
+/// The ledger's writer, and readers over the same store.
+pub struct Ledger {
+    queue: Arc<Mutex<Queue>>,
+    store: Store,
+    instance: String,
+    next: AtomicU64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn writer(mut write: WriteFn, rx: mpsc::Receiver<Msg>, queue: std::sync::Weak<Mutex<Queue>>) {
     let mut rows = Vec::with_capacity(BATCH);
     let mut waiting = Vec::new();
-    while let Ok(first) = rx.recv() {
+    let mut carried = None;
+    loop {
+        let first = match carried.take() {
+            Some(m) => m,
+            None => match rx.recv() {
+                Ok(m) => m,
+                Err(_) => return,
+            },
+        };
         let mut next = Some(first);
         while let Some(m) = next.take() {
             match m {
@@ -109,11 +126,35 @@ fn writer(mut conn: Connection, rx: mpsc::Receiver<Msg>) {
                 next = rx.try_recv().ok();
             }
         }
-        if !rows.is_empty() {
-            if let Err(e) = write(&mut conn, &rows) {
-                tracing::error!("{} spend rows not written: {e}", rows.len());
+        let mut written = rows.is_empty();
+        for attempt in 0..5 {
+            if written {
+                break;
             }
-            rows.clear();
+            match write(&rows) {
+                Ok(()) => written = true,
+                Err(e) => {
+                    tracing::error!("{} spend rows not written yet: {e}", rows.len());
+                    std::thread::sleep(Duration::from_millis(200 << attempt));
+                }
+            }
+        }
+        if !written {
+            tracing::error!(
+                "{} spend rows stay in the journal until the next start",
+                rows.len()
+            );
+        }
+        rows.clear();
+        if written {
+            if let Some(q) = queue.upgrade() {
+                let mut q = lock(&q);
+                // Nothing queued since: everything in the journal is in the database.
+                match rx.try_recv() {
+                    Ok(m) => carried = Some(m),
+                    Err(_) => q.journal.clear(),
+                }
+            }
         }
         for done in waiting.drain(..) {
             let _ = done.send(());
@@ -122,63 +163,144 @@ fn writer(mut conn: Connection, rx: mpsc::Receiver<Msg>) {
 }
 
 impl Ledger {
-    /// Opens (creating) the ledger in `path` and starts its writer thread.
+    /// Opens (creating) the ledger in the SQLite file `path`, with its journal beside it
+    /// (`journal`, else `path` + `.journal`), and starts its writer thread.
     pub fn open(path: &Path) -> StoreResult<Ledger> {
-        let conn = sqlite_open(path)?;
-        conn.execute_batch(SCHEMA).map_err(err)?;
+        let journal = PathBuf::from(format!("{}.journal", path.display()));
+        Self::start(Store::Sqlite(path.to_owned()), &journal)
+    }
+
+    /// The ledger in the SQLite file `path`, journaled in `journal`.
+    pub fn open_with_journal(path: &Path, journal: &Path) -> StoreResult<Ledger> {
+        Self::start(Store::Sqlite(path.to_owned()), journal)
+    }
+
+    /// The ledger in PostgreSQL, journaled in `journal`.
+    #[cfg(feature = "postgres")]
+    pub fn open_postgres(pg: Arc<crate::pg::Pg>, journal: &Path) -> StoreResult<Ledger> {
+        Self::start(Store::Postgres(pg), journal)
+    }
+
+    fn start(store: Store, journal: &Path) -> StoreResult<Ledger> {
+        let mut write = store.writer()?;
+        let (journal, left) = Journal::open(journal)?;
+        if !left.is_empty() {
+            // What a killed process had not written: written now, once.
+            write(&left)?;
+            tracing::warn!(
+                "wrote {} spend rows a previous run left in its journal",
+                left.len()
+            );
+        }
         let (tx, rx) = mpsc::channel();
+        let queue = Arc::new(Mutex::new(Queue { tx, journal }));
+        lock(&queue).journal.clear();
+        let weak = Arc::downgrade(&queue);
         std::thread::Builder::new()
             .name("exllm-ledger".into())
-            .spawn(move || writer(conn, rx))
+            .spawn(move || writer(write, rx, weak))
             .map_err(|e| format!("spend ledger thread: {e}"))?;
+        let mut rnd = [0u8; 6];
+        getrandom::fill(&mut rnd).map_err(|e| format!("no randomness: {e}"))?;
         Ok(Ledger {
-            tx: Mutex::new(tx),
-            path: path.to_owned(),
+            queue,
+            store,
+            instance: crate::keys::hex(&rnd),
+            next: AtomicU64::new(1),
         })
     }
 
-    /// Queues a row; never blocks on the disk.
-    pub fn record(&self, row: SpendRow) {
-        let tx = self.tx.lock().unwrap_or_else(|p| p.into_inner());
-        if tx.send(Msg::Row(row)).is_err() {
-            tracing::error!("the spend ledger's writer stopped; a row was lost");
+    /// A fresh unique row id.
+    pub fn row_id(&self) -> String {
+        format!(
+            "{}-{}",
+            self.instance,
+            self.next.fetch_add(1, Ordering::Relaxed)
+        )
+    }
+
+    /// Journals and queues a row; never waits for the database.
+    pub fn record(&self, mut row: SpendRow) {
+        if row.row_id.is_empty() {
+            row.row_id = self.row_id();
+        }
+        let mut q = lock(&self.queue);
+        q.journal.append(&row);
+        if q.tx.send(Msg::Row(row)).is_err() {
+            tracing::error!("the spend ledger's writer stopped; the row stays in the journal");
         }
     }
 
     /// Waits (blocking) until every row queued before the call is written.
     pub fn flush(&self) {
         let (done, wait) = mpsc::channel();
-        let sent = {
-            let tx = self.tx.lock().unwrap_or_else(|p| p.into_inner());
-            tx.send(Msg::Flush(done)).is_ok()
-        };
+        let sent = lock(&self.queue).tx.send(Msg::Flush(done)).is_ok();
         if sent {
             let _ = wait.recv();
         }
     }
 
-    /// The file it writes.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// The SQLite file it writes (`None` in PostgreSQL).
+    pub fn path(&self) -> Option<&Path> {
+        match &self.store {
+            Store::Sqlite(p) => Some(p),
+            #[cfg(feature = "postgres")]
+            Store::Postgres(_) => None,
+        }
     }
 
     /// USD spent by `key_id` (or by a team, `team:NAME`) since `since` (Unix seconds), as
     /// written so far.
     pub fn spent_since(&self, scope: &str, since: i64) -> StoreResult<f64> {
-        let conn = sqlite_open(&self.path)?;
-        let (sql, who) = match scope.strip_prefix("team:") {
-            Some(t) => (
-                "SELECT COALESCE(SUM(cost_usd), 0) FROM spend WHERE team = ?1 AND time_ms >= ?2",
-                t,
-            ),
-            None => (
-                "SELECT COALESCE(SUM(cost_usd), 0) FROM spend WHERE key_id = ?1 AND time_ms >= ?2",
-                scope,
-            ),
-        };
-        conn.query_row(sql, params![who, since.saturating_mul(1000)], |r| r.get(0))
-            .map_err(err)
+        self.spent_between(scope, since.saturating_mul(1000), i64::MAX)
     }
+
+    /// USD spent by a scope (`key:ID` or a bare key id, `team:NAME`, `model:NAME`) in rows
+    /// that ended in `[from_ms, until_ms)`, as written so far.
+    pub fn spent_between(&self, scope: &str, from_ms: i64, until_ms: i64) -> StoreResult<f64> {
+        match &self.store {
+            Store::Sqlite(p) => sqlite::spent_between(p, scope, from_ms, until_ms),
+            #[cfg(feature = "postgres")]
+            Store::Postgres(pg) => pg::spent_between(pg, scope, from_ms, until_ms),
+        }
+    }
+
+    /// A spend report, after writing what is queued.
+    pub fn report(&self, q: &SpendQuery) -> StoreResult<SpendReport> {
+        self.flush();
+        match &self.store {
+            Store::Sqlite(p) => query(p, q),
+            #[cfg(feature = "postgres")]
+            Store::Postgres(pg) => pg::query(pg, q),
+        }
+    }
+}
+
+/// The ledger column a scope names, and the value.
+pub(crate) fn scope_column(scope: &str) -> (&'static str, &str) {
+    if let Some(t) = scope.strip_prefix("team:") {
+        ("team", t)
+    } else if let Some(m) = scope.strip_prefix("model:") {
+        ("model", m)
+    } else {
+        ("key_id", scope.strip_prefix("key:").unwrap_or(scope))
+    }
+}
+
+/// How a report groups rows: the SQL expression, per dialect (`day` differs).
+pub(crate) fn group_column(by: Option<&str>, postgres: bool) -> StoreResult<Option<&'static str>> {
+    Ok(match by {
+        None => None,
+        Some("model") => Some("model"),
+        Some("key") => Some("COALESCE(key_id, '(master)')"),
+        Some("team") => Some("COALESCE(team, '')"),
+        Some("deployment") => Some("deployment"),
+        Some("day") if postgres => {
+            Some("to_char(to_timestamp(time_ms / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD')")
+        }
+        Some("day") => Some("date(time_ms / 1000, 'unixepoch')"),
+        Some(other) => return Err(format!("cannot group spend by `{other}`")),
+    })
 }
 
 /// What a spend report asks for.
@@ -218,63 +340,4 @@ pub struct SpendReport {
     pub rows: Vec<SpendRow>,
     /// The groups (costliest first), when grouped.
     pub groups: Vec<SpendGroup>,
-}
-
-/// Reads a report from the ledger file at `path`.
-pub fn query(path: &Path, q: &SpendQuery) -> StoreResult<SpendReport> {
-    let conn = sqlite_open(path)?;
-    let column = match q.by.as_deref() {
-        None => None,
-        Some("model") => Some("model"),
-        Some("key") => Some("COALESCE(key_id, '(master)')"),
-        Some("team") => Some("COALESCE(team, '')"),
-        Some("deployment") => Some("deployment"),
-        Some("day") => Some("date(time_ms / 1000, 'unixepoch')"),
-        Some(other) => return Err(format!("cannot group spend by `{other}`")),
-    };
-    let filter = "(?1 IS NULL OR key_id = ?1) AND (?2 IS NULL OR team = ?2) AND time_ms >= ?3";
-    let since = q.since.unwrap_or(0).saturating_mul(1000);
-    let limit = q.limit.unwrap_or(1000);
-    let p = params![q.key, q.team, since, limit];
-    let mut report = SpendReport::default();
-    if let Some(col) = column {
-        let sql = format!(
-            "SELECT {col}, COUNT(*), SUM(input_tokens), SUM(output_tokens), SUM(cost_usd)
-             FROM spend WHERE {filter} GROUP BY 1 ORDER BY 5 DESC, 1 LIMIT ?4"
-        );
-        let mut st = conn.prepare(&sql).map_err(err)?;
-        let rows = st
-            .query_map(p, |r| {
-                Ok(SpendGroup {
-                    group: r.get(0)?,
-                    requests: r.get::<_, i64>(1)? as u64,
-                    input_tokens: r.get::<_, i64>(2)? as u64,
-                    output_tokens: r.get::<_, i64>(3)? as u64,
-                    cost_usd: r.get(4)?,
-                })
-            })
-            .map_err(err)?;
-        report.groups = rows.collect::<Result<_, _>>().map_err(err)?;
-    } else {
-        let sql = format!("SELECT * FROM spend WHERE {filter} ORDER BY time_ms DESC LIMIT ?4");
-        let mut st = conn.prepare(&sql).map_err(err)?;
-        let rows = st
-            .query_map(p, |r| {
-                Ok(SpendRow {
-                    time_ms: r.get(0)?,
-                    key_id: r.get(1)?,
-                    team: r.get(2)?,
-                    model: r.get(3)?,
-                    deployment: r.get(4)?,
-                    input_tokens: r.get::<_, i64>(5)? as u64,
-                    output_tokens: r.get::<_, i64>(6)? as u64,
-                    cost_usd: r.get(7)?,
-                    latency_ms: r.get::<_, i64>(8)? as u64,
-                    status: r.get(9)?,
-                })
-            })
-            .map_err(err)?;
-        report.rows = rows.collect::<Result<_, _>>().map_err(err)?;
-    }
-    Ok(report)
 }

@@ -7,7 +7,7 @@ use super::misc::error_response;
 use super::Gateway;
 use crate::budget::{authenticate, Caller, Governance};
 use crate::keys::{new_id, new_key, now, KeyRecord, Limits, Period, PREFIX};
-use crate::ledger::{query, SpendQuery};
+use crate::ledger::SpendQuery;
 use crate::wire::openai::OpenAiChat;
 use crate::wire::ApiError;
 use axum::body::Body;
@@ -252,6 +252,7 @@ pub(crate) async fn regenerate(
             {
                 return Err(fail(404, "not_found_error", "no such live key"));
             }
+            gov.retired(&rec.hash, grace).await.map_err(internal)?;
             gov.forget();
             let rec = gov.store.get(&rec.id).map_err(internal)?.unwrap_or(rec);
             let mut v = view(&rec, &gov);
@@ -278,6 +279,7 @@ pub(crate) async fn delete(State(gw): State<Gateway>, headers: HeaderMap, body: 
             for k in &d.keys {
                 let rec = find(&gov, k)?;
                 if gov.store.revoke(&rec.id, now()).map_err(internal)? {
+                    gov.revoked(&rec.id).await.map_err(internal)?;
                     deleted.push(rec.id);
                 }
             }
@@ -316,7 +318,7 @@ pub(crate) async fn spend(
             let ledger = gov.ledger.clone();
             let report = tokio::task::spawn_blocking(move || {
                 ledger.flush();
-                query(ledger.path(), &q)
+                ledger.report(&q)
             })
             .await
             .map_err(|e| internal(e.to_string()))?

@@ -61,12 +61,17 @@ pub async fn chat<F: Format>(
         record(&gw, &name, t0, Err(&e), None, None);
         return error_response::<F>(&e);
     };
-    let ticket = match gov.map(|g| g.admit_for(&caller, &name, &backend, &inbound.request)) {
-        Some(Err(e)) => {
-            record(&gw, &name, t0, Err(&e), None, None);
-            return error_response::<F>(&e);
-        }
-        Some(Ok(t)) => Some(t),
+    let ticket = match gov {
+        Some(g) => match g
+            .admit_for(&caller, &name, &backend, &inbound.request)
+            .await
+        {
+            Ok(t) => Some(t),
+            Err(e) => {
+                record(&gw, &name, t0, Err(&e), None, None);
+                return error_response::<F>(&e);
+            }
+        },
         None => None,
     };
     let timeout = gw.limits().timeout;

@@ -165,12 +165,30 @@ async fn embed(gw: &Gateway, headers: &HeaderMap, body: Body) -> Result<Value, A
         })?;
     drop(backends);
     crate::budget::check_scope(&caller, &b.model, &backend)?;
+    let ticket = match gw.governance() {
+        Some(g) => Some(g.admit_embed(&caller, &b.model, &backend, &inputs).await?),
+        None => None,
+    };
     let mut req = EmbedRequest::new(b.model.clone(), inputs);
     req.dimensions = b.dimensions;
     let resp = tokio::time::timeout(gw.limits().timeout, backend.embed(req))
         .await
         .map_err(|_| bad("timeout"))?
-        .map_err(|e| api_error(&e))?;
+        .map_err(|e| api_error(&e));
+    let resp = match (resp, ticket) {
+        (Ok(r), t) => {
+            if let Some(t) = t {
+                t.finish(r.usage.as_ref(), 200, true);
+            }
+            r
+        }
+        (Err(e), t) => {
+            if let Some(t) = t {
+                t.finish(None, e.status, false);
+            }
+            return Err(e);
+        }
+    };
     let data: Vec<Value> = resp
         .embeddings
         .iter()
@@ -233,7 +251,11 @@ pub(crate) async fn ready(State(gw): State<Gateway>) -> Response {
 }
 
 pub(crate) async fn metrics(State(gw): State<Gateway>) -> Response {
-    let mut resp = Response::new(Body::from(gw.metrics().render()));
+    let mut text = gw.metrics().render();
+    if let Some(g) = gw.governance() {
+        text.push_str(&g.render_metrics());
+    }
+    let mut resp = Response::new(Body::from(text));
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4"),

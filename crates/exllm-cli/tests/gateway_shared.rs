@@ -1,0 +1,334 @@
+//! Governance across two `exllm serve` instances sharing Redis and PostgreSQL (see
+//! [`cluster`]): a team budget concurrent requests cannot overspend, also across a Redis
+//! restart; one RPM limit for both; revocations seen by both within a second; a SIGKILL that
+//! loses no ledger row; key scopes, and keys never printed in logs, metrics or errors.
+
+mod cluster;
+
+use cluster::{chat_body, request, succeeded, Cluster, COST, MASTER};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Sends `n` chat requests at once, alternating instances and streamed/whole; how many
+/// succeeded whole and the statuses of the others.
+fn burst(c: &Cluster, key: &str, n: usize) -> (u64, Vec<u16>) {
+    let key = Arc::new(key.to_owned());
+    let ports = [c.a.port, c.b.port];
+    let threads: Vec<_> = (0..n)
+        .map(|i| {
+            let key = key.clone();
+            let port = ports[i % 2];
+            let stream = i % 4 < 2;
+            std::thread::spawn(move || {
+                let a = request(
+                    port,
+                    "POST",
+                    "/v1/chat/completions",
+                    &key,
+                    &chat_body("a", stream),
+                );
+                (succeeded(&a, stream), a.status)
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    let mut others = Vec::new();
+    for t in threads {
+        match t.join().unwrap() {
+            (true, _) => ok += 1,
+            (false, s) => others.push(s),
+        }
+    }
+    (ok, others)
+}
+
+#[test]
+fn a_team_budget_holds_across_instances_and_a_redis_restart() {
+    let mut c = Cluster::start(
+        "budget",
+        "[governance.teams.t1]\nmax_budget = 1.0\n[governance.teams.t2]\nmax_budget = 1.0\n",
+    );
+    let (k1, _) = c.key(json!({"team_id": "t1"}));
+    let (ok, refused) = burst(&c, &k1, 64);
+    // $1 buys 55 answers at $0.018 when nothing is reserved; reservations of calls in flight
+    // may refuse a few more, never fewer.
+    assert!(
+        (30..=55).contains(&ok),
+        "{ok} answered, refused: {refused:?}"
+    );
+    assert!(
+        refused.iter().all(|s| *s == 429 || *s == 400),
+        "{refused:?}"
+    );
+    let (rows, usd) = c.ledger_at_least("team=t1", ok);
+    assert_eq!(rows, ok);
+    assert!(usd <= 1.0 + 1e-9, "{usd}");
+    assert!(
+        (usd - ok as f64 * COST).abs() < 1e-6,
+        "{usd} vs {ok} answers"
+    );
+
+    // Again, with Redis restarted while requests are in flight.
+    let (k2, _) = c.key(json!({"team_id": "t2"}));
+    let port = c.redis.as_ref().unwrap().port;
+    let key = k2.clone();
+    let (pa, pb) = (c.a.port, c.b.port);
+    // 16 callers keep asking until the budget says no (400: a total budget) or 4 s pass,
+    // retrying the 503s of the outage.
+    let load = std::thread::spawn(move || {
+        let deadline = Instant::now() + Duration::from_secs(4);
+        let threads: Vec<_> = (0..16)
+            .map(|i| {
+                let key = key.clone();
+                let port = if i % 2 == 0 { pa } else { pb };
+                std::thread::spawn(move || {
+                    let mut ok = 0u64;
+                    for round in 0.. {
+                        let stream = (i + round) % 2 == 0;
+                        let a = request(
+                            port,
+                            "POST",
+                            "/v1/chat/completions",
+                            &key,
+                            &chat_body("a", stream),
+                        );
+                        ok += u64::from(succeeded(&a, stream));
+                        if a.status == 400 || Instant::now() > deadline {
+                            break;
+                        }
+                        if a.status == 503 {
+                            std::thread::sleep(Duration::from_millis(20));
+                        }
+                    }
+                    ok
+                })
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap()).sum::<u64>()
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    c.redis = None;
+    std::thread::sleep(Duration::from_millis(300));
+    c.redis = Some(cluster::redis::Redis::start_on(port));
+    let ok2 = load.join().unwrap();
+    let (rows, usd) = c.ledger_at_least("team=t2", ok2);
+    assert_eq!(rows, ok2);
+    assert!(usd <= 1.0 + 1e-9, "{usd}");
+    assert!(
+        (usd - ok2 as f64 * COST).abs() < 1e-6,
+        "{usd} vs {ok2} answers"
+    );
+    assert!(ok2 > 0);
+    // Both instances noticed the restart and say so.
+    for port in [c.a.port, c.b.port] {
+        let m = request(port, "GET", "/metrics", MASTER, "").body;
+        assert!(m.contains("exllm_governance_redis_epochs_total 1"), "{m}");
+        assert!(
+            !m.contains("exllm_governance_redis_failed_closed_total 0"),
+            "{m}"
+        );
+    }
+}
+
+#[test]
+fn one_rpm_limit_for_both_instances_and_every_refusal_says_when() {
+    let c = Cluster::start("rpm", "");
+    let (key, _) = c.key(json!({"rpm_limit": 100}));
+    let key = Arc::new(key);
+    let ports = [c.a.port, c.b.port];
+    let threads: Vec<_> = (0..12)
+        .map(|t| {
+            let key = key.clone();
+            std::thread::spawn(move || {
+                let mut out = Vec::new();
+                for i in 0..25 {
+                    let port = ports[(t + i) % 2];
+                    let a = request(
+                        port,
+                        "POST",
+                        "/v1/chat/completions",
+                        &key,
+                        &chat_body("b", false),
+                    );
+                    out.push((a.status, a.head.contains("\r\nretry-after: ")));
+                }
+                out
+            })
+        })
+        .collect();
+    let all: Vec<(u16, bool)> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    assert_eq!(all.len(), 300);
+    assert_eq!(all.iter().filter(|a| a.0 == 200).count(), 100);
+    let refused: Vec<_> = all.iter().filter(|a| a.0 != 200).collect();
+    assert_eq!(refused.len(), 200);
+    assert!(refused.iter().all(|a| a.0 == 429 && a.1), "{refused:?}");
+    // One Redis round trip per request on the hot path.
+    let metric = |text: &str, name: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {text}"))
+    };
+    let mut admits = 0;
+    for port in ports {
+        let m = request(port, "GET", "/metrics", MASTER, "").body;
+        let n = metric(&m, "exllm_governance_redis_admits_total ");
+        assert_eq!(metric(&m, "exllm_governance_redis_round_trips_total "), n);
+        admits += n;
+    }
+    assert_eq!(admits, 300);
+}
+
+#[test]
+fn a_revoked_key_is_refused_by_both_instances_within_a_second() {
+    let c = Cluster::start("revoke", "");
+    let (key, id) = c.key(json!({}));
+    for port in [c.a.port, c.b.port] {
+        let a = request(
+            port,
+            "POST",
+            "/v1/chat/completions",
+            &key,
+            &chat_body("a", false),
+        );
+        assert_eq!(a.status, 200, "{}", a.body);
+    }
+    let r = request(
+        c.a.port,
+        "POST",
+        "/key/delete",
+        MASTER,
+        &json!({"keys": [id]}).to_string(),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let t0 = Instant::now();
+    // The chat route (its admission checks revocations in Redis) and one that reserves
+    // nothing (each instance reads revocations every 250 ms), on both instances.
+    for port in [c.b.port, c.a.port] {
+        for path in ["/v1/chat/completions", "/v1/messages/count_tokens"] {
+            loop {
+                let a = request(port, "POST", path, &key, &chat_body("a", false));
+                if a.status == 401 {
+                    break;
+                }
+                assert!(
+                    t0.elapsed() < Duration::from_secs(1),
+                    "{path}: still {} after 1 s",
+                    a.status
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+    assert!(t0.elapsed() < Duration::from_secs(1));
+}
+
+#[test]
+fn a_killed_instance_loses_no_ledger_row() {
+    let mut c = Cluster::start("kill", "");
+    let (key, id) = c.key(json!({}));
+    let key = Arc::new(key);
+    let ports = [c.a.port, c.b.port];
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let (key, stop) = (key.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut ok = 0u64;
+                let mut i = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let stream = (t + i) % 2 == 0;
+                    let a = request(
+                        ports[(t + i) % 2],
+                        "POST",
+                        "/v1/chat/completions",
+                        &key,
+                        &chat_body("a", stream),
+                    );
+                    ok += u64::from(succeeded(&a, stream));
+                    i += 1;
+                }
+                ok
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(800));
+    c.b.kill();
+    std::thread::sleep(Duration::from_millis(200));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let answered: u64 = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    assert!(answered > 20, "{answered}");
+    // The restarted instance writes what its journal kept.
+    c.b.restart();
+    let filter = format!("key={id}");
+    let (rows, usd) = c.ledger_at_least(&filter, answered);
+    // Every answer a caller received is in the ledger; at most the calls the kill cut
+    // (8 callers) were charged without an answer.
+    assert!(
+        rows >= answered && rows <= answered + 8,
+        "{rows} rows, {answered} answers"
+    );
+    assert!((usd - rows as f64 * COST).abs() < 1e-6, "{usd}");
+    assert!(
+        std::fs::read_to_string(&c.b.log)
+            .unwrap()
+            .contains("left in its journal")
+            || rows == answered
+    );
+}
+
+#[test]
+fn a_scoped_key_reaches_only_its_models_and_no_key_is_ever_printed() {
+    let c = Cluster::start("scope", "");
+    let (key, _) = c.key(json!({"models": ["a"]}));
+    for port in [c.a.port, c.b.port] {
+        let ok = request(
+            port,
+            "POST",
+            "/v1/chat/completions",
+            &key,
+            &chat_body("a", true),
+        );
+        assert!(succeeded(&ok, true), "{}", ok.body);
+        let no = request(
+            port,
+            "POST",
+            "/v1/chat/completions",
+            &key,
+            &chat_body("b", false),
+        );
+        assert_eq!(no.status, 403, "{}", no.body);
+        assert!(!no.body.contains(&key));
+        let bad = request(
+            port,
+            "POST",
+            "/v1/chat/completions",
+            "sk-exllm-0123456789abcdef",
+            &chat_body("a", false),
+        );
+        assert_eq!(bad.status, 401);
+        assert!(!bad.body.contains("0123456789abcdef"), "{}", bad.body);
+    }
+    let metrics = request(c.a.port, "GET", "/metrics", MASTER, "").body
+        + &request(c.b.port, "GET", "/metrics", MASTER, "").body;
+    assert!(metrics.contains("exllm_governance_redis_up"), "{metrics}");
+    let logs = c.logs();
+    assert!(
+        logs.contains("DEBUG") || logs.contains("debug"),
+        "EXLLM_LOG=debug took effect"
+    );
+    for secret in [
+        key.as_str(),
+        &key["sk-exllm-".len()..],
+        MASTER,
+        "sk-up",
+        "0123456789abcdef",
+        "test-secret",
+    ] {
+        assert!(!logs.contains(secret), "a log line holds {secret}");
+        assert!(!metrics.contains(secret), "a metric holds {secret}");
+    }
+}
