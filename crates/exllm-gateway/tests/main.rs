@@ -4,6 +4,7 @@ mod chat;
 mod governance;
 mod groups;
 mod operations;
+mod pass;
 mod readme;
 mod sdk;
 mod support;

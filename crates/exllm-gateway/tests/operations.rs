@@ -204,19 +204,25 @@ async fn models_embeddings_health_and_metrics() {
         .await
         .unwrap();
     assert!(
-        text.contains("exllm_requests_total{model=\"up-echo\",status=\"200\"} 1"),
+        text.contains(
+            "exllm_requests_total{model=\"up-echo\",deployment=\"openai/echo\",status=\"200\"} 1"
+        ),
         "{text}"
     );
     assert!(
-        text.contains("exllm_tokens_total{model=\"up-echo\",type=\"input\"} 12"),
+        text.contains(
+            "exllm_tokens_total{model=\"up-echo\",deployment=\"openai/echo\",type=\"input\"} 12"
+        ),
         "{text}"
     );
     assert!(
-        text.contains("exllm_errors_total{model=\"up-limited\",kind=\"rate_limit\"} 1"),
+        text.contains("exllm_errors_total{model=\"up-limited\",deployment=\"openai/limited\",kind=\"rate_limit\"} 1"),
         "{text}"
     );
     assert!(
-        text.contains("exllm_request_duration_seconds_count{model=\"up-echo\"} 1"),
+        text.contains(
+            "exllm_request_duration_seconds_count{model=\"up-echo\",deployment=\"openai/echo\"} 1"
+        ),
         "{text}"
     );
 }

@@ -93,6 +93,7 @@ struct ModelFile {
     api_base: Option<String>,
     api_key: Option<String>,
     api: Option<String>,
+    passthrough: Option<bool>,
 }
 
 fn config_error(file: &str, msg: impl std::fmt::Display) -> Error {
@@ -175,6 +176,11 @@ fn model_route(m: ModelFile, router: &RouterConfig, file: &str) -> Result<ModelR
     if m.name.is_empty() {
         return Err(config_error(file, "a `[[models]]` entry needs a `name`"));
     }
+    if m.passthrough.is_some() && m.group.is_some() {
+        return Err(at(
+            "`passthrough` applies to direct entries (groups always decode)",
+        ));
+    }
     let target = match (m.model, m.group) {
         (Some(model), None) => {
             if !model.contains('/') {
@@ -208,6 +214,7 @@ fn model_route(m: ModelFile, router: &RouterConfig, file: &str) -> Result<ModelR
     Ok(ModelRoute {
         name: m.name,
         target,
+        passthrough: m.passthrough.unwrap_or(true),
     })
 }
 

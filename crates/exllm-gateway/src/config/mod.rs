@@ -20,6 +20,7 @@
 //! model = "openai/gpt-4o-mini"
 //! api_key = "os.environ/OPENAI_API_KEY"
 //! api = "openai-chat"       # optional: a wire API other than the provider's usual one
+//! passthrough = true        # default: same-API requests are forwarded as bytes
 //! [[models]]
 //! name = "smart"
 //! group = "claude"          # another name for a router group
@@ -139,6 +140,9 @@ pub struct ModelRoute {
     pub name: String,
     /// What serves it.
     pub target: Target,
+    /// Whether requests in the provider's own API are forwarded as bytes (`passthrough =
+    /// false` decodes and re-encodes them; see [`crate::server`]'s pass-through).
+    pub passthrough: bool,
 }
 
 /// What serves a model name.

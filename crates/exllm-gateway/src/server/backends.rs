@@ -100,6 +100,8 @@ pub struct Backends {
     pub names: Vec<String>,
     /// The limits the config set.
     pub limits: Limits,
+    /// The names whose requests may be forwarded as bytes, by name.
+    pub pass: HashMap<String, super::pass::PassTarget>,
 }
 
 impl Backends {
@@ -135,6 +137,7 @@ impl Backends {
                 );
             }
         }
+        let mut pass = HashMap::new();
         for m in &cfg.models {
             let backend = match &m.target {
                 Target::Group(g) => Backend::Group {
@@ -161,6 +164,11 @@ impl Backends {
                     model: model.clone(),
                 },
             };
+            if m.passthrough {
+                if let Some(t) = super::pass::PassTarget::of(&backend) {
+                    pass.insert(m.name.clone(), t);
+                }
+            }
             models.insert(m.name.clone(), backend);
         }
         Ok(Backends {
@@ -168,6 +176,7 @@ impl Backends {
             models,
             names: cfg.model_names(),
             limits: cfg.limits.clone(),
+            pass,
         })
     }
 }

@@ -9,6 +9,7 @@ mod admin;
 mod backends;
 mod chat;
 mod misc;
+mod pass;
 mod tokens;
 
 pub use backends::{Backend, Backends, Env};
