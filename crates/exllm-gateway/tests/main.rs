@@ -3,6 +3,7 @@
 mod chat;
 mod governance;
 mod groups;
+mod media;
 mod operations;
 mod pass;
 mod readme;

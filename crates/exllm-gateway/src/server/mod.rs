@@ -8,6 +8,7 @@
 mod admin;
 mod backends;
 mod chat;
+mod media;
 mod misc;
 mod pass;
 mod tokens;
@@ -131,6 +132,12 @@ impl Gateway {
             .route("/v1/responses/input_tokens", post(tokens::responses_count))
             .route("/v1/models", get(misc::models))
             .route("/v1/embeddings", post(misc::embeddings))
+            .route("/v1/images/generations", post(media::images))
+            .route("/v1/audio/transcriptions", post(media::transcriptions))
+            .route("/v1/audio/translations", post(media::translations))
+            .route("/v1/audio/speech", post(media::speech))
+            .route("/v1/moderations", post(media::moderations))
+            .route("/v1/rerank", post(media::rerank))
             .route("/health/live", get(misc::live))
             .route("/health/ready", get(misc::ready))
             .route("/metrics", get(misc::metrics))

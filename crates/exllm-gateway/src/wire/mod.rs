@@ -4,6 +4,8 @@
 //! as round trips against the library's own (client-side) decoders.
 
 pub mod anthropic;
+pub mod media;
+pub mod multipart;
 pub mod pass;
 pub mod responses;
 
