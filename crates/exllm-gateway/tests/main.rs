@@ -1,6 +1,7 @@
 //! The gateway's integration tests: one binary, one module per topic.
 
 mod chat;
+mod files;
 mod governance;
 mod groups;
 mod media;

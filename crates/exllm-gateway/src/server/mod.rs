@@ -8,6 +8,7 @@
 mod admin;
 mod backends;
 mod chat;
+mod files;
 mod media;
 mod misc;
 mod pass;
@@ -15,6 +16,7 @@ mod tokens;
 
 pub use backends::{Backend, Backends, Env};
 pub use chat::chat;
+pub use files::MODEL_HEADER;
 pub use misc::{authorize, error_response, read_body};
 
 use crate::config::{GatewayConfig, Limits};
@@ -138,6 +140,18 @@ impl Gateway {
             .route("/v1/audio/speech", post(media::speech))
             .route("/v1/moderations", post(media::moderations))
             .route("/v1/rerank", post(media::rerank))
+            .route("/v1/files", post(files::upload).get(files::list_files))
+            .route(
+                "/v1/files/{id}",
+                get(files::get_file).delete(files::delete_file),
+            )
+            .route("/v1/files/{id}/content", get(files::file_content))
+            .route(
+                "/v1/batches",
+                post(files::create_batch).get(files::list_batches),
+            )
+            .route("/v1/batches/{id}", get(files::get_batch))
+            .route("/v1/batches/{id}/cancel", post(files::cancel_batch))
             .route("/health/live", get(misc::live))
             .route("/health/ready", get(misc::ready))
             .route("/metrics", get(misc::metrics))

@@ -89,6 +89,22 @@ impl PassTarget {
             && (self.api != Api::OpenAiChat || !peek.stream || peek.include_usage)
     }
 
+    /// The provider, for other raw calls (files, batches).
+    pub(crate) fn http(&self) -> &HttpBackend {
+        &self.http
+    }
+
+    /// The model id sent upstream.
+    pub(crate) fn upstream_model(&self) -> &str {
+        &self.model
+    }
+
+    /// Whether `other` reaches the same provider endpoint (one file store).
+    pub(crate) fn same_endpoint(&self, other: &PassTarget) -> bool {
+        let (a, b) = (self.http.endpoint(), other.http.endpoint());
+        a.provider == b.provider && a.base_url == b.base_url
+    }
+
     fn cost(&self, usage: Option<&Usage>) -> Option<f64> {
         Some(
             self.pricing

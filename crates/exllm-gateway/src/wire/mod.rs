@@ -4,6 +4,7 @@
 //! as round trips against the library's own (client-side) decoders.
 
 pub mod anthropic;
+pub mod batch_file;
 pub mod media;
 pub mod multipart;
 pub mod pass;

@@ -80,6 +80,38 @@ pub fn parse(body: &Bytes, boundary: &str) -> Result<Vec<Part>, String> {
     }
 }
 
+/// `parts` as a form cut at `boundary` (names and file names quoted, `"` and `\` escaped).
+pub fn encode(parts: &[Part], boundary: &str) -> Vec<u8> {
+    let quote = |s: &str| {
+        s.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace(['\r', '\n'], " ")
+    };
+    let mut out = Vec::new();
+    for p in parts {
+        out.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        let mut disposition = format!(
+            "Content-Disposition: form-data; name=\"{}\"",
+            quote(&p.name)
+        );
+        if let Some(f) = &p.filename {
+            disposition += &format!("; filename=\"{}\"", quote(f));
+        }
+        out.extend_from_slice(disposition.as_bytes());
+        out.extend_from_slice(b"\r\n");
+        if let Some(t) = &p.content_type {
+            out.extend_from_slice(
+                format!("Content-Type: {}\r\n", t.replace(['\r', '\n'], "")).as_bytes(),
+            );
+        }
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(&p.data);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    out
+}
+
 /// A `key="value"` parameter of a header value (quotes and `\"` escapes undone).
 fn param(header: &str, key: &str) -> Option<String> {
     let mut rest = header;
@@ -141,6 +173,26 @@ mod tests {
         assert_eq!(parts[1].filename.as_deref(), Some("a \"b\".wav"));
         assert_eq!(parts[1].content_type.as_deref(), Some("audio/wav"));
         assert_eq!(&parts[1].data[..], b"RIFF\r\n--X\x00");
+    }
+
+    #[test]
+    fn encoded_forms_parse_back() {
+        let parts = vec![
+            Part {
+                name: "purpose".into(),
+                filename: None,
+                content_type: None,
+                data: Bytes::from_static(b"batch"),
+            },
+            Part {
+                name: "file".into(),
+                filename: Some("a\"b.jsonl".into()),
+                content_type: Some("application/jsonl".into()),
+                data: Bytes::from_static(b"{}\r\n{}"),
+            },
+        ];
+        let body = Bytes::from(encode(&parts, "exllm-b"));
+        assert_eq!(parse(&body, "exllm-b").unwrap(), parts);
     }
 
     #[test]
