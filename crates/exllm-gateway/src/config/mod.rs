@@ -10,6 +10,7 @@
 //!
 //! ```toml
 //! master_key = "os.environ/EXLLM_MASTER_KEY"
+//! protect_metrics = true    # GET /metrics takes the master key too (default: open)
 //! [limits]
 //! max_body_bytes = 4194304
 //! timeout = "600s"
@@ -47,6 +48,10 @@ use std::time::Duration;
 pub struct GatewayConfig {
     /// The key callers must present; `None` serves without auth.
     pub master_key: Option<KeySource>,
+    /// Whether `GET /metrics` takes the master key too (`protect_metrics = true`; LiteLLM's
+    /// `litellm_settings.require_auth_for_metrics_endpoint`). Off by default, as scrapers
+    /// usually reach the port from inside the network.
+    pub protect_metrics: bool,
     /// The server's limits.
     pub limits: Limits,
     /// Direct entries and other names for groups.

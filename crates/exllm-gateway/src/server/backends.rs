@@ -100,6 +100,8 @@ pub struct Backends {
     pub names: Vec<String>,
     /// The limits the config set.
     pub limits: Limits,
+    /// Whether `/metrics` takes the master key.
+    pub protect_metrics: bool,
     /// The names whose requests may be forwarded as bytes, by name.
     pub pass: HashMap<String, super::pass::PassTarget>,
 }
@@ -176,6 +178,7 @@ impl Backends {
             models,
             names: cfg.model_names(),
             limits: cfg.limits.clone(),
+            protect_metrics: cfg.protect_metrics,
             pass,
         })
     }

@@ -237,7 +237,15 @@ pub(crate) async fn ready(State(gw): State<Gateway>) -> Response {
     resp
 }
 
-pub(crate) async fn metrics(State(gw): State<Gateway>) -> Response {
+/// `GET /metrics`; with `protect_metrics`, only for the master key.
+pub(crate) async fn metrics(State(gw): State<Gateway>, headers: HeaderMap) -> Response {
+    let backends = gw.backends();
+    if backends.protect_metrics {
+        if let Err(e) = authorize(&backends, &headers) {
+            return error_response::<OpenAiChat>(&e);
+        }
+    }
+    drop(backends);
     let mut resp = Response::new(Body::from(gw.metrics().render()));
     resp.headers_mut().insert(
         header::CONTENT_TYPE,

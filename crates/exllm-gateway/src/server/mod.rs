@@ -40,8 +40,8 @@ pub struct Gateway {
 struct Shared {
     backends: RwLock<Arc<Backends>>,
     metrics: Metrics,
-    permits: Arc<Semaphore>,
-    limits: Limits,
+    /// The concurrency permits, replaced whole when a reload changes the limit.
+    permits: RwLock<Arc<Semaphore>>,
     draining: AtomicBool,
     env: Env,
     governance: Option<Arc<crate::budget::Governance>>,
@@ -56,8 +56,7 @@ impl Gateway {
         )
     }
 
-    /// A gateway for `cfg`, reading keys through `env`. The limits are fixed here: a reload
-    /// changes models and keys, not the listener's limits.
+    /// A gateway for `cfg`, reading keys through `env`.
     pub fn with_env(cfg: &GatewayConfig, env: Env) -> exllm::Result<Gateway> {
         let backends = Backends::build(cfg, &env)?;
         let governance = crate::budget::Governance::build(cfg, &env)?;
@@ -65,8 +64,7 @@ impl Gateway {
             inner: Arc::new(Shared {
                 backends: RwLock::new(Arc::new(backends)),
                 metrics: Metrics::default(),
-                permits: Arc::new(Semaphore::new(cfg.limits.max_concurrency)),
-                limits: cfg.limits.clone(),
+                permits: RwLock::new(Arc::new(Semaphore::new(cfg.limits.max_concurrency))),
                 draining: AtomicBool::new(false),
                 env,
                 governance,
@@ -74,12 +72,22 @@ impl Gateway {
         })
     }
 
-    /// Swaps in a new config's models and keys. Requests already running keep the backends
-    /// they started with; nothing is dropped. On error the old config stays.
+    /// Swaps in a new config's models, keys and limits. Requests already running keep the
+    /// backends and limits they started with; nothing is dropped. A new concurrency limit
+    /// counts the requests that start after the reload (those running finish under the old
+    /// one). On error the old config stays.
     pub fn reload(&self, cfg: &GatewayConfig) -> exllm::Result<()> {
         let fresh = Arc::new(Backends::build(cfg, &self.inner.env)?);
         if let Some(g) = &self.inner.governance {
             g.set_prices(cfg);
+        }
+        if self.limits().max_concurrency != cfg.limits.max_concurrency {
+            *self
+                .inner
+                .permits
+                .write()
+                .unwrap_or_else(|p| p.into_inner()) =
+                Arc::new(Semaphore::new(cfg.limits.max_concurrency));
         }
         *self
             .inner
@@ -108,14 +116,25 @@ impl Gateway {
         self.inner.governance.clone()
     }
 
-    /// The limits.
-    pub fn limits(&self) -> &Limits {
-        &self.inner.limits
+    /// The current limits (the last loaded config's).
+    pub fn limits(&self) -> Limits {
+        self.inner
+            .backends
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .limits
+            .clone()
     }
 
     /// A request permit, or `None` when as many requests as allowed are running.
     pub fn try_permit(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
-        self.inner.permits.clone().try_acquire_owned().ok()
+        let permits = self
+            .inner
+            .permits
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        permits.try_acquire_owned().ok()
     }
 
     /// Whether shutdown began (`/health/ready` answers 503 then).
@@ -184,7 +203,7 @@ impl Gateway {
         }
         me.inner.draining.store(true, Ordering::Relaxed);
         let _ = tx.send(());
-        let r = match tokio::time::timeout(self.inner.limits.shutdown_grace, server).await {
+        let r = match tokio::time::timeout(self.limits().shutdown_grace, server).await {
             Ok(r) => r,
             Err(_) => {
                 tracing::warn!("shutdown grace ended with requests still open; closing them");
