@@ -343,3 +343,36 @@ async fn an_openai_stream_without_usage_is_decoded_to_count_it() {
         "{m}"
     );
 }
+
+#[tokio::test]
+async fn a_litellm_group_of_one_deployment_passes_through_and_a_routed_one_decodes() {
+    let seen = Seen::default();
+    let up = provider(seen.clone()).await;
+    let yaml = format!(
+        "model_list:\n  - model_name: lite\n    litellm_params:\n      model: openai/gpt-up\n      api_base: http://{a}/v1\n      api_key: k\n  - model_name: duo\n    litellm_params:\n      model: openai/gpt-up\n      api_base: http://{a}/v1\n      api_key: k\n  - model_name: duo\n    litellm_params:\n      model: openai/gpt-up\n      api_base: http://{a}/v1\n      api_key: k2\ngeneral_settings:\n  master_key: sk-master\n",
+        a = up.addr
+    );
+    let cfg = exllm_gateway::GatewayConfig::from_litellm_yaml(&yaml, "config.yaml").unwrap();
+    let (gw, _) = crate::support::start(cfg).await;
+    let resp = send(&gw, "/v1/chat/completions", &request("lite", false)).await;
+    assert_eq!(resp.text().await.unwrap(), CHAT);
+    assert_eq!(
+        seen.lock().unwrap()[0].1,
+        request("gpt-up", false).as_bytes()
+    );
+    let plain = r#"{"model":"duo","messages":[{"role":"user","content":"hi"}]}"#;
+    let resp = send(&gw, "/v1/chat/completions", plain).await;
+    let v: serde_json::Value = resp.json().await.unwrap();
+    // Two deployments: the router chose one, and the answer was re-encoded.
+    assert_eq!(v["model"], "duo");
+    assert_eq!(v["choices"][0]["message"]["content"], "bytes as sent");
+    let m = metrics(&gw).await;
+    assert!(
+        m.contains("exllm_tokens_total{model=\"lite\",deployment=\""),
+        "{m}"
+    );
+    assert!(
+        m.contains("exllm_tokens_total{model=\"duo\",deployment=\""),
+        "{m}"
+    );
+}

@@ -6,8 +6,10 @@
 //!
 //! What keeps a request on the decoding path (decoded, sent through the library's client,
 //! re-encoded):
-//! - a router group: the router picks a deployment per request and may retry or fall back
-//!   to deployments of other APIs;
+//! - a router group with something for the router to decide: several deployments (it picks
+//!   one per request and retries on others, possibly of other APIs), rpm or tpm limits,
+//!   spend limits, or fallbacks. A group of one plain deployment (the usual LiteLLM
+//!   `model_list` entry) passes through like a direct entry;
 //! - a direct entry of another API than the caller's, or whose chat is not a plain `POST`
 //!   of the API's body (Anthropic on Vertex AI, embeddings-only servers);
 //! - an OpenAI chat stream without `stream_options.include_usage`: its usage would be
@@ -81,6 +83,12 @@ impl PassTarget {
             deployment: model.clone(),
             pricing: client.catalog().model(model).cloned(),
         })
+    }
+
+    /// The target with another deployment label in the metrics.
+    pub(crate) fn labelled(mut self, label: &str) -> Self {
+        label.clone_into(&mut self.deployment);
+        self
     }
 
     /// Whether a request of format `F` described by `peek` is passed through.
