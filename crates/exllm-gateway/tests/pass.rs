@@ -376,3 +376,43 @@ async fn a_litellm_group_of_one_deployment_passes_through_and_a_routed_one_decod
         "{m}"
     );
 }
+
+#[tokio::test]
+async fn passed_through_usage_reaches_the_spend_ledger() {
+    let seen = Seen::default();
+    let up = provider(seen.clone()).await;
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let db = std::env::temp_dir().join(format!("exllm-pass-{}-{n}.db", std::process::id()));
+    let toml = format!(
+        "{}[governance]\ndb = \"{}\"\nunpriced_input_per_1m = 1000.0\nunpriced_output_per_1m = 2000.0\n",
+        config(&up),
+        db.display()
+    );
+    let (gw, _) = gateway(&toml).await;
+    // A field the decoder does not know still passes (the provider judges the body).
+    let resp = send(&gw, "/v1/chat/completions", &request("gpt", false)).await;
+    assert_eq!(resp.text().await.unwrap(), CHAT);
+    let text = send(&gw, "/v1/chat/completions", &request("gpt", true))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(text, CHAT_FRAMES.concat());
+    assert_eq!(seen.lock().unwrap().len(), 2);
+    gw.shutdown().await;
+    let report = exllm_gateway::ledger::query(&db, &Default::default()).unwrap();
+    let mut tokens: Vec<(u64, u64)> = report
+        .rows
+        .iter()
+        .map(|r| (r.input_tokens, r.output_tokens))
+        .collect();
+    tokens.sort();
+    assert_eq!(tokens, [(11, 4), (21, 2)], "{report:?}");
+    assert!(report
+        .rows
+        .iter()
+        .all(|r| r.status == 200 && r.cost_usd > 0.0));
+}

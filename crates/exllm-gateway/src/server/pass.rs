@@ -18,8 +18,9 @@
 //! - a body this reader cannot peek at (no string `model`, a non-boolean `stream`): the
 //!   decoding path answers it with the format's own error.
 //!
-//! With governance on, the request is also decoded, only to estimate what to reserve; the
-//! bytes sent are still the caller's. The answer keeps the provider's own `model` and ids.
+//! With governance on, the request is also decoded, only to estimate what to reserve (a
+//! body with fields the decoder does not know counts as its whole text); the bytes sent are
+//! still the caller's. The answer keeps the provider's own `model` and ids.
 //! Errors (the provider's, the timeout, a stream cut before its end) are in the caller's
 //! format, with `Retry-After` kept; a broken stream ends with the format's error event after
 //! the last whole frame.
@@ -162,11 +163,19 @@ pub(crate) async fn serve<F: Format>(
     let ticket = match gw.governance() {
         None => None,
         Some(g) => {
-            let inbound = match F::decode_request(body) {
-                Ok(i) => i,
-                Err(e) => return error_response::<F>(&e),
-            };
-            match g.admit_for(&caller, &name, &backend, &inbound.request) {
+            // The reservation's estimate. A body the decoder does not know every field of
+            // still goes to the provider (which judges it); its whole text then stands for
+            // the prompt, an estimate on the high side.
+            let request = F::decode_request(body).map_or_else(
+                |_| {
+                    exllm::ChatRequest::new(
+                        name.clone(),
+                        vec![exllm::Message::user(String::from_utf8_lossy(body))],
+                    )
+                },
+                |i| i.request,
+            );
+            match g.admit_for(&caller, &name, &backend, &request) {
                 Ok(t) => Some(t),
                 Err(e) => return fail(&e, None),
             }
