@@ -416,3 +416,29 @@ async fn passed_through_usage_reaches_the_spend_ledger() {
         .iter()
         .all(|r| r.status == 200 && r.cost_usd > 0.0));
 }
+
+#[tokio::test]
+async fn a_compatible_host_decodes_unless_its_entry_asks_for_pass_through() {
+    let up = provider(Seen::default()).await;
+    let toml = format!(
+        "master_key = \"os.environ/GW_MASTER\"\n[[models]]\nname = \"compat\"\nmodel = \"groq/gpt-up\"\napi_base = \"http://{a}/v1\"\napi_key = \"k\"\n[[models]]\nname = \"forced\"\nmodel = \"groq/gpt-up\"\napi_base = \"http://{a}/v1\"\napi_key = \"k\"\npassthrough = true\n",
+        a = up.addr
+    );
+    let (gw, _) = gateway(&toml).await;
+    let plain = |m: &str| {
+        format!("{{\"model\":\"{m}\",\"messages\":[{{\"role\":\"user\",\"content\":\"hi\"}}]}}")
+    };
+    let v: serde_json::Value = send(&gw, "/v1/chat/completions", &plain("compat"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["model"], "compat", "{v}");
+    assert!(v.get("x_vendor").is_none(), "{v}");
+    let text = send(&gw, "/v1/chat/completions", &plain("forced"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(text, CHAT);
+}

@@ -199,7 +199,7 @@ fn model_route(m: ModelFile, router: &RouterConfig, file: &str) -> Result<ModelR
     }
     if m.passthrough.is_some() && m.group.is_some() {
         return Err(at(
-            "`passthrough` applies to direct entries (groups always decode)",
+            "`passthrough` applies to direct entries (a group passes through when it has one plain deployment)",
         ));
     }
     let target = match (m.model, m.group) {
@@ -235,7 +235,7 @@ fn model_route(m: ModelFile, router: &RouterConfig, file: &str) -> Result<ModelR
     Ok(ModelRoute {
         name: m.name,
         target,
-        passthrough: m.passthrough.unwrap_or(true),
+        passthrough: m.passthrough,
     })
 }
 

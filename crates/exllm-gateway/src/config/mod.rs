@@ -21,7 +21,8 @@
 //! model = "openai/gpt-4o-mini"
 //! api_key = "os.environ/OPENAI_API_KEY"
 //! api = "openai-chat"       # optional: a wire API other than the provider's usual one
-//! passthrough = true        # default: same-API requests are forwarded as bytes
+//! passthrough = true        # forward same-API requests as bytes (default: for the providers
+//!                           # whose own API it is: openai, azure, anthropic)
 //! [[models]]
 //! name = "smart"
 //! group = "claude"          # another name for a router group
@@ -145,9 +146,13 @@ pub struct ModelRoute {
     pub name: String,
     /// What serves it.
     pub target: Target,
-    /// Whether requests in the provider's own API are forwarded as bytes (`passthrough =
-    /// false` decodes and re-encodes them; see [`crate::server`]'s pass-through).
-    pub passthrough: bool,
+    /// Whether requests in the provider's own API are forwarded as bytes: `Some(true)` for
+    /// any provider speaking the caller's API, `Some(false)` never, `None` (the default) for
+    /// the providers whose own API it is (OpenAI and Azure OpenAI for OpenAI's APIs,
+    /// Anthropic for messages). Compatible hosts differ in dialect (reasoning fields, usage
+    /// placement, finish reasons) that decoding evens out, so they pass through only when
+    /// asked.
+    pub passthrough: Option<bool>,
 }
 
 /// What serves a model name.

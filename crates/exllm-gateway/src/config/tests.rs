@@ -111,14 +111,14 @@ fn keys_resolve_from_the_environment_given() {
 fn metrics_protection_and_passthrough_are_read_from_both_spellings() {
     let toml = "master_key = \"k\"\nprotect_metrics = true\n[[models]]\nname = \"m\"\nmodel = \"openai/x\"\npassthrough = false\n";
     let cfg = GatewayConfig::from_toml(toml, "gw.toml").unwrap();
-    assert!(cfg.protect_metrics && !cfg.models[0].passthrough);
+    assert!(cfg.protect_metrics && cfg.models[0].passthrough == Some(false));
     assert!(cfg.warnings.is_empty(), "{:?}", cfg.warnings);
     let on = GatewayConfig::from_toml(
         "[[models]]\nname = \"m\"\nmodel = \"openai/x\"\n",
         "gw.toml",
     )
     .unwrap();
-    assert!(!on.protect_metrics && on.models[0].passthrough);
+    assert!(!on.protect_metrics && on.models[0].passthrough.is_none());
     let err = GatewayConfig::from_toml("protect_metrics = true\n", "gw.toml").unwrap_err();
     assert!(err.message().contains("master key"), "{err}");
     let grouped = "[[models]]\nname = \"g2\"\ngroup = \"g\"\npassthrough = true\n[[deployments]]\ngroup = \"g\"\nmodel = \"openai/x\"\n";

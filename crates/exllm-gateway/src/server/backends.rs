@@ -178,12 +178,12 @@ impl Backends {
                 Some(t) => {
                     pass.insert(m.name.clone(), t);
                 }
-                None if m.passthrough => {
-                    if let Some(t) = super::pass::PassTarget::of(&backend) {
+                None => {
+                    let t = super::pass::PassTarget::of(&backend, m.passthrough);
+                    if let Some(t) = t {
                         pass.insert(m.name.clone(), t);
                     }
                 }
-                None => {}
             }
             models.insert(m.name.clone(), backend);
         }
@@ -240,7 +240,7 @@ fn group_pass(
         model: d.model.clone(),
     };
     let label = if d.id.is_empty() { &d.model } else { &d.id };
-    super::pass::PassTarget::of(&backend).map(|t| t.labelled(label))
+    super::pass::PassTarget::of(&backend, None).map(|t| t.labelled(label))
 }
 
 fn direct_client(

@@ -14,6 +14,10 @@
 //!   of the API's body (Anthropic on Vertex AI, embeddings-only servers);
 //! - an OpenAI chat stream without `stream_options.include_usage`: its usage would be
 //!   unknown, and adding the option would change what the caller receives;
+//! - a provider other than the API's own (OpenAI and Azure OpenAI for OpenAI's APIs,
+//!   Anthropic for messages), unless the entry says `passthrough = true`: compatible hosts
+//!   differ in dialect (reasoning fields, usage under other keys or without reasoning
+//!   tokens, their own finish reasons) that decoding evens out;
 //! - `passthrough = false` on the entry;
 //! - a body this reader cannot peek at (no string `model`, a non-boolean `stream`): the
 //!   decoding path answers it with the format's own error.
@@ -66,8 +70,9 @@ pub struct PassTarget {
 }
 
 impl PassTarget {
-    /// The pass-through target of `backend`, when it has one.
-    pub(crate) fn of(backend: &Backend) -> Option<PassTarget> {
+    /// The pass-through target of `backend`, when it has one; `force` is the entry's
+    /// `passthrough` (`None`: only for the provider whose own API it is).
+    pub(crate) fn of(backend: &Backend, force: Option<bool>) -> Option<PassTarget> {
         let Backend::Direct { client, model } = backend else {
             return None;
         };
@@ -75,6 +80,14 @@ impl PassTarget {
         let p = client.provider(provider).ok()?;
         let http = p.as_http()?.clone();
         let api = p.api()?;
+        let own = matches!(
+            (api, provider),
+            (Api::OpenAiChat | Api::OpenAiResponses, "openai" | "azure")
+                | (Api::Anthropic, "anthropic")
+        );
+        if !force.unwrap_or(own) {
+            return None;
+        }
         let path = http.raw_chat_path(id)?;
         Some(PassTarget {
             http,
