@@ -144,3 +144,7 @@ fn raw_request(ep: &Endpoint, req: &RawRequest) -> Result<Encoded> {
         warnings: Vec::new(),
     })
 }
+
+#[cfg(test)]
+#[path = "raw_tests.rs"]
+mod tests;
