@@ -1,6 +1,8 @@
-//! Counters behind `GET /metrics`, in Prometheus' text format: requests by model and status,
-//! tokens by model and direction, cost, a latency histogram by model, and errors by model and
-//! kind. One short lock per finished request; the text is built on scrape.
+//! Counters behind `GET /metrics`, in Prometheus' text format: requests by model, deployment
+//! and status, tokens by model, deployment and direction, cost, a latency histogram, and
+//! errors by model, deployment and kind. `model` is the name the caller asked for,
+//! `deployment` the `provider/model` (or router deployment id) that served it. One short lock
+//! per finished request; the text is built on scrape.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -29,6 +31,9 @@ struct PerModel {
 pub struct Outcome<'a> {
     /// The model name the caller asked for (only configured names reach here).
     pub model: &'a str,
+    /// What served it: a direct entry's `provider/model`, a router deployment's id, or the
+    /// group's name when no deployment answered.
+    pub deployment: &'a str,
     /// The HTTP status answered (200 for a stream that began, even if it broke later).
     pub status: u16,
     /// Prompt tokens, when known.
@@ -46,16 +51,21 @@ pub struct Outcome<'a> {
 /// The gateway's counters.
 #[derive(Default)]
 pub struct Metrics {
-    models: Mutex<BTreeMap<String, PerModel>>,
+    /// By model, then deployment.
+    models: Mutex<BTreeMap<String, BTreeMap<String, PerModel>>>,
 }
 
 impl Metrics {
     /// Counts one finished request.
     pub fn record(&self, o: &Outcome<'_>) {
         let mut models = self.models.lock().unwrap_or_else(|p| p.into_inner());
-        let m = match models.get_mut(o.model) {
-            Some(m) => m,
+        let deps = match models.get_mut(o.model) {
+            Some(d) => d,
             None => models.entry(o.model.to_owned()).or_default(),
+        };
+        let m = match deps.get_mut(o.deployment) {
+            Some(m) => m,
+            None => deps.entry(o.deployment.to_owned()).or_default(),
         };
         *m.requests.entry(o.status).or_default() += 1;
         m.input_tokens += o.input_tokens.unwrap_or(0);
@@ -77,6 +87,17 @@ impl Metrics {
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
         let models = self.models.lock().unwrap_or_else(|p| p.into_inner());
+        let rows: Vec<(String, &PerModel)> = models
+            .iter()
+            .flat_map(|(model, deps)| {
+                deps.iter().map(move |(dep, m)| {
+                    (
+                        format!("model=\"{}\",deployment=\"{}\"", esc(model), esc(dep)),
+                        m,
+                    )
+                })
+            })
+            .collect();
         let mut out = String::new();
         let header = |out: &mut String, name: &str, kind: &str, help: &str| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
@@ -85,14 +106,13 @@ impl Metrics {
             &mut out,
             "exllm_requests_total",
             "counter",
-            "Requests by model and status.",
+            "Requests by model, deployment and status.",
         );
-        for (model, m) in models.iter() {
+        for (labels, m) in &rows {
             for (status, n) in &m.requests {
                 let _ = writeln!(
                     out,
-                    "exllm_requests_total{{model=\"{}\",status=\"{status}\"}} {n}",
-                    esc(model)
+                    "exllm_requests_total{{{labels},status=\"{status}\"}} {n}"
                 );
             }
         }
@@ -100,18 +120,17 @@ impl Metrics {
             &mut out,
             "exllm_tokens_total",
             "counter",
-            "Tokens by model and direction.",
+            "Tokens by model, deployment and direction.",
         );
-        for (model, m) in models.iter() {
-            let model = esc(model);
+        for (labels, m) in &rows {
             let _ = writeln!(
                 out,
-                "exllm_tokens_total{{model=\"{model}\",type=\"input\"}} {}",
+                "exllm_tokens_total{{{labels},type=\"input\"}} {}",
                 m.input_tokens
             );
             let _ = writeln!(
                 out,
-                "exllm_tokens_total{{model=\"{model}\",type=\"output\"}} {}",
+                "exllm_tokens_total{{{labels},type=\"output\"}} {}",
                 m.output_tokens
             );
         }
@@ -119,43 +138,37 @@ impl Metrics {
             &mut out,
             "exllm_cost_usd_total",
             "counter",
-            "Cost in USD by model.",
+            "Cost in USD by model and deployment.",
         );
-        for (model, m) in models.iter() {
-            let _ = writeln!(
-                out,
-                "exllm_cost_usd_total{{model=\"{}\"}} {}",
-                esc(model),
-                m.cost_usd
-            );
+        for (labels, m) in &rows {
+            let _ = writeln!(out, "exllm_cost_usd_total{{{labels}}} {}", m.cost_usd);
         }
         header(
             &mut out,
             "exllm_request_duration_seconds",
             "histogram",
-            "Request latency by model.",
+            "Request latency by model and deployment.",
         );
-        for (model, m) in models.iter() {
-            let model = esc(model);
+        for (labels, m) in &rows {
             for (bound, n) in BUCKETS.iter().zip(m.latency_counts) {
                 let _ = writeln!(
                     out,
-                    "exllm_request_duration_seconds_bucket{{model=\"{model}\",le=\"{bound}\"}} {n}"
+                    "exllm_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {n}"
                 );
             }
             let _ = writeln!(
                 out,
-                "exllm_request_duration_seconds_bucket{{model=\"{model}\",le=\"+Inf\"}} {}",
+                "exllm_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
                 m.latency_count
             );
             let _ = writeln!(
                 out,
-                "exllm_request_duration_seconds_sum{{model=\"{model}\"}} {}",
+                "exllm_request_duration_seconds_sum{{{labels}}} {}",
                 m.latency_sum
             );
             let _ = writeln!(
                 out,
-                "exllm_request_duration_seconds_count{{model=\"{model}\"}} {}",
+                "exllm_request_duration_seconds_count{{{labels}}} {}",
                 m.latency_count
             );
         }
@@ -163,15 +176,11 @@ impl Metrics {
             &mut out,
             "exllm_errors_total",
             "counter",
-            "Errors by model and kind.",
+            "Errors by model, deployment and kind.",
         );
-        for (model, m) in models.iter() {
+        for (labels, m) in &rows {
             for (kind, n) in &m.errors {
-                let _ = writeln!(
-                    out,
-                    "exllm_errors_total{{model=\"{}\",kind=\"{kind}\"}} {n}",
-                    esc(model)
-                );
+                let _ = writeln!(out, "exllm_errors_total{{{labels},kind=\"{kind}\"}} {n}");
             }
         }
         out
@@ -194,6 +203,7 @@ mod tests {
         let m = Metrics::default();
         m.record(&Outcome {
             model: "fast",
+            deployment: "openai/gpt-4o-mini",
             status: 200,
             input_tokens: Some(10),
             output_tokens: Some(5),
@@ -203,18 +213,21 @@ mod tests {
         });
         m.record(&Outcome {
             model: "fast",
+            deployment: "openai/gpt-4o-mini",
             status: 429,
             error: Some("rate_limit"),
             ..Default::default()
         });
         let text = m.render();
-        assert!(text.contains("exllm_requests_total{model=\"fast\",status=\"200\"} 1"));
-        assert!(text.contains("exllm_tokens_total{model=\"fast\",type=\"input\"} 10"));
+        assert!(text.contains("exllm_requests_total{model=\"fast\",deployment=\"openai/gpt-4o-mini\",status=\"200\"} 1"));
+        assert!(text.contains("exllm_tokens_total{model=\"fast\",deployment=\"openai/gpt-4o-mini\",type=\"input\"} 10"));
         assert!(
-            text.contains("exllm_request_duration_seconds_bucket{model=\"fast\",le=\"0.025\"} 2")
+            text.contains("exllm_request_duration_seconds_bucket{model=\"fast\",deployment=\"openai/gpt-4o-mini\",le=\"0.025\"} 2")
         );
-        assert!(text.contains("exllm_request_duration_seconds_count{model=\"fast\"} 2"));
-        assert!(text.contains("exllm_errors_total{model=\"fast\",kind=\"rate_limit\"} 1"));
-        assert!(text.contains("exllm_cost_usd_total{model=\"fast\"} 0.5"));
+        assert!(text.contains("exllm_request_duration_seconds_count{model=\"fast\",deployment=\"openai/gpt-4o-mini\"} 2"));
+        assert!(text.contains("exllm_errors_total{model=\"fast\",deployment=\"openai/gpt-4o-mini\",kind=\"rate_limit\"} 1"));
+        assert!(text.contains(
+            "exllm_cost_usd_total{model=\"fast\",deployment=\"openai/gpt-4o-mini\"} 0.5"
+        ));
     }
 }

@@ -120,6 +120,11 @@ api_key = "k"
             .unwrap();
         assert_eq!(resp.status(), 200, "{model}");
         let v: Value = resp.json().await.unwrap();
-        assert_eq!(v["model"], model);
+        assert_eq!(
+            v["choices"][0]["message"]["content"], "hello world",
+            "{model}"
+        );
+        // A group of one plain deployment passes through: the provider's own answer.
+        assert_eq!(v["model"], "up", "{model}");
     }
 }

@@ -1,9 +1,12 @@
 //! The gateway's integration tests: one binary, one module per topic.
 
 mod chat;
+mod files;
 mod governance;
 mod groups;
+mod media;
 mod operations;
+mod pass;
 mod readme;
 mod sdk;
 mod support;

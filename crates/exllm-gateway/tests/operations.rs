@@ -129,6 +129,81 @@ async fn reload_swaps_the_models_without_a_restart() {
 }
 
 #[tokio::test]
+async fn reload_applies_the_body_limit_timeout_and_concurrency_limit() {
+    let up = provider().await;
+    let (gw, handle) = gateway(&config_toml(&up, "")).await;
+    let url = gw.url("/v1/chat/completions");
+    let send = |body: Value| {
+        http()
+            .post(&url)
+            .bearer_auth("sk-master")
+            .json(&body)
+            .send()
+    };
+    let big =
+        json!({"model": "up-echo", "messages": [{"role": "user", "content": "x".repeat(5000)}]});
+    assert_eq!(send(big.clone()).await.unwrap().status(), 200);
+    assert_eq!(send(hi("up-slow")).await.unwrap().status(), 200);
+    let reload = |limits: &str| {
+        let cfg =
+            exllm_gateway::GatewayConfig::from_toml(&config_toml(&up, limits), "new.toml").unwrap();
+        handle.reload(&cfg).unwrap();
+    };
+    reload("[limits]\nmax_body_bytes = 2000\ntimeout = \"150ms\"\n");
+    assert_eq!(send(big).await.unwrap().status(), 413);
+    // `slow` answers after 400 ms: past the new timeout.
+    assert_eq!(send(hi("up-slow")).await.unwrap().status(), 504);
+    reload("[limits]\nmax_concurrency = 1\n");
+    assert_eq!(handle.limits().max_concurrency, 1);
+    // One request at a time now: a second one while the first runs gets 429.
+    let before = crate::support::SLOW_STARTED.load(std::sync::atomic::Ordering::SeqCst);
+    let (a, b) = tokio::join!(send(hi("up-slow")), async {
+        crate::support::slow_started(before + 1).await;
+        send(hi("up-echo")).await
+    });
+    assert_eq!(a.unwrap().status(), 200);
+    let b = b.unwrap();
+    assert_eq!(b.status(), 429);
+    assert_eq!(b.headers()["retry-after"], "1");
+    // And back: the old limits return with the old config.
+    reload("");
+    let (a, b) = tokio::join!(send(hi("up-slow")), send(hi("up-slow")));
+    assert_eq!(
+        (a.unwrap().status().as_u16(), b.unwrap().status().as_u16()),
+        (200, 200)
+    );
+}
+
+#[tokio::test]
+async fn metrics_can_require_the_master_key() {
+    let up = provider().await;
+    let (gw, handle) = gateway(&config_toml(&up, "protect_metrics = true\n")).await;
+    let get = |key: Option<&'static str>| {
+        let mut r = http().get(gw.url("/metrics"));
+        if let Some(k) = key {
+            r = r.bearer_auth(k);
+        }
+        r.send()
+    };
+    let r = get(None).await.unwrap();
+    assert_eq!(r.status(), 401);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["type"], "authentication_error");
+    assert_eq!(get(Some("wrong")).await.unwrap().status(), 401);
+    let r = get(Some("sk-master")).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("# TYPE exllm_requests_total counter"));
+    // A reload that turns protection off opens it again.
+    let cfg = exllm_gateway::GatewayConfig::from_toml(&config_toml(&up, ""), "new.toml").unwrap();
+    handle.reload(&cfg).unwrap();
+    assert_eq!(get(None).await.unwrap().status(), 200);
+}
+
+#[tokio::test]
 async fn models_embeddings_health_and_metrics() {
     let up = provider().await;
     let (gw, _) = gateway(&config_toml(&up, "")).await;
@@ -204,19 +279,25 @@ async fn models_embeddings_health_and_metrics() {
         .await
         .unwrap();
     assert!(
-        text.contains("exllm_requests_total{model=\"up-echo\",status=\"200\"} 1"),
+        text.contains(
+            "exllm_requests_total{model=\"up-echo\",deployment=\"openai/echo\",status=\"200\"} 1"
+        ),
         "{text}"
     );
     assert!(
-        text.contains("exllm_tokens_total{model=\"up-echo\",type=\"input\"} 12"),
+        text.contains(
+            "exllm_tokens_total{model=\"up-echo\",deployment=\"openai/echo\",type=\"input\"} 12"
+        ),
         "{text}"
     );
     assert!(
-        text.contains("exllm_errors_total{model=\"up-limited\",kind=\"rate_limit\"} 1"),
+        text.contains("exllm_errors_total{model=\"up-limited\",deployment=\"openai/limited\",kind=\"rate_limit\"} 1"),
         "{text}"
     );
     assert!(
-        text.contains("exllm_request_duration_seconds_count{model=\"up-echo\"} 1"),
+        text.contains(
+            "exllm_request_duration_seconds_count{model=\"up-echo\",deployment=\"openai/echo\"} 1"
+        ),
         "{text}"
     );
 }

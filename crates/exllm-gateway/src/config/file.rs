@@ -11,11 +11,19 @@ use serde::Deserialize;
 use serde_json::Value;
 
 /// The gateway's own top-level TOML fields.
-const OWN_TOML: [&str; 4] = ["master_key", "limits", "models", "governance"];
+const OWN_TOML: [&str; 5] = [
+    "master_key",
+    "limits",
+    "models",
+    "governance",
+    "protect_metrics",
+];
 
 #[derive(Deserialize)]
 struct Own {
     master_key: Option<String>,
+    #[serde(default)]
+    protect_metrics: bool,
     limits: Option<LimitsFile>,
     #[serde(default)]
     models: Vec<ModelFile>,
@@ -154,6 +162,7 @@ struct ModelFile {
     api_base: Option<String>,
     api_key: Option<String>,
     api: Option<String>,
+    passthrough: Option<bool>,
 }
 
 fn config_error(file: &str, msg: impl std::fmt::Display) -> Error {
@@ -221,6 +230,7 @@ pub(super) fn from_toml(text: &str, file: &str) -> Result<GatewayConfig> {
     }
     let cfg = GatewayConfig {
         master_key: own.master_key.as_deref().map(KeySource::parse),
+        protect_metrics: own.protect_metrics,
         limits,
         models,
         router,
@@ -228,13 +238,30 @@ pub(super) fn from_toml(text: &str, file: &str) -> Result<GatewayConfig> {
         warnings,
     };
     check_names(&cfg, file)?;
+    check_metrics(&cfg, file)?;
     Ok(cfg)
+}
+
+/// Protecting `/metrics` takes a master key to protect it with.
+fn check_metrics(cfg: &GatewayConfig, file: &str) -> Result<()> {
+    if cfg.protect_metrics && cfg.master_key.is_none() {
+        return Err(config_error(
+            file,
+            "protecting /metrics needs a master key (`master_key`, `general_settings.master_key`)",
+        ));
+    }
+    Ok(())
 }
 
 fn model_route(m: ModelFile, router: &RouterConfig, file: &str) -> Result<ModelRoute> {
     let at = |msg: &str| config_error(file, format!("model `{}`: {msg}", m.name));
     if m.name.is_empty() {
         return Err(config_error(file, "a `[[models]]` entry needs a `name`"));
+    }
+    if m.passthrough.is_some() && m.group.is_some() {
+        return Err(at(
+            "`passthrough` applies to direct entries (a group passes through when it has one plain deployment)",
+        ));
     }
     let target = match (m.model, m.group) {
         (Some(model), None) => {
@@ -269,6 +296,7 @@ fn model_route(m: ModelFile, router: &RouterConfig, file: &str) -> Result<ModelR
     Ok(ModelRoute {
         name: m.name,
         target,
+        passthrough: m.passthrough,
     })
 }
 
@@ -302,6 +330,22 @@ pub(super) fn from_litellm_yaml(text: &str, file: &str) -> Result<GatewayConfig>
         limits.timeout = t;
         own.push("litellm_settings.request_timeout");
     }
+    let protect_metrics = match tree
+        .get("litellm_settings")
+        .and_then(|s| s.get("require_auth_for_metrics_endpoint"))
+    {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => {
+            own.push("litellm_settings.require_auth_for_metrics_endpoint");
+            *b
+        }
+        Some(_) => {
+            return Err(config_error(
+                file,
+                "`litellm_settings.require_auth_for_metrics_endpoint` must be true or false",
+            ))
+        }
+    };
     let master_key = match tree
         .get("general_settings")
         .and_then(|g| g.get("master_key"))
@@ -324,12 +368,15 @@ pub(super) fn from_litellm_yaml(text: &str, file: &str) -> Result<GatewayConfig>
             format!("{file}: `general_settings.{k}` is not used by exllm serve; ignored")
         }));
     }
-    Ok(GatewayConfig {
+    let cfg = GatewayConfig {
         master_key,
+        protect_metrics,
         limits,
         models: Vec::new(),
         router,
         governance: GovernanceConfig::default(),
         warnings,
-    })
+    };
+    check_metrics(&cfg, file)?;
+    Ok(cfg)
 }

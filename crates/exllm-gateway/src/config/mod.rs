@@ -10,6 +10,7 @@
 //!
 //! ```toml
 //! master_key = "os.environ/EXLLM_MASTER_KEY"
+//! protect_metrics = true    # GET /metrics takes the master key too (default: open)
 //! [limits]
 //! max_body_bytes = 4194304
 //! timeout = "600s"
@@ -20,6 +21,8 @@
 //! model = "openai/gpt-4o-mini"
 //! api_key = "os.environ/OPENAI_API_KEY"
 //! api = "openai-chat"       # optional: a wire API other than the provider's usual one
+//! passthrough = true        # forward same-API requests as bytes (default: for the providers
+//!                           # whose own API it is: openai, azure, anthropic)
 //! [[models]]
 //! name = "smart"
 //! group = "claude"          # another name for a router group
@@ -46,6 +49,10 @@ use std::time::Duration;
 pub struct GatewayConfig {
     /// The key callers must present; `None` serves without auth.
     pub master_key: Option<KeySource>,
+    /// Whether `GET /metrics` takes the master key too (`protect_metrics = true`; LiteLLM's
+    /// `litellm_settings.require_auth_for_metrics_endpoint`). Off by default, as scrapers
+    /// usually reach the port from inside the network.
+    pub protect_metrics: bool,
     /// The server's limits.
     pub limits: Limits,
     /// Direct entries and other names for groups.
@@ -201,6 +208,13 @@ pub struct ModelRoute {
     pub name: String,
     /// What serves it.
     pub target: Target,
+    /// Whether requests in the provider's own API are forwarded as bytes: `Some(true)` for
+    /// any provider speaking the caller's API, `Some(false)` never, `None` (the default) for
+    /// the providers whose own API it is (OpenAI and Azure OpenAI for OpenAI's APIs,
+    /// Anthropic for messages). Compatible hosts differ in dialect (reasoning fields, usage
+    /// placement, finish reasons) that decoding evens out, so they pass through only when
+    /// asked.
+    pub passthrough: Option<bool>,
 }
 
 /// What serves a model name.

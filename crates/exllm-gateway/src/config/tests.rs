@@ -131,3 +131,29 @@ fn shared_governance_state_reads_and_bad_values_are_config_errors() {
         .unwrap_err();
     assert!(e.message().contains("redis://"), "{e}");
 }
+
+#[test]
+fn metrics_protection_and_passthrough_are_read_from_both_spellings() {
+    let toml = "master_key = \"k\"\nprotect_metrics = true\n[[models]]\nname = \"m\"\nmodel = \"openai/x\"\npassthrough = false\n";
+    let cfg = GatewayConfig::from_toml(toml, "gw.toml").unwrap();
+    assert!(cfg.protect_metrics && cfg.models[0].passthrough == Some(false));
+    assert!(cfg.warnings.is_empty(), "{:?}", cfg.warnings);
+    let on = GatewayConfig::from_toml(
+        "[[models]]\nname = \"m\"\nmodel = \"openai/x\"\n",
+        "gw.toml",
+    )
+    .unwrap();
+    assert!(!on.protect_metrics && on.models[0].passthrough.is_none());
+    let err = GatewayConfig::from_toml("protect_metrics = true\n", "gw.toml").unwrap_err();
+    assert!(err.message().contains("master key"), "{err}");
+    let grouped = "[[models]]\nname = \"g2\"\ngroup = \"g\"\npassthrough = true\n[[deployments]]\ngroup = \"g\"\nmodel = \"openai/x\"\n";
+    assert!(GatewayConfig::from_toml(grouped, "gw.toml").is_err());
+    let yaml = "model_list:\n  - model_name: m\n    litellm_params:\n      model: openai/x\nlitellm_settings:\n  require_auth_for_metrics_endpoint: true\ngeneral_settings:\n  master_key: sk-1\n";
+    let cfg = GatewayConfig::from_litellm_yaml(yaml, "config.yaml").unwrap();
+    assert!(cfg.protect_metrics);
+    assert!(
+        cfg.warnings.iter().all(|w| !w.contains("require_auth")),
+        "{:?}",
+        cfg.warnings
+    );
+}

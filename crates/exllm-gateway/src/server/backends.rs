@@ -100,6 +100,10 @@ pub struct Backends {
     pub names: Vec<String>,
     /// The limits the config set.
     pub limits: Limits,
+    /// Whether `/metrics` takes the master key.
+    pub protect_metrics: bool,
+    /// The names whose requests may be forwarded as bytes, by name.
+    pub pass: HashMap<String, super::pass::PassTarget>,
 }
 
 impl Backends {
@@ -124,8 +128,12 @@ impl Backends {
             )
         };
         let mut models = HashMap::new();
+        let mut pass = HashMap::new();
         if let Some(r) = &router {
             for g in r.groups() {
+                if let Some(t) = group_pass(r, g, cfg, env) {
+                    pass.insert(g.to_owned(), t);
+                }
                 models.insert(
                     g.to_owned(),
                     Backend::Group {
@@ -161,6 +169,22 @@ impl Backends {
                     model: model.clone(),
                 },
             };
+            let group_target = match &m.target {
+                Target::Group(g) => pass.get(g).cloned(),
+                _ => None,
+            };
+            match group_target {
+                // Another name for a group passes through as the group does.
+                Some(t) => {
+                    pass.insert(m.name.clone(), t);
+                }
+                None => {
+                    let t = super::pass::PassTarget::of(&backend, m.passthrough);
+                    if let Some(t) = t {
+                        pass.insert(m.name.clone(), t);
+                    }
+                }
+            }
             models.insert(m.name.clone(), backend);
         }
         Ok(Backends {
@@ -168,8 +192,55 @@ impl Backends {
             models,
             names: cfg.model_names(),
             limits: cfg.limits.clone(),
+            protect_metrics: cfg.protect_metrics,
+            pass,
         })
     }
+}
+
+/// The pass-through target of a router group with nothing for the router to decide: one
+/// deployment, without rpm or tpm limits, spend limits or fallbacks (those keep the group on
+/// the decoding path, where the router counts, limits and falls back). A client of its own
+/// reaches the deployment; metrics label it with the deployment's id, as routed calls are.
+fn group_pass(
+    router: &Router,
+    group: &str,
+    cfg: &GatewayConfig,
+    env: &Env,
+) -> Option<super::pass::PassTarget> {
+    let mut deps = router.deployments().filter(|d| d.group == group);
+    let d = deps.next()?;
+    let s = router.settings();
+    let falls_back = [
+        &s.fallbacks,
+        &s.context_window_fallbacks,
+        &s.content_policy_fallbacks,
+    ]
+    .iter()
+    .any(|f| f.contains_key(group));
+    if deps.next().is_some()
+        || d.rpm.is_some()
+        || d.tpm.is_some()
+        || falls_back
+        || !s.budgets.is_empty()
+    {
+        return None;
+    }
+    let client = direct_client(
+        &d.model,
+        d.api_base.as_deref(),
+        d.api_key.as_ref(),
+        None,
+        cfg,
+        env,
+    )
+    .ok()?;
+    let backend = Backend::Direct {
+        client,
+        model: d.model.clone(),
+    };
+    let label = if d.id.is_empty() { &d.model } else { &d.id };
+    super::pass::PassTarget::of(&backend, None).map(|t| t.labelled(label))
 }
 
 fn direct_client(

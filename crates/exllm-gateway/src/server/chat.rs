@@ -36,6 +36,24 @@ pub async fn chat<F: Format>(
         Ok(b) => b,
         Err(e) => return error_response::<F>(&e),
     };
+    if let Some(peek) = crate::wire::pass::peek(&body) {
+        let target = backends
+            .pass
+            .get(&peek.model)
+            .filter(|t| t.takes::<F>(&peek));
+        if let (Some(target), Some(backend)) = (target, backends.models.get(&peek.model)) {
+            let (target, backend) = (target.clone(), backend.clone());
+            drop(backends);
+            let call = super::pass::PassCall {
+                target,
+                backend,
+                caller,
+                peek,
+                t0,
+            };
+            return super::pass::serve::<F>(gw, call, &headers, &body).await;
+        }
+    }
     let inbound = match F::decode_request(&body) {
         Ok(i) => i,
         Err(e) => return error_response::<F>(&e),
@@ -51,14 +69,10 @@ pub async fn chat<F: Format>(
         return error_response::<F>(&e);
     };
     drop(backends);
+    let dep = deployment_of(&backend).to_owned();
     let Some(permit) = gw.try_permit() else {
-        let e = ApiError {
-            status: 429,
-            kind: "rate_limit_error",
-            message: "the gateway is at its concurrency limit; retry shortly".into(),
-            retry_after: Some(1),
-        };
-        record(&gw, &name, t0, Err(&e), None, None);
+        let e = overloaded();
+        record_deployment(&gw, &name, &dep, t0, Err(&e), None, None);
         return error_response::<F>(&e);
     };
     let ticket = match gov {
@@ -68,7 +82,7 @@ pub async fn chat<F: Format>(
         {
             Ok(t) => Some(t),
             Err(e) => {
-                record(&gw, &name, t0, Err(&e), None, None);
+                record_deployment(&gw, &name, &dep, t0, Err(&e), None, None);
                 return error_response::<F>(&e);
             }
         },
@@ -81,13 +95,13 @@ pub async fn chat<F: Format>(
             Ok(Err(err)) => {
                 let e = api_error(&err);
                 settle(ticket, None, e.status, false);
-                record(&gw, &name, t0, Err(&e), None, None);
+                record_deployment(&gw, &name, &dep, t0, Err(&e), None, None);
                 return error_response::<F>(&e);
             }
             Err(_) => {
                 let e = timed_out();
                 settle(ticket, None, e.status, true);
-                record(&gw, &name, t0, Err(&e), None, None);
+                record_deployment(&gw, &name, &dep, t0, Err(&e), None, None);
                 return error_response::<F>(&e);
             }
         };
@@ -110,12 +124,14 @@ pub async fn chat<F: Format>(
                 retry_after: None,
             };
             settle(ticket, answer.usage.as_ref(), e.status, false);
-            record(&gw, &name, t0, Err(&e), answer.usage.as_ref(), None);
+            let by = answered_by(&answer, &dep);
+            record_deployment(&gw, &name, by, t0, Err(&e), answer.usage.as_ref(), None);
             return error_response::<F>(&e);
         }
         settle(ticket, answer.usage.as_ref(), 200, true);
         let cost = answer.cost.as_ref().map(|c| c.total);
-        record(&gw, &name, t0, Ok(200), answer.usage.as_ref(), cost);
+        let by = answered_by(&answer, &dep);
+        record_deployment(&gw, &name, by, t0, Ok(200), answer.usage.as_ref(), cost);
         let mut resp = Response::new(Body::from(F::encode_response(&answer, &name)));
         resp.headers_mut().insert(
             header::CONTENT_TYPE,
@@ -130,19 +146,20 @@ pub async fn chat<F: Format>(
         Ok(Err(err)) => {
             let e = api_error(&err);
             settle(ticket, None, e.status, false);
-            record(&gw, &name, t0, Err(&e), None, None);
+            record_deployment(&gw, &name, &dep, t0, Err(&e), None, None);
             return error_response::<F>(&e);
         }
         Err(_) => {
             let e = timed_out();
             settle(ticket, None, e.status, true);
-            record(&gw, &name, t0, Err(&e), None, None);
+            record_deployment(&gw, &name, &dep, t0, Err(&e), None, None);
             return error_response::<F>(&e);
         }
     };
     let relay = Relay {
         gw,
         name,
+        deployment: dep,
         t0,
         deadline,
         stream,
@@ -171,13 +188,13 @@ async fn open(backend: &Backend, req: exllm::ChatRequest) -> exllm::Result<ChatS
 }
 
 /// Settles a governance ticket, if the request holds one.
-fn settle(ticket: Option<Ticket>, usage: Option<&Usage>, status: u16, worst: bool) {
+pub(super) fn settle(ticket: Option<Ticket>, usage: Option<&Usage>, status: u16, worst: bool) {
     if let Some(t) = ticket {
         t.finish(usage, status, worst);
     }
 }
 
-fn timed_out() -> ApiError {
+pub(super) fn timed_out() -> ApiError {
     ApiError {
         status: 504,
         kind: "timeout_error",
@@ -186,9 +203,39 @@ fn timed_out() -> ApiError {
     }
 }
 
-fn record(
+/// The 429 of a gateway at its concurrency limit.
+pub(super) fn overloaded() -> ApiError {
+    ApiError {
+        status: 429,
+        kind: "rate_limit_error",
+        message: "the gateway is at its concurrency limit; retry shortly".into(),
+        retry_after: Some(1),
+    }
+}
+
+/// The deployment label of a backend before it answered: a direct entry's
+/// `provider/model`, a group's name.
+pub(super) fn deployment_of(backend: &Backend) -> &str {
+    match backend {
+        Backend::Direct { model, .. } => model,
+        Backend::Group { group, .. } => group,
+    }
+}
+
+/// The deployment that gave a whole answer: the router's last attempt, else `fallback`.
+fn answered_by<'a>(answer: &'a exllm::ChatResponse, fallback: &'a str) -> &'a str {
+    answer
+        .route
+        .as_ref()
+        .and_then(|r| r.attempts.last())
+        .map_or(fallback, |a| a.deployment.as_str())
+}
+
+/// Counts one finished request of `name`, served by `deployment`.
+pub(super) fn record_deployment(
     gw: &Gateway,
     name: &str,
+    deployment: &str,
     t0: Instant,
     result: Result<u16, &ApiError>,
     usage: Option<&Usage>,
@@ -200,6 +247,7 @@ fn record(
     };
     gw.metrics().record(&Outcome {
         model: name,
+        deployment,
         status,
         input_tokens: usage.and_then(|u| u.input_tokens),
         output_tokens: usage.and_then(|u| u.output_tokens),
@@ -213,6 +261,8 @@ fn record(
 struct Relay {
     gw: Gateway,
     name: String,
+    /// The deployment label: the entry's, or the one a routed stream announced.
+    deployment: String,
     t0: Instant,
     deadline: tokio::time::Instant,
     stream: ChatStream,
@@ -235,10 +285,21 @@ impl Relay {
             }
             match tokio::time::timeout_at(self.deadline, self.stream.next()).await {
                 Ok(Some(Ok(event))) => {
-                    if let StreamEvent::Usage(u) = &event {
-                        self.usage
+                    match &event {
+                        StreamEvent::Usage(u) => self
+                            .usage
                             .get_or_insert_with(Usage::default)
-                            .merge((**u).clone());
+                            .merge((**u).clone()),
+                        StreamEvent::Metadata { key, value } if key == exllm::ROUTE_KEY => {
+                            if let Some(d) = value["attempts"]
+                                .as_array()
+                                .and_then(|a| a.last())
+                                .and_then(|a| a["deployment"].as_str())
+                            {
+                                d.clone_into(&mut self.deployment);
+                            }
+                        }
+                        _ => {}
                     }
                     self.encoder.event(&event, &mut out);
                 }
@@ -272,6 +333,7 @@ impl Relay {
             .map(|c| c.total);
         self.gw.metrics().record(&Outcome {
             model: &self.name,
+            deployment: &self.deployment,
             status: 200,
             input_tokens: self.usage.as_ref().and_then(|u| u.input_tokens),
             output_tokens: self.usage.as_ref().and_then(|u| u.output_tokens),

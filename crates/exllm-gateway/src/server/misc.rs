@@ -217,8 +217,13 @@ async fn embed(gw: &Gateway, headers: &HeaderMap, body: Body) -> Result<Value, A
 
 /// Little-endian `f32`s in standard base64, as OpenAI sends `encoding_format: base64`.
 fn base64_f32(v: &[f32]) -> String {
-    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let bytes: Vec<u8> = v.iter().flat_map(|f| f.to_le_bytes()).collect();
+    base64(&bytes)
+}
+
+/// Standard base64 with padding.
+pub(crate) fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for c in bytes.chunks(3) {
         let n = (u32::from(c[0]) << 16)
@@ -250,7 +255,15 @@ pub(crate) async fn ready(State(gw): State<Gateway>) -> Response {
     resp
 }
 
-pub(crate) async fn metrics(State(gw): State<Gateway>) -> Response {
+/// `GET /metrics`; with `protect_metrics`, only for the master key.
+pub(crate) async fn metrics(State(gw): State<Gateway>, headers: HeaderMap) -> Response {
+    let backends = gw.backends();
+    if backends.protect_metrics {
+        if let Err(e) = authorize(&backends, &headers) {
+            return error_response::<OpenAiChat>(&e);
+        }
+    }
+    drop(backends);
     let mut text = gw.metrics().render();
     if let Some(g) = gw.governance() {
         text.push_str(&g.render_metrics());

@@ -8,11 +8,15 @@
 mod admin;
 mod backends;
 mod chat;
+mod files;
+mod media;
 mod misc;
+mod pass;
 mod tokens;
 
 pub use backends::{Backend, Backends, Env};
 pub use chat::chat;
+pub use files::MODEL_HEADER;
 pub use misc::{authorize, error_response, read_body};
 
 use crate::config::{GatewayConfig, Limits};
@@ -36,8 +40,8 @@ pub struct Gateway {
 struct Shared {
     backends: RwLock<Arc<Backends>>,
     metrics: Metrics,
-    permits: Arc<Semaphore>,
-    limits: Limits,
+    /// The concurrency permits, replaced whole when a reload changes the limit.
+    permits: RwLock<Arc<Semaphore>>,
     draining: AtomicBool,
     env: Env,
     governance: Option<Arc<crate::budget::Governance>>,
@@ -52,8 +56,7 @@ impl Gateway {
         )
     }
 
-    /// A gateway for `cfg`, reading keys through `env`. The limits are fixed here: a reload
-    /// changes models and keys, not the listener's limits.
+    /// A gateway for `cfg`, reading keys through `env`.
     pub fn with_env(cfg: &GatewayConfig, env: Env) -> exllm::Result<Gateway> {
         let backends = Backends::build(cfg, &env)?;
         let governance = crate::budget::Governance::build(cfg, &env)?;
@@ -61,8 +64,7 @@ impl Gateway {
             inner: Arc::new(Shared {
                 backends: RwLock::new(Arc::new(backends)),
                 metrics: Metrics::default(),
-                permits: Arc::new(Semaphore::new(cfg.limits.max_concurrency)),
-                limits: cfg.limits.clone(),
+                permits: RwLock::new(Arc::new(Semaphore::new(cfg.limits.max_concurrency))),
                 draining: AtomicBool::new(false),
                 env,
                 governance,
@@ -70,12 +72,22 @@ impl Gateway {
         })
     }
 
-    /// Swaps in a new config's models and keys. Requests already running keep the backends
-    /// they started with; nothing is dropped. On error the old config stays.
+    /// Swaps in a new config's models, keys and limits. Requests already running keep the
+    /// backends and limits they started with; nothing is dropped. A new concurrency limit
+    /// counts the requests that start after the reload (those running finish under the old
+    /// one). On error the old config stays.
     pub fn reload(&self, cfg: &GatewayConfig) -> exllm::Result<()> {
         let fresh = Arc::new(Backends::build(cfg, &self.inner.env)?);
         if let Some(g) = &self.inner.governance {
             g.set_prices(cfg);
+        }
+        if self.limits().max_concurrency != cfg.limits.max_concurrency {
+            *self
+                .inner
+                .permits
+                .write()
+                .unwrap_or_else(|p| p.into_inner()) =
+                Arc::new(Semaphore::new(cfg.limits.max_concurrency));
         }
         *self
             .inner
@@ -104,14 +116,25 @@ impl Gateway {
         self.inner.governance.clone()
     }
 
-    /// The limits.
-    pub fn limits(&self) -> &Limits {
-        &self.inner.limits
+    /// The current limits (the last loaded config's).
+    pub fn limits(&self) -> Limits {
+        self.inner
+            .backends
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .limits
+            .clone()
     }
 
     /// A request permit, or `None` when as many requests as allowed are running.
     pub fn try_permit(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
-        self.inner.permits.clone().try_acquire_owned().ok()
+        let permits = self
+            .inner
+            .permits
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        permits.try_acquire_owned().ok()
     }
 
     /// Whether shutdown began (`/health/ready` answers 503 then).
@@ -130,6 +153,24 @@ impl Gateway {
             .route("/v1/responses/input_tokens", post(tokens::responses_count))
             .route("/v1/models", get(misc::models))
             .route("/v1/embeddings", post(misc::embeddings))
+            .route("/v1/images/generations", post(media::images))
+            .route("/v1/audio/transcriptions", post(media::transcriptions))
+            .route("/v1/audio/translations", post(media::translations))
+            .route("/v1/audio/speech", post(media::speech))
+            .route("/v1/moderations", post(media::moderations))
+            .route("/v1/rerank", post(media::rerank))
+            .route("/v1/files", post(files::upload).get(files::list_files))
+            .route(
+                "/v1/files/{id}",
+                get(files::get_file).delete(files::delete_file),
+            )
+            .route("/v1/files/{id}/content", get(files::file_content))
+            .route(
+                "/v1/batches",
+                post(files::create_batch).get(files::list_batches),
+            )
+            .route("/v1/batches/{id}", get(files::get_batch))
+            .route("/v1/batches/{id}/cancel", post(files::cancel_batch))
             .route("/health/live", get(misc::live))
             .route("/health/ready", get(misc::ready))
             .route("/metrics", get(misc::metrics))
@@ -162,7 +203,7 @@ impl Gateway {
         }
         me.inner.draining.store(true, Ordering::Relaxed);
         let _ = tx.send(());
-        let r = match tokio::time::timeout(self.inner.limits.shutdown_grace, server).await {
+        let r = match tokio::time::timeout(self.limits().shutdown_grace, server).await {
             Ok(r) => r,
             Err(_) => {
                 tracing::warn!("shutdown grace ended with requests still open; closing them");

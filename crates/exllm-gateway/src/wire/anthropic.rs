@@ -22,6 +22,10 @@ const API_NAME: &str = "anthropic";
 pub struct AnthropicMessages;
 
 impl Format for AnthropicMessages {
+    fn pass_api() -> Option<exllm::Api> {
+        Some(exllm::Api::Anthropic)
+    }
+
     fn decode_request(body: &[u8]) -> Result<Inbound, ApiError> {
         request::decode(body, true)
     }

@@ -4,6 +4,10 @@
 //! as round trips against the library's own (client-side) decoders.
 
 pub mod anthropic;
+pub mod batch_file;
+pub mod media;
+pub mod multipart;
+pub mod pass;
 pub mod responses;
 
 use exllm::{ChatRequest, ChatResponse, StreamEvent};
@@ -73,6 +77,11 @@ pub trait Format {
     fn stream_encoder(inbound: &Inbound) -> Box<dyn StreamEncoder>;
     /// Encodes an error body (the status and `Retry-After` come from `error` itself).
     fn encode_error(error: &ApiError) -> Vec<u8>;
+    /// The provider API that speaks this format as it is, whose answers can be passed
+    /// through without re-encoding.
+    fn pass_api() -> Option<exllm::Api> {
+        None
+    }
 }
 
 pub mod openai;

@@ -22,6 +22,10 @@ const API_NAME: &str = "openai-responses";
 pub struct OpenAiResponses;
 
 impl Format for OpenAiResponses {
+    fn pass_api() -> Option<exllm::Api> {
+        Some(exllm::Api::OpenAiResponses)
+    }
+
     fn decode_request(body: &[u8]) -> Result<Inbound, ApiError> {
         request::decode(body)
     }

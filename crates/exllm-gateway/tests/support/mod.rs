@@ -192,6 +192,20 @@ async fn embeddings(body: Bytes) -> Response {
     )
 }
 
+/// Serves `app` on 127.0.0.1:0.
+pub async fn serve_app(app: axum::Router) -> Running {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Running {
+        addr,
+        stop: None,
+        task,
+    }
+}
+
 /// Starts the loopback provider.
 pub async fn provider() -> Running {
     let app = axum::Router::new()
@@ -212,13 +226,14 @@ pub async fn provider() -> Running {
 }
 
 /// A TOML config serving each of the provider's models as `up-<model>` directly, with
-/// `master_key = "sk-master"`, plus `extra` appended.
+/// `master_key = "sk-master"`, plus `extra` appended. Pass-through is off: these tests cover
+/// the decoding path (tests/pass.rs covers pass-through).
 pub fn config_toml(provider: &Running, extra: &str) -> String {
     let mut text = String::from("master_key = \"os.environ/GW_MASTER\"\n");
     text += extra;
     for m in ["echo", "tools", "limited", "broken", "slow", "failed"] {
         text += &format!(
-            "\n[[models]]\nname = \"up-{m}\"\nmodel = \"openai/{m}\"\napi_base = \"http://{}/v1\"\napi_key = \"os.environ/UP_KEY\"\n",
+            "\n[[models]]\nname = \"up-{m}\"\nmodel = \"openai/{m}\"\napi_base = \"http://{}/v1\"\napi_key = \"os.environ/UP_KEY\"\npassthrough = false\n",
             provider.addr
         );
     }
@@ -231,7 +246,7 @@ pub fn config_toml_all(provider: &Running, extra: &str) -> String {
     let mut text = config_toml(provider, extra);
     for m in ["think", "tools", "overloaded"] {
         text += &format!(
-            "\n[[models]]\nname = \"claude-{m}\"\nmodel = \"anthropic/{m}\"\napi_base = \"http://{}/v1\"\napi_key = \"os.environ/UP_KEY\"\n",
+            "\n[[models]]\nname = \"claude-{m}\"\nmodel = \"anthropic/{m}\"\napi_base = \"http://{}/v1\"\napi_key = \"os.environ/UP_KEY\"\npassthrough = false\n",
             provider.addr
         );
     }

@@ -20,7 +20,10 @@ use std::sync::Arc;
 
 mod jobs;
 mod media;
+mod raw;
 mod steps;
+
+pub use raw::{RawAnswer, RawBody, RawRequest};
 
 /// A provider reached over HTTP through a codec.
 #[derive(Clone)]

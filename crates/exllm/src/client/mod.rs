@@ -21,7 +21,7 @@ mod tools;
 pub use crate::stream::{ChatStream, DEFAULT_MAX_COLLECTED_BYTES};
 pub use builder::{ClientBuilder, ProviderConfig};
 pub use gemini_caches::GeminiCaches;
-pub use http_backend::{HttpBackend, RETRIES};
+pub use http_backend::{HttpBackend, RawAnswer, RawBody, RawRequest, RETRIES};
 pub use mock::MockProvider;
 pub use mock_rules::{MockAnswer, MockRule, MockRules};
 pub(crate) use recover::continued;

@@ -20,6 +20,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub struct OpenAiChat;
 
 impl Format for OpenAiChat {
+    fn pass_api() -> Option<exllm::Api> {
+        Some(exllm::Api::OpenAiChat)
+    }
+
     fn decode_request(body: &[u8]) -> Result<Inbound, ApiError> {
         request::decode(body)
     }
