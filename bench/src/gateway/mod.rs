@@ -72,12 +72,13 @@ pub struct Sizes {
 }
 
 impl Sizes {
-    /// `--quick`: about a minute per target on a quiet machine.
+    /// `--quick`: about a minute per target. CPU is read in 10 ms clock ticks, so every
+    /// phase runs long enough for a few dozen of them on exllm.
     pub fn quick() -> Sizes {
         Sizes {
             reps: 1,
-            lat: (1_000, Duration::from_secs(5)),
-            stream: (20, Duration::from_secs(6)),
+            lat: (5_000, Duration::from_secs(5)),
+            stream: (200, Duration::from_secs(6)),
             c64: (20_000, Duration::from_secs(6)),
             c256: (5_000, Duration::from_secs(8)),
             soak: Duration::from_secs(20),
@@ -89,8 +90,8 @@ impl Sizes {
     pub fn full() -> Sizes {
         Sizes {
             reps: 3,
-            lat: (5_000, Duration::from_secs(15)),
-            stream: (200, Duration::from_secs(20)),
+            lat: (20_000, Duration::from_secs(15)),
+            stream: (1_000, Duration::from_secs(20)),
             c64: (100_000, Duration::from_secs(20)),
             c256: (30_000, Duration::from_secs(20)),
             soak: Duration::from_secs(600),

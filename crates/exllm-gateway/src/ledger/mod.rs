@@ -11,9 +11,13 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::Mutex;
+use std::time::Instant;
 
 /// Most rows written in one transaction.
 pub const BATCH: usize = 512;
+
+/// How long the writer waits for more rows before writing a batch that is not full.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// One request's spend.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -99,14 +103,27 @@ fn writer(mut conn: Connection, rx: mpsc::Receiver<Msg>) {
     let mut rows = Vec::with_capacity(BATCH);
     let mut waiting = Vec::new();
     while let Ok(first) = rx.recv() {
+        let deadline = Instant::now() + LINGER;
         let mut next = Some(first);
-        while let Some(m) = next.take() {
-            match m {
-                Msg::Row(r) => rows.push(r),
-                Msg::Flush(done) => waiting.push(done),
+        loop {
+            while let Some(m) = next.take() {
+                match m {
+                    Msg::Row(r) => rows.push(r),
+                    Msg::Flush(done) => waiting.push(done),
+                }
+                if rows.len() < BATCH {
+                    next = rx.try_recv().ok();
+                }
             }
-            if rows.len() < BATCH {
-                next = rx.try_recv().ok();
+            // Calls one after another would each be a transaction of their own (a commit
+            // costs more than the call's own work): wait a moment for more rows, unless
+            // the batch is full or someone waits for the disk.
+            if rows.len() >= BATCH || !waiting.is_empty() {
+                break;
+            }
+            match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(m) => next = Some(m),
+                Err(_) => break,
             }
         }
         if !rows.is_empty() {
