@@ -4,6 +4,8 @@
 //! are its own; `bench/run.sh` drives it and writes `bench/RESULTS.md`.
 
 pub mod clients;
+pub mod gateway;
+pub mod loadgen;
 pub mod measure;
 pub mod mock;
 pub mod routed;

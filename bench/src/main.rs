@@ -9,6 +9,12 @@
 //!                                                  everything, interleaved; writes DIR/summary.md
 //! exllm-bench router-redis --addr A [--n N]        Redis commands per routed call
 //!                                                  (EXLLM_BENCH_REDIS, a running redis-server)
+//! exllm-bench load --addr A [--path P] [--header K:V]... [--model M] [--stream]
+//!                  [--concurrency C] [--n N] [--secs S]
+//!                                                  one load on any endpoint; one JSON line
+//! exllm-bench gateway --targets FILE --mock ADDR --mock-pid PID [--quick] [--reps R]
+//!                     [--soak SECS] [--redis URL] [--out DIR]
+//!                                                  gateways side by side (bench/gateway.sh)
 //! ```
 //!
 //! The suite starts the mock as one child process and every run as another, so each client's
@@ -30,8 +36,10 @@ fn main() {
         Some("run") => run(&args[1..]),
         Some("suite") => suite(&args[1..]),
         Some("router-redis") => router_redis(&args[1..]),
+        Some("load") => exllm_bench::gateway::load_cmd(&args[1..]),
+        Some("gateway") => exllm_bench::gateway::gateway_cmd(&args[1..]),
         _ => {
-            eprintln!("usage: exllm-bench serve|run|suite [options] (see the source header)");
+            eprintln!("usage: exllm-bench serve|run|suite|router-redis|load|gateway [options] (see the source header)");
             2
         }
     };

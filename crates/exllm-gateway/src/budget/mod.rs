@@ -55,7 +55,12 @@ struct Account {
     spent: f64,
     reserved: f64,
     requests: VecDeque<Instant>,
+    /// `(entry id, time, tokens)`; ids are consecutive, so an entry's index is its id minus
+    /// the front's.
     tokens: VecDeque<(u64, Instant, u64)>,
+    /// The sum of the tokens in `tokens`, kept as entries come, change and go, so neither
+    /// admitting nor settling walks the window (a minute of a busy key's calls).
+    tokens_used: u64,
     next_entry: u64,
 }
 
@@ -64,9 +69,19 @@ impl Account {
         while self.requests.front().is_some_and(|t| now - *t >= WINDOW) {
             self.requests.pop_front();
         }
-        while self.tokens.front().is_some_and(|e| now - e.1 >= WINDOW) {
+        while let Some(e) = self.tokens.front().filter(|e| now - e.1 >= WINDOW) {
+            self.tokens_used -= e.2;
             self.tokens.pop_front();
         }
+    }
+
+    /// The token-log entry `id`, if it is still in the window.
+    fn entry_mut(&mut self, id: u64) -> Option<&mut (u64, Instant, u64)> {
+        let front = self.tokens.front()?.0;
+        let e = self
+            .tokens
+            .get_mut(usize::try_from(id.checked_sub(front)?).ok()?)?;
+        (e.0 == id).then_some(e)
     }
 }
 
@@ -147,6 +162,7 @@ impl Governor {
                 acc.requests.push_back(now);
                 acc.next_entry += 1;
                 acc.tokens.push_back((acc.next_entry, now, tokens));
+                acc.tokens_used += tokens;
                 hold.entries.push((s.key.clone(), acc.next_entry));
             }
         }
@@ -160,8 +176,9 @@ impl Governor {
             if let Some(acc) = accounts.get_mut(key) {
                 acc.reserved = (acc.reserved - hold.cost).max(0.0);
                 acc.spent += cost;
-                if let Some(e) = acc.tokens.iter_mut().find(|e| e.0 == *entry) {
-                    e.2 = tokens;
+                if let Some(e) = acc.entry_mut(*entry) {
+                    let old = std::mem::replace(&mut e.2, tokens);
+                    acc.tokens_used = acc.tokens_used - old + tokens;
                 }
             }
         }
@@ -210,7 +227,7 @@ fn check(
         }
     }
     if let Some(tpm) = l.tpm {
-        let used: u64 = acc.tokens.iter().map(|e| e.2).sum();
+        let used = acc.tokens_used;
         if used + tokens > tpm {
             // When enough of the oldest entries leave the window.
             let mut left = used;

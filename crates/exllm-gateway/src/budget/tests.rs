@@ -105,3 +105,35 @@ fn windows_slide_and_say_when_room_returns() {
     assert_eq!(r.retry_after, Some(19));
     g.admit(&[scope(&l)], 70, 0.0, 0, later).unwrap();
 }
+
+#[test]
+fn the_token_window_sum_follows_settlements_of_calls_in_and_out_of_the_window() {
+    let g = Governor::new(None);
+    let l = Limits {
+        tpm: Some(1_000),
+        ..Limits::default()
+    };
+    let t0 = Instant::now();
+    let old = g.admit(&[scope(&l)], 400, 0.0, 0, t0).unwrap();
+    let holds: Vec<Hold> = (0..5)
+        .map(|i| {
+            let at = t0 + Duration::from_secs(30 + i);
+            g.admit(&[scope(&l)], 100, 0.0, 0, at).unwrap()
+        })
+        .collect();
+    // 900 of 1,000 reserved: one more call of 200 does not fit.
+    let at = t0 + Duration::from_secs(40);
+    g.admit(&[scope(&l)], 200, 0.0, 0, at).unwrap_err();
+    // Settled lower, the middle calls free room: 400 + 3 × 100 + 2 × 10.
+    g.settle(&holds[1], 10, 0.0);
+    g.settle(&holds[3], 10, 0.0);
+    let fits = g.admit(&[scope(&l)], 280, 0.0, 0, at).unwrap();
+    g.settle(&fits, 0, 0.0);
+    // The first call leaves the window (320 left in it), then settles: that changes
+    // nothing any more.
+    let late = t0 + Duration::from_secs(61);
+    g.admit(&[scope(&l)], 681, 0.0, 0, late).unwrap_err();
+    g.settle(&old, 0, 0.0);
+    g.admit(&[scope(&l)], 680, 0.0, 0, late).unwrap();
+    g.admit(&[scope(&l)], 1, 0.0, 0, late).unwrap_err();
+}

@@ -21,10 +21,13 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Most rows written in one transaction.
 pub const BATCH: usize = 512;
+
+/// How long the writer waits for more rows before writing a batch that is not full.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// One request's spend.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -116,14 +119,27 @@ fn writer(mut write: WriteFn, rx: mpsc::Receiver<Msg>, queue: std::sync::Weak<Mu
                 Err(_) => return,
             },
         };
+        let deadline = Instant::now() + LINGER;
         let mut next = Some(first);
-        while let Some(m) = next.take() {
-            match m {
-                Msg::Row(r) => rows.push(r),
-                Msg::Flush(done) => waiting.push(done),
+        loop {
+            while let Some(m) = next.take() {
+                match m {
+                    Msg::Row(r) => rows.push(r),
+                    Msg::Flush(done) => waiting.push(done),
+                }
+                if rows.len() < BATCH {
+                    next = rx.try_recv().ok();
+                }
             }
-            if rows.len() < BATCH {
-                next = rx.try_recv().ok();
+            // Calls one after another would each be a transaction of their own (a commit
+            // costs more than the call's own work): wait a moment for more rows, unless
+            // the batch is full or someone waits for the disk.
+            if rows.len() >= BATCH || !waiting.is_empty() {
+                break;
+            }
+            match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(m) => next = Some(m),
+                Err(_) => break,
             }
         }
         let mut written = rows.is_empty();
