@@ -337,3 +337,20 @@ async fn gemini_cache_errors() {
     assert_eq!(e.kind(), ErrorKind::Unsupported);
     assert_eq!(server.request_count(), 2);
 }
+
+#[tokio::test]
+async fn gemini_cache_expiry_is_set_by_time() {
+    let name = "cachedContents/c2";
+    let mut updated = cache_json(name);
+    updated["expireTime"] = json!("2026-12-08T00:00:00Z");
+    let server = TestServer::start(vec![Reply::json(200, updated.to_string())]).await;
+    let caches = client_for("gemini", &server, 0).gemini_caches("gemini");
+    // 2026-12-08T00:00:00Z.
+    let at = std::time::UNIX_EPOCH + Duration::from_secs(1_796_688_000);
+    let c = caches.update_expire_time(name, at).await.unwrap();
+    assert_eq!(c.expire_time.as_deref(), Some("2026-12-08T00:00:00Z"));
+    let r = server.only_request();
+    assert_eq!(r.method, "PATCH");
+    assert_eq!(r.path, "/v1/cachedContents/c2?updateMask=expireTime");
+    assert_eq!(r.json(), json!({"expireTime": "2026-12-08T00:00:00Z"}));
+}

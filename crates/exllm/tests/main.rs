@@ -76,4 +76,5 @@ mod tool_loop;
 mod tools_matrix;
 mod unknown_events;
 mod vertex;
+mod vertex_jobs;
 mod vision;

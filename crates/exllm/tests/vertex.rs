@@ -11,11 +11,11 @@ use std::path::{Path, PathBuf};
 use support::fixtures::anthropic;
 use support::{fast_retry, Reply, TestServer};
 
-const TOKEN: &str = "ya29.test-access-token";
+pub(crate) const TOKEN: &str = "ya29.test-access-token";
 
 /// Writes a service-account file whose key is a fresh RSA key and whose token endpoint is
 /// `token_uri` (openssl is required: the test fails without it).
-fn service_account(dir: &Path, token_uri: &str, project: &str) -> Option<PathBuf> {
+pub(crate) fn service_account(dir: &Path, token_uri: &str, project: &str) -> Option<PathBuf> {
     let key = dir.join("key.pem");
     let ok = std::process::Command::new("openssl")
         .args([
@@ -50,13 +50,13 @@ fn service_account(dir: &Path, token_uri: &str, project: &str) -> Option<PathBuf
     Some(path)
 }
 
-fn temp_dir(tag: &str) -> PathBuf {
+pub(crate) fn temp_dir(tag: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("exllm-vertex-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
     d
 }
 
-fn token_reply() -> Reply {
+pub(crate) fn token_reply() -> Reply {
     Reply::json(
         200,
         json!({"access_token": TOKEN, "expires_in": 3600, "token_type": "Bearer"}).to_string(),

@@ -103,6 +103,17 @@ impl GeminiCaches {
             .await
     }
 
+    /// Makes the cache `name` expire at `at` (sent as `expireTime`, whole seconds, UTC).
+    pub async fn update_expire_time(
+        &self,
+        name: &str,
+        at: std::time::SystemTime,
+    ) -> Result<CachedContent> {
+        self.http()?
+            .job_call(|ep| codec::update_expire_time(ep, name, at), codec::decode)
+            .await
+    }
+
     /// Makes the cache `name` live for `ttl` from now.
     pub async fn update_ttl(&self, name: &str, ttl: Duration) -> Result<CachedContent> {
         self.http()?

@@ -1,5 +1,5 @@
 //! Gemini and Vertex AI context caches (`cachedContents`): the create, get, list, delete and
-//! TTL-update requests, and their answers. Pure functions over the endpoint and bytes. The
+//! update (by TTL or by expiry time) requests, and their answers. Pure functions over the endpoint and bytes. The
 //! cached contents, system instruction and tools are the Gemini codec's own encoding of the
 //! messages, so a cache holds exactly what a request would have sent. On Vertex the caches
 //! live under the location (not under `publishers/google`) and name the model in full.
@@ -112,6 +112,22 @@ pub(crate) fn delete(ep: &Endpoint, name: &str) -> Result<http::Request<Bytes>> 
 pub(crate) fn update_ttl(ep: &Endpoint, name: &str, ttl: Duration) -> Result<http::Request<Bytes>> {
     let path = format!("{}?updateMask=ttl", cache_path(name)?);
     let body = json!({ "ttl": duration(ttl) });
+    common::request(
+        &caches_endpoint(ep),
+        http::Method::PATCH,
+        &path,
+        Some(&body),
+    )
+}
+
+/// Sets when the cache `name` expires (`expireTime`, an absolute time) instead of a TTL.
+pub(crate) fn update_expire_time(
+    ep: &Endpoint,
+    name: &str,
+    at: std::time::SystemTime,
+) -> Result<http::Request<Bytes>> {
+    let path = format!("{}?updateMask=expireTime", cache_path(name)?);
+    let body = json!({ "expireTime": humantime::format_rfc3339_seconds(at).to_string() });
     common::request(
         &caches_endpoint(ep),
         http::Method::PATCH,
