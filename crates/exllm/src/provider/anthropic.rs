@@ -32,6 +32,7 @@ pub const DEFAULT_MAX_TOKENS: u32 = 4096;
 impl Codec for AnthropicCodec {
     fn unsupported_settings(&self) -> &'static [&'static str] {
         &[
+            "audio",
             "seed",
             "n",
             "prediction",

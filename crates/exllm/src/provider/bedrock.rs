@@ -36,6 +36,7 @@ const EXCEPTION_PREFIX: &str = "exception:";
 impl Codec for BedrockCodec {
     fn unsupported_settings(&self) -> &'static [&'static str] {
         &[
+            "audio",
             "seed",
             "n",
             "prediction",

@@ -24,6 +24,7 @@ pub struct CohereCodec;
 impl Codec for CohereCodec {
     fn unsupported_settings(&self) -> &'static [&'static str] {
         &[
+            "audio",
             "n",
             "prediction",
             "parallel_tool_calls",

@@ -81,6 +81,7 @@ pub(crate) const SETTINGS: &[(&str, IsSet)] = &[
     ("logprobs", |r| r.logprobs.is_some()),
     ("top_logprobs", |r| r.top_logprobs.is_some()),
     ("prediction", |r| r.prediction.is_some()),
+    ("audio", |r| r.audio.is_some()),
 ];
 
 /// The end every JSON chat codec's encoding shares: an "unsupported" warning for each

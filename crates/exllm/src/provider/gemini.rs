@@ -23,7 +23,13 @@ pub struct GeminiCodec;
 const API: &str = "gemini";
 impl Codec for GeminiCodec {
     fn unsupported_settings(&self) -> &'static [&'static str] {
-        &["parallel_tool_calls", "service_tier", "user", "prediction"]
+        &[
+            "parallel_tool_calls",
+            "service_tier",
+            "user",
+            "prediction",
+            "audio",
+        ]
     }
 
     fn api(&self) -> Api {

@@ -34,6 +34,7 @@ const META_KEYS: [&str; 6] = [
 impl Codec for OllamaCodec {
     fn unsupported_settings(&self) -> &'static [&'static str] {
         &[
+            "audio",
             "n",
             "prediction",
             "logprobs",

@@ -28,6 +28,7 @@ const API: &str = "openai-responses";
 impl Codec for OpenAiResponsesCodec {
     fn unsupported_settings(&self) -> &'static [&'static str] {
         &[
+            "audio",
             "top_k",
             "stop",
             "seed",

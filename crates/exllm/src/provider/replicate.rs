@@ -50,6 +50,7 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 impl Codec for ReplicateCodec {
     fn unsupported_settings(&self) -> &'static [&'static str] {
         &[
+            "audio",
             "tools",
             "tool_choice",
             "parallel_tool_calls",

@@ -70,9 +70,10 @@ impl Codec for SageMakerCodec {
 
     fn unsupported_settings(&self) -> &'static [&'static str] {
         if self.messages {
-            return &["service_tier", "prediction"];
+            return &["service_tier", "prediction", "audio"];
         }
         &[
+            "audio",
             "tools",
             "tool_choice",
             "parallel_tool_calls",
@@ -149,6 +150,7 @@ impl SageMakerCodec {
             let set = match *name {
                 "service_tier" => req.service_tier.take().is_some(),
                 "prediction" => req.prediction.take().is_some(),
+                "audio" => req.audio.take().is_some(),
                 _ => false,
             };
             if set {

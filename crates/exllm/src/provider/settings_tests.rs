@@ -32,6 +32,7 @@ fn setting(name: &str) -> ChatRequest {
         "logprobs" => r.logprobs = Some(true),
         "top_logprobs" => r.top_logprobs = Some(2),
         "prediction" => r.prediction = Some("draft".into()),
+        "audio" => r.audio = Some(crate::types::AudioOutput::default()),
         other => panic!("no setter for `{other}`: add it here and to SETTINGS"),
     }
     r

@@ -60,7 +60,7 @@ impl Codec for WatsonxCodec {
     }
 
     fn unsupported_settings(&self) -> &'static [&'static str] {
-        &["service_tier", "prediction", "user"]
+        &["service_tier", "prediction", "user", "audio"]
     }
 
     fn encode(

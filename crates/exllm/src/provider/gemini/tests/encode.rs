@@ -214,12 +214,17 @@ fn encode_unsupported_settings_warn_and_are_not_sent() {
     r.parallel_tool_calls = Some(false);
     r.service_tier = Some("flex".into());
     r.user = Some("u-1".into());
+    // Spoken answers are a Chat Completions option: asked of Gemini, a warning, not silence.
+    r.audio = Some(exllm_audio());
     let (_, body, warnings) = CODEC.encode_with(&r, false);
     let names: Vec<&str> = warnings
         .iter()
         .filter_map(|w| w.setting.as_deref())
         .collect();
-    assert_eq!(names, ["parallel_tool_calls", "service_tier", "user"]);
+    assert_eq!(
+        names,
+        ["parallel_tool_calls", "service_tier", "user", "audio"]
+    );
     assert!(warnings[0].message.contains("gemini"));
     let keys: Vec<&String> = body.as_object().unwrap().keys().collect();
     assert_eq!(keys, ["contents"]);
@@ -240,4 +245,8 @@ fn encode_provider_options_merge_deeply() {
     assert_eq!(body["generationConfig"], gen);
     assert_eq!(body["safetySettings"], safety);
     assert_eq!(body["tools"], json!([{"googleSearch": {}}]));
+}
+
+fn exllm_audio() -> crate::types::AudioOutput {
+    crate::types::AudioOutput::default()
 }
