@@ -38,6 +38,8 @@ mod engine;
 mod injection;
 mod moderation;
 mod pii;
+mod response;
+mod sanitize;
 mod scan;
 mod secrets;
 mod stream;
@@ -48,15 +50,20 @@ mod vault;
 mod tests;
 #[cfg(test)]
 mod tests_props;
+#[cfg(test)]
+mod tests_validate;
 
 pub use config::{
-    GuardrailsConfig, InjectionConfig, ModerationConfig, PiiConfig, RuleConfig, SecretsConfig,
+    GuardrailsConfig, InjectionConfig, ModerationConfig, PiiConfig, ResponseConfig, RuleConfig,
+    SanitizeConfig, SecretsConfig,
 };
 pub use custom::{ClosureRule, RegexRule};
 pub use engine::{Guarded, Guardrails};
 pub use injection::Injection;
 pub use moderation::Moderation;
 pub use pii::{Pii, PiiKind};
+pub use response::{Answer, ResponseRules};
+pub use sanitize::Sanitize;
 pub use secrets::Secrets;
 pub use vault::Vault;
 
@@ -84,6 +91,8 @@ pub enum Action {
     Warn,
     /// Let it through with a `tracing` info event.
     Log,
+    /// Remove the text (control characters, say), with a `tracing` info event.
+    Strip,
 }
 
 impl Action {
@@ -95,6 +104,7 @@ impl Action {
             Action::Block => "block",
             Action::Warn => "warn",
             Action::Log => "log",
+            Action::Strip => "strip",
         }
     }
 }
@@ -221,6 +231,19 @@ pub trait Guardrail: Send + Sync + 'static {
     fn check_request<'a>(&'a self, _req: &'a ChatRequest) -> BoxFuture<'a, Result<Vec<Finding>>> {
         Box::pin(async { Ok(Vec::new()) })
     }
+
+    /// A verdict on the answer as a whole (its size, its JSON), as the caller sees it: run on
+    /// a whole answer once, and on a stream as its text is released and once more when it
+    /// completes. Findings are whole-text verdicts. The default finds nothing.
+    fn check_answer(&self, _answer: Answer<'_>) -> Vec<Finding> {
+        Vec::new()
+    }
+
+    /// Whether [`Guardrail::check_answer`] can only judge a complete answer, so a stream must
+    /// hold its text back until the end (a JSON Schema). The default is `false`.
+    fn holds_answer(&self) -> bool {
+        false
+    }
 }
 
 /// The error of a blocked call: names the guardrail and rule, never the text.
@@ -249,7 +272,7 @@ pub(crate) fn report(rail: &str, finding: &Finding, stage: Stage) {
                 "guardrail matched"
             );
         }
-        Action::Log => {
+        Action::Log | Action::Strip => {
             tracing::info!(
                 guardrail = rail,
                 rule,

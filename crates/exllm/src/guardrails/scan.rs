@@ -177,6 +177,7 @@ impl TextScanner {
                             report(rail.name(), &f, stage);
                         }
                         Action::Allow => out.push_str(text),
+                        Action::Strip => report(rail.name(), &f, stage),
                         _ => {
                             report(rail.name(), &f, stage);
                             out.push_str(text);
