@@ -33,6 +33,7 @@
 //! ```
 
 mod config;
+mod config_litellm;
 mod custom;
 mod engine;
 mod injection;
@@ -57,6 +58,7 @@ pub use config::{
     GuardrailsConfig, InjectionConfig, ModerationConfig, PiiConfig, ResponseConfig, RuleConfig,
     SanitizeConfig, SecretsConfig,
 };
+pub use config_litellm::NamedGuardrails;
 pub use custom::{ClosureRule, RegexRule};
 pub use engine::{Guarded, Guardrails};
 pub use injection::Injection;
