@@ -3,6 +3,7 @@
 mod chat;
 mod governance;
 mod groups;
+mod guardrails;
 mod operations;
 mod readme;
 mod sdk;

@@ -9,7 +9,13 @@ use serde::Deserialize;
 use serde_json::Value;
 
 /// The gateway's own top-level TOML fields.
-const OWN_TOML: [&str; 4] = ["master_key", "limits", "models", "governance"];
+const OWN_TOML: [&str; 5] = [
+    "master_key",
+    "limits",
+    "models",
+    "governance",
+    "guardrail_sets",
+];
 
 #[derive(Deserialize)]
 struct Own {
@@ -18,6 +24,8 @@ struct Own {
     #[serde(default)]
     models: Vec<ModelFile>,
     governance: Option<GovernanceFile>,
+    #[serde(default)]
+    guardrail_sets: std::collections::BTreeMap<String, exllm::guardrails::GuardrailsConfig>,
 }
 
 #[derive(Deserialize)]
@@ -164,6 +172,7 @@ pub(super) fn from_toml(text: &str, file: &str) -> Result<GatewayConfig> {
         models,
         router,
         governance: governance(own.governance, file)?,
+        guardrail_sets: own.guardrail_sets,
         warnings,
     };
     check_names(&cfg, file)?;
@@ -263,12 +272,21 @@ pub(super) fn from_litellm_yaml(text: &str, file: &str) -> Result<GatewayConfig>
             format!("{file}: `general_settings.{k}` is not used by exllm serve; ignored")
         }));
     }
+    // Every LiteLLM guardrail entry is a set keys may name; the router took the
+    // `default_on` ones for every group.
+    let mut guardrail_sets = std::collections::BTreeMap::new();
+    if let Some(list) = tree.get("guardrails") {
+        for g in exllm::guardrails::GuardrailsConfig::from_litellm(list)? {
+            guardrail_sets.insert(g.name, g.config);
+        }
+    }
     Ok(GatewayConfig {
         master_key,
         limits,
         models: Vec::new(),
         router,
         governance: GovernanceConfig::default(),
+        guardrail_sets,
         warnings,
     })
 }

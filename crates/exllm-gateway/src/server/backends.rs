@@ -100,6 +100,8 @@ pub struct Backends {
     pub names: Vec<String>,
     /// The limits the config set.
     pub limits: Limits,
+    /// The guardrail sets virtual keys name.
+    pub guards: crate::guard::KeyGuards,
 }
 
 impl Backends {
@@ -168,6 +170,7 @@ impl Backends {
             models,
             names: cfg.model_names(),
             limits: cfg.limits.clone(),
+            guards: key_guards(cfg, env)?,
         })
     }
 }
@@ -203,4 +206,16 @@ fn direct_client(
         b = b.api(provider, a);
     }
     b.build()
+}
+
+/// The guardrail sets; a moderation check calls its model through a client reading keys
+/// through `env`.
+fn key_guards(cfg: &GatewayConfig, env: &Env) -> Result<crate::guard::KeyGuards> {
+    let client = if cfg.guardrail_sets.values().any(|s| s.moderation.is_some()) {
+        let lookup = env.clone();
+        Some(Client::builder().env_lookup(move |k| lookup(k)).build()?)
+    } else {
+        None
+    };
+    crate::guard::KeyGuards::build(&cfg.guardrail_sets, client.as_ref())
 }
