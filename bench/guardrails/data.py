@@ -71,6 +71,13 @@ def _pii_value(kind, fake, loc, rnd):
         return fake.ipv4()
     if kind == "ipv6":
         return fake.ipv6()
+    if kind == "phone_national":  # the locale's own format, no country code
+        for _ in range(50):
+            v = fake.phone_number()
+            if not v.startswith(("+", "00")):
+                return v
+        cc, n = PHONE_PLANS[loc]  # a locale whose formats all carry the country code
+        return "0" + "".join(rnd.choice(string.digits) for _ in range(n))
     raise ValueError(kind)
 
 
@@ -121,7 +128,7 @@ def pii_set(n_per_kind=120, n_negative=600, seed=21):
     Faker.seed(seed)
     fakers = {loc: Faker(loc) for loc in LOCALES}
     out = []
-    kinds = ["email", "phone", "card", "iban", "ssn", "ipv4", "ipv6"]
+    kinds = ["email", "phone", "card", "iban", "ssn", "ipv4", "ipv6", "phone_national"]
     for kind in kinds:
         for _ in range(n_per_kind):
             loc = rnd.choice(LOCALES)

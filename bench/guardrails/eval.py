@@ -105,15 +105,20 @@ def overlaps(a, b):
 
 
 def pii_scores(samples, found, kinds):
+    """Per type. A phone detection is right on any phone number, national or international;
+    recall is per row."""
     rows = {}
     for k in kinds:
+        base = "phone" if k == "phone_national" else k
+        right = {"phone", "phone_national"} if base == "phone" else {k}
         tp = fp = fn = 0
         for s in samples:
             gold = [(g["type"], g["start"], g["end"]) for g in s["gold"] if g["type"] == k]
-            pred = [p for p in found.get(s["id"], []) if p[0] == k]
+            ok = [(g["type"], g["start"], g["end"]) for g in s["gold"] if g["type"] in right]
+            pred = [p for p in found.get(s["id"], []) if p[0] == base]
             fn += sum(1 for g in gold if not any(overlaps(g, p) for p in pred))
             tp += sum(1 for p in pred if any(overlaps(p, g) for g in gold))
-            fp += sum(1 for p in pred if not any(overlaps(p, g) for g in gold))
+            fp += sum(1 for p in pred if not any(overlaps(p, g) for g in ok))
         rows[k] = prf(tp, fp, fn)
     return rows
 
@@ -149,19 +154,22 @@ def main():
     ensure_venv()
     sys.path.insert(0, os.path.dirname(__file__))
     import data
-    pii = data.pii_set()
-    kinds = ["email", "phone", "card", "iban", "ssn", "ipv4", "ipv6"]
+    # Seed 21 is the set the detectors were tuned on; the other is held out, and bigger.
+    seed = int(os.environ.get("EVAL_SEED", "21"))
+    n = 120 if seed == 21 else 250
+    pii = data.pii_set(n_per_kind=n, n_negative=5 * n, seed=seed)
+    kinds = ["email", "phone", "card", "iban", "ssn", "ipv4", "ipv6", "phone_national"]
     ours = pii_scores(pii, exllm_scan(pii, False), kinds)
     theirs = pii_scores(pii, presidio_scan(pii), kinds)
     npos = sum(bool(s["gold"]) for s in pii)
-    print(f"PII: {len(pii)} texts ({npos} with one value, {len(pii) - npos} hard negatives), "
-          f"locales {', '.join(data.LOCALES)}\n")
+    print(f"Seed {seed}. PII: {len(pii)} texts ({npos} with one value, {len(pii) - npos} hard "
+          f"negatives), locales {', '.join(data.LOCALES)}\n")
     print("| type | exllm P | exllm R | exllm F1 | Presidio P | Presidio R | Presidio F1 |")
     print("|---|---|---|---|---|---|---|")
     for k in kinds:
         a, b = ours[k], theirs[k]
         print(f"| {k} | " + " | ".join(f"{x:.3f}" for x in (*a, *b)) + " |")
-    sec = data.secrets_set()
+    sec = data.secrets_set(n_per_format=n // 3, n_negative=7 * n, seed=seed)
     (p1, r1, f1), fmt1 = secret_scores(sec, exllm_scan(sec, True))
     (p2, r2, f2), fmt2 = secret_scores(sec, detect_secrets_scan(sec))
     npos = sum(bool(s["gold"]) for s in sec)

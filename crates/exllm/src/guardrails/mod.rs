@@ -60,6 +60,8 @@ mod vault;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_detectors;
+#[cfg(test)]
 mod tests_props;
 #[cfg(test)]
 mod tests_validate;
