@@ -73,7 +73,8 @@ pub fn check_supported(args: &ChatArgs) -> Result<(), Error> {
     if routed {
         return Err(Error::new(
             ErrorKind::Unsupported,
-            "guardrails are not applied to routed groups yet; name a provider/model",
+            "--guard/--guardrails are not applied to routed groups; give the group a \
+             [guardrails.<group>] table in the router config (the router runs it)",
         ));
     }
     Ok(())

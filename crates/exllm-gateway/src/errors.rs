@@ -11,7 +11,7 @@ pub fn api_error(e: &Error) -> ApiError {
         ErrorKind::InvalidInput | ErrorKind::BadRequest | ErrorKind::Unsupported => {
             (400, "invalid_request_error")
         }
-        ErrorKind::ContextLength => (400, "invalid_request_error"),
+        ErrorKind::ContextLength | ErrorKind::Guardrail => (400, "invalid_request_error"),
         ErrorKind::Auth => (401, "authentication_error"),
         ErrorKind::NotFound => (404, "not_found_error"),
         ErrorKind::TooLarge => (413, "invalid_request_error"),

@@ -13,6 +13,7 @@ pub mod auth;
 pub mod budget;
 pub mod config;
 pub mod errors;
+pub mod guard;
 pub mod keys;
 pub mod ledger;
 pub mod metrics;

@@ -4,6 +4,7 @@ mod chat;
 mod files;
 mod governance;
 mod groups;
+mod guardrails;
 mod media;
 mod operations;
 mod pass;

@@ -59,6 +59,7 @@ mod replicate;
 mod rerank_api;
 mod roundtrip;
 mod router;
+mod router_guardrails;
 mod router_health;
 mod router_learned;
 mod router_limits;

@@ -11,12 +11,13 @@ use serde::Deserialize;
 use serde_json::Value;
 
 /// The gateway's own top-level TOML fields.
-const OWN_TOML: [&str; 5] = [
+const OWN_TOML: [&str; 6] = [
     "master_key",
     "limits",
     "models",
     "governance",
     "protect_metrics",
+    "guardrail_sets",
 ];
 
 #[derive(Deserialize)]
@@ -28,6 +29,8 @@ struct Own {
     #[serde(default)]
     models: Vec<ModelFile>,
     governance: Option<GovernanceFile>,
+    #[serde(default)]
+    guardrail_sets: std::collections::BTreeMap<String, exllm::guardrails::GuardrailsConfig>,
 }
 
 #[derive(Deserialize)]
@@ -235,6 +238,7 @@ pub(super) fn from_toml(text: &str, file: &str) -> Result<GatewayConfig> {
         models,
         router,
         governance: governance(own.governance, file)?,
+        guardrail_sets: own.guardrail_sets,
         warnings,
     };
     check_names(&cfg, file)?;
@@ -368,6 +372,14 @@ pub(super) fn from_litellm_yaml(text: &str, file: &str) -> Result<GatewayConfig>
             format!("{file}: `general_settings.{k}` is not used by exllm serve; ignored")
         }));
     }
+    // Every LiteLLM guardrail entry is a set keys may name; the router took the
+    // `default_on` ones for every group.
+    let mut guardrail_sets = std::collections::BTreeMap::new();
+    if let Some(list) = tree.get("guardrails") {
+        for g in exllm::guardrails::GuardrailsConfig::from_litellm(list)? {
+            guardrail_sets.insert(g.name, g.config);
+        }
+    }
     let cfg = GatewayConfig {
         master_key,
         protect_metrics,
@@ -375,6 +387,7 @@ pub(super) fn from_litellm_yaml(text: &str, file: &str) -> Result<GatewayConfig>
         models: Vec::new(),
         router,
         governance: GovernanceConfig::default(),
+        guardrail_sets,
         warnings,
     };
     check_metrics(&cfg, file)?;

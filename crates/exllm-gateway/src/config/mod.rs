@@ -61,6 +61,9 @@ pub struct GatewayConfig {
     pub router: RouterConfig,
     /// Virtual keys, budgets and the spend ledger (`[governance]`).
     pub governance: GovernanceConfig,
+    /// Named guardrail sets virtual keys use (`[guardrail_sets.<name>]`, LiteLLM's
+    /// `guardrails:` entries); see [`crate::guard`].
+    pub guardrail_sets: std::collections::BTreeMap<String, exllm::guardrails::GuardrailsConfig>,
     /// Fields nothing uses, as `file: field` notes.
     pub warnings: Vec<String>,
 }

@@ -94,6 +94,8 @@ struct Generate {
     /// How long the key lives (`30d`, `12h`).
     duration: Option<String>,
     metadata: Option<Value>,
+    /// LiteLLM's key guardrails (set names), kept as `metadata.guardrails`.
+    guardrails: Option<Value>,
     max_budget: Option<f64>,
     budget_duration: Option<String>,
     rpm_limit: Option<u32>,
@@ -157,7 +159,7 @@ async fn generate_inner(gw: &Gateway, headers: &HeaderMap, body: Body) -> Result
         team: g.team_id,
         models: g.models,
         expires_at,
-        metadata: g.metadata.unwrap_or_else(|| json!({})),
+        metadata: crate::guard::with_key_guardrails(g.metadata, g.guardrails),
         limits: Limits {
             max_budget: g.max_budget,
             period,

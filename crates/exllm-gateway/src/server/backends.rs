@@ -104,6 +104,8 @@ pub struct Backends {
     pub protect_metrics: bool,
     /// The names whose requests may be forwarded as bytes, by name.
     pub pass: HashMap<String, super::pass::PassTarget>,
+    /// The guardrail sets virtual keys name.
+    pub guards: crate::guard::KeyGuards,
 }
 
 impl Backends {
@@ -194,6 +196,7 @@ impl Backends {
             limits: cfg.limits.clone(),
             protect_metrics: cfg.protect_metrics,
             pass,
+            guards: key_guards(cfg, env)?,
         })
     }
 }
@@ -274,4 +277,16 @@ fn direct_client(
         b = b.api(provider, a);
     }
     b.build()
+}
+
+/// The guardrail sets; a moderation check calls its model through a client reading keys
+/// through `env`.
+fn key_guards(cfg: &GatewayConfig, env: &Env) -> Result<crate::guard::KeyGuards> {
+    let client = if cfg.guardrail_sets.values().any(|s| s.moderation.is_some()) {
+        let lookup = env.clone();
+        Some(Client::builder().env_lookup(move |k| lookup(k)).build()?)
+    } else {
+        None
+    };
+    crate::guard::KeyGuards::build(&cfg.guardrail_sets, client.as_ref())
 }

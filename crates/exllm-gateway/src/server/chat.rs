@@ -59,6 +59,10 @@ pub async fn chat<F: Format>(
         Err(e) => return error_response::<F>(&e),
     };
     let name = inbound.request.model.clone();
+    let guard = match backends.guards.for_caller(&caller) {
+        Ok(g) => g,
+        Err(e) => return error_response::<F>(&e),
+    };
     let Some(backend) = backends.models.get(&name).cloned() else {
         let e = ApiError {
             status: 404,
@@ -90,7 +94,12 @@ pub async fn chat<F: Format>(
     };
     let timeout = gw.limits().timeout;
     if !inbound.stream {
-        let answer = match tokio::time::timeout(timeout, backend.chat(inbound.request)).await {
+        let answer = match tokio::time::timeout(
+            timeout,
+            crate::guard::chat(guard.as_ref(), &backend, inbound.request),
+        )
+        .await
+        {
             Ok(Ok(r)) => r,
             Ok(Err(err)) => {
                 let e = api_error(&err);
@@ -140,7 +149,11 @@ pub async fn chat<F: Format>(
         return resp;
     }
     let deadline = tokio::time::Instant::now() + timeout;
-    let started = tokio::time::timeout_at(deadline, open(&backend, inbound.request.clone())).await;
+    let started = tokio::time::timeout_at(
+        deadline,
+        crate::guard::chat_stream(guard.as_ref(), &backend, inbound.request.clone()),
+    )
+    .await;
     let stream = match started {
         Ok(Ok(s)) => s,
         Ok(Err(err)) => {
@@ -181,10 +194,6 @@ pub async fn chat<F: Format>(
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     resp
-}
-
-async fn open(backend: &Backend, req: exllm::ChatRequest) -> exllm::Result<ChatStream> {
-    backend.chat_stream(req).await
 }
 
 /// Settles a governance ticket, if the request holds one.

@@ -19,7 +19,10 @@
 //! assert_eq!(rails.rails().len(), 4);
 //! ```
 
-use super::{Action, Guardrails, Injection, Moderation, Pii, PiiKind, RegexRule, Secrets, Stage};
+use super::{
+    Action, Guardrails, Injection, Moderation, Pii, PiiKind, RegexRule, ResponseRules, Sanitize,
+    Secrets, Stage,
+};
 use crate::error::{Error, ErrorKind, Result};
 use crate::types::Role;
 use crate::Client;
@@ -44,6 +47,47 @@ pub struct GuardrailsConfig {
     /// Pattern rules.
     #[serde(default)]
     pub rules: Vec<RuleConfig>,
+    /// Request sanitisation.
+    #[serde(default)]
+    pub sanitize: Option<SanitizeConfig>,
+    /// Answer validation.
+    #[serde(default)]
+    pub response: Option<ResponseConfig>,
+}
+
+/// `sanitize = { roles = ["system", "user", "assistant"], max_message_bytes = 32768,
+/// max_total_bytes = 262144, control = "strip", action = "block" }`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SanitizeConfig {
+    /// The allowed roles (default all).
+    pub roles: Option<Vec<Role>>,
+    /// The largest message, in bytes of text.
+    pub max_message_bytes: Option<usize>,
+    /// The largest request, in bytes of text.
+    pub max_total_bytes: Option<usize>,
+    /// The action on control characters in requests (default `strip`).
+    pub control: Option<Action>,
+    /// The action on control characters in answers (default `allow`).
+    pub output_control: Option<Action>,
+    /// The action on a disallowed role or an oversized message or request (default `block`).
+    pub action: Option<Action>,
+}
+
+/// `response = { schema = { type = "object" }, banned = ["competitor"], max_bytes = 8192,
+/// action = "block" }`; `schema` may also be a string of JSON.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseConfig {
+    /// The JSON Schema the answer must match.
+    pub schema: Option<serde_json::Value>,
+    /// Terms the answer may not contain.
+    #[serde(default)]
+    pub banned: Vec<String>,
+    /// The largest answer, in bytes.
+    pub max_bytes: Option<usize>,
+    /// The action when a rule fails (default `block`).
+    pub action: Option<Action>,
 }
 
 /// `pii = { kinds = [...], input = "mask", output = "allow" }`.
@@ -148,10 +192,22 @@ impl GuardrailsConfig {
         Self::from_toml(&text)
     }
 
-    /// The guardrails this configuration names, in a fixed order (rules, secrets, PII,
-    /// injection, moderation). Moderation needs the `client` that calls its model.
+    /// The guardrails this configuration names, in a fixed order (sanitisation, rules,
+    /// secrets, PII, injection, moderation, answer validation). Moderation needs the `client`
+    /// that calls its model.
     pub fn build(&self, client: Option<&Client>) -> Result<Guardrails> {
         let mut rails = Guardrails::new();
+        if let Some(c) = &self.sanitize {
+            let d = Sanitize::default();
+            rails = rails.with(Sanitize {
+                control: c.control.unwrap_or(d.control),
+                output_control: c.output_control.unwrap_or(d.output_control),
+                roles: c.roles.clone().unwrap_or(d.roles),
+                max_message_bytes: c.max_message_bytes,
+                max_total_bytes: c.max_total_bytes,
+                action: c.action.unwrap_or(d.action),
+            });
+        }
         for r in &self.rules {
             let pattern = regex::Regex::new(&r.pattern).map_err(|e| {
                 Error::new(
@@ -208,6 +264,19 @@ impl GuardrailsConfig {
                 Moderation::new(client.clone(), m.model.clone())
                     .with_action(m.action.unwrap_or(Action::Block)),
             );
+        }
+        if let Some(r) = &self.response {
+            let mut rules = ResponseRules::new()
+                .with_banned(&r.banned)
+                .with_action(r.action.unwrap_or(Action::Block));
+            rules.max_bytes = r.max_bytes;
+            if let Some(schema) = &r.schema {
+                let schema = super::response::schema_from_config(schema)?;
+                rules = rules.with_schema(&schema).map_err(|e| {
+                    Error::new(ErrorKind::Config, format!("guardrails response: {e}"))
+                })?;
+            }
+            rails = rails.with(rules);
         }
         Ok(rails)
     }

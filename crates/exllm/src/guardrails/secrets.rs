@@ -27,6 +27,7 @@ const FORMATS: &[(&str, &str)] = &[
     ("nvidia_key", r"\bnvapi-[A-Za-z0-9_\-]{40,}"),
     ("jina_key", r"\bjina_[A-Za-z0-9_\-]{40,}"),
     ("voyage_key", r"\bpa-[A-Za-z0-9_\-]{40,}"),
+    ("stripe_key", r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{24,}"),
     ("aws_access_key", r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b"),
     (
         "aws_secret_key",
@@ -124,7 +125,9 @@ impl Guardrail for Secrets {
         let mut push = |rule: &str, span| out.push(Finding::span(rule, label(rule), span, action));
         for (rule, re) in COMPILED.iter() {
             for m in re.find_iter(text) {
-                push(rule, m.range());
+                if *rule == "private_key" || !placeholder(m.as_str()) {
+                    push(rule, m.range());
+                }
             }
         }
         for m in JWT.find_iter(text) {
@@ -148,16 +151,47 @@ impl Guardrail for Secrets {
 }
 
 impl Secrets {
-    /// A string long enough, mixing upper case, lower case and digits (so words, hex hashes
-    /// and UUIDs stay out), whose entropy reaches the threshold.
+    /// A string long enough, mixing upper and lower case (so words, hex hashes and UUIDs stay
+    /// out), whose entropy reaches the threshold, and that is not base64 of prose. Without
+    /// digits it must also switch case like random text does, not like camelCase words.
     fn high_entropy(&self, s: &str) -> bool {
         let b = s.as_bytes();
-        s.len() >= self.min_length
-            && b.iter().any(u8::is_ascii_uppercase)
-            && b.iter().any(u8::is_ascii_lowercase)
-            && b.iter().any(u8::is_ascii_digit)
-            && entropy(s) >= self.entropy_threshold
+        if s.len() < self.min_length
+            || !b.iter().any(u8::is_ascii_uppercase)
+            || !b.iter().any(u8::is_ascii_lowercase)
+        {
+            return false;
+        }
+        let body = s.trim_end_matches('=');
+        if !b.iter().any(u8::is_ascii_digit) {
+            let upper = body.bytes().filter(u8::is_ascii_uppercase).count() as f64;
+            let share = upper / body.len() as f64;
+            if !(0.25..=0.75).contains(&share) {
+                return false;
+            }
+        }
+        entropy(s) >= self.entropy_threshold && !encoded_prose(s)
     }
+}
+
+/// A key-shaped match that is a placeholder (`sk-xxxxxxxxxxxxxxxxxxxx`): its last 16
+/// characters use fewer than 6 distinct ones.
+fn placeholder(s: &str) -> bool {
+    let tail = &s.as_bytes()[s.len().saturating_sub(16)..];
+    let mut seen = [false; 256];
+    tail.iter().for_each(|&c| seen[usize::from(c)] = true);
+    seen.iter().filter(|&&x| x).count() < 6
+}
+
+/// Whether `s` is base64 of text with spaces (a sentence, not a credential, which has none).
+fn encoded_prose(s: &str) -> bool {
+    let Some(bytes) = base64url(s) else {
+        return false;
+    };
+    let printable = bytes
+        .iter()
+        .all(|&c| c == b' ' || c.is_ascii_graphic() || c >= 0x80);
+    printable && bytes.contains(&b' ') && std::str::from_utf8(&bytes).is_ok()
 }
 
 /// The placeholder label of a rule.

@@ -18,14 +18,26 @@ pub(crate) fn luhn(digits: &[u8]) -> bool {
     sum.is_multiple_of(10)
 }
 
-/// A payment card number: 13–19 digits, an issuer prefix in use, and Luhn.
+/// Maestro's prefixes, the one scheme with 12-digit numbers (and the UK's `0604`).
+const MAESTRO: &[&[u8]] = &[
+    b"5018", b"5020", b"5038", b"5893", b"6304", b"6759", b"6761", b"6762", b"6763", b"0604",
+    b"6390", b"56", b"57", b"58",
+];
+
+/// A payment card number: 12–19 digits (12 only for Maestro), an issuer prefix in use, and
+/// Luhn.
 pub(crate) fn card(digits: &[u8]) -> bool {
-    if !(13..=19).contains(&digits.len()) || !digits.iter().all(u8::is_ascii_digit) {
+    if !(12..=19).contains(&digits.len()) || !digits.iter().all(u8::is_ascii_digit) {
         return false;
     }
+    let maestro = MAESTRO.iter().any(|p| digits.starts_with(p));
     let issuer = match digits[0] {
+        _ if digits.len() == 12 => maestro,
         b'3' | b'4' | b'5' | b'6' => true,
-        b'2' => (b'2'..=b'7').contains(&digits[1]),
+        // Mastercard's 2-series; JCB's 15-digit 2131 and 1800.
+        b'2' => (b'2'..=b'7').contains(&digits[1]) || digits.starts_with(b"2131"),
+        b'1' => digits.len() == 15 && digits.starts_with(b"1800"),
+        b'0' => maestro,
         _ => false,
     };
     issuer && luhn(digits)

@@ -13,7 +13,7 @@ use crate::{ClientBuilder, Error, ErrorKind, Result};
 use foldhash::HashMap;
 use std::sync::Arc;
 
-type Env = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+pub(super) type Env = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 /// Builds a [`Router`].
 #[derive(Clone)]
@@ -25,6 +25,8 @@ pub struct RouterBuilder {
     template: ClientBuilder,
     env: Env,
     state_settings: super::StateSettings,
+    guard_configs: std::collections::BTreeMap<String, crate::guardrails::GuardrailsConfig>,
+    guards: Vec<(String, crate::guardrails::Guardrails)>,
 }
 
 impl Default for RouterBuilder {
@@ -37,6 +39,8 @@ impl Default for RouterBuilder {
             template: ClientBuilder::default(),
             env: Arc::new(|k| std::env::var(k).ok().filter(|v| !v.is_empty())),
             state_settings: Default::default(),
+            guard_configs: Default::default(),
+            guards: Vec::new(),
         }
     }
 }
@@ -59,8 +63,21 @@ impl RouterBuilder {
             deployments: config.deployments,
             settings: config.settings,
             state_settings: config.state,
+            guard_configs: config.guardrails,
             ..Default::default()
         }
+    }
+
+    /// Runs `guardrails` around every call to `group` (`"*"`: to every group), after those
+    /// of the config file. A call is checked by the guardrails of the group it names, also
+    /// when it falls back to another group.
+    pub fn guardrails(
+        mut self,
+        group: impl Into<String>,
+        guardrails: crate::guardrails::Guardrails,
+    ) -> Self {
+        self.guards.push((group.into(), guardrails));
+        self
     }
 
     /// Adds a deployment.
@@ -198,8 +215,16 @@ impl RouterBuilder {
             )?
             .unwrap_or_else(|| Arc::new(MemoryState::new(settings.latency_window))),
         };
+        let guards = super::guard::build(
+            &self.guard_configs,
+            &self.guards,
+            &groups,
+            &self.template,
+            &self.env,
+        )?;
         let router = Router {
             inner: Arc::new(Inner {
+                guards,
                 slots,
                 groups,
                 settings,

@@ -81,17 +81,11 @@ pub(crate) fn attempt(
 }
 
 impl Router {
-    /// Sends `req` (its `model` names a group) to a deployment of the group, retrying on
-    /// others and falling back to other groups as configured. The answer's
-    /// [`ChatResponse::route`] holds every attempt.
-    pub async fn chat(&self, req: ChatRequest) -> Result<ChatResponse> {
-        let mut plan = Plan::new(self, &req, false)?;
-        self.chat_planned(&mut plan, &req).await
-    }
-
-    /// [`Router::chat`], with the route also when the call fails (every attempt, its
-    /// deployment, error kind and latency; empty when nothing was sent).
-    pub async fn chat_routed(&self, req: ChatRequest) -> (Result<ChatResponse>, super::Route) {
+    /// [`Router::chat_routed`] without the group's guardrails.
+    pub(super) async fn chat_routed_bare(
+        &self,
+        req: ChatRequest,
+    ) -> (Result<ChatResponse>, super::Route) {
         let mut plan = match Plan::new(self, &req, false) {
             Ok(p) => p,
             Err(e) => return (Err(e), super::Route::default()),

@@ -30,6 +30,9 @@
 //! usd = 10.0
 //! period = "1d"
 //! action = "refuse"             # or "warn"
+//! [guardrails.fast]             # the guardrails of a group ("*": of every group)
+//! pii = { input = "mask" }
+//! secrets = {}
 //! ```
 
 use super::config_litellm as lite;
@@ -50,6 +53,9 @@ pub struct RouterConfig {
     pub warnings: Vec<String>,
     /// Where the state is kept (`[state]`, or LiteLLM's `redis_*` router settings).
     pub state: super::StateSettings,
+    /// Guardrails by group (`[guardrails.fast]`); `"*"` applies to every group (LiteLLM's
+    /// `default_on` guardrails go there).
+    pub guardrails: std::collections::BTreeMap<String, crate::guardrails::GuardrailsConfig>,
 }
 
 impl RouterConfig {
@@ -106,7 +112,11 @@ impl RouterConfig {
             Error::new(ErrorKind::Config, format!("{file}: {at}{e}"))
         })?;
         let tree: serde_json::Value = serde_yaml_ng::from_str(text).unwrap_or_default();
+        let guardrails = parsed
+            .guardrails()
+            .map_err(|e| Error::new(ErrorKind::Config, format!("{file}: {}", e.message())))?;
         let mut cfg = parsed.into_config();
+        cfg.guardrails = guardrails;
         cfg.warnings = walk_unknown(&tree, &lite::KNOWN, file);
         Ok(cfg)
     }

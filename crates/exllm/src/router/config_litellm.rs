@@ -48,6 +48,7 @@ pub(crate) const KNOWN: Shape = Shape::Table(&[
             ("health_check_interval", Shape::Leaf),
         ]),
     ),
+    ("guardrails", Shape::Leaf),
     (
         "litellm_settings",
         Shape::Table(&[
@@ -64,6 +65,9 @@ pub(crate) struct File {
     model_list: Vec<Entry>,
     router_settings: Option<Settings>,
     litellm_settings: Option<Settings>,
+    /// LiteLLM's guardrail entries; those `default_on` guard every group.
+    #[serde(default)]
+    guardrails: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -137,6 +141,27 @@ fn merge(list: Option<FallbackList>, into: &mut Fallbacks) {
 }
 
 impl File {
+    /// The `default_on` guardrails, merged, under `"*"`.
+    pub(crate) fn guardrails(
+        &self,
+    ) -> crate::Result<std::collections::BTreeMap<String, crate::guardrails::GuardrailsConfig>>
+    {
+        let mut out = std::collections::BTreeMap::new();
+        let Some(list) = &self.guardrails else {
+            return Ok(out);
+        };
+        let mut all = crate::guardrails::GuardrailsConfig::default();
+        for g in crate::guardrails::GuardrailsConfig::from_litellm(list)? {
+            if g.default_on {
+                all.merge(&g.config);
+            }
+        }
+        if !all.is_empty() {
+            out.insert("*".to_owned(), all);
+        }
+        Ok(out)
+    }
+
     pub(crate) fn into_config(self) -> RouterConfig {
         let mut s = RouterSettings::default();
         let mut state = super::StateSettings::default();
@@ -204,6 +229,7 @@ impl File {
             settings: s,
             warnings: Vec::new(),
             state,
+            guardrails: Default::default(),
         }
     }
 }

@@ -123,6 +123,7 @@ pub(crate) mod ours {
         ("fallbacks", Shape::Leaf),
         ("context_window_fallbacks", Shape::Leaf),
         ("content_policy_fallbacks", Shape::Leaf),
+        ("guardrails", Shape::Leaf),
         (
             "state",
             Shape::Table(&[
@@ -183,6 +184,8 @@ pub(crate) mod ours {
         budgets: Vec<RawBudget>,
         state: Option<State>,
         deployments: Vec<Dep>,
+        #[serde(default)]
+        guardrails: std::collections::BTreeMap<String, crate::guardrails::GuardrailsConfig>,
     }
 
     #[derive(Deserialize)]
@@ -358,6 +361,7 @@ pub(crate) mod ours {
                 settings,
                 warnings: Vec::new(),
                 state: self.state.map(|s| s.0).unwrap_or_default(),
+                guardrails: self.guardrails,
             }
         }
     }

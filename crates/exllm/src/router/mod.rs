@@ -33,6 +33,7 @@ mod config_schema;
 mod config_tests;
 mod deployment;
 mod explain;
+mod guard;
 mod health;
 mod learned;
 mod memory;
@@ -98,6 +99,8 @@ struct Inner {
     /// How many times a stream that broke after content continues on another deployment
     /// (the client template's auto-resume, with recovery on).
     resumes: u32,
+    /// The guardrails of each group that has some.
+    guards: HashMap<String, crate::guardrails::Guardrails>,
 }
 
 /// Shows the deployments (keys hidden) and settings.

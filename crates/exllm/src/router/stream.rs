@@ -71,17 +71,11 @@ pub(crate) async fn open(
 }
 
 impl Router {
-    /// Streams the answer of `req` (its `model` names a group). Failures before the first
-    /// content event move to another deployment or group like [`Router::chat`]; the route is
-    /// the stream's first event (`Metadata` under [`ROUTE_KEY`], collected into
-    /// [`crate::ChatResponse::route`]) and is sent again when a break continues elsewhere.
-    pub async fn chat_stream(&self, req: ChatRequest) -> Result<ChatStream> {
-        self.chat_stream_routed(req).await.0
-    }
-
-    /// [`Router::chat_stream`], with the route of the attempts made before the stream was
-    /// handed over (or before the call failed).
-    pub async fn chat_stream_routed(&self, req: ChatRequest) -> (Result<ChatStream>, Route) {
+    /// [`Router::chat_stream_routed`] without the group's guardrails.
+    pub(super) async fn chat_stream_routed_bare(
+        &self,
+        req: ChatRequest,
+    ) -> (Result<ChatStream>, Route) {
         let plan = match Plan::new(self, &req, true) {
             Ok(p) => p,
             Err(e) => return (Err(e), Route::default()),

@@ -1,0 +1,110 @@
+//! A router group's guardrails: configured per group (`[guardrails.<group>]`, `"*"` for
+//! every group) or in code ([`super::RouterBuilder::guardrails`]), run around the routed call
+//! — the request is checked and masked once, before any deployment or fallback sees it, and
+//! the answer is checked and restored whichever deployment gave it.
+
+use super::{Route, Router};
+use crate::guardrails::{Guardrails, GuardrailsConfig};
+use crate::types::{ChatRequest, ChatResponse};
+use crate::{ChatStream, ClientBuilder, Result};
+use foldhash::HashMap;
+use std::collections::BTreeMap;
+
+/// The guardrails of every group that has some.
+pub(super) fn build(
+    configs: &BTreeMap<String, GuardrailsConfig>,
+    code: &[(String, Guardrails)],
+    groups: &HashMap<String, Vec<usize>>,
+    template: &ClientBuilder,
+    env: &super::builder::Env,
+) -> Result<HashMap<String, Guardrails>> {
+    if configs.is_empty() && code.is_empty() {
+        return Ok(HashMap::default());
+    }
+    // A moderation check calls its model through a client of the router's template.
+    let needs_client = configs.values().any(|c| c.moderation.is_some());
+    let client = if needs_client {
+        let env = env.clone();
+        Some(template.clone().env_lookup(move |k| env(k)).build()?)
+    } else {
+        None
+    };
+    for name in configs.keys().chain(code.iter().map(|(g, _)| g)) {
+        if name != "*" && !groups.contains_key(name) {
+            return Err(crate::Error::new(
+                crate::ErrorKind::Config,
+                format!("guardrails for `{name}`, which is not a router group"),
+            ));
+        }
+    }
+    let mut out = HashMap::default();
+    for group in groups.keys() {
+        let mut cfg = configs.get(group).cloned().unwrap_or_default();
+        if let Some(all) = configs.get("*") {
+            cfg.merge(all);
+        }
+        let mut rails = cfg.build(client.as_ref())?;
+        for (g, extra) in code {
+            if g == group || g == "*" {
+                for r in extra.rails() {
+                    rails.push(r.clone());
+                }
+            }
+        }
+        if !rails.is_empty() {
+            out.insert(group.clone(), rails);
+        }
+    }
+    Ok(out)
+}
+
+impl Router {
+    /// The guardrails of `group`, if it has some.
+    pub fn guardrails(&self, group: &str) -> Option<&Guardrails> {
+        self.inner.guards.get(group)
+    }
+
+    /// Sends `req` (its `model` names a group) to a deployment of the group, retrying on
+    /// others and falling back to other groups as configured, inside the group's guardrails.
+    /// The answer's [`ChatResponse::route`] holds every attempt.
+    pub async fn chat(&self, req: ChatRequest) -> Result<ChatResponse> {
+        self.chat_routed(req).await.0
+    }
+
+    /// [`Router::chat`], with the route also when the call fails (every attempt, its
+    /// deployment, error kind and latency; empty when nothing was sent).
+    pub async fn chat_routed(&self, req: ChatRequest) -> (Result<ChatResponse>, Route) {
+        let Some(guard) = self.guardrails(&req.model).cloned() else {
+            return self.chat_routed_bare(req).await;
+        };
+        let (req, vault) = match guard.check_input(req).await {
+            Ok(x) => x,
+            Err(e) => return (Err(e), Route::default()),
+        };
+        let (out, route) = self.chat_routed_bare(req).await;
+        (out.and_then(|r| guard.check_output(r, &vault)), route)
+    }
+
+    /// Streams the answer of `req` (its `model` names a group), inside the group's
+    /// guardrails. Failures before the first content event move to another deployment or
+    /// group like [`Router::chat`]; the route is the stream's first event (`Metadata` under
+    /// [`super::ROUTE_KEY`], collected into [`crate::ChatResponse::route`]) and is sent again
+    /// when a break continues elsewhere.
+    pub async fn chat_stream(&self, req: ChatRequest) -> Result<ChatStream> {
+        self.chat_stream_routed(req).await.0
+    }
+
+    /// [`Router::chat_stream`], with the route of the attempts made before the stream was
+    /// handed over (or before the call failed).
+    pub async fn chat_stream_routed(&self, req: ChatRequest) -> (Result<ChatStream>, Route) {
+        let Some(guard) = self.guardrails(&req.model).cloned() else {
+            return self.chat_stream_routed_bare(req).await;
+        };
+        let (req, vault) = match guard.check_input(req).await {
+            Ok(x) => x,
+            Err(e) => return (Err(e), Route::default()),
+        };
+        let (out, route) = self.chat_stream_routed_bare(req).await;
+        (out.map(|s| guard.check_stream(s, vault)), route)
+    }
+}
