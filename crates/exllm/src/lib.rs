@@ -54,11 +54,13 @@
 //! enforces it): [`types`] (with [`Error`] and [`Collector`]) → [`wire`] → [`media`] →
 //! [`provider`] (pure codecs) beside [`transport`] (HTTP; neither knows the other) →
 //! [`catalog`] → [`stream`] → [`cache`], [`telemetry`], [`recovery`] → [`client`] →
-//! [`structured`], [`session`], [`router`], [`ollama`], [`batch`], [`guardrails`], [`usage`] (with
-//! [`tokens`] and [`context`] as helpers below the features).
+//! [`structured`], [`session`], [`ollama`], [`guardrails`], [`usage`] → [`router`] (which
+//! applies a group's guardrails) → [`batch`] (whose client-side batches run under a router),
+//! with [`tokens`] and [`context`] as helpers below the features.
 
 #![warn(missing_docs)]
 
+mod base64;
 pub mod batch;
 pub mod cache;
 pub mod catalog;

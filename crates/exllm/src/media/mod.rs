@@ -18,7 +18,7 @@
 //! # Ok::<(), exllm::Error>(())
 //! ```
 
-pub(crate) mod base64;
+pub(crate) use crate::base64;
 mod detect;
 mod load;
 

@@ -145,7 +145,7 @@ impl AudioPart {
     /// An audio input part from the file's bytes and its format (`wav`, `mp3`).
     pub fn from_bytes(bytes: &[u8], format: impl Into<String>) -> Self {
         AudioPart {
-            data: crate::media::base64::encode(bytes),
+            data: crate::base64::encode(bytes),
             format: Some(format.into()),
             ..Default::default()
         }
