@@ -13,6 +13,7 @@
 
 use crate::error::{decode, no_panic, runtime};
 use crate::gguf::{self, Arch};
+use crate::sampling::GenerationDefaults;
 use crate::template::ChatTemplate;
 use crate::tokenizer::{self, ChatTokenizer};
 use candle_core::quantized::gguf_file::Content;
@@ -63,6 +64,8 @@ pub struct ChatModel {
     pub template: ChatTemplate,
     /// Context window in tokens.
     pub context_length: usize,
+    /// Generation settings for what a request leaves out.
+    pub defaults: GenerationDefaults,
     /// Wall time of the load.
     pub load_time: Duration,
     /// Tensors re-encoded to Q8_0.
@@ -100,6 +103,23 @@ impl ChatModel {
             tokenizer.eos.as_deref(),
         )?;
         let arch = g.arch;
+        let md_f64 = |key: &str| {
+            g.content
+                .metadata
+                .get(key)
+                .and_then(|v| v.to_f32().ok().map(f64::from).or(v.to_f64().ok()))
+        };
+        let family = md_string(&g.content, "general.basename").unwrap_or_else(|| name.to_owned());
+        let defaults = GenerationDefaults::for_model(
+            &family,
+            md_f64("general.sampling.temp"),
+            md_f64("general.sampling.top_p"),
+            g.content
+                .metadata
+                .get("general.sampling.top_k")
+                .and_then(|v| v.to_i32().ok().or(v.to_u32().ok().map(|k| k as i32)))
+                .map(|k| k.max(0) as usize),
+        );
         let arch_name = match arch {
             Arch::Llama => "llama",
             Arch::Qwen2 => "qwen2",
@@ -147,6 +167,7 @@ impl ChatModel {
             tokenizer,
             template,
             context_length,
+            defaults,
             load_time: start.elapsed(),
             reencoded_tensors,
             device: device.clone(),
