@@ -10,6 +10,13 @@
 //! prompt: the first token comes from exact logits, the fast copy's cache is filled in the same
 //! step, and generation continues on the fast copy. The prompt costs about twice as much; token
 //! generation is unchanged.
+//!
+//! "Hello! I'shine." (greedy `Hello`): the prompt is the GGUF's own template and its ids match
+//! the reference tokenizer (tests/tokenizer_ids.rs), and the same tokenizer, template and
+//! detokenizer answer "Hello! How can I assist you today?" when the Q4_1 weights are used as
+//! shipped (`EXLLM_LOCAL_REENCODE=0`). So it is not our decoding: it is the rounding of the
+//! Q4_1 → Q8_0 re-encoding tipping a near-tie after "I'" ("'m" loses to "'s"). The re-encoding
+//! stays on by default because it halves the time per generated token on one CPU thread.
 
 use crate::error::{decode, no_panic, runtime};
 use crate::gguf::{self, Arch};
