@@ -151,23 +151,72 @@ pub fn slow_tensor_count(content: &gguf_file::Content) -> usize {
         .count()
 }
 
-/// Re-encodes Q4_1 / Q5_x tensors to Q8_0 and returns the whole model as an in-memory GGUF, or
-/// `None` when nothing needs it. Q8_0 keeps more precision than the source, so answers barely
-/// move while generation gets several times faster on CPU.
-pub fn reencode_q8_0(g: &mut Gguf) -> Result<Option<(gguf_file::Content, Cursor<Vec<u8>>)>> {
-    if slow_tensor_count(&g.content) == 0 {
+/// The first layer's quantized matrices are kept in F32 when that takes at most this many
+/// bytes (a few megabytes for small models; large models skip it).
+pub const FIRST_LAYER_F32_LIMIT: u64 = 64 << 20;
+
+fn first_layer(name: &str) -> bool {
+    name.starts_with("blk.0.")
+}
+
+fn quantized(dtype: GgmlDType) -> bool {
+    !matches!(dtype, GgmlDType::F32 | GgmlDType::F16 | GgmlDType::BF16)
+}
+
+/// Bytes the first layer's quantized matrices take in F32.
+pub fn first_layer_f32_size(content: &gguf_file::Content) -> u64 {
+    content
+        .tensor_infos
+        .iter()
+        .filter(|(n, t)| first_layer(n) && quantized(t.ggml_dtype))
+        .map(|(_, t)| t.shape.elem_count() as u64 * 4)
+        .sum()
+}
+
+/// An in-memory GGUF and how many of its tensors were converted.
+pub type Converted = (gguf_file::Content, Cursor<Vec<u8>>, usize);
+
+/// The weights generation runs on, as an in-memory GGUF with the number of tensors converted,
+/// or `None` when the file is used as it is. With `reencode`, Q4_1 / Q5_x tensors become Q8_0:
+/// Q8_0 keeps more precision than the source and generation gets several times faster on CPU.
+/// With `exact_first_layer`, the first layer's quantized matrices become F32: candle quantizes
+/// a quantized matmul's activations to 8 bits, and the first layer's normed embeddings are
+/// where that rounding flips near-tied tokens (greedy "What is the capital of France?" starts
+/// "L'Étoile..." instead of "The capital of France is Paris." on SmolLM2-135M; any later layer
+/// in F32 leaves it flipped, the first layer's q/k or gate/up projections alone fix it).
+pub fn fast_weights(
+    g: &mut Gguf,
+    reencode: bool,
+    exact_first_layer: bool,
+) -> Result<Option<Converted>> {
+    let target = |name: &str, dtype: GgmlDType, cols: usize| {
+        if exact_first_layer && first_layer(name) && quantized(dtype) {
+            Some(GgmlDType::F32)
+        } else {
+            (reencode && slow_on_cpu(dtype) && cols.is_multiple_of(GgmlDType::Q8_0.block_size()))
+                .then_some(GgmlDType::Q8_0)
+        }
+    };
+    let converted = g
+        .content
+        .tensor_infos
+        .iter()
+        .filter(|(n, t)| {
+            let cols = t.shape.dims().last().copied().unwrap_or(0);
+            target(n, t.ggml_dtype, cols).is_some()
+        })
+        .count();
+    if converted == 0 {
         return Ok(None);
     }
-    rewrite(g, |dtype, cols| {
-        (slow_on_cpu(dtype) && cols % GgmlDType::Q8_0.block_size() == 0).then_some(GgmlDType::Q8_0)
-    })
-    .map(Some)
+    let (content, cursor) = rewrite(g, target)?;
+    Ok(Some((content, cursor, converted)))
 }
 
 /// The whole model with every weight dequantized to F32, as an in-memory GGUF: candle then
 /// multiplies in full precision instead of quantizing activations to 8 bits.
 pub fn dequantize_f32(g: &mut Gguf) -> Result<(gguf_file::Content, Cursor<Vec<u8>>)> {
-    rewrite(g, |dtype, _| {
+    rewrite(g, |_, dtype, _| {
         (dtype != GgmlDType::F32).then_some(GgmlDType::F32)
     })
 }
@@ -181,11 +230,11 @@ pub fn f32_size(content: &gguf_file::Content) -> u64 {
         .sum()
 }
 
-/// Copies the GGUF into memory, converting each tensor for which `target(dtype, last_dim)`
+/// Copies the GGUF into memory, converting each tensor for which `target(name, dtype, last_dim)`
 /// names a new type.
 fn rewrite(
     g: &mut Gguf,
-    target: impl Fn(GgmlDType, usize) -> Option<GgmlDType>,
+    target: impl Fn(&str, GgmlDType, usize) -> Option<GgmlDType>,
 ) -> Result<(gguf_file::Content, Cursor<Vec<u8>>)> {
     let mut names: Vec<&String> = g.content.tensor_infos.keys().collect();
     names.sort();
@@ -196,7 +245,7 @@ fn rewrite(
             .tensor(&mut g.reader, name, &Device::Cpu)
             .map_err(|e| decode(&format!("cannot read tensor {name}"), e))?;
         let cols = q.shape().dims().last().copied().unwrap_or(0);
-        let q = match target(q.dtype(), cols) {
+        let q = match target(name, q.dtype(), cols) {
             Some(to) => {
                 let f = q
                     .dequantize(&Device::Cpu)

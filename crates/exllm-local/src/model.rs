@@ -3,13 +3,14 @@
 //! tokenizer and template from its metadata, re-encodes slow quantizations to Q8_0 when asked,
 //! and hands the tensors to `quantized_llama` or `quantized_qwen2`.
 //!
-//! Exact prefill: candle's quantized matmuls quantize activations to 8 bits, and on the
+//! Exact first tokens: candle's quantized matmuls quantize activations to 8 bits, and on the
 //! embedded 135M model that noise is enough to flip near-tied first tokens (greedy "What is the
-//! capital of France?" starts "L'Étoile..." instead of "The capital of France is Paris."; the
-//! full-precision logits differ by 0.14). So small models also keep an F32 copy that runs the
-//! prompt: the first token comes from exact logits, the fast copy's cache is filled in the same
-//! step, and generation continues on the fast copy. The prompt costs about twice as much; token
-//! generation is unchanged.
+//! capital of France?" starts "L'Étoile..." instead of "The capital of France is Paris.").
+//! Trying one layer or one matrix in F32 at a time finds the op: the first layer's q/k (or
+//! gate/up) projections, whose input is the first layer's normed embeddings; no later layer
+//! matters. So small models keep the first layer's matrices in F32 (a few megabytes, see
+//! [`gguf::fast_weights`]) instead of a whole F32 copy for the prompt, which remains available
+//! with `exact_prefill: Some(true)`.
 //!
 //! "Hello! I'shine." (greedy `Hello`): the prompt is the GGUF's own template and its ids match
 //! the reference tokenizer (tests/tokenizer_ids.rs), and the same tokenizer, template and
@@ -36,15 +37,13 @@ enum Weights {
     Qwen2(quantized_qwen2::ModelWeights),
 }
 
-/// Models whose weights fit in this many bytes as F32 get exact prefill by default.
-pub const EXACT_PREFILL_AUTO_LIMIT: u64 = 1 << 30;
-
 /// How to load a model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoadOptions {
     /// Re-encode Q4_1 / Q5_x tensors to Q8_0 (faster on CPU).
     pub reencode_q8_0: bool,
-    /// Run prompts on an F32 copy of the weights (`None`: when that copy is at most 1 GiB).
+    /// Run prompts on an F32 copy of the weights (`None`: no; the first layer in F32 already
+    /// gives the exact first token on the default model, at a few megabytes).
     pub exact_prefill: Option<bool>,
 }
 
@@ -75,7 +74,7 @@ pub struct ChatModel {
     pub defaults: GenerationDefaults,
     /// Wall time of the load.
     pub load_time: Duration,
-    /// Tensors re-encoded to Q8_0.
+    /// Tensors converted at load (re-encoded to Q8_0, or the first layer's to F32).
     pub reencoded_tensors: usize,
     device: Device,
 }
@@ -144,28 +143,21 @@ impl ChatModel {
                 GgmlDType::F32 | GgmlDType::F16 | GgmlDType::BF16
             )
         });
-        let exact = match opts
-            .exact_prefill
-            .unwrap_or(gguf::f32_size(&g.content) <= EXACT_PREFILL_AUTO_LIMIT)
-            && quantized
-        {
+        let exact = match opts.exact_prefill.unwrap_or(false) && quantized {
             true => {
                 let (content, mut cursor) = gguf::dequantize_f32(&mut g)?;
                 Some(build(arch, content, &mut cursor, device)?)
             }
             false => None,
         };
-        let slow = gguf::slow_tensor_count(&g.content);
-        let reencoded = if opts.reencode_q8_0 {
-            gguf::reencode_q8_0(&mut g)?
-        } else {
-            None
-        };
-        let reencoded_tensors = if reencoded.is_some() { slow } else { 0 };
-        let weights = match reencoded {
-            Some((content, mut cursor)) => build(arch, content, &mut cursor, device)?,
-            None => build(arch, g.content, &mut g.reader, device)?,
-        };
+        let exact_first_layer = gguf::first_layer_f32_size(&g.content)
+            <= gguf::FIRST_LAYER_F32_LIMIT
+            && exact.is_none();
+        let (weights, reencoded_tensors) =
+            match gguf::fast_weights(&mut g, opts.reencode_q8_0, exact_first_layer)? {
+                Some((content, mut cursor, n)) => (build(arch, content, &mut cursor, device)?, n),
+                None => (build(arch, g.content, &mut g.reader, device)?, 0),
+            };
         Ok(ChatModel {
             name: name.to_owned(),
             arch,
