@@ -173,22 +173,21 @@ pub fn first_layer_f32_size(content: &gguf_file::Content) -> u64 {
         .sum()
 }
 
-/// An in-memory GGUF and how many of its tensors were converted.
-pub type Converted = (gguf_file::Content, Cursor<Vec<u8>>, usize);
-
-/// The weights generation runs on, as an in-memory GGUF with the number of tensors converted,
-/// or `None` when the file is used as it is. With `reencode`, Q4_1 / Q5_x tensors become Q8_0:
+/// The weights generation runs on: a tensor directory with the converted types, a reader that
+/// converts each tensor when the model loader reads it, and how many tensors are converted; or
+/// `None` when the file is used as it is. With `reencode`, Q4_1 / Q5_x tensors become Q8_0:
 /// Q8_0 keeps more precision than the source and generation gets several times faster on CPU.
 /// With `exact_first_layer`, the first layer's quantized matrices become F32: candle quantizes
 /// a quantized matmul's activations to 8 bits, and the first layer's normed embeddings are
 /// where that rounding flips near-tied tokens (greedy "What is the capital of France?" starts
 /// "L'Étoile..." instead of "The capital of France is Paris." on SmolLM2-135M; any later layer
 /// in F32 leaves it flipped, the first layer's q/k or gate/up projections alone fix it).
+/// Converting on read keeps one tensor in flight instead of a second copy of the model.
 pub fn fast_weights(
     g: &mut Gguf,
     reencode: bool,
     exact_first_layer: bool,
-) -> Result<Option<Converted>> {
+) -> Result<Option<(gguf_file::Content, Converting<'_>, usize)>> {
     let target = |name: &str, dtype: GgmlDType, cols: usize| {
         if exact_first_layer && first_layer(name) && quantized(dtype) {
             Some(GgmlDType::F32)
@@ -197,20 +196,116 @@ pub fn fast_weights(
                 .then_some(GgmlDType::Q8_0)
         }
     };
-    let converted = g
-        .content
-        .tensor_infos
-        .iter()
-        .filter(|(n, t)| {
-            let cols = t.shape.dims().last().copied().unwrap_or(0);
-            target(n, t.ggml_dtype, cols).is_some()
-        })
-        .count();
+    let mut names: Vec<&String> = g.content.tensor_infos.keys().collect();
+    names.sort();
+    let mut infos = std::collections::HashMap::new();
+    let mut items = Vec::with_capacity(names.len());
+    let mut converted = 0;
+    let mut offset = 0u64;
+    for name in names {
+        let info = &g.content.tensor_infos[name];
+        let cols = info.shape.dims().last().copied().unwrap_or(0);
+        let to = target(name, info.ggml_dtype, cols);
+        converted += usize::from(to.is_some());
+        let dtype = to.unwrap_or(info.ggml_dtype);
+        let len = (info.shape.elem_count() / dtype.block_size() * dtype.type_size()) as u64;
+        infos.insert(
+            name.clone(),
+            gguf_file::TensorInfo {
+                ggml_dtype: dtype,
+                shape: info.shape.clone(),
+                offset,
+            },
+        );
+        items.push((offset, len, name.clone(), to));
+        offset += len;
+    }
     if converted == 0 {
         return Ok(None);
     }
-    let (content, cursor) = rewrite(g, target)?;
-    Ok(Some((content, cursor, converted)))
+    let content = gguf_file::Content {
+        magic: g.content.magic,
+        metadata: g.content.metadata.clone(),
+        tensor_infos: infos,
+        tensor_data_offset: 0,
+    };
+    let reader = Converting {
+        source: &g.content,
+        reader: &mut g.reader,
+        items,
+        total: offset,
+        pos: 0,
+        current: None,
+    };
+    Ok(Some((content, reader, converted)))
+}
+
+/// The tensor data of the converted model, made one tensor at a time as it is read.
+pub struct Converting<'a> {
+    source: &'a gguf_file::Content,
+    reader: &'a mut BufReader<File>,
+    /// (offset, length, name, new type) by offset.
+    items: Vec<(u64, u64, String, Option<GgmlDType>)>,
+    total: u64,
+    pos: u64,
+    current: Option<(usize, Vec<u8>)>,
+}
+
+impl Converting<'_> {
+    fn bytes_of(&mut self, i: usize) -> candle_core::Result<Vec<u8>> {
+        let (_, _, name, to) = &self.items[i];
+        let q = self.source.tensor(self.reader, name, &Device::Cpu)?;
+        let q = match to {
+            Some(to) => QTensor::quantize(&q.dequantize(&Device::Cpu)?, *to)?,
+            None => q,
+        };
+        Ok(q.data()?.into_owned())
+    }
+}
+
+impl std::io::Read for Converting<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let Some(i) = self
+            .items
+            .iter()
+            .position(|(o, l, _, _)| self.pos >= *o && self.pos < o + l)
+        else {
+            return Ok(0);
+        };
+        if self.current.as_ref().map(|(c, _)| *c) != Some(i) {
+            self.current = None;
+            let bytes = self.bytes_of(i).map_err(std::io::Error::other)?;
+            if bytes.len() as u64 != self.items[i].1 {
+                return Err(std::io::Error::other(format!(
+                    "tensor {} converted to {} bytes, expected {}",
+                    self.items[i].2,
+                    bytes.len(),
+                    self.items[i].1
+                )));
+            }
+            self.current = Some((i, bytes));
+        }
+        let Some((_, bytes)) = &self.current else {
+            return Ok(0);
+        };
+        let from = (self.pos - self.items[i].0) as usize;
+        let n = buf.len().min(bytes.len() - from);
+        buf[..n].copy_from_slice(&bytes[from..from + n]);
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl std::io::Seek for Converting<'_> {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        let pos = match to {
+            std::io::SeekFrom::Start(p) => Some(p),
+            std::io::SeekFrom::End(d) => self.total.checked_add_signed(d),
+            std::io::SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        self.pos = pos.ok_or_else(|| std::io::Error::other("seek out of range"))?;
+        Ok(self.pos)
+    }
 }
 
 /// The whole model with every weight dequantized to F32, as an in-memory GGUF: candle then

@@ -155,7 +155,7 @@ impl ChatModel {
             && exact.is_none();
         let (weights, reencoded_tensors) =
             match gguf::fast_weights(&mut g, opts.reencode_q8_0, exact_first_layer)? {
-                Some((content, mut cursor, n)) => (build(arch, content, &mut cursor, device)?, n),
+                Some((content, mut reader, n)) => (build(arch, content, &mut reader, device)?, n),
                 None => (build(arch, g.content, &mut g.reader, device)?, 0),
             };
         Ok(ChatModel {
