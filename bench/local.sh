@@ -9,7 +9,7 @@ export EXLLM_LOCAL_SOURCES="${EXLLM_LOCAL_SOURCES:-cache,pypi}"
 cargo build --release -j 2 -p exllm-local --example local_bench
 bin=target/release/examples/local_bench
 tokens="${TOKENS:-64}"
-for variant in "" "--no-reencode" "--no-exact"; do
+for variant in "" "--no-reencode" "--exact"; do
   for threads in 1 2; do
     rss_file=$(mktemp)
     /usr/bin/time -f '%M' -o "$rss_file" "$bin" --threads "$threads" --tokens "$tokens" $variant \

@@ -2,7 +2,7 @@
 //! embedding time per sentence. One JSON line on stdout; `bench/local.sh` runs it at several
 //! thread counts, with and without the Q8_0 re-encode, under `/usr/bin/time` for peak RSS.
 //!
-//! `cargo run --release -p exllm-local --example local_bench -- [--threads N] [--no-reencode] [--no-exact] [--tokens N] [--embed]`
+//! `cargo run --release -p exllm-local --example local_bench -- [--threads N] [--no-reencode] [--no-exact] [--exact] [--tokens N] [--embed]`
 
 use exllm::{Backend, ChatRequest, Message};
 use exllm_local::{LocalConfig, LocalProvider, DEFAULT_CHAT_MODEL, DEFAULT_EMBEDDING_MODEL};
@@ -33,6 +33,9 @@ async fn main() -> exllm::Result<()> {
     cfg.threads = threads;
     if args.iter().any(|a| a == "--no-exact") {
         cfg.exact_prefill = Some(false);
+    }
+    if args.iter().any(|a| a == "--exact") {
+        cfg.exact_prefill = Some(true);
     }
     let p = LocalProvider::new(cfg);
     // Fetch outside the timed load.

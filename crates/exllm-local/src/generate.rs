@@ -26,7 +26,7 @@ pub struct Prepared {
 /// Renders and tokenizes the request; fails before any generation when it cannot run.
 pub fn prepare(model: &ChatModel, req: &ChatRequest) -> Result<Prepared> {
     let mut warnings = Vec::new();
-    let mut params = sampling::from_request(req, &mut warnings)?;
+    let mut params = sampling::from_request(req, &model.defaults, &mut warnings)?;
     if req.messages.is_empty() {
         return Err(err(ErrorKind::InvalidInput, "the request has no messages"));
     }
@@ -94,7 +94,7 @@ pub fn generate(
     let mut finish = FinishReason::new(FinishKind::Length, "length");
     while let Some(l) = logits.take() {
         let token = sampler
-            .sample(&l, &history)
+            .sample(&l, &history[prompt.len()..])
             .map_err(|e| err(ErrorKind::Server, format!("sampling failed: {e}")))?;
         generated += 1;
         if model.tokenizer.end_ids.contains(&token) {

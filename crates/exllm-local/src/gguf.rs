@@ -151,23 +151,167 @@ pub fn slow_tensor_count(content: &gguf_file::Content) -> usize {
         .count()
 }
 
-/// Re-encodes Q4_1 / Q5_x tensors to Q8_0 and returns the whole model as an in-memory GGUF, or
-/// `None` when nothing needs it. Q8_0 keeps more precision than the source, so answers barely
-/// move while generation gets several times faster on CPU.
-pub fn reencode_q8_0(g: &mut Gguf) -> Result<Option<(gguf_file::Content, Cursor<Vec<u8>>)>> {
-    if slow_tensor_count(&g.content) == 0 {
+/// The first layer's quantized matrices are kept in F32 when that takes at most this many
+/// bytes (a few megabytes for small models; large models skip it).
+pub const FIRST_LAYER_F32_LIMIT: u64 = 64 << 20;
+
+fn first_layer(name: &str) -> bool {
+    name.starts_with("blk.0.")
+}
+
+fn quantized(dtype: GgmlDType) -> bool {
+    !matches!(dtype, GgmlDType::F32 | GgmlDType::F16 | GgmlDType::BF16)
+}
+
+/// Bytes the first layer's quantized matrices take in F32.
+pub fn first_layer_f32_size(content: &gguf_file::Content) -> u64 {
+    content
+        .tensor_infos
+        .iter()
+        .filter(|(n, t)| first_layer(n) && quantized(t.ggml_dtype))
+        .map(|(_, t)| t.shape.elem_count() as u64 * 4)
+        .sum()
+}
+
+/// The weights generation runs on: a tensor directory with the converted types, a reader that
+/// converts each tensor when the model loader reads it, and how many tensors are converted; or
+/// `None` when the file is used as it is. With `reencode`, Q4_1 / Q5_x tensors become Q8_0:
+/// Q8_0 keeps more precision than the source and generation gets several times faster on CPU.
+/// With `exact_first_layer`, the first layer's quantized matrices become F32: candle quantizes
+/// a quantized matmul's activations to 8 bits, and the first layer's normed embeddings are
+/// where that rounding flips near-tied tokens (greedy "What is the capital of France?" starts
+/// "L'Étoile..." instead of "The capital of France is Paris." on SmolLM2-135M; any later layer
+/// in F32 leaves it flipped, the first layer's q/k or gate/up projections alone fix it).
+/// Converting on read keeps one tensor in flight instead of a second copy of the model.
+pub fn fast_weights(
+    g: &mut Gguf,
+    reencode: bool,
+    exact_first_layer: bool,
+) -> Result<Option<(gguf_file::Content, Converting<'_>, usize)>> {
+    let target = |name: &str, dtype: GgmlDType, cols: usize| {
+        if exact_first_layer && first_layer(name) && quantized(dtype) {
+            Some(GgmlDType::F32)
+        } else {
+            (reencode && slow_on_cpu(dtype) && cols.is_multiple_of(GgmlDType::Q8_0.block_size()))
+                .then_some(GgmlDType::Q8_0)
+        }
+    };
+    let mut names: Vec<&String> = g.content.tensor_infos.keys().collect();
+    names.sort();
+    let mut infos = std::collections::HashMap::new();
+    let mut items = Vec::with_capacity(names.len());
+    let mut converted = 0;
+    let mut offset = 0u64;
+    for name in names {
+        let info = &g.content.tensor_infos[name];
+        let cols = info.shape.dims().last().copied().unwrap_or(0);
+        let to = target(name, info.ggml_dtype, cols);
+        converted += usize::from(to.is_some());
+        let dtype = to.unwrap_or(info.ggml_dtype);
+        let len = (info.shape.elem_count() / dtype.block_size() * dtype.type_size()) as u64;
+        infos.insert(
+            name.clone(),
+            gguf_file::TensorInfo {
+                ggml_dtype: dtype,
+                shape: info.shape.clone(),
+                offset,
+            },
+        );
+        items.push((offset, len, name.clone(), to));
+        offset += len;
+    }
+    if converted == 0 {
         return Ok(None);
     }
-    rewrite(g, |dtype, cols| {
-        (slow_on_cpu(dtype) && cols % GgmlDType::Q8_0.block_size() == 0).then_some(GgmlDType::Q8_0)
-    })
-    .map(Some)
+    let content = gguf_file::Content {
+        magic: g.content.magic,
+        metadata: g.content.metadata.clone(),
+        tensor_infos: infos,
+        tensor_data_offset: 0,
+    };
+    let reader = Converting {
+        source: &g.content,
+        reader: &mut g.reader,
+        items,
+        total: offset,
+        pos: 0,
+        current: None,
+    };
+    Ok(Some((content, reader, converted)))
+}
+
+/// The tensor data of the converted model, made one tensor at a time as it is read.
+pub struct Converting<'a> {
+    source: &'a gguf_file::Content,
+    reader: &'a mut BufReader<File>,
+    /// (offset, length, name, new type) by offset.
+    items: Vec<(u64, u64, String, Option<GgmlDType>)>,
+    total: u64,
+    pos: u64,
+    current: Option<(usize, Vec<u8>)>,
+}
+
+impl Converting<'_> {
+    fn bytes_of(&mut self, i: usize) -> candle_core::Result<Vec<u8>> {
+        let (_, _, name, to) = &self.items[i];
+        let q = self.source.tensor(self.reader, name, &Device::Cpu)?;
+        let q = match to {
+            Some(to) => QTensor::quantize(&q.dequantize(&Device::Cpu)?, *to)?,
+            None => q,
+        };
+        Ok(q.data()?.into_owned())
+    }
+}
+
+impl std::io::Read for Converting<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let Some(i) = self
+            .items
+            .iter()
+            .position(|(o, l, _, _)| self.pos >= *o && self.pos < o + l)
+        else {
+            return Ok(0);
+        };
+        if self.current.as_ref().map(|(c, _)| *c) != Some(i) {
+            self.current = None;
+            let bytes = self.bytes_of(i).map_err(std::io::Error::other)?;
+            if bytes.len() as u64 != self.items[i].1 {
+                return Err(std::io::Error::other(format!(
+                    "tensor {} converted to {} bytes, expected {}",
+                    self.items[i].2,
+                    bytes.len(),
+                    self.items[i].1
+                )));
+            }
+            self.current = Some((i, bytes));
+        }
+        let Some((_, bytes)) = &self.current else {
+            return Ok(0);
+        };
+        let from = (self.pos - self.items[i].0) as usize;
+        let n = buf.len().min(bytes.len() - from);
+        buf[..n].copy_from_slice(&bytes[from..from + n]);
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl std::io::Seek for Converting<'_> {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        let pos = match to {
+            std::io::SeekFrom::Start(p) => Some(p),
+            std::io::SeekFrom::End(d) => self.total.checked_add_signed(d),
+            std::io::SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        self.pos = pos.ok_or_else(|| std::io::Error::other("seek out of range"))?;
+        Ok(self.pos)
+    }
 }
 
 /// The whole model with every weight dequantized to F32, as an in-memory GGUF: candle then
 /// multiplies in full precision instead of quantizing activations to 8 bits.
 pub fn dequantize_f32(g: &mut Gguf) -> Result<(gguf_file::Content, Cursor<Vec<u8>>)> {
-    rewrite(g, |dtype, _| {
+    rewrite(g, |_, dtype, _| {
         (dtype != GgmlDType::F32).then_some(GgmlDType::F32)
     })
 }
@@ -181,11 +325,11 @@ pub fn f32_size(content: &gguf_file::Content) -> u64 {
         .sum()
 }
 
-/// Copies the GGUF into memory, converting each tensor for which `target(dtype, last_dim)`
+/// Copies the GGUF into memory, converting each tensor for which `target(name, dtype, last_dim)`
 /// names a new type.
 fn rewrite(
     g: &mut Gguf,
-    target: impl Fn(GgmlDType, usize) -> Option<GgmlDType>,
+    target: impl Fn(&str, GgmlDType, usize) -> Option<GgmlDType>,
 ) -> Result<(gguf_file::Content, Cursor<Vec<u8>>)> {
     let mut names: Vec<&String> = g.content.tensor_infos.keys().collect();
     names.sort();
@@ -196,7 +340,7 @@ fn rewrite(
             .tensor(&mut g.reader, name, &Device::Cpu)
             .map_err(|e| decode(&format!("cannot read tensor {name}"), e))?;
         let cols = q.shape().dims().last().copied().unwrap_or(0);
-        let q = match target(q.dtype(), cols) {
+        let q = match target(name, q.dtype(), cols) {
             Some(to) => {
                 let f = q
                     .dequantize(&Device::Cpu)

@@ -45,7 +45,7 @@ pub use embed::{cosine, Embedder};
 pub use hardware::HardwareInfo;
 pub use model::{ChatModel, LoadOptions};
 pub use provider::{LocalConfig, LocalProvider};
-pub use sampling::SamplingParams;
+pub use sampling::{GenerationDefaults, SamplingParams};
 pub use source::Source;
 pub use template::ChatTemplate;
 pub use tokenizer::ChatTokenizer;

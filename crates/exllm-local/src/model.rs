@@ -3,16 +3,25 @@
 //! tokenizer and template from its metadata, re-encodes slow quantizations to Q8_0 when asked,
 //! and hands the tensors to `quantized_llama` or `quantized_qwen2`.
 //!
-//! Exact prefill: candle's quantized matmuls quantize activations to 8 bits, and on the
+//! Exact first tokens: candle's quantized matmuls quantize activations to 8 bits, and on the
 //! embedded 135M model that noise is enough to flip near-tied first tokens (greedy "What is the
-//! capital of France?" starts "L'Étoile..." instead of "The capital of France is Paris."; the
-//! full-precision logits differ by 0.14). So small models also keep an F32 copy that runs the
-//! prompt: the first token comes from exact logits, the fast copy's cache is filled in the same
-//! step, and generation continues on the fast copy. The prompt costs about twice as much; token
-//! generation is unchanged.
+//! capital of France?" starts "L'Étoile..." instead of "The capital of France is Paris.").
+//! Trying one layer or one matrix in F32 at a time finds the op: the first layer's q/k (or
+//! gate/up) projections, whose input is the first layer's normed embeddings; no later layer
+//! matters. So small models keep the first layer's matrices in F32 (a few megabytes, see
+//! [`gguf::fast_weights`]) instead of a whole F32 copy for the prompt, which remains available
+//! with `exact_prefill: Some(true)`.
+//!
+//! "Hello! I'shine." (greedy `Hello`): the prompt is the GGUF's own template and its ids match
+//! the reference tokenizer (tests/tokenizer_ids.rs), and the same tokenizer, template and
+//! detokenizer answer "Hello! How can I assist you today?" when the Q4_1 weights are used as
+//! shipped (`EXLLM_LOCAL_REENCODE=0`). So it is not our decoding: it is the rounding of the
+//! Q4_1 → Q8_0 re-encoding tipping a near-tie after "I'" ("'m" loses to "'s"). The re-encoding
+//! stays on by default because it halves the time per generated token on one CPU thread.
 
 use crate::error::{decode, no_panic, runtime};
 use crate::gguf::{self, Arch};
+use crate::sampling::GenerationDefaults;
 use crate::template::ChatTemplate;
 use crate::tokenizer::{self, ChatTokenizer};
 use candle_core::quantized::gguf_file::Content;
@@ -28,15 +37,13 @@ enum Weights {
     Qwen2(quantized_qwen2::ModelWeights),
 }
 
-/// Models whose weights fit in this many bytes as F32 get exact prefill by default.
-pub const EXACT_PREFILL_AUTO_LIMIT: u64 = 1 << 30;
-
 /// How to load a model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoadOptions {
     /// Re-encode Q4_1 / Q5_x tensors to Q8_0 (faster on CPU).
     pub reencode_q8_0: bool,
-    /// Run prompts on an F32 copy of the weights (`None`: when that copy is at most 1 GiB).
+    /// Run prompts on an F32 copy of the weights (`None`: no; the first layer in F32 already
+    /// gives the exact first token on the default model, at a few megabytes).
     pub exact_prefill: Option<bool>,
 }
 
@@ -63,9 +70,11 @@ pub struct ChatModel {
     pub template: ChatTemplate,
     /// Context window in tokens.
     pub context_length: usize,
+    /// Generation settings for what a request leaves out.
+    pub defaults: GenerationDefaults,
     /// Wall time of the load.
     pub load_time: Duration,
-    /// Tensors re-encoded to Q8_0.
+    /// Tensors converted at load (re-encoded to Q8_0, or the first layer's to F32).
     pub reencoded_tensors: usize,
     device: Device,
 }
@@ -100,6 +109,23 @@ impl ChatModel {
             tokenizer.eos.as_deref(),
         )?;
         let arch = g.arch;
+        let md_f64 = |key: &str| {
+            g.content
+                .metadata
+                .get(key)
+                .and_then(|v| v.to_f32().ok().map(f64::from).or(v.to_f64().ok()))
+        };
+        let family = md_string(&g.content, "general.basename").unwrap_or_else(|| name.to_owned());
+        let defaults = GenerationDefaults::for_model(
+            &family,
+            md_f64("general.sampling.temp"),
+            md_f64("general.sampling.top_p"),
+            g.content
+                .metadata
+                .get("general.sampling.top_k")
+                .and_then(|v| v.to_i32().ok().or(v.to_u32().ok().map(|k| k as i32)))
+                .map(|k| k.max(0) as usize),
+        );
         let arch_name = match arch {
             Arch::Llama => "llama",
             Arch::Qwen2 => "qwen2",
@@ -117,28 +143,21 @@ impl ChatModel {
                 GgmlDType::F32 | GgmlDType::F16 | GgmlDType::BF16
             )
         });
-        let exact = match opts
-            .exact_prefill
-            .unwrap_or(gguf::f32_size(&g.content) <= EXACT_PREFILL_AUTO_LIMIT)
-            && quantized
-        {
+        let exact = match opts.exact_prefill.unwrap_or(false) && quantized {
             true => {
                 let (content, mut cursor) = gguf::dequantize_f32(&mut g)?;
                 Some(build(arch, content, &mut cursor, device)?)
             }
             false => None,
         };
-        let slow = gguf::slow_tensor_count(&g.content);
-        let reencoded = if opts.reencode_q8_0 {
-            gguf::reencode_q8_0(&mut g)?
-        } else {
-            None
-        };
-        let reencoded_tensors = if reencoded.is_some() { slow } else { 0 };
-        let weights = match reencoded {
-            Some((content, mut cursor)) => build(arch, content, &mut cursor, device)?,
-            None => build(arch, g.content, &mut g.reader, device)?,
-        };
+        let exact_first_layer = gguf::first_layer_f32_size(&g.content)
+            <= gguf::FIRST_LAYER_F32_LIMIT
+            && exact.is_none();
+        let (weights, reencoded_tensors) =
+            match gguf::fast_weights(&mut g, opts.reencode_q8_0, exact_first_layer)? {
+                Some((content, mut reader, n)) => (build(arch, content, &mut reader, device)?, n),
+                None => (build(arch, g.content, &mut g.reader, device)?, 0),
+            };
         Ok(ChatModel {
             name: name.to_owned(),
             arch,
@@ -147,6 +166,7 @@ impl ChatModel {
             tokenizer,
             template,
             context_length,
+            defaults,
             load_time: start.elapsed(),
             reencoded_tensors,
             device: device.clone(),

@@ -29,7 +29,8 @@ pub struct LocalConfig {
     pub threads: Option<usize>,
     /// Re-encode Q4_1 / Q5_x tensors to Q8_0 at load (default on).
     pub reencode_q8_0: bool,
-    /// Run prompts on an F32 copy of small models for exact first tokens (default: automatic,
+    /// Run prompts on an F32 copy of the weights (default off: small models keep their first
+    /// layer in F32 instead, which gives the exact first token at a few megabytes;
     /// `EXLLM_LOCAL_EXACT_PREFILL=0/1` overrides).
     pub exact_prefill: Option<bool>,
     /// Where known models come from (default: `EXLLM_LOCAL_SOURCES`, else cache, Hugging Face,
@@ -78,7 +79,7 @@ impl LocalConfig {
         self
     }
 
-    /// Turns exact prefill on or off (`None`: automatic).
+    /// Turns exact prefill on or off (`None`: off).
     pub fn with_exact_prefill(mut self, on: Option<bool>) -> Self {
         self.exact_prefill = on;
         self

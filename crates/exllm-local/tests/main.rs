@@ -3,6 +3,7 @@
 mod common;
 
 mod chat;
+mod defaults;
 mod embeddings;
 mod errors;
 mod tiny_models;
