@@ -226,6 +226,8 @@ fn group_pass(
         || d.tpm.is_some()
         || falls_back
         || !s.budgets.is_empty()
+        // The group's guardrails read and rewrite the messages and the answer.
+        || router.guardrails(group).is_some()
     {
         return None;
     }

@@ -36,7 +36,16 @@ pub async fn chat<F: Format>(
         Ok(b) => b,
         Err(e) => return error_response::<F>(&e),
     };
-    if let Some(peek) = crate::wire::pass::peek(&body) {
+    let guard = match backends.guards.for_caller(&caller) {
+        Ok(g) => g,
+        Err(e) => return error_response::<F>(&e),
+    };
+    // A key's guardrails read and rewrite the messages and the answer: no bytes pass then.
+    let peeked = guard
+        .is_none()
+        .then(|| crate::wire::pass::peek(&body))
+        .flatten();
+    if let Some(peek) = peeked {
         let target = backends
             .pass
             .get(&peek.model)
@@ -59,10 +68,6 @@ pub async fn chat<F: Format>(
         Err(e) => return error_response::<F>(&e),
     };
     let name = inbound.request.model.clone();
-    let guard = match backends.guards.for_caller(&caller) {
-        Ok(g) => g,
-        Err(e) => return error_response::<F>(&e),
-    };
     let Some(backend) = backends.models.get(&name).cloned() else {
         let e = ApiError {
             status: 404,

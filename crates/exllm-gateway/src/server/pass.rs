@@ -19,6 +19,8 @@
 //!   differ in dialect (reasoning fields, usage under other keys or without reasoning
 //!   tokens, their own finish reasons) that decoding evens out;
 //! - `passthrough = false` on the entry;
+//! - guardrails: the caller's key names some, or the router group has its own (they read and
+//!   rewrite the messages and the answer);
 //! - a body this reader cannot peek at (no string `model`, a non-boolean `stream`): the
 //!   decoding path answers it with the format's own error.
 //!
