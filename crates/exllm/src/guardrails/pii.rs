@@ -194,8 +194,13 @@ fn grouped(
 ) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut chars = Vec::with_capacity(24);
-    for m in re.find_iter(text) {
+    let mut at = 0;
+    while let Some(m) = re.find_at(text, at) {
         let s = m.as_str().as_bytes();
+        // Without a valid prefix, the search goes on from the match's next group (a longer
+        // run such as `20 7946 0958 4111-1111-1111-1111` must not hide the card in it, and
+        // what a stream sees of the run must not decide it); with one, right after it.
+        at = next_group(s).map_or(m.end(), |i| m.start() + i);
         // Candidate ends: after each run of alphanumerics.
         let ends: Vec<usize> = (1..=s.len())
             .filter(|&i| {
@@ -219,11 +224,19 @@ fn grouped(
             chars.extend(body.iter().filter(|c| c.is_ascii_alphanumeric()));
             if valid(&chars) {
                 out.push(m.start()..m.start() + end);
+                at = m.start() + end;
                 break;
             }
         }
     }
     out
+}
+
+/// Where the second run of alphanumerics of a match starts, if it has one.
+fn next_group(s: &[u8]) -> Option<usize> {
+    let first = s.iter().position(u8::is_ascii_alphanumeric)?;
+    let gap = first + s[first..].iter().position(|c| !c.is_ascii_alphanumeric())?;
+    Some(gap + s[gap..].iter().position(u8::is_ascii_alphanumeric)?)
 }
 
 fn ssns(text: &str) -> Vec<Range<usize>> {
