@@ -53,7 +53,7 @@ pub async fn cache() -> exllm::Result<()> {
 
 /// A failing deployment's call moves to the next one.
 pub async fn router() -> exllm::Result<()> {
-    show("Router::builder().deployment(Deployment::new(\"chat\", \"mock/primary\")) ..");
+    show("Router::builder().deployment(Deployment::new(\"chat\", \"mock/primary\").order(1)) ..");
     let mock = MockRules::new()
         .rule(
             MockRule::answer(MockAnswer::Error {
@@ -66,8 +66,9 @@ pub async fn router() -> exllm::Result<()> {
         .otherwise(MockAnswer::Text("answered by the backup".into()));
     let router = Router::builder()
         .client_template(Client::builder().provider("mock", Arc::new(mock)))
-        .deployment(Deployment::new("chat", "mock/primary"))
-        .deployment(Deployment::new("chat", "mock/backup"))
+        // Tiers, so the primary is always tried first and the fallback always shows.
+        .deployment(Deployment::new("chat", "mock/primary").order(1))
+        .deployment(Deployment::new("chat", "mock/backup").order(2))
         .build()?;
     let resp = router
         .chat(ChatRequest::new("chat", vec![Message::user("Hi")]))
