@@ -82,6 +82,11 @@ pub(crate) fn attempt(
 
 impl Router {
     /// [`Router::chat_routed`] without the group's guardrails.
+    pub(super) async fn chat_bare(&self, req: ChatRequest) -> Result<ChatResponse> {
+        let mut plan = Plan::new(self, &req, false)?;
+        self.chat_planned(&mut plan, &req).await
+    }
+
     pub(super) async fn chat_routed_bare(
         &self,
         req: ChatRequest,
