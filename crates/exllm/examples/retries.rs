@@ -2,7 +2,7 @@
 //! stream that breaks half-way keeps what arrived, and `Client::resume` continues it instead
 //! of paying for the whole answer again. `cargo run -p exllm --example retries`; needs no key:
 //! a flaky OpenAI-compatible server runs on 127.0.0.1 in this process, and the mock plays the
-//! broken stream.
+//! broken stream. With `OPENAI_API_KEY` set, the same retry policy then serves a real call.
 
 use exllm::recovery::ResumeStrategy;
 use exllm::telemetry::{Callback, RetryInfo};
@@ -126,6 +126,19 @@ async fn main() -> exllm::Result<()> {
             let whole = client.resume(&id, ResumeStrategy::Exact).await?;
             println!("resumed: {}", whole.text());
         }
+    }
+
+    // 3. The same policy on a real provider, when its key is set.
+    if std::env::var_os("OPENAI_API_KEY").is_some() {
+        let client = Client::builder()
+            .retry(RetryPolicy {
+                max_retries: 3,
+                ..Default::default()
+            })
+            .callback(ShowRetries)
+            .build()?;
+        let req = ChatRequest::new("openai/gpt-4o-mini", vec![Message::user("Say hi.")]);
+        println!("real provider: {}", client.chat(req).await?.text());
     }
     Ok(())
 }

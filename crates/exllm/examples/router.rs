@@ -1,6 +1,7 @@
 //! The router: one group name stands for several deployments, and a failing deployment's
 //! call moves to another. `cargo run -p exllm --example router`; no key needed: mock models
-//! play the deployments, the `primary` one always failing with a 503.
+//! play the deployments, the `primary` one always failing with a 503. With `OPENAI_API_KEY`
+//! set, the backup is a real one (`openai/gpt-4o-mini`).
 
 use exllm::client::{MockAnswer, MockRule, MockRules};
 use exllm::router::{Deployment, Route, Router};
@@ -19,10 +20,14 @@ async fn main() -> exllm::Result<()> {
             .model("primary"),
         )
         .otherwise(MockAnswer::Text("answered by the backup".into()));
+    let backup = match std::env::var_os("OPENAI_API_KEY") {
+        Some(_) => "openai/gpt-4o-mini",
+        None => "mock/backup",
+    };
     let router = Router::builder()
         .client_template(Client::builder().provider("mock", Arc::new(mock)))
         .deployment(Deployment::new("chat", "mock/primary"))
-        .deployment(Deployment::new("chat", "mock/backup"))
+        .deployment(Deployment::new("chat", backup))
         .build()?;
     for _ in 0..3 {
         let resp = router
