@@ -97,7 +97,9 @@ impl PassTarget {
             path,
             model: id.to_owned(),
             deployment: model.clone(),
-            pricing: client.catalog().model(model).cloned(),
+            // Only this provider's catalog file: the whole catalog parsed for one price
+            // cost the gateway ~20 MiB of peak memory.
+            pricing: client.model_entry(model).cloned(),
         })
     }
 

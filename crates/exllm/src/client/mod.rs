@@ -299,7 +299,7 @@ impl Client {
     /// The catalog entry of `provider/model`: from the builder's catalog when one was given,
     /// else from [`Catalog::shared_model`] (which parses only that provider's embedded file
     /// unless user catalog files apply).
-    pub(crate) fn model_entry(&self, name: &str) -> Option<&crate::catalog::ModelEntry> {
+    pub fn model_entry(&self, name: &str) -> Option<&crate::catalog::ModelEntry> {
         match &self.inner.builder.catalog {
             Some(c) => c.model(name),
             None => Catalog::shared_model(name),
