@@ -187,11 +187,18 @@ pub async fn chat<F: Format>(
         ticket,
         _permit: permit,
     };
-    let body = futures_util::stream::unfold(relay, |mut r| async move {
+    sse_response(futures_util::stream::unfold(relay, |mut r| async move {
         let bytes = r.next_bytes().await?;
         Some((Ok::<Bytes, std::convert::Infallible>(bytes), r))
-    });
-    let mut resp = Response::new(Body::from_stream(body));
+    }))
+}
+
+/// A `text/event-stream` answer of `stream`'s bytes (decoded or passed through).
+pub(super) fn sse_response<S>(stream: S) -> Response
+where
+    S: futures_util::Stream<Item = Result<Bytes, std::convert::Infallible>> + Send + 'static,
+{
+    let mut resp = Response::new(Body::from_stream(stream));
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,

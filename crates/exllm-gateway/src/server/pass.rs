@@ -276,18 +276,12 @@ pub(crate) async fn serve<F: Format>(
         ticket,
         _permit: permit,
     };
-    let stream = futures_util::stream::unfold(relay, |mut r| async move {
-        let bytes = r.next_bytes().await?;
-        Some((Ok::<Bytes, std::convert::Infallible>(bytes), r))
-    });
-    let mut resp = Response::new(Body::from_stream(stream));
+    let mut resp =
+        super::chat::sse_response(futures_util::stream::unfold(relay, |mut r| async move {
+            let bytes = r.next_bytes().await?;
+            Some((Ok::<Bytes, std::convert::Infallible>(bytes), r))
+        }));
     *resp.status_mut() = status;
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     resp
 }
 
