@@ -65,6 +65,11 @@ impl Collector {
         !self.resp.content.is_empty() || self.resp.usage.is_some() || self.resp.finish.is_some()
     }
 
+    /// The usage reported so far (without collecting the response).
+    pub fn usage(&self) -> Option<&crate::types::Usage> {
+        self.resp.usage.as_ref()
+    }
+
     /// Bytes of text, reasoning, refusals and tool-call arguments collected so far (what
     /// grows with the answer; other events are small).
     pub fn collected_bytes(&self) -> usize {
@@ -198,6 +203,7 @@ impl Collector {
                     }
                 }
             }
+            StreamEvent::Route(r) => self.resp.route = Some(*r),
             StreamEvent::Warning(w) => self.resp.warnings.push(w),
             StreamEvent::Error(e) => {
                 self.resp.finish = Some(FinishReason {

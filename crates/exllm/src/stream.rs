@@ -9,6 +9,7 @@ use crate::Collector;
 use futures_core::Stream;
 use futures_util::StreamExt;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 /// How much text (answer, reasoning, tool arguments) [`ChatStream::collect_response`] keeps
@@ -19,7 +20,8 @@ pub const DEFAULT_MAX_COLLECTED_BYTES: usize = 64 << 20;
 /// A stream of [`StreamEvent`]s.
 pub struct ChatStream {
     inner: Pin<Box<dyn Stream<Item = Result<StreamEvent>> + Send>>,
-    pricing: Option<ModelEntry>,
+    /// Shared: every layer a stream is wrapped in keeps its price, and the entry is large.
+    pricing: Option<Arc<ModelEntry>>,
     max_collected: usize,
 }
 
@@ -41,7 +43,18 @@ impl ChatStream {
 
     /// Prices the collected response with this catalog entry.
     pub fn priced_by(mut self, model: ModelEntry) -> Self {
-        self.pricing = Some(model);
+        self.pricing = Some(Arc::new(model));
+        self
+    }
+
+    /// The catalog entry this stream is priced by, for a layer that wraps it.
+    pub(crate) fn shared_pricing(&self) -> Option<Arc<ModelEntry>> {
+        self.pricing.clone()
+    }
+
+    /// [`ChatStream::priced_by`] with the entry of the stream this one wraps.
+    pub(crate) fn priced_like(mut self, model: Option<Arc<ModelEntry>>) -> Self {
+        self.pricing = model;
         self
     }
 
@@ -83,11 +96,6 @@ impl ChatStream {
         let mut resp = c.finish();
         resp.cost = resp.usage.as_ref().and_then(|u| self.cost_of(u));
         Ok(resp)
-    }
-
-    /// The catalog entry that prices this stream, if any.
-    pub(crate) fn pricing(&self) -> Option<&ModelEntry> {
-        self.pricing.as_ref()
     }
 
     /// The price of `usage` on the stream's model, when the catalog knows it.

@@ -311,12 +311,8 @@ impl Relay {
                             .usage
                             .get_or_insert_with(Usage::default)
                             .merge((**u).clone()),
-                        StreamEvent::Metadata { key, value } if key == exllm::ROUTE_KEY => {
-                            if let Some(d) = value["attempts"]
-                                .as_array()
-                                .and_then(|a| a.last())
-                                .and_then(|a| a["deployment"].as_str())
-                            {
+                        StreamEvent::Route(r) => {
+                            if let Some(d) = r.answered_by() {
                                 d.clone_into(&mut self.deployment);
                             }
                         }

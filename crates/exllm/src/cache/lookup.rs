@@ -3,7 +3,7 @@
 //! `provider_meta`). Kept here so the client only needs a few lines per call.
 
 use super::{stats::Counters, Cache, CacheScope};
-use crate::catalog::{Cost, ModelEntry};
+use crate::catalog::Cost;
 use crate::stream::ChatStream;
 use crate::types::{
     response_to_events, ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, FinishKind,
@@ -205,7 +205,7 @@ impl Pending {
         if self.0.is_none() {
             return stream;
         }
-        let pricing: Option<ModelEntry> = stream.pricing().cloned();
+        let pricing = stream.shared_pricing();
         let collector = Arc::new(Mutex::new(Some(Collector::new())));
         let seen = collector.clone();
         let events = stream.map(move |item| {
@@ -233,10 +233,7 @@ impl Pending {
         })
         .filter_map(|()| async { None::<crate::Result<StreamEvent>> });
         let out = ChatStream::new(events.chain(tail));
-        match pricing {
-            Some(m) => out.priced_by(m),
-            None => out,
-        }
+        out.priced_like(pricing)
     }
 }
 

@@ -289,6 +289,15 @@ impl ClientBuilder {
         self
     }
 
+    /// Gives the builder the HTTP client its clients will share (one connection pool and one
+    /// TLS configuration for every client built from it: the router's deployments).
+    pub(crate) fn share_http(mut self) -> Result<Self> {
+        if self.http.is_none() {
+            self.http = Some(HttpTransport::new(self.timeouts)?.into_client());
+        }
+        Ok(self)
+    }
+
     /// Reads configuration variables through `lookup` instead of the process environment.
     pub fn env_lookup(
         mut self,
@@ -325,7 +334,11 @@ impl ClientBuilder {
     /// Builds the client.
     pub fn build(self) -> Result<Client> {
         let mut transport = match &self.http {
-            Some(c) => HttpTransport::from_client(c.clone()),
+            Some(c) => {
+                let mut t = HttpTransport::from_client(c.clone());
+                t.stall = self.timeouts.stall;
+                t
+            }
             None => HttpTransport::new(self.timeouts)?,
         };
         let spec = match &self.cassette {

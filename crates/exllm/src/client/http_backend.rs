@@ -196,6 +196,40 @@ impl HttpBackend {
         );
     }
 
+    /// The stream answering `req` sent as `model` (the request's own `model` is not read).
+    async fn open_stream(&self, req: &ChatRequest, model: &str) -> Result<ChatStream> {
+        let s = &self.inner;
+        self.check_media(req)?;
+        let t = self.policy(Some(req));
+        if s.codec.has_steps() {
+            if req.model == model {
+                return self.stream_steps(&t, req).await;
+            }
+            // Multi-step APIs read the model from the request.
+            let mut owned = req.clone();
+            model.clone_into(&mut owned.model);
+            return self.stream_steps(&t, &owned).await;
+        }
+        let deadline = t.timeouts.total.map(|d| tokio::time::Instant::now() + d);
+        let send = self.send(&t, |ep| s.codec.encode(req, model, ep, true));
+        let (resp, notes) = limit(
+            t.timeouts.total,
+            TimeoutKind::Total,
+            &s.endpoint.provider,
+            send,
+        )
+        .await?;
+        let events = FramedStream::new(
+            resp,
+            s.codec.framing().framer(),
+            s.codec.stream_decoder(),
+            s.endpoint.provider.clone(),
+        )
+        .with_limits(t.timeouts.stall, deadline)
+        .complete_after(|e| matches!(e, StreamEvent::Finish(_)));
+        Ok(noted(notes, events))
+    }
+
     /// A whole answer to `req` sent as `model` (the request's own `model` is not read).
     async fn answer(&self, req: &ChatRequest, model: &str) -> Result<ChatResponse> {
         let codec = self.inner.codec;
@@ -506,32 +540,15 @@ impl Backend for HttpBackend {
 
     fn chat_stream(&self, req: ChatRequest) -> BoxFuture<'static, Result<ChatStream>> {
         let this = self.clone();
-        Box::pin(async move {
-            let s = &this.inner;
-            this.check_media(&req)?;
-            let t = this.policy(Some(&req));
-            if s.codec.has_steps() {
-                return this.stream_steps(&t, &req).await;
-            }
-            let deadline = t.timeouts.total.map(|d| tokio::time::Instant::now() + d);
-            let send = this.send(&t, |ep| s.codec.encode(&req, &req.model, ep, true));
-            let (resp, notes) = limit(
-                t.timeouts.total,
-                TimeoutKind::Total,
-                &s.endpoint.provider,
-                send,
-            )
-            .await?;
-            let events = FramedStream::new(
-                resp,
-                s.codec.framing().framer(),
-                s.codec.stream_decoder(),
-                s.endpoint.provider.clone(),
-            )
-            .with_limits(t.timeouts.stall, deadline)
-            .complete_after(|e| matches!(e, StreamEvent::Finish(_)));
-            Ok(noted(notes, events))
-        })
+        Box::pin(async move { this.open_stream(&req, &req.model).await })
+    }
+
+    fn chat_stream_as<'a>(
+        &'a self,
+        req: &'a ChatRequest,
+        model: &'a str,
+    ) -> BoxFuture<'a, Result<ChatStream>> {
+        Box::pin(self.open_stream(req, model))
     }
 
     fn list_models(&self) -> BoxFuture<'static, Result<Vec<ListedModel>>> {

@@ -65,6 +65,16 @@ pub trait Backend: Send + Sync + 'static {
         model.clone_into(&mut owned.model);
         self.chat(owned)
     }
+    /// [`Backend::chat_as`] for a stream.
+    fn chat_stream_as<'a>(
+        &'a self,
+        req: &'a ChatRequest,
+        model: &'a str,
+    ) -> BoxFuture<'a, Result<ChatStream>> {
+        let mut owned = req.clone();
+        model.clone_into(&mut owned.model);
+        self.chat_stream(owned)
+    }
     /// Lists the provider's models (empty when it cannot list them).
     fn list_models(&self) -> BoxFuture<'static, Result<Vec<ListedModel>>> {
         Box::pin(async { Ok(Vec::new()) })
@@ -345,7 +355,9 @@ impl Client {
             }
             Lookup::Miss(pending) => pending,
         };
-        let original = req.clone();
+        let one_hour = entry.is_some() && crate::catalog::asks_1h_cache(&req);
+        // Only a recoverable stream needs the request again (to continue it).
+        let original = self.inner.builder.recovery.is_some().then(|| req.clone());
         let (provider, req) = self.route(req)?;
         watch.request(&req).await;
         let stream = match provider
@@ -360,14 +372,62 @@ impl Client {
             }
         };
         let stream = match entry {
-            Some(m) if crate::catalog::asks_1h_cache(&original) => {
-                stream.priced_by(m.with_1h_cache_writes())
-            }
+            Some(m) if one_hour => stream.priced_by(m.with_1h_cache_writes()),
             Some(m) => stream.priced_by(m),
             None => stream,
         };
         let stream = cache.record(stream);
-        Ok(watch.stream(self.recoverable(original, stream)))
+        Ok(watch.stream(match original {
+            Some(req) => self.recoverable(req, stream),
+            None => stream,
+        }))
+    }
+
+    /// [`Client::chat_stream`] of a request the caller keeps, sent as `model` (see
+    /// [`Client::chat_as`]). With a cache or callbacks it is copied and sent by
+    /// [`Client::chat_stream`]; stream recovery keeps the one copy it needs.
+    pub(crate) async fn chat_stream_as(
+        &self,
+        req: &ChatRequest,
+        model: &str,
+    ) -> Result<ChatStream> {
+        let b = &self.inner.builder;
+        if b.cache.is_some() || !b.callbacks.is_empty() {
+            let mut owned = req.clone();
+            model.clone_into(&mut owned.model);
+            return self.chat_stream(owned).await;
+        }
+        let entry = self.model_entry(model);
+        if let Some(m) = entry {
+            model_check::check(m, req)?;
+        }
+        let watch = self.watch("chat_stream", model, req)?;
+        let (name, bare) = split_model(model)?;
+        let provider = self.provider(name)?;
+        let stream = match provider
+            .chat_stream_as(req, bare)
+            .instrument(watch.span().clone())
+            .await
+        {
+            Ok(s) => s,
+            Err(e) => {
+                watch.err(&e).await;
+                return Err(e);
+            }
+        };
+        let stream = match entry {
+            Some(m) if crate::catalog::asks_1h_cache(req) => {
+                stream.priced_by(m.with_1h_cache_writes())
+            }
+            Some(m) => stream.priced_by(m.clone()),
+            None => stream,
+        };
+        if b.recovery.is_none() {
+            return Ok(watch.stream(stream));
+        }
+        let mut owned = req.clone();
+        model.clone_into(&mut owned.model);
+        Ok(watch.stream(self.recoverable(owned, stream)))
     }
 
     /// Embeds texts: one vector per input, in order. Inputs beyond the provider's per-request

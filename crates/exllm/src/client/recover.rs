@@ -114,7 +114,7 @@ impl Client {
         let Some(store) = self.inner.builder.recovery.clone() else {
             return stream;
         };
-        let pricing = stream.pricing().cloned();
+        let pricing = stream.shared_pricing();
         let out = ChatStream::new(Recovering {
             client: self.clone(),
             req,
@@ -128,10 +128,7 @@ impl Client {
             resuming: None,
             done: false,
         });
-        match pricing {
-            Some(m) => out.priced_by(m),
-            None => out,
-        }
+        out.priced_like(pricing)
     }
 }
 

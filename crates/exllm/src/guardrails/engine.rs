@@ -143,7 +143,7 @@ impl Guardrails {
 
     /// Guards a streamed answer: checked and restored as it arrives, with a hold-back window.
     pub fn check_stream(&self, stream: ChatStream, vault: super::Vault) -> ChatStream {
-        let pricing = stream.pricing().cloned();
+        let pricing = stream.shared_pricing();
         let guarded = ChatStream::new(GuardedStream::new(
             stream,
             self.rails.clone(),
@@ -151,10 +151,7 @@ impl Guardrails {
             self.window(),
             self.holds_answer(),
         ));
-        match pricing {
-            Some(p) => guarded.priced_by(p),
-            None => guarded,
-        }
+        guarded.priced_like(pricing)
     }
 
     /// Runs `send` on the checked, masked request and checks the answer.

@@ -132,6 +132,9 @@ impl RouterBuilder {
                 "a router needs at least one deployment",
             ));
         }
+        // One connection pool for every deployment: deployments on one endpoint share its
+        // connections, and the TLS roots are loaded once, not per deployment.
+        let template = self.template.share_http()?;
         let mut slots = Vec::with_capacity(self.deployments.len());
         let mut groups: HashMap<String, Vec<usize>> = HashMap::default();
         for mut dep in self.deployments {
@@ -148,8 +151,7 @@ impl RouterBuilder {
             }
             members.push(slots.len());
             let env = self.env.clone();
-            let mut b = self
-                .template
+            let mut b = template
                 .clone()
                 .env_lookup(move |k| env(k))
                 .retry(RetryPolicy::none())
@@ -176,7 +178,7 @@ impl RouterBuilder {
                 None => {}
             }
             let client = b.build()?;
-            let entry = client.catalog().model(&dep.model).cloned();
+            let entry = client.model_entry(&dep.model).cloned();
             slots.push(Slot {
                 dep,
                 client,
@@ -193,8 +195,8 @@ impl RouterBuilder {
                 ));
             }
         }
-        let resumes = if self.template.recovery.is_some() {
-            self.template.auto_resume
+        let resumes = if template.recovery.is_some() {
+            template.auto_resume
         } else {
             0
         };
@@ -219,7 +221,7 @@ impl RouterBuilder {
             &self.guard_configs,
             &self.guards,
             &groups,
-            &self.template,
+            &template,
             &self.env,
         )?;
         let router = Router {

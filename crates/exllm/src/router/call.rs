@@ -111,7 +111,8 @@ impl Router {
             let mut ticket = Ticket::new(self.inner.state.clone(), reservation);
             let t0 = Instant::now();
             // The request is lent, not copied: another deployment may need it next.
-            match slot.client.chat_as(req, &slot.dep.model).await {
+            // Boxed for the reason given in `stream::open`.
+            match Box::pin(slot.client.chat_as(req, &slot.dep.model)).await {
                 Ok(mut resp) => {
                     let ms = t0.elapsed().as_secs_f64() * 1000.0;
                     let out = resp.usage.as_ref().and_then(|u| u.output_tokens);

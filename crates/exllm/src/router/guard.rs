@@ -70,26 +70,41 @@ impl Router {
     pub async fn chat(&self, req: ChatRequest) -> Result<ChatResponse> {
         // Not through `chat_routed`: that copies the route out of the answer, which costs
         // a routed call several allocations it does not need.
+        let (req, guarded) = Box::pin(self.guard_input(req)).await?;
+        let out = self.chat_bare(req).await;
+        match guarded {
+            Some((guard, vault)) => out.and_then(|r| guard.check_output(r, &vault)),
+            None => out,
+        }
+    }
+
+    /// The request after the group's input guardrails, and what checks the answer (none for
+    /// a group without guardrails). One await of the call itself follows it in each caller,
+    /// so the call's future is laid out once in theirs (two awaits in two branches doubled
+    /// the router's future).
+    async fn guard_input(
+        &self,
+        req: ChatRequest,
+    ) -> Result<(ChatRequest, Option<(Guardrails, crate::guardrails::Vault)>)> {
         let Some(guard) = self.guardrails(&req.model).cloned() else {
-            return self.chat_bare(req).await;
+            return Ok((req, None));
         };
         let (req, vault) = guard.check_input(req).await?;
-        let out = self.chat_bare(req).await;
-        out.and_then(|r| guard.check_output(r, &vault))
+        Ok((req, Some((guard, vault))))
     }
 
     /// [`Router::chat`], with the route also when the call fails (every attempt, its
     /// deployment, error kind and latency; empty when nothing was sent).
     pub async fn chat_routed(&self, req: ChatRequest) -> (Result<ChatResponse>, Route) {
-        let Some(guard) = self.guardrails(&req.model).cloned() else {
-            return self.chat_routed_bare(req).await;
-        };
-        let (req, vault) = match guard.check_input(req).await {
+        let (req, guarded) = match Box::pin(self.guard_input(req)).await {
             Ok(x) => x,
             Err(e) => return (Err(e), Route::default()),
         };
         let (out, route) = self.chat_routed_bare(req).await;
-        (out.and_then(|r| guard.check_output(r, &vault)), route)
+        match guarded {
+            Some((guard, vault)) => (out.and_then(|r| guard.check_output(r, &vault)), route),
+            None => (out, route),
+        }
     }
 
     /// Streams the answer of `req` (its `model` names a group), inside the group's
@@ -98,20 +113,28 @@ impl Router {
     /// [`super::ROUTE_KEY`], collected into [`crate::ChatResponse::route`]) and is sent again
     /// when a break continues elsewhere.
     pub async fn chat_stream(&self, req: ChatRequest) -> Result<ChatStream> {
-        self.chat_stream_routed(req).await.0
+        self.stream_guarded(req, false).await.0
     }
 
     /// [`Router::chat_stream`], with the route of the attempts made before the stream was
     /// handed over (or before the call failed).
     pub async fn chat_stream_routed(&self, req: ChatRequest) -> (Result<ChatStream>, Route) {
-        let Some(guard) = self.guardrails(&req.model).cloned() else {
-            return self.chat_stream_routed_bare(req).await;
-        };
-        let (req, vault) = match guard.check_input(req).await {
+        self.stream_guarded(req, true).await
+    }
+
+    async fn stream_guarded(
+        &self,
+        req: ChatRequest,
+        want_route: bool,
+    ) -> (Result<ChatStream>, Route) {
+        let (req, guarded) = match Box::pin(self.guard_input(req)).await {
             Ok(x) => x,
             Err(e) => return (Err(e), Route::default()),
         };
-        let (out, route) = self.chat_stream_routed_bare(req).await;
-        (out.map(|s| guard.check_stream(s, vault)), route)
+        let (out, route) = self.chat_stream_routed_bare(req, want_route).await;
+        match guarded {
+            Some((guard, vault)) => (out.map(|s| guard.check_stream(s, vault)), route),
+            None => (out, route),
+        }
     }
 }

@@ -8,7 +8,7 @@
 
 use super::call::{attempt, failed, Ticket};
 use super::plan::Plan;
-use super::route::{kind_name, Route, ROUTE_KEY};
+use super::route::{kind_name, Route};
 use super::state::{Settlement, Verdict};
 use super::stream_resume::{Opened, Resuming};
 use super::Router;
@@ -39,12 +39,15 @@ pub(crate) fn is_content(e: &StreamEvent) -> bool {
     )
 }
 
-/// Opens a stream and reads it up to its first content event (or its end).
+/// Opens a stream of `req` on the slot's deployment (the request is lent: its `model` is not
+/// read) and reads it up to its first content event (or its end).
 pub(crate) async fn open(
     slot: &super::Slot,
-    req: ChatRequest,
+    req: &ChatRequest,
 ) -> Result<(ChatStream, VecDeque<StreamEvent>, bool)> {
-    let mut stream = slot.client.chat_stream(req).await?;
+    // Boxed: the client's future is large, and inline it would be copied with the router's
+    // own future by every caller that boxes or spawns that.
+    let mut stream = Box::pin(slot.client.chat_stream_as(req, &slot.dep.model)).await?;
     let mut head = VecDeque::new();
     loop {
         match stream.next().await {
@@ -71,23 +74,19 @@ pub(crate) async fn open(
 }
 
 impl Router {
-    /// [`Router::chat_stream_routed`] without the group's guardrails.
+    /// [`Router::chat_stream_routed`] without the group's guardrails. One async fn from the
+    /// plan to the handed-over stream: a nested one would hold the request and the plan twice
+    /// in the router's future. The route of a handed-over stream (also its first event) is
+    /// copied out only when `want_route`.
     pub(super) async fn chat_stream_routed_bare(
         &self,
         req: ChatRequest,
+        want_route: bool,
     ) -> (Result<ChatStream>, Route) {
-        let plan = match Plan::new(self, &req, true) {
+        let mut plan = match Plan::new(self, &req, true) {
             Ok(p) => p,
             Err(e) => return (Err(e), Route::default()),
         };
-        self.stream_planned(plan, req).await
-    }
-
-    async fn stream_planned(
-        &self,
-        mut plan: Plan,
-        req: ChatRequest,
-    ) -> (Result<ChatStream>, Route) {
         loop {
             let (i, reservation) = match plan.next(self, &req).await {
                 Ok(x) => x,
@@ -96,14 +95,16 @@ impl Router {
             plan.attempts += 1;
             let slot = &self.inner.slots[i];
             let ticket = Ticket::new(self.inner.state.clone(), reservation);
-            let mut call = req.clone();
-            call.model.clone_from(&slot.dep.model);
             let t0 = Instant::now();
-            match open(slot, call).await {
+            match open(slot, &req).await {
                 Ok((inner, head, ended)) => {
                     self.learn_from_events(i, &head);
+                    let pricing = inner.shared_pricing();
                     plan.route.attempts.push(attempt(&plan, self, i, t0, None));
-                    let route = plan.route_now();
+                    let route = match want_route {
+                        true => plan.route_now(),
+                        false => Route::default(),
+                    };
                     let opened = Opened {
                         slot: i,
                         ticket,
@@ -114,13 +115,7 @@ impl Router {
                         trim_next: false,
                     };
                     let out = ChatStream::new(Routed::new(self.clone(), plan, req, opened));
-                    return (
-                        Ok(match &slot.entry {
-                            Some(m) => out.priced_by(m.clone()),
-                            None => out,
-                        }),
-                        route,
-                    );
+                    return (Ok(out.priced_like(pricing)), route);
                 }
                 Err(e) => {
                     let mut ticket = ticket;
@@ -143,8 +138,9 @@ impl Router {
 pub(crate) struct Routed {
     pub(crate) head: VecDeque<StreamEvent>,
     pub(crate) inner: Option<ChatStream>,
-    /// Everything passed on (the whole answer, across deployments).
-    pub(crate) seen: Collector,
+    /// Everything passed on (the whole answer, across deployments). Boxed, like `req`, to keep
+    /// this struct small enough for the allocator's fast path.
+    pub(crate) seen: Box<Collector>,
     /// The reservation of the deployment streaming now.
     pub(crate) ticket: Ticket,
     /// That deployment's slot.
@@ -156,7 +152,7 @@ pub(crate) struct Routed {
     pub(crate) router: Router,
     /// The call's plan (taken by a continuation while it opens).
     pub(crate) plan: Option<Plan>,
-    pub(crate) req: ChatRequest,
+    pub(crate) req: Box<ChatRequest>,
     pub(crate) ended: bool,
     /// Usage of the parts before this one (a continuation's reports are offset by it).
     pub(crate) base: Option<Usage>,
@@ -180,7 +176,7 @@ impl Routed {
         let mut r = Routed {
             head: VecDeque::new(),
             inner: None,
-            seen: Collector::new(),
+            seen: Box::default(),
             ticket: o.ticket,
             slot: o.slot,
             ttft: 0.0,
@@ -188,7 +184,7 @@ impl Routed {
             prompt,
             router,
             plan: Some(plan),
-            req,
+            req: Box::new(req),
             ended: false,
             base: None,
             mark: 0,
@@ -213,10 +209,7 @@ impl Routed {
         self.ttft = t0.elapsed().as_secs_f64() * 1000.0;
         self.first = Instant::now();
         if let Some(p) = &self.plan {
-            head.push_front(StreamEvent::Metadata {
-                key: ROUTE_KEY.into(),
-                value: p.route_now().to_value(),
-            });
+            head.push_front(StreamEvent::Route(Box::new(p.route_now())));
         }
         self.head = head;
         self.inner = Some(inner);
@@ -226,9 +219,8 @@ impl Routed {
     /// What this deployment's part used: the provider's usage when it reported it, else the
     /// prompt estimate plus the tokens of the text seen in this part.
     fn used(&self) -> (u64, u64, Option<f64>) {
-        let answer = self.seen.snapshot();
         let dep = &self.router.inner.slots[self.slot];
-        let usage = match (&answer.usage, &self.base) {
+        let usage = match (self.seen.usage(), &self.base) {
             (Some(u), None) if u.total_tokens().is_some() => u.clone(),
             (Some(u), Some(b)) if u.total_tokens().is_some() => Usage {
                 input_tokens: minus(u.input_tokens, b.input_tokens),
@@ -236,6 +228,8 @@ impl Routed {
                 ..Default::default()
             },
             _ => {
+                // No usage reported: only then is the answer collected to count its tokens.
+                let answer = self.seen.snapshot();
                 let text = answer.text() + &answer.reasoning_text();
                 let part = text.get(self.mark..).unwrap_or("");
                 Usage {
@@ -270,6 +264,14 @@ impl Routed {
             per_token_ms: (ok && output > 0).then(|| after / output as f64),
             verdict,
         });
+    }
+
+    /// Keeps what a partial answer, a continuation or the settlement needs: the route is the
+    /// caller's record and metadata is not the answer.
+    fn see(&mut self, e: &StreamEvent) {
+        if !matches!(e, StreamEvent::Route(_) | StreamEvent::Metadata { .. }) {
+            self.seen.push_ref(e);
+        }
     }
 
     /// A continuation's usage counts the parts before it; the whitespace a prefill dropped
@@ -307,10 +309,8 @@ impl Routed {
         let Some(route) = self.plan.as_ref().map(Plan::route_now) else {
             return e;
         };
-        self.head.push_back(StreamEvent::Metadata {
-            key: ROUTE_KEY.into(),
-            value: route.to_value(),
-        });
+        self.head
+            .push_back(StreamEvent::Route(Box::new(route.clone())));
         if !self.seen.has_content() {
             return e;
         }
@@ -348,7 +348,7 @@ impl Stream for Routed {
             }
             if let Some(e) = this.head.pop_front() {
                 if let Some(e) = this.adjust(e) {
-                    this.seen.push_ref(&e);
+                    this.see(&e);
                     return Poll::Ready(Some(Ok(e)));
                 }
                 continue;
@@ -365,7 +365,7 @@ impl Stream for Routed {
             match ready!(inner.poll_next_unpin(cx)) {
                 Some(Ok(e)) => {
                     if let Some(e) = this.adjust(e) {
-                        this.seen.push_ref(&e);
+                        this.see(&e);
                         return Poll::Ready(Some(Ok(e)));
                     }
                 }

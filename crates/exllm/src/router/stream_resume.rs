@@ -155,10 +155,9 @@ async fn open_continuation(
         let slot = &router.inner.slots[i];
         let mut ticket = Ticket::new(router.inner.state.clone(), reservation);
         let prefill = slot.client.prefills(&slot.dep.model);
-        let mut call = continuation(req, kept, prefill, None, budget);
-        call.model.clone_from(&slot.dep.model);
+        let call = continuation(req, kept, prefill, None, budget);
         let t0 = Instant::now();
-        match open(slot, call).await {
+        match open(slot, &call).await {
             Ok((inner, head, ended)) => {
                 router.learn_from_events(i, &head);
                 let mut a = attempt(plan, router, i, t0, None);

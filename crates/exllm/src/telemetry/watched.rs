@@ -26,7 +26,7 @@ struct Seen {
 impl Watch {
     /// Watches a stream (see the module docs).
     pub fn stream(self, inner: ChatStream) -> ChatStream {
-        let pricing = inner.pricing().cloned();
+        let pricing = inner.shared_pricing();
         let collect = !self.callbacks.is_empty() || self.opts.record_content;
         let seen = Seen {
             tally: Tally::default(),
@@ -42,10 +42,7 @@ impl Watch {
         } else {
             self.hooked(inner, seen)
         };
-        match pricing {
-            Some(m) => out.priced_by(m),
-            None => out,
-        }
+        out.priced_like(pricing)
     }
 
     /// The stream with hooks run for every event, in order.

@@ -52,6 +52,11 @@ impl HttpTransport {
         }
     }
 
+    /// The reqwest client underneath (to share with other transports).
+    pub(crate) fn into_client(self) -> reqwest::Client {
+        self.client
+    }
+
     /// Sends every request through `cassette`: recorded, or answered from a recording.
     pub fn with_cassette(mut self, cassette: super::Cassette) -> Self {
         self.cassette = Some(cassette);

@@ -107,6 +107,10 @@ pub enum StreamEvent {
         /// Value.
         value: Value,
     },
+    /// How a routed call went so far (a router's stream starts with it and sends it again when
+    /// the route changes); the collector keeps the last one as [`ChatResponse::route`]. Boxed:
+    /// it is sent once or twice a stream.
+    Route(Box<super::Route>),
     /// A notice about the request.
     Warning(Warning),
     /// The provider reported an error inside the stream; the answer ends with finish `error`.
@@ -185,10 +189,7 @@ pub fn response_to_events(resp: &ChatResponse) -> Vec<StreamEvent> {
     );
     out.extend(resp.service_tier.clone().map(StreamEvent::ServiceTier));
     if let Some(route) = &resp.route {
-        out.push(StreamEvent::Metadata {
-            key: super::ROUTE_KEY.into(),
-            value: route.to_value(),
-        });
+        out.push(StreamEvent::Route(Box::new(route.clone())));
     }
     for (key, value) in &resp.provider_meta {
         out.push(StreamEvent::Metadata {
