@@ -1,6 +1,7 @@
 //! `exllm spend`: the gateway's spend ledger, grouped or row by row, read from its SQLite
-//! file (`--db`) or through a running gateway's `/spend/logs` (`--url`, with the master key
-//! from `EXLLM_MASTER_KEY`).
+//! file (`--db`), from its PostgreSQL database (`--postgres`, the ledger several instances
+//! share), or through a running gateway's `/spend/logs` (`--url`, with the master key from
+//! `EXLLM_MASTER_KEY`).
 
 use clap::Args;
 use exllm_gateway::ledger::{SpendQuery, SpendReport};
@@ -10,6 +11,7 @@ use std::path::PathBuf;
 #[derive(Args)]
 #[command(after_help = "Examples:
   exllm spend --db exllm.db --key key_3f9a... --by model --since 7d
+  exllm spend --postgres postgres://exllm@db/exllm --team research --by day
   exllm spend --url http://127.0.0.1:4000 --by team --json")]
 pub struct SpendArgs {
     /// Only this key id.
@@ -28,8 +30,17 @@ pub struct SpendArgs {
     #[arg(long, default_value_t = 1000)]
     limit: u32,
     /// The gateway's database file.
-    #[arg(long, conflicts_with = "url")]
+    #[arg(long, conflicts_with_all = ["url", "postgres"])]
     db: Option<PathBuf>,
+    /// The gateway's PostgreSQL database (`[governance] postgres_url`; may hold a password,
+    /// never printed).
+    #[arg(
+        long,
+        env = "EXLLM_POSTGRES_URL",
+        conflicts_with = "url",
+        hide_env_values = true
+    )]
+    postgres: Option<String>,
     /// A running gateway's address.
     #[arg(long, env = "EXLLM_GATEWAY_URL")]
     url: Option<String>,
@@ -87,10 +98,13 @@ async fn report(args: &SpendArgs) -> Result<SpendReport, String> {
         }
         return exllm_gateway::ledger::query(db, &q);
     }
+    if let Some(url) = &args.postgres {
+        return postgres(url.clone(), q).await;
+    }
     let url = args
         .url
         .as_deref()
-        .ok_or("give --db FILE or --url of a running gateway")?;
+        .ok_or("give --db FILE, --postgres URL or --url of a running gateway")?;
     let mut params = vec![format!("limit={}", args.limit)];
     let enc = crate::keys::encode;
     if let Some(k) = &q.key {
@@ -107,6 +121,19 @@ async fn report(args: &SpendArgs) -> Result<SpendReport, String> {
     }
     let v = crate::keys::admin(url, &format!("/spend/logs?{}", params.join("&")), None).await?;
     serde_json::from_value(v).map_err(|e| format!("{url}: unexpected answer: {e}"))
+}
+
+#[cfg(feature = "postgres")]
+async fn postgres(url: String, q: SpendQuery) -> Result<SpendReport, String> {
+    // The ledger's PostgreSQL calls block on a runtime of their own.
+    tokio::task::spawn_blocking(move || exllm_gateway::ledger::query_postgres(&url, &q))
+        .await
+        .map_err(|e| format!("the PostgreSQL query stopped: {e}"))?
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn postgres(_url: String, _q: SpendQuery) -> Result<SpendReport, String> {
+    Err("this build reads no PostgreSQL ledger: build exllm with the `postgres` feature".into())
 }
 
 fn print(r: &SpendReport, json: bool) {

@@ -281,7 +281,7 @@ pub struct Cluster {
     pub a: Instance,
     pub b: Instance,
     pub redis: Option<redis::Redis>,
-    _pg: Postgres,
+    pub pg: Postgres,
 }
 
 impl Cluster {
@@ -295,10 +295,15 @@ impl Cluster {
         let up = provider();
         let instance = |n: &str| {
             let config = dir.join(format!("{n}.toml"));
-            let models: String = ["a", "b"]
+            let mut models: String = ["a", "b"]
                 .iter()
                 .map(|m| format!("[[models]]\nname = \"{m}\"\nmodel = \"openai/up-{m}\"\napi_base = \"{up}/v1\"\napi_key = \"sk-up\"\n"))
                 .collect();
+            // Group `g`: both upstream models behind one name.
+            models.push_str("[[models]]\nname = \"g\"\ngroup = \"g\"\n");
+            for m in ["a", "b"] {
+                models.push_str(&format!("[[deployments]]\ngroup = \"g\"\nmodel = \"openai/up-{m}\"\napi_base = \"{up}/v1\"\napi_key = \"sk-up\"\n"));
+            }
             std::fs::write(
                 &config,
                 format!(
@@ -328,7 +333,7 @@ impl Cluster {
             a,
             b,
             redis: Some(redis),
-            _pg: pg,
+            pg,
         }
     }
 
@@ -377,6 +382,39 @@ impl Cluster {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// `exllm spend --postgres URL ARGS --json`, read straight from the shared database: its
+    /// groups' request count and USD.
+    pub fn spend_cli(&self, args: &[&str]) -> (u64, f64) {
+        let out = exllm(&self.a.home)
+            .args(["spend", "--postgres", &self.pg.url(), "--json"])
+            .args(args)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let groups = v["groups"].as_array().cloned().unwrap_or_default();
+        let n = groups.iter().map(|g| g["requests"].as_u64().unwrap()).sum();
+        let usd = groups.iter().map(|g| g["cost_usd"].as_f64().unwrap()).sum();
+        (n, usd)
+    }
+
+    /// A key's spend as instance `port` reports it (`/key/info`): settled and reserved USD.
+    pub fn key_spend(&self, port: u16, id: &str) -> (f64, f64) {
+        let r = request(port, "GET", &format!("/key/info?key={id}"), MASTER, "");
+        assert_eq!(r.status, 200, "{}", r.body);
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        let info = &v["info"];
+        (
+            info["spend"].as_f64().expect("a spend figure"),
+            info["reserved"].as_f64().expect("a reserved figure"),
+        )
     }
 
     /// Both instances' stderr so far.

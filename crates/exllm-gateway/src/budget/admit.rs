@@ -138,6 +138,27 @@ impl Governance {
         scopes
     }
 
+    /// A key's spend in its budget's current period, settled and reserved, in USD: from
+    /// the shared state when there is one (what every instance spent; `None` when it does not
+    /// answer), else this process's.
+    pub async fn spent(&self, key: &KeyRecord) -> Option<(f64, f64)> {
+        let scope = format!("key:{}", key.id);
+        let Some(shared) = &self.shared else {
+            return Some(self.governor.spent(&scope));
+        };
+        let (start, _) = key.limits.period.bounds(now());
+        if key.limits.max_budget.is_none() {
+            // Redis keeps spend only where there is a budget to hold; the ledger has the rest
+            // (what every instance wrote so far).
+            return self
+                .ledger
+                .spent_since(&scope, start)
+                .ok()
+                .map(|s| (s, 0.0));
+        }
+        shared.spent(&scope, start * 1000).await
+    }
+
     async fn reserve(
         &self,
         key: Option<&KeyRecord>,

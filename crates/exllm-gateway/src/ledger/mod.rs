@@ -15,6 +15,14 @@ mod tests;
 
 pub use sqlite::query;
 
+/// Reads a report from the ledger in the PostgreSQL database at `url` (what `exllm spend
+/// --postgres` shows). Blocks: call it off an async runtime's workers.
+#[cfg(feature = "postgres")]
+pub fn query_postgres(url: &str, q: &SpendQuery) -> StoreResult<SpendReport> {
+    let pg = crate::pg::Pg::connect(url)?;
+    pg::query(&pg, q)
+}
+
 use crate::keys::StoreResult;
 use journal::Journal;
 use serde::{Deserialize, Serialize};

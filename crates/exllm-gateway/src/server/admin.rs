@@ -102,11 +102,19 @@ struct Generate {
     tpm_limit: Option<u64>,
 }
 
-fn view(k: &KeyRecord, gov: &Governance) -> Value {
+async fn view(k: &KeyRecord, gov: &Governance) -> Value {
     let mut v = serde_json::to_value(k).unwrap_or_default();
-    let (spent, reserved) = gov.governor.spent(&format!("key:{}", k.id));
-    v["spend"] = json!(spent);
-    v["reserved"] = json!(reserved);
+    match gov.spent(k).await {
+        Some((spent, reserved)) => {
+            v["spend"] = json!(spent);
+            v["reserved"] = json!(reserved);
+        }
+        None => {
+            // The shared state did not answer: no figure rather than this instance's share.
+            v["spend"] = Value::Null;
+            v["reserved"] = Value::Null;
+        }
+    }
     v
 }
 
@@ -170,7 +178,7 @@ async fn generate_inner(gw: &Gateway, headers: &HeaderMap, body: Body) -> Result
         ..KeyRecord::default()
     };
     gov.store.insert(&rec).map_err(internal)?;
-    let mut v = view(&rec, &gov);
+    let mut v = view(&rec, &gov).await;
     v["key"] = json!(key);
     Ok(v)
 }
@@ -194,15 +202,21 @@ pub(crate) async fn list(
     uri: http::Uri,
 ) -> Response {
     let q = params(&uri);
-    answer((|| {
-        let gov = admin(&gw, &headers)?;
-        let keys = gov
-            .store
-            .list(q.get("team_id").map(String::as_str))
-            .map_err(internal)?;
-        let keys: Vec<Value> = keys.iter().map(|k| view(k, &gov)).collect();
-        Ok::<Value, ApiError>(json!({"keys": keys, "total_count": keys.len()}))
-    })())
+    answer(
+        async {
+            let gov = admin(&gw, &headers)?;
+            let keys = gov
+                .store
+                .list(q.get("team_id").map(String::as_str))
+                .map_err(internal)?;
+            let mut out = Vec::with_capacity(keys.len());
+            for k in &keys {
+                out.push(view(k, &gov).await);
+            }
+            Ok::<Value, ApiError>(json!({"keys": out, "total_count": keys.len()}))
+        }
+        .await,
+    )
 }
 
 /// `GET /key/info?key=`.
@@ -212,12 +226,16 @@ pub(crate) async fn info(
     uri: http::Uri,
 ) -> Response {
     let q = params(&uri);
-    answer((|| {
-        let gov = admin(&gw, &headers)?;
-        let key = q.get("key").ok_or_else(|| bad("give `?key=` (a key id)"))?;
-        let rec = find(&gov, key)?;
-        Ok::<Value, ApiError>(json!({"key": rec.id, "info": view(&rec, &gov)}))
-    })())
+    answer(
+        async {
+            let gov = admin(&gw, &headers)?;
+            let key = q.get("key").ok_or_else(|| bad("give `?key=` (a key id)"))?;
+            let rec = find(&gov, key)?;
+            let info = view(&rec, &gov).await;
+            Ok::<Value, ApiError>(json!({"key": rec.id, "info": info}))
+        }
+        .await,
+    )
 }
 
 #[derive(Deserialize, Default)]
@@ -257,7 +275,7 @@ pub(crate) async fn regenerate(
             gov.retired(&rec.hash, grace).await.map_err(internal)?;
             gov.forget();
             let rec = gov.store.get(&rec.id).map_err(internal)?.unwrap_or(rec);
-            let mut v = view(&rec, &gov);
+            let mut v = view(&rec, &gov).await;
             v["key"] = json!(key);
             Ok::<Value, ApiError>(v)
         }

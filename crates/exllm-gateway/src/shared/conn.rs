@@ -135,6 +135,23 @@ impl Conn {
         .await
     }
 
+    /// A budget hash's settled and reserved USD and the start of the period they count.
+    pub(super) async fn budget(
+        &self,
+        key: &str,
+    ) -> Result<(Option<f64>, Option<f64>, Option<i64>), String> {
+        self.with(|mut c| async move {
+            redis::cmd("HMGET")
+                .arg(key)
+                .arg("settled")
+                .arg("reserved")
+                .arg("start")
+                .query_async(&mut c)
+                .await
+        })
+        .await
+    }
+
     /// Every refused member and the time it is refused from.
     pub(super) async fn denied(&self, deny: &str) -> Result<HashMap<String, i64>, String> {
         self.with(|mut c| async move {

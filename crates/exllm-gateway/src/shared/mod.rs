@@ -133,6 +133,19 @@ impl RedisGovernor {
         Ok(RedisGovernor { inner, jobs })
     }
 
+    /// A scope's spend as Redis holds it (every instance's): settled USD in the period that
+    /// began at `period_start` (ms; a record of an earlier period has settled nothing in this
+    /// one) and USD reserved by calls in flight. `None` when Redis does not answer in time.
+    pub async fn spent(&self, scope: &str, period_start: i64) -> Option<(f64, f64)> {
+        let key = self.inner.key(&format!("b:{scope}"));
+        let (settled, reserved, start) = self.inner.conn.budget(&key).await.ok()?;
+        let settled = match start {
+            Some(s) if s == period_start => settled.unwrap_or(0.0),
+            _ => 0.0,
+        };
+        Some((settled, reserved.unwrap_or(0.0).max(0.0)))
+    }
+
     /// Checks and reserves in every scope at once. `Ok(Some(id))`: admitted and held (give
     /// it back with [`RedisGovernor::settle`]); `Ok(None)`: admitted unchecked (Redis is
     /// unreachable and the gateway fails open).

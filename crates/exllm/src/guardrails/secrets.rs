@@ -6,10 +6,13 @@
 
 use super::validate::entropy;
 use super::{Action, Finding, Guardrail, Scope};
-use regex::Regex;
+use regex_automata::meta::Regex;
+use std::ops::Range;
 use std::sync::LazyLock;
 
-/// Known key formats: rule name and pattern. Earlier rows win a tie on the same span.
+/// Known key formats and JWTs: rule name and pattern. All are searched in one pass (a pass per
+/// format was most of the detector's time); where two match at the same place, the earlier
+/// row wins.
 const FORMATS: &[(&str, &str)] = &[
     ("anthropic_key", r"\bsk-ant-[A-Za-z0-9_\-]{32,}"),
     (
@@ -45,23 +48,21 @@ const FORMATS: &[(&str, &str)] = &[
         // its end arrives.
         r"-----BEGIN[A-Z ]{0,24} PRIVATE KEY(?: BLOCK)?-----(?s:.*?)(?:-----END[A-Z ]{0,24} PRIVATE KEY(?: BLOCK)?-----|\z)",
     ),
+    (
+        "jwt",
+        r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}",
+    ),
 ];
 
-static COMPILED: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
-    FORMATS
+static COMPILED: LazyLock<Regex> = LazyLock::new(|| {
+    // ASCII word boundaries: keys are ASCII, and a Unicode `\b` makes the fast (DFA) search
+    // give up on any text that is not.
+    let patterns: Vec<String> = FORMATS
         .iter()
-        .map(|(name, p)| (*name, Regex::new(p).expect("valid pattern")))
-        .collect()
+        .map(|(_, p)| p.replace(r"\b", r"(?-u:\b)"))
+        .collect();
+    Regex::new_many(&patterns).expect("valid patterns")
 });
-static JWT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}")
-        .expect("valid pattern")
-});
-// Runs of letters, digits and `+` only: `/`, `-` and `_` join the words of URL paths and
-// slugs (`/Politics/new-york-city-2025-...`), which mix case and digits like a key does; the
-// unprefixed keys this rule is for (Mistral's, Cohere's) are plain alphanumerics.
-static TOKEN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"[A-Za-z0-9+]+={0,2}").expect("valid pattern"));
 
 /// Credentials in requests and answers; blocked by default.
 #[derive(Debug, Clone, PartialEq)]
@@ -123,22 +124,21 @@ impl Guardrail for Secrets {
         };
         let mut out = Vec::new();
         let mut push = |rule: &str, span| out.push(Finding::span(rule, label(rule), span, action));
-        for (rule, re) in COMPILED.iter() {
-            for m in re.find_iter(text) {
-                if *rule == "private_key" || !placeholder(m.as_str()) {
-                    push(rule, m.range());
-                }
-            }
-        }
-        for m in JWT.find_iter(text) {
-            if jwt_header(m.as_str()) {
-                push("jwt", m.range());
+        for m in COMPILED.find_iter(text) {
+            let (rule, found) = (FORMATS[m.pattern().as_usize()].0, &text[m.range()]);
+            let keep = match rule {
+                "private_key" => true,
+                "jwt" => jwt_header(found),
+                _ => !placeholder(found),
+            };
+            if keep {
+                push(rule, m.range());
             }
         }
         if self.entropy {
-            for m in TOKEN.find_iter(text) {
-                if self.high_entropy(m.as_str()) {
-                    push("high_entropy", m.range());
+            for span in tokens(text, self.min_length) {
+                if self.high_entropy(&text[span.clone()]) {
+                    push("high_entropy", span);
                 }
             }
         }
@@ -172,6 +172,40 @@ impl Secrets {
         }
         entropy(s) >= self.entropy_threshold && !encoded_prose(s)
     }
+}
+
+/// Runs of letters, digits and `+` (each with up to two `=` after it) at least `min` bytes
+/// long: the candidates of the entropy rule. Only these characters: `/`, `-` and `_` join the
+/// words of URL paths and slugs (`/Politics/new-york-city-2025-...`), which mix case and digits
+/// like a key does; the unprefixed keys the rule is for (Mistral's, Cohere's) are plain
+/// alphanumerics. Written by hand: as a regex (`[A-Za-z0-9+]+={0,2}`) every word of the text
+/// was a match to produce and then drop for its length, the largest cost of this detector in
+/// `benches/guardrails.rs`.
+fn tokens(text: &str, min: usize) -> impl Iterator<Item = Range<usize>> + '_ {
+    let b = text.as_bytes();
+    let is_token = |c: u8| c.is_ascii_alphanumeric() || c == b'+';
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < b.len() {
+            if !is_token(b[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < b.len() && is_token(b[i]) {
+                i += 1;
+            }
+            let mut end = i;
+            while end < b.len() && end - i < 2 && b[end] == b'=' {
+                end += 1;
+            }
+            i = end;
+            if end - start >= min.max(1) {
+                return Some(start..end);
+            }
+        }
+        None
+    })
 }
 
 /// A key-shaped match that is a placeholder (`sk-xxxxxxxxxxxxxxxxxxxx`): its last 16
