@@ -253,3 +253,61 @@ pub(crate) fn base64url(s: &str) -> Option<Vec<u8>> {
     }
     crate::media::base64::decode_prefix(body, usize::MAX)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The hand-written candidate search finds what `[A-Za-z0-9+]+={0,2}` finds, less
+        /// the matches shorter than the minimum.
+        #[test]
+        fn tokens_are_the_regex_matches(
+            text in "([A-Za-z0-9+=/_ .-]|é|漢){0,80}",
+            min in 0usize..12,
+        ) {
+            let re = regex::Regex::new(r"[A-Za-z0-9+]+={0,2}").unwrap();
+            let want: Vec<_> = re
+                .find_iter(&text)
+                .map(|m| m.range())
+                .filter(|r| r.len() >= min)
+                .collect();
+            prop_assert_eq!(tokens(&text, min).collect::<Vec<_>>(), want);
+        }
+
+        /// One pass over every format finds, for each format searched alone, a finding over
+        /// each of its matches.
+        #[test]
+        fn the_single_pass_misses_nothing_a_pass_per_format_finds(
+            pieces in prop::collection::vec(prop_oneof![
+                "[a-z]{1,8}",
+                "sk-(ant-|proj-)?[A-Za-z0-9]{20,40}",
+                "(ghp|gsk|hf|xai|r8)_[A-Za-z0-9]{30,45}",
+                "AKIA[A-Z0-9]{16}",
+                "eyJhbGciOiJIUzI1NiJ9\\.[A-Za-z0-9]{8,20}\\.[A-Za-z0-9]{8,20}",
+                Just("-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----".to_owned()),
+            ], 0..8),
+        ) {
+            let text = pieces.join(" ");
+            let found = Secrets::default().scan(&text, crate::guardrails::tests::INPUT);
+            for (rule, pattern) in FORMATS {
+                let alone = regex::Regex::new(pattern).unwrap();
+                for m in alone.find_iter(&text) {
+                    let s = m.as_str();
+                    let kept = match *rule {
+                        "private_key" => true,
+                        "jwt" => jwt_header(s),
+                        _ => !placeholder(s),
+                    };
+                    if kept {
+                        prop_assert!(
+                            found.iter().any(|f| f.span.as_ref().is_some_and(|r| r.start <= m.start() && m.end() <= r.end)),
+                            "{rule} at {:?} in {text:?}: {found:?}", m.range()
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
