@@ -70,7 +70,7 @@ impl Router {
     pub async fn chat(&self, req: ChatRequest) -> Result<ChatResponse> {
         // Not through `chat_routed`: that copies the route out of the answer, which costs
         // a routed call several allocations it does not need.
-        let (req, guarded) = Box::pin(self.guard_input(req)).await?;
+        let (req, guarded) = self.guard_input(req).await?;
         let out = self.chat_bare(req).await;
         match guarded {
             Some((guard, vault)) => out.and_then(|r| guard.check_output(r, &vault)),
@@ -89,14 +89,15 @@ impl Router {
         let Some(guard) = self.guardrails(&req.model).cloned() else {
             return Ok((req, None));
         };
-        let (req, vault) = guard.check_input(req).await?;
+        // Boxed: only a guarded call pays for the check's (large) future.
+        let (req, vault) = Box::pin(guard.check_input(req)).await?;
         Ok((req, Some((guard, vault))))
     }
 
     /// [`Router::chat`], with the route also when the call fails (every attempt, its
     /// deployment, error kind and latency; empty when nothing was sent).
     pub async fn chat_routed(&self, req: ChatRequest) -> (Result<ChatResponse>, Route) {
-        let (req, guarded) = match Box::pin(self.guard_input(req)).await {
+        let (req, guarded) = match self.guard_input(req).await {
             Ok(x) => x,
             Err(e) => return (Err(e), Route::default()),
         };
@@ -127,7 +128,7 @@ impl Router {
         req: ChatRequest,
         want_route: bool,
     ) -> (Result<ChatStream>, Route) {
-        let (req, guarded) = match Box::pin(self.guard_input(req)).await {
+        let (req, guarded) = match self.guard_input(req).await {
             Ok(x) => x,
             Err(e) => return (Err(e), Route::default()),
         };
