@@ -362,7 +362,16 @@ impl Stream for Routed {
             let Some(inner) = this.inner.as_mut() else {
                 return Poll::Ready(None);
             };
-            match ready!(inner.poll_next_unpin(cx)) {
+            let polled = inner.poll_next_unpin(cx);
+            // Nearly every event: seen, and handed on as it came (not moved through `adjust`;
+            // an event is 120 bytes and this runs for every chunk).
+            if let Poll::Ready(Some(Ok(e))) = &polled {
+                if this.base.is_none() && !this.trim_next {
+                    this.see(e);
+                    return polled;
+                }
+            }
+            match ready!(polled) {
                 Some(Ok(e)) => {
                     if let Some(e) = this.adjust(e) {
                         this.see(&e);
