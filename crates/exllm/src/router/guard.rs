@@ -110,9 +110,9 @@ impl Router {
 
     /// Streams the answer of `req` (its `model` names a group), inside the group's
     /// guardrails. Failures before the first content event move to another deployment or
-    /// group like [`Router::chat`]; the route is the stream's first event (`Metadata` under
-    /// [`super::ROUTE_KEY`], collected into [`crate::ChatResponse::route`]) and is sent again
-    /// when a break continues elsewhere.
+    /// group like [`Router::chat`]; the route is the stream's first event
+    /// ([`crate::StreamEvent::Route`], collected into [`crate::ChatResponse::route`]) and is
+    /// sent again when a break continues elsewhere.
     pub async fn chat_stream(&self, req: ChatRequest) -> Result<ChatStream> {
         self.stream_guarded(req, false).await.0
     }

@@ -4,8 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The `provider_meta` key (and stream `Metadata` key) under which a routed stream announces
-/// its route; the collector moves it to [`super::ChatResponse::route`].
+/// The `Metadata` key under which routed streams announced their route before
+/// [`super::StreamEvent::Route`] (recorded streams and cached answers may still hold it); the
+/// collector moves such an event to [`super::ChatResponse::route`].
 pub const ROUTE_KEY: &str = "exllm_route";
 
 /// One call sent to a deployment.
