@@ -147,6 +147,10 @@ impl RouterState for MemoryState {
         Box::pin(std::future::ready(self.admit_now(call)))
     }
 
+    fn admit_at_once(&self, call: &Admission<'_>) -> Option<Result<Reservation, Refusal>> {
+        Some(self.admit_now(call))
+    }
+
     fn settle(&self, r: Reservation, s: Settlement) {
         self.settle_now(r, s);
     }

@@ -334,7 +334,11 @@ impl Plan {
                 budgets: &budgets,
                 cooldown: &inner.settings.cooldown,
             };
-            match inner.state.admit(&admission).await {
+            let admitted = match inner.state.admit_at_once(&admission) {
+                Some(answer) => answer,
+                None => inner.state.admit(&admission).await,
+            };
+            match admitted {
                 Ok(r) => {
                     self.tried.push(chosen);
                     return Ok((chosen, r));
@@ -366,7 +370,7 @@ impl Plan {
         &self,
         router: &Router,
         now: Instant,
-    ) -> Result<(Vec<(usize, DeploymentStats)>, Option<Duration>), Blocked> {
+    ) -> Result<(SmallVec<[(usize, DeploymentStats); 4]>, Option<Duration>), Blocked> {
         let inner = &router.inner;
         let mut unfit: Vec<String> = Vec::new();
         let mut all_window = true;
@@ -399,7 +403,7 @@ impl Plan {
             return Err(Blocked::Exhausted);
         }
         let mut soonest: Option<Duration> = None;
-        let mut open = Vec::with_capacity(fit.len());
+        let mut open = SmallVec::new();
         for &i in &fit {
             let st = inner.slots[i].stats(router);
             match st.cooling_until {

@@ -133,6 +133,12 @@ pub trait RouterState: Send + Sync + 'static {
     fn stats(&self, deployment: &str, rpm: Option<u32>, tpm: Option<u64>) -> DeploymentStats;
     /// Reserves what the call needs, or says why not.
     fn admit<'a>(&'a self, call: &'a Admission<'a>) -> BoxFuture<'a, Result<Reservation, Refusal>>;
+    /// [`RouterState::admit`] for a state that answers without waiting (one in this process):
+    /// `Some` answer spares the call a boxed future. The default is `None`: ask `admit`.
+    fn admit_at_once(&self, call: &Admission<'_>) -> Option<Result<Reservation, Refusal>> {
+        let _ = call;
+        None
+    }
     /// Gives back what was reserved, charges what was used, records latency and the verdict.
     fn settle(&self, reservation: Reservation, settlement: Settlement);
     /// Spent in a budget's current period (settled and reserved), in USD.
