@@ -32,6 +32,13 @@ pub(crate) enum Lookup<T> {
 /// Where to store the answer of a missed lookup (nothing when the call is not cached).
 pub(crate) struct Pending(Option<(Cache, String, Duration)>);
 
+impl Pending {
+    /// Nothing to store: the call is not cached.
+    pub(crate) fn none() -> Self {
+        Pending(None)
+    }
+}
+
 /// An answer the cache can hold.
 trait Cached: Serialize + DeserializeOwned {
     fn usage(&self) -> Option<&Usage>;

@@ -33,7 +33,7 @@ pub use crate::types::CachePolicy;
 pub use backend::CacheBackend;
 pub use key::CacheScope;
 pub(crate) use key::KeyMaker;
-pub(crate) use lookup::{chat_lookup, embed_lookup, replay, Lookup};
+pub(crate) use lookup::{chat_lookup, embed_lookup, replay, Lookup, Pending};
 pub use lookup::{HIT_KEY, SAVED_KEY};
 pub use memory::{MemoryBackend, DEFAULT_MAX_BYTES};
 #[cfg(feature = "redis")]

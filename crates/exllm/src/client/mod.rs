@@ -9,6 +9,7 @@ mod count_tokens;
 mod endpoint;
 mod gemini_caches;
 mod http_backend;
+mod lent;
 mod media;
 mod mock;
 mod mock_rules;
@@ -229,33 +230,6 @@ impl Client {
         out
     }
 
-    /// [`Client::chat`] of a request the caller keeps, sent as `model` (`provider/model`; the
-    /// request's own `model` is not read): the router tries one request on several
-    /// deployments without copying it for each. With a cache or callbacks (which key on or
-    /// see the request as sent) it is copied and sent by [`Client::chat`].
-    pub(crate) async fn chat_as(&self, req: &ChatRequest, model: &str) -> Result<ChatResponse> {
-        let b = &self.inner.builder;
-        if b.cache.is_some() || !b.callbacks.is_empty() {
-            let mut owned = req.clone();
-            model.clone_into(&mut owned.model);
-            return self.chat(owned).await;
-        }
-        let entry = self.model_entry(model);
-        if let Some(m) = entry {
-            model_check::check(m, req)?;
-        }
-        let watch = self.watch("chat", model, req)?;
-        let (name, bare) = split_model(model)?;
-        let provider = self.provider(name)?;
-        let out = provider
-            .chat_as(req, bare)
-            .instrument(watch.span().clone())
-            .await;
-        let out = priced(out, entry, crate::catalog::CostOptions::for_request(req));
-        watch.outcome(&out).await;
-        out
-    }
-
     /// Looks a chat call up in the client's cache, in the scope of the provider that would
     /// answer it.
     async fn chat_lookup(
@@ -344,7 +318,7 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn chat_stream(&self, req: ChatRequest) -> Result<ChatStream> {
-        let entry = self.checked_entry(&req)?.cloned();
+        let entry = self.checked_entry(&req)?;
         let lookup = self.chat_lookup(&req, true).await?;
         let watch = self.watch("chat_stream", &req.model, &req)?;
         let cache = match lookup {
@@ -360,11 +334,24 @@ impl Client {
         let original = self.inner.builder.recovery.is_some().then(|| req.clone());
         let (provider, req) = self.route(req)?;
         watch.request(&req).await;
-        let stream = match provider
-            .chat_stream(req)
-            .instrument(watch.span().clone())
+        let opening = provider.chat_stream(req);
+        self.deliver(opening, entry, one_hour, cache, original, watch)
             .await
-        {
+    }
+
+    /// What the caller gets of a provider's stream: opened under the call's span (a failure
+    /// told to the telemetry), priced by the model's catalog entry, recorded by the cache,
+    /// recoverable when the request was `kept` for it, and watched.
+    async fn deliver(
+        &self,
+        opening: BoxFuture<'_, Result<ChatStream>>,
+        entry: Option<&crate::catalog::ModelEntry>,
+        one_hour: bool,
+        cache: crate::cache::Pending,
+        kept: Option<ChatRequest>,
+        watch: Watch,
+    ) -> Result<ChatStream> {
+        let stream = match opening.instrument(watch.span().clone()).await {
             Ok(s) => s,
             Err(e) => {
                 watch.err(&e).await;
@@ -373,61 +360,14 @@ impl Client {
         };
         let stream = match entry {
             Some(m) if one_hour => stream.priced_by(m.with_1h_cache_writes()),
-            Some(m) => stream.priced_by(m),
-            None => stream,
-        };
-        let stream = cache.record(stream);
-        Ok(watch.stream(match original {
-            Some(req) => self.recoverable(req, stream),
-            None => stream,
-        }))
-    }
-
-    /// [`Client::chat_stream`] of a request the caller keeps, sent as `model` (see
-    /// [`Client::chat_as`]). With a cache or callbacks it is copied and sent by
-    /// [`Client::chat_stream`]; stream recovery keeps the one copy it needs.
-    pub(crate) async fn chat_stream_as(
-        &self,
-        req: &ChatRequest,
-        model: &str,
-    ) -> Result<ChatStream> {
-        let b = &self.inner.builder;
-        if b.cache.is_some() || !b.callbacks.is_empty() {
-            let mut owned = req.clone();
-            model.clone_into(&mut owned.model);
-            return self.chat_stream(owned).await;
-        }
-        let entry = self.model_entry(model);
-        if let Some(m) = entry {
-            model_check::check(m, req)?;
-        }
-        let watch = self.watch("chat_stream", model, req)?;
-        let (name, bare) = split_model(model)?;
-        let provider = self.provider(name)?;
-        let stream = match provider
-            .chat_stream_as(req, bare)
-            .instrument(watch.span().clone())
-            .await
-        {
-            Ok(s) => s,
-            Err(e) => {
-                watch.err(&e).await;
-                return Err(e);
-            }
-        };
-        let stream = match entry {
-            Some(m) if crate::catalog::asks_1h_cache(req) => {
-                stream.priced_by(m.with_1h_cache_writes())
-            }
             Some(m) => stream.priced_by(m.clone()),
             None => stream,
         };
-        if b.recovery.is_none() {
-            return Ok(watch.stream(stream));
-        }
-        let mut owned = req.clone();
-        model.clone_into(&mut owned.model);
-        Ok(watch.stream(self.recoverable(owned, stream)))
+        let stream = cache.record(stream);
+        Ok(watch.stream(match kept {
+            Some(req) => self.recoverable(req, stream),
+            None => stream,
+        }))
     }
 
     /// Embeds texts: one vector per input, in order. Inputs beyond the provider's per-request
