@@ -202,13 +202,8 @@ impl HttpBackend {
         self.check_media(req)?;
         let t = self.policy(Some(req));
         if s.codec.has_steps() {
-            if req.model == model {
-                return self.stream_steps(&t, req).await;
-            }
             // Multi-step APIs read the model from the request.
-            let mut owned = req.clone();
-            model.clone_into(&mut owned.model);
-            return self.stream_steps(&t, &owned).await;
+            return self.stream_steps(&t, &req.for_model(model)).await;
         }
         let deadline = t.timeouts.total.map(|d| tokio::time::Instant::now() + d);
         let send = self.send(&t, |ep| s.codec.encode(req, model, ep, true));
@@ -219,15 +214,26 @@ impl HttpBackend {
             send,
         )
         .await?;
-        let events = FramedStream::new(
+        Ok(noted(notes, self.events(resp, &t, deadline)))
+    }
+
+    /// A streamed answer's events: framed and decoded by the codec, failed by the stall
+    /// timeout and the call's deadline, complete at its `Finish`.
+    fn events(
+        &self,
+        resp: reqwest::Response,
+        t: &CallPolicy,
+        deadline: Option<tokio::time::Instant>,
+    ) -> FramedStream<StreamEvent> {
+        let s = &self.inner;
+        FramedStream::new(
             resp,
             s.codec.framing().framer(),
             s.codec.stream_decoder(),
             s.endpoint.provider.clone(),
         )
         .with_limits(t.timeouts.stall, deadline)
-        .complete_after(|e| matches!(e, StreamEvent::Finish(_)));
-        Ok(noted(notes, events))
+        .complete_after(|e| matches!(e, StreamEvent::Finish(_)))
     }
 
     /// A whole answer to `req` sent as `model` (the request's own `model` is not read).
@@ -236,14 +242,8 @@ impl HttpBackend {
         self.check_media(req)?;
         let t = self.policy(Some(req));
         let (mut out, notes) = if codec.has_steps() {
-            if req.model == model {
-                self.chat_steps(&t, req).await?
-            } else {
-                // Multi-step APIs read the model from the request.
-                let mut owned = req.clone();
-                model.clone_into(&mut owned.model);
-                self.chat_steps(&t, &owned).await?
-            }
+            // Multi-step APIs read the model from the request.
+            self.chat_steps(&t, &req.for_model(model)).await?
         } else {
             self.call_within(
                 &t,

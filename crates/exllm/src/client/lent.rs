@@ -40,7 +40,7 @@ impl Client {
     /// [`Client::chat`] of a lent request.
     pub(crate) async fn chat_as(&self, req: &ChatRequest, model: &str) -> Result<ChatResponse> {
         if self.copies_requests() {
-            return self.chat(owned(req, model)).await;
+            return self.chat(req.for_model(model).into_owned()).await;
         }
         let (entry, watch, provider, bare) = self.lent("chat", req, model)?;
         let out = provider
@@ -59,7 +59,7 @@ impl Client {
         model: &str,
     ) -> Result<ChatStream> {
         if self.copies_requests() {
-            return self.chat_stream(owned(req, model)).await;
+            return self.chat_stream(req.for_model(model).into_owned()).await;
         }
         let (entry, watch, provider, bare) = self.lent("chat_stream", req, model)?;
         let one_hour = entry.is_some() && crate::catalog::asks_1h_cache(req);
@@ -68,17 +68,10 @@ impl Client {
             .builder
             .recovery
             .is_some()
-            .then(|| owned(req, model));
+            .then(|| req.for_model(model).into_owned());
         let opening = provider.chat_stream_as(req, bare);
         let cache = crate::cache::Pending::none();
         self.deliver(opening, entry, one_hour, cache, kept, watch)
             .await
     }
-}
-
-/// The request as sent to `model`, copied.
-fn owned(req: &ChatRequest, model: &str) -> ChatRequest {
-    let mut out = req.clone();
-    model.clone_into(&mut out.model);
-    out
 }

@@ -62,9 +62,7 @@ pub trait Backend: Send + Sync + 'static {
         req: &'a ChatRequest,
         model: &'a str,
     ) -> BoxFuture<'a, Result<ChatResponse>> {
-        let mut owned = req.clone();
-        model.clone_into(&mut owned.model);
-        self.chat(owned)
+        self.chat(req.for_model(model).into_owned())
     }
     /// [`Backend::chat_as`] for a stream.
     fn chat_stream_as<'a>(
@@ -72,9 +70,7 @@ pub trait Backend: Send + Sync + 'static {
         req: &'a ChatRequest,
         model: &'a str,
     ) -> BoxFuture<'a, Result<ChatStream>> {
-        let mut owned = req.clone();
-        model.clone_into(&mut owned.model);
-        self.chat_stream(owned)
+        self.chat_stream(req.for_model(model).into_owned())
     }
     /// Lists the provider's models (empty when it cannot list them).
     fn list_models(&self) -> BoxFuture<'static, Result<Vec<ListedModel>>> {

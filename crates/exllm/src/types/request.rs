@@ -122,6 +122,17 @@ impl Default for AudioOutput {
 }
 
 impl ChatRequest {
+    /// This request as sent to `model`: itself when it already names it, else a copy that
+    /// does (for callers that lend a request to be sent under another model name).
+    pub(crate) fn for_model(&self, model: &str) -> std::borrow::Cow<'_, ChatRequest> {
+        if self.model == model {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let mut copy = self.clone();
+        model.clone_into(&mut copy.model);
+        std::borrow::Cow::Owned(copy)
+    }
+
     /// A request for `model` (`provider/model`) with the given messages.
     pub fn new(model: impl Into<String>, messages: Vec<Message>) -> Self {
         ChatRequest {

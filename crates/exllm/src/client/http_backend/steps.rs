@@ -8,7 +8,7 @@ use super::{CallPolicy, HttpBackend, Notes};
 use crate::client::ChatStream;
 use crate::error::{Error, ErrorKind, Result, TimeoutKind};
 use crate::provider::{copy_request, Auth, Codec, Encoded, Endpoint, Step};
-use crate::transport::{limit, FramedStream, HttpTransport};
+use crate::transport::{limit, HttpTransport};
 use crate::types::{response_to_events, ChatRequest, ChatResponse, StreamEvent};
 use crate::wire::Signer;
 use bytes::Bytes;
@@ -165,14 +165,7 @@ impl HttpBackend {
     ) -> Result<(Events, u32)> {
         let s = &self.inner;
         let (resp, notes) = self.send(t, |_| Ok(once(&request))).await?;
-        let body = FramedStream::new(
-            resp,
-            s.codec.framing().framer(),
-            s.codec.stream_decoder(),
-            s.endpoint.provider.clone(),
-        )
-        .with_limits(t.timeouts.stall, deadline)
-        .complete_after(|e| matches!(e, StreamEvent::Finish(_)));
+        let body = self.events(resp, t, deadline);
         let events = futures_util::stream::iter(head.into_iter().map(Ok)).chain(body);
         let signer = match &s.endpoint.auth {
             Auth::Signer(signer) => Some(signer.clone()),
