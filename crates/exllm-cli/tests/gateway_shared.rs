@@ -1,11 +1,12 @@
 //! Governance across two `exllm serve` instances sharing Redis and PostgreSQL (see
 //! [`cluster`]): a team budget concurrent requests cannot overspend, also across a Redis
 //! restart; one RPM limit for both; revocations seen by both within a second; a SIGKILL that
-//! loses no ledger row; key scopes, and keys never printed in logs, metrics or errors.
+//! loses no ledger row; key scopes, and keys never printed in logs, metrics or errors; a
+//! deployment one instance cooled avoided by both, at one round trip per request.
 
 mod cluster;
 
-use cluster::{chat_body, request, succeeded, Cluster, COST, MASTER};
+use cluster::{chat_body, request, succeeded, Cluster, COST, MASTER, SICK_HITS};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -167,19 +168,79 @@ fn one_rpm_limit_for_both_instances_and_every_refusal_says_when() {
     assert_eq!(refused.len(), 200);
     assert!(refused.iter().all(|a| a.0 == 429 && a.1), "{refused:?}");
     // One Redis round trip per request on the hot path.
-    let metric = |text: &str, name: &str| -> u64 {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
-            .unwrap_or_else(|| panic!("no {name} in {text}"))
-    };
     let mut admits = 0;
     for port in ports {
         let m = request(port, "GET", "/metrics", MASTER, "").body;
-        let n = metric(&m, "exllm_governance_redis_admits_total ");
-        assert_eq!(metric(&m, "exllm_governance_redis_round_trips_total "), n);
+        let n = metric(&m, "exllm_governance_redis_admits_total");
+        assert_eq!(metric(&m, "exllm_governance_redis_round_trips_total"), n);
         admits += n;
     }
     assert_eq!(admits, 300);
+}
+
+/// A counter's value in a `/metrics` text.
+fn metric(text: &str, name: &str) -> u64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in {text}"))
+}
+
+#[test]
+fn a_deployment_one_instance_cools_is_avoided_by_both_at_one_round_trip() {
+    let c = Cluster::start("cool", "");
+    let (key, _) = c.key(json!({}));
+    let hits = || SICK_HITS.load(std::sync::atomic::Ordering::SeqCst);
+    // Instance A until one call met the rate-limited deployment of group `h` (the router
+    // answers from the healthy one; the 429 cools the other for its 30 s).
+    for i in 0..40 {
+        let a = request(
+            c.a.port,
+            "POST",
+            "/v1/chat/completions",
+            &key,
+            &chat_body("h", i % 2 == 0),
+        );
+        assert!(succeeded(&a, i % 2 == 0), "{} {}", a.status, a.body);
+        if hits() > 0 {
+            break;
+        }
+    }
+    assert_eq!(hits(), 1);
+    // B reads the cooldown in the background (every 250 ms) and never calls it; without it,
+    // 30 calls would miss the sick deployment with a chance of 2^-30.
+    std::thread::sleep(Duration::from_millis(600));
+    for i in 0..30 {
+        let a = request(
+            c.b.port,
+            "POST",
+            "/v1/chat/completions",
+            &key,
+            &chat_body("h", i % 2 == 0),
+        );
+        assert!(succeeded(&a, i % 2 == 0), "{} {}", a.status, a.body);
+    }
+    assert_eq!(hits(), 1);
+    let (ma, mb) = (
+        request(c.a.port, "GET", "/metrics", MASTER, "").body,
+        request(c.b.port, "GET", "/metrics", MASTER, "").body,
+    );
+    assert_eq!(
+        metric(&ma, "exllm_router_shared_cooldowns_published_total"),
+        1
+    );
+    assert_eq!(
+        metric(&mb, "exllm_router_shared_cooldowns_applied_total"),
+        1
+    );
+    // The router's state added no round trip to governance's one per request.
+    for m in [&ma, &mb] {
+        let admits = metric(m, "exllm_governance_redis_admits_total");
+        assert!(admits > 0, "{m}");
+        assert_eq!(
+            metric(m, "exllm_governance_redis_round_trips_total"),
+            admits
+        );
+    }
 }
 
 #[test]

@@ -66,6 +66,7 @@ mod router_limits;
 mod router_picks;
 mod router_redis;
 mod router_redis_config;
+mod router_redis_cooldowns;
 mod router_redis_learned;
 mod router_streams;
 mod session;

@@ -128,3 +128,39 @@ api_key = "os.environ/TEST_KEY"
     assert!(bad.message().contains("on_unavailable"), "{bad}");
     assert!(bad.message().contains("router.toml"), "{bad}");
 }
+
+#[tokio::test]
+async fn share_cooldowns_keeps_calls_off_redis() {
+    // Accepts connections and never answers: a state sharing everything would wait or fail
+    // closed; one sharing cooldowns does not ask Redis on a call at all.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let server = TestServer::start(vec![ok()]).await;
+    let text = format!(
+        r#"
+[state]
+redis_url = "redis://{}/"
+timeout = "300ms"
+on_unavailable = "closed"
+share = "cooldowns"
+[[deployments]]
+group = "g"
+model = "openai/gpt-4o-mini"
+api_base = "{}"
+api_key = "os.environ/TEST_KEY"
+"#,
+        silent.local_addr().unwrap(),
+        server.url()
+    );
+    let cfg = RouterConfig::from_toml(&text, "router.toml").unwrap();
+    assert!(cfg.state.cooldowns_only);
+    let r = build(cfg);
+    let t0 = Instant::now();
+    r.chat(ask()).await.unwrap();
+    assert!(t0.elapsed() < Duration::from_millis(300), "{:?}", t0.elapsed());
+    let bad = RouterConfig::from_toml(
+        "[state]\nshare = \"some\"\n[[deployments]]\ngroup = \"g\"\nmodel = \"openai/x\"\n",
+        "router.toml",
+    )
+    .unwrap_err();
+    assert!(bad.message().contains("share"), "{bad}");
+}

@@ -1,7 +1,7 @@
 //! Two `exllm serve` processes sharing a real redis-server and a throwaway PostgreSQL
 //! cluster (initdb in a temp dir, `postgres` on a free 127.0.0.1 port; as root both run as
 //! the `postgres` user), in front of a loopback OpenAI-compatible provider whose every answer
-//! uses 12 input and 3 output tokens. Unpriced models cost $0.001 per input and $0.002 per
+//! uses 12 input and 3 output tokens, and one that answers every request with a 429. Unpriced models cost $0.001 per input and $0.002 per
 //! output token here, so each answer costs [`COST`].
 
 use crate::support::{exllm, serve, temp_dir, Reply};
@@ -215,6 +215,49 @@ fn provider() -> String {
     })
 }
 
+/// Requests the rate-limited provider received.
+pub static SICK_HITS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// A provider that answers every request with a 429 asking for 30 s (counted in
+/// [`SICK_HITS`]); its base URL.
+fn sick_provider() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            SICK_HITS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            // The head, then as much body as it announced.
+            while let Ok(n) = s.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf).to_ascii_lowercase();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let len = text
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if buf.len() >= end + 4 + len {
+                        break;
+                    }
+                }
+            }
+            let body = r#"{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}"#;
+            let _ = write!(
+                s,
+                "HTTP/1.1 429 Too Many Requests\r\nretry-after: 30\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    format!("http://{addr}")
+}
+
 /// One `exllm serve`, killed when dropped; its stderr goes to `log`.
 pub struct Instance {
     child: Child,
@@ -293,6 +336,7 @@ impl Cluster {
         let pg = Postgres::start(&dir);
         let redis = redis::Redis::start();
         let up = provider();
+        let sick = sick_provider();
         let instance = |n: &str| {
             let config = dir.join(format!("{n}.toml"));
             let mut models: String = ["a", "b"]
@@ -303,6 +347,11 @@ impl Cluster {
             models.push_str("[[models]]\nname = \"g\"\ngroup = \"g\"\n");
             for m in ["a", "b"] {
                 models.push_str(&format!("[[deployments]]\ngroup = \"g\"\nmodel = \"openai/up-{m}\"\napi_base = \"{up}/v1\"\napi_key = \"sk-up\"\n"));
+            }
+            // Group `h`: a healthy deployment and one that is rate limited for 30 s.
+            models.push_str("[[models]]\nname = \"h\"\ngroup = \"h\"\n");
+            for (m, base) in [("ok", &up), ("sick", &sick)] {
+                models.push_str(&format!("[[deployments]]\ngroup = \"h\"\nmodel = \"openai/up-{m}\"\napi_base = \"{base}/v1\"\napi_key = \"sk-up\"\n"));
             }
             std::fs::write(
                 &config,

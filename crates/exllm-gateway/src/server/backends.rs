@@ -3,7 +3,7 @@
 //! endpoint). Built whole at start and on reload, then swapped in as one `Arc`.
 
 use crate::config::{resolve_key, GatewayConfig, Limits, Target};
-use exllm::router::{Router, RouterBuilder};
+use exllm::router::{Router, RouterBuilder, SharedCooldowns};
 use exllm::transport::RetryPolicy;
 use exllm::{
     ChatRequest, ChatResponse, ChatStream, Client, EmbedRequest, EmbedResponse, Error, ErrorKind,
@@ -90,6 +90,54 @@ impl Backend {
     }
 }
 
+/// With governance in Redis (`[governance.shared]`) and no `[state]` of the router's own, the
+/// router's cooldowns are shared in the same Redis, off the request's path
+/// ([`exllm::router::SharedCooldowns`]): a deployment one instance saw failing is avoided by
+/// every instance, and a request still makes one round trip (governance's). A router `[state]`
+/// that shares everything costs a second round trip per request: said once at start.
+fn shared_cooldowns(cfg: &GatewayConfig) -> Result<Option<Arc<SharedCooldowns>>> {
+    let Some(shared) = &cfg.governance.shared else {
+        return Ok(None);
+    };
+    if cfg.router.state.is_redis() {
+        if !cfg.router.state.cooldowns_only {
+            tracing::warn!(
+                "the router's [state] keeps limits in Redis besides governance: two round trips per routed request (share = \"cooldowns\" keeps one)"
+            );
+        }
+        return Ok(None);
+    }
+    let c = exllm::router::SharedCooldownsConfig {
+        url: shared.redis_url.clone(),
+        prefix: format!("{}router:", shared.prefix),
+        timeout: shared.timeout,
+        refresh: crate::shared::POLL,
+        latency_window: cfg.router.settings.latency_window,
+    };
+    let state = SharedCooldowns::new(c, cfg.router.settings.cooldown.clone())?;
+    Ok(Some(Arc::new(state)))
+}
+
+impl Backends {
+    /// The Prometheus lines of the shared cooldowns (none when they are not shared).
+    pub fn render_cooldowns(&self) -> String {
+        let Some(c) = &self.cooldowns else {
+            return String::new();
+        };
+        let c = c.counters();
+        let mut out = String::new();
+        for (name, v) in [
+            ("published", c.published),
+            ("applied", c.applied),
+            ("unavailable", c.unavailable),
+        ] {
+            let name = format!("exllm_router_shared_cooldowns_{name}_total");
+            out.push_str(&format!("# TYPE {name} counter\n{name} {v}\n"));
+        }
+        out
+    }
+}
+
 /// Every configured name's backend, the master key and the limits.
 pub struct Backends {
     /// The master key, resolved.
@@ -106,6 +154,8 @@ pub struct Backends {
     pub pass: HashMap<String, super::pass::PassTarget>,
     /// The guardrail sets virtual keys name.
     pub guards: crate::guard::KeyGuards,
+    /// The router's cooldowns shared in governance's Redis, when they are.
+    pub cooldowns: Option<Arc<SharedCooldowns>>,
 }
 
 impl Backends {
@@ -119,15 +169,17 @@ impl Backends {
         if master_key.as_ref().is_some_and(Secret::is_empty) {
             return Err(Error::new(ErrorKind::Config, "the master key is empty"));
         }
+        let mut cooldowns = None;
         let router = if cfg.router.deployments.is_empty() {
             None
         } else {
             let env = env.clone();
-            Some(
-                RouterBuilder::from_config(cfg.router.clone())
-                    .env_lookup(move |k| env(k))
-                    .build()?,
-            )
+            let mut builder = RouterBuilder::from_config(cfg.router.clone());
+            if let Some(state) = shared_cooldowns(cfg)? {
+                cooldowns = Some(state.clone());
+                builder = builder.state(state);
+            }
+            Some(builder.env_lookup(move |k| env(k)).build()?)
         };
         let mut models = HashMap::new();
         let mut pass = HashMap::new();
@@ -197,6 +249,7 @@ impl Backends {
             protect_metrics: cfg.protect_metrics,
             pass,
             guards: key_guards(cfg, env)?,
+            cooldowns,
         })
     }
 }

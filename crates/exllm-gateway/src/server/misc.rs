@@ -263,8 +263,10 @@ pub(crate) async fn metrics(State(gw): State<Gateway>, headers: HeaderMap) -> Re
             return error_response::<OpenAiChat>(&e);
         }
     }
+    let cooldowns = backends.render_cooldowns();
     drop(backends);
     let mut text = gw.metrics().render();
+    text.push_str(&cooldowns);
     if let Some(g) = gw.governance() {
         text.push_str(&g.render_metrics());
     }

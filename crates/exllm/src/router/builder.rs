@@ -213,6 +213,7 @@ impl RouterBuilder {
             None => super::state_config::build(
                 &self.state_settings,
                 settings.latency_window,
+                &settings.cooldown,
                 &*self.env,
             )?
             .unwrap_or_else(|| Arc::new(MemoryState::new(settings.latency_window))),

@@ -132,6 +132,7 @@ pub(crate) mod ours {
                 ("timeout", Shape::Leaf),
                 ("on_unavailable", Shape::Leaf),
                 ("refresh", Shape::Leaf),
+                ("share", Shape::Leaf),
             ]),
         ),
         (
@@ -199,6 +200,7 @@ pub(crate) mod ours {
         timeout: Option<Dur>,
         on_unavailable: Option<String>,
         refresh: Option<Dur>,
+        share: Option<String>,
     }
 
     impl TryFrom<StateFields> for State {
@@ -213,8 +215,14 @@ pub(crate) mod ours {
                     ))
                 }
             };
+            let cooldowns_only = match s.share.as_deref() {
+                None | Some("all") => false,
+                Some("cooldowns") => true,
+                Some(x) => return Err(format!("field `share`: `{x}` (expected all or cooldowns)")),
+            };
             Ok(State(crate::router::StateSettings {
                 redis_url: s.redis_url,
+                cooldowns_only,
                 prefix: s.prefix,
                 timeout: s.timeout.map(|d| d.0),
                 fail_closed,

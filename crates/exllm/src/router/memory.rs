@@ -279,11 +279,58 @@ impl MemoryState {
         })
     }
 
+    /// Cools a deployment until `until` because another process saw it fail (a deployment
+    /// this one has not called yet is added with `policy`). Returns whether it changed: a
+    /// cooldown that already ends within `slack` of `until` is left alone.
+    pub(crate) fn cool(
+        &self,
+        deployment: &str,
+        until: Instant,
+        slack: Duration,
+        policy: &super::CooldownPolicy,
+    ) -> bool {
+        let mut g = self.lock();
+        if !g.deps.contains_key(deployment) {
+            g.deps.insert(deployment.to_owned(), Dep::new(policy));
+        }
+        let Some(d) = g.deps.get_mut(deployment) else {
+            return false;
+        };
+        match d.breaker.state() {
+            BreakerState::Open { until: old } if old + slack >= until => false,
+            _ => {
+                d.breaker.trip(until);
+                true
+            }
+        }
+    }
+
+    /// [`RouterState::settle`], saying which deployment this settlement made cool and until
+    /// when (a shared state tells the other processes).
+    pub(crate) fn settle_tripped(
+        &self,
+        r: Reservation,
+        s: Settlement,
+    ) -> Option<(String, Instant)> {
+        let opened = self.settle_now_inner(&r, s);
+        opened.map(|until| (r.deployment, until))
+    }
+
     fn settle_now(&self, r: Reservation, s: Settlement) {
+        self.settle_now_inner(&r, s);
+    }
+
+    /// Settles `r`; `Some(until)` when this settlement opened (or lengthened) the breaker.
+    fn settle_now_inner(&self, r: &Reservation, s: Settlement) -> Option<Instant> {
         let now = Instant::now();
         let mut g = self.lock();
         let inner = &mut *g;
+        let mut opened = None;
         if let Some(d) = inner.deps.get_mut(&r.deployment) {
+            let before = match d.breaker.state() {
+                BreakerState::Open { until } => Some(until),
+                _ => None,
+            };
             d.in_flight = d.in_flight.saturating_sub(1);
             if let (Some(b), Some(used)) = (d.tpm.as_mut(), s.tokens) {
                 // Reconcile: give back what was not used, or charge the overrun.
@@ -309,6 +356,11 @@ impl MemoryState {
                     }
                 }
             }
+            if let BreakerState::Open { until } = d.breaker.state() {
+                if until > now && before.is_none_or(|b| until > b) {
+                    opened = Some(until);
+                }
+            }
         }
         let spent = s.cost_usd.unwrap_or(r.cost_usd);
         for key in &r.budgets {
@@ -318,5 +370,6 @@ impl MemoryState {
                 spend.settled += spent;
             }
         }
+        opened
     }
 }

@@ -41,6 +41,8 @@ mod plan;
 #[cfg(feature = "redis")]
 mod redis_config;
 #[cfg(feature = "redis")]
+mod redis_cooldowns;
+#[cfg(feature = "redis")]
 mod redis_state;
 mod route;
 mod settings;
@@ -57,6 +59,8 @@ pub use config::RouterConfig;
 pub use deployment::{Deployment, KeySource};
 pub use explain::{Considered, Explanation};
 pub use memory::MemoryState;
+#[cfg(feature = "redis")]
+pub use redis_cooldowns::{SharedCooldowns, SharedCooldownsConfig, SharedCooldownsCounters};
 #[cfg(feature = "redis")]
 pub use redis_state::{FailMode, RedisCounters, RedisState, RedisStateConfig};
 pub use route::{Attempt, Route, ROUTE_KEY};

@@ -10,7 +10,13 @@
 //! timeout = "250ms"                    # the longest a round trip may take
 //! on_unavailable = "open"              # or "closed": refuse calls when Redis is out of reach
 //! refresh = "1s"
+//! share = "all"                        # or "cooldowns": only cooldowns, off the request's path
 //! ```
+//!
+//! `share = "all"` ([`super::RedisState`]) holds one set of limits, budgets and cooldowns for
+//! every process at one round trip per call. `share = "cooldowns"` ([`super::SharedCooldowns`])
+//! keeps limits and budgets per process and shares the cooldowns in the background, so calls
+//! never wait for Redis (what `exllm serve` does when its governance already uses Redis).
 
 use std::time::Duration;
 
@@ -33,6 +39,9 @@ pub struct StateSettings {
     pub fail_closed: bool,
     /// How often the strategies' view is refreshed from Redis.
     pub refresh: Option<Duration>,
+    /// Share only the cooldowns, off the request's path (`share = "cooldowns"`), instead of
+    /// the whole state.
+    pub cooldowns_only: bool,
 }
 
 impl std::fmt::Debug for StateSettings {
@@ -47,6 +56,7 @@ impl std::fmt::Debug for StateSettings {
             .field("timeout", &self.timeout)
             .field("fail_closed", &self.fail_closed)
             .field("refresh", &self.refresh)
+            .field("cooldowns_only", &self.cooldowns_only)
             .finish()
     }
 }
@@ -106,12 +116,13 @@ fn encode_userinfo(p: &str) -> String {
 pub(crate) fn build(
     s: &StateSettings,
     latency_window: usize,
+    policy: &super::CooldownPolicy,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> crate::Result<Option<std::sync::Arc<dyn super::RouterState>>> {
     let Some(url) = s.redis_url_with(env)? else {
         return Ok(None);
     };
-    redis(s, url, latency_window)
+    redis(s, url, latency_window, policy)
 }
 
 #[cfg(feature = "redis")]
@@ -119,8 +130,23 @@ fn redis(
     s: &StateSettings,
     url: String,
     latency_window: usize,
+    policy: &super::CooldownPolicy,
 ) -> crate::Result<Option<std::sync::Arc<dyn super::RouterState>>> {
-    use super::{FailMode, RedisState, RedisStateConfig};
+    use super::{FailMode, RedisState, RedisStateConfig, SharedCooldowns, SharedCooldownsConfig};
+    if s.cooldowns_only {
+        let d = SharedCooldownsConfig::default();
+        let cfg = SharedCooldownsConfig {
+            url,
+            prefix: s.prefix.clone().unwrap_or(d.prefix),
+            timeout: s.timeout.unwrap_or(d.timeout),
+            refresh: s.refresh.unwrap_or(d.refresh),
+            latency_window,
+        };
+        return Ok(Some(std::sync::Arc::new(SharedCooldowns::new(
+            cfg,
+            policy.clone(),
+        )?)));
+    }
     let d = RedisStateConfig::default();
     let cfg = RedisStateConfig {
         url,
@@ -142,6 +168,7 @@ fn redis(
     _: &StateSettings,
     _: String,
     _: usize,
+    _: &super::CooldownPolicy,
 ) -> crate::Result<Option<std::sync::Arc<dyn super::RouterState>>> {
     Err(crate::Error::new(
         crate::ErrorKind::Config,
