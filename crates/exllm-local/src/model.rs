@@ -18,6 +18,9 @@
 //! shipped (`EXLLM_LOCAL_REENCODE=0`). So it is not our decoding: it is the rounding of the
 //! Q4_1 → Q8_0 re-encoding tipping a near-tie after "I'" ("'m" loses to "'s"). The re-encoding
 //! stays on by default because it halves the time per generated token on one CPU thread.
+//! llama.cpp itself (llama-cpp-python 0.3.36, same GGUF, its own template, greedy) answers
+//! `Hello` with "Hello! I'should've been a helpful AI..." and the Paris question with
+//! "L'Étoile, la Cité, la Nation...": the near-ties are the 4-bit model's, whatever runs it.
 
 use crate::error::{decode, no_panic, runtime};
 use crate::gguf::{self, Arch};

@@ -279,6 +279,7 @@ impl MemoryState {
         })
     }
 
+    #[cfg(feature = "redis")]
     /// Cools a deployment until `until` because another process saw it fail (a deployment
     /// this one has not called yet is added with `policy`). Returns whether it changed: a
     /// cooldown that already ends within `slack` of `until` is left alone.
@@ -305,6 +306,7 @@ impl MemoryState {
         }
     }
 
+    #[cfg(feature = "redis")]
     /// [`RouterState::settle`], saying which deployment this settlement made cool and until
     /// when (a shared state tells the other processes).
     pub(crate) fn settle_tripped(
