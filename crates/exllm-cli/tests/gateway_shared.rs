@@ -134,7 +134,7 @@ fn a_team_budget_holds_across_instances_and_a_redis_restart() {
 
 #[test]
 fn one_rpm_limit_for_both_instances_and_every_refusal_says_when() {
-    let c = Cluster::start("rpm", "");
+    let mut c = Cluster::start("rpm", "");
     let (key, _) = c.key(json!({"rpm_limit": 100}));
     let key = Arc::new(key);
     let ports = [c.a.port, c.b.port];
@@ -176,6 +176,23 @@ fn one_rpm_limit_for_both_instances_and_every_refusal_says_when() {
         admits += n;
     }
     assert_eq!(admits, 300);
+
+    // Redis loses its data: the window still holds the minute's 100 requests, re-posted by
+    // the instances that admitted them.
+    let port = c.redis.as_ref().unwrap().port;
+    c.redis = None;
+    c.redis = Some(cluster::redis::Redis::start_on(port));
+    for i in 0..10 {
+        let a = request(
+            ports[i % 2],
+            "POST",
+            "/v1/chat/completions",
+            &key,
+            &chat_body("b", false),
+        );
+        assert_eq!(a.status, 429, "{}", a.body);
+        assert!(a.head.contains("\r\nretry-after: "), "{}", a.head);
+    }
 }
 
 /// A counter's value in a `/metrics` text.

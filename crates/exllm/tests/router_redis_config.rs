@@ -156,7 +156,11 @@ api_key = "os.environ/TEST_KEY"
     let r = build(cfg);
     let t0 = Instant::now();
     r.chat(ask()).await.unwrap();
-    assert!(t0.elapsed() < Duration::from_millis(300), "{:?}", t0.elapsed());
+    assert!(
+        t0.elapsed() < Duration::from_millis(300),
+        "{:?}",
+        t0.elapsed()
+    );
     let bad = RouterConfig::from_toml(
         "[state]\nshare = \"some\"\n[[deployments]]\ngroup = \"g\"\nmodel = \"openai/x\"\n",
         "router.toml",

@@ -4,11 +4,13 @@
 -- uid -> n, `_sum`), budget (hash settled, reserved, start, seeded, `h:UID` -> USD held),
 -- holds (zset uid -> ms the hold lapses: a call can run no longer, so what a killed
 -- instance held comes back).
--- ARGV: uid, tokens, cost, fresh epoch id, recovery ms, hold ms, deny member count n, n
+-- ARGV: uid, tokens, cost, fresh epoch id (ending `.r` when the caller knew an earlier one),
+-- recovery ms, hold ms, deny member count n, n
 -- members, then 5 per scope: rpm, tpm, budget (-1: none), period start ms, period end ms
 -- (-1: none).
 -- Replies {status, epoch, scope index, a, b}: 0 admitted, 1 denied (a: the member index),
--- 2 rpm (a: ms to wait), 3 tpm (a: ms, b: used), 4 recovering (a: ms), 5 seed needed,
+-- 2 rpm (a: ms to wait), 3 tpm (a: ms, b: used), 4 recovering (a: ms; budgets and windows
+-- wait while instances re-post), 5 seed needed,
 -- 6 budget (a: settled, b: reserved). Every check comes before any write.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -20,6 +22,9 @@ if not ep then
   redis.call('SET', KEYS[2], ep)
 end
 local created = tonumber(string.match(ep, ':(%d+)$')) or 0
+-- Made by an instance that knew an earlier epoch: Redis lost its data (not a first start),
+-- so the instances have windows to re-post.
+local lost = string.find(ep, '.r:', 1, true) ~= nil
 
 local nd = tonumber(ARGV[7])
 for i = 1, nd do
@@ -58,6 +63,8 @@ for i = 1, ns do
   local r, tz, tv, b, hz = KEYS[3 + 5 * (i - 1)], KEYS[4 + 5 * (i - 1)], KEYS[5 + 5 * (i - 1)], KEYS[6 + 5 * (i - 1)], KEYS[7 + 5 * (i - 1)]
   local a = base + 5 * (i - 1)
   local rpm, tpm, budget, ps = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
+  -- A fresh epoch's windows fill while every instance re-posts its last minute.
+  if lost and (rpm >= 0 or tpm >= 0) and now - created < recovery then return { 4, ep, i, created + recovery - now, 0 } end
   if rpm >= 0 then
     redis.call('ZREMRANGEBYSCORE', r, '-inf', now - 60000)
     local n = redis.call('ZCARD', r)

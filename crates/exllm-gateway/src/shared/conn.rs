@@ -15,6 +15,8 @@ pub(super) static SETTLE: LazyLock<Script> =
 pub(super) static SEED: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("seed.lua")));
 pub(super) static REPOST: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("repost.lua")));
+pub(super) static REWINDOW: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("rewindow.lua")));
 
 pub(super) struct Conn {
     client: redis::Client,

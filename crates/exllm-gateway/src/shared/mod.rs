@@ -12,13 +12,15 @@
 //! Redis losing its data (a restart without persistence) starts a new *epoch*: for
 //! [`RECOVERY`] every instance puts back what its calls in flight reserved, and budget checks
 //! wait; then each budget starts from the ledger's spend before the epoch began
-//! (`seed.lua`). Request windows restart empty. A round trip is bounded by the configured
+//! (`seed.lua`). RPM and TPM windows wait too while every instance re-posts what it admitted
+//! in the last minute ([`windows`], `rewindow.lua`), so they hold what they held. A round trip is bounded by the configured
 //! timeout; when Redis does not answer, admission fails open or closed as configured, and
 //! [`RedisGovernor::render`] says so in `/metrics`.
 
 mod conn;
 #[cfg(test)]
 mod tests;
+mod windows;
 
 use crate::budget::{limited, over_budget, Refused, Scope};
 use crate::config::SharedConfig;
@@ -50,9 +52,13 @@ pub struct Span {
 
 struct Flight {
     budgets: Vec<String>,
-    scopes: Vec<(String, bool)>,
+    /// Each scope's key, whether it has a budget, whether it has RPM/TPM windows.
+    scopes: Vec<(String, bool, bool)>,
     cost: f64,
     epoch: String,
+    /// When it was admitted (Redis ms) and the tokens reserved.
+    at_ms: i64,
+    tokens: u64,
 }
 
 enum Job {
@@ -83,6 +89,7 @@ struct Inner {
     flights: Mutex<HashMap<u64, Flight>>,
     epoch: Mutex<Option<String>>,
     denied: RwLock<(i64, HashMap<String, i64>)>,
+    windows: windows::Windows,
     up: AtomicBool,
     counters: Counters,
 }
@@ -124,6 +131,7 @@ impl RedisGovernor {
             flights: Mutex::default(),
             epoch: Mutex::default(),
             denied: RwLock::default(),
+            windows: windows::Windows::default(),
             up: AtomicBool::new(true),
             counters: Counters::default(),
         });
@@ -166,7 +174,12 @@ impl RedisGovernor {
             uid,
             tokens.to_string(),
             cost.to_string(),
-            format!("{}.{id}", me.instance),
+            // An instance that knew an earlier epoch marks a new one as a loss.
+            format!(
+                "{}.{id}{}",
+                me.instance,
+                if lock(&me.epoch).is_some() { ".r" } else { "" }
+            ),
             RECOVERY.as_millis().to_string(),
             me.cfg.hold.as_millis().to_string(),
             deny.len().to_string(),
@@ -200,11 +213,14 @@ impl RedisGovernor {
             let scope = (num(2) as usize).checked_sub(1).and_then(|i| scopes.get(i));
             match (field(0), scope) {
                 ("0", _) => {
+                    let at_ms = num(3) as i64;
                     let mut flight = Flight {
                         budgets: Vec::new(),
                         scopes: Vec::new(),
                         cost,
                         epoch,
+                        at_ms,
+                        tokens,
                     };
                     for (s, _) in scopes {
                         let budget = s.limits.max_budget.is_some();
@@ -212,7 +228,11 @@ impl RedisGovernor {
                             flight.budgets.push(me.key(&format!("b:{}", s.key)));
                             flight.budgets.push(me.key(&format!("h:{}", s.key)));
                         }
-                        flight.scopes.push((s.key.clone(), budget));
+                        let (rpm, tpm) = (s.limits.rpm.is_some(), s.limits.tpm.is_some());
+                        if rpm || tpm {
+                            me.windows.admitted(&s.key, rpm, tpm, at_ms, tokens);
+                        }
+                        flight.scopes.push((s.key.clone(), budget, rpm || tpm));
                     }
                     lock(&me.flights).insert(id, flight);
                     return Ok(Some(id));
@@ -331,9 +351,12 @@ impl RedisGovernor {
             cost.to_string(),
             f.epoch,
         ];
-        for (scope, budget) in &f.scopes {
+        for (scope, budget, windowed) in &f.scopes {
             keys.extend(["t", "tv", "b", "h"].map(|k| me.key(&format!("{k}:{scope}"))));
             args.push(if *budget { "1" } else { "0" }.into());
+            if *windowed {
+                me.windows.settled(scope, f.at_ms, f.tokens, tokens);
+            }
         }
         if self.jobs.send(Job::Settle { keys, args }).is_err() {
             me.counters.settles_lost.fetch_add(1, Ordering::Relaxed);
@@ -477,10 +500,42 @@ async fn settler(me: Arc<Inner>, mut rx: mpsc::UnboundedReceiver<Job>) {
                         tracing::warn!("a reservation was not re-posted: {e}");
                     }
                 }
+                rewindow(&me).await;
             }
             Job::Flush(done) => {
                 let _ = done.send(());
             }
+        }
+    }
+}
+
+/// Re-posts this instance's last minute of every rate-limited scope into a fresh epoch.
+async fn rewindow(me: &Inner) {
+    let posted = me.windows.last_minute(unix_ms());
+    let mut by_scope: Vec<(&windows::Posted, Vec<String>)> = Vec::new();
+    for p in &posted {
+        let triple = [
+            p.at_ms.to_string(),
+            p.requests.to_string(),
+            p.tokens.to_string(),
+        ];
+        match by_scope.iter_mut().find(|(q, _)| q.scope == p.scope) {
+            Some((_, args)) => args.extend(triple),
+            None => {
+                let mut args = vec![
+                    format!("{}:w", me.instance),
+                    u8::from(p.rpm).to_string(),
+                    u8::from(p.tpm).to_string(),
+                ];
+                args.extend(triple);
+                by_scope.push((p, args));
+            }
+        }
+    }
+    for (p, args) in by_scope {
+        let keys = ["r", "t", "tv"].map(|k| me.key(&format!("{k}:{}", p.scope)));
+        if let Err(e) = me.conn.run(&conn::REWINDOW, &keys, &args).await {
+            tracing::warn!("a rate-limit window was not re-posted: {e}");
         }
     }
 }

@@ -268,3 +268,45 @@ async fn what_a_killed_instance_reserved_comes_back_when_its_hold_lapses() {
     let r = other.admit(&scope(&limits), &[], 1, 0.6, &no_seed()).await;
     assert!(matches!(r, Ok(Some(_))), "{r:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_restart_the_windows_hold_what_every_instance_admitted() {
+    let redis = Redis::start();
+    let port = redis.port;
+    let (a, b) = (governor(port, false), governor(port, false));
+    let limits = Limits {
+        rpm: Some(6),
+        tpm: Some(1000),
+        ..Limits::default()
+    };
+    // Five requests across both instances; three of them settle under their estimate.
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let g = if i % 2 == 0 { &a } else { &b };
+        let id = g.admit(&scope(&limits), &[], 150, 0.0, &no_seed()).await;
+        ids.push((i, id.unwrap().unwrap()));
+    }
+    for (i, id) in ids.iter().take(3) {
+        let g = if i % 2 == 0 { &a } else { &b };
+        g.settle(*id, 50, 0.0);
+    }
+    a.flush().await;
+    b.flush().await;
+    // Redis loses everything.
+    drop(redis);
+    let _redis = Redis::start_on(port);
+    // 3 × 50 + 2 × 150 = 450 tokens and 5 requests in the window: 600 more tokens are too
+    // many, 500 fit; then the sixth request is the last.
+    let r = a.admit(&scope(&limits), &[], 600, 0.0, &no_seed()).await;
+    assert_eq!(r.unwrap_err().kind, "rate_limit_error");
+    let r = b.admit(&scope(&limits), &[], 500, 0.0, &no_seed()).await;
+    assert!(matches!(r, Ok(Some(_))), "{r:?}");
+    let r = a.admit(&scope(&limits), &[], 1, 0.0, &no_seed()).await;
+    let e = r.unwrap_err();
+    assert_eq!(e.kind, "rate_limit_error");
+    assert!(e.message.contains("requests per minute"), "{}", e.message);
+    assert!(e.retry_after.is_some_and(|s| s <= 60));
+    for g in [&a, &b] {
+        assert!(g.render().contains("exllm_governance_redis_epochs_total 1"));
+    }
+}
