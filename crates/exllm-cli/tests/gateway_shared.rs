@@ -261,6 +261,87 @@ fn a_deployment_one_instance_cools_is_avoided_by_both_at_one_round_trip() {
 }
 
 #[test]
+fn answers_are_cached_per_tenant_and_shared_by_both_instances() {
+    let c = Cluster::start(
+        "cache",
+        "[governance.teams.t1]\nmax_budget = 100.0\n[governance.teams.t2]\nmax_budget = 100.0\n[cache]\nttl = \"1m\"\n",
+    );
+    let (k1, _) = c.key(json!({"team_id": "t1"}));
+    let (k1b, _) = c.key(json!({"team_id": "t1"}));
+    let (k2, _) = c.key(json!({"team_id": "t2"}));
+    let (k3, k3_id) = c.key(json!({}));
+    let ask = |port: u16, key: &str, body: &str| {
+        let a = request(port, "POST", "/v1/chat/completions", key, body);
+        assert_eq!(a.status, 200, "{}", a.body);
+        let state = a
+            .head
+            .lines()
+            .find_map(|l| l.strip_prefix("x-exllm-cache: "))
+            .map(str::to_owned);
+        (state, a.body)
+    };
+    let whole = chat_body("a", false);
+    let (state, first) = ask(c.a.port, &k1, &whole);
+    assert_eq!(state.as_deref(), Some("miss"));
+    // Stored off the request's path.
+    std::thread::sleep(Duration::from_millis(300));
+    // Another key of the same team, on the other instance: the stored answer.
+    let (state, again) = ask(c.b.port, &k1b, &whole);
+    assert_eq!(state.as_deref(), Some("hit"));
+    let text = |b: &str| {
+        serde_json::from_str::<serde_json::Value>(b).unwrap()["choices"][0]["message"]["content"]
+            .clone()
+    };
+    assert_eq!(text(&again), text(&first));
+    // Another team, or a key without one: their own entries.
+    assert_eq!(ask(c.b.port, &k2, &whole).0.as_deref(), Some("miss"));
+    assert_eq!(ask(c.a.port, &k3, &whole).0.as_deref(), Some("miss"));
+    // Neither streams nor sampled answers are cached.
+    let (state, _) = ask(c.a.port, &k1, &chat_body("a", true));
+    assert_eq!(state, None);
+    let sampled =
+        json!({"model": "a", "messages": [{"role": "user", "content": "hi"}], "temperature": 0.7})
+            .to_string();
+    assert_eq!(ask(c.a.port, &k1, &sampled).0, None);
+    // The hit cost nothing: team t1 paid for the first answer, the stream and the sample.
+    let (rows, usd) = c.ledger_at_least("team=t1", 4);
+    assert_eq!(rows, 4);
+    assert!((usd - 3.0 * COST).abs() < 1e-6, "{usd}");
+    // Entries are prefixed per tenant in Redis and hold no key.
+    let port = c.redis.as_ref().unwrap().port.to_string();
+    let keys = std::process::Command::new("redis-cli")
+        .args(["-p", &port, "--scan", "--pattern", "exllm:gw:cache:*"])
+        .output()
+        .unwrap();
+    let keys = String::from_utf8(keys.stdout).unwrap();
+    let mut tenants: Vec<&str> = keys
+        .lines()
+        .map(|k| {
+            k.trim_start_matches("exllm:gw:cache:")
+                .rsplit_once(':')
+                .unwrap()
+                .0
+        })
+        .map(|t| t.trim_end_matches(":exllm:v2:chat"))
+        .collect();
+    tenants.sort();
+    let k3_tenant = format!("key:{k3_id}");
+    assert_eq!(
+        tenants,
+        vec![k3_tenant.as_str(), "team:t1", "team:t2"],
+        "{keys}"
+    );
+    for k in [&k1, &k1b, &k2, &k3] {
+        assert!(!keys.contains(k.as_str()));
+    }
+    let m = request(c.b.port, "GET", "/metrics", MASTER, "").body;
+    assert!(
+        m.contains("exllm_gateway_cache_hits_total{store=\"redis\"} 1"),
+        "{m}"
+    );
+}
+
+#[test]
 fn a_revoked_key_is_refused_by_both_instances_within_a_second() {
     let c = Cluster::start("revoke", "");
     let (key, id) = c.key(json!({}));

@@ -11,7 +11,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 /// The gateway's own top-level TOML fields.
-const OWN_TOML: [&str; 6] = [
+const OWN_TOML: [&str; 7] = [
+    "cache",
     "master_key",
     "limits",
     "models",
@@ -31,6 +32,23 @@ struct Own {
     governance: Option<GovernanceFile>,
     #[serde(default)]
     guardrail_sets: std::collections::BTreeMap<String, exllm::guardrails::GuardrailsConfig>,
+    cache: Option<CacheFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CacheFile {
+    ttl: Option<Value>,
+    max_bytes: Option<u64>,
+}
+
+fn cache(c: Option<CacheFile>, file: &str) -> Result<Option<super::CacheConfig>> {
+    let Some(c) = c else { return Ok(None) };
+    let d = super::CacheConfig::default();
+    Ok(Some(super::CacheConfig {
+        ttl: duration(c.ttl, "cache.ttl", file)?.unwrap_or(d.ttl),
+        max_bytes: c.max_bytes.unwrap_or(d.max_bytes),
+    }))
 }
 
 #[derive(Deserialize)]
@@ -239,6 +257,7 @@ pub(super) fn from_toml(text: &str, file: &str) -> Result<GatewayConfig> {
         router,
         governance: governance(own.governance, file)?,
         guardrail_sets: own.guardrail_sets,
+        cache: cache(own.cache, file)?,
         warnings,
     };
     check_names(&cfg, file)?;
@@ -363,6 +382,24 @@ pub(super) fn from_litellm_yaml(text: &str, file: &str) -> Result<GatewayConfig>
             ))
         }
     };
+    // LiteLLM's `litellm_settings.cache: true` with `cache_params.ttl` (seconds).
+    let settings = tree.get("litellm_settings");
+    let cache = match settings.and_then(|s| s.get("cache")) {
+        Some(Value::Bool(true)) => {
+            own.push("litellm_settings.cache");
+            own.push("litellm_settings.cache_params");
+            let ttl = settings
+                .and_then(|s| s.get("cache_params"))
+                .and_then(|p| p.get("ttl"))
+                .cloned();
+            let d = super::CacheConfig::default();
+            Some(super::CacheConfig {
+                ttl: duration(ttl, "litellm_settings.cache_params.ttl", file)?.unwrap_or(d.ttl),
+                ..d
+            })
+        }
+        _ => None,
+    };
     let mut warnings: Vec<String> = std::mem::take(&mut router.warnings)
         .into_iter()
         .filter(|w| !about(w, file, &own))
@@ -388,6 +425,7 @@ pub(super) fn from_litellm_yaml(text: &str, file: &str) -> Result<GatewayConfig>
         router,
         governance: GovernanceConfig::default(),
         guardrail_sets,
+        cache,
         warnings,
     };
     check_metrics(&cfg, file)?;

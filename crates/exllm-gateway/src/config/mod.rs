@@ -64,8 +64,39 @@ pub struct GatewayConfig {
     /// Named guardrail sets virtual keys use (`[guardrail_sets.<name>]`, LiteLLM's
     /// `guardrails:` entries); see [`crate::guard`].
     pub guardrail_sets: std::collections::BTreeMap<String, exllm::guardrails::GuardrailsConfig>,
+    /// The response cache (`[cache]`); `None`: off.
+    pub cache: Option<CacheConfig>,
     /// Fields nothing uses, as `file: field` notes.
     pub warnings: Vec<String>,
+}
+
+/// `[cache]`: whole chat answers kept per tenant (the caller's team, else its key) and
+/// answered again without calling the provider. With `[governance.shared]` the entries live in
+/// the same Redis, so every instance answers from them; else in this instance's memory.
+///
+/// ```toml
+/// [cache]
+/// ttl = "10m"            # how long an answer is kept (default 1h)
+/// max_bytes = 67108864   # the in-memory cache's size (without Redis)
+/// ```
+///
+/// Only deterministic requests are cached (no `temperature`, or 0), never streams, and
+/// never for keys with guardrails (their checks must see every request).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CacheConfig {
+    /// How long an answer is kept.
+    pub ttl: Duration,
+    /// The in-memory cache's size in bytes.
+    pub max_bytes: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            ttl: Duration::from_secs(3600),
+            max_bytes: exllm::cache::DEFAULT_MAX_BYTES,
+        }
+    }
 }
 
 /// `[governance]`: virtual keys, budgets, rate limits and the spend ledger; on when `db` is

@@ -119,13 +119,13 @@ fn shared_cooldowns(cfg: &GatewayConfig) -> Result<Option<Arc<SharedCooldowns>>>
 }
 
 impl Backends {
-    /// The Prometheus lines of the shared cooldowns (none when they are not shared).
+    /// The Prometheus lines of the shared cooldowns and the response cache (when on).
     pub fn render_cooldowns(&self) -> String {
+        let mut out = self.cache.as_ref().map(|c| c.render()).unwrap_or_default();
         let Some(c) = &self.cooldowns else {
-            return String::new();
+            return out;
         };
         let c = c.counters();
-        let mut out = String::new();
         for (name, v) in [
             ("published", c.published),
             ("applied", c.applied),
@@ -156,6 +156,8 @@ pub struct Backends {
     pub guards: crate::guard::KeyGuards,
     /// The router's cooldowns shared in governance's Redis, when they are.
     pub cooldowns: Option<Arc<SharedCooldowns>>,
+    /// The response cache (`[cache]`).
+    pub cache: Option<Arc<super::cache::ResponseCache>>,
 }
 
 impl Backends {
@@ -250,6 +252,7 @@ impl Backends {
             pass,
             guards: key_guards(cfg, env)?,
             cooldowns,
+            cache: super::cache::ResponseCache::build(cfg)?,
         })
     }
 }

@@ -40,11 +40,13 @@ pub async fn chat<F: Format>(
         Ok(g) => g,
         Err(e) => return error_response::<F>(&e),
     };
-    // A key's guardrails read and rewrite the messages and the answer: no bytes pass then.
+    // A key's guardrails read and rewrite the messages and the answer: no bytes pass then;
+    // nor do whole answers the response cache may hold.
     let peeked = guard
         .is_none()
         .then(|| crate::wire::pass::peek(&body))
-        .flatten();
+        .flatten()
+        .filter(|p| p.stream || backends.cache.is_none());
     if let Some(peek) = peeked {
         let target = backends
             .pass
@@ -77,6 +79,11 @@ pub async fn chat<F: Format>(
         };
         return error_response::<F>(&e);
     };
+    // Guarded keys never read the cache: their checks must see every request.
+    let cache = backends
+        .cache
+        .clone()
+        .filter(|_| guard.is_none() && !inbound.stream);
     drop(backends);
     let dep = deployment_of(&backend).to_owned();
     let Some(permit) = gw.try_permit() else {
@@ -98,6 +105,19 @@ pub async fn chat<F: Format>(
         None => None,
     };
     let timeout = gw.limits().timeout;
+    let cached = cache.and_then(|c| Some((c.key(&caller, &name, &inbound.request)?, c)));
+    if let Some((key, c)) = &cached {
+        if let Some(answer) = c.get(key).await {
+            drop(permit);
+            // Nothing was spent: the reservation comes back whole.
+            settle(ticket, Some(&Usage::default()), 200, true);
+            record_deployment(&gw, &name, "cache", t0, Ok(200), None, Some(0.0));
+            let mut resp = json_response(F::encode_response(&answer, &name));
+            resp.headers_mut()
+                .insert("x-exllm-cache", HeaderValue::from_static("hit"));
+            return resp;
+        }
+    }
     if !inbound.stream {
         let answer = match tokio::time::timeout(
             timeout,
@@ -146,11 +166,12 @@ pub async fn chat<F: Format>(
         let cost = answer.cost.as_ref().map(|c| c.total);
         let by = answered_by(&answer, &dep);
         record_deployment(&gw, &name, by, t0, Ok(200), answer.usage.as_ref(), cost);
-        let mut resp = Response::new(Body::from(F::encode_response(&answer, &name)));
-        resp.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
+        let mut resp = json_response(F::encode_response(&answer, &name));
+        if let Some((key, c)) = cached {
+            c.put(key, &answer);
+            resp.headers_mut()
+                .insert("x-exllm-cache", HeaderValue::from_static("miss"));
+        }
         return resp;
     }
     let deadline = tokio::time::Instant::now() + timeout;
@@ -191,6 +212,16 @@ pub async fn chat<F: Format>(
         let bytes = r.next_bytes().await?;
         Some((Ok::<Bytes, std::convert::Infallible>(bytes), r))
     }))
+}
+
+/// A JSON answer.
+fn json_response(body: impl Into<Body>) -> Response {
+    let mut resp = Response::new(body.into());
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
 }
 
 /// A `text/event-stream` answer of `stream`'s bytes (decoded or passed through).

@@ -7,6 +7,7 @@
 
 mod admin;
 mod backends;
+mod cache;
 mod chat;
 mod files;
 mod media;
