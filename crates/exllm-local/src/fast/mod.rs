@@ -408,7 +408,7 @@ impl FastLlama {
                 let mut max = f32::NEG_INFINITY;
                 for p in 0..upto {
                     let kr = &l.k_cache[p * kv + kvh * hd..][..hd];
-                    let s = qv.iter().zip(kr).map(|(a, b)| a * b).sum::<f32>() * scale;
+                    let s = kernels::dot_f32(qv, kr) * scale;
                     max = max.max(s);
                     scores.push(s);
                 }
