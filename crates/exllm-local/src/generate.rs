@@ -7,6 +7,7 @@ use crate::error::err;
 use crate::model::ChatModel;
 use crate::sampling::{self, Sampler, SamplingParams};
 use crate::stop::{StopMatcher, TextDecoder};
+use crate::tools::{Scanned, ToolScanner};
 use exllm::{
     ChatRequest, ErrorKind, FinishKind, FinishReason, Result, StreamEvent, Usage, Warning,
 };
@@ -21,6 +22,8 @@ pub struct Prepared {
     pub params: SamplingParams,
     /// Notices for the response.
     pub warnings: Vec<Warning>,
+    /// Whether tools were offered (the answer is scanned for calls).
+    pub tools: bool,
 }
 
 /// Renders and tokenizes the request; fails before any generation when it cannot run.
@@ -30,7 +33,11 @@ pub fn prepare(model: &ChatModel, req: &ChatRequest) -> Result<Prepared> {
     if req.messages.is_empty() {
         return Err(err(ErrorKind::InvalidInput, "the request has no messages"));
     }
-    let text = model.template.render(&req.messages)?;
+    let tools: &[exllm::Tool] = match req.tool_choice {
+        Some(exllm::ToolChoice::None) => &[],
+        _ => &req.tools,
+    };
+    let text = model.template.render_with_tools(&req.messages, tools)?;
     let prompt = model.tokenizer.encode_prompt(&text)?;
     if prompt.len() >= model.context_length {
         return Err(err(
@@ -48,6 +55,7 @@ pub fn prepare(model: &ChatModel, req: &ChatRequest) -> Result<Prepared> {
         prompt,
         params,
         warnings,
+        tools: !tools.is_empty(),
     })
 }
 
@@ -62,6 +70,7 @@ pub fn generate(
         prompt,
         params,
         warnings,
+        tools,
     } = p;
     macro_rules! send {
         ($ev:expr) => {
@@ -79,7 +88,7 @@ pub fn generate(
     }
     model.reset();
     let mut sampler = Sampler::new(&params);
-    let mut stops = StopMatcher::new(&params.stop);
+    let mut out = Output::new(&params.stop, tools);
     let mut decoder = TextDecoder::default();
     let mut history = prompt.clone();
     let mut generated = 0usize;
@@ -103,11 +112,11 @@ pub fn generate(
         }
         history.push(token);
         if let Some(text) = decoder.push(&model.tokenizer, token)? {
-            let step = stops.push(&text);
-            if !step.emit.is_empty() {
-                send!(StreamEvent::TextDelta(step.emit));
+            let (events, stopped) = out.push(&text);
+            for e in events {
+                send!(e);
             }
-            if step.stopped {
+            if stopped {
                 finish = FinishReason::new(FinishKind::Stop, "stop_sequence");
                 break;
             }
@@ -116,18 +125,12 @@ pub fn generate(
             logits = Some(model.forward(&[token], history.len() - 1)?);
         }
     }
-    if finish.raw.as_deref() != Some("stop_sequence") {
-        let tail = decoder.flush(&model.tokenizer)?;
-        let step = stops.push(&tail);
-        let mut rest = step.emit;
-        if step.stopped {
-            finish = FinishReason::new(FinishKind::Stop, "stop_sequence");
-        } else {
-            rest.push_str(&stops.flush());
-        }
-        if !rest.is_empty() {
-            send!(StreamEvent::TextDelta(rest));
-        }
+    let tail = match finish.raw.as_deref() {
+        Some("stop_sequence") => String::new(),
+        _ => decoder.flush(&model.tokenizer)?,
+    };
+    for e in out.finish(&tail, &mut finish) {
+        send!(e);
     }
     let gen_time = t1.elapsed();
     let per_sec = |n: usize, d: std::time::Duration| {
@@ -154,4 +157,138 @@ pub fn generate(
     }));
     send!(StreamEvent::Finish(finish));
     Ok(())
+}
+
+/// The answer's text on its way out: stop sequences cut it, and with tools offered the
+/// scanner lifts calls out of it.
+struct Output {
+    stops: StopMatcher,
+    scanner: Option<ToolScanner>,
+}
+
+impl Output {
+    fn new(stops: &[String], tools: bool) -> Self {
+        Output {
+            stops: StopMatcher::new(stops),
+            scanner: tools.then(ToolScanner::default),
+        }
+    }
+
+    fn text(&mut self, text: String, out: &mut Vec<StreamEvent>) {
+        if text.is_empty() {
+            return;
+        }
+        match self.scanner.as_mut() {
+            None => out.push(StreamEvent::TextDelta(text)),
+            Some(s) => out.extend(s.push(&text).into_iter().map(scanned)),
+        }
+    }
+
+    /// A decoded piece: the events it makes, and whether a stop sequence ended the answer.
+    fn push(&mut self, text: &str) -> (Vec<StreamEvent>, bool) {
+        let step = self.stops.push(text);
+        let mut out = Vec::new();
+        self.text(step.emit, &mut out);
+        (out, step.stopped)
+    }
+
+    /// The end: the decoder's `tail` (empty after a stop sequence), what was held back, and
+    /// the finish reason made `tool_calls` when the answer was calls.
+    fn finish(&mut self, tail: &str, finish: &mut FinishReason) -> Vec<StreamEvent> {
+        let mut out = Vec::new();
+        if finish.raw.as_deref() != Some("stop_sequence") {
+            let step = self.stops.push(tail);
+            let mut rest = step.emit;
+            if step.stopped {
+                *finish = FinishReason::new(FinishKind::Stop, "stop_sequence");
+            } else {
+                rest.push_str(&self.stops.flush());
+            }
+            self.text(rest, &mut out);
+        }
+        if let Some(s) = self.scanner.as_mut() {
+            out.extend(s.finish().into_iter().map(scanned));
+            if s.calls() > 0 && finish.kind == FinishKind::Stop {
+                *finish = FinishReason::new(FinishKind::ToolCalls, "tool_calls");
+            }
+        }
+        out
+    }
+}
+
+fn scanned(e: Scanned) -> StreamEvent {
+    match e {
+        Scanned::Text(t) => StreamEvent::TextDelta(t),
+        Scanned::Call(c) => StreamEvent::ToolCall(c),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(out: &mut Output, pieces: &[&str], finish: &mut FinishReason) -> Vec<StreamEvent> {
+        let mut events = Vec::new();
+        for p in pieces {
+            let (e, stopped) = out.push(p);
+            events.extend(e);
+            if stopped {
+                *finish = FinishReason::new(FinishKind::Stop, "stop_sequence");
+                break;
+            }
+        }
+        events.extend(out.finish("", finish));
+        events
+    }
+
+    #[test]
+    fn calls_become_events_and_the_finish_says_tool_calls() {
+        let mut out = Output::new(&[], true);
+        let mut finish = FinishReason::new(FinishKind::Stop, "stop");
+        let events = run(
+            &mut out,
+            &["Sure. <tool", "_call>[{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}]</tool_call>"],
+            &mut finish,
+        );
+        assert_eq!(events.len(), 2, "{events:?}");
+        assert!(matches!(&events[0], StreamEvent::TextDelta(t) if t == "Sure. "));
+        assert!(
+            matches!(&events[1], StreamEvent::ToolCall(c) if c.name == "get_weather" && c.arguments["city"] == "Paris")
+        );
+        assert_eq!(finish.kind, FinishKind::ToolCalls);
+        // A call cut by the length limit is still a call, but the finish stays `length`.
+        let mut out = Output::new(&[], true);
+        let mut finish = FinishReason::new(FinishKind::Length, "length");
+        let events = run(&mut out, &["<tool_call>{\"name\": \"f\"}"], &mut finish);
+        assert!(matches!(&events[0], StreamEvent::ToolCall(c) if c.name == "f"));
+        assert_eq!(finish.kind, FinishKind::Length);
+    }
+
+    #[test]
+    fn without_tools_tags_are_text_and_stop_sequences_still_cut() {
+        let mut out = Output::new(&["END".to_owned()], false);
+        let mut finish = FinishReason::new(FinishKind::Stop, "stop");
+        let events = run(
+            &mut out,
+            &["<tool_call>{}</tool_call> a", "bcEND more"],
+            &mut finish,
+        );
+        let text: String = events
+            .iter()
+            .map(|e| match e {
+                StreamEvent::TextDelta(t) => t.as_str(),
+                _ => "",
+            })
+            .collect();
+        assert_eq!(text, "<tool_call>{}</tool_call> abc");
+        assert_eq!(finish.raw.as_deref(), Some("stop_sequence"));
+        // With tools, a stop sequence inside the text still ends it, and no call is made up.
+        let mut out = Output::new(&["END".to_owned()], true);
+        let mut finish = FinishReason::new(FinishKind::Stop, "stop");
+        let events = run(&mut out, &["plain END"], &mut finish);
+        assert!(events
+            .iter()
+            .all(|e| !matches!(e, StreamEvent::ToolCall(_))));
+        assert_eq!(finish.kind, FinishKind::Stop);
+    }
 }

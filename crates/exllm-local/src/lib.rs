@@ -37,6 +37,7 @@ mod stop;
 mod template;
 mod token_count;
 mod tokenizer;
+mod tools;
 
 pub use cache::{cache_root, sha256_file, verify_sha256, CACHE_ENV};
 pub use catalog::{

@@ -118,9 +118,15 @@ pub fn from_request(
     defaults: &GenerationDefaults,
     warnings: &mut Vec<Warning>,
 ) -> Result<SamplingParams> {
-    let unsupported: [(&str, bool); 8] = [
-        ("tools", !req.tools.is_empty()),
-        ("tool_choice", req.tool_choice.is_some()),
+    let unsupported: [(&str, bool); 7] = [
+        // Tools go through the chat template; forcing a call is not enforced.
+        (
+            "tool_choice",
+            matches!(
+                req.tool_choice,
+                Some(exllm::ToolChoice::Required | exllm::ToolChoice::Tool(_))
+            ),
+        ),
         ("response_format", req.response_format.is_some()),
         ("reasoning", req.reasoning.is_some()),
         ("frequency_penalty", req.frequency_penalty.is_some()),

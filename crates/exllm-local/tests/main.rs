@@ -8,3 +8,4 @@ mod embeddings;
 mod errors;
 mod tiny_models;
 mod tokenizer_ids;
+mod tool_calls;
