@@ -18,18 +18,21 @@ use std::path::Path;
 pub enum Arch {
     /// `llama`: Llama, SmolLM2, Mistral-style models (candle's `quantized_llama`).
     Llama,
-    /// `qwen2` (candle's `quantized_qwen2`).
+    /// `qwen2`: Qwen2 and Qwen2.5 (candle's `quantized_qwen2`).
     Qwen2,
+    /// `qwen3` (candle's `quantized_qwen3`).
+    Qwen3,
 }
 
 impl Arch {
     /// Every supported GGUF architecture name.
-    pub const SUPPORTED: &'static [&'static str] = &["llama", "qwen2"];
+    pub const SUPPORTED: &'static [&'static str] = &["llama", "qwen2", "qwen3"];
 
     fn from_gguf(name: &str) -> Option<Arch> {
         match name {
             "llama" => Some(Arch::Llama),
             "qwen2" => Some(Arch::Qwen2),
+            "qwen3" => Some(Arch::Qwen3),
             _ => None,
         }
     }

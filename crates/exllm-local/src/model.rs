@@ -30,7 +30,7 @@ use crate::tokenizer::{self, ChatTokenizer};
 use candle_core::quantized::gguf_file::Content;
 use candle_core::quantized::GgmlDType;
 use candle_core::{Device, Tensor};
-use candle_transformers::models::{quantized_llama, quantized_qwen2};
+use candle_transformers::models::{quantized_llama, quantized_qwen2, quantized_qwen3};
 use exllm::Result;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -38,6 +38,7 @@ use std::time::{Duration, Instant};
 enum Weights {
     Llama(quantized_llama::ModelWeights),
     Qwen2(quantized_qwen2::ModelWeights),
+    Qwen3(Box<quantized_qwen3::ModelWeights>),
     Fast(Box<crate::fast::FastLlama>),
 }
 
@@ -138,6 +139,7 @@ impl ChatModel {
         let arch_name = match arch {
             Arch::Llama => "llama",
             Arch::Qwen2 => "qwen2",
+            Arch::Qwen3 => "qwen3",
         };
         let context_length = g
             .content
@@ -246,6 +248,7 @@ impl Weights {
         match self {
             Weights::Llama(w) => w.clear_kv_cache(),
             Weights::Qwen2(w) => w.clear_kv_cache(),
+            Weights::Qwen3(w) => w.clear_kv_cache(),
             Weights::Fast(w) => w.clear(),
         }
     }
@@ -254,6 +257,7 @@ impl Weights {
         let out = match self {
             Weights::Llama(w) => w.forward(input, pos),
             Weights::Qwen2(w) => w.forward(input, pos),
+            Weights::Qwen3(w) => w.forward(input, pos),
             Weights::Fast(w) => {
                 let tokens = input
                     .flatten_all()
@@ -283,5 +287,9 @@ fn build<R: std::io::Read + std::io::Seek>(
             quantized_qwen2::ModelWeights::from_gguf(ct, r, device)
                 .map_err(|e| decode("cannot load qwen2 weights", e))?,
         ),
+        Arch::Qwen3 => Weights::Qwen3(Box::new(
+            quantized_qwen3::ModelWeights::from_gguf(ct, r, device)
+                .map_err(|e| decode("cannot load qwen3 weights", e))?,
+        )),
     })
 }

@@ -1,5 +1,5 @@
 //! Both supported architectures end to end on tiny random models written here as GGUF files
-//! (llama with a Llama-3 style vocabulary, qwen2 with a Qwen2 one): loading with the Q8_0
+//! (llama with a Llama-3 style vocabulary, qwen2 and qwen3 with a Qwen2 one): loading with the Q8_0
 //! re-encode and exact prefill, the tokenizer and ChatML fallback from metadata, seeded sampling
 //! with temperature / top-k / top-p, and usage counts; exllm's own llama path against candle's on
 //! the same weights. No download needed.
@@ -60,7 +60,7 @@ pub(crate) fn write_model_in(
     types.extend([Value::I32(3), Value::I32(3)]);
     let head_dim = EMBD / HEADS as usize;
     let kv = head_dim * KV_HEADS as usize;
-    let md: Vec<(String, Value)> = vec![
+    let mut md: Vec<(String, Value)> = vec![
         ("general.architecture".into(), Value::String(arch.into())),
         (format!("{arch}.attention.head_count"), Value::U32(HEADS)),
         (
@@ -97,6 +97,13 @@ pub(crate) fn write_model_in(
             Value::U32(vocab as u32 - 1),
         ),
     ];
+    if arch == "qwen3" {
+        md.push((
+            "qwen3.attention.key_length".into(),
+            Value::U32(head_dim as u32),
+        ));
+        md.push(("qwen3.rope.freq_base".into(), Value::F32(1e6)));
+    }
     let q4 = |rows: usize, cols: usize| {
         QTensor::quantize(
             &Tensor::randn(0f32, 0.05, (rows, cols), &dev).unwrap(),
@@ -126,6 +133,10 @@ pub(crate) fn write_model_in(
         tensors.push((format!("{p}.ffn_down.weight"), q4(EMBD, FF)));
         tensors.push((format!("{p}.attn_norm.weight"), f32v(EMBD)));
         tensors.push((format!("{p}.ffn_norm.weight"), f32v(EMBD)));
+        if arch == "qwen3" {
+            tensors.push((format!("{p}.attn_q_norm.weight"), f32v(head_dim)));
+            tensors.push((format!("{p}.attn_k_norm.weight"), f32v(head_dim)));
+        }
         if arch == "qwen2" {
             tensors.push((format!("{p}.attn_q.bias"), f32v(EMBD)));
             tensors.push((format!("{p}.attn_k.bias"), f32v(kv)));
@@ -213,6 +224,11 @@ async fn tiny_llama_runs_on_candle() {
 #[tokio::test]
 async fn tiny_qwen2_runs() {
     run("qwen2", "qwen2", true).await;
+}
+
+#[tokio::test]
+async fn tiny_qwen3_runs() {
+    run("qwen3", "qwen2", true).await;
 }
 
 #[tokio::test]
