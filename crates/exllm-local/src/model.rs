@@ -51,7 +51,7 @@ pub struct LoadOptions {
     /// gives the exact first token on the default model, at a few megabytes).
     pub exact_prefill: Option<bool>,
     /// Run llama-family models with Q4_1 / Q8_0 / float weights on exllm's own kernels
-    /// ([`crate::fast`]) instead of candle-transformers' model (which the other options,
+    /// (`fast/` in this crate) instead of candle-transformers' model (which the other options,
     /// `exact_prefill` and `reencode_q8_0`, apply to).
     pub fast: bool,
 }

@@ -13,9 +13,9 @@
 //! [`RECOVERY`] every instance puts back what its calls in flight reserved, and budget checks
 //! wait; then each budget starts from the ledger's spend before the epoch began
 //! (`seed.lua`). RPM and TPM windows wait too while every instance re-posts what it admitted
-//! in the last minute ([`windows`], `rewindow.lua`), so they hold what they held. A round trip is bounded by the configured
-//! timeout; when Redis does not answer, admission fails open or closed as configured, and
-//! [`RedisGovernor::render`] says so in `/metrics`.
+//! in the last minute (`windows.rs`, `rewindow.lua`), so they hold what they held. A round
+//! trip is bounded by the configured timeout; when Redis does not answer, admission fails
+//! open or closed as configured, and [`RedisGovernor::render`] says so in `/metrics`.
 
 mod conn;
 #[cfg(test)]
