@@ -7,6 +7,7 @@ use crate::error::err;
 use crate::model::ChatModel;
 use crate::sampling::{self, Sampler, SamplingParams};
 use crate::stop::{StopMatcher, TextDecoder};
+use crate::think::{Piece, ThinkSplitter};
 use crate::tools::{Scanned, ToolScanner};
 use exllm::{
     ChatRequest, ErrorKind, FinishKind, FinishReason, Result, StreamEvent, Usage, Warning,
@@ -162,6 +163,7 @@ pub fn generate(
 /// The answer's text on its way out: stop sequences cut it, and with tools offered the
 /// scanner lifts calls out of it.
 struct Output {
+    think: ThinkSplitter,
     stops: StopMatcher,
     scanner: Option<ToolScanner>,
 }
@@ -169,6 +171,7 @@ struct Output {
 impl Output {
     fn new(stops: &[String], tools: bool) -> Self {
         Output {
+            think: ThinkSplitter::default(),
             stops: StopMatcher::new(stops),
             scanner: tools.then(ToolScanner::default),
         }
@@ -186,10 +189,20 @@ impl Output {
 
     /// A decoded piece: the events it makes, and whether a stop sequence ended the answer.
     fn push(&mut self, text: &str) -> (Vec<StreamEvent>, bool) {
-        let step = self.stops.push(text);
         let mut out = Vec::new();
-        self.text(step.emit, &mut out);
-        (out, step.stopped)
+        let mut stopped = false;
+        for piece in self.think.push(text) {
+            match piece {
+                Piece::Reasoning(r) => out.push(StreamEvent::ReasoningDelta(r)),
+                Piece::Text(t) if !stopped => {
+                    let step = self.stops.push(&t);
+                    self.text(step.emit, &mut out);
+                    stopped = step.stopped;
+                }
+                Piece::Text(_) => {}
+            }
+        }
+        (out, stopped)
     }
 
     /// The end: the decoder's `tail` (empty after a stop sequence), what was held back, and
@@ -197,14 +210,27 @@ impl Output {
     fn finish(&mut self, tail: &str, finish: &mut FinishReason) -> Vec<StreamEvent> {
         let mut out = Vec::new();
         if finish.raw.as_deref() != Some("stop_sequence") {
-            let step = self.stops.push(tail);
-            let mut rest = step.emit;
-            if step.stopped {
+            let (mut events, stopped) = self.push(tail);
+            out.append(&mut events);
+            if stopped {
                 *finish = FinishReason::new(FinishKind::Stop, "stop_sequence");
             } else {
-                rest.push_str(&self.stops.flush());
+                let mut held = String::new();
+                for piece in self.think.finish() {
+                    match piece {
+                        Piece::Reasoning(r) => out.push(StreamEvent::ReasoningDelta(r)),
+                        Piece::Text(t) => held.push_str(&t),
+                    }
+                }
+                let step = self.stops.push(&held);
+                let mut rest = step.emit;
+                if step.stopped {
+                    *finish = FinishReason::new(FinishKind::Stop, "stop_sequence");
+                } else {
+                    rest.push_str(&self.stops.flush());
+                }
+                self.text(rest, &mut out);
             }
-            self.text(rest, &mut out);
         }
         if let Some(s) = self.scanner.as_mut() {
             out.extend(s.finish().into_iter().map(scanned));
@@ -262,6 +288,37 @@ mod tests {
         let events = run(&mut out, &["<tool_call>{\"name\": \"f\"}"], &mut finish);
         assert!(matches!(&events[0], StreamEvent::ToolCall(c) if c.name == "f"));
         assert_eq!(finish.kind, FinishKind::Length);
+    }
+
+    #[test]
+    fn thinking_becomes_reasoning_and_a_call_may_follow_it() {
+        let mut out = Output::new(&[], true);
+        let mut finish = FinishReason::new(FinishKind::Stop, "stop");
+        let events = run(
+            &mut out,
+            &[
+                "<think>\nneeds the",
+                " weather\n</think>\n\n",
+                "<tool_call>{\"name\": \"w\"}</tool_call>",
+            ],
+            &mut finish,
+        );
+        let reasoning: String = events
+            .iter()
+            .filter_map(|e| match e {
+                StreamEvent::ReasoningDelta(r) => Some(r.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(reasoning, "\nneeds the weather\n");
+        assert!(
+            events
+                .iter()
+                .all(|e| !matches!(e, StreamEvent::TextDelta(_))),
+            "{events:?}"
+        );
+        assert!(matches!(events.last(), Some(StreamEvent::ToolCall(c)) if c.name == "w"));
+        assert_eq!(finish.kind, FinishKind::ToolCalls);
     }
 
     #[test]

@@ -35,6 +35,7 @@ mod sampling;
 pub mod source;
 mod stop;
 mod template;
+mod think;
 mod token_count;
 mod tokenizer;
 mod tools;
