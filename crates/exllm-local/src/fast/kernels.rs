@@ -204,6 +204,16 @@ pub fn dot_f32(w: &[f32], x: &[f32]) -> f32 {
     dot_f32_scalar(w, x)
 }
 
+/// [`dot_f32`] of one row with four vectors (each as long as the row).
+fn dot4_f32(w: &[f32], xs: [&Vec<f32>; 4]) -> [f32; 4] {
+    #[cfg(target_arch = "x86_64")]
+    if level() != Level::Scalar && xs.iter().all(|x| x.len() == w.len()) {
+        // SAFETY: AVX2 and FMA were detected; every slice holds `w.len()` values.
+        return unsafe { x86::dot4_f32(w, xs) };
+    }
+    xs.map(|x| dot_f32_scalar(w, x))
+}
+
 fn dot_f32_scalar(w: &[f32], x: &[f32]) -> f32 {
     let mut acc = [0f32; 8];
     for (wc, xc) in w.chunks_exact(8).zip(x.chunks_exact(8)) {
@@ -287,6 +297,28 @@ mod x86 {
             sum += w[j] * x[j];
         }
         sum
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn dot4_f32(w: &[f32], xs: [&Vec<f32>; 4]) -> [f32; 4] {
+        let mut acc = [_mm256_setzero_ps(); 4];
+        let n = w.len() / 8 * 8;
+        let mut i = 0;
+        while i < n {
+            let wv = _mm256_loadu_ps(w.as_ptr().add(i));
+            for (a, x) in acc.iter_mut().zip(xs) {
+                *a = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x.as_ptr().add(i)), *a);
+            }
+            i += 8;
+        }
+        let mut out = [0f32; 4];
+        for ((o, a), x) in out.iter_mut().zip(acc).zip(xs) {
+            *o = hsum(a);
+            for j in n..w.len() {
+                *o += w[j] * x[j];
+            }
+        }
+        out
     }
 
     #[target_feature(enable = "avx2,fma")]
@@ -389,8 +421,15 @@ pub fn matmul_many(ms: &[&Mat], acts: &[Act], outs: &mut [&mut Vec<f32>]) {
             let mut row = vec![0f32; m.cols()];
             for (i, o) in chunk.chunks_exact_mut(n).enumerate() {
                 m.row_f32(first + i, &mut row);
-                for (t, a) in acts.iter().enumerate() {
-                    o[t] = dot_f32(&row, &a.x);
+                // Four activations at a time share each load of the row.
+                let mut t = 0;
+                while t + 4 <= n {
+                    let xs = [&acts[t].x, &acts[t + 1].x, &acts[t + 2].x, &acts[t + 3].x];
+                    o[t..t + 4].copy_from_slice(&dot4_f32(&row, xs));
+                    t += 4;
+                }
+                for (o, a) in o[t..].iter_mut().zip(&acts[t..]) {
+                    *o = dot_f32(&row, &a.x);
                 }
             }
             return;
@@ -508,6 +547,15 @@ mod tests {
                 (simd - scalar).abs() <= 1e-4 * (1.0 + scalar.abs()),
                 "{len}: {simd} {scalar}"
             );
+        }
+        // Four at once: each as one at a time.
+        let v: Vec<Vec<f32>> = (0..4)
+            .map(|k| x.iter().map(|e| e * (k as f32 - 1.5)).collect())
+            .collect();
+        let four = dot4_f32(&w[..cols], [&v[0], &v[1], &v[2], &v[3]]);
+        for (f, x) in four.iter().zip(&v) {
+            let one = dot_f32_scalar(&w[..cols], x);
+            assert!((f - one).abs() <= 1e-3 * (1.0 + one.abs()), "{f} {one}");
         }
         // The row-parallel product gives the same numbers, for several activations.
         let mut b = Act::default();
