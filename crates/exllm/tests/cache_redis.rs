@@ -86,3 +86,27 @@ async fn an_unreachable_server_never_fails_the_call() {
     assert_eq!(c.chat(req).await.unwrap().text(), "hi");
     assert!(cache.stats().await.errors >= 1);
 }
+
+#[tokio::test]
+async fn the_backend_reconnects_after_a_redis_restart() {
+    let server = Redis::start();
+    let port = server.port;
+    let b = backend(&server, "re:");
+    b.put("k", b"v".to_vec(), Duration::from_secs(60))
+        .await
+        .unwrap();
+    drop(server);
+    let server = Redis::start_on(port);
+    // The old connection is gone: at most one call fails, then a fresh one serves.
+    let first = b.get("k").await;
+    let again = match first {
+        Ok(v) => v,
+        Err(_) => b.get("k").await.unwrap(),
+    };
+    assert_eq!(again, None, "the restarted server is empty");
+    b.put("k", b"w".to_vec(), Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(b.get("k").await.unwrap(), Some(b"w".to_vec()));
+    drop(server);
+}

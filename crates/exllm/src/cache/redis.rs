@@ -1,13 +1,14 @@
 //! A Redis backend (feature `redis`), so several processes share one cache. Entries are
 //! plain Redis strings under a prefix with a millisecond TTL (`SET .. PX`); `clear` removes
-//! only keys under that prefix. The connection is opened on first use and multiplexed.
+//! only keys under that prefix. The connection is opened on first use and multiplexed; one
+//! the server dropped (a restart) is opened again on the next use.
 
 use super::backend::CacheBackend;
 use crate::error::{Error, ErrorKind, Result};
 use futures_util::future::BoxFuture;
 use redis::aio::MultiplexedConnection;
+use std::sync::Mutex;
 use std::time::Duration;
-use tokio::sync::OnceCell;
 
 /// The default key prefix.
 pub const DEFAULT_PREFIX: &str = "exllm:cache:";
@@ -21,7 +22,7 @@ pub const DEFAULT_PREFIX: &str = "exllm:cache:";
 /// ```
 pub struct RedisBackend {
     client: redis::Client,
-    conn: OnceCell<MultiplexedConnection>,
+    conn: Mutex<Option<MultiplexedConnection>>,
     prefix: String,
 }
 
@@ -41,7 +42,7 @@ impl RedisBackend {
             .map_err(|e| Error::new(ErrorKind::Config, format!("redis url: {e}")))?;
         Ok(RedisBackend {
             client,
-            conn: OnceCell::new(),
+            conn: Mutex::new(None),
             prefix: DEFAULT_PREFIX.to_owned(),
         })
     }
@@ -53,11 +54,26 @@ impl RedisBackend {
     }
 
     async fn conn(&self) -> Result<MultiplexedConnection> {
-        self.conn
-            .get_or_try_init(|| self.client.get_multiplexed_async_connection())
+        let cached = self.conn.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some(c) = cached {
+            return Ok(c);
+        }
+        let c = self
+            .client
+            .get_multiplexed_async_connection()
             .await
-            .cloned()
-            .map_err(err)
+            .map_err(err)?;
+        *self.conn.lock().unwrap_or_else(|p| p.into_inner()) = Some(c.clone());
+        Ok(c)
+    }
+
+    /// The error of a command; a connection the server dropped is forgotten, so the next
+    /// use opens a fresh one (a multiplexed connection does not reconnect by itself).
+    fn failed(&self, e: redis::RedisError) -> Error {
+        if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() {
+            *self.conn.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        }
+        err(e)
     }
 
     fn full(&self, key: &str) -> String {
@@ -73,7 +89,7 @@ impl CacheBackend for RedisBackend {
                 .arg(self.full(key))
                 .query_async(&mut c)
                 .await
-                .map_err(err)
+                .map_err(|e| self.failed(e))
         })
     }
 
@@ -88,7 +104,7 @@ impl CacheBackend for RedisBackend {
                 .arg(ms)
                 .query_async::<()>(&mut c)
                 .await
-                .map_err(err)
+                .map_err(|e| self.failed(e))
         })
     }
 
@@ -99,7 +115,7 @@ impl CacheBackend for RedisBackend {
                 .arg(self.full(key))
                 .query_async(&mut c)
                 .await
-                .map_err(err)?;
+                .map_err(|e| self.failed(e))?;
             Ok(n > 0)
         })
     }
@@ -118,13 +134,13 @@ impl CacheBackend for RedisBackend {
                     .arg(500)
                     .query_async(&mut c)
                     .await
-                    .map_err(err)?;
+                    .map_err(|e| self.failed(e))?;
                 if !keys.is_empty() {
                     redis::cmd("DEL")
                         .arg(keys)
                         .query_async::<()>(&mut c)
                         .await
-                        .map_err(err)?;
+                        .map_err(|e| self.failed(e))?;
                 }
                 if next == 0 {
                     return Ok(());
