@@ -56,8 +56,10 @@ struct Flight {
     scopes: Vec<(String, bool, bool)>,
     cost: f64,
     epoch: String,
-    /// When it was admitted (Redis ms) and the tokens reserved.
+    /// When it was admitted (Redis ms), in which epoch (its creation, Redis ms), and the
+    /// tokens reserved.
     at_ms: i64,
+    window_epoch: i64,
     tokens: u64,
 }
 
@@ -214,12 +216,14 @@ impl RedisGovernor {
             match (field(0), scope) {
                 ("0", _) => {
                     let at_ms = num(3) as i64;
+                    let window_epoch = epoch_created(&epoch);
                     let mut flight = Flight {
                         budgets: Vec::new(),
                         scopes: Vec::new(),
                         cost,
                         epoch,
                         at_ms,
+                        window_epoch,
                         tokens,
                     };
                     for (s, _) in scopes {
@@ -230,7 +234,8 @@ impl RedisGovernor {
                         }
                         let (rpm, tpm) = (s.limits.rpm.is_some(), s.limits.tpm.is_some());
                         if rpm || tpm {
-                            me.windows.admitted(&s.key, rpm, tpm, at_ms, tokens);
+                            me.windows
+                                .admitted(&s.key, (rpm, tpm), window_epoch, at_ms, tokens);
                         }
                         flight.scopes.push((s.key.clone(), budget, rpm || tpm));
                     }
@@ -355,7 +360,8 @@ impl RedisGovernor {
             keys.extend(["t", "tv", "b", "h"].map(|k| me.key(&format!("{k}:{scope}"))));
             args.push(if *budget { "1" } else { "0" }.into());
             if *windowed {
-                me.windows.settled(scope, f.at_ms, f.tokens, tokens);
+                me.windows
+                    .settled(scope, f.window_epoch, f.at_ms, f.tokens, tokens);
             }
         }
         if self.jobs.send(Job::Settle { keys, args }).is_err() {
@@ -500,7 +506,7 @@ async fn settler(me: Arc<Inner>, mut rx: mpsc::UnboundedReceiver<Job>) {
                         tracing::warn!("a reservation was not re-posted: {e}");
                     }
                 }
-                rewindow(&me).await;
+                rewindow(&me, &epoch).await;
             }
             Job::Flush(done) => {
                 let _ = done.send(());
@@ -509,9 +515,20 @@ async fn settler(me: Arc<Inner>, mut rx: mpsc::UnboundedReceiver<Job>) {
     }
 }
 
-/// Re-posts this instance's last minute of every rate-limited scope into a fresh epoch.
-async fn rewindow(me: &Inner) {
-    let posted = me.windows.last_minute(unix_ms());
+/// An epoch's creation time (Redis ms), the number after its last `:`.
+fn epoch_created(epoch: &str) -> i64 {
+    epoch
+        .rsplit(':')
+        .next()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Re-posts this instance's last minute of every rate-limited scope into a fresh epoch
+/// (what the fresh epoch admitted itself is in its windows already).
+async fn rewindow(me: &Inner, epoch: &str) {
+    let created = epoch_created(epoch);
+    let posted = me.windows.last_minute(created, created);
     let mut by_scope: Vec<(&windows::Posted, Vec<String>)> = Vec::new();
     for p in &posted {
         let triple = [
