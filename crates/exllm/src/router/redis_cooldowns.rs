@@ -37,10 +37,11 @@ local untl = now + ms
 local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0') or 0
 if cur < untl then redis.call('HSET', KEYS[1], ARGV[1], untl) end
 if redis.call('PTTL', KEYS[1]) < ms + 1000 then redis.call('PEXPIRE', KEYS[1], ms + 1000) end
-return { tostring(untl) }
+return { tostring(math.max(cur, untl)) }
 ";
 
-/// Reads the cooldowns still running: {deployment, ms left, ...}; drops the ended ones.
+/// Reads the cooldowns still running: {deployment, end (server ms), ms left, ...}; drops the
+/// ended ones.
 const COOLING: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -52,6 +53,7 @@ for i = 1, #all, 2 do
     redis.call('HDEL', KEYS[1], all[i])
   else
     out[#out + 1] = all[i]
+    out[#out + 1] = tostring(u)
     out[#out + 1] = tostring(u - now)
   end
 end
@@ -61,6 +63,11 @@ return out
 /// A cooldown read back within this of the local one is the same cooldown (clock rounding
 /// and the time a round trip takes), not a longer one.
 const SLACK: Duration = Duration::from_millis(250);
+
+/// The latest end (server ms) this process knows of each deployment's shared cooldown, and
+/// when it ends here. An entry read again is not applied again: a breaker a success closed
+/// stays closed, and a process's own cooldown read back does not lengthen it.
+type Seen = std::collections::HashMap<String, (i64, Instant)>;
 
 /// Where the shared cooldowns live. Its `Debug` hides the URL's credentials.
 #[derive(Clone, PartialEq)]
@@ -120,13 +127,14 @@ struct Shared {
     cfg: SharedCooldownsConfig,
     cool: Script,
     cooling: Script,
+    seen: Mutex<Seen>,
     published: AtomicU64,
     applied: AtomicU64,
     unavailable: AtomicU64,
 }
 
 enum Job {
-    Cool(String, Duration),
+    Cool(String, Instant),
     Flush(oneshot::Sender<()>),
 }
 
@@ -166,6 +174,7 @@ impl SharedCooldowns {
             cfg,
             cool: Script::new(COOL),
             cooling: Script::new(COOLING),
+            seen: Mutex::default(),
             published: AtomicU64::new(0),
             applied: AtomicU64::new(0),
             unavailable: AtomicU64::new(0),
@@ -231,32 +240,54 @@ impl Shared {
         None
     }
 
-    async fn publish(&self, deployment: &str, left: Duration) {
+    async fn publish(&self, deployment: &str, until: Instant) {
+        let left = until.saturating_duration_since(Instant::now());
         let ms = left.as_millis().clamp(1, u128::from(u32::MAX)).to_string();
-        if self
-            .run(&self.cool, &[deployment.to_owned(), ms])
-            .await
-            .is_some()
-        {
-            self.published.fetch_add(1, Ordering::Relaxed);
+        let Some(reply) = self.run(&self.cool, &[deployment.to_owned(), ms]).await else {
+            return;
+        };
+        self.published.fetch_add(1, Ordering::Relaxed);
+        if let Some(end) = reply.first().and_then(|e| e.parse::<i64>().ok()) {
+            self.know(deployment, end, until);
         }
     }
 
-    /// Applies what every process published.
+    /// Notes `end` as known; false when an end as late was known already.
+    fn know(&self, deployment: &str, end: i64, until: Instant) -> bool {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        match seen.get_mut(deployment) {
+            Some((known, _)) if *known >= end => false,
+            Some(entry) => {
+                *entry = (end, until);
+                true
+            }
+            None => {
+                seen.insert(deployment.to_owned(), (end, until));
+                true
+            }
+        }
+    }
+
+    /// Applies what other processes published since the last poll.
     async fn poll(&self) {
         let Some(reply) = self.run(&self.cooling, &[]).await else {
             return;
         };
         let now = Instant::now();
-        for pair in reply.chunks_exact(2) {
-            let Ok(ms) = pair[1].parse::<u64>() else {
+        for entry in reply.chunks_exact(3) {
+            let (Ok(end), Ok(ms)) = (entry[1].parse::<i64>(), entry[2].parse::<u64>()) else {
                 continue;
             };
             let until = now + Duration::from_millis(ms);
-            if self.local.cool(&pair[0], until, SLACK, &self.policy) {
+            if self.know(&entry[0], end, until)
+                && self.local.cool(&entry[0], until, SLACK, &self.policy)
+            {
                 self.applied.fetch_add(1, Ordering::Relaxed);
             }
         }
+        // Ended cooldowns are forgotten.
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.retain(|_, (_, until)| *until > now);
     }
 }
 
@@ -268,7 +299,7 @@ async fn worker(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Job>) {
         tokio::select! {
             job = rx.recv() => match job {
                 None => return,
-                Some(Job::Cool(dep, left)) => shared.publish(&dep, left).await,
+                Some(Job::Cool(dep, until)) => shared.publish(&dep, until).await,
                 Some(Job::Flush(done)) => {
                     let _ = done.send(());
                 }
@@ -293,8 +324,7 @@ impl RouterState for SharedCooldowns {
 
     fn settle(&self, reservation: Reservation, settlement: Settlement) {
         if let Some((dep, until)) = self.shared.local.settle_tripped(reservation, settlement) {
-            let left = until.saturating_duration_since(Instant::now());
-            let _ = self.jobs.send(Job::Cool(dep, left));
+            let _ = self.jobs.send(Job::Cool(dep, until));
         }
     }
 
