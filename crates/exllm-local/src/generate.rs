@@ -25,6 +25,8 @@ pub struct Prepared {
     pub warnings: Vec<Warning>,
     /// Whether tools were offered (the answer is scanned for calls).
     pub tools: bool,
+    /// Whether the prompt ends inside `<think>` (the answer starts in its reasoning).
+    pub thinking: bool,
 }
 
 /// Renders and tokenizes the request; fails before any generation when it cannot run.
@@ -57,6 +59,7 @@ pub fn prepare(model: &ChatModel, req: &ChatRequest) -> Result<Prepared> {
         params,
         warnings,
         tools: !tools.is_empty(),
+        thinking: text.trim_end().ends_with("<think>"),
     })
 }
 
@@ -72,6 +75,7 @@ pub fn generate(
         params,
         warnings,
         tools,
+        thinking,
     } = p;
     macro_rules! send {
         ($ev:expr) => {
@@ -89,7 +93,7 @@ pub fn generate(
     }
     model.reset();
     let mut sampler = Sampler::new(&params);
-    let mut out = Output::new(&params.stop, tools);
+    let mut out = Output::new(&params.stop, tools, thinking);
     let mut decoder = TextDecoder::default();
     let mut history = prompt.clone();
     let mut generated = 0usize;
@@ -169,9 +173,13 @@ struct Output {
 }
 
 impl Output {
-    fn new(stops: &[String], tools: bool) -> Self {
+    fn new(stops: &[String], tools: bool, thinking: bool) -> Self {
         Output {
-            think: ThinkSplitter::default(),
+            think: if thinking {
+                ThinkSplitter::inside()
+            } else {
+                ThinkSplitter::default()
+            },
             stops: StopMatcher::new(stops),
             scanner: tools.then(ToolScanner::default),
         }
@@ -269,7 +277,7 @@ mod tests {
 
     #[test]
     fn calls_become_events_and_the_finish_says_tool_calls() {
-        let mut out = Output::new(&[], true);
+        let mut out = Output::new(&[], true, false);
         let mut finish = FinishReason::new(FinishKind::Stop, "stop");
         let events = run(
             &mut out,
@@ -283,7 +291,7 @@ mod tests {
         );
         assert_eq!(finish.kind, FinishKind::ToolCalls);
         // A call cut by the length limit is still a call, but the finish stays `length`.
-        let mut out = Output::new(&[], true);
+        let mut out = Output::new(&[], true, false);
         let mut finish = FinishReason::new(FinishKind::Length, "length");
         let events = run(&mut out, &["<tool_call>{\"name\": \"f\"}"], &mut finish);
         assert!(matches!(&events[0], StreamEvent::ToolCall(c) if c.name == "f"));
@@ -292,7 +300,7 @@ mod tests {
 
     #[test]
     fn thinking_becomes_reasoning_and_a_call_may_follow_it() {
-        let mut out = Output::new(&[], true);
+        let mut out = Output::new(&[], true, false);
         let mut finish = FinishReason::new(FinishKind::Stop, "stop");
         let events = run(
             &mut out,
@@ -323,7 +331,7 @@ mod tests {
 
     #[test]
     fn without_tools_tags_are_text_and_stop_sequences_still_cut() {
-        let mut out = Output::new(&["END".to_owned()], false);
+        let mut out = Output::new(&["END".to_owned()], false, false);
         let mut finish = FinishReason::new(FinishKind::Stop, "stop");
         let events = run(
             &mut out,
@@ -340,7 +348,7 @@ mod tests {
         assert_eq!(text, "<tool_call>{}</tool_call> abc");
         assert_eq!(finish.raw.as_deref(), Some("stop_sequence"));
         // With tools, a stop sequence inside the text still ends it, and no call is made up.
-        let mut out = Output::new(&["END".to_owned()], true);
+        let mut out = Output::new(&["END".to_owned()], true, false);
         let mut finish = FinishReason::new(FinishKind::Stop, "stop");
         let events = run(&mut out, &["plain END"], &mut finish);
         assert!(events

@@ -154,20 +154,25 @@ impl ChatModel {
             && opts.exact_prefill != Some(true)
             && crate::fast::supports(&g.content)
         {
-            let fast = crate::fast::FastLlama::from_gguf(&g.content, &mut g.reader)?;
-            return Ok(ChatModel {
-                name: name.to_owned(),
-                arch,
-                weights: Weights::Fast(Box::new(fast)),
-                exact: None,
-                tokenizer,
-                template,
-                context_length,
-                defaults,
-                load_time: start.elapsed(),
-                reencoded_tensors: 0,
-                device: device.clone(),
-            });
+            match crate::fast::FastLlama::from_gguf(&g.content, &mut g.reader) {
+                Ok(fast) => {
+                    return Ok(ChatModel {
+                        name: name.to_owned(),
+                        arch,
+                        weights: Weights::Fast(Box::new(fast)),
+                        exact: None,
+                        tokenizer,
+                        template,
+                        context_length,
+                        defaults,
+                        load_time: start.elapsed(),
+                        reencoded_tensors: 0,
+                        device: device.clone(),
+                    })
+                }
+                // A shape exllm's own pass does not take: candle-transformers' model may.
+                Err(e) => tracing::debug!("exllm's llama pass declined {name}: {e}"),
+            }
         }
         let quantized = g.content.tensor_infos.values().any(|t| {
             !matches!(

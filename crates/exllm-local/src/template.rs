@@ -38,7 +38,12 @@ fn message(m: &Message) -> Result<TemplateMessage> {
     for p in &m.content {
         match p {
             Part::Text { text } => content.push_str(text),
-            Part::ToolResult(r) => content.push_str(&r.text_content()),
+            Part::ToolResult(r) => {
+                if !content.is_empty() {
+                    content.push('\n');
+                }
+                content.push_str(&r.text_content());
+            }
             Part::ToolCall(c) => tool_calls.push(serde_json::json!({
                 "id": c.id,
                 "type": "function",
@@ -107,6 +112,23 @@ impl ChatTemplate {
     /// else in a system message).
     pub fn render_with_tools(&self, messages: &[Message], tools: &[Tool]) -> Result<String> {
         let mut msgs = messages.iter().map(message).collect::<Result<Vec<_>>>()?;
+        if !self.reads_tools {
+            // The template would drop an assistant's calls: they go in its text, in the form
+            // the model was asked to answer in.
+            for m in msgs.iter_mut().filter(|m| !m.tool_calls.is_empty()) {
+                let calls: Vec<serde_json::Value> = std::mem::take(&mut m.tool_calls)
+                    .into_iter()
+                    .map(|c| c["function"].clone())
+                    .collect();
+                if !m.content.is_empty() {
+                    m.content.push('\n');
+                }
+                m.content.push_str(&format!(
+                    "<tool_call>{}</tool_call>",
+                    serde_json::Value::Array(calls)
+                ));
+            }
+        }
         if !tools.is_empty() && !self.reads_tools {
             let offer = crate::tools::system_prompt(tools);
             match msgs.first_mut().filter(|m| m.role == "system") {
@@ -215,5 +237,31 @@ mod tests {
             "{s}"
         );
         assert!(s.contains("\"name\":\"f\""), "{s}");
+        // ... and a past call in the assistant's text, results one per line.
+        let msgs = vec![
+            Message::user("go"),
+            Message::new(
+                Role::Assistant,
+                vec![Part::ToolCall(exllm::ToolCall {
+                    id: "c".into(),
+                    name: "f".into(),
+                    arguments: serde_json::json!({"x": 1}),
+                    provider_meta: None,
+                })],
+            ),
+            Message::new(
+                Role::Tool,
+                vec![
+                    Part::ToolResult(exllm::ToolResult::text("c", "1")),
+                    Part::ToolResult(exllm::ToolResult::text("c", "2")),
+                ],
+            ),
+        ];
+        let s = chatml.render_with_tools(&msgs, &tools).unwrap();
+        assert!(
+            s.contains("<|im_start|>assistant\n<tool_call>[{\"arguments\":{\"x\":1},\"name\":\"f\"}]</tool_call><|im_end|>"),
+            "{s}"
+        );
+        assert!(s.contains("<|im_start|>tool\n1\n2<|im_end|>"), "{s}");
     }
 }

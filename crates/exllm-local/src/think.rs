@@ -48,6 +48,16 @@ fn partial(s: &str, tag: &str) -> usize {
 }
 
 impl ThinkSplitter {
+    /// A splitter for an answer whose prompt already opened `<think>` (templates of
+    /// reasoning models that end the generation prompt with it): it starts inside the
+    /// reasoning.
+    pub fn inside() -> Self {
+        ThinkSplitter {
+            mode: Mode::Thinking,
+            held: String::new(),
+        }
+    }
+
     /// Takes the next piece of the answer.
     pub fn push(&mut self, text: &str) -> Vec<Piece> {
         if self.mode == Mode::Text {
@@ -162,5 +172,20 @@ mod tests {
             ("still going".into(), String::new())
         );
         assert_eq!(run(&["<thi"]), (String::new(), "<thi".into()));
+    }
+
+    #[test]
+    fn a_prompt_that_opened_the_reasoning() {
+        let mut s = ThinkSplitter::inside();
+        let mut all = s.push("weighing it</th");
+        all.extend(s.push("ink>\n\nYes."));
+        all.extend(s.finish());
+        assert_eq!(
+            all,
+            vec![
+                Piece::Reasoning("weighing it".into()),
+                Piece::Text("Yes.".into())
+            ]
+        );
     }
 }

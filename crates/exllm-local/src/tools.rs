@@ -49,8 +49,16 @@ pub fn system_prompt(tools: &[Tool]) -> String {
     out
 }
 
+/// A number that differs for every answer of this process, so call ids do not repeat across
+/// the turns of a conversation.
+fn next_answer() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
 /// One parsed call from a JSON object, or `None` when it is not one.
-fn call(v: &Value, index: usize) -> Option<ToolCall> {
+fn call(v: &Value, id: String) -> Option<ToolCall> {
     let name = v.get("name")?.as_str()?.trim();
     if name.is_empty() {
         return None;
@@ -61,7 +69,7 @@ fn call(v: &Value, index: usize) -> Option<ToolCall> {
         Some(a) => a.clone(),
     };
     Some(ToolCall {
-        id: format!("call_{index}"),
+        id,
         name: name.to_owned(),
         arguments,
         provider_meta: None,
@@ -95,6 +103,7 @@ pub struct ToolScanner {
     /// Text held back: a possible start of a tag, a call's body, or a bare JSON answer.
     held: String,
     calls: usize,
+    answer: u64,
 }
 
 impl Default for ToolScanner {
@@ -103,6 +112,7 @@ impl Default for ToolScanner {
             mode: Mode::Start,
             held: String::new(),
             calls: 0,
+            answer: next_answer(),
         }
     }
 }
@@ -119,6 +129,11 @@ impl ToolScanner {
     /// How many calls were found so far.
     pub fn calls(&self) -> usize {
         self.calls
+    }
+
+    /// The id of this answer's `n`-th call.
+    fn id(&self, n: usize) -> String {
+        format!("call_{}_{n}", self.answer)
     }
 
     /// Takes the next piece of the answer.
@@ -161,7 +176,7 @@ impl ToolScanner {
                     Some(at) => {
                         let body = self.held[..at].to_owned();
                         self.held.drain(..at + CLOSE.len());
-                        out.extend(self.body(&body));
+                        out.extend(self.body(&body, true));
                         self.mode = Mode::Text;
                     }
                     None => return out,
@@ -175,7 +190,7 @@ impl ToolScanner {
         let held = std::mem::take(&mut self.held);
         match std::mem::replace(&mut self.mode, Mode::Text) {
             // A call the model did not close (it stopped at its end-of-turn token).
-            Mode::Call => self.body(&held),
+            Mode::Call => self.body(&held, false),
             Mode::Json => {
                 let calls = self.bare(&held);
                 match calls {
@@ -190,15 +205,15 @@ impl ToolScanner {
 
     /// A `<tool_call>` body (one call, or a list of them as SmolLM2 writes): the calls, or
     /// the text it was.
-    fn body(&mut self, body: &str) -> Vec<Scanned> {
+    fn body(&mut self, body: &str, closed: bool) -> Vec<Scanned> {
         let parsed = serde_json::from_str::<Value>(body.trim()).ok();
         let calls: Option<Vec<ToolCall>> = match parsed {
             Some(Value::Array(items)) if !items.is_empty() => items
                 .iter()
                 .enumerate()
-                .map(|(i, v)| call(v, self.calls + i))
+                .map(|(i, v)| call(v, self.id(self.calls + i)))
                 .collect(),
-            Some(v) => call(&v, self.calls).map(|c| vec![c]),
+            Some(v) => call(&v, self.id(self.calls)).map(|c| vec![c]),
             None => None,
         };
         match calls {
@@ -206,7 +221,10 @@ impl ToolScanner {
                 self.calls += calls.len();
                 calls.into_iter().map(Scanned::Call).collect()
             }
-            None => vec![Scanned::Text(format!("{OPEN}{body}"))],
+            None => {
+                let close = if closed { CLOSE } else { "" };
+                vec![Scanned::Text(format!("{OPEN}{body}{close}"))]
+            }
         }
     }
 
@@ -221,7 +239,7 @@ impl ToolScanner {
             }
             let mut values = serde_json::Deserializer::from_str(rest).into_iter::<Value>();
             let v = values.next()?.ok()?;
-            calls.push(call(&v, self.calls + calls.len())?);
+            calls.push(call(&v, self.id(self.calls + calls.len()))?);
             rest = &rest[values.byte_offset()..];
         }
         if calls.is_empty() {
@@ -268,7 +286,12 @@ mod tests {
             let Scanned::Call(c) = &got[1] else {
                 panic!("{got:?}")
             };
-            assert_eq!((c.id.as_str(), c.name.as_str()), ("call_0", "get_weather"));
+            assert!(
+                c.id.starts_with("call_") && c.id.ends_with("_0"),
+                "{}",
+                c.id
+            );
+            assert_eq!(c.name, "get_weather");
             assert_eq!(c.arguments, json!({"city": "Paris"}));
         }
     }
@@ -282,15 +305,19 @@ mod tests {
         let calls: Vec<_> = got
             .iter()
             .filter_map(|e| match e {
-                Scanned::Call(c) => Some((c.id.clone(), c.name.clone(), c.arguments.clone())),
+                Scanned::Call(c) => Some((
+                    c.id.rsplit('_').next().unwrap().to_owned(),
+                    c.name.clone(),
+                    c.arguments.clone(),
+                )),
                 _ => None,
             })
             .collect();
         assert_eq!(
             calls,
             vec![
-                ("call_0".into(), "a".into(), json!({"x": 1})),
-                ("call_1".into(), "b".into(), json!({})),
+                ("0".into(), "a".into(), json!({"x": 1})),
+                ("1".into(), "b".into(), json!({})),
             ]
         );
     }
@@ -306,10 +333,19 @@ mod tests {
         assert_eq!(run(&["{\"answer\": 42}"]), vec![text("{\"answer\": 42}")]);
         assert_eq!(
             run(&["a <tool_call>not json</tool_call> b"]),
-            vec![text("a <tool_call>not json b")]
+            vec![text("a <tool_call>not json</tool_call> b")]
         );
         assert_eq!(run(&["a < b <tool", "_ x"]), vec![text("a < b <tool_ x")]);
         assert_eq!(run(&["héllo ", "<too"]), vec![text("héllo <too")]);
+    }
+
+    #[test]
+    fn call_ids_differ_between_answers() {
+        let id = |_| match run(&["<tool_call>{\"name\": \"f\"}</tool_call>"]).remove(0) {
+            Scanned::Call(c) => c.id,
+            other => panic!("{other:?}"),
+        };
+        assert_ne!(id(0), id(1));
     }
 
     #[test]

@@ -221,7 +221,9 @@ fn dot_f32_scalar(w: &[f32], x: &[f32]) -> f32 {
             acc[k] += wc[k] * xc[k];
         }
     }
-    acc.iter().sum()
+    let n = w.len().min(x.len()) / 8 * 8;
+    let tail: f32 = w[n..].iter().zip(&x[n..]).map(|(a, b)| a * b).sum();
+    acc.iter().sum::<f32>() + tail
 }
 
 fn q4_1_scalar(w: &[BlockQ4_1], qs: &[i8], d: &[f32], s: &[f32]) -> f32 {
@@ -410,15 +412,17 @@ pub fn matmul_many(ms: &[&Mat], acts: &[Act], outs: &mut [&mut Vec<f32>]) {
     let n = acts.len();
     let lv = level();
     let mut work = 0;
+    let mut fits = n > 0;
     for (m, out) in ms.iter().zip(outs.iter_mut()) {
         out.clear();
-        out.resize(m.rows() * n, 0.0);
+        out.resize(m.rows() * n, f32::NAN);
         work += m.rows() * m.cols() * n;
         // The SIMD kernels read `cols` values of every activation: never past its end.
-        if acts.iter().any(|a| a.x.len() != m.cols()) {
-            out.fill(f32::NAN);
-            return;
-        }
+        fits &= acts.iter().all(|a| a.x.len() == m.cols());
+    }
+    if !fits {
+        // Every output sized (and NaN), so callers index them safely.
+        return;
     }
     let exact = acts.iter().any(|a| a.exact);
     let run = |m: &Mat, first: usize, chunk: &mut [f32]| {

@@ -212,7 +212,15 @@ impl FastLlama {
             true => Some(mat(&get("output.weight")?, false)?),
             false => None,
         };
-        let mut layers = Vec::with_capacity(n_layer);
+        // The file says how many layers; each must exist before anything is sized by it.
+        if n_layer == 0
+            || !ct
+                .tensor_infos
+                .contains_key(&format!("blk.{}.attn_q.weight", n_layer - 1))
+        {
+            return Err(decode("the GGUF lacks layers its header counts", n_layer));
+        }
+        let mut layers = Vec::with_capacity(n_layer.min(ct.tensor_infos.len()));
         for i in 0..n_layer {
             let p = format!("blk.{i}");
             layers.push(Layer {
