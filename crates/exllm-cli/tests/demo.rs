@@ -86,7 +86,9 @@ fn the_demo_menu_walks_through_every_feature_and_quits() {
         env!("CARGO_BIN_EXE_exllm")
     );
     let tmux = Tmux::start("demo", &command);
-    let menu = tmux.wait_for("Pick a feature");
+    tmux.wait_for("Pick a feature");
+    // The prompt is drawn before the items: wait for the last one.
+    let menu = tmux.wait_for("Quit");
     for item in [
         "Chat",
         "Streaming",

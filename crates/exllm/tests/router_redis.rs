@@ -542,7 +542,9 @@ async fn two_processes_sharing_redis_hold_one_rpm_limit() {
         .spawn()
         .expect("the test binary runs again");
     let s = state(&redis, "procs:").await;
-    let answered = run_calls(&limited(&a.url(), &b.url(), s), CALLERS / 2).await;
+    let answered = run_calls(&limited(&a.url(), &b.url(), s.clone()), CALLERS / 2).await;
+    // Settlements go out in the background: this process's reach Redis before it is read.
+    s.flush().await;
     let out = tokio::task::spawn_blocking(move || child.wait_with_output())
         .await
         .unwrap()
