@@ -96,21 +96,29 @@ impl StopMatcher {
 
     /// The longest tail of `pending` that is a proper prefix of some stop sequence.
     fn held_len(&self) -> usize {
-        let mut best = 0;
-        for s in &self.stops {
-            for (i, _) in s.char_indices().skip(1) {
-                if i > best && self.pending.ends_with(&s[..i]) {
-                    best = i;
-                }
-            }
-        }
-        best
+        self.stops
+            .iter()
+            .map(|s| held_back(&self.pending, s))
+            .max()
+            .unwrap_or(0)
     }
 
     /// The held-back text, at the end of generation.
     pub fn flush(&mut self) -> String {
         std::mem::take(&mut self.pending)
     }
+}
+
+/// The length of the longest tail of `text` that is a proper prefix of `tag`: text that may
+/// still become `tag` when more arrives, so it is held back (stop sequences here, the tags of
+/// `crate::tools` and `crate::think`).
+pub(crate) fn held_back(text: &str, tag: &str) -> usize {
+    tag.char_indices()
+        .skip(1)
+        .map(|(i, _)| i)
+        .filter(|&i| text.ends_with(&tag[..i]))
+        .max()
+        .unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 //! comes out as reasoning, not as answer text: [`ThinkSplitter`] holds back only what could
 //! still be the start of either tag, and the blank lines after `</think>`.
 
+use crate::stop::held_back;
+
 const OPEN: &str = "<think>";
 const CLOSE: &str = "</think>";
 
@@ -38,13 +40,6 @@ impl Default for ThinkSplitter {
             held: String::new(),
         }
     }
-}
-
-fn partial(s: &str, tag: &str) -> usize {
-    (1..tag.len().min(s.len() + 1))
-        .rev()
-        .find(|n| s.is_char_boundary(s.len() - n) && s.ends_with(&tag[..*n]))
-        .unwrap_or(0)
 }
 
 impl ThinkSplitter {
@@ -90,7 +85,7 @@ impl ThinkSplitter {
                         self.mode = Mode::After;
                     }
                     None => {
-                        let emit = self.held.len() - partial(&self.held, CLOSE);
+                        let emit = self.held.len() - held_back(&self.held, CLOSE);
                         if emit > 0 {
                             out.push(Piece::Reasoning(self.held[..emit].to_owned()));
                             self.held.drain(..emit);

@@ -13,6 +13,7 @@
 //! separated by `;` or new lines). Whatever does not parse as a call is given back as text, so
 //! nothing the model wrote is lost.
 
+use crate::stop::held_back;
 use exllm::{Tool, ToolCall};
 use serde_json::{json, Value};
 
@@ -117,14 +118,6 @@ impl Default for ToolScanner {
     }
 }
 
-/// The length of the longest suffix of `s` that is a proper prefix of `tag`.
-fn partial(s: &str, tag: &str) -> usize {
-    (1..tag.len().min(s.len() + 1))
-        .rev()
-        .find(|n| s.is_char_boundary(s.len() - n) && s.ends_with(&tag[..*n]))
-        .unwrap_or(0)
-}
-
 impl ToolScanner {
     /// How many calls were found so far.
     pub fn calls(&self) -> usize {
@@ -163,7 +156,7 @@ impl ToolScanner {
                         self.mode = Mode::Call;
                     }
                     None => {
-                        let keep = partial(&self.held, OPEN);
+                        let keep = held_back(&self.held, OPEN);
                         let emit = self.held.len() - keep;
                         if emit > 0 {
                             out.push(Scanned::Text(self.held[..emit].to_owned()));
