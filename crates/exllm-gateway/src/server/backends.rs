@@ -120,7 +120,7 @@ fn shared_cooldowns(cfg: &GatewayConfig) -> Result<Option<Arc<SharedCooldowns>>>
 
 impl Backends {
     /// The Prometheus lines of the shared cooldowns and the response cache (when on).
-    pub fn render_cooldowns(&self) -> String {
+    pub fn render_shared_metrics(&self) -> String {
         let mut out = self.cache.as_ref().map(|c| c.render()).unwrap_or_default();
         let Some(c) = &self.cooldowns else {
             return out;

@@ -263,10 +263,10 @@ pub(crate) async fn metrics(State(gw): State<Gateway>, headers: HeaderMap) -> Re
             return error_response::<OpenAiChat>(&e);
         }
     }
-    let cooldowns = backends.render_cooldowns();
+    let shared = backends.render_shared_metrics();
     drop(backends);
     let mut text = gw.metrics().render();
-    text.push_str(&cooldowns);
+    text.push_str(&shared);
     if let Some(g) = gw.governance() {
         text.push_str(&g.render_metrics());
     }

@@ -5,9 +5,9 @@
 
 use super::backend::CacheBackend;
 use crate::error::{Error, ErrorKind, Result};
+use crate::transport::RedisConn;
 use futures_util::future::BoxFuture;
 use redis::aio::MultiplexedConnection;
-use std::sync::Mutex;
 use std::time::Duration;
 
 /// The default key prefix.
@@ -21,8 +21,7 @@ pub const DEFAULT_PREFIX: &str = "exllm:cache:";
 /// # drop(cache);
 /// ```
 pub struct RedisBackend {
-    client: redis::Client,
-    conn: Mutex<Option<MultiplexedConnection>>,
+    conn: RedisConn,
     prefix: String,
 }
 
@@ -38,11 +37,10 @@ fn err(e: redis::RedisError) -> Error {
 impl RedisBackend {
     /// A backend on the server at `url` (`redis://host:port/db`); nothing is connected yet.
     pub fn new(url: &str) -> Result<Self> {
-        let client = redis::Client::open(url)
+        let conn = RedisConn::open(url)
             .map_err(|e| Error::new(ErrorKind::Config, format!("redis url: {e}")))?;
         Ok(RedisBackend {
-            client,
-            conn: Mutex::new(None),
+            conn,
             prefix: DEFAULT_PREFIX.to_owned(),
         })
     }
@@ -54,25 +52,13 @@ impl RedisBackend {
     }
 
     async fn conn(&self) -> Result<MultiplexedConnection> {
-        let cached = self.conn.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        if let Some(c) = cached {
-            return Ok(c);
-        }
-        let c = self
-            .client
-            .get_multiplexed_async_connection()
-            .await
-            .map_err(err)?;
-        *self.conn.lock().unwrap_or_else(|p| p.into_inner()) = Some(c.clone());
-        Ok(c)
+        self.conn.get().await.map(|(c, _)| c).map_err(err)
     }
 
     /// The error of a command; a connection the server dropped is forgotten, so the next
-    /// use opens a fresh one (a multiplexed connection does not reconnect by itself).
+    /// use opens a fresh one.
     fn failed(&self, e: redis::RedisError) -> Error {
-        if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() {
-            *self.conn.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        }
+        self.conn.forget_if_lost(&e);
         err(e)
     }
 

@@ -17,10 +17,10 @@ use super::memory::MemoryState;
 use super::redis_config::redacted;
 use super::settings::CooldownPolicy;
 use super::state::{Admission, DeploymentStats, Refusal, Reservation, RouterState, Settlement};
+use crate::transport::RedisConn;
 use crate::wire::RateLimits;
 use crate::{Error, ErrorKind, Result};
 use futures_util::future::BoxFuture;
-use redis::aio::MultiplexedConnection;
 use redis::Script;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -122,8 +122,7 @@ pub struct SharedCooldownsCounters {
 struct Shared {
     local: MemoryState,
     policy: CooldownPolicy,
-    client: redis::Client,
-    conn: Mutex<Option<MultiplexedConnection>>,
+    conn: RedisConn,
     cfg: SharedCooldownsConfig,
     cool: Script,
     cooling: Script,
@@ -164,13 +163,12 @@ impl SharedCooldowns {
                 "the router's shared cooldowns must be created within a Tokio runtime",
             )
         })?;
-        let client = redis::Client::open(cfg.url.as_str())
+        let conn = RedisConn::open(&cfg.url)
             .map_err(|e| Error::new(ErrorKind::Config, format!("redis url: {e}")))?;
         let shared = Arc::new(Shared {
             local: MemoryState::new(cfg.latency_window),
             policy,
-            client,
-            conn: Mutex::new(None),
+            conn,
             cfg,
             cool: Script::new(COOL),
             cooling: Script::new(COOLING),
@@ -201,25 +199,11 @@ impl Shared {
         format!("{}cooling", self.cfg.prefix)
     }
 
-    async fn conn(&self) -> std::result::Result<MultiplexedConnection, String> {
-        let cached = self.conn.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        if let Some(c) = cached {
-            return Ok(c);
-        }
-        let c = self
-            .client
-            .get_multiplexed_async_connection()
-            .await
-            .map_err(|e| e.to_string())?;
-        *self.conn.lock().unwrap_or_else(|p| p.into_inner()) = Some(c.clone());
-        Ok(c)
-    }
-
     /// Runs `script` within the timeout; a failure drops the connection (the next use
     /// reconnects) and is counted.
     async fn run(&self, script: &Script, args: &[String]) -> Option<Vec<String>> {
         let work = async {
-            let mut c = self.conn().await?;
+            let (mut c, _) = self.conn.get().await.map_err(|e| e.to_string())?;
             let mut inv = script.key(self.key());
             for a in args {
                 inv.arg(a);
@@ -236,7 +220,7 @@ impl Shared {
         if self.unavailable.fetch_add(1, Ordering::Relaxed) == 0 {
             tracing::warn!("router cooldowns (redis): {failed}; cooldowns stay in this process");
         }
-        *self.conn.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        self.conn.forget();
         None
     }
 

@@ -57,8 +57,7 @@ struct View {
 }
 
 struct Shared {
-    client: redis::Client,
-    conn: Mutex<Option<MultiplexedConnection>>,
+    conn: crate::transport::RedisConn,
     cfg: RedisStateConfig,
     admit: Script,
     settle: Script,
@@ -109,11 +108,10 @@ impl RedisState {
                 "the router's Redis state must be created within a Tokio runtime",
             )
         })?;
-        let client = redis::Client::open(cfg.url.as_str())
+        let conn = crate::transport::RedisConn::open(&cfg.url)
             .map_err(|e| Error::new(ErrorKind::Config, format!("redis url: {e}")))?;
         let shared = Arc::new(Shared {
-            client,
-            conn: Mutex::new(None),
+            conn,
             cfg,
             admit: Script::new(ADMIT),
             settle: Script::new(SETTLE),
@@ -149,7 +147,7 @@ impl RedisState {
     pub async fn connect(&self) -> Result<()> {
         let sh = &self.shared;
         let work = async {
-            let mut c = sh.client.get_multiplexed_async_connection().await?;
+            let mut c = sh.conn.client().get_multiplexed_async_connection().await?;
             sh.admit.load_async(&mut c).await?;
             sh.settle.load_async(&mut c).await?;
             sh.peek.load_async(&mut c).await?;
@@ -158,7 +156,7 @@ impl RedisState {
         };
         match tokio::time::timeout(sh.cfg.timeout, work).await {
             Ok(Ok(c)) => {
-                *lock(&sh.conn) = Some(c);
+                sh.conn.set(c);
                 Ok(())
             }
             Ok(Err(e)) => Err(Error::new(
@@ -199,17 +197,10 @@ impl Shared {
 
     /// The open connection, or a new one (one round trip, counted in `trips`).
     async fn conn(&self, trips: &AtomicU64) -> std::result::Result<MultiplexedConnection, String> {
-        let cached = lock(&self.conn).clone();
-        if let Some(c) = cached {
-            return Ok(c);
+        let (c, opened) = self.conn.get().await.map_err(|e| e.to_string())?;
+        if opened {
+            trips.fetch_add(1, Ordering::Relaxed);
         }
-        let c = self
-            .client
-            .get_multiplexed_async_connection()
-            .await
-            .map_err(|e| e.to_string())?;
-        trips.fetch_add(1, Ordering::Relaxed);
-        *lock(&self.conn) = Some(c.clone());
         Ok(c)
     }
 
@@ -257,7 +248,7 @@ impl Shared {
             }
             _ => {
                 self.counters.unavailable.fetch_add(1, Ordering::Relaxed);
-                *lock(&self.conn) = None;
+                self.conn.forget();
             }
         }
     }
@@ -273,14 +264,14 @@ impl Shared {
         trips: &AtomicU64,
     ) -> std::result::Result<Vec<String>, String> {
         let work = async {
-            let mut fresh = lock(&self.conn).is_none();
+            let mut fresh = !self.conn.is_open();
             loop {
                 let mut conn = self.conn(trips).await?;
                 match eval(script, src, keys, args, &mut conn, trips).await {
                     Err(e) if !fresh && (e.is_io_error() || e.is_connection_dropped()) => {
                         // A connection the server dropped (a restart): one more try on a new
                         // one, within the same time limit.
-                        *lock(&self.conn) = None;
+                        self.conn.forget();
                         fresh = true;
                     }
                     other => return other.map_err(|e| e.to_string()),
@@ -297,7 +288,7 @@ impl Shared {
         if out.is_err() {
             self.counters.unavailable.fetch_add(1, Ordering::Relaxed);
             // The connection may be dead: the next call opens a new one.
-            *lock(&self.conn) = None;
+            self.conn.forget();
         }
         out
     }
@@ -526,16 +517,7 @@ impl RouterState for RedisState {
             self.flush().await;
             let key = self.shared.key("budget", budget_key);
             let work = async {
-                let cached = lock(&self.shared.conn).clone();
-                let mut conn = match cached {
-                    Some(c) => c,
-                    None => self
-                        .shared
-                        .client
-                        .get_multiplexed_async_connection()
-                        .await
-                        .ok()?,
-                };
+                let (mut conn, _) = self.shared.conn.get().await.ok()?;
                 let (a, b): (Option<f64>, Option<f64>) = redis::cmd("HMGET")
                     .arg(&key)
                     .arg("settled")

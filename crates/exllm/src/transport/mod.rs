@@ -8,6 +8,8 @@ mod cassette;
 #[cfg(feature = "vertex")]
 mod google;
 mod http;
+#[cfg(feature = "redis")]
+mod redis_conn;
 #[cfg(feature = "bedrock")]
 mod sigv4;
 mod stream;
@@ -20,6 +22,8 @@ pub use cassette::Cassette;
 #[cfg(feature = "vertex")]
 pub use google::GoogleAuth;
 pub use http::HttpTransport;
+#[cfg(feature = "redis")]
+pub(crate) use redis_conn::RedisConn;
 #[cfg(feature = "bedrock")]
 pub use sigv4::SigV4Auth;
 pub(crate) use stream::FramedStream;
