@@ -275,7 +275,9 @@ impl Drop for Instance {
 }
 
 impl Instance {
-    fn spawn(home: &Path, config: &Path, port: u16, log: &Path) -> Child {
+    /// Starts `exllm serve` on `port` and waits until it is ready; `Err` with its log when it
+    /// exited first.
+    fn spawn(home: &Path, config: &Path, port: u16, log: &Path) -> Result<Child, String> {
         let err = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -293,13 +295,13 @@ impl Instance {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if request(port, "GET", "/health/ready", "", "").status == 200 {
-                return child;
+                return Ok(child);
             }
             if let Ok(Some(status)) = child.try_wait() {
-                panic!(
+                return Err(format!(
                     "exllm serve exited: {status:?}: {}",
                     std::fs::read_to_string(log).unwrap_or_default()
-                );
+                ));
             }
             assert!(Instant::now() < deadline, "exllm serve did not get ready");
             std::thread::sleep(Duration::from_millis(50));
@@ -315,7 +317,8 @@ impl Instance {
     /// Starts it again with the same config, port and journal.
     pub fn restart(&mut self) {
         self.kill();
-        self.child = Self::spawn(&self.home, &self.config, self.port, &self.log);
+        self.child = Self::spawn(&self.home, &self.config, self.port, &self.log)
+            .unwrap_or_else(|e| panic!("{e}"));
     }
 }
 
@@ -366,8 +369,17 @@ impl Cluster {
             let home = dir.join(format!("home-{n}"));
             std::fs::create_dir_all(&home).unwrap();
             let log = dir.join(format!("{n}.log"));
-            let port = free_port();
-            let child = Instance::spawn(&home, &config, port, &log);
+            // A free port can be taken by a test running beside this one before the instance
+            // binds it: another port then.
+            let mut tries = 0;
+            let (child, port) = loop {
+                let port = free_port();
+                match Instance::spawn(&home, &config, port, &log) {
+                    Ok(child) => break (child, port),
+                    Err(e) if e.contains("Address already in use") && tries < 5 => tries += 1,
+                    Err(e) => panic!("{e}"),
+                }
+            };
             Instance {
                 child,
                 port,
