@@ -5,7 +5,9 @@
 //! groups) are refused rather than run unguarded.
 
 use crate::chat::ChatArgs;
-use exllm::guardrails::{Guardrails, GuardrailsConfig, InjectionConfig, PiiConfig, SecretsConfig};
+use exllm::guardrails::{
+    Guardrails, GuardrailsConfig, InjectionConfig, NerConfig, PiiConfig, SecretsConfig,
+};
 use exllm::{Client, Error, ErrorKind};
 use std::path::PathBuf;
 
@@ -16,7 +18,8 @@ pub struct GuardArgs {
     /// [[guardrails.rules]]). PII is masked before sending and restored in the answer.
     #[arg(long, value_name = "FILE")]
     pub guardrails: Option<PathBuf>,
-    /// Built-in guardrails with their defaults, comma-separated: pii, secrets, injection.
+    /// Built-in guardrails with their defaults, comma-separated: pii, names (people's names
+    /// and postal addresses, by a small local model fetched once), secrets, injection.
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub guard: Vec<String>,
 }
@@ -36,6 +39,7 @@ impl GuardArgs {
         for name in &self.guard {
             match name.trim() {
                 "pii" => cfg.pii = cfg.pii.take().or(Some(PiiConfig::default())),
+                "names" | "ner" => cfg.ner = cfg.ner.take().or(Some(NerConfig::default())),
                 "secrets" => cfg.secrets = cfg.secrets.take().or(Some(SecretsConfig::default())),
                 "injection" => {
                     cfg.injection = cfg.injection.take().or(Some(InjectionConfig::default()))
@@ -43,7 +47,9 @@ impl GuardArgs {
                 other => {
                     return Err(Error::new(
                         ErrorKind::Config,
-                        format!("unknown guardrail `{other}` (known: pii, secrets, injection)"),
+                        format!(
+                            "unknown guardrail `{other}` (known: pii, names, secrets, injection)"
+                        ),
                     ))
                 }
             }

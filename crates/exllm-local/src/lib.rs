@@ -30,6 +30,8 @@ pub mod hardware;
 mod loaded;
 mod model;
 mod names;
+#[cfg(feature = "ner")]
+pub mod ner;
 mod provider;
 mod sampling;
 pub mod source;

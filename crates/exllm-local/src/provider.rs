@@ -186,10 +186,14 @@ impl LocalProvider {
         if let Some(m) = lock(&self.inner.chats).get(model) {
             return Ok(m);
         }
-        if catalog::find(model).is_some_and(|k| k.kind != ModelKind::Chat) {
+        if let Some(k) = catalog::find(model).filter(|k| k.kind != ModelKind::Chat) {
+            let what = match k.kind {
+                ModelKind::Ner => "a named-entity model (the `ner` guardrail's)",
+                _ => "an embedding model",
+            };
             return Err(err(
                 ErrorKind::InvalidInput,
-                format!("`{model}` is an embedding model, not a chat model"),
+                format!("`{model}` is {what}, not a chat model"),
             ));
         }
         hardware::configure_threads(self.inner.config.threads);

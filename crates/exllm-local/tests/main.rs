@@ -6,6 +6,8 @@ mod chat;
 mod defaults;
 mod embeddings;
 mod errors;
+#[cfg(feature = "ner")]
+mod ner;
 mod tiny_models;
 mod tokenizer_ids;
 mod tool_calls;

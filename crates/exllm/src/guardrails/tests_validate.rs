@@ -259,3 +259,13 @@ fn sanitize_and_response_tables_configure_their_guardrails() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Config);
 }
+
+#[test]
+fn a_ner_table_without_the_model_is_a_clear_configuration_error() {
+    // This crate carries no model: only exllm-local's `ner::register()` makes the table build.
+    let cfg = super::GuardrailsConfig::from_toml("[guardrails]\nner = { entities = [\"name\"] }")
+        .unwrap();
+    let e = cfg.build(None).unwrap_err();
+    assert_eq!(e.kind(), crate::ErrorKind::Config);
+    assert!(e.to_string().contains("exllm-local"), "{e}");
+}
