@@ -95,7 +95,9 @@ fn long_text_is_scanned_in_windows_and_a_name_on_a_boundary_is_whole() {
     );
 }
 
-#[tokio::test]
+// On a multi-threaded runtime, as a gateway runs it (the scan leaves its worker's other tasks
+// to the others).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn names_and_addresses_are_masked_for_the_provider_and_restored() {
     let Some(m) = model() else { return };
     let mock = MockProvider::new(); // echoes the last user message

@@ -133,7 +133,16 @@ impl Guardrail for Ner {
         if text.trim().is_empty() {
             return Vec::new();
         }
-        match self.entities(text) {
+        // Milliseconds of model per text: on a multi-threaded runtime the worker hands its
+        // other tasks on first, so a gateway's other requests do not wait behind the scan.
+        let scan = || self.entities(text);
+        let found = match tokio::runtime::Handle::try_current() {
+            Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+                tokio::task::block_in_place(scan)
+            }
+            _ => scan(),
+        };
+        match found {
             Ok(found) => found
                 .into_iter()
                 .map(|(e, span)| Finding::span(rule(e), label(e), span, action))
