@@ -21,6 +21,8 @@ mod routing;
 mod routing_redis;
 mod routing_session;
 mod serve;
+#[cfg(feature = "ner")]
+mod serve_guard;
 mod services;
 mod session;
 mod stream_errors;
