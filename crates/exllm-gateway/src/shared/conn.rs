@@ -1,11 +1,13 @@
-//! The connection to Redis: one multiplexed connection, reopened after a failure, every
-//! call bounded by the configured timeout (an unreachable Redis costs at most that much per
-//! request). The scripts are sent by hash (`EVALSHA`) and loaded on a miss.
+//! The connection to Redis: the library's one multiplexed connection (`RedisConn`),
+//! reopened after a failure, every call bounded by the configured timeout (an unreachable
+//! Redis costs at most that much per request). The scripts are sent by hash (`EVALSHA`) and
+//! loaded on a miss.
 
+use exllm::transport::RedisConn;
 use redis::aio::MultiplexedConnection;
 use redis::{Script, Value};
 use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
+use std::sync::LazyLock;
 use std::time::Duration;
 
 pub(super) static ADMIT: LazyLock<Script> =
@@ -19,8 +21,7 @@ pub(super) static REWINDOW: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("rewindow.lua")));
 
 pub(super) struct Conn {
-    client: redis::Client,
-    conn: Mutex<Option<MultiplexedConnection>>,
+    conn: RedisConn,
     timeout: Duration,
 }
 
@@ -38,27 +39,9 @@ fn text(v: &Value) -> String {
 impl Conn {
     pub(super) fn new(url: &str, timeout: Duration) -> Result<Conn, String> {
         // The URL may carry a password: the error names neither.
-        let client = redis::Client::open(url)
+        let conn = RedisConn::open(url)
             .map_err(|_| "`governance.shared.redis_url` is not a valid Redis URL".to_owned())?;
-        Ok(Conn {
-            client,
-            conn: Mutex::new(None),
-            timeout,
-        })
-    }
-
-    async fn get(&self) -> redis::RedisResult<MultiplexedConnection> {
-        let cached = self.conn.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        if let Some(c) = cached {
-            return Ok(c);
-        }
-        let c = self.client.get_multiplexed_async_connection().await?;
-        *self.conn.lock().unwrap_or_else(|p| p.into_inner()) = Some(c.clone());
-        Ok(c)
-    }
-
-    fn drop_conn(&self) {
-        *self.conn.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        Ok(Conn { conn, timeout })
     }
 
     /// Runs `work` on the connection within the timeout; a connection the server dropped
@@ -69,17 +52,11 @@ impl Conn {
         Fut: std::future::Future<Output = redis::RedisResult<T>>,
     {
         let attempt = async {
-            let mut fresh = self
-                .conn
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .is_none();
             loop {
-                let c = self.get().await.map_err(|e| e.to_string())?;
+                let (c, fresh) = self.conn.get().await.map_err(|e| e.to_string())?;
                 match work(c).await {
                     Err(e) if !fresh && (e.is_io_error() || e.is_connection_dropped()) => {
-                        self.drop_conn();
-                        fresh = true;
+                        self.conn.forget();
                     }
                     other => return other.map_err(|e| e.to_string()),
                 }
@@ -90,7 +67,7 @@ impl Conn {
             Err(_) => Err(format!("no answer within {} ms", self.timeout.as_millis())),
         };
         if out.is_err() {
-            self.drop_conn();
+            self.conn.forget();
         }
         out
     }

@@ -23,7 +23,7 @@ pub use cassette::Cassette;
 pub use google::GoogleAuth;
 pub use http::HttpTransport;
 #[cfg(feature = "redis")]
-pub(crate) use redis_conn::RedisConn;
+pub use redis_conn::RedisConn;
 #[cfg(feature = "bedrock")]
 pub use sigv4::SigV4Auth;
 pub(crate) use stream::FramedStream;
