@@ -18,10 +18,10 @@ if [ "${EXLLM_BENCH_PIN:-1}" != 0 ] && command -v taskset >/dev/null && [ "$(npr
   client_cpu=(taskset -c 0) server_cpu=(taskset -c 1)
 fi
 out=$(mktemp -d)
-"${server_cpu[@]}" $bin serve --idle 120 --max 3600 >"$out/addr" &
+${server_cpu[@]+"${server_cpu[@]}"} $bin serve --idle 120 --max 3600 >"$out/addr" &
 mock=$!
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"${server_cpu[@]}" redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no >/dev/null &
+${server_cpu[@]+"${server_cpu[@]}"} redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no >/dev/null &
 redis=$!
 trap 'kill $mock $redis 2>/dev/null || true' EXIT
 for _ in $(seq 50); do [ -s "$out/addr" ] && break; sleep 0.1; done
@@ -33,7 +33,7 @@ for r in $(seq "$reps"); do
     flag=""; calls=$n
     [ "$mode" = stream ] && { flag="--stream"; calls=$((n / 4)); }
     for c in exllm exllm-routed exllm-routed-redis; do
-      "${client_cpu[@]}" $bin run --client "$c" --addr "$addr" $flag --n "$calls" | sed "s/^/$r $mode /" >>"$out/runs"
+      ${client_cpu[@]+"${client_cpu[@]}"} $bin run --client "$c" --addr "$addr" $flag --n "$calls" | sed "s/^/$r $mode /" >>"$out/runs"
     done
   done
 done

@@ -104,6 +104,27 @@ fn names_and_addresses_are_masked_and_restored() {
         assert!(out.status.success(), "{out:?}");
         assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), prompt);
     }
+    // Blocking instead of masking shows the model ran: the rule named, the name nowhere.
+    let dir = std::env::temp_dir().join(format!("exllm-cli-ner-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("g.toml");
+    std::fs::write(&file, "[guardrails]\nner = { input = \"block\" }\n").unwrap();
+    let out = exllm(&[
+        "chat",
+        "-m",
+        "mock/echo",
+        "--guardrails",
+        file.to_str().unwrap(),
+        prompt,
+    ]);
+    assert!(!out.status.success());
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(all.contains("person_name"), "{all}");
+    assert!(!all.contains("Rivera"), "{all}");
     let out = exllm(&["chat", "-m", "mock/echo", "--guard", "nmaes", "hi"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("pii, names, secrets"));

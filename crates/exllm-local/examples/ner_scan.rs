@@ -1,8 +1,9 @@
 //! Scans JSON lines from stdin with the `ner` guardrail's model and prints what it finds, for
-//! the evaluation script (bench/guardrails/eval.py): one `{"id", "text"}` object per line in,
+//! the evaluation script (bench/guardrails/ner_eval.py): one `{"id", "text"}` object per line in,
 //! one `{"id", "spans": [{"rule", "start", "end"}]}` per line out, offsets in characters.
 //! `--raw` prints the model's own types (`GIVEN_NAME`, `CITY`) before they fold into names
-//! and addresses; `--model DIR` reads the model from DIR instead of the cache.
+//! and addresses; `--model DIR` reads the model from DIR instead of the cache. The time spent
+//! scanning (the model loaded) goes to stderr as `scan_seconds N`.
 //!
 //! ```text
 //! echo '{"id": 1, "text": "I am Alex Rivera"}' | cargo run --release -p exllm-local --features ner --example ner_scan
@@ -15,21 +16,18 @@ use std::io::{BufRead, Write};
 fn main() -> exllm::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let raw = args.iter().any(|a| a == "--raw");
-    let model = args
-        .iter()
-        .position(|a| a == "--model")
-        .and_then(|i| args.get(i + 1))
-        .map(Into::into);
+    let model = match args.iter().position(|a| a == "--model") {
+        Some(i) => Some(args.get(i + 1).cloned().ok_or_else(|| {
+            exllm::Error::new(exllm::ErrorKind::InvalidInput, "--model needs a folder")
+        })?),
+        None => None,
+    };
     let ner = Ner::from_config(&NerConfig {
         entities: Some(ENTITIES.iter().map(|e| e.to_string()).collect()),
-        model,
+        model: model.map(Into::into),
         ..Default::default()
     })?;
-    let dir = match args.iter().position(|a| a == "--model") {
-        Some(i) => args[i + 1].clone().into(),
-        None => exllm_local::ner::default_dir()?,
-    };
-    let loaded = exllm_local::ner::load_cached(&dir)?;
+    let t0 = std::time::Instant::now();
     let stdin = std::io::stdin();
     let mut out = std::io::BufWriter::new(std::io::stdout());
     for line in stdin.lock().lines() {
@@ -40,7 +38,7 @@ fn main() -> exllm::Result<()> {
         let text = v["text"].as_str().unwrap_or("");
         let chars = |b: usize| text[..b].chars().count();
         let found: Vec<(String, std::ops::Range<usize>)> = if raw {
-            loaded.typed_spans(text, ner.threshold)?
+            ner.model().typed_spans(text, ner.threshold)?
         } else {
             ner.entities(text)?
                 .into_iter()
@@ -59,5 +57,7 @@ fn main() -> exllm::Result<()> {
             serde_json::json!({"id": v["id"], "spans": spans})
         );
     }
+    let _ = out.flush();
+    eprintln!("scan_seconds {}", t0.elapsed().as_secs_f64());
     Ok(())
 }

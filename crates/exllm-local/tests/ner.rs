@@ -75,10 +75,12 @@ fn spans_match_rampart_s_own_runner() {
 fn long_text_is_scanned_in_windows_and_a_name_on_a_boundary_is_whole() {
     let Some(m) = model() else { return };
     let ner = Ner::new(m);
-    // 464 characters of filler put "Alex Rivera" across the first window's end (480): each
-    // window sees part of it, and the parts are one name again (as Rampart's runner gives).
+    // 467 characters before "My name is" put the first window's end (480) inside "Alex":
+    // the first window sees "Al", the second the whole name, and the parts are one name
+    // again (as Rampart's runner gives: 478..489).
     let filler = "The weather was mild and the trains ran on time all week. ".repeat(8);
-    let text = format!("{filler}{ADDRESS} {filler}");
+    let text = format!("{filler}Hi {ADDRESS} {filler}");
+    assert_eq!(text.find("Alex"), Some(478));
     assert!(text.chars().count() > 900);
     let found: Vec<(&str, &str)> = ner
         .entities(&text)

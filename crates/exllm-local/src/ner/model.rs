@@ -229,6 +229,7 @@ pub(crate) fn plan_windows(
     budget: usize,
     overlap: usize,
 ) -> Vec<(usize, usize)> {
+    debug_assert!(overlap < budget, "the overlap must leave room to progress");
     let mut out = Vec::new();
     let mut start = 0;
     while start < words.len() {

@@ -212,9 +212,9 @@ fn matmul_nbits(node: &NodeProto, inits: &HashMap<&str, &TensorProto>) -> Result
         attr(node, "bits")?,
         attr(node, "block_size")?,
     );
-    if bits != 4 || block == 0 || block % 2 != 0 {
+    if bits != 4 || !block.is_power_of_two() || !(16..=256).contains(&block) {
         return Err(bad(format!(
-            "{}: {bits}-bit blocks of {block} are not read (4-bit only)",
+            "{}: {bits}-bit blocks of {block} are not read (4-bit blocks of 16 to 256 only)",
             node.name
         )));
     }
@@ -237,16 +237,31 @@ fn matmul_nbits(node: &NodeProto, inits: &HashMap<&str, &TensorProto>) -> Result
     let scales = scales.floats()?;
     let zeros = init(3).map(TensorProto::ints8).transpose()?;
     let zero_row = blocks.div_ceil(2);
-    if q.len() != n * blocks * (block / 2)
-        || scales.len() != n * blocks
-        || zeros.as_ref().is_some_and(|z| z.len() != n * zero_row)
+    // Sizes from the file: checked, so a hostile header cannot wrap them into a huge vector
+    // (each weight takes half a byte of `q`, so `n * k` is bounded by the file's size).
+    let sizes = || -> Option<(usize, usize, usize, usize)> {
+        let nb = n.checked_mul(blocks)?;
+        Some((
+            nb.checked_mul(block / 2)?,
+            nb,
+            n.checked_mul(zero_row)?,
+            n.checked_mul(k)?,
+        ))
+    };
+    let Some((q_len, s_len, z_len, total)) = sizes() else {
+        return Err(bad(format!("{}: K={k} N={n} are too large", node.name)));
+    };
+    if q.len() != q_len
+        || scales.len() != s_len
+        || zeros.as_ref().is_some_and(|z| z.len() != z_len)
+        || total > 2 * q_len
     {
         return Err(bad(format!(
             "{}: sizes do not match K={k} N={n}",
             node.name
         )));
     }
-    let mut data = vec![0f32; n * k];
+    let mut data = vec![0f32; total];
     for row in 0..n {
         for b in 0..blocks {
             let scale = scales[row * blocks + b];
@@ -292,12 +307,12 @@ mod tests {
 
     #[test]
     fn dequantises_4_bit_blocks_embeddings_and_keeps_floats() {
-        // K = 3 (one block of 4, the last weight padding), N = 2.
+        // K = 3 (one block of 16, the rest padding), N = 2.
         let node = NodeProto {
             input: vec!["x".into(), "w_Q4".into(), "w_scales".into()],
             name: "/classifier/MatMul_Q4".into(),
             op_type: "MatMulNBits".into(),
-            attribute: [("K", 3), ("N", 2), ("bits", 4), ("block_size", 4)]
+            attribute: [("K", 3), ("N", 2), ("bits", 4), ("block_size", 16)]
                 .iter()
                 .map(|&(n, i)| AttributeProto { name: n.into(), i })
                 .collect(),
@@ -306,7 +321,12 @@ mod tests {
             node: vec![node],
             initializer: vec![
                 // Row 0: 9, 10 | 7, pad; row 1: 8, 15 | 0, pad.
-                tensor("w_Q4", &[2, 1, 2], UINT8, vec![0xA9, 0x07, 0xF8, 0x00]),
+                tensor("w_Q4", &[2, 1, 8], UINT8, {
+                    let mut v = vec![0u8; 16];
+                    v[..2].copy_from_slice(&[0xA9, 0x07]);
+                    v[8..10].copy_from_slice(&[0xF8, 0x00]);
+                    v
+                }),
                 tensor("w_scales", &[2, 1], FLOAT, floats(&[0.5, 2.0])),
                 tensor("classifier.bias", &[2], FLOAT, floats(&[1.0, -1.0])),
                 tensor("emb.weight_quantized", &[2, 2], UINT8, vec![10, 12, 8, 0]),
@@ -324,6 +344,64 @@ mod tests {
         assert_eq!(w["classifier.bias"].data, vec![1.0, -1.0]);
         assert_eq!(w["emb.weight"].data, vec![0.5, 1.0, 0.0, -2.0]);
         assert!(!w.contains_key("w_scales") && !w.contains_key("emb.weight_scale"));
+    }
+
+    #[test]
+    fn reads_packed_zero_points() {
+        // K = 32 in two blocks of 16, N = 1; zero points 3 (block 0) and 10 (block 1), packed
+        // in one byte, low nibble first.
+        let node = NodeProto {
+            input: vec!["x".into(), "w".into(), "s".into(), "z".into()],
+            name: "/l/MatMul_Q4".into(),
+            op_type: "MatMulNBits".into(),
+            attribute: [("K", 32), ("N", 1), ("bits", 4), ("block_size", 16)]
+                .iter()
+                .map(|&(n, i)| AttributeProto { name: n.into(), i })
+                .collect(),
+        };
+        let mut q = vec![0u8; 16];
+        q[0] = 0x43;
+        q[8] = 0x0A;
+        let graph = GraphProto {
+            node: vec![node],
+            initializer: vec![
+                tensor("w", &[1, 2, 8], UINT8, q),
+                tensor("s", &[1, 2], FLOAT, floats(&[2.0, 1.0])),
+                tensor("z", &[1, 1], UINT8, vec![0xA3]),
+            ],
+        };
+        let w = read_weights(&ModelProto { graph: Some(graph) }.encode_to_vec()).unwrap();
+        let d = &w["l.weight"].data;
+        assert_eq!(d.len(), 32);
+        assert_eq!(&d[..3], &[0.0, 2.0, -6.0]);
+        assert_eq!(&d[16..18], &[0.0, -10.0]);
+    }
+
+    #[test]
+    fn a_hostile_header_is_an_error_not_an_allocation() {
+        let node = NodeProto {
+            input: vec!["x".into(), "w".into(), "s".into()],
+            name: "/l/MatMul_Q4".into(),
+            op_type: "MatMulNBits".into(),
+            attribute: [
+                ("K", 1 << 40),
+                ("N", 1 << 40),
+                ("bits", 4),
+                ("block_size", 32),
+            ]
+            .iter()
+            .map(|&(n, i)| AttributeProto { name: n.into(), i })
+            .collect(),
+        };
+        let graph = GraphProto {
+            node: vec![node],
+            initializer: vec![
+                tensor("w", &[0], UINT8, vec![]),
+                tensor("s", &[0], FLOAT, vec![]),
+            ],
+        };
+        let e = read_weights(&ModelProto { graph: Some(graph) }.encode_to_vec()).unwrap_err();
+        assert!(e.to_string().contains("too large"), "{e}");
     }
 
     #[test]

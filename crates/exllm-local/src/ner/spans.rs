@@ -2,7 +2,8 @@
 //! join while only whitespace separates them and the next is not a `B-` (beginning) token;
 //! windows' partial spans of one type that overlap are unioned. Then the guardrail's own
 //! step: a given name next to a surname is one name, and the parts of an address (number,
-//! street, unit, city, state, ZIP) separated only by spaces and commas are one address.
+//! street, unit, city, state, ZIP) on one line with at most 16 bytes between them are one
+//! address (see [`fold`]).
 
 use std::ops::Range;
 
@@ -21,12 +22,15 @@ pub(crate) struct Typed {
     pub span: Range<usize>,
 }
 
-/// The type of a `B-X` / `I-X` label (`None` for `O`) and whether it begins an entity.
+/// The type of a `B-X` / `I-X` label (`None` for `O`) and whether it begins an entity; the
+/// prefix in either case, and a label without one continues (as Rampart's runner reads them).
 fn split_label(label: &str) -> Option<(&str, bool)> {
-    if let Some(t) = label.strip_prefix("B-") {
-        Some((t, true))
-    } else {
-        label.strip_prefix("I-").map(|t| (t, false))
+    let (prefix, rest) = (label.get(..2), label.get(2..));
+    match (prefix, rest) {
+        (Some(p), Some(t)) if p.eq_ignore_ascii_case("b-") => Some((t, true)),
+        (Some(p), Some(t)) if p.eq_ignore_ascii_case("i-") => Some((t, false)),
+        _ if label.eq_ignore_ascii_case("o") || label.is_empty() => None,
+        _ => Some((label, false)),
     }
 }
 
@@ -44,15 +48,19 @@ pub(crate) fn aggregate(text: &str, tokens: &[Token], threshold: f32) -> Vec<Typ
             open = false;
             continue;
         };
-        if let Some(last) = out.last_mut().filter(|l| open && l.kind == kind) {
-            if !begins && last.span.end <= t.span.start && blank(text, last.span.end..t.span.start)
-            {
-                last.span.end = t.span.end;
+        if let Some(last) = out
+            .last_mut()
+            .filter(|l| open && l.kind.eq_ignore_ascii_case(kind))
+        {
+            // Tokens may share a character (a Hangul syllable becomes several): no gap then.
+            let gap = last.span.end.min(t.span.start)..t.span.start;
+            if !begins && blank(text, gap) {
+                last.span.end = last.span.end.max(t.span.end);
                 continue;
             }
         }
         out.push(Typed {
-            kind: kind.to_owned(),
+            kind: kind.to_ascii_uppercase(),
             span: t.span.clone(),
         });
         open = true;
@@ -117,7 +125,8 @@ fn joinable(entity: &str, gap: &str, numbers: bool) -> bool {
 }
 
 /// Spans folded into entities: neighbours of one entity join across whitespace (a name) or
-/// a short gap on one line (an address); overlaps keep the earliest. A building number with no
+/// a short gap on one line (an address); overlaps keep the earliest. Callers pass only the
+/// kinds they mask, so a span of an unwanted kind cannot swallow a wanted one. A building number with no
 /// other part of an address beside it is dropped: alone it is a ticket or section number as
 /// often as a house (the evaluation's hard negatives).
 pub(crate) fn fold(text: &str, spans: &[Typed]) -> Vec<(&'static str, Range<usize>)> {
@@ -192,6 +201,13 @@ mod tests {
                 typed("STREET_NAME", 19..26)
             ]
         );
+        // Tokens sharing a character join; labels in lower case or without a prefix count.
+        let tokens = [
+            tok("b-city", 0.9, 0..3),
+            tok("CITY", 0.9, 2..3),
+            tok("i-CITY", 0.9, 3..5),
+        ];
+        assert_eq!(aggregate("Seoul", &tokens, 0.5), vec![typed("CITY", 0..5)]);
         // A `B-` token starts a new span even of the same type; an `O` breaks one.
         let tokens = [tok("B-CITY", 0.9, 0..3), tok("B-CITY", 0.9, 4..9)];
         assert_eq!(aggregate(text, &tokens, 0.5).len(), 2);

@@ -42,6 +42,11 @@ impl Source {
 
     /// The chain from `EXLLM_LOCAL_SOURCES`, else the default.
     pub fn chain_from_env() -> Result<Vec<Source>> {
+        Self::chain_from_env_or(&Source::DEFAULT_CHAIN)
+    }
+
+    /// The chain from `EXLLM_LOCAL_SOURCES`, else `default`.
+    pub fn chain_from_env_or(default: &[Source]) -> Result<Vec<Source>> {
         match std::env::var(SOURCES_ENV) {
             Ok(v) if !v.trim().is_empty() => v
                 .split(',')
@@ -54,7 +59,7 @@ impl Source {
                     })
                 })
                 .collect(),
-            _ => Ok(Source::DEFAULT_CHAIN.to_vec()),
+            _ => Ok(default.to_vec()),
         }
     }
 }
