@@ -134,6 +134,11 @@ fn configuration_tables_build_it_once_registered() {
     )
     .unwrap();
     assert_eq!(cfg.build(None).unwrap().rails()[0].name(), "ner");
+    // LiteLLM's `presidio` entries mask names too once the model is registered.
+    let list =
+        serde_json::json!([{"guardrail_name": "p", "litellm_params": {"guardrail": "presidio"}}]);
+    let named = GuardrailsConfig::from_litellm(&list).unwrap();
+    assert!(named[0].config.ner.is_some() && named[0].config.pii.is_some());
     let bad = |cfg: NerConfig| Ner::from_config(&cfg).unwrap_err().to_string();
     let e = bad(NerConfig {
         entities: Some(vec!["shoe_size".into()]),

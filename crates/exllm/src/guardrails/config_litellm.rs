@@ -83,7 +83,16 @@ impl GuardrailsConfig {
                         kinds: None,
                         input: on(input, Action::Mask),
                         output: on(output, Action::Mask),
-                    })
+                    });
+                    // Presidio's analyzer masks people and places too: so does the `ner`
+                    // guardrail, where a model is registered (the CLI and the gateway).
+                    if super::ner::is_registered() {
+                        config.ner = Some(super::NerConfig {
+                            input: on(input, Action::Mask),
+                            output: on(output, Action::Mask),
+                            ..Default::default()
+                        });
+                    }
                 }
                 "hide-secrets" | "hide_secrets" | "secret_detection" | "secrets" => {
                     config.secrets = Some(SecretsConfig {

@@ -38,6 +38,11 @@ pub fn set_ner_builder(builder: NerBuilder) {
     let _ = BUILDER.set(builder);
 }
 
+/// Whether a builder is registered (LiteLLM's `presidio` entries then mask names too).
+pub(crate) fn is_registered() -> bool {
+    BUILDER.get().is_some()
+}
+
 /// The `ner` guardrail of `cfg`, through the registered builder.
 pub(crate) fn build(cfg: &NerConfig) -> Result<Arc<dyn Guardrail>> {
     let builder = BUILDER.get().ok_or_else(|| {
