@@ -66,6 +66,12 @@ fn spans_match_rampart_s_own_runner() {
             "PASSPORT@7"
         ]
     );
+    // A text seen before is answered from memory (a conversation resends its history).
+    let before = m.remembered();
+    m.typed_spans(passport, 0.5).unwrap();
+    assert_eq!(m.remembered(), before);
+    m.typed_spans(passport, 0.7).unwrap();
+    assert_eq!(m.remembered(), before + 1);
     // Hard negatives: versions, times, order numbers.
     let plain = "The meeting is at 3pm on Tuesday about version 2.4.1 of the order service.";
     assert!(m.typed_spans(plain, 0.5).unwrap().is_empty());

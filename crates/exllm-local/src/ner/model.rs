@@ -18,6 +18,12 @@ use tokenizers::Tokenizer;
 const WINDOW_CHARS: usize = 480;
 const OVERLAP_CHARS: usize = 64;
 const OVERLAP_TOKENS: usize = 64;
+/// Texts whose spans are remembered (then the memory starts over): a conversation resends
+/// its whole history with every request, and each message is scanned once, not every time.
+const REMEMBERED: usize = 4096;
+
+/// A text's spans, by the sha256 of the text and the threshold's bits.
+type Remembered = HashMap<([u8; 32], u32), Vec<Typed>>;
 
 /// A loaded named-entity model.
 pub struct NerModel {
@@ -30,6 +36,7 @@ pub struct NerModel {
     /// Tokens per window, without `[CLS]` and `[SEP]`.
     budget: usize,
     device: Device,
+    remembered: std::sync::Mutex<Remembered>,
 }
 
 impl std::fmt::Debug for NerModel {
@@ -96,6 +103,7 @@ impl NerModel {
             sep,
             budget: positions.saturating_sub(2).max(1),
             device,
+            remembered: Default::default(),
         })
     }
 
@@ -113,8 +121,36 @@ impl NerModel {
             .collect())
     }
 
-    /// The typed spans (`GIVEN_NAME`, `CITY`, …) in `text` whose tokens reach `threshold`.
+    /// How many texts' spans are remembered now.
+    pub fn remembered(&self) -> usize {
+        self.memory().len()
+    }
+
+    fn memory(&self) -> std::sync::MutexGuard<'_, Remembered> {
+        self.remembered.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The typed spans (`GIVEN_NAME`, `CITY`, …) in `text` whose tokens reach `threshold`;
+    /// a text seen before is answered from memory.
     pub(crate) fn spans(&self, text: &str, threshold: f32) -> Result<Vec<Typed>> {
+        use sha2::Digest;
+        let key = (
+            sha2::Sha256::digest(text.as_bytes()).into(),
+            threshold.to_bits(),
+        );
+        if let Some(hit) = self.memory().get(&key) {
+            return Ok(hit.clone());
+        }
+        let spans = self.scan(text, threshold)?;
+        let mut memory = self.memory();
+        if memory.len() >= REMEMBERED {
+            memory.clear();
+        }
+        memory.insert(key, spans.clone());
+        Ok(spans)
+    }
+
+    fn scan(&self, text: &str, threshold: f32) -> Result<Vec<Typed>> {
         let starts: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
         let at = |c: usize| starts.get(c).copied().unwrap_or(text.len());
         let mut spans = Vec::new();
