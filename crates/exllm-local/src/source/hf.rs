@@ -18,8 +18,7 @@ pub fn fetch(repo: &str, files: &[&str], dest: &Path) -> Result<()> {
     std::fs::create_dir_all(dest)
         .map_err(|e| config(&format!("cannot create {}", dest.display()), e))?;
     for file in files {
-        let target = dest.join(file);
-        if target.is_file() {
+        if dest.join(file).is_file() {
             continue;
         }
         let got = repo.get(file).map_err(|e| {
@@ -28,11 +27,7 @@ pub fn fetch(repo: &str, files: &[&str], dest: &Path) -> Result<()> {
                 format!("Hugging Face download of {file} failed: {e}"),
             )
         })?;
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| config(&format!("cannot create {}", parent.display()), e))?;
-        }
-        let part = dest.join(format!("{file}.{}.part", std::process::id()));
+        let (target, part) = super::target_and_part(dest, file)?;
         std::fs::copy(&got, &part)
             .and_then(|_| std::fs::rename(&part, &target))
             .map_err(|e| config(&format!("cannot copy {} into the cache", got.display()), e))?;

