@@ -18,17 +18,11 @@ fn exllm(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
-#[test]
-fn masked_values_come_back_whole_and_streamed() {
-    let prompt = "mail ann@example.com or call +44 20 7946 0958";
+/// `exllm chat -m mock/echo --guard GUARD PROMPT`, whole and streamed: the echo comes back
+/// as the prompt was (what was masked is restored).
+fn echoes_back(guard: &str, prompt: &str) {
     for stream in [false, true] {
-        let mut args = vec![
-            "chat",
-            "-m",
-            "mock/echo",
-            "--guard",
-            "pii,secrets,injection",
-        ];
+        let mut args = vec!["chat", "-m", "mock/echo", "--guard", guard];
         if stream {
             args.push("--stream");
         }
@@ -37,6 +31,32 @@ fn masked_values_come_back_whole_and_streamed() {
         assert!(out.status.success(), "{out:?}");
         assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), prompt);
     }
+}
+
+/// Its stdout then its stderr.
+fn everything(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A guardrails file holding `toml`, in a folder of this test's own (`name`).
+fn guardrails_file(name: &str, toml: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("exllm-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("g.toml");
+    std::fs::write(&file, toml).unwrap();
+    file
+}
+
+#[test]
+fn masked_values_come_back_whole_and_streamed() {
+    echoes_back(
+        "pii,secrets,injection",
+        "mail ann@example.com or call +44 20 7946 0958",
+    );
 }
 
 #[test]
@@ -51,22 +71,14 @@ fn a_blocked_prompt_names_the_rule_not_the_value() {
         &format!("my key {key}"),
     ]);
     assert!(!out.status.success());
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let all = everything(&out);
     assert!(all.contains("aws_access_key"), "{all}");
     assert!(!all.contains(key), "{all}");
 
-    let dir = std::env::temp_dir().join(format!("exllm-cli-guardrails-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("g.toml");
-    std::fs::write(
-        &file,
+    let file = guardrails_file(
+        "guardrails",
         "[guardrails]\npii = { kinds = [\"email\"], input = \"block\" }\n",
-    )
-    .unwrap();
+    );
     let out = exllm(&[
         "chat",
         "-m",
@@ -84,7 +96,7 @@ fn a_blocked_prompt_names_the_rule_not_the_value() {
 
     let out = exllm(&["chat", "-m", "mock/echo", "--guard", "nope", "x"]);
     assert!(!out.status.success());
-    std::fs::remove_dir_all(&dir).ok();
+    std::fs::remove_dir_all(file.parent().unwrap()).ok();
 }
 
 #[cfg(feature = "ner")]
@@ -94,21 +106,9 @@ fn names_and_addresses_are_masked_and_restored() {
     // got is checked by exllm-local's tests, with the same model).
     let prompt =
         "My name is Alex Rivera and I live at 742 Evergreen Terrace, Springfield, IL 62704.";
-    for stream in [false, true] {
-        let mut args = vec!["chat", "-m", "mock/echo", "--guard", "names,pii"];
-        if stream {
-            args.push("--stream");
-        }
-        args.push(prompt);
-        let out = exllm(&args);
-        assert!(out.status.success(), "{out:?}");
-        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), prompt);
-    }
+    echoes_back("names,pii", prompt);
     // Blocking instead of masking shows the model ran: the rule named, the name nowhere.
-    let dir = std::env::temp_dir().join(format!("exllm-cli-ner-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("g.toml");
-    std::fs::write(&file, "[guardrails]\nner = { input = \"block\" }\n").unwrap();
+    let file = guardrails_file("ner", "[guardrails]\nner = { input = \"block\" }\n");
     let out = exllm(&[
         "chat",
         "-m",
@@ -118,13 +118,10 @@ fn names_and_addresses_are_masked_and_restored() {
         prompt,
     ]);
     assert!(!out.status.success());
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let all = everything(&out);
     assert!(all.contains("person_name"), "{all}");
     assert!(!all.contains("Rivera"), "{all}");
+    std::fs::remove_dir_all(file.parent().unwrap()).ok();
     let out = exllm(&["chat", "-m", "mock/echo", "--guard", "nmaes", "hi"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("pii, names, secrets"));

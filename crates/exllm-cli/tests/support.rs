@@ -6,10 +6,10 @@
 
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, ChildStderr, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The server stops when no connection arrives for this long.
@@ -40,6 +40,68 @@ pub fn exllm(home: &Path) -> Command {
     }
     c.env("HOME", home);
     c
+}
+
+/// `exllm serve --config CONFIG --port 0` with `home`, on the port it printed; killed when
+/// dropped, so a failing check does not leave it running.
+pub struct Gateway {
+    pub child: Child,
+    pub port: u16,
+    /// Its stderr, kept open while it runs.
+    _stderr: std::io::Lines<BufReader<ChildStderr>>,
+}
+
+impl Gateway {
+    /// Starts `cmd` (an [`exllm`] command, the caller's variables set) serving `config`.
+    pub fn start(mut cmd: Command, config: &Path) -> Gateway {
+        let mut child = cmd
+            .args(["serve", "--config"])
+            .arg(config)
+            .args(["--port", "0"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let line = lines.next().unwrap().unwrap();
+        let port = line.rsplit(':').next().and_then(|p| p.parse().ok());
+        let Some(port) = port else {
+            let _ = child.kill();
+            panic!("no port in {line:?}");
+        };
+        Gateway {
+            child,
+            port,
+            _stderr: lines,
+        }
+    }
+
+    /// A POST of `body` to `path` with `key` as the bearer token: the status and the body.
+    pub fn post(&self, path: &str, key: &str, body: &str) -> (u16, String) {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        write!(
+            s,
+            "POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        let status = out
+            .split(' ')
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let body = out.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_owned();
+        (status, body)
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// A fresh empty directory for one test.
